@@ -1,0 +1,1 @@
+"""CNN explainer core: MNIST, models, training, checkpoints, explanations. Never imports streamlit."""
