@@ -1,0 +1,203 @@
+"""Checkpoints: ``checkpoints/<name>.pt`` (a state_dict) beside ``<name>.json`` (its record).
+
+The record names the preset, the recipe, the per-epoch history, the final test accuracy,
+the torch version and the SHA-256 of the .pt file, which is checked on load. Writes are
+atomic (temporary file, then rename), so an interrupted run never leaves half a checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from core import models
+from core.data import REPO_ROOT
+
+DEFAULT_DIR = Path(os.environ.get("CNN_EXPLAINER_CHECKPOINTS", REPO_ROOT / "checkpoints"))
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+FORMAT_VERSION = 1
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used; the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint's .json says, without loading its weights."""
+
+    name: str
+    folder: Path
+    record: dict
+
+    @property
+    def preset(self) -> str:
+        return self.record.get("preset", "?")
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.record.get("test_accuracy")
+
+    @property
+    def epochs(self) -> int:
+        return len(self.record.get("history", []))
+
+    @property
+    def pt_path(self) -> Path:
+        return self.folder / f"{self.name}.pt"
+
+    @property
+    def json_path(self) -> Path:
+        return self.folder / f"{self.name}.json"
+
+
+def validate_name(name: str) -> str:
+    """A checkpoint name is a plain file stem: letters, digits, ``_ . -``, no paths."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise CheckpointError(
+            f"invalid checkpoint name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit, and no folders")
+    return name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _state_bytes(state: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def regenerate_hint(name: str, preset: str | None = None) -> str:
+    return f"regenerate it with `python -m core train {preset or name} --name {name}`"
+
+
+def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
+         folder: Path | str = DEFAULT_DIR, snapshots: dict[str, dict] | None = None) -> CheckpointInfo:
+    """Write ``<name>.pt`` (state_dict on the CPU) then ``<name>.json`` (record + SHA-256).
+
+    ``snapshots`` (optional, e.g. one small state_dict per epoch) go to ``<name>.snapshots.pt``.
+    The .json is written last, so a reader never sees a record whose weights are missing.
+    """
+    validate_name(name)
+    folder = Path(folder)
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    pt_path = folder / f"{name}.pt"
+    payload = _state_bytes(state)
+    full = dict(record, preset=preset, name=name, format=FORMAT_VERSION, torch_version=torch.__version__,
+                sha256=hashlib.sha256(payload).hexdigest())
+    if snapshots:
+        snap_payload = _state_bytes(snapshots)
+        atomic_write_bytes(folder / f"{name}.snapshots.pt", snap_payload)
+        full["snapshots_sha256"] = hashlib.sha256(snap_payload).hexdigest()
+    atomic_write_bytes(pt_path, payload)
+    atomic_write_bytes(folder / f"{name}.json", (json.dumps(full, indent=1) + "\n").encode())
+    return CheckpointInfo(name, folder, full)
+
+
+def read_info(name: str, folder: Path | str = DEFAULT_DIR) -> CheckpointInfo:
+    """Read ``<name>.json``; raises CheckpointError if it is missing or unreadable."""
+    folder = Path(folder)
+    json_path = folder / f"{validate_name(name)}.json"
+    try:
+        record = json.loads(json_path.read_text())
+        if not isinstance(record, dict) or "preset" not in record or "sha256" not in record:
+            raise ValueError("missing the 'preset' or 'sha256' field")
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint {json_path}: train one with "
+                              f"`python -m core train MODEL --name {name}`") from None
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{json_path} is not a valid checkpoint record ({exc}); "
+                              f"{regenerate_hint(name)}") from None
+    return CheckpointInfo(name, folder, record)
+
+
+def list_checkpoints(folder: Path | str = DEFAULT_DIR) -> list[CheckpointInfo]:
+    """Every checkpoint whose .json is readable, sorted by name (weights are not loaded)."""
+    found = []
+    for json_path in sorted(Path(folder).glob("*.json")):
+        try:
+            found.append(read_info(json_path.stem, folder))
+        except CheckpointError:
+            continue
+    return found
+
+
+def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> dict:
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} is missing; {regenerate_hint(name, preset)}")
+    actual = sha256_of(path)
+    if actual != expected_sha:
+        raise CheckpointError(
+            f"{path} is corrupted: its SHA-256 {actual[:12]}... does not match the record's "
+            f"{expected_sha[:12]}...; {regenerate_hint(name, preset)}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a file with the right hash but unreadable: still say which
+        raise CheckpointError(f"{path} cannot be read ({type(exc).__name__}); "
+                              f"{regenerate_hint(name, preset)}") from None
+
+
+def load(name: str, *, folder: Path | str = DEFAULT_DIR,
+         device: torch.device | str = "cpu") -> tuple[torch.nn.Module, CheckpointInfo]:
+    """Rebuild the preset named in the record, load verified weights, return (model in eval, info)."""
+    info = read_info(name, folder)
+    try:
+        model = models.build(info.preset)
+    except ValueError as exc:
+        raise CheckpointError(f"{info.json_path} names an unknown model: {exc}") from None
+    state = _verified_state(info.pt_path, info.record["sha256"], name, info.preset)
+    try:
+        model.load_state_dict(state, strict=True)
+    except (RuntimeError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{info.pt_path} holds weights of another architecture than {info.preset} ({first}); "
+            f"{regenerate_hint(name, info.preset)}") from None
+    return model.to(device).eval(), info
+
+
+def load_snapshots(name: str, folder: Path | str = DEFAULT_DIR) -> dict[str, dict]:
+    """The per-epoch snapshots saved with a checkpoint (``{"epoch_1": state_dict, ...}``)."""
+    info = read_info(name, folder)
+    expected = info.record.get("snapshots_sha256")
+    if not expected:
+        return {}
+    return _verified_state(info.folder / f"{name}.snapshots.pt", expected, name, info.preset)
+
+
+def resolve(name_or_path: str, folder: Path | str = DEFAULT_DIR) -> tuple[str, Path]:
+    """Accept a checkpoint name, a preset name or a path to a .pt/.json; return (name, folder)."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".pt", ".json") or candidate.parent != Path("."):
+        return candidate.name.removesuffix(".json").removesuffix(".pt"), candidate.parent
+    return name_or_path, Path(folder)

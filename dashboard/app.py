@@ -1,0 +1,32 @@
+"""Entry point: ``streamlit run dashboard/app.py``.
+
+Page config, the shared sidebar (compute device), and navigation over the six pages.
+Streamlit puts only ``dashboard/`` on sys.path; the repository root goes there too so that
+pages can import ``core`` and ``dashboard.ui``.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import ui  # noqa: E402
+
+st.set_page_config(page_title="CNN explainer", page_icon=":material/neurology:", layout="wide")
+
+PAGES = [
+    st.Page("../pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("../pages/dataset.py", title="Dataset", icon=":material/grid_view:", url_path="dataset"),
+    st.Page("../pages/convolution.py", title="Convolution", icon=":material/blur_on:", url_path="convolution"),
+    st.Page("../pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
+    st.Page("../pages/draw.py", title="Draw a digit", icon=":material/draw:", url_path="draw"),
+    st.Page("../pages/training.py", title="Training", icon=":material/monitoring:", url_path="training"),
+]
+
+page = st.navigation(PAGES)
+ui.sidebar()
+page.run()

