@@ -1,0 +1,42 @@
+"""``python -m core bench``: training speed of seed 004's loop against our fast path."""
+
+from __future__ import annotations
+
+import sys
+
+from core.bench import bench
+from core.commands import CliError, emit
+
+HELP = "training speed: seed 004's DataLoader loop vs the fast path, side by side"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--model", default="lenet5")
+    parser.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    parser.add_argument("--seed-epochs", type=int, default=5, help="cap for the seed loop (default 5)")
+    parser.add_argument("--fast-epochs", type=int, help="epochs of the fast recipe (default: the recipe's)")
+    parser.add_argument("--limit", type=int, help="train on this many images (smoke test)")
+
+
+def _fmt(seconds) -> str:
+    return f"{seconds:.1f} s" if seconds else "not reached"
+
+
+def run(args) -> int:
+    try:
+        r = bench(args.model, device=args.device, seed_epochs=args.seed_epochs,
+                  fast_epochs=args.fast_epochs, limit=args.limit,
+                  log=(lambda line: print(line, file=sys.stderr)))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    a, b = r["seed_loop"], r["fast_path"]
+    ratio_99 = f"{r['time_to_99_ratio']:.2f}x sooner" if r["time_to_99_ratio"] else "n/a"
+    human = "\n".join([
+        f"device: {r['device']} ({r['threads']} threads), model {r['model']}, torch {r['torch']}",
+        f"{'loop':<60} {'images/s':>10} {'train s':>9} {'to 99%':>12}",
+        f"{a['loop']:<60} {a['images_per_second']:>10,.0f} {a['train_seconds']:>9.1f} {_fmt(a['seconds_to_99']):>12}",
+        f"{b['loop']:<60} {b['images_per_second']:>10,.0f} {b['train_seconds']:>9.1f} {_fmt(b['seconds_to_99']):>12}",
+        f"speed ratio (fast / seed): {r['speed_ratio']:.2f}x; time to 99%: {ratio_99}",
+    ])
+    emit(args, r, human)
+    return 0

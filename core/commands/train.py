@@ -1,0 +1,121 @@
+"""``python -m core train MODEL``: train a preset, show progress, write a checkpoint."""
+
+from __future__ import annotations
+
+import sys
+
+from core import checkpoints, models, recipes
+from core.commands import CliError, emit
+from core.train import TrainingDiverged, train
+
+HELP = "train a preset (progress bar); writes checkpoints/<name>.pt + .json"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("model", nargs="?", help=f"one of: {', '.join(models.names())}")
+    parser.add_argument("--all", action="store_true",
+                        help="train every shipped checkpoint (fast recipe for each preset, plus the "
+                             "seed recipe where a source reports a figure): what `make checkpoints` runs")
+    parser.add_argument("--recipe", choices=sorted(recipes.RECIPES), default="fast")
+    parser.add_argument("--name", help="checkpoint name (default: the model name)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float)
+    parser.add_argument("--optimizer", choices=recipes.OPTIMIZERS)
+    parser.add_argument("--momentum", type=float)
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--schedule", choices=recipes.SCHEDULES)
+    parser.add_argument("--augment", action="store_true", default=None, help="random shifts/rotations")
+    parser.add_argument("--limit", type=int, help="train on this many images (a seeded subset)")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    parser.add_argument("--snapshots", action="store_true", help="also keep one snapshot per epoch")
+    parser.add_argument("--folder", default=str(checkpoints.DEFAULT_DIR), help="checkpoint folder")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="smoke test: 1 epoch on 2,000 images, tested on 1,000, nothing saved")
+
+
+class ProgressBar:
+    """One tqdm bar per epoch on stderr, with loss, accuracy and speed."""
+
+    def __init__(self, label: str, enabled: bool = True):
+        self.label, self.enabled, self.bar = label, enabled, None
+
+    def __call__(self, event: dict) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+        if event["event"] == "batch":
+            if self.bar is None:
+                self.bar = tqdm(total=event["steps"], desc=f"{self.label} epoch {event['epoch']}/{event['epochs']}",
+                                unit="batch", file=sys.stderr, leave=True, dynamic_ncols=True)
+            self.bar.n = event["step"]
+            self.bar.set_postfix(loss=f"{event['loss']:.4f}", acc=f"{event['accuracy']:.3f}",
+                                 img_s=f"{event['images_per_second']:,.0f}", refresh=True)
+        else:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+            print(f"  epoch {event['epoch']}: train loss {event['train_loss']:.4f}, "
+                  f"test accuracy {event['test_accuracy']:.2%}, {event['seconds']:.1f} s", file=sys.stderr)
+
+
+def run_one(args, preset: str, kind: str, name: str, snapshots: bool) -> dict:
+    base = recipes.get_recipe(preset, kind)
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                 "optimizer": args.optimizer, "momentum": args.momentum,
+                 "weight_decay": args.weight_decay, "schedule": args.schedule,
+                 "augment": args.augment, "limit": args.limit, "seed": args.seed}
+    if args.dry_run:
+        overrides.update(epochs=1, limit=2000, batch_size=min(base.batch_size, 256))
+    try:
+        recipe = base.with_overrides(**overrides)
+        result = train(preset, recipe, device=args.device, keep_snapshots=snapshots,
+                       progress=ProgressBar(name, enabled=not args.json),
+                       test_limit=1000 if args.dry_run else None)
+    except (recipes.RecipeError, TrainingDiverged, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    summary = {"name": name, "model": preset, "recipe": kind, "test_accuracy": result.test_accuracy,
+               "epochs": len(result.history), "seconds": round(result.seconds, 1), "device": result.device,
+               "saved": None}
+    if not args.dry_run:
+        record = result.record()
+        record["recipe_name"] = kind
+        if kind == "seed" and preset in recipes.REPORTED:
+            record["reported"] = recipes.REPORTED[preset]
+        try:
+            info = checkpoints.save(result.model, name, preset=preset, record=record,
+                                    folder=args.folder, snapshots=result.snapshots or None)
+        except (OSError, checkpoints.CheckpointError) as exc:
+            raise CliError(f"could not write checkpoint {name!r} in {args.folder}: {exc}") from None
+        summary["saved"] = str(info.pt_path)
+    return summary
+
+
+def shipped_runs() -> list[tuple[str, str, str, bool]]:
+    """(preset, recipe, checkpoint name, keep snapshots) of every shipped checkpoint."""
+    runs = [(p, "fast", p, p == "lenet5") for p in models.names()]
+    runs += [(p, "seed", f"{p}_seed", False) for p in recipes.REPORTED]
+    return runs
+
+
+def run(args) -> int:
+    if args.all:
+        jobs = shipped_runs()
+    elif args.model:
+        if args.model not in models.names():
+            raise CliError(f"unknown model {args.model!r}; valid: {', '.join(models.names())}")
+        name = args.name or (args.model if args.recipe == "fast" else f"{args.model}_{args.recipe}")
+        try:
+            checkpoints.validate_name(name)
+        except checkpoints.CheckpointError as exc:
+            raise CliError(str(exc)) from None
+        jobs = [(args.model, args.recipe, name, args.snapshots)]
+    else:
+        raise CliError("name a model to train (or --all); models: " + ", ".join(models.names()))
+    results = [run_one(args, *job) for job in jobs]
+    lines = [f"{r['name']}: {r['model']} ({r['recipe']} recipe) test accuracy {r['test_accuracy']:.2%} "
+             f"after {r['epochs']} epoch(s), {r['seconds']} s on {r['device']}"
+             + (f" -> {r['saved']}" if r["saved"] else " (dry run: not saved)") for r in results]
+    emit(args, results if args.all else results[0], "\n".join(lines))
+    return 0

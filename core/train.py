@@ -1,0 +1,246 @@
+"""The training loop, on a fast data path: all of MNIST as uint8 tensors on the device.
+
+Batches are drawn by a seeded generator and normalised per batch on the device, so there is
+no DataLoader, no per-image Python and (on CUDA) no per-step host synchronisation: the loss
+is read back every ``SYNC_EVERY`` steps, which is also when a NaN is noticed and progress is
+reported.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from core import data, models
+from core.device import pick_device
+from core.recipes import Recipe, validate
+
+SYNC_EVERY = 10
+EVAL_BATCH = 2000
+ProgressFn = Callable[[dict], None]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; nothing is saved."""
+
+
+@dataclass
+class TrainResult:
+    preset: str
+    recipe: Recipe
+    model: torch.nn.Module
+    history: list[dict]
+    test_accuracy: float
+    test_loss: float
+    seconds: float
+    device: str
+    stopped: bool = False
+    snapshots: dict[str, dict] = field(default_factory=dict)
+
+    def record(self) -> dict:
+        """What goes into the checkpoint's .json (besides what ``checkpoints.save`` adds)."""
+        return {"recipe": self.recipe.to_dict(), "history": self.history,
+                "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
+                "train_seconds": round(self.seconds, 2), "device": self.device,
+                "stopped": self.stopped}
+
+
+class DeviceData:
+    """Images (uint8, N x 28 x 28) and labels living on one device."""
+
+    def __init__(self, split: data.MnistSplit, device: torch.device):
+        self.images = split.images.to(device)
+        self.labels = split.labels.to(device)
+        self.device = device
+        self.mean, self.std = data.norm_stats()
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def normalise(self, images: torch.Tensor) -> torch.Tensor:
+        return ((images.float() / 255.0) - self.mean).div_(self.std).unsqueeze(1)
+
+    def batches(self, batch_size: int, generator: torch.Generator | None = None,
+                augment: bool = False, drop_last: bool = False):
+        """Yield (normalised images N x 1 x 28 x 28, labels), shuffled when a generator is given."""
+        n = len(self)
+        order = (torch.randperm(n, generator=generator).to(self.device) if generator is not None
+                 else torch.arange(n, device=self.device))
+        stop = n - n % batch_size if drop_last and n >= batch_size else n
+        for start in range(0, stop, batch_size):
+            idx = order[start:start + batch_size]
+            x = self.images[idx]
+            if augment:
+                x = random_affine(x, generator)
+            yield self.normalise(x), self.labels[idx]
+
+
+def random_affine(images: torch.Tensor, generator: torch.Generator | None,
+                  max_degrees: float = 10.0, max_shift_px: float = 2.0) -> torch.Tensor:
+    """Small random rotations and shifts of uint8 digits (black fills the uncovered border)."""
+    n = images.shape[0]
+    rand = torch.rand(n, 3, generator=generator).to(images.device) * 2 - 1
+    angle = rand[:, 0] * math.radians(max_degrees)
+    shift = rand[:, 1:] * (2 * max_shift_px / 28)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1),
+                         torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    x = images.float().unsqueeze(1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+    return out.squeeze(1).round_().clamp_(0, 255).to(torch.uint8)
+
+
+@torch.inference_mode()
+def evaluate(model: torch.nn.Module, split: DeviceData, batch_size: int = EVAL_BATCH) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of ``model`` on ``split``."""
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), device=split.device)
+    loss_sum = torch.zeros((), device=split.device)
+    for x, y in split.batches(batch_size):
+        logits = model(x).float()
+        loss_sum += F.cross_entropy(logits, y, reduction="sum")
+        correct += (logits.argmax(1) == y).sum()
+    model.train(was_training)
+    n = len(split)
+    return float(correct) / n, float(loss_sum) / n
+
+
+def _optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if recipe.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum,
+                               weight_decay=recipe.weight_decay)
+    if recipe.optimizer == "adam":
+        return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
+    return torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
+
+
+def _scheduler(optimizer, recipe: Recipe, steps_per_epoch: int):
+    """(scheduler, steps per scheduler step): one-cycle steps per batch, step per epoch."""
+    if recipe.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps_per_epoch,
+            pct_start=0.25), "batch"
+    if recipe.schedule == "step":
+        return torch.optim.lr_scheduler.MultiStepLR(
+            optimizer, milestones=list(recipe.milestones), gamma=0.1), "epoch"
+    return None, None
+
+
+def _training_sets(recipe: Recipe, device: torch.device, test_limit: int | None):
+    """(train, validation or None, test) on the device, honouring limit and the 50k/10k split."""
+    if recipe.select_by_validation:
+        train_split, val_split = data.train_validation_split()
+    else:
+        train_split, val_split = data.load_train(), None
+    if recipe.limit is not None:
+        # A seeded subset, so "2,000 images" holds every class, not the file's first digits.
+        pick = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(recipe.seed))
+        pick = pick[:recipe.limit]
+        train_split = data.MnistSplit(train_split.images[pick], train_split.labels[pick])
+    test_split = data.load_test()
+    if test_limit is not None:
+        test_split = data.MnistSplit(test_split.images[:test_limit], test_split.labels[:test_limit])
+        if val_split is not None:
+            val_split = data.MnistSplit(val_split.images[:test_limit], val_split.labels[:test_limit])
+    val_set = DeviceData(val_split, device) if val_split is not None else None
+    return DeviceData(train_split, device), val_set, DeviceData(test_split, device)
+
+
+def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = None,
+          progress: ProgressFn | None = None, stop: threading.Event | None = None,
+          keep_snapshots: bool = False, test_limit: int | None = None) -> TrainResult:
+    """Train a fresh ``preset`` with ``recipe``; evaluate on the test set after every epoch.
+
+    ``progress`` receives dicts (``{"event": "batch" | "epoch", ...}``); setting ``stop`` ends
+    the run cleanly after the current batch. Raises TrainingDiverged on a NaN/inf loss.
+    """
+    device = pick_device(device) if not isinstance(device, torch.device) else device
+    recipe = validate(recipe, 50_000 if recipe.select_by_validation else 60_000)
+    torch.manual_seed(recipe.seed)
+    model = models.build(preset).to(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    train_set, val_set, test_set = _training_sets(recipe, device, test_limit)
+    optimizer = _optimizer(model, recipe)
+    steps_per_epoch = math.ceil(len(train_set) / recipe.batch_size)
+    scheduler, sched_unit = _scheduler(optimizer, recipe, steps_per_epoch)
+    autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    generator = torch.Generator().manual_seed(recipe.seed)
+    history: list[dict] = []
+    snapshots: dict[str, dict] = {}
+    best = (-1.0, None)
+    started = time.perf_counter()
+    stopped = False
+    for epoch in range(1, recipe.epochs + 1):
+        model.train()
+        epoch_start = time.perf_counter()
+        loss_sum = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device)
+        seen = 0
+        lr_now = optimizer.param_groups[0]["lr"]
+        for step, (x, y) in enumerate(train_set.batches(recipe.batch_size, generator, recipe.augment), 1):
+            with autocast:
+                logits = model(x)
+                loss = F.cross_entropy(logits.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if sched_unit == "batch":
+                scheduler.step()
+            loss_sum += loss.detach() * y.shape[0]
+            correct += (logits.detach().argmax(1) == y).sum()
+            seen += y.shape[0]
+            if step % SYNC_EVERY == 0 or step == steps_per_epoch:
+                mean_loss = float(loss_sum) / seen
+                if not math.isfinite(mean_loss):
+                    raise TrainingDiverged(
+                        f"the loss became {mean_loss} in epoch {epoch} (step {step}) with learning "
+                        f"rate {recipe.lr:g}: lower the learning rate; nothing was saved")
+                if progress:
+                    elapsed = time.perf_counter() - epoch_start
+                    progress({"event": "batch", "epoch": epoch, "epochs": recipe.epochs, "step": step,
+                              "steps": steps_per_epoch, "loss": mean_loss,
+                              "accuracy": float(correct) / seen,
+                              "images_per_second": seen / max(elapsed, 1e-9)})
+            if stop is not None and stop.is_set():
+                stopped = True
+                break
+        if sched_unit == "epoch":
+            scheduler.step()
+        train_seconds = time.perf_counter() - epoch_start
+        if seen == 0:
+            break
+        test_acc, test_loss = evaluate(model, test_set)
+        entry = {"epoch": epoch, "train_loss": float(loss_sum) / seen, "train_accuracy": float(correct) / seen,
+                 "test_loss": test_loss, "test_accuracy": test_acc, "lr": lr_now,
+                 "seconds": round(train_seconds, 3), "images": seen}
+        if val_set is not None:
+            entry["val_accuracy"], entry["val_loss"] = evaluate(model, val_set)
+            if entry["val_accuracy"] > best[0]:
+                best = (entry["val_accuracy"], copy.deepcopy(model.state_dict()))
+        history.append(entry)
+        if keep_snapshots:
+            snapshots[f"epoch_{epoch}"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        if progress:
+            progress({"event": "epoch", **entry, "epochs": recipe.epochs})
+        if stopped:
+            break
+    if not history:
+        test_acc = test_loss = float("nan")
+    elif best[1] is not None:  # best by validation: report the kept epoch's test figures
+        model.load_state_dict(best[1])
+        test_acc, test_loss = evaluate(model, test_set)
+    else:
+        test_acc, test_loss = history[-1]["test_accuracy"], history[-1]["test_loss"]
+    return TrainResult(preset, recipe, model.cpu().eval(), history, test_acc, test_loss,
+                       time.perf_counter() - started, str(device), stopped, snapshots)
