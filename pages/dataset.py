@@ -1,6 +1,122 @@
-"""/dataset: not built yet."""
+"""/dataset: what the network is given. Sample grids, class counts, mean images, one image's numbers."""
 
-import streamlit as st
+import sys
+from pathlib import Path
 
-st.title("Dataset")
-st.info("This page will show the MNIST images: sample grids, class counts, mean images, one digit's pixel values.")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this otherwise
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from core import dataset_views as dv  # noqa: E402
+from dashboard import figures_arch as figs  # noqa: E402
+from dashboard import plots  # noqa: E402
+
+GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
+MEAN_ZOOM = 3     # ten means in one row
+PIXEL_CELL_PX = 34  # 28 cells fit a 1,000 px column, three digits still readable
+
+
+@st.cache_data(show_spinner=False)
+def cached_samples(split: str, n: int, digit: int | None, seed: int | None) -> dv.Samples:
+    return dv.select_samples(split, n, digit=digit, seed=seed)
+
+
+@st.cache_data(show_spinner=False)
+def cached_counts() -> dict[str, list[int]]:
+    return {split: dv.class_counts(split) for split in dv.SPLITS}
+
+
+@st.cache_data(show_spinner=False)
+def cached_means(split: str):
+    return dv.mean_images(split)
+
+
+@st.cache_data(show_spinner=False)
+def cached_image(split: str, index: int):
+    mnist = dv.load_split(split)
+    return mnist.images[index].numpy(), int(mnist.labels[index])
+
+
+st.title("Dataset: what the network is given")
+counts = cached_counts()
+st.markdown(
+    f"MNIST: **{sum(counts['train']):,}** training and **{sum(counts['test']):,}** test images of "
+    "handwritten digits, each **28 x 28** grey pixels stored as whole numbers from 0 (black) to "
+    "255 (white), each with the digit it shows as its label.")
+
+# --- a grid of samples -----------------------------------------------------------------
+st.header("Samples")
+c_split, c_n, c_digit, c_seed = st.columns([1, 2, 1, 1])
+split = c_split.segmented_control("Split", dv.SPLITS, default="train", required=True, key="split")
+n = c_n.slider("How many", 1, dv.MAX_SAMPLES, 25, key="n")
+digit_choice = c_digit.selectbox("Class", ["all", *range(10)], key="digit")
+shuffle = c_seed.toggle("Random draw", value=False, key="shuffle",
+                        help="Off: the first images of the file, as the write-ups preview them.")
+seed = c_seed.number_input("Seed", 0, 10_000, 7, key="seed", disabled=not shuffle)
+digit = None if digit_choice == "all" else int(digit_choice)
+samples = cached_samples(split, n, digit, int(seed) if shuffle else None)
+
+st.image([dv.upscale_nearest(img, GRID_ZOOM) for img in samples.images],
+         caption=[f"{label}  (#{idx})" for label, idx in zip(samples.labels, samples.indices)],
+         width=28 * GRID_ZOOM, output_format="PNG")
+st.caption(f"{len(samples)} {split} images; the caption is the label, then the image's index in the "
+           f"{split} set. Each pixel is drawn as a {GRID_ZOOM}x{GRID_ZOOM} block: no smoothing.")
+
+# --- class balance and the average digit ------------------------------------------------
+st.header("How many of each digit")
+st.plotly_chart(figs.class_counts_bar(counts), key="counts")
+low, high = min(counts["train"]), max(counts["train"])
+st.caption(f"The classes are roughly balanced: from {low:,} to {high:,} training images per digit, "
+           "so a network cannot score well by always answering the most common digit.")
+
+st.header("The average image of each class")
+mean_split = st.segmented_control("Averaged over", dv.SPLITS, default="train", required=True,
+                                  key="mean_split")
+means = cached_means(mean_split)
+st.image([dv.upscale_nearest(m.round().astype("uint8"), MEAN_ZOOM) for m in means],
+         caption=[f"{d} ({counts[mean_split][d]:,})" for d in range(10)],
+         width=28 * MEAN_ZOOM, output_format="PNG")
+st.caption("Pixel by pixel average of every image of the class (how many in brackets). Bright where most writers put "
+           "ink; the blur shows how much handwriting varies.")
+
+# --- one image at full detail ----------------------------------------------------------
+st.header("One image, every pixel")
+n_split = sum(counts[split])
+index = st.number_input(f"Image index in the {split} set (0 to {n_split - 1:,})", 0, n_split - 1,
+                        int(samples.indices[0]), key="index")
+image, label = cached_image(split, int(index))
+normalized = dv.normalized_image(image)
+facts = dv.normalization_facts()
+
+c_img, c_label, c_hot = st.columns([1, 1, 3], gap="large", vertical_alignment="center")
+c_img.image(dv.upscale_nearest(image, 5), caption=f"#{index} of the {split} set", width=140,
+            output_format="PNG")
+c_label.metric("Label", label)
+with c_hot:
+    st.markdown(f"**The label as a one-hot vector**: the network is trained to output ten numbers, "
+                f"1 at position {label} and 0 elsewhere.")
+    st.plotly_chart(figs.one_hot_bar(dv.one_hot(label)), key="one_hot")
+
+raw_tab, norm_tab = st.tabs(["Raw pixels 0-255", "After normalisation"])
+raw_tab.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale="gray", zmin=0, zmax=255,
+                                        cell_px=PIXEL_CELL_PX), width="content", key="raw_pixels")
+norm_tab.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale="gray", zmin=facts.black,
+                                         zmax=facts.white, cell_px=PIXEL_CELL_PX),
+                      width="content", key="norm_pixels")
+
+y, x = divmod(int(image.argmax()), 28)
+v = int(image[y, x])
+st.markdown(
+    f"""
+**Normalisation.** Before the network sees it, every pixel is scaled to 0-1 and standardised:
+`x' = (x / 255 - mean) / std` with **mean = {facts.mean}** and **std = {facts.std}**, the mean and
+standard deviation of all {facts.n_pixels:,} pixel values of the {facts.n_images:,} training images
+({facts.n_images:,} x 784), computed from the data. So black (0) becomes
+(0 - {facts.mean}) / {facts.std} = **{facts.black:.4f}** and white (255) becomes
+(1 - {facts.mean}) / {facts.std} = **{facts.white:.4f}**; the training set as a whole then has mean 0
+and standard deviation 1, which keeps the first layer's sums in a range where training is stable.
+For this image, the pixel at row {y}, column {x} holds {v}: ({v} / 255 - {facts.mean}) / {facts.std}
+= **{normalized[y, x]:.4f}**.
+""")
