@@ -42,7 +42,7 @@ class Recipe:
         out["milestones"] = list(self.milestones)
         return out
 
-    def with_overrides(self, **overrides) -> "Recipe":
+    def with_overrides(self, *, strict: bool = False, **overrides) -> "Recipe":
         """A copy with the given fields replaced (None values are ignored), validated."""
         clean = {k: v for k, v in overrides.items() if v is not None}
         unknown = set(clean) - {f.name for f in dataclasses.fields(self)}
@@ -50,15 +50,20 @@ class Recipe:
             raise RecipeError(f"unknown recipe field(s): {', '.join(sorted(unknown))}")
         if "milestones" in clean:
             clean["milestones"] = tuple(clean["milestones"])
-        return validate(dataclasses.replace(self, **clean))
+        return validate(dataclasses.replace(self, **clean), strict=strict)
 
 
-def validate(recipe: Recipe, n_available: int = 60_000) -> Recipe:
-    """Refuse settings that cannot train, with one clear sentence each."""
+def validate(recipe: Recipe, n_available: int = 60_000, *, strict: bool = False) -> Recipe:
+    """Refuse settings that cannot train, with one clear sentence each.
+
+    ``strict`` also refuses a learning rate above MAX_LR before starting (the training page
+    does, so a class's shared machine is not spent on a run that can only diverge); without
+    it such a run starts and stops at the first NaN, which is what the command line shows.
+    """
     lr = recipe.lr
     if not isinstance(lr, (int, float)) or math.isnan(lr) or math.isinf(lr) or lr <= 0:
         raise RecipeError(f"learning rate must be a positive number, got {lr}")
-    if lr > MAX_LR:
+    if strict and lr > MAX_LR:
         raise RecipeError(f"learning rate {lr:g} is absurd (more than {MAX_LR:g}); try 1e-3 for Adam or 0.1 for SGD")
     if recipe.optimizer not in OPTIMIZERS:
         raise RecipeError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {recipe.optimizer!r}")

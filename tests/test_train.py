@@ -1,0 +1,157 @@
+"""Training engine and checkpoints: short runs on a few thousand images, never full epochs."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from core import checkpoints, recipes
+from core.inference import load_model
+from core.train import TrainingDiverged, random_affine, train
+
+SMALL = dict(epochs=1, limit=2000, batch_size=100)
+
+
+@pytest.fixture(scope="module")
+def short_run():
+    recipe = recipes.get_recipe("lenet5", "fast").with_overrides(**{**SMALL, "epochs": 2})
+    return train("lenet5", recipe, test_limit=500, keep_snapshots=True)
+
+
+def test_short_run_lowers_the_loss(short_run):
+    h = short_run.history
+    # 10 classes: an untrained net's cross-entropy is about ln 10 = 2.30.
+    assert h[0]["train_loss"] < 2.30
+    assert h[1]["train_loss"] < h[0]["train_loss"]
+    assert h[-1]["test_accuracy"] > 0.5
+    assert set(h[0]) >= {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "lr", "seconds"}
+
+
+def test_checkpoint_round_trip_gives_identical_logits(short_run, tmp_path):
+    info = checkpoints.save(short_run.model, "tiny", preset="lenet5", record=short_run.record(),
+                            folder=tmp_path, snapshots=short_run.snapshots)
+    record = json.loads(info.json_path.read_text())
+    assert record["sha256"] == checkpoints.sha256_of(info.pt_path)
+    assert record["torch_version"] == torch.__version__ and len(record["history"]) == 2
+    loaded, _ = checkpoints.load("tiny", folder=tmp_path)
+    x = torch.randn(5, 1, 28, 28)
+    short_run.model.eval()
+    with torch.no_grad():
+        assert torch.equal(loaded(x), short_run.model(x))
+    assert sorted(checkpoints.load_snapshots("tiny", folder=tmp_path)) == ["epoch_1", "epoch_2"]
+
+
+@pytest.fixture
+def saved(short_run, tmp_path):
+    checkpoints.save(short_run.model, "victim", preset="lenet5", record=short_run.record(), folder=tmp_path)
+    return tmp_path
+
+
+def test_corrupted_byte_is_a_clear_error(saved):
+    pt = saved / "victim.pt"
+    raw = bytearray(pt.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    pt.write_bytes(bytes(raw))
+    with pytest.raises(checkpoints.CheckpointError, match=r"victim\.pt is corrupted.*python -m core train"):
+        checkpoints.load("victim", folder=saved)
+
+
+def test_wrong_hash_in_record_is_a_clear_error(saved):
+    path = saved / "victim.json"
+    record = json.loads(path.read_text())
+    record["sha256"] = "0" * 64
+    path.write_text(json.dumps(record))
+    with pytest.raises(checkpoints.CheckpointError, match="does not match"):
+        checkpoints.load("victim", folder=saved)
+
+
+def test_weights_of_another_preset_are_a_clear_error(saved):
+    path = saved / "victim.json"
+    record = json.loads(path.read_text())
+    record["preset"] = "cnn_avgpool"  # same hash, but lenet5's weights
+    path.write_text(json.dumps(record))
+    with pytest.raises(checkpoints.CheckpointError, match="another architecture than cnn_avgpool"):
+        checkpoints.load("victim", folder=saved)
+
+
+def test_nan_stops_the_run_and_the_old_checkpoint_stays(saved):
+    before = (saved / "victim.pt").read_bytes()
+    recipe = recipes.get_recipe("lenet5", "fast").with_overrides(lr=1e6, **SMALL)
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        train("lenet5", recipe, test_limit=100)
+    assert (saved / "victim.pt").read_bytes() == before
+    checkpoints.load("victim", folder=saved)
+
+
+def test_cli_lr_1e6_stops_on_nan_and_nothing_written(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "core", "train", "lenet5", "--lr", "1e6", "--folder",
+                          str(tmp_path), "--limit", "2000", "--epochs", "1"], capture_output=True, text=True)
+    assert out.returncode == 2 and "lower the learning rate" in out.stderr and "Traceback" not in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(lr=0.0), "positive"), (dict(lr=float("nan")), "positive"), (dict(lr=-1.0), "positive"),
+    (dict(epochs=0), "at least 1"), (dict(batch_size=5000, limit=1000), "larger than"),
+    (dict(limit=0), "between 1"),
+])
+def test_bad_hyperparameters_are_refused(bad, message):
+    with pytest.raises(recipes.RecipeError, match=message):
+        recipes.get_recipe("lenet5", "fast").with_overrides(**bad)
+
+
+def test_page_refuses_an_absurd_learning_rate_before_starting():
+    with pytest.raises(recipes.RecipeError, match="absurd"):
+        recipes.get_recipe("lenet5", "fast").with_overrides(lr=1e6, strict=True)
+
+
+def test_stop_event_ends_after_the_current_batch():
+    import threading
+    stop = threading.Event()
+    steps = []
+
+    def progress(event):
+        if event["event"] == "batch":
+            steps.append(event["step"])
+            stop.set()
+    recipe = recipes.get_recipe("mlp_128", "fast").with_overrides(epochs=3, limit=3000, batch_size=100)
+    result = train("mlp_128", recipe, progress=progress, stop=stop, test_limit=200)
+    assert result.stopped and len(result.history) == 1
+    assert result.history[0]["images"] == 10 * 100  # the first progress report comes after 10 batches
+
+
+def test_augmentation_keeps_digits_in_place_on_average():
+    from core import data
+    x = data.load_train().images[:200]
+    out = random_affine(x, torch.Generator().manual_seed(0))
+    assert out.dtype == torch.uint8 and out.shape == x.shape
+    # Shifts of at most 2 px and rotations of 10 degrees keep most ink where it was.
+    overlap = ((out > 64) & (x > 64)).sum() / (x > 64).sum()
+    assert 0.3 < overlap < 1.0
+
+
+def test_best_by_validation_reports_the_kept_epoch():
+    recipe = recipes.get_recipe("mlp_256_128", "seed").with_overrides(epochs=2, limit=2000)
+    result = train("mlp_256_128", recipe, test_limit=500)
+    best = max(result.history, key=lambda e: e["val_accuracy"])
+    assert result.test_accuracy == pytest.approx(best["test_accuracy"])
+
+
+def test_cli_evaluate_missing_checkpoint_is_one_line(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "core", "evaluate", str(tmp_path / "nope.pt")],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "python -m core train" in out.stderr
+
+
+def test_checkpoint_names_are_validated():
+    for bad in ["../evil", "a/b", "", ".hidden", "x" * 65]:
+        with pytest.raises(checkpoints.CheckpointError, match="invalid checkpoint name"):
+            checkpoints.validate_name(bad)
+    assert checkpoints.validate_name("my_run-2.v1") == "my_run-2.v1"
+
+
+def test_load_model_accepts_a_path(saved):
+    model, info = load_model(str(saved / "victim.pt"))
+    assert info.preset == "lenet5" and not model.training
