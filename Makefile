@@ -40,7 +40,7 @@ test: setup chromium
 	$(VENV)/bin/pytest -q
 
 checkpoints: setup
-	$(PY) -m core train --all --recipe fast
+	$(PY) -m core train --all
 
 bench: setup
 	$(PY) -m core bench
