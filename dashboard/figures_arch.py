@@ -40,3 +40,111 @@ def one_hot_bar(vector: np.ndarray) -> go.Figure:
     fig.update_xaxes(dtick=1, title="position (digit)", side="bottom")
     fig.update_yaxes(visible=False)
     return _fixed(fig, 150)
+
+
+# --- the network diagram (the 1998 paper's Fig. 2 style) ------------------------------------
+
+KIND_COLORS = {"input": "#d9d9d9", "conv": "#9ecae9", "partial conv": "#6baed6",
+               "subsampling": "#fdd0a2", "max pool": "#fdd0a2", "avg pool": "#fdd0a2",
+               "linear": "#a1d99b", "rbf": "#fc9272"}
+SLOT = 160          # horizontal room per stage, in diagram units (about pixels)
+MAX_STACK = 8       # feature maps drawn per stage; more are implied by the label
+
+
+def _map_side(size: int) -> float:
+    return 24 + 3.2 * size          # 32 -> 126, 28 -> 114, 14 -> 69, 5 -> 40, 1 -> 27
+
+
+def _bar_height(units: int) -> float:
+    return min(220.0, 30 + 9 * units ** 0.5)  # 10 -> 58, 84 -> 112, 120 -> 129, 784+ -> 220
+
+
+def _wrap(text: str, width: int = 16) -> str:
+    import textwrap
+    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+
+
+def network_diagram(stages) -> go.Figure:
+    """Boxes for each stage (stacks of feature maps, bars of units), names and shapes above,
+    the operation that makes each stage written under the arrow leading to it."""
+    shapes, notes, spans = [], [], []
+    base, step, tallest = 0.0, 5.0, 0.0  # boxes sit on ``base``; text goes above and below
+    for i, st in enumerate(stages):
+        cx = i * SLOT + SLOT / 2
+        color = KIND_COLORS.get(st.kind, "#d9d9d9")
+        if st.is_maps:
+            side = _map_side(st.shape[1])
+            depth = min(st.shape[0], MAX_STACK)
+            x0 = cx - (side + step * (depth - 1)) / 2
+            for k in range(depth - 1, -1, -1):  # back to front
+                shapes.append(dict(type="rect", x0=x0 + k * step, x1=x0 + k * step + side,
+                                   y0=base + k * step, y1=base + k * step + side,
+                                   fillcolor=color, line=dict(color="#333", width=1.2)))
+            top, span = base + side + step * (depth - 1), (x0, x0 + side + step * (depth - 1))
+        else:
+            top, span = base + _bar_height(st.shape[0]), (cx - 11, cx + 11)
+            shapes.append(dict(type="rect", x0=span[0], x1=span[1], y0=base, y1=top,
+                               fillcolor=color, line=dict(color="#333", width=1.2)))
+        spans.append(span)
+        tallest = max(tallest, top)
+        notes.append(dict(x=cx, y=top + 8, text=f"<b>{st.name}</b><br>{st.caption}", showarrow=False,
+                          yanchor="bottom", font=dict(size=17)))
+        under = ", ".join(st.after) or st.note
+        if under:
+            notes.append(dict(x=cx, y=base - 10, text=_wrap(under, 18), showarrow=False,
+                              yanchor="top", font=dict(size=14, color="#555")))
+        if i:  # the arrow from the previous box to this one, and what it does
+            start, end = spans[i - 1][1] + 6, span[0] - 6
+            notes.append(dict(x=end, y=base + 12, ax=start, ay=base + 12, xref="x", yref="y",
+                              axref="x", ayref="y", text="", showarrow=True, arrowhead=2,
+                              arrowsize=1.2, arrowwidth=2, arrowcolor="#1f4e79"))
+            notes.append(dict(x=cx - SLOT / 2, y=base - 62, text=f"<i>{_wrap(st.operation)}</i>",
+                              showarrow=False, yanchor="top", font=dict(size=15, color="#1f4e79")))
+    fig = go.Figure()
+    fig.update_layout(shapes=shapes, annotations=notes, plot_bgcolor="white", showlegend=False,
+                      height=int(tallest + 70 + 150), margin=dict(l=5, r=5, t=5, b=5))
+    fig.update_xaxes(visible=False, range=[0, SLOT * len(stages)], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[base - 150, tallest + 70], fixedrange=True)
+    return fig
+
+
+# --- C3's connection table ----------------------------------------------------------------
+
+def connection_table(grid: np.ndarray, *, selected: int | None = None,
+                     row_label: str = "S2 map", col_label: str = "C3 map") -> go.Figure:
+    """The paper's Table I: one row per input map, one column per output map, X where connected.
+
+    The ``selected`` column is outlined and its X cells coloured: the maps that feed it.
+    """
+    grid = np.asarray(grid, dtype=bool)
+    rows, cols = grid.shape
+    z = grid.astype(float)
+    if selected is not None:
+        z[:, selected] = np.where(grid[:, selected], 2.0, 0.35)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(range(cols)), y=list(range(rows)), text=np.where(grid, "X", ""),
+        texttemplate="%{text}", textfont=dict(size=22), showscale=False, xgap=2, ygap=2, zmin=0, zmax=2,
+        colorscale=[[0, "#f4f4f4"], [0.175, "#fde0c5"], [0.5, "#c6dbef"], [1, HIGHLIGHT]],
+        hovertemplate=f"{col_label} %{{x}} reads {row_label} %{{y}}: %{{text}}<extra></extra>"))
+    if selected is not None:
+        fig.add_shape(type="rect", x0=selected - 0.5, x1=selected + 0.5, y0=-0.5, y1=rows - 0.5,
+                      line=dict(color="#333", width=3))
+    fig.update_xaxes(title=col_label, side="top", dtick=1, fixedrange=True, showgrid=False,
+                     zeroline=False, range=[-0.5, cols - 0.5], constrain="domain")
+    fig.update_yaxes(title=row_label, range=[rows - 0.5, -0.5], dtick=1, fixedrange=True,
+                     showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
+    fig.update_layout(plot_bgcolor="white")
+    return _fixed(fig, 60 + 52 * rows)
+
+
+# --- the RBF bitmaps ---------------------------------------------------------------------------
+
+BITMAP_ZOOM = 10  # a 7x12 bitmap becomes 70x120 pixels (ten fit in a row), each value a sharp block
+
+
+def bitmap_image(bitmap: np.ndarray) -> np.ndarray:
+    """A +1/-1 bitmap as a uint8 picture: +1 black ink, -1 light grey, framed in white so that
+    neighbouring bitmaps stay apart."""
+    from core.dataset_views import upscale_nearest
+    pixels = np.where(np.asarray(bitmap) > 0, 0, 215).astype(np.uint8)
+    return np.pad(upscale_nearest(pixels, BITMAP_ZOOM), BITMAP_ZOOM // 2, constant_values=255)

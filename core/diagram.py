@@ -1,0 +1,109 @@
+"""A network as the stages of its diagram: the boxes of the 1998 paper's Fig. 2 and how each is made.
+
+A stage is what a layer that combines inputs (convolution, subsampling, pooling, full
+connection, RBF) produces; element-wise steps after it (activation, BatchNorm, dropout) are
+listed on the stage rather than drawn as boxes of their own, as the paper draws them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from torch import nn
+
+from core import layers, models
+
+STAGE_KINDS = ("conv", "partial conv", "subsampling", "max pool", "avg pool", "linear", "rbf")
+_AFTER_NAMES = {"activation": None, "batchnorm": "BatchNorm", "dropout": "dropout"}
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One box of the diagram."""
+
+    name: str                      # as the paper names it for LeNet-5 (C1, S2 ...), else the module's
+    shape: tuple[int, ...]         # (maps, height, width) or (units,)
+    operation: str                 # how it is made from the stage before; "" for the input
+    kind: str = "input"            # the kind of layer that makes it (core.layers' kinds)
+    after: tuple[str, ...] = ()    # element-wise steps applied to it, in order
+    params: int = 0                # trainable parameters of the layer that makes it
+    note: str = ""
+
+    @property
+    def is_maps(self) -> bool:
+        return len(self.shape) == 3
+
+    @property
+    def caption(self) -> str:
+        return shape_text(self.shape)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``6@28x28`` for feature maps (the paper's notation), ``84`` for a layer of units."""
+    if len(shape) == 3:
+        return f"{shape[0]}@{shape[1]}x{shape[2]}"
+    return "x".join(str(s) for s in shape)
+
+
+def _activation_name(module: nn.Module) -> str:
+    name = type(module).__name__
+    return {"ScaledTanh": "scaled tanh", "ReLU": "ReLU"}.get(name, name)
+
+
+def _operation(module: nn.Module, kind: str, in_shape: tuple[int, ...], flattened: bool) -> str:
+    if kind in ("conv", "partial conv"):
+        kh, kw = module.kernel_size
+        padding = getattr(module, "padding", (0, 0))
+        text = f"{kh}x{kw} convolution"
+        if kind == "partial conv":
+            text += ", partly connected"
+        if isinstance(padding, tuple) and any(padding):
+            text += f", padding {padding[0]}"
+        elif len(in_shape) == 3 and (in_shape[1], in_shape[2]) == (kh, kw):
+            text += " (= full connection)"  # a kernel as large as its input sees all of it
+        return text
+    if kind == "subsampling":
+        return f"{module.window}x{module.window} subsampling"
+    if kind in ("max pool", "avg pool"):
+        k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
+        return f"{k}x{k} {'max' if kind == 'max pool' else 'average'} pooling"
+    if kind == "linear":
+        return "flatten, full connection" if flattened else "full connection"
+    if kind == "rbf":
+        return "Gaussian connections"
+    raise ValueError(f"no diagram operation for kind {kind!r}")
+
+
+def _display_name(preset: str | None, module_name: str) -> str:
+    short = module_name.rsplit(".", 1)[-1]
+    return short.upper() if preset == "lenet5_1998" else short
+
+
+def stages(model_or_name: nn.Module | str) -> list[Stage]:
+    """The input and every combining layer of a model (a preset name or a module), in order."""
+    model = models.build(model_or_name) if isinstance(model_or_name, str) else model_or_name
+    preset = model_or_name if isinstance(model_or_name, str) else getattr(model, "preset_name", None)
+    rows = layers.layer_table(model)
+    result = [Stage("INPUT" if preset == "lenet5_1998" else "input", (1, 28, 28), "")]
+    flattened = False
+    for row in rows:
+        module = model.get_submodule(row.name)
+        current = result[-1]
+        if row.kind == "pad" and len(result) == 1:
+            pad = row.output_shape[1] - current.shape[1]
+            result[-1] = Stage(current.name, row.output_shape, "", note=f"28x28 with a {pad // 2}-pixel border")
+        elif row.kind == "flatten":
+            flattened = True
+        elif row.kind in STAGE_KINDS:
+            result.append(Stage(_display_name(preset, row.name), row.output_shape,
+                                _operation(module, row.kind, current.shape, flattened),
+                                row.kind, params=row.params))
+            flattened = False
+        else:
+            label = _activation_name(module) if row.kind == "activation" else _AFTER_NAMES.get(row.kind)
+            if isinstance(module, nn.Dropout):
+                label = f"dropout {module.p:g}"
+            if label:
+                result[-1] = dataclasses.replace(current, after=current.after + (label,))
+    return result

@@ -1,0 +1,109 @@
+"""/architecture: the page runs for every preset and shows the 1998 paper's numbers for LeNet-5."""
+
+from pathlib import Path
+
+import onnx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import open_page, screenshot, wait_idle
+from core import models
+
+def wait_for_charts(page, at_least: int) -> None:
+    """Charts, tables and metrics draw a few seconds after the script run ends (their code loads
+    lazily): wait for them before a screenshot."""
+    page.wait_for_function(
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}", timeout=30_000)
+    page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
+    page.wait_for_selector("[data-testid='stTable']", timeout=30_000)
+    page.wait_for_timeout(1000)
+
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "architecture.py")
+
+
+def page_text(at: AppTest) -> str:
+    """Every number and word the page shows as text: markdown, metrics, captions and tables."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [at.table[i].value.to_string() for i in range(len(at.table))]
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def at():
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception
+    return app
+
+
+def test_lenet5_1998_shows_the_papers_numbers(at):
+    assert at.selectbox(key="arch_model").value == "lenet5_1998"
+    text = page_text(at)
+    # LeCun et al. 1998, section II-B: C1 has 156 parameters, C3 1,516, the network 60,000.
+    assert "(5x5x1 + 1) x 6 = 156" in text
+    assert "1,516" in text
+    assert "Trainable parameters 60,000" in text
+    table = at.table[0].value.set_index("layer")
+    assert table.loc["c3", "parameters"] == "1,516"
+    assert table.loc["c3", "connections"] == "151,600"  # the paper's 151,600
+
+
+def test_comparison_with_the_modern_lenet(at):
+    text = page_text(at)
+    # core.layers: 60,000 vs 61,706 (conv + dense), C3 1,516 vs conv2 (5x5x6 + 1) x 16 = 2,416.
+    for number in ("60,000", "61,706", "2,416", "840", "850"):
+        assert number in text, number
+    assert "456 + 909 + 151 = 1,516" in text  # Table I grouped: 6, 9 and 1 maps reading 3, 4 and 6
+
+
+def test_choosing_a_c3_map_shows_its_arithmetic(at):
+    at.pills(key="c3_map").set_value(15).run()
+    assert not at.exception
+    text = page_text(at)
+    # Map 15 reads all six S2 maps: 6 x 25 + 1 = 151 parameters, x 100 outputs = 15,100 connections.
+    assert "reads S2 maps **0, 1, 2, 3, 4, 5**" in text
+    assert "6 kernels x 5x5 + 1 bias = 150 + 1 = 151" in text and "15,100" in text
+
+
+@pytest.mark.parametrize("name", models.names())
+def test_every_preset(at, name):
+    at.selectbox(key="arch_model").set_value(name).run()
+    assert not at.exception, name
+    table = at.table[0].value
+    total = int(at.metric[0].value.replace(",", ""))
+    assert sum(int(v.replace(",", "")) for v in table["parameters"]) == total  # the metric sums the table
+    if name == "lenet5":
+        assert total == 61_750 and "61,706" in page_text(at)  # 61,706 + 44 BatchNorm values
+
+
+def test_kernel_filter_channel_on_real_shapes(at):
+    at.selectbox(key="arch_model").set_value("lenet5").run()
+    at.selectbox(key="anatomy_layer").set_value("features.conv2").run()
+    assert not at.exception
+    text = page_text(at)
+    # conv2 of the modern LeNet: weight 16 x 6 x 5 x 5, i.e. 16 filters of 6 kernels = 96 kernels.
+    assert "16 x 6 x 5 x 5" in text and "**16 filters**" in text and "**96 kernels**" in text
+    assert "Filter 0 is 6 kernels of 5x5, a 6x5x5 block" in text
+
+
+@pytest.mark.browser
+def test_browser_architecture_page(streamlit_server, browser_page):
+    browser_page.set_viewport_size({"width": 1400, "height": 5200})
+    open_page(browser_page, streamlit_server.url + "/architecture")
+    assert browser_page.locator("[data-testid='stException']").count() == 0
+    wait_for_charts(browser_page, 4)
+    assert browser_page.get_by_text("Trainable parameters").count() == 1
+    screenshot(browser_page, "architecture")
+    # The ONNX file is made when the button is clicked (a deferred download): it must be a valid model.
+    with browser_page.expect_download(timeout=60_000) as download:
+        browser_page.get_by_role("button", name="Download lenet5_1998 as ONNX").click()
+    assert download.value.suggested_filename.startswith("lenet5_1998")
+    proto = onnx.load(download.value.path())
+    assert proto.graph.node[1].op_type == "Conv" and proto.graph.node[3].op_type == "Subsampling"
+    browser_page.get_by_role("combobox").first.click()
+    browser_page.get_by_role("option", name="keras_cnn_deeper: Keras larger CNN: 30@5x5, 15@3x3, 128, 50").click()
+    wait_idle(browser_page)
+    wait_for_charts(browser_page, 4)
+    assert browser_page.locator("[data-testid='stException']").count() == 0
+    screenshot(browser_page, "architecture_keras_cnn_deeper")
