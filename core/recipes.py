@@ -113,7 +113,7 @@ _SEED = {
 _FAST = {
     "lenet5_1998": Recipe("adamw", 3e-3, 128, 8, weight_decay=1e-4, schedule="onecycle"),
     "lenet5": Recipe("adamw", 1e-2, 256, 3, weight_decay=5e-4, schedule="onecycle"),
-    "cnn_avgpool": Recipe("adamw", 3e-3, 256, 6, weight_decay=1e-4, schedule="onecycle"),
+    "cnn_avgpool": Recipe("adamw", 3e-3, 256, 10, weight_decay=1e-4, schedule="onecycle"),
     "cnn_avgpool_bn": Recipe("adamw", 1e-2, 256, 4, weight_decay=5e-4, schedule="onecycle"),
     "keras_cnn_small": Recipe("adamw", 3e-3, 256, 3, weight_decay=1e-4, schedule="onecycle"),
     "keras_cnn_deeper": Recipe("adamw", 3e-3, 256, 4, weight_decay=1e-4, schedule="onecycle"),
