@@ -1,0 +1,245 @@
+"""Which pixels made the network say what it said: Captum attribution methods on one digit.
+
+Every method explains the *logit* (the score before softmax) of one target class and returns a
+28 x 28 map in the input's pixels. Methods that put hooks on the network's modules (Guided
+Backprop, DeepLift, Grad-CAM) run on a private copy, as does anything asked for a network in
+training mode: the model given is shared by every session and is never changed.
+
+Baselines: "nothing drawn" is black, which after normalisation is (0 - 0.1307) / 0.3081, not 0
+(Captum's default baseline, which would be mid-grey). Integrated Gradients, DeepLift and
+Occlusion all start from it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from captum.attr import (DeepLift, GuidedBackprop, InputXGradient, IntegratedGradients, LayerAttribution,
+                         LayerGradCam, Occlusion, Saliency)
+from torch import nn
+
+from core import models
+from core.explain import model_device, private_copy, random_copy
+from core.models.lenet1998 import PartialConv2d, Subsampling, normalised_black
+
+# Captum says so on every call; here hooks always go on a private copy and are removed after.
+warnings.filterwarnings("ignore", message="Setting forward, backward hooks", module="captum")
+warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU", module="captum")
+
+IG_STEPS = 50           # Captum's default; the completeness gap is below 1% of the logit on lenet5
+OCCLUSION_WINDOW = 4    # px: about a stroke's width in a 28 x 28 digit
+OCCLUSION_STRIDE = 2    # 13 x 13 = 169 window positions, run as one batch
+SIDE = 28
+
+
+class AttributionError(ValueError):
+    """The method cannot explain this network (e.g. Grad-CAM without a convolution)."""
+
+
+@dataclass(frozen=True)
+class Method:
+    """One attribution method, described for a student."""
+
+    key: str
+    title: str
+    summary: str
+    signed: bool       # the map has both signs (for: positive, against: negative)
+    needs_conv: bool   # needs a convolutional layer (Grad-CAM)
+    hooks: bool        # puts hooks on modules: must run on a private copy
+
+
+_METHODS = [
+    Method("saliency", "Saliency",
+           "How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013).",
+           signed=False, needs_conv=False, hooks=False),
+    Method("integrated_gradients", "Integrated Gradients",
+           "Gradients averaged along the path from a black image to the digit, times the "
+           "difference (Sundararajan et al. 2017); the map adds up to the score's change.",
+           signed=True, needs_conv=False, hooks=False),
+    Method("input_x_gradient", "Gradient × Input",
+           "The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016).",
+           signed=True, needs_conv=False, hooks=False),
+    Method("guided_backprop", "Guided Backprop",
+           "The gradient with every ReLU passing back only positive signals "
+           "(Springenberg et al. 2015): sharp, but it looks alike for any class.",
+           signed=True, needs_conv=False, hooks=True),
+    Method("deeplift", "DeepLift",
+           "Each pixel's share of the score's difference from the black image, passed back "
+           "layer by layer with the rescale rule (Shrikumar et al. 2017).",
+           signed=True, needs_conv=False, hooks=True),
+    Method("grad_cam", "Grad-CAM",
+           "The last convolution's maps weighted by their average gradient, ReLU, each unit put "
+           "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
+           "rather than which pixels.",
+           signed=False, needs_conv=True, hooks=True),
+    Method("occlusion", "Occlusion",
+           f"The score's drop when a {OCCLUSION_WINDOW} × {OCCLUSION_WINDOW} black square "
+           f"covers each place (Zeiler & Fergus 2014), stride {OCCLUSION_STRIDE}.",
+           signed=True, needs_conv=False, hooks=False),
+]
+
+METHODS: dict[str, Method] = {method.key: method for method in _METHODS}
+DEFAULT_METHODS: tuple[str, ...] = ("saliency", "integrated_gradients", "grad_cam")
+
+
+def available_methods(model: nn.Module) -> list[str]:
+    """The method keys that apply to this network (no Grad-CAM without a convolution)."""
+    has_conv = models.last_conv_layer(model) is not None
+    return [key for key, method in METHODS.items() if has_conv or not method.needs_conv]
+
+
+def black_baseline(x: torch.Tensor) -> torch.Tensor:
+    """An all-black input of x's shape, in normalised units."""
+    return torch.full_like(x, normalised_black())
+
+
+def _check(x: torch.Tensor, method: str, target: int) -> Method:
+    if method not in METHODS:
+        raise AttributionError(f"unknown attribution method {method!r}; methods: {', '.join(METHODS)}")
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != (1, 1, SIDE, SIDE):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise AttributionError(f"expected one input of shape 1 x 1 x 28 x 28, got {shape}")
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) <= 9:
+        raise AttributionError(f"target must be a class from 0 to 9, got {target!r}")
+    return METHODS[method]
+
+
+def _run(model: nn.Module, x: torch.Tensor, method: str, target: int) -> torch.Tensor:
+    """The Captum call itself; ``model`` is already safe to hook if the method needs it."""
+    inputs = x.detach().clone().requires_grad_(True)
+    if method == "saliency":
+        return Saliency(model).attribute(inputs, target=target, abs=True)
+    if method == "integrated_gradients":
+        return IntegratedGradients(model).attribute(inputs, baselines=black_baseline(x), target=target,
+                                                    n_steps=IG_STEPS)
+    if method == "input_x_gradient":
+        return InputXGradient(model).attribute(inputs, target=target)
+    if method == "guided_backprop":
+        return GuidedBackprop(model).attribute(inputs, target=target)
+    if method == "deeplift":
+        return DeepLift(model).attribute(inputs, baselines=black_baseline(x), target=target)
+    if method == "grad_cam":
+        layer = models.last_conv_layer(model)
+        if layer is None:
+            raise AttributionError("Grad-CAM needs a convolutional layer; this network has none")
+        cam = LayerGradCam(model, layer).attribute(inputs, target=target, relu_attributions=True)
+        geometry = unit_centres(model, layer, x)
+        if geometry is None:  # a module whose geometry is unknown: stretch over the whole input
+            return LayerAttribution.interpolate(cam, (SIDE, SIDE), interpolate_mode="bilinear")
+        return torch.from_numpy(place_on_input(cam.detach()[0, 0].cpu().numpy(), *geometry))
+    if method == "occlusion":
+        windows = ((SIDE - OCCLUSION_WINDOW) // OCCLUSION_STRIDE + 1) ** 2
+        return Occlusion(model).attribute(
+            x.detach(), target=target, baselines=normalised_black(),
+            sliding_window_shapes=(1, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
+            strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE), perturbations_per_eval=windows)
+    raise AttributionError(f"unknown attribution method {method!r}")  # _check keeps this unreachable
+
+
+def _geometry(module: nn.Module) -> tuple[int, int, float] | None:
+    """(kernel extent, stride, padding) along one side; None for a module that keeps positions."""
+    if isinstance(module, nn.Conv2d):
+        if isinstance(module.padding, str):  # "same" at stride 1 / "valid"
+            extent = module.dilation[0] * (module.kernel_size[0] - 1) + 1
+            return extent, 1, (extent - 1) / 2 if module.padding == "same" else 0
+        return module.dilation[0] * (module.kernel_size[0] - 1) + 1, module.stride[0], module.padding[0]
+    if isinstance(module, PartialConv2d):
+        return module.kernel_size[0], 1, 0
+    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
+        side = lambda v: v if isinstance(v, int) else v[0]  # noqa: E731
+        dilation = side(getattr(module, "dilation", 1))
+        return dilation * (side(module.kernel_size) - 1) + 1, side(module.stride), side(module.padding)
+    if isinstance(module, Subsampling):
+        return module.window, module.window, 0
+    if isinstance(module, (nn.ConstantPad2d, nn.ZeroPad2d)):
+        return 1, 1, module.padding[2]  # the top padding: the presets pad all sides alike
+    return None
+
+
+def unit_centres(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> tuple[float, float] | None:
+    """Where ``layer``'s output units sit on the input: unit i is centred on pixel start + jump i.
+
+    Composed module by module in forward order (Araujo et al., "Computing Receptive Fields of
+    Convolutional Neural Networks", Distill 2019): jump *= stride; start += ((extent - 1) / 2 -
+    padding) * jump. lenet5's conv2: start 4.5, jump 2. None when a module before the layer
+    changes the size in a way not listed in :func:`_geometry`.
+    """
+    order: list[tuple[nn.Module, tuple, tuple]] = []
+    reached = False
+
+    def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal reached
+        if not reached and isinstance(output, torch.Tensor) and inputs and isinstance(inputs[0], torch.Tensor):
+            order.append((module, tuple(inputs[0].shape[-2:]), tuple(output.shape[-2:])))
+        reached = reached or module is layer
+
+    leaves = [m for m in model.modules() if not list(m.children()) or m is layer]
+    handles = [m.register_forward_hook(record) for m in leaves]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    start, jump = 0.0, 1.0
+    for module, shape_in, shape_out in order:
+        geometry = _geometry(module)
+        if geometry is None:
+            if shape_in != shape_out and len(shape_in) == 2:
+                return None
+            continue
+        extent, stride, padding = geometry
+        start += ((extent - 1) / 2 - padding) * jump
+        jump *= stride
+    return (start, jump) if reached else None
+
+
+def place_on_input(values: np.ndarray, start: float, jump: float, side: int = SIDE) -> np.ndarray:
+    """A layer's h x w map resampled to the input's side x side pixels, each unit at its centre
+    (bilinear, the edge values carried outwards), instead of stretched over the whole input."""
+    values = np.asarray(values, dtype=np.float64)
+    height, width = values.shape
+    pixels = np.arange(side, dtype=np.float64)
+    rows = np.stack([np.interp(pixels, start + jump * np.arange(width), line) for line in values])
+    placed = np.stack([np.interp(pixels, start + jump * np.arange(height), column) for column in rows.T], axis=1)
+    return placed.astype(np.float32).reshape(1, 1, side, side)
+
+
+def attribute_many(model: nn.Module, x: torch.Tensor, methods: list[str] | tuple[str, ...], target: int,
+                   *, sanity_random: bool = False, seed: int = 0) -> dict[str, np.ndarray]:
+    """Several methods on one input, sharing one private copy: ``{method: 28 x 28 float32}``.
+
+    ``sanity_random=True`` explains a copy of the network with fresh random weights
+    (:func:`core.explain.random_copy` with ``seed``) instead of the trained one.
+    """
+    checked = [_check(x, method, target) for method in methods]
+    if sanity_random:
+        shared = hookable = random_copy(model, seed)
+    else:
+        # Plain gradient and forward methods only read the model: no copy unless it must change mode.
+        shared = private_copy(model) if model.training else model
+        hookable = None
+    x = x.to(model_device(model))
+    results: dict[str, np.ndarray] = {}
+    with torch.enable_grad():
+        for method in checked:
+            if method.hooks and hookable is None:
+                hookable = shared if shared is not model else private_copy(model)
+            net = hookable if method.hooks else shared
+            result = _run(net, x, method.key, int(target))
+            results[method.key] = result.detach().reshape(SIDE, SIDE).float().cpu().numpy()
+    return results
+
+
+def attribute(model: nn.Module, x: torch.Tensor, method: str, target: int, *, sanity_random: bool = False,
+              seed: int = 0) -> np.ndarray:
+    """One method's map (28 x 28 float32) of how each pixel bears on class ``target``'s logit.
+
+    ``x`` is one normalised ``1 x 1 x 28 x 28`` input; ``method`` a key of :data:`METHODS`.
+    Raises :class:`AttributionError` for an unknown method, a bad target or shape, or Grad-CAM
+    on a network without convolutions.
+    """
+    return attribute_many(model, x, [method], target, sanity_random=sanity_random, seed=seed)[method]
