@@ -63,6 +63,12 @@ class Step:
         """Every (row, col) of the padded input under the window."""
         return [(r, c) for r in self.rows for c in self.cols]
 
+    @property
+    def largest_cell(self) -> tuple[int, int]:
+        """(row, col) of the padded input holding the window's largest value (first channel)."""
+        r, c = np.unravel_index(int(np.argmax(self.patch[0])), self.patch[0].shape)
+        return self.rows[r], self.cols[c]
+
 
 @dataclass(frozen=True)
 class GridResult:
@@ -98,7 +104,7 @@ def _fit_problem(height: int, width: int, kernel: int, *, stride: int, padding: 
         if span > n + 2 * padding:
             reach = f" (kernel {kernel} with dilation {dilation} spans {span} cells)" if dilation > 1 else ""
             return (f"the kernel{reach} is larger than the padded input {side} "
-                    f"{n} + 2x{padding} = {n + 2 * padding}: use a smaller kernel or dilation, "
+                    f"{n} + 2×{padding} = {n + 2 * padding}: use a smaller kernel or dilation, "
                     "or more padding")
     return None
 
@@ -295,12 +301,12 @@ def describe_step(result: GridResult, index: int, decimals: int = 2) -> list[str
         return [f"{block_sum} / {step.patch.size} = {fmt(step.total)} / {step.patch.size} = {fmt(step.value)}",
                 f"{cell} = {fmt(step.value)}"]
     if result.operation == "subsample":
-        return [f"{block_sum} x {fmt(result.coefficient)} + {_signed(step.bias, decimals)}"
-                f" = {fmt(step.total)} x {fmt(result.coefficient)} + {_signed(step.bias, decimals)}"
+        return [f"{block_sum} × {fmt(result.coefficient)} + {_signed(step.bias, decimals)}"
+                f" = {fmt(step.total)} × {fmt(result.coefficient)} + {_signed(step.bias, decimals)}"
                 f" = {fmt(step.value)}", f"{cell} = {fmt(step.value)}"]
     lines = []
     for c in range(step.patch.shape[0]):
-        terms = " + ".join(f"{_signed(a, decimals)}x{_signed(b, decimals)}"
+        terms = " + ".join(f"{_signed(a, decimals)}×{_signed(b, decimals)}"
                            for a, b in zip(step.patch[c].ravel(), result.weights[c].ravel()))
         label = f"channel {c + 1}: " if step.patch.shape[0] > 1 else ""
         lines.append(f"{label}{terms} = {fmt(step.channel_sums[c])}")

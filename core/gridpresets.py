@@ -103,12 +103,13 @@ def first_conv_layer(model: torch.nn.Module) -> torch.nn.Conv2d:
 
 
 def trained_first_layer(name: str = "lenet5",
-                        folder: Path | str = checkpoints.DEFAULT_DIR) -> tuple[FirstLayer | None, str]:
+                        folder: Path | str | None = None) -> tuple[FirstLayer | None, str]:
     """The first-layer kernels of checkpoint ``name`` (input channel 0), or (None, why not).
 
-    Only a missing or unusable checkpoint is reported as a reason; other errors propagate.
+    ``folder`` defaults to ``checkpoints.DEFAULT_DIR``, read at call time. Only a missing or
+    unusable checkpoint is reported as a reason; other errors propagate.
     """
-    folder = Path(folder)
+    folder = Path(checkpoints.DEFAULT_DIR if folder is None else folder)
     if not (folder / f"{name}.pt").is_file() or not (folder / f"{name}.json").is_file():
         return None, (f"No trained `{name}` checkpoint yet: run `python -m core train {name}` "
                       "to add its first-layer kernels here.")

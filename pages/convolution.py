@@ -1,6 +1,465 @@
-"""/convolution: not built yet."""
+"""/convolution: one filter sliding over a small grid, step by step; then pooling.
 
-import streamlit as st
+Thin: widgets -> core.gridmath / core.gridpresets -> dashboard.plots. The animation steps in
+an ``st.fragment`` that reruns on its own (``run_every``) while playing, so only the grids
+redraw, not the page; the step index lives in session state.
+"""
 
-st.title("Convolution")
-st.info("This page will show convolution and pooling animated step by step on small grids.")
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from core import checkpoints, gridmath, gridpresets  # noqa: E402
+from core.data import DataNotFoundError, load_test  # noqa: E402
+from core.gridmath import GridSettingsError  # noqa: E402
+from dashboard.plots import SIGNED_SCALE, grid_html, grids_row, image_heatmap, label_html  # noqa: E402
+
+DECIMALS = 2
+SPEEDS = [1, 2, 4, 6, 8]  # steps per second
+GRID_BUDGET_PX = 920      # width shared by the grids of one row
+CHART_CONFIG = {"displayModeBar": False}
+
+
+@st.cache_resource(show_spinner="Loading the MNIST test digits...")
+def test_digits() -> np.ndarray | None:
+    try:
+        return load_test().images.numpy()
+    except DataNotFoundError:
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def lenet_first_layer(folder: str, stamp: float | None):
+    """Cached per checkpoint file version (``stamp``: its modification time)."""
+    return gridpresets.trained_first_layer("lenet5", folder)
+
+
+def trained_kernels():
+    folder = Path(checkpoints.DEFAULT_DIR)
+    path = folder / "lenet5.pt"
+    return lenet_first_layer(str(folder), path.stat().st_mtime if path.is_file() else None)
+
+
+def signature(*parts) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part.tobytes() if isinstance(part, np.ndarray) else repr(part).encode())
+    return digest.hexdigest()
+
+
+def cell_size(total_cells: int, n_grids: int, budget: int = GRID_BUDGET_PX, largest: int = 56) -> int:
+    """Cell side in px so that ``n_grids`` grids of ``total_cells`` columns fit side by side."""
+    spare = budget - 28 * (n_grids - 1)  # the gaps between grids
+    return int(np.clip(spare / max(total_cells, 1) - 2, 28, largest))
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, width="content", config=CHART_CONFIG, key=f"fig_{key}")
+
+
+def grid(values: np.ndarray, **options) -> str:
+    """A small grid of numbers as an HTML table: redrawn fast enough to animate."""
+    return grid_html(values, decimals=DECIMALS, **options)
+
+
+def row(*parts: str, gap_px: int = 28, align: str = "flex-start") -> None:
+    st.html(grids_row(*parts, gap_px=gap_px, align=align))
+
+
+def equation_block(lines: list[str], key: str, bold_last: bool = True) -> None:
+    """The arithmetic of the current step, large enough for the back of a classroom."""
+    body = "".join(f"<div>{line}</div>" for line in lines[:-1])
+    body += f"<div><b>{lines[-1]}</b></div>" if bold_last else f"<div>{lines[-1]}</div>"
+    with st.container(key=key):
+        st.markdown(f"<div style='font-size:1.3rem;line-height:1.7;font-family:monospace'>{body}</div>",
+                    unsafe_allow_html=True)
+
+
+# --- the animation: state, controls, predict-then-reveal --------------------------------------
+
+def animation_state(key: str, sig: str) -> dict:
+    state = st.session_state.setdefault(f"anim_{key}", {"sig": None})
+    if state["sig"] != sig:  # new numbers or settings: start again from step 0
+        state.update(sig=sig, pos=0, playing=False, verdict=None)
+    return state
+
+
+def animate(key: str, sig: str, values: list[float], targets: list[str], draw, predict_what: str) -> None:
+    """Play / pause / step / speed over ``len(values)`` steps; ``draw(pos, playing)`` draws one frame.
+
+    ``pos`` is how many steps are done (0..n). ``values[i]`` is what step i+1 writes into
+    ``targets[i]``, which the student may predict before it is revealed.
+    """
+    state = animation_state(key, sig)
+    n = len(values)
+    speed_key = f"{key}_speed"
+    speed = st.session_state.setdefault(speed_key, 4)
+    interval = 1.0 / speed if state["playing"] else None
+
+    def anchor():
+        # While playing, the step shown follows the clock from here: a late or dropped tick
+        # (a busy server) never slows the pace below the chosen speed.
+        state.update(t0=time.monotonic(), p0=state["pos"])
+
+    def play():
+        state["playing"] = not state["playing"]
+        if state["playing"] and state["pos"] >= n:
+            state["pos"] = 0
+        anchor()
+
+    def move(delta: int):
+        state.update(playing=False, pos=int(np.clip(state["pos"] + delta, 0, n)))
+
+    def check_guess():
+        guess = st.session_state.get(f"{key}_guess_{state['pos']}")
+        if guess is None or state["pos"] >= n:
+            return
+        value = values[state["pos"]]
+        state["verdict"] = (state["pos"] + 1, gridmath.is_right_guess(guess, value, DECIMALS), guess, value)
+        state["pos"] += 1
+
+    @st.fragment(run_every=interval)
+    def player():
+        # run_every is fixed when the fragment is defined: a change of play state or speed
+        # needs one full rerun to start or stop the ticking.
+        if state["playing"] != (interval is not None) or (state["playing"] and st.session_state[speed_key] != speed):
+            st.rerun()
+        if state["playing"]:
+            elapsed_steps = int((time.monotonic() - state["t0"]) * st.session_state[speed_key])
+            state["pos"] = min(n, state["p0"] + 1 + elapsed_steps)
+            if state["pos"] >= n:
+                state["playing"] = False
+                st.rerun()
+        pos, playing = state["pos"], state["playing"]
+        with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+            st.button("Pause" if playing else "Play", key=f"{key}_play", on_click=play, type="primary",
+                      icon=":material/pause:" if playing else ":material/play_arrow:")
+            st.button("Step back", key=f"{key}_back", on_click=move, args=(-1,),
+                      icon=":material/chevron_left:", disabled=pos == 0)
+            st.button("Step forward", key=f"{key}_forward", on_click=move, args=(1,),
+                      icon=":material/chevron_right:", disabled=pos >= n)
+            st.button("Reset", key=f"{key}_reset", on_click=move, args=(-n,),
+                      icon=":material/first_page:", disabled=pos == 0)
+            st.button("Last step", key=f"{key}_end", on_click=move, args=(n,),
+                      icon=":material/last_page:", disabled=pos >= n)
+            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=220, on_change=anchor)
+            with st.container(key=f"{key}_progress", width="content"):
+                st.markdown(f"#### Step {pos} of {n}")
+        draw(pos, playing)
+        if not playing and pos < n:
+            ask, check, verdict = st.columns([2.6, 1.1, 2.6], vertical_alignment="bottom")
+            ask.number_input(f"Predict, then reveal: what will step {pos + 1} write into {targets[pos]}{predict_what}?",
+                             value=None, step=1.0, format="%g", placeholder="type a number",
+                             key=f"{key}_guess_{pos}")
+            check.button("Check and reveal", key=f"{key}_check", on_click=check_guess, icon=":material/visibility:",
+                         disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
+        else:
+            verdict = st.container()
+        if state["verdict"] and state["verdict"][0] == pos:
+            step_no, right, guess, value = state["verdict"]
+            said, truth = gridmath.format_number(guess, DECIMALS), gridmath.format_number(value, DECIMALS)
+            if right:
+                verdict.success(f"Right: step {step_no} writes {truth}.", icon=":material/check_circle:")
+            else:
+                verdict.warning(f"Not quite: you said {said}, step {step_no} writes {truth}.",
+                                icon=":material/error:")
+
+    player()
+
+
+# --- shared widgets ---------------------------------------------------------------------------
+
+def geometry_controls(prefix: str, column) -> tuple[int, int, int]:
+    with column:
+        stride = st.slider("Stride", 1, 3, 1, key=f"{prefix}_stride")
+        padding = st.slider("Padding", 0, 2, 0, key=f"{prefix}_padding")
+        dilation = st.slider("Dilation", 1, 2, 1, key=f"{prefix}_dilation")
+    return stride, padding, dilation
+
+
+def output_shape_calculator(n: int, k: int, stride: int, padding: int, dilation: int) -> bool:
+    """The formula with this page's numbers in it; False (and the reason) when it cannot work."""
+    formula = r"\left\lfloor \frac{n + 2p - d(k-1) - 1}{s} \right\rfloor + 1"
+    try:
+        size = gridmath.output_size(n, k, stride=stride, padding=padding, dilation=dilation)
+    except GridSettingsError as exc:
+        st.latex(rf"\text{{output size}} = {formula}")
+        st.error(f"Impossible: {exc}.", icon=":material/block:")
+        return False
+    st.latex(rf"\text{{output size}} = {formula} = \left\lfloor \frac{{{n} + 2\cdot{padding} - {dilation}({k}-1) - 1}}"
+             rf"{{{stride}}} \right\rfloor + 1 = {size}")
+    st.markdown(f"<div style='text-align:center'>The {n}×{n} input gives a <b>{size}×{size}</b> output "
+                f"(n={n}, k={k}, padding p={padding}, dilation d={dilation}, stride s={stride}).</div>",
+                unsafe_allow_html=True)
+    return True
+
+
+def typed_grid(label: str, initial: np.ndarray, key: str) -> np.ndarray:
+    """An editable grid of numbers; an emptied cell comes back as NaN, which core reports."""
+    st.caption(label)
+    columns = {str(c): st.column_config.NumberColumn(str(c + 1), width=44) for c in range(initial.shape[1])}
+    edited = st.data_editor(pd.DataFrame(initial, columns=list(columns)), key=key, hide_index=True,
+                            column_config=columns, width="content")
+    return edited.to_numpy(dtype=float)
+
+
+def input_grid(prefix: str, digits: np.ndarray | None) -> tuple[np.ndarray, str]:
+    """The single-channel input chosen by the student, and a one-line description."""
+    choices = (["MNIST digit patch"] if digits is not None else []) + \
+        ["Vertical edge", "Random whole numbers", "Type your own"]
+    choice = st.selectbox("Input", choices, key=f"{prefix}_input")
+    size = st.slider("Input size", 3, gridmath.MAX_SIDE, 8 if choice == "MNIST digit patch" else 6,
+                     key=f"{prefix}_size_{choice}")
+    if choice == "MNIST digit patch":
+        index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key=f"{prefix}_digit", width=220)
+        return gridpresets.mnist_patch(digits[index], size), f"the middle of test digit #{index}, brightness 0-9"
+    if choice == "Vertical edge":
+        return gridpresets.vertical_edge(size), "a bright left half beside a dark right half"
+    if choice == "Random whole numbers":
+        seed_key = f"{prefix}_seed"
+        st.session_state.setdefault(seed_key, 1)
+        if st.button("New numbers", icon=":material/casino:", key=f"{prefix}_reroll"):
+            st.session_state[seed_key] += 1
+        return gridpresets.random_integers((size, size), st.session_state[seed_key]), "random whole numbers 0-9"
+    return typed_grid("Type the input (click a cell):", gridpresets.vertical_edge(size),
+                      f"{prefix}_typed_input_{size}"), "your numbers"
+
+
+def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
+    layer, why_not = trained_kernels()
+    lenet = [f"LeNet-5 C1 kernel {i + 1}" for i in range(len(layer.kernels))] if layer else []
+    choice = st.selectbox("Kernel", list(gridpresets.KERNELS) + lenet + ["Type your own"], key=f"{prefix}_kernel")
+    if not layer:
+        st.caption(why_not)
+    if choice in gridpresets.KERNELS:
+        kernel, bias = gridpresets.KERNELS[choice], 0.0
+    elif choice in lenet:
+        i = lenet.index(choice)
+        kernel, bias = layer.kernels[i], float(layer.biases[i])
+        st.caption(f"Learned by the trained `lenet5` (test accuracy {layer.test_accuracy:.2%})."
+                   if layer.test_accuracy is not None else "Learned by the trained `lenet5`.")
+    else:
+        k = st.slider("Kernel size", *gridmath.KERNEL_RANGE, 3, key=f"{prefix}_ksize")
+        initial = np.zeros((k, k))
+        initial[k // 2, k // 2] = 1
+        kernel, bias = typed_grid("Type the kernel:", initial, f"{prefix}_typed_kernel_{k}"), 0.0
+    bias = st.number_input("Bias", value=round(bias, 4), step=0.5, format="%g", key=f"{prefix}_bias_{choice}")
+    return kernel, float(bias), choice
+
+
+# --- the three modes --------------------------------------------------------------------------
+
+def one_channel(digits: np.ndarray | None) -> None:
+    left, middle, geometry = st.columns(3, gap="large")
+    with left:
+        x, described = input_grid("one", digits)
+    with middle:
+        kernel, bias, kernel_name = kernel_choice("one")
+    stride, padding, dilation = geometry_controls("one", geometry)
+    if not output_shape_calculator(x.shape[0], kernel.shape[0], stride, padding, dilation):
+        return
+    try:
+        result = gridmath.convolve(x, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation)
+    except GridSettingsError as exc:
+        st.error(f"Cannot convolve: {exc}.", icon=":material/block:")
+        return
+    st.subheader("Step by step")
+    st.caption(f"Input: {described}. Grey cells are zero padding. The orange window multiplies the cells "
+               "under it by the kernel; the sum plus the bias is written into the green output cell.")
+    k = kernel.shape[0]
+    hp, wp = result.padding_mask.shape
+    ho, wo = result.output.shape
+    cell = cell_size(wp + 2 * k + wo, n_grids=4)
+    reach = max(np.abs(result.output).max(), 1e-9)
+    weights_reach = max(np.abs(kernel).max(), 1e-9)
+    product_reach = max(max(np.abs(s.products).max() for s in result.steps), 1e-9)
+    steps = result.steps
+
+    def draw(pos: int, playing: bool) -> None:
+        step = steps[pos - 1] if pos else None
+        preview = steps[pos].window_cells if pos < len(steps) and not playing else []
+        products = step.products[0] if step else np.full(kernel.shape, np.nan)
+        row(grid(result.padded[0], muted=result.padding_mask, highlight=step.window_cells if step else None,
+                 preview=preview, title="Input", cell_px=cell, zmin=min(x.min(), 0), zmax=max(x.max(), 1)),
+            grid(kernel, colorscale=SIGNED_SCALE, zmid=0, zmin=-weights_reach, zmax=weights_reach,
+                 title="Kernel", cell_px=cell),
+            grid(products, muted=step.padding if step else None, colorscale=SIGNED_SCALE, zmid=0,
+                 zmin=-product_reach, zmax=product_reach, title="Window × kernel", cell_px=cell),
+            grid(result.output_after(pos), colorscale=SIGNED_SCALE, zmid=0, zmin=-reach, zmax=reach,
+                 accent=[(step.out_row, step.out_col)] if step else None, title="Output", cell_px=cell))
+        if step:
+            equation_block(gridmath.describe_step(result, pos - 1, DECIMALS), "conv_sum")
+        else:
+            equation_block(["Press Step forward (or Play) to compute the first output cell."], "conv_sum")
+
+    animate("one", signature("one", x, kernel, bias, stride, padding, dilation),
+            [s.value for s in steps], [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "")
+    real_image(digits, kernel, bias, stride, padding, dilation, kernel_name)
+
+
+def real_image(digits: np.ndarray | None, kernel: np.ndarray, bias: float, stride: int, padding: int,
+               dilation: int, kernel_name: str) -> None:
+    st.subheader("On a real image")
+    if digits is None:
+        st.info("MNIST is not available here: run `python -m core data` to see the kernel on a whole digit.")
+        return
+    index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key="real_digit", width=220)
+    image = gridpresets.to_levels(digits[index])
+    try:
+        fmap = gridmath.feature_map(image, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation)
+    except GridSettingsError as exc:
+        st.error(f"Cannot convolve the digit: {exc}.", icon=":material/block:")
+        return
+    st.caption(f"The same kernel ({kernel_name}), bias, stride, padding and dilation over the whole 28×28 digit "
+               f"(brightness 0-9): a {fmap.shape[0]}×{fmap.shape[1]} feature map. Blue: strong positive "
+               "response, red: negative.")
+    left, right, _ = st.columns([1, 1, 0.4])
+    with left:
+        chart(image_heatmap(image, title=f"Test digit #{index}", colorscale="gray"), "real_digit_fig")
+    with right:
+        chart(image_heatmap(fmap, title="Feature map", colorscale=SIGNED_SCALE, zmid=0), "real_map_fig")
+
+
+def three_channels() -> None:
+    st.markdown("A colour image has three channels (red, green, blue). **One filter** holds one kernel "
+                "per channel: each channel is convolved with its own kernel, and the three results are "
+                "added, with one bias, into **one** output channel.")
+    left, right = st.columns([2, 1.3], gap="large")
+    x, w, bias = gridpresets.multichannel_example()
+    with left:
+        source = st.radio("Numbers", ["The example (3×5×5 input, 3×3×3 filter)", "Random whole numbers"],
+                          horizontal=True, key="three_source")
+        if source.startswith("Random"):
+            st.session_state.setdefault("three_seed", 1)
+            if st.button("New numbers", icon=":material/casino:", key="three_reroll"):
+                st.session_state["three_seed"] += 1
+            seed = st.session_state["three_seed"]
+            x = gridpresets.random_integers((3, 5, 5), seed, 0, 3)
+            w = gridpresets.random_integers((3, 3, 3), seed + 1000, -1, 1)
+        bias = float(st.number_input("Bias", value=bias, step=0.5, format="%g", key="three_bias"))
+    stride, padding, dilation = geometry_controls("three", right)
+    if not output_shape_calculator(5, 3, stride, padding, dilation):
+        return
+    result = gridmath.convolve(x, w, bias=bias, stride=stride, padding=padding, dilation=dilation)
+    steps = result.steps
+    hp, wp = result.padding_mask.shape
+    ho, wo = result.output.shape
+    cell = cell_size(wp + 6, n_grids=3, budget=int(GRID_BUDGET_PX * 0.7) - 140, largest=44)
+    reach = max(np.abs(result.output).max(), 1e-9)
+
+    def draw(pos: int, playing: bool) -> None:
+        step = steps[pos - 1] if pos else None
+        channels, out = st.columns([3, 1.2], gap="medium")
+        with channels:
+            for c in range(3):
+                row(grid(result.padded[c], muted=result.padding_mask, cell_px=cell,
+                         highlight=step.window_cells if step else None, zmin=0, zmax=max(x.max(), 1),
+                         title=f"Input channel {c + 1}"),
+                    grid(w[c], colorscale=SIGNED_SCALE, zmid=0, zmin=-1, zmax=1, cell_px=cell, title=f"Kernel {c + 1}"),
+                    grid(step.products[c] if step else np.full((3, 3), np.nan), muted=step.padding if step else None,
+                         colorscale=SIGNED_SCALE, zmid=0, cell_px=cell, title="Products"),
+                    label_html(f"sum = {gridmath.format_number(step.channel_sums[c], DECIMALS)}" if step else ""),
+                    align="center")
+        with out:
+            row(grid(result.output_after(pos), colorscale=SIGNED_SCALE, zmid=0, zmin=-reach, zmax=reach,
+                     accent=[(step.out_row, step.out_col)] if step else None, cell_px=56,
+                     title="Output (one channel)"))
+            if step:
+                equation_block(gridmath.describe_step(result, pos - 1, DECIMALS)[-2:], "three_sum")
+            else:
+                equation_block(["Press Step forward (or Play)."], "three_sum")
+
+    animate("three", signature("three", x, w, bias, stride, padding, dilation), [s.value for s in steps],
+            [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "")
+
+
+def pooling() -> None:
+    st.markdown("Pooling shrinks a feature map: each window is replaced by one number. **Max pooling** "
+                "keeps the largest, **average pooling** the mean. LeNet-5 (1998) used **trainable "
+                "subsampling**: add the window's inputs, multiply by a learned coefficient, add a learned "
+                "bias (the paper then squashes it with 1.7159 tanh(2a/3)).")
+    c1, c2, c3 = st.columns([1.3, 1, 1], gap="large")
+    with c1:
+        source = st.radio("Input", ["The 4×4 example", "Random whole numbers", "Type your own"],
+                          horizontal=True, key="pool_source")
+        if source == "The 4×4 example":
+            x = gridpresets.pooling_example()
+        else:
+            size = st.slider("Input size", 2, 8, 4, key=f"pool_size_{source}")
+            if source == "Random whole numbers":
+                st.session_state.setdefault("pool_seed", 1)
+                if st.button("New numbers", icon=":material/casino:", key="pool_reroll"):
+                    st.session_state["pool_seed"] += 1
+                x = gridpresets.random_integers((size, size), st.session_state["pool_seed"])
+            else:
+                x = typed_grid("Type the input:", gridpresets.random_integers((size, size), 0),
+                               f"pool_typed_{size}")
+    with c2:
+        kernel = st.slider("Window", *gridmath.POOL_KERNEL_RANGE, 2, key="pool_kernel")
+        stride = st.slider("Stride", *gridmath.POOL_STRIDE_RANGE, 2, key="pool_stride")
+    with c3:
+        coefficient = float(st.number_input("1998 coefficient", value=0.5, step=0.25, format="%g", key="pool_coef"))
+        bias = float(st.number_input("1998 bias", value=0.25, step=0.25, format="%g", key="pool_bias"))
+    try:
+        results = {kind: gridmath.pool(x, kind=kind, kernel=kernel, stride=stride, coefficient=coefficient,
+                                       bias=bias) for kind in ("max", "avg", "subsample")}
+    except GridSettingsError as exc:
+        st.error(f"Cannot pool: {exc}.", icon=":material/block:")
+        return
+    steps = results["max"].steps
+    h, w = x.shape
+    ho, wo = results["max"].output.shape
+    cell = cell_size(w + 3 * wo, n_grids=4, largest=60)
+    titles = {"max": "Max pooling", "avg": "Average pooling", "subsample": "1998 subsampling"}
+
+    def draw(pos: int, playing: bool) -> None:
+        step = steps[pos - 1] if pos else None
+        outputs = [grid(result.output_after(pos), cell_px=cell, zmin=min(x.min(), 0),
+                        zmax=max(result.output.max(), x.max()),
+                        accent=[(result.steps[pos - 1].out_row, result.steps[pos - 1].out_col)] if step else None,
+                        title=titles[kind]) for kind, result in results.items()]
+        row(grid(x, highlight=step.window_cells if step else None, cell_px=cell,
+                 accent=[step.largest_cell] if step else None, zmin=min(x.min(), 0), title="Input"),
+            *outputs, gap_px=40)
+        if step:
+            equation_block([f"{titles[kind]}: {gridmath.describe_step(result, pos - 1, DECIMALS)[0]}"
+                            for kind, result in results.items()], "pool_sum", bold_last=False)
+        else:
+            equation_block(["Press Step forward (or Play). The green input cell is the largest in the window."],
+                           "pool_sum")
+
+    animate("pool", signature("pool", x, kernel, stride, coefficient, bias), [s.value for s in steps],
+            [f"max-pooling output[{s.out_row}, {s.out_col}]" for s in steps], draw, "")
+
+
+def pause_all() -> None:
+    """Leaving a mode pauses its animation (it would otherwise race to the end while hidden)."""
+    for name, state in st.session_state.items():
+        if str(name).startswith("anim_") and isinstance(state, dict):
+            state["playing"] = False
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+st.title("Convolution, step by step")
+st.markdown("A convolution layer slides a small grid of weights, the **kernel**, over its input. At each "
+            "position it multiplies the cells under it by the weights, adds the products and a bias, and "
+            "writes one number of the output, the **feature map**. Predict each number before it appears.")
+mode = st.segmented_control("What to watch", ["One channel", "Three channels", "Pooling"], default="One channel",
+                            required=True, key="conv_mode", on_change=pause_all)
+digits = test_digits()
+if mode == "Three channels":
+    three_channels()
+elif mode == "Pooling":
+    pooling()
+else:
+    one_channel(digits)

@@ -217,10 +217,12 @@ def test_feature_map_matches_torch_on_a_digit():
 def test_describe_step_writes_the_arithmetic():
     result = gridmath.convolve([[1, 2], [3, 4]], [[1, -1], [0, 2]], bias=-1)
     # Hand: 1x1 + 2x(-1) + 3x0 + 4x2 = 7; 7 + (-1) = 6.
-    assert gridmath.describe_step(result, 0) == ["1x1 + 2x(-1) + 3x0 + 4x2 = 7", "sum 7 + bias (-1) = 6"]
+    assert gridmath.describe_step(result, 0) == ["1×1 + 2×(-1) + 3×0 + 4×2 = 7", "sum 7 + bias (-1) = 6"]
     pooled = gridmath.pool(gridpresets.pooling_example(), kind="avg")
     assert gridmath.describe_step(pooled, 0)[0] == "(1 + 3 + 4 + 2) / 4 = 10 / 4 = 2.5"
-    assert gridmath.describe_step(gridmath.pool(gridpresets.pooling_example()), 3)[0] == "max(7, 2, 3, 8) = 8"
+    maxed = gridmath.pool(gridpresets.pooling_example())
+    assert gridmath.describe_step(maxed, 3)[0] == "max(7, 2, 3, 8) = 8"
+    assert maxed.steps[3].largest_cell == (3, 3)
     assert gridmath.format_number(-0.001) == "0" and gridmath.format_number(0.125, 2) == "0.12"
     assert gridmath.is_right_guess(0.11, 1 / 9) and not gridmath.is_right_guess(0.12, 1 / 9)
 

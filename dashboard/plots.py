@@ -1,0 +1,246 @@
+"""Plotly figures shared by the pages: grids of numbers that stay readable on a projector."""
+
+from __future__ import annotations
+
+import functools
+import html
+from collections.abc import Iterable
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import get_colorscale, unlabel_rgb
+
+from core.gridmath import format_number
+
+INPUT_SCALE = "Blues"
+SIGNED_SCALE = "RdBu"  # negative red, positive blue, zero white (with zmid=0)
+HIGHLIGHT = "#f28e2b"  # the window
+ACCENT = "#2ca02c"      # the cell being written / the winner of a max
+PADDING_FILL = "#e6e6e6"
+PADDING_TEXT = "#8c8c8c"
+
+
+@functools.cache
+def _scale_stops(colorscale: str) -> tuple[np.ndarray, np.ndarray]:
+    stops = get_colorscale(colorscale)
+    positions = np.array([float(p) for p, _ in stops])
+    colors = np.array([unlabel_rgb(c) if c.startswith("rgb") else
+                       tuple(int(c.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)) for _, c in stops], dtype=float)
+    return positions, colors
+
+
+def _color_range(values: np.ndarray, zmin: float | None, zmax: float | None,
+                 zmid: float | None) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if zmid is not None and zmin is None and zmax is None:
+        reach = max(float(np.abs(finite - zmid).max()) if finite.size else 0.0, 1e-9)
+        return zmid - reach, zmid + reach
+    low = zmin if zmin is not None else (float(finite.min()) if finite.size else 0.0)
+    high = zmax if zmax is not None else (float(finite.max()) if finite.size else 1.0)
+    return (low, high) if high > low else (low - 1.0, low + 1.0)
+
+
+def cell_colors(values: np.ndarray, colorscale: str, low: float, high: float) -> np.ndarray:
+    """RGB (0-255) of each value on a named plotly colour scale between ``low`` and ``high``."""
+    positions, colors = _scale_stops(colorscale)
+    t = np.clip((np.nan_to_num(np.asarray(values, dtype=float), nan=low) - low) / (high - low), 0, 1)
+    return np.stack([np.interp(t, positions, colors[:, i]) for i in range(3)], axis=-1)
+
+
+def grid_html(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None = None,
+              accent: Iterable[tuple[int, int]] | None = None,
+              preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
+              text: bool = True, decimals: int = 2, colorscale: str = INPUT_SCALE,
+              zmid: float | None = None, zmin: float | None = None, zmax: float | None = None,
+              title: str | None = None, cell_px: int = 48) -> str:
+    """The same grid as ``grid_heatmap``, as an HTML table (for ``st.html``).
+
+    A browser redraws a table of coloured cells far faster than a plotly chart, which is what
+    an animation needs: several grids redrawn four or more times a second.
+    """
+    values = np.asarray(values, dtype=float)
+    muted = np.zeros(values.shape, dtype=bool) if muted is None else np.asarray(muted, dtype=bool)
+    low, high = _color_range(np.where(muted, np.nan, values), zmin, zmax, zmid)
+    rgb = cell_colors(values, colorscale, low, high)
+    outlines = {}
+    for cells, style in ((preview, f"3px dotted {HIGHLIGHT}"), (highlight, f"4px solid {HIGHLIGHT}"),
+                         (accent, f"4px solid {ACCENT}")):
+        for cell in cells or []:
+            outlines[tuple(cell)] = style
+    font_px = max(12, min(24, int(cell_px * 0.42)))
+    rows = []
+    for r in range(values.shape[0]):
+        cells = []
+        for c in range(values.shape[1]):
+            v = values[r, c]
+            if muted[r, c]:
+                background, color = PADDING_FILL, PADDING_TEXT
+            elif np.isnan(v):
+                background, color = "#fafafa", "#000"
+            else:
+                red, green, blue = rgb[r, c]
+                background = f"rgb({red:.0f},{green:.0f},{blue:.0f})"
+                color = "#fff" if 0.299 * red + 0.587 * green + 0.114 * blue < 140 else "#111"
+            outline = f"outline:{outlines[r, c]};outline-offset:-4px;" if (r, c) in outlines else ""
+            label = "" if np.isnan(v) or not text else html.escape(format_number(v, decimals))
+            cells.append(f"<td style='padding:0;border:none;width:{cell_px}px;height:{cell_px}px;min-width:{cell_px}px;"
+                         f"background:{background};color:{color};{outline}'>{label}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    heading = (f"<div style='font-weight:600;font-size:1.05rem;text-align:center;margin-bottom:4px'>"
+               f"{html.escape(title)}</div>") if title else ""
+    table = ("<table style='border-collapse:separate;border-spacing:2px;margin:0 auto;table-layout:fixed;"
+             f"font-size:{font_px}px;font-variant-numeric:tabular-nums;text-align:center;line-height:1'>"
+             + "".join(rows) + "</table>")
+    return f"<div style='display:inline-block'>{heading}{table}</div>"
+
+
+def _outline_trace(cells: Iterable[tuple[int, int]], color: str, width: float, dash: str = "solid") -> go.Scatter:
+    """Cell outlines as one line trace (far cheaper to build than one layout shape per cell)."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for r, c in cells:
+        xs += [c - 0.5, c + 0.5, c + 0.5, c - 0.5, c - 0.5, None]
+        ys += [r - 0.5, r - 0.5, r + 0.5, r + 0.5, r - 0.5, None]
+    return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=width, dash=dash),
+                      hoverinfo="skip", showlegend=False)
+
+
+def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None = None,
+                 accent: Iterable[tuple[int, int]] | None = None,
+                 preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
+                 text: bool = True, decimals: int = 2, colorscale: str | list = INPUT_SCALE,
+                 zmid: float | None = None, zmin: float | None = None, zmax: float | None = None,
+                 title: str | None = None, cell_px: int = 48, font_px: int | None = None) -> go.Figure:
+    """A 2-D grid drawn as coloured cells with their numbers written in them.
+
+    ``highlight`` cells get a thick orange outline (a sliding window), ``accent`` cells a green
+    one (the cell being written), ``preview`` cells a dotted orange one (where the window goes next). ``muted`` cells (e.g. zero padding) are drawn grey with grey
+    numbers. NaN cells are left blank (not computed yet). Cells are square, ``cell_px`` wide.
+    """
+    values = np.asarray(values, dtype=float)
+    rows, cols = values.shape
+    muted = np.zeros(values.shape, dtype=bool) if muted is None else np.asarray(muted, dtype=bool)
+    labels = np.vectorize(lambda v: "" if np.isnan(v) else format_number(v, decimals), otypes=[object])(values)
+    font_px = font_px or max(10, min(22, int(cell_px * 0.36)))
+    shown = np.where(muted, np.nan, values)
+    finite = shown[np.isfinite(shown)]
+    if zmid is not None and finite.size:
+        # A symmetric range keeps zero white however lopsided the numbers are.
+        reach = max(abs(finite).max(), 1e-9)
+        zmin, zmax = (-reach, reach) if zmin is None and zmax is None else (zmin, zmax)
+    elif finite.size and zmin is None and zmax is None and finite.max() == finite.min():
+        zmin, zmax = finite.min() - 1, finite.max() + 1
+    traces = [go.Heatmap(
+        z=shown, text=labels if text else None, texttemplate="%{text}" if text else None,
+        textfont=dict(size=font_px), colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False,
+        xgap=1, ygap=1, hoverinfo="skip")]
+    if muted.any():
+        traces.append(go.Heatmap(
+            z=np.where(muted, 0.0, np.nan), text=labels if text else None,
+            texttemplate="%{text}" if text else None, textfont=dict(size=font_px, color=PADDING_TEXT),
+            colorscale=[[0, PADDING_FILL], [1, PADDING_FILL]], showscale=False, xgap=1, ygap=1,
+            hoverinfo="skip"))
+    for cells, color, width, dash in ((preview, HIGHLIGHT, 3, "dot"), (highlight, HIGHLIGHT, 4, "solid"),
+                                      (accent, ACCENT, 4, "solid")):
+        if cells:
+            traces.append(_outline_trace(cells, color, width, dash))
+    title_px = 34 if title else 4
+    return go.Figure(data=traces, layout=dict(
+        width=cols * cell_px + 8, height=rows * cell_px + title_px + 4,
+        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
+        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
+                   font=dict(size=17)) if title else None,
+        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
+        yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
+                   constrain="domain")))
+
+
+def grids_row(*parts: str, gap_px: int = 28, align: str = "flex-start") -> str:
+    """HTML pieces (grids, labels) side by side; they wrap onto a new line on a narrow screen."""
+    return (f"<div style='display:flex;flex-wrap:wrap;gap:{gap_px}px;align-items:{align}'>"
+            + "".join(parts) + "</div>")
+
+
+def label_html(text: str, *, size_rem: float = 1.4, bold: bool = True) -> str:
+    """A short text (``sum = 6``, ``+``) sized to sit between grids."""
+    weight = 700 if bold else 400
+    return (f"<div style='font-size:{size_rem}rem;font-weight:{weight};white-space:nowrap;"
+            f"font-variant-numeric:tabular-nums'>{html.escape(text)}</div>")
+
+
+def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: str = "gray",
+                  zmid: float | None = None, size_px: int = 320) -> go.Figure:
+    """A larger grid without numbers (a whole digit, a feature map), square cells, with a colour bar."""
+    values = np.asarray(values, dtype=float)
+    rows, cols = values.shape
+    cell = size_px / max(rows, cols)
+    zmin = zmax = None
+    if zmid is not None and values.size:
+        reach = max(abs(values).max(), 1e-9)
+        zmin, zmax = -reach, reach
+    fig = go.Figure(go.Heatmap(z=values, colorscale=colorscale, zmin=zmin, zmax=zmax,
+                               colorbar=dict(thickness=12, len=0.9),
+                               hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
+    title_px = 34 if title else 4
+    fig.update_layout(
+        width=int(cols * cell) + 90, height=int(rows * cell) + title_px + 8,
+        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
+        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
+                   font=dict(size=17)) if title else None,
+        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
+        yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
+                   constrain="domain"))
+    return fig
+
+
+# Diverging, with zero fully transparent so that the digit underneath shows through:
+# negative red, positive blue, as SIGNED_SCALE.
+OVERLAY_SCALE = [[0.0, "rgba(178,24,43,1)"], [0.25, "rgba(214,96,77,0.8)"], [0.5, "rgba(247,247,247,0)"],
+                 [0.75, "rgba(67,147,195,0.8)"], [1.0, "rgba(33,102,172,1)"]]
+FAINT_INK_SCALE = [[0.0, "#ffffff"], [1.0, "#8a8a8a"]]  # a digit as a light grey underlay
+
+
+def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, title: str | None = None,
+                        size_px: int = 230) -> go.Figure:
+    """An attribution map over the digit it explains: the digit in light grey, the map on top in
+    a diverging scale (red negative, blue positive, zero transparent), symmetric about zero, with
+    a colour bar. Both arrays are H x W of the same shape."""
+    digit = np.asarray(digit, dtype=float)
+    values = np.asarray(attribution, dtype=float)
+    rows, cols = values.shape
+    finite = values[np.isfinite(values)]
+    reach = max(float(np.abs(finite).max()) if finite.size else 0.0, 1e-12)
+    title_px = 30 if title else 4
+    cell = size_px / max(rows, cols)
+    # The layout goes into the constructor: update_layout costs several times more.
+    return go.Figure(data=[
+        go.Heatmap(z=digit, colorscale=FAINT_INK_SCALE, zmin=0, zmax=max(float(digit.max()), 1.0),
+                   showscale=False, hoverinfo="skip"),
+        go.Heatmap(z=values, colorscale=OVERLAY_SCALE, zmin=-reach, zmax=reach,
+                   colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), exponentformat="e"),
+                   hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"),
+    ], layout=dict(
+        width=int(cols * cell) + 80, height=int(rows * cell) + title_px + 8,
+        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
+        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
+                   font=dict(size=15)) if title else None,
+        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
+        yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
+                   constrain="domain")))
+
+
+def probability_bars(probabilities: Iterable[float], *, highlight: int | None = None,
+                     title: str | None = None, height_px: int = 230) -> go.Figure:
+    """Ten class probabilities as bars labelled 0-9, the ``highlight`` class in the accent colour."""
+    values = [float(p) for p in probabilities]
+    colors = [ACCENT if k == highlight else "#9db4cf" for k in range(len(values))]
+    title_px = 30 if title else 6
+    return go.Figure(data=go.Bar(
+        x=[str(k) for k in range(len(values))], y=values, marker_color=colors,
+        text=[f"{p:.0%}" if p >= 0.005 else "" for p in values], textposition="outside",
+        cliponaxis=False, hovertemplate="class %{x}: %{y:.4f}<extra></extra>"), layout=dict(
+        height=height_px, margin=dict(l=36, r=8, t=title_px, b=28), paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="white", bargap=0.25, showlegend=False,
+        title=dict(text=title, x=0.5, xanchor="center", font=dict(size=15)) if title else None,
+        xaxis=dict(title=None, type="category", fixedrange=True),
+        yaxis=dict(range=[0, 1.12], tickformat=".0%", fixedrange=True, gridcolor="#eeeeee")))

@@ -1,0 +1,201 @@
+"""/convolution: AppTest of the page script, and a browser test that steps the animation.
+
+Expected numbers come from core.gridmath on the page's default settings (test digit #0's
+middle 8x8 as brightness levels 0-9, the vertical-edge kernel, stride 1, no padding, bias 0),
+which tests/test_gridmath.py checks against torch.
+"""
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from conftest import open_page, screenshot, wait_idle
+from core import checkpoints, gridmath, gridpresets, models
+from core.data import load_test
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = str(ROOT / "pages" / "convolution.py")
+
+
+def default_result():
+    patch = gridpresets.mnist_patch(load_test().images[0].numpy(), 8)
+    return gridmath.convolve(patch, gridpresets.KERNELS["Vertical edge"])
+
+
+def equation(at):
+    texts = [m.value for m in at.markdown if "monospace" in m.value]
+    assert texts, "no equation block on the page"
+    return texts
+
+
+def last_number(text: str) -> str:
+    return re.findall(r"=\s*(-?[\d.]+)", text)[-1]
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_steps_forward_and_back_write_core_numbers(app):
+    result = default_result()
+    assert any("8×8 input gives a <b>6×6</b> output" in m.value for m in app.markdown)
+    for _ in range(3):
+        app.button(key="one_forward").click().run()
+    assert not app.exception
+    assert any("Step 3 of 36" in m.value for m in app.markdown)
+    # The third step's sum + bias, as core computes it (output[0, 2]).
+    step = result.steps[2]
+    assert last_number(equation(app)[-1]) == gridmath.format_number(step.value)
+    app.button(key="one_back").click().run()
+    assert any("Step 2 of 36" in m.value for m in app.markdown)
+
+
+def test_predict_then_reveal_says_right_or_wrong(app):
+    result = default_result()
+    first = result.steps[0].value
+    app.number_input(key="one_guess_0").set_value(first).run()
+    app.button(key="one_check").click().run()
+    assert [s.value for s in app.success] == [f"Right: step 1 writes {gridmath.format_number(first)}."]
+    app.number_input(key="one_guess_1").set_value(result.steps[1].value + 3).run()
+    app.button(key="one_check").click().run()
+    assert len(app.warning) == 1 and "Not quite" in app.warning[0].value
+    assert any("Step 2 of 36" in m.value for m in app.markdown)
+
+
+def test_settings_change_the_shape_and_impossible_ones_say_why(app):
+    app.slider(key="one_padding").set_value(2).run()
+    app.slider(key="one_stride").set_value(3).run()
+    # floor((8 + 4 - 2 - 1) / 3) + 1 = 4
+    assert any("gives a <b>4×4</b> output" in m.value for m in app.markdown)
+    app.selectbox(key="one_input").set_value("Type your own").run()
+    assert not app.exception and len(app.dataframe) == 1  # the editable grid
+    app.selectbox(key="one_input").set_value("Vertical edge").run()
+    app.slider(key="one_size_Vertical edge").set_value(3).run()
+    app.slider(key="one_padding").set_value(0).run()
+    app.slider(key="one_dilation").set_value(2).run()
+    assert not app.exception
+    assert any("larger than the padded input" in e.value for e in app.error)
+
+
+def test_typed_kernel_and_feature_map_of_a_whole_digit(app):
+    app.selectbox(key="one_kernel").set_value("Type your own").run()
+    assert not app.exception
+    # A typed 3x3 kernel (the identity to start with) over a 28x28 digit: (28 - 3) + 1 = 26.
+    assert any("26×26 feature map" in c.value for c in app.caption)
+    app.slider(key="one_ksize").set_value(5).run()
+    assert any("24×24 feature map" in c.value for c in app.caption)
+
+
+def test_without_a_checkpoint_the_page_says_so(monkeypatch, tmp_path):
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert any("No trained `lenet5` checkpoint" in c.value for c in at.caption)
+    assert not [o for o in at.selectbox(key="one_kernel").options if o.startswith("LeNet")]
+
+
+def test_trained_lenet_kernels_are_offered(monkeypatch, tmp_path):
+    torch.manual_seed(0)
+    model = models.build("lenet5")
+    checkpoints.save(model, "lenet5", preset="lenet5", record={"history": [], "test_accuracy": 0.5},
+                     folder=tmp_path)
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    kernels = [o for o in at.selectbox(key="one_kernel").options if o.startswith("LeNet")]
+    assert len(kernels) == 6  # C1 of LeNet-5 has 6 feature maps (seed 004)
+    at.selectbox(key="one_kernel").set_value("LeNet-5 C1 kernel 2").run()
+    at.button(key="one_forward").click().run()
+    assert not at.exception
+    conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    weights, bias = conv.weight[1, 0].detach().double().numpy(), float(conv.bias[1].detach())
+    assert at.number_input(key="one_bias_LeNet-5 C1 kernel 2").value == pytest.approx(bias, abs=1e-4)
+    patch = gridpresets.mnist_patch(load_test().images[0].numpy(), 8)
+    expected = gridmath.convolve(patch, weights, bias=round(bias, 4)).steps[0].value
+    assert last_number(equation(at)[-1]) == gridmath.format_number(expected)
+
+
+def test_three_channels_and_pooling_modes(app):
+    app.button_group(key="conv_mode").set_value("Three channels").run()
+    assert not app.exception
+    app.button(key="three_forward").click().run()
+    x, w, bias = gridpresets.multichannel_example()
+    first = gridmath.convolve(x, w, bias=bias).steps[0]
+    # Hand check of the example's output[0, 0], channel by channel, then summed with the bias.
+    hand = [float((x[c, :3, :3] * w[c]).sum()) for c in range(3)]
+    channels = " + ".join(f"({v:g})" if v < 0 else f"{v:g}" for v in hand)  # (-2) + 1 + 4
+    assert f"{channels} = {gridmath.format_number(sum(hand))}" in equation(app)[-1]
+    assert last_number(equation(app)[-1]) == gridmath.format_number(sum(hand) + bias) == \
+        gridmath.format_number(first.value)
+
+    app.button_group(key="conv_mode").set_value("Pooling").run()
+    assert not app.exception
+    app.button(key="pool_forward").click().run()
+    texts = " ".join(equation(app))
+    # The 4x4 example's top-left block 1, 3, 4, 2: max 4, mean 2.5, 10 x 0.5 + 0.25 = 5.25.
+    assert "max(1, 3, 4, 2) = 4" in texts and "= 2.5" in texts and "= 5.25" in texts
+
+
+@pytest.mark.browser
+def test_browser_steps_three_times_and_shows_the_sum(streamlit_server, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 2000})  # the whole page in the screenshot
+    open_page(page, streamlit_server.url + "/convolution")
+    assert page.locator("[data-testid='stException']").count() == 0
+    forward = page.get_by_role("button", name="Step forward")
+    for _ in range(3):
+        forward.click()
+        wait_idle(page)
+    assert "Step 3 of 36" in page.locator(".st-key-one_progress").inner_text()
+    written = page.locator(".st-key-conv_sum").inner_text()
+    assert last_number(written) == gridmath.format_number(default_result().steps[2].value), written
+    screenshot(page, "convolution")
+
+    # Play: at least 4 steps per second, counted from the page's own step counter.
+    page.get_by_role("button", name="Play").click()
+    deadline = time.monotonic() + 15
+    while _step_shown(page) < 5 and time.monotonic() < deadline:  # ticking has begun
+        page.wait_for_timeout(100)
+    started, t0 = _step_shown(page), time.monotonic()
+    page.wait_for_timeout(3000)
+    steps_per_s = (_step_shown(page) - started) / (time.monotonic() - t0)
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page)
+    print(f"animation: {steps_per_s:.1f} steps per second")
+    assert steps_per_s >= 3.5, steps_per_s
+
+    # The other two modes draw without an error, and their screenshots are there to look at.
+    for mode, key in (("Three channels", "three"), ("Pooling", "pool")):
+        page.locator(".st-key-conv_mode").get_by_text(mode, exact=True).click()
+        wait_idle(page)
+        for _ in range(2):
+            page.locator(f".st-key-{key}_forward button").click()
+            wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        screenshot(page, f"convolution_{key}")
+
+
+def _step_shown(page) -> int:
+    return int(re.search(r"Step (\d+) of", page.locator(".st-key-one_progress").inner_text()).group(1))
+
+
+def test_grid_helpers_write_numbers_mark_padding_and_outline_the_window():
+    from dashboard.plots import PADDING_FILL, grid_heatmap, grid_html
+    values = np.array([[0.0, 1.5], [-2.0, np.nan]])
+    muted = np.array([[True, False], [False, False]])
+    html = grid_html(values, muted=muted, highlight=[(0, 1)], accent=[(1, 0)], title="Input")
+    # 4 cells: the padding cell grey, 1.5 and -2 written, the NaN cell (not written yet) blank.
+    assert html.count("<td") == 4 and html.count(PADDING_FILL) == 1
+    assert ">1.5</td>" in html and ">-2</td>" in html and "></td>" in html
+    assert html.count("outline:") == 2 and ">Input</div>" in html
+    fig = grid_heatmap(values, muted=muted, highlight=[(0, 1)], title="Input")
+    kinds = [trace.type for trace in fig.data]
+    assert kinds == ["heatmap", "heatmap", "scatter"]  # values, padding, window outline
+    assert list(fig.data[0].text.ravel()) == ["0", "1.5", "-2", ""]
