@@ -16,6 +16,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import ui  # noqa: E402
 
+ui.configure_torch()
 st.set_page_config(page_title="CNN explainer", page_icon=":material/neurology:", layout="wide")
 
 PAGES = [
