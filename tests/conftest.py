@@ -17,6 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
+
+# The suite shares 2 cores with a Streamlit server and Chromium: with torch's default of one
+# thread per core, its threads spin against theirs and tiny ops get ~100x slower.
+torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
