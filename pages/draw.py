@@ -1,6 +1,276 @@
-"""/draw: not built yet."""
+"""/draw: draw a digit (or upload a picture) and see what the network does with it.
 
-import streamlit as st
+Thin: canvas or file -> core.preprocess -> core.inference (prediction), core.explain (feature
+maps), core.attributions (Captum) -> dashboard.plots. Models come from dashboard.ui.load_model,
+shared by every session: core works on private copies wherever it needs hooks.
 
-st.title("Draw")
-st.info("This page will show your own digit through the network: preprocessing, prediction, feature maps and saliency.")
+A drawing can also be handed over through session state (``draw_image_override``: an RGBA/grey
+array or the bytes of an image file), which is how the page's AppTest injects one.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from core import attributions, checkpoints, explain, inference, models, preprocess  # noqa: E402
+from dashboard import ui  # noqa: E402
+from dashboard.plots import (SIGNED_SCALE, attribution_overlay, grid_heatmap, image_heatmap,  # noqa: E402
+                             probability_bars)
+
+CANVAS_PX = 280
+PROMPT = "Draw a digit in the black square (or upload a picture of one) to see what the network makes of it."
+UPLOAD_PROMPT = "Upload a picture of one digit to see what the network makes of it."
+CHART_CONFIG = {"displayModeBar": False}
+STEP_PX = 142  # preprocessing pictures: 28 px shown 5x (plus the outline), each pixel a crisp square
+OVERRIDE_KEY = "draw_image_override"
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
+
+
+def read_canvas(stroke_width: int):
+    """The canvas's RGBA picture, or None before anything is drawn."""
+    from streamlit_drawable_canvas import st_canvas  # raises on import outside a running app
+
+    result = st_canvas(fill_color="rgba(0, 0, 0, 0)", stroke_width=stroke_width, stroke_color="#FFFFFF",
+                       background_color="#000000", height=CANVAS_PX, width=CANVAS_PX,
+                       drawing_mode="freedraw", return_image_data=True,
+                       key=f"draw_canvas_{st.session_state.draw_canvas_round}")
+    return result.image_data
+
+
+def clear_canvas() -> None:
+    # A new key gives a new, empty canvas.
+    st.session_state.draw_canvas_round += 1
+
+
+def read_input():
+    """(picture, where from): an array, the bytes of a file, or None, and "canvas" / "upload"."""
+    override = st.session_state.get(OVERRIDE_KEY)
+    if override is not None:
+        return override, "canvas"
+    source = st.segmented_control("Input", ["Draw", "Upload a picture"], default="Draw",
+                                  key="draw_source", label_visibility="collapsed") or "Draw"
+    if source == "Draw":
+        stroke = st.slider("Stroke width (px)", 8, 40, 20, key="draw_stroke")
+        image = read_canvas(stroke)
+        st.button("Clear", icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
+        return image, "canvas"
+    upload = st.file_uploader("A picture of one digit (PNG or JPEG; dark on light or light on dark)",
+                              type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], key="draw_upload")
+    return (upload.getvalue() if upload is not None else None), "upload"
+
+
+def preprocess_input(picture, origin: str) -> preprocess.Preprocessed | None:
+    """The MNIST-style digit, or None after saying (without raising) why there is none."""
+    if picture is None:
+        st.info(PROMPT if origin == "canvas" else UPLOAD_PROMPT, icon=":material/draw:")
+        return None
+    try:
+        if isinstance(picture, (bytes, bytearray, memoryview)):
+            return preprocess.from_bytes(bytes(picture))
+        return preprocess.from_array(np.asarray(picture))
+    except preprocess.EmptyImageError as exc:
+        if origin == "canvas":
+            st.info(PROMPT, icon=":material/draw:")
+        else:
+            st.warning(f"Nothing to read in this picture: {exc}.", icon=":material/image:")
+    except preprocess.TooLittleInkError as exc:
+        st.warning(f"Too little ink: {str(exc).removeprefix('too little ink: ')}. A digit fills "
+                   "most of the square, like the ones in MNIST.", icon=":material/ink_pen:")
+    except preprocess.PreprocessError as exc:
+        message = str(exc)
+        st.error(f"This file cannot be used: {message[0].lower()}{message[1:]}.", icon=":material/error:")
+    return None
+
+
+def show_steps(pre: preprocess.Preprocessed, origin: str) -> None:
+    st.markdown("**What the network receives**: the drawing is made like an MNIST digit "
+                "(LeCun et al. 1998): cropped to the ink, its longer side scaled to 20 px, "
+                "and centred by its centre of mass in 28 × 28.")
+    cols = st.columns(4)
+    steps = [(pre.raw, "What you drew" if origin == "canvas" else "Your picture"), (pre.cropped, "Cropped to the ink"),
+             (pre.scaled, "Longer side 20 px"), (pre.digit, "Centred in 28 × 28")]
+    for col, (image, label) in zip(cols, steps):
+        height, width = image.shape
+        with col:
+            st.image(explain.framed(image, STEP_PX))
+            st.caption(f"{label} · {height} × {width}")
+
+
+def load(name: str):
+    try:
+        return ui.load_model(name)
+    except checkpoints.CheckpointError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None, None
+
+
+def show_prediction(name: str, model, record: dict, x, *, key: str, compact: bool = False):
+    result = inference.predict(model, x)
+    preset = record.get("preset", name)
+    title = models.PRESETS[preset].title if preset in models.PRESETS else preset
+    accuracy = record.get("test_accuracy")
+    facts = [f"{result.seconds * 1000:.1f} ms"]
+    if accuracy is not None:
+        facts.append(f"test accuracy {accuracy:.2%}")
+    if compact:
+        st.markdown(f"**{name}**")
+        st.caption(title)
+        st.metric("Prediction", result.prediction)
+        st.caption(f"{result.probabilities[result.prediction]:.1%} sure · " + " · ".join(facts))
+        chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200), key)
+        return result
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    with left:
+        st.metric("Prediction", result.prediction)
+        st.caption(f"{result.probabilities[result.prediction]:.1%} sure · {name}: {title} · "
+                   + " · ".join(facts))
+    with right:
+        chart(probability_bars(result.probabilities, highlight=result.prediction,
+                               title="Probability of each class (softmax)"), key)
+    return result
+
+
+def show_feature_maps(model, x) -> None:
+    st.subheader("Feature maps")
+    stages = explain.feature_maps(model, x)
+    if not stages:
+        st.info("This network has no convolutional layers: it sees the 784 pixels as one long "
+                "vector, so there are no maps to show. Pick a CNN to see them.", icon=":material/info:")
+        return
+    st.caption("Every stage of the network on your digit, one small picture per channel, each "
+               "stretched from its own lowest (black) to highest (white) value. Shapes are "
+               "written as in the 1998 paper: channels@height×width.")
+    for first in range(0, len(stages), 2):
+        cols = st.columns(2, gap="large")
+        for col, stage in zip(cols, stages[first:first + 2]):
+            with col:
+                st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
+                channels = stage.shape[0]
+                st.image(explain.channel_mosaic(stage.tensor, columns=min(channels, 8)))
+    st.markdown("**Look closer**")
+    names = [stage.short_name for stage in stages]
+    pick, channel_col = st.columns([1, 2])
+    with pick:
+        index = st.selectbox("Stage", range(len(stages)), format_func=lambda i: f"{names[i]} ({stages[i].shape_text})",
+                             key="draw_stage")
+    stage = stages[index]
+    channels = stage.shape[0]
+    with channel_col:
+        channel = st.slider("Channel", 0, channels - 1, 0, key="draw_channel") if channels > 1 else 0
+    left, right = st.columns([1, 1.2], gap="large")
+    with left:
+        chart(image_heatmap(stage.tensor[channel].numpy(), title=f"{stage.short_name}, channel {channel}",
+                            colorscale="gray", size_px=300), "draw_channel_fig")
+    with right:
+        if stage.kernel is None:
+            st.caption("No convolution before this stage.")
+        else:
+            kernel = stage.kernel[channel]
+            inputs = kernel.shape[0]
+            source = stage.kernel_from.rsplit(".", 1)[-1]
+            chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=SIGNED_SCALE, zmid=0,
+                               cell_px=52 if inputs == 1 else 16,
+                               title=f"{source}'s kernel {channel}"), "draw_kernel_fig")
+            made = "made" if stage.kind == "conv" else f"made the channel that {stage.short_name} turned into"
+            slices = ("" if inputs == 1 else
+                      f" It has one {kernel.shape[1]}×{kernel.shape[2]} slice per input channel "
+                      f"({inputs}, left to right, row by row); all-zero slices are inputs it does not read.")
+            st.caption(f"The weights that {made} this channel (blue positive, red negative).{slices}")
+
+
+def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) -> None:
+    st.subheader("Which pixels mattered")
+    available = attributions.available_methods(model)
+    target_col, methods_col, sanity_col = st.columns([1, 3, 1.3], vertical_alignment="bottom")
+    with target_col:
+        target = st.selectbox("Explain the class", [None, *range(10)], key="draw_target",
+                              format_func=lambda t: f"{predicted} (predicted)" if t is None else str(t))
+    target = predicted if target is None else target
+    with methods_col:
+        chosen = st.multiselect("Methods (Captum)", available, key="draw_methods",
+                                default=[m for m in attributions.DEFAULT_METHODS if m in available],
+                                format_func=lambda key: attributions.METHODS[key].title)
+    with sanity_col:
+        sanity = st.toggle("Sanity check", key="draw_sanity",
+                           help="Also explain a copy of the network with random, untrained weights.")
+    if not chosen:
+        st.info("Choose one or more methods.", icon=":material/info:")
+        return
+    start = time.perf_counter()
+    maps = attributions.attribute_many(model, x, chosen, target)
+    random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
+    seconds = time.perf_counter() - start
+    st.caption(f"Each map explains the score (logit) of class **{target}**: blue pixels raise it, red "
+               "pixels lower it, uncoloured ones hardly matter; each map has its own scale. "
+               f"Computed in {seconds * 1000:.0f} ms.")
+    rows = [("Trained network", maps)] + ([("Random weights (sanity check)", random_maps)] if sanity else [])
+    for label, row_maps in rows:
+        if sanity:
+            st.markdown(f"**{label}**")
+        for first in range(0, len(chosen), 4):
+            cols = st.columns(4)
+            for col, key in zip(cols, chosen[first:first + 4]):
+                method = attributions.METHODS[key]
+                with col:
+                    chart(attribution_overlay(pre.digit, row_maps[key], title=method.title),
+                          f"draw_attr_{label[:6]}_{key}")
+                    if label == "Trained network":
+                        st.caption(method.summary)
+    if sanity:
+        st.caption("If a map for random weights looks much like the trained one, the method is "
+                   "showing the digit's outline, not what the network learned "
+                   "(Adebayo et al., Sanity Checks for Saliency Maps, 2018).")
+
+
+def show_results(name: str, others: list[str], pre: preprocess.Preprocessed) -> None:
+    model, record = load(name)
+    if model is None:
+        return
+    st.subheader("Prediction")
+    if others:
+        cols = st.columns(1 + len(others), gap="large")
+        results = {}
+        for col, each in zip(cols, [name, *others]):
+            with col:
+                each_model, each_record = (model, record) if each == name else load(each)
+                if each_model is not None:
+                    results[each] = show_prediction(each, each_model, each_record, pre.tensor,
+                                                    key=f"draw_probs_{each}", compact=True)
+        result = results[name]
+    else:
+        result = show_prediction(name, model, record, pre.tensor, key="draw_probs")
+    show_feature_maps(model, pre.tensor)
+    show_attributions(model, pre.tensor, pre, result.prediction)
+
+
+st.title("Draw a digit")
+st.session_state.setdefault("draw_canvas_round", 0)
+
+input_col, model_col = st.columns([1, 1.6], gap="large")
+with input_col:
+    picture, origin = read_input()
+with model_col:
+    name = ui.checkpoint_picker("Model", key="draw_model")
+    compare = st.toggle("Compare models side by side", key="draw_compare")
+    others: list[str] = []
+    if compare and name is not None:
+        options = [n for n in ui.checkpoint_names() if n != name]
+        others = st.multiselect("Compare with (up to two)", options, max_selections=2, key="draw_others",
+                                default=options[:1])
+    pre = preprocess_input(picture, origin)
+
+if pre is not None:
+    show_steps(pre, origin)
+    if name is not None:
+        with explain.torch_threads(1):
+            show_results(name, others, pre)
