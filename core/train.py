@@ -126,9 +126,10 @@ def _optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
 
 def _scheduler(optimizer, recipe: Recipe, steps_per_epoch: int):
     """(scheduler, steps per scheduler step): one-cycle steps per batch, step per epoch."""
-    if recipe.schedule == "onecycle":
+    total_steps = recipe.epochs * steps_per_epoch
+    if recipe.schedule == "onecycle" and total_steps >= 8:  # fewer: OneCycleLR's warm-up has no steps
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, total_steps=recipe.epochs * steps_per_epoch,
+            optimizer, max_lr=recipe.lr, total_steps=total_steps,
             pct_start=0.25), "batch"
     if recipe.schedule == "step":
         return torch.optim.lr_scheduler.MultiStepLR(

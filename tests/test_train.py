@@ -155,3 +155,10 @@ def test_checkpoint_names_are_validated():
 def test_load_model_accepts_a_path(saved):
     model, info = load_model(str(saved / "victim.pt"))
     assert info.preset == "lenet5" and not model.training
+
+
+def test_one_cycle_with_fewer_steps_than_its_warm_up_still_trains():
+    # 300 images at batch 256 is 2 steps: OneCycleLR would divide by zero; a constant rate is used.
+    recipe = recipes.get_recipe("mlp_128", "fast").with_overrides(epochs=1, limit=300)
+    result = train("mlp_128", recipe, test_limit=100)
+    assert len(result.history) == 1 and result.history[0]["images"] == 300

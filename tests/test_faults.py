@@ -1,0 +1,80 @@
+"""Faults a classroom meets: interrupted writes, a killed trainer, deleted data (issue 8)."""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from core import checkpoints, data, models
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def folder_with_old(tmp_path):
+    """A checkpoint folder holding one valid (untrained) lenet5 checkpoint named ``old``."""
+    torch.manual_seed(0)
+    checkpoints.save(models.build("mlp_128"), "old", preset="mlp_128",
+                     record={"history": [], "test_accuracy": None}, folder=tmp_path)
+    return tmp_path
+
+
+def _files(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+def test_failed_checkpoint_write_leaves_nothing_half_written(folder_with_old, monkeypatch):
+    before = (folder_with_old / "old.pt").read_bytes()
+    names_before = _files(folder_with_old)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        checkpoints.save(models.build("mlp_128"), "old", preset="mlp_128", record={}, folder=folder_with_old)
+    # No temporary file is left behind and the old checkpoint is byte-for-byte intact.
+    assert _files(folder_with_old) == names_before
+    assert (folder_with_old / "old.pt").read_bytes() == before
+    monkeypatch.undo()
+    checkpoints.load("old", folder=folder_with_old)
+
+
+def test_unwritable_folder_is_a_clear_cli_error(tmp_path):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the checkpoint folder should be")
+    out = subprocess.run([sys.executable, "-m", "core", "train", "mlp_128", "--limit", "1000", "--epochs", "1",
+                          "--folder", str(blocker)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2, out.stderr
+    assert "could not write checkpoint 'mlp_128'" in out.stderr and "Traceback" not in out.stderr
+    assert blocker.read_text().startswith("a file")
+
+
+def test_trainer_killed_mid_run_leaves_the_previous_checkpoint(folder_with_old):
+    before = (folder_with_old / "old.pt").read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "core", "train", "mlp_128", "--name", "old",
+                             "--folder", str(folder_with_old), "--epochs", "50"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    seen = ""
+    while time.monotonic() < deadline and "epoch 1/50" not in seen:  # it is training now
+        seen += proc.stderr.read(64)
+    assert "epoch 1/50" in seen
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert (folder_with_old / "old.pt").read_bytes() == before
+    assert not [p for p in folder_with_old.iterdir() if p.name.endswith(".tmp")]
+    checkpoints.load("old", folder=folder_with_old)
+
+
+def test_deleted_data_is_rederived(tmp_path):
+    root = tmp_path / "data"  # as if data/ had been deleted while the app was down
+    out = subprocess.run([sys.executable, "-m", "core", "data", "--json", "--root", str(root)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert all(data.verify(root).values())
