@@ -29,7 +29,9 @@ from core.models.lenet1998 import PartialConv2d, Subsampling, normalised_black
 warnings.filterwarnings("ignore", message="Setting forward, backward hooks", module="captum")
 warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU", module="captum")
 
-IG_STEPS = 50           # Captum's default; the completeness gap is below 1% of the logit on lenet5
+# Captum's default. On the first 20 MNIST test digits with the shipped lenet5, the sum of the map
+# missed the logit's change from black by 0.3% (median), 1.2% at most.
+IG_STEPS = 50
 OCCLUSION_WINDOW = 4    # px: about a stroke's width in a 28 x 28 digit
 OCCLUSION_STRIDE = 2    # 13 x 13 = 169 window positions, run as one batch
 SIDE = 28
@@ -199,12 +201,17 @@ def unit_centres(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> tuple[f
 
 def place_on_input(values: np.ndarray, start: float, jump: float, side: int = SIDE) -> np.ndarray:
     """A layer's h x w map resampled to the input's side x side pixels, each unit at its centre
-    (bilinear, the edge values carried outwards), instead of stretched over the whole input."""
+    (bilinear), instead of stretched over the whole input. Beyond the outermost units the map
+    fades to zero one jump out: no unit is centred there."""
     values = np.asarray(values, dtype=np.float64)
-    height, width = values.shape
     pixels = np.arange(side, dtype=np.float64)
-    rows = np.stack([np.interp(pixels, start + jump * np.arange(width), line) for line in values])
-    placed = np.stack([np.interp(pixels, start + jump * np.arange(height), column) for column in rows.T], axis=1)
+
+    def along(line: np.ndarray) -> np.ndarray:
+        centres = start + jump * np.arange(-1, line.size + 1)
+        return np.interp(pixels, centres, np.concatenate([[0.0], line, [0.0]]))
+
+    rows = np.stack([along(line) for line in values])
+    placed = np.stack([along(column) for column in rows.T], axis=1)
     return placed.astype(np.float32).reshape(1, 1, side, side)
 
 
