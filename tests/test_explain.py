@@ -139,6 +139,12 @@ def test_place_on_input_puts_a_unit_at_its_centre():
     assert peak in [(r, c) for r in (10, 11) for c in (16, 17)]
     assert placed[10, 16] == pytest.approx(0.75 * 0.75)  # a quarter jump from the centre each way
     assert placed[:, :4].max() == 0 and placed[:4].max() == 0
+    edge = np.zeros((10, 10))
+    edge[:, 0] = 1.0  # the first column of units, centred on pixel column 4.5
+    faded = attributions.place_on_input(edge, 4.5, 2.0)[0, 0]
+    # 1 at 4.5, fading to 0 at 2.5 (one jump out) and at 6.5 (the next unit, 0): pixel 3 is a
+    # quarter of the way up, pixels 4 and 5 half a pixel from the centre, 0.75; 2 and before 0.
+    np.testing.assert_allclose(faded[10, :7], [0, 0, 0, 0.25, 0.75, 0.75, 0.25])
 
 
 def test_occlusion_averages_the_drop_of_every_window_covering_a_pixel(x):
