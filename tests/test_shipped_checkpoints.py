@@ -1,0 +1,31 @@
+"""Every shipped checkpoint loads, verifies, and scores what its record says (issue 9)."""
+
+import pytest
+
+from core import checkpoints, models
+from core.commands.train import shipped_runs
+from core.inference import evaluate_checkpoint
+
+# Issue 9's floors on test accuracy.
+FLOOR = {"lenet5": 0.990, "lenet5_1998": 0.985, "cnn_avgpool": 0.980,
+         "mlp_784": 0.975, "mlp_256_128": 0.975, "mlp_128": 0.975}
+CNN_FLOOR = 0.988
+
+SHIPPED = shipped_runs()
+
+
+@pytest.mark.parametrize("preset, recipe, name, snapshots", SHIPPED, ids=[r[2] for r in SHIPPED])
+def test_shipped_checkpoint(preset, recipe, name, snapshots):
+    info = checkpoints.read_info(name)
+    assert info.preset == preset and info.record["recipe_name"] == recipe
+    result = evaluate_checkpoint(name)
+    assert result["n"] == 10_000
+    # The record was written from the same weights on the same test set.
+    assert result["accuracy"] == pytest.approx(info.test_accuracy, abs=0.001)
+    if recipe == "fast":
+        assert result["accuracy"] >= FLOOR.get(preset, CNN_FLOOR if models.is_cnn(preset) else 0.975)
+    else:  # the seed recipe's run is kept for its history, beside the source's reported figure
+        assert info.record["reported"]["source"].startswith("seed")
+        assert len(info.record["history"]) == info.record["recipe"]["epochs"]
+    if snapshots:
+        assert len(checkpoints.load_snapshots(name)) == info.epochs
