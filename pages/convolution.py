@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from core import checkpoints, gridmath, gridpresets  # noqa: E402
+from core import checkpoints, gridmath, gridpresets, worksheet  # noqa: E402
 from core.data import DataNotFoundError, load_test  # noqa: E402
 from core.gridmath import GridSettingsError  # noqa: E402
 from dashboard.plots import SIGNED_SCALE, grid_html, grids_row, image_heatmap, label_html  # noqa: E402
@@ -275,6 +275,11 @@ def one_channel(digits: np.ndarray | None) -> None:
     st.subheader("Step by step")
     st.caption(f"Input: {described}. Grey cells are zero padding. The orange window multiplies the cells "
                "under it by the kernel; the sum plus the bias is written into the green output cell.")
+    st.download_button("Download as a worksheet", worksheet.convolution_worksheet(
+        x, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation, decimals=DECIMALS),
+        file_name="convolution_worksheet.html", mime="text/html", key="one_worksheet", on_click="ignore",
+        icon=":material/print:", help="This exercise on paper: page 1 the input, kernel and a blank output "
+        "grid, page 2 the answer key. Open the file and print it (or save it as PDF from the print dialog).")
     k = kernel.shape[0]
     hp, wp = result.padding_mask.shape
     ho, wo = result.output.shape

@@ -58,6 +58,17 @@ def test_steps_forward_and_back_write_core_numbers(app):
     assert any("Step 2 of 36" in m.value for m in app.markdown)
 
 
+def test_worksheet_download_follows_the_settings(app):
+    button = app.download_button(key="one_worksheet")
+    assert button.label == "Download as a worksheet" and button.proto.url.endswith(".html")
+    before = button.proto.url  # AppTest names the file by its content
+    app.button(key="one_forward").click().run()  # a step is not a new exercise
+    assert app.download_button(key="one_worksheet").proto.url == before
+    app.slider(key="one_stride").set_value(2).run()
+    assert not app.exception
+    assert app.download_button(key="one_worksheet").proto.url != before
+
+
 def test_predict_then_reveal_says_right_or_wrong(app):
     result = default_result()
     first = result.steps[0].value
