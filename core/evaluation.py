@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from core import data, models
+from core import data, explain, models
 from core.inference import predict_batch
 
 NUM_CLASSES = 10
@@ -128,30 +129,28 @@ def model_at_epoch(preset: str, snapshots: dict[str, dict], epoch: int) -> nn.Mo
     return model.eval()
 
 
-def first_conv(model: nn.Module) -> tuple[str, nn.Conv2d]:
-    """(name, module) of the model's first convolution; ValueError for a model without one."""
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            return name, module
-    raise ValueError(f"{type(model).__name__} has no convolution layer (an MLP has no feature maps)")
+class FirstLayer(NamedTuple):
+    """The first convolution's output for one image, and the model's answer to it."""
+
+    name: str                  # module path, e.g. "features.conv1" or "c1"
+    maps: np.ndarray           # C x H x W
+    probabilities: np.ndarray  # 10 softmax probabilities
 
 
-@torch.inference_mode()
-def first_layer_maps(model: nn.Module, image: np.ndarray | torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(feature maps C x H x W of the first convolution, softmax probabilities 10) for one uint8 28x28 image.
+def first_layer_maps(model: nn.Module, image: np.ndarray | torch.Tensor) -> FirstLayer:
+    """Feature maps of the first convolution and the probabilities, for one uint8 28x28 image.
 
-    A forward hook reads the convolution's output; use it on a model of your own (a snapshot
-    rebuilt by :func:`model_at_epoch`), never on a shared cached one.
+    The maps come from :func:`core.explain.feature_maps` (hooks on a private copy), so ``model``
+    is left as it is. ValueError for a model without convolutions (an MLP).
     """
-    _, conv = first_conv(model)
-    captured: list[torch.Tensor] = []
-    handle = conv.register_forward_hook(lambda _m, _i, out: captured.append(out.detach()))
-    try:
-        x = data.normalize(torch.as_tensor(np.asarray(image)).reshape(1, 28, 28))
-        probs = torch.softmax(model.eval()(x).float(), dim=1)[0]
-    finally:
-        handle.remove()
-    return captured[0][0].cpu().numpy(), probs.cpu().numpy()
+    x = data.normalize(torch.as_tensor(np.asarray(image)).reshape(1, 28, 28))
+    with explain.torch_threads(1):  # one digit: too little work to share between cores
+        conv = next((s for s in explain.feature_maps(model, x) if s.kind == "conv"), None)
+        if conv is None:
+            raise ValueError(f"{type(model).__name__} has no convolution layer (an MLP has no feature maps)")
+        with torch.inference_mode():
+            probs = torch.softmax(model(x.to(explain.model_device(model))).float(), dim=1)[0]
+    return FirstLayer(conv.name, conv.tensor.numpy(), probs.cpu().numpy())
 
 
 @torch.inference_mode()

@@ -55,9 +55,10 @@ def shipped_names() -> set[str]:
 
 
 def training_threads(cpu_count: int | None = None) -> int:
-    """CPU threads for a training job: all cores but one, so the server keeps answering students."""
+    """CPU threads for a training job: half the cores (at least one), the other half serving the
+    students' pages (dashboard.ui gives each page operation half the cores too)."""
     cpu_count = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
-    return max(1, cpu_count - 1)
+    return max(1, cpu_count // 2)
 
 
 def name_taken(name: str, folder: Path | str | None = None) -> str | None:
@@ -194,8 +195,8 @@ class Job:
         try:
             device = pick_device(spec.device)
             if device.type == "cpu":
-                # torch's thread count is process-wide: threads started meanwhile (page reruns)
-                # get it too, which is what keeps one core free for the other students.
+                # Threads started meanwhile (page reruns) inherit this count: torch keeps it
+                # process-wide for new threads. Restored when the job ends.
                 torch.set_num_threads(training_threads())
             result = train(spec.preset, spec.recipe, device=device, progress=self._on_progress,
                            stop=self._stop, keep_snapshots=spec.keep_snapshots, test_limit=spec.test_limit)

@@ -1,6 +1,465 @@
-"""/training: not built yet."""
+"""/training: train from the browser with live curves; compare runs; look at a model's mistakes.
 
-import streamlit as st
+Thin: widgets -> core.jobs (the run, a background thread owned by the server process) and
+core.evaluation (confusion matrix, gallery, per-epoch snapshots) -> plotly. The live panel is
+an ``st.fragment`` that polls the job every second while it runs; only the open tab is drawn.
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import plotly.graph_objects as go  # noqa: E402
+import streamlit as st  # noqa: E402
+from plotly.colors import qualitative  # noqa: E402
+from plotly.subplots import make_subplots  # noqa: E402
+
+from core import checkpoints, explain, jobs, models, recipes  # noqa: E402
+from core import evaluation as ev  # noqa: E402
+from core.data import load_test  # noqa: E402
+from core.dataset_views import upscale_nearest  # noqa: E402
+from dashboard import ui  # noqa: E402
+from dashboard import plots  # noqa: E402
+
+POLL_SECONDS = 1.0
+FONT = dict(size=15)
+GOOD, BAD, NEUTRAL = "#2ca02c", "#d62728", "#9ecae9"
+PALETTE = qualitative.D3
+NO_BAR = {"displayModeBar": False}
+TABS = ["Train a model", "Compare runs", "Confusion matrix", "Gallery", "Training scrubber"]
+
+
+# --- figures (drawing only) ------------------------------------------------------------------
+
+def _style(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
+    """Train loss/accuracy every few batches (small dots), test after each epoch (big dots)."""
+    fig = make_subplots(1, 2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
+    x = [p[0] for p in snap.curve]
+    epochs = [h["epoch"] for h in snap.history]
+    for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
+        fig.add_scatter(x=x, y=[p[i] for p in snap.curve], mode="lines+markers", name="train (mean so far this epoch)",
+                        line=dict(color=PALETTE[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
+        fig.add_scatter(x=epochs, y=[h[f"test_{key}"] for h in snap.history], mode="lines+markers",
+                        name="test (after each epoch)", marker=dict(size=12), line=dict(color=PALETTE[1]),
+                        showlegend=col == 1, row=1, col=col)
+    fig.update_xaxes(title="epochs done", range=[-0.03 * snap.epochs, snap.epochs * 1.04])
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    _style(fig, 400)
+    fig.update_layout(legend=dict(orientation="h", y=-0.22, yanchor="top", x=0.5, xanchor="center"),
+                      margin=dict(b=60))
+    return fig
+
+
+def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.Figure:
+    """Per-epoch test (solid) and train (dashed) curves of several checkpoints; reported figures dotted."""
+    fig = go.Figure()
+    for k, (name, record) in enumerate(runs.items()):
+        color = PALETTE[k % len(PALETTE)]
+        series = ev.history_series(record)
+        fig.add_scatter(x=series["epoch"], y=series[f"test_{metric}"], mode="lines+markers",
+                        name=f"{name} test", line=dict(color=color, width=3))
+        if show_train:
+            fig.add_scatter(x=series["epoch"], y=series[f"train_{metric}"], mode="lines",
+                            name=f"{name} train", line=dict(color=color, dash="dash"))
+        reported = record.get("reported")
+        if metric == "accuracy" and reported:
+            fig.add_hline(y=reported["test_accuracy"], line=dict(color=color, dash="dot", width=2),
+                          annotation_text=f"{reported['source']} reports {reported['test_accuracy']:.2%} "
+                                          f"after {reported['epochs']} epochs",
+                          annotation_position="bottom right", annotation_font=dict(color=color))
+    longest = max((len(r.get("history") or []) for r in runs.values()), default=1)
+    fig.update_xaxes(title="epoch", tick0=1, dtick=max(1, round(longest / 10)))
+    fig.update_yaxes(title="test accuracy" if metric == "accuracy" else "cross-entropy loss",
+                     tickformat=".1%" if metric == "accuracy" else None)
+    return _style(fig, 480)
+
+
+def confusion_figure(matrix: np.ndarray) -> go.Figure:
+    """Counts, true digit down and predicted across; the diagonal greyed so the mistakes stand out.
+
+    Invisible markers over the cells make a click select a cell (plotly heatmaps do not report clicks).
+    """
+    fig = plots.grid_heatmap(matrix, muted=np.eye(10, dtype=bool), decimals=0, colorscale="Reds", cell_px=46)
+    rows, cols = np.meshgrid(range(10), range(10), indexing="ij")
+    fig.add_scatter(x=cols.ravel(), y=rows.ravel(), mode="markers", showlegend=False,
+                    marker=dict(size=40, symbol="square", opacity=0.01, color="black"),
+                    customdata=matrix.ravel(),
+                    hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>")
+    axis = dict(visible=True, tickvals=list(range(10)), tickfont=FONT, showgrid=False, zeroline=False)
+    fig.update_layout(xaxis={**axis, "title": "predicted", "side": "top"},
+                      yaxis={**axis, "title": "true digit"}, width=560, height=560,
+                      margin=dict(l=70, r=10, t=70, b=10), clickmode="event+select", dragmode=False)
+    return fig
+
+
+def answer_bars(probs: np.ndarray, label: int, height: int = 240) -> go.Figure:
+    """The shared probability bars, recoloured: the true digit green, a wrong answer red."""
+    guess = int(np.argmax(probs))
+    fig = plots.probability_bars(probs, highlight=guess, height_px=height)
+    fig.update_traces(marker_color=[GOOD if d == label else BAD if d == guess else NEUTRAL for d in range(10)])
+    return fig
+
+
+# --- cached computations (keyed by the weights' hash, so a retrained name is recomputed) --------
+
+@st.cache_data(max_entries=16, show_spinner="Running the model over the 10,000 test images...")
+def cached_predictions(name: str, sha256: str) -> ev.TestPredictions:
+    model, _ = ui.load_model(name)
+    return ev.predict_test_set(model)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the per-epoch snapshots...")
+def cached_snapshots(name: str, sha256: str) -> dict[str, dict]:
+    return checkpoints.load_snapshots(name)  # read-only: model_at_epoch copies the weights
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_scrub(name: str, sha256: str, preset: str, epoch: int, index: int) -> ev.FirstLayer:
+    model = ev.model_at_epoch(preset, cached_snapshots(name, sha256), epoch)
+    return ev.first_layer_maps(model, load_test().images[index])
+
+
+@st.cache_data(max_entries=16, show_spinner="Finding a digit the network learned late...")
+def cached_learned_late(name: str, sha256: str, preset: str) -> int:
+    return ev.learned_late(preset, cached_snapshots(name, sha256))
+
+
+def zoomed(index: int, factor: int = 3) -> np.ndarray:
+    return upscale_nearest(load_test().images[index].numpy(), factor)
+
+
+def last_run_name() -> str | None:
+    """The checkpoint the server's last run saved, if it is in the checkpoint folder."""
+    job = jobs.manager().current()
+    snap = job.snapshot() if job is not None else None
+    return snap.name if snap is not None and snap.saved and snap.name in ui.checkpoint_names() else None
+
+
+def pick_record(label: str, *, key: str) -> tuple[str, dict] | None:
+    """The shared checkpoint picker (first showing the last run's checkpoint, else lenet5) and its record."""
+    name = ui.checkpoint_picker(label, key=key, default=last_run_name() or "lenet5")
+    if name is None:
+        return None
+    try:
+        return name, checkpoints.read_info(name).record
+    except checkpoints.CheckpointError as exc:
+        st.error(str(exc))
+        return None
+
+
+# --- tab 1: start a run, watch it -------------------------------------------------------------
+
+def load_recipe_defaults() -> None:
+    """Fill the form from the chosen preset's recipe (on first view and when preset/recipe change)."""
+    preset, kind = st.session_state.tr_preset, st.session_state.tr_recipe
+    recipe = recipes.get_recipe(preset, kind)
+    st.session_state.update(tr_epochs=recipe.epochs, tr_batch=recipe.batch_size, tr_optimizer=recipe.optimizer,
+                            tr_lr=f"{recipe.lr:g}", tr_limit=recipe.limit or 60_000, tr_seed=recipe.seed,
+                            tr_snapshots=preset == "lenet5")
+    if st.session_state.get("tr_name", "").startswith("my_") or "tr_name" not in st.session_state:
+        st.session_state.tr_name = f"my_{preset}" + ("" if kind == "fast" else f"_{kind}")
+
+
+def parse_lr(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise jobs.JobInputError(f"learning rate must be a number such as 0.001 or 1e-3, got {text!r}") from None
+
+
+def start_form() -> None:
+    if "tr_preset" not in st.session_state:
+        st.session_state.update(tr_preset="lenet5", tr_recipe="fast")
+        load_recipe_defaults()
+    c1, c2 = st.columns([3, 1])
+    c1.selectbox("Model", models.names(), key="tr_preset", on_change=load_recipe_defaults,
+                 format_func=lambda n: f"{n}: {models.get(n).title}", persist_state="page")
+    c2.segmented_control("Recipe", ["fast", "seed"], key="tr_recipe", required=True, persist_state="page",
+                         on_change=load_recipe_defaults,
+                         help="seed: the source write-up's settings; fast: the quickest way to 99%")
+    note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
+    if note:
+        st.caption(note)
+    c = st.columns(6)
+    c[0].number_input("Epochs", 0, 500, key="tr_epochs", persist_state="page")
+    c[1].number_input("Batch size", 0, 60_000, key="tr_batch", persist_state="page")
+    c[2].selectbox("Optimiser", recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
+    c[3].text_input("Learning rate", key="tr_lr", help="e.g. 1e-3 for Adam, 0.1 for SGD", persist_state="page")
+    c[4].number_input("Training images", 0, 60_000, step=1000, key="tr_limit",
+                      help="a seeded random subset; 60,000 = all of them", persist_state="page")
+    c[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed", persist_state="page")
+    c1, c2 = st.columns([3, 2])
+    name = c1.text_input("Save as (checkpoint name)", key="tr_name", persist_state="page")
+    c2.checkbox("Keep a snapshot after every epoch", key="tr_snapshots", persist_state="page",
+                help="for the Training scrubber tab; small for LeNet, large for the wide models")
+    taken = None
+    try:
+        checkpoints.validate_name(name)
+        taken = jobs.name_taken(name)
+    except checkpoints.CheckpointError as exc:
+        st.error(str(exc), icon=":material/error:")
+    if taken:
+        st.warning(f"**{name}** is {taken}: starting replaces it when the run finishes.", icon=":material/warning:")
+        st.checkbox(f"Yes, replace {name}", key=f"tr_overwrite:{name}")  # per name: a tick is for that name
+    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start"):
+        start_run(bool(taken) and st.session_state.get(f"tr_overwrite:{name}", False))
+
+
+def start_run(overwrite: bool) -> None:
+    s = st.session_state
+    try:
+        overrides = dict(epochs=int(s.tr_epochs), batch_size=int(s.tr_batch), optimizer=s.tr_optimizer,
+                         lr=parse_lr(s.tr_lr), seed=int(s.tr_seed),
+                         limit=None if int(s.tr_limit) == 60_000 else int(s.tr_limit))
+        spec = jobs.prepare(s.tr_preset, s.tr_recipe, name=s.tr_name.strip(), overrides=overrides,
+                            overwrite=overwrite, keep_snapshots=s.tr_snapshots)
+        jobs.manager().start(spec)
+    except jobs.JobInputError as exc:
+        st.error(f"Not started: {exc}", icon=":material/error:")
+    except jobs.JobBusy as exc:
+        st.warning(f"Not started: {exc}. Its progress is below.", icon=":material/hourglass_top:")
+
+
+def live_panel(polling: bool) -> None:
+    job = jobs.manager().current()
+    if job is None:
+        st.caption("No run on this server yet: the one you start appears here, for everyone.")
+        return
+    snap = job.snapshot()
+    r = snap.recipe
+    st.subheader(f"Run {snap.id}: {snap.name}")
+    st.caption(f"{snap.preset}, {snap.recipe_name} recipe: {r['optimizer']} lr {r['lr']:g}, batch {r['batch_size']}, "
+               f"{r['epochs']} epoch(s) on {r['limit'] or 60_000:,} images; {snap.elapsed:.0f} s so far"
+               if snap.running else
+               f"{snap.preset}, {snap.recipe_name} recipe: {r['optimizer']} lr {r['lr']:g}, "
+               f"batch {r['batch_size']}, {r['limit'] or 60_000:,} images; took {snap.elapsed:.0f} s")
+    if snap.running:
+        if snap.status == jobs.SAVING:
+            text = "Saving the checkpoint..."
+        elif snap.steps == 0:
+            text = "Loading the data and building the model..."
+        else:
+            text = (f"Epoch {snap.epoch}/{snap.epochs}, batch {snap.step}/{snap.steps}, "
+                    f"{snap.images_per_second:,.0f} images/s")
+        if snap.stop_requested:
+            text += " (stopping after this batch)"
+        st.progress(snap.fraction, text=text)
+        m = st.columns([1, 1, 1, 1])
+        m[0].metric("Train loss", f"{snap.loss:.4f}" if snap.loss is not None else "-")
+        m[1].metric("Train accuracy", f"{snap.accuracy:.2%}" if snap.accuracy is not None else "-")
+        m[2].metric("Test accuracy (last epoch)", f"{snap.history[-1]['test_accuracy']:.2%}" if snap.history else "-")
+        m[3].button("Stop", icon=":material/stop_circle:", on_click=job.stop, key="tr_stop",
+                    disabled=snap.stop_requested, help="ends the run after the current batch; what it learned is saved")
+    elif snap.status == jobs.FINISHED:
+        st.success(f"Saved: {snap.message}. It is now in every page's model picker.", icon=":material/check_circle:")
+    elif snap.status == jobs.STOPPED:
+        st.warning(f"Stopped: {snap.message}", icon=":material/stop_circle:")
+    else:
+        st.error(snap.message, icon=":material/error:")
+    if snap.curve or snap.history:
+        st.plotly_chart(live_figure(snap), key="tr_live_chart", config=NO_BAR)
+    if polling and not snap.running:
+        st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
+
+
+def train_tab() -> None:
+    start_form()
+    job = jobs.manager().current()
+    polling = job is not None and job.running
+
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    def live() -> None:
+        live_panel(polling)
+
+    live()
+
+
+# --- tab 2: compare runs ------------------------------------------------------------------------
+
+def compare_tab() -> None:
+    infos = checkpoints.list_checkpoints()
+    if not infos:
+        st.info("No checkpoints yet: train one in the first tab, or run `make checkpoints`.")
+        return
+    records = {i.name: i.record for i in infos}
+    names = list(records)
+    if "cmp_names" in st.session_state:  # a checkpoint may have been deleted since
+        st.session_state.cmp_names = [n for n in st.session_state.cmp_names if n in names]
+    else:
+        preferred = [n for n in ("cnn_avgpool_seed", "cnn_avgpool_bn_seed") if n in names]
+        st.session_state.cmp_names = preferred or names[:2]
+    c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
+    chosen = c1.multiselect("Checkpoints", names, key="cmp_names", persist_state="page")
+    metric = c2.segmented_control("Curve", ["accuracy", "loss"], default="accuracy", required=True,
+                                  key="cmp_metric", persist_state="page")
+    show_train = c3.toggle("Train curves", value=True, key="cmp_train",
+                           help="dashed; a train curve far above the test curve is overfitting", persist_state="page")
+    if chosen:
+        st.plotly_chart(compare_figure({n: records[n] for n in chosen}, metric, show_train),
+                        key="cmp_chart", config=NO_BAR)
+    st.markdown("**Every checkpoint**, beside the figure its source reports where there is one")
+    table = []
+    for name, record in records.items():
+        row = ev.run_row(name, record)
+        table.append({
+            "checkpoint": name, "model": row["model"],
+            "recipe": f"{row['recipe']}: {row['optimizer']} lr {row['lr']:g}, batch {row['batch']}"
+                      if row["lr"] is not None else row["recipe"],
+            "epochs": row["epochs"],
+            "test accuracy": f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else "",
+            "reported": (f"{row['reported_accuracy']:.2%} ({row['source']}, {row['reported_epochs']} ep.)"
+                         if row["reported_accuracy"] is not None else ""),
+            "difference": f"{row['difference']:+.2%}" if "difference" in row else "",
+            "train s": f"{row['seconds']:.0f}" if row["seconds"] is not None else ""})
+    st.dataframe(table, hide_index=True, key="cmp_table")
+
+
+# --- tab 3: confusion matrix ----------------------------------------------------------------------
+
+def cell_clicked() -> None:
+    points = st.session_state.cm_chart.selection.get("points") or []
+    if points:
+        st.session_state.cm_true, st.session_state.cm_pred = int(points[0]["y"]), int(points[0]["x"])
+
+
+def confusion_tab() -> None:
+    picked = pick_record("Checkpoint", key="cm_model")
+    if picked is None:
+        return
+    name, record = picked
+    preds = cached_predictions(name, record["sha256"])
+    matrix = ev.confusion_matrix(preds.labels, preds.predicted)
+    worst = ev.worst_confusions(matrix, 3)
+    st.markdown(f"**{name}** answers **{preds.accuracy:.2%}** of the {len(preds):,} test images right; "
+                f"{int(matrix.sum() - np.trace(matrix)):,} wrong. Most common mistakes: "
+                + ", ".join(f"{t} read as {p} ({n})" for t, p, n in worst) + ".")
+    if "cm_true" not in st.session_state and worst:
+        st.session_state.cm_true, st.session_state.cm_pred = worst[0][0], worst[0][1]
+    left, right = st.columns([5, 6])
+    with left:
+        st.plotly_chart(confusion_figure(matrix), key="cm_chart", on_select=cell_clicked,
+                        selection_mode="points", width="content", config=NO_BAR)
+        st.caption("Rows: the true digit; columns: the network's answer. Click a cell to see its images.")
+    with right:
+        c1, c2 = st.columns(2)
+        true_d = c1.selectbox("True digit", range(10), key="cm_true", persist_state="page")
+        pred_d = c2.selectbox("Predicted as", range(10), key="cm_pred", persist_state="page")
+        idx = ev.cell_indices(preds, true_d, pred_d)
+        kind = "correctly recognised" if true_d == pred_d else "misclassified"
+        st.markdown(f"**{len(idx)}** {true_d}s {kind} as {pred_d}" + (", most confident first" if len(idx) else ""))
+        shown = idx[:12]
+        if len(shown):
+            st.image([zoomed(int(i)) for i in shown], width=84, output_format="PNG",
+                     caption=[f"#{i}: {preds.probabilities[i, pred_d]:.0%}" for i in shown])
+            st.caption(f"Under each image: its number in the test set, and the probability given to {pred_d}.")
+            options = [int(i) for i in shown]
+            if st.session_state.get("cm_pick") not in options:  # another cell: its first image
+                st.session_state.cm_pick = options[0]
+            pick = st.selectbox("All ten probabilities of", options, key="cm_pick",
+                                format_func=lambda i: f"test image #{i}", persist_state="page")
+            st.plotly_chart(answer_bars(preds.probabilities[pick], true_d), key="cm_probs", config=NO_BAR)
+            st.caption(f"Green: the true digit ({true_d}); red: the network's wrong answer.")
+
+
+# --- tab 4: gallery -------------------------------------------------------------------------
+
+def gallery_tab() -> None:
+    picked = pick_record("Checkpoint", key="gal_model")
+    if picked is None:
+        return
+    name, record = picked
+    preds = cached_predictions(name, record["sha256"])
+    st.session_state.setdefault("gal_seed", 0)
+    st.button("Ten other images", icon=":material/shuffle:", key="gal_new",
+              on_click=lambda: st.session_state.update(gal_seed=st.session_state.gal_seed + 1))
+    idx = ev.random_gallery(10, seed=st.session_state.gal_seed)
+    right = sum(int(preds.predicted[i] == preds.labels[i]) for i in idx)
+    cols = st.columns(10)
+    for col, i in zip(cols, idx):
+        label, guess = int(preds.labels[i]), int(preds.predicted[i])
+        col.image(zoomed(int(i)), width="stretch", output_format="PNG")
+        color, icon = ("green", ":material/check:") if label == guess else ("red", ":material/close:")
+        col.markdown(f":{color}-badge[{icon} **{guess}**] {preds.probabilities[i, guess]:.0%}  \nlabel {label}")
+    st.caption(f"{right} of these 10 right (random test images, draw {st.session_state.gal_seed}). Under each "
+               "image: the network's answer, green when it matches the label, red when not; its probability; "
+               "the label.")
+
+
+# --- tab 5: training scrubber ------------------------------------------------------------------
+
+def scrubber_tab() -> None:
+    with_snaps = [i for i in checkpoints.list_checkpoints() if i.record.get("snapshots_sha256")]
+    if not with_snaps:
+        st.info("No checkpoint has per-epoch snapshots yet: `make checkpoints` ships lenet5's, or tick "
+                "'Keep a snapshot after every epoch' when training.")
+        return
+    names = [i.name for i in with_snaps]
+    c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
+    default = next((n for n in (last_run_name(), "lenet5") if n in names), names[0])
+    name = c1.selectbox("Checkpoint with snapshots", names, key="scrub_model", index=names.index(default),
+                        persist_state="page")
+    record = next(i.record for i in with_snaps if i.name == name)
+    if not models.get(record["preset"]).is_cnn:
+        st.info(f"{name} is an MLP: it has no feature maps to show.")
+        return
+    late = cached_learned_late(name, record["snapshots_sha256"], record["preset"])
+    st.session_state.setdefault("scrub_index", late)
+    c3.button("A digit it learned late", key="scrub_late", icon=":material/school:",
+              on_click=lambda: st.session_state.update(scrub_index=late),
+              help="of the first 1,000 test images, the one whose right answer gained most "
+                   "from the first epoch to the last")
+    index = c2.number_input("Test image #", 0, 9_999, key="scrub_index", persist_state="page")
+    snaps = cached_snapshots(name, record["snapshots_sha256"])
+    epochs = ev.snapshot_epochs(snaps)
+    if st.session_state.get("scrub_epoch") not in epochs:  # another checkpoint: start at its end
+        st.session_state.scrub_epoch = epochs[-1]
+    epoch = (st.select_slider("After epoch", epochs, key="scrub_epoch", persist_state="page")
+             if len(epochs) > 1 else epochs[0])
+    label = int(load_test().labels[index])
+    first = cached_scrub(name, record["snapshots_sha256"], record["preset"], epoch, int(index))
+    history = {h["epoch"]: h for h in record.get("history", [])}
+    c1, c2, c3 = st.columns([1, 3, 3])
+    c1.image(zoomed(int(index), 4), caption=f"label {label}", output_format="PNG")
+    with c2:
+        acc = history.get(epoch, {}).get("test_accuracy")
+        st.markdown(f"After epoch **{epoch}**" + (f" (test accuracy {acc:.2%})" if acc is not None else ""))
+        st.plotly_chart(answer_bars(first.probabilities, label), key="scrub_probs", config=NO_BAR)
+    with c3:
+        trail = [cached_scrub(name, record["snapshots_sha256"], record["preset"], e, int(index)).probabilities[label]
+                 for e in epochs]
+        fig = go.Figure(go.Scatter(x=epochs, y=trail, mode="lines+markers", marker=dict(size=9)))
+        fig.add_vline(x=epoch, line=dict(dash="dot"))
+        fig.update_xaxes(title="epoch", dtick=1)
+        fig.update_yaxes(title=f"probability of {label}", range=[0, 1.05], tickformat=".0%")
+        st.markdown("Probability of the right answer, epoch by epoch")
+        st.plotly_chart(_style(fig, 240), key="scrub_trail", config=NO_BAR)
+    channels = first.maps.shape[0]
+    st.markdown(f"**First-layer feature maps** (`{first.name}`, {channels} maps) after epoch {epoch}: "
+                "each map scaled to its own range, black low, white high")
+    st.image(explain.channel_mosaic(first.maps, columns=min(channels, 8), tile_px=112), output_format="PNG")
+
+
+# --- the page --------------------------------------------------------------------------------
 
 st.title("Training")
-st.info("This page will show training from the browser with live curves, run comparisons and a confusion matrix.")
+st.markdown("Train a network here and watch it learn; then compare runs and look at the mistakes it makes. "
+            "One run at a time per server: everyone in the room sees the same run.")
+for key in ("cm_model", "gal_model"):  # the shared picker has no persist_state: keep its choice across tabs
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+tabs = st.tabs(TABS, key="training_tab", on_change="rerun")
+for tab, draw in zip(tabs, (train_tab, compare_tab, confusion_tab, gallery_tab, scrubber_tab)):
+    if tab.open is not False:  # None when tabs do not track state: draw them all
+        with tab:
+            draw()

@@ -62,23 +62,28 @@ def test_predict_test_set_matches_the_model_run_by_hand():
 
 
 @pytest.mark.parametrize("preset, shape", [("lenet5", (6, 28, 28)), ("keras_cnn_small", (32, 28, 28)),
-                                           ("cnn_avgpool", (6, 24, 24))])
+                                           ("cnn_avgpool", (6, 24, 24)), ("lenet5_1998", (6, 28, 28))])
 def test_first_layer_maps_equal_torch_conv2d(preset, shape):
     torch.manual_seed(1)
     model = models.build(preset).eval()
     image = data.load_test().images[0]  # a 7
-    maps, probs = ev.first_layer_maps(model, image.numpy())
-    name, conv = ev.first_conv(model)
-    reference = F.conv2d(data.normalize(image[None]), conv.weight, conv.bias, padding=conv.padding)[0]
-    assert maps.shape == shape and name.endswith("conv1")
-    np.testing.assert_allclose(maps, reference.detach().numpy(), atol=1e-5)
-    assert probs.shape == (10,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
-    assert not conv._forward_hooks  # the hook is removed
+    first = ev.first_layer_maps(model, image.numpy())
+    conv = model.get_submodule(first.name)
+    x = data.normalize(image[None])
+    if preset == "lenet5_1998":  # the paper's 32x32 input: the 28x28 digit padded by 2 (of black)
+        x = F.pad(x, (2, 2, 2, 2), value=float(x.min()))
+    with torch.no_grad():
+        reference = F.conv2d(x, conv.weight, conv.bias, padding=conv.padding)[0]
+        probs = torch.softmax(model(data.normalize(image[None])), 1)[0]
+    assert first.maps.shape == shape and isinstance(conv, torch.nn.Conv2d)
+    np.testing.assert_allclose(first.maps, reference.numpy(), atol=1e-5)
+    np.testing.assert_allclose(first.probabilities, probs.numpy(), atol=1e-6)
+    assert not conv._forward_hooks  # the model itself was never hooked
 
 
-def test_mlp_has_no_first_conv():
+def test_mlp_has_no_first_layer_maps():
     with pytest.raises(ValueError, match="no convolution"):
-        ev.first_conv(models.build("mlp_128"))
+        ev.first_layer_maps(models.build("mlp_128"), np.zeros((28, 28), np.uint8))
 
 
 def test_snapshots_by_epoch_number():
