@@ -26,6 +26,11 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 FORMAT_VERSION = 1
 
 
+def folder_or_default(folder: Path | str | None) -> Path:
+    """``folder``, or ``DEFAULT_DIR`` as it is now (read at call time, so tests can swap it)."""
+    return Path(DEFAULT_DIR if folder is None else folder)
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint that cannot be used; the message names the file and the fix."""
 
@@ -103,14 +108,14 @@ def regenerate_hint(name: str, preset: str | None = None) -> str:
 
 
 def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
-         folder: Path | str = DEFAULT_DIR, snapshots: dict[str, dict] | None = None) -> CheckpointInfo:
+         folder: Path | str | None = None, snapshots: dict[str, dict] | None = None) -> CheckpointInfo:
     """Write ``<name>.pt`` (state_dict on the CPU) then ``<name>.json`` (record + SHA-256).
 
     ``snapshots`` (optional, e.g. one small state_dict per epoch) go to ``<name>.snapshots.pt``.
     The .json is written last, so a reader never sees a record whose weights are missing.
     """
     validate_name(name)
-    folder = Path(folder)
+    folder = folder_or_default(folder)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     pt_path = folder / f"{name}.pt"
     payload = _state_bytes(state)
@@ -125,9 +130,9 @@ def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
     return CheckpointInfo(name, folder, full)
 
 
-def read_info(name: str, folder: Path | str = DEFAULT_DIR) -> CheckpointInfo:
+def read_info(name: str, folder: Path | str | None = None) -> CheckpointInfo:
     """Read ``<name>.json``; raises CheckpointError if it is missing or unreadable."""
-    folder = Path(folder)
+    folder = folder_or_default(folder)
     json_path = folder / f"{validate_name(name)}.json"
     try:
         record = json.loads(json_path.read_text())
@@ -142,10 +147,11 @@ def read_info(name: str, folder: Path | str = DEFAULT_DIR) -> CheckpointInfo:
     return CheckpointInfo(name, folder, record)
 
 
-def list_checkpoints(folder: Path | str = DEFAULT_DIR) -> list[CheckpointInfo]:
+def list_checkpoints(folder: Path | str | None = None) -> list[CheckpointInfo]:
     """Every checkpoint whose .json is readable, sorted by name (weights are not loaded)."""
     found = []
-    for json_path in sorted(Path(folder).glob("*.json")):
+    folder = folder_or_default(folder)
+    for json_path in sorted(folder.glob("*.json")):
         try:
             found.append(read_info(json_path.stem, folder))
         except CheckpointError:
@@ -168,7 +174,7 @@ def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> di
                               f"{regenerate_hint(name, preset)}") from None
 
 
-def load(name: str, *, folder: Path | str = DEFAULT_DIR,
+def load(name: str, *, folder: Path | str | None = None,
          device: torch.device | str = "cpu") -> tuple[torch.nn.Module, CheckpointInfo]:
     """Rebuild the preset named in the record, load verified weights, return (model in eval, info)."""
     info = read_info(name, folder)
@@ -187,7 +193,7 @@ def load(name: str, *, folder: Path | str = DEFAULT_DIR,
     return model.to(device).eval(), info
 
 
-def load_snapshots(name: str, folder: Path | str = DEFAULT_DIR) -> dict[str, dict]:
+def load_snapshots(name: str, folder: Path | str | None = None) -> dict[str, dict]:
     """The per-epoch snapshots saved with a checkpoint (``{"epoch_1": state_dict, ...}``)."""
     info = read_info(name, folder)
     expected = info.record.get("snapshots_sha256")
@@ -196,9 +202,9 @@ def load_snapshots(name: str, folder: Path | str = DEFAULT_DIR) -> dict[str, dic
     return _verified_state(info.folder / f"{name}.snapshots.pt", expected, name, info.preset)
 
 
-def resolve(name_or_path: str, folder: Path | str = DEFAULT_DIR) -> tuple[str, Path]:
+def resolve(name_or_path: str, folder: Path | str | None = None) -> tuple[str, Path]:
     """Accept a checkpoint name, a preset name or a path to a .pt/.json; return (name, folder)."""
     candidate = Path(name_or_path)
     if candidate.suffix in (".pt", ".json") or candidate.parent != Path("."):
         return candidate.name.removesuffix(".json").removesuffix(".pt"), candidate.parent
-    return name_or_path, Path(folder)
+    return name_or_path, folder_or_default(folder)

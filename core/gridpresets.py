@@ -109,7 +109,7 @@ def trained_first_layer(name: str = "lenet5",
     ``folder`` defaults to ``checkpoints.DEFAULT_DIR``, read at call time. Only a missing or
     unusable checkpoint is reported as a reason; other errors propagate.
     """
-    folder = Path(checkpoints.DEFAULT_DIR if folder is None else folder)
+    folder = checkpoints.folder_or_default(folder)
     if not (folder / f"{name}.pt").is_file() or not (folder / f"{name}.json").is_file():
         return None, (f"No trained `{name}` checkpoint yet: run `python -m core train {name}` "
                       "to add its first-layer kernels here.")

@@ -63,7 +63,7 @@ def training_threads(cpu_count: int | None = None) -> int:
 
 def name_taken(name: str, folder: Path | str | None = None) -> str | None:
     """"a shipped checkpoint" / "an existing checkpoint" when ``name`` is in use, else None."""
-    folder = Path(folder) if folder is not None else checkpoints.DEFAULT_DIR
+    folder = checkpoints.folder_or_default(folder)
     if not ((folder / f"{name}.json").exists() or (folder / f"{name}.pt").exists()):
         return None
     return "a shipped checkpoint" if name in shipped_names() else "an existing checkpoint"
@@ -105,7 +105,7 @@ def prepare(preset: str, recipe_name: str = "fast", *, name: str, overrides: dic
         raise JobInputError(str(exc)) from None
     if test_limit is not None and test_limit < 1:
         raise JobInputError(f"test_limit must be at least 1, got {test_limit}")
-    folder = Path(folder) if folder is not None else checkpoints.DEFAULT_DIR
+    folder = checkpoints.folder_or_default(folder)
     taken = name_taken(name, folder)
     if taken and not overwrite:
         raise NeedsConfirmation(f"{name!r} is {taken}: confirm to replace it, or choose another name")

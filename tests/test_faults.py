@@ -78,3 +78,32 @@ def test_deleted_data_is_rederived(tmp_path):
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert all(data.verify(root).values())
+
+
+def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch):
+    """One byte flipped in lenet5.pt: /draw says so for lenet5; mlp_128 still predicts."""
+    import shutil
+
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    shipped = ROOT / "checkpoints"
+    if not (shipped / "lenet5.pt").is_file() or not (shipped / "mlp_128.pt").is_file():
+        pytest.skip("needs the shipped lenet5 and mlp_128 checkpoints (make checkpoints)")
+    for name in ("lenet5", "mlp_128"):
+        for suffix in (".pt", ".json"):
+            shutil.copy2(shipped / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    raw = bytearray((tmp_path / "lenet5.pt").read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    (tmp_path / "lenet5.pt").write_bytes(bytes(raw))
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+
+    seven = np.kron(data.load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
+    at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=120)
+    at.session_state["draw_image_override"] = seven
+    at.run()
+    assert not at.exception, at.exception
+    assert any("corrupted" in e.value and "python -m core train" in e.value for e in at.error)
+    at.selectbox(key="draw_model").select("mlp_128").run()
+    assert not at.exception, at.exception
+    assert at.metric[0].value == "7"  # MNIST test digit #0 is a 7
