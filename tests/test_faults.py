@@ -107,3 +107,37 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
     at.selectbox(key="draw_model").select("mlp_128").run()
     assert not at.exception, at.exception
     assert at.metric[0].value == "7"  # MNIST test digit #0 is a 7
+
+
+@pytest.mark.browser
+def test_app_started_without_data_rederives_it_and_serves(tmp_path, browser_page):
+    """data/ deleted while the app was down: the next start derives MNIST again, pages work."""
+    from conftest import open_page, start_streamlit
+    root = tmp_path / "data"
+    server = start_streamlit(env={"CNN_EXPLAINER_DATA": str(root)})
+    try:
+        open_page(browser_page, server.url + "/dataset", timeout_ms=180_000)
+        assert browser_page.locator("[data-testid='stException']").count() == 0
+        assert browser_page.get_by_text("60,000").count() > 0
+    finally:
+        server.stop()
+    assert all(data.verify(root).values())
+
+
+def test_cli_predict_reads_image_files(tmp_path):
+    import json
+
+    from PIL import Image
+    test = data.load_test()
+    files = []
+    for i in range(3):  # MNIST test digits 7, 2, 1, written as dark ink on white like a scan
+        path = tmp_path / f"digit{i}.png"
+        Image.fromarray(255 - test.images[i].numpy()).resize((140, 140)).save(path)
+        files.append(str(path))
+    (tmp_path / "notes.png").write_text("not a picture")
+    out = subprocess.run([sys.executable, "-m", "core", "predict", "lenet5", *files,
+                          str(tmp_path / "notes.png"), "--json"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and "notes.png" in out.stderr and "Traceback" not in out.stderr
+    results = json.loads(out.stdout)
+    assert [r["prediction"] for r in results] == test.labels[:3].tolist()
+    assert all(abs(sum(r["probabilities"]) - 1) < 1e-4 for r in results)
