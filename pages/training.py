@@ -5,6 +5,7 @@ core.evaluation (confusion matrix, gallery, per-epoch snapshots) -> plotly. The 
 an ``st.fragment`` that polls the job every second while it runs; only the open tab is drawn.
 """
 
+import math
 import sys
 from pathlib import Path
 
@@ -44,10 +45,16 @@ def _style(fig: go.Figure, height: int) -> go.Figure:
 def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
     """Train loss/accuracy every few batches (small dots), test after each epoch (big dots)."""
     fig = make_subplots(1, 2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
-    x = [p[0] for p in snap.curve]
+    # The train mean restarts every epoch: a gap between epochs, not a cliff joining them.
+    curve: list[tuple] = []
+    for point in snap.curve:
+        if curve and math.ceil(point[0]) != math.ceil(curve[-1][0]):
+            curve.append((None, None, None))
+        curve.append(point)
+    x = [p[0] for p in curve]
     epochs = [h["epoch"] for h in snap.history]
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
-        fig.add_scatter(x=x, y=[p[i] for p in snap.curve], mode="lines+markers", name="train (mean so far this epoch)",
+        fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name="train (mean so far this epoch)",
                         line=dict(color=PALETTE[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
         fig.add_scatter(x=epochs, y=[h[f"test_{key}"] for h in snap.history], mode="lines+markers",
                         name="test (after each epoch)", marker=dict(size=12), line=dict(color=PALETTE[1]),
