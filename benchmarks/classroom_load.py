@@ -106,13 +106,13 @@ async def student(browser, url: str, index: int, deadline: float, latencies: lis
         await context.close()
 
 
-async def start_training(browser, url: str, images: int, epochs: int) -> str:
+async def start_training(browser, url: str, images: int, epochs: int, name: str = "load_test_run") -> str:
     """Start a run on /training through its form; return what the page said."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1400})
     page = await context.new_page()
     await page.goto(url + "/training", timeout=120_000)
     await wait_finished(page)
-    for key, value in (("tr_epochs", str(epochs)), ("tr_limit", str(images)), ("tr_name", "load_test_run")):
+    for key, value in (("tr_epochs", str(epochs)), ("tr_limit", str(images)), ("tr_name", name)):
         field = page.locator(f".st-key-{key} input")
         await field.fill(value)
         await field.press("Enter")

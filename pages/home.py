@@ -21,10 +21,9 @@ LeNet-5 was built for in 1998. Walk through it in this order:
 st.subheader("Pretrained checkpoints")
 found = checkpoints.list_checkpoints()
 if found:
-    st.dataframe(
+    st.table(
         [{"checkpoint": c.name, "model": c.preset, "test accuracy": f"{c.test_accuracy:.2%}"
           if c.test_accuracy is not None else "-", "epochs": c.epochs} for c in found],
-        hide_index=True,
     )
 else:
     st.info("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`).")

@@ -141,3 +141,54 @@ def test_cli_predict_reads_image_files(tmp_path):
     results = json.loads(out.stdout)
     assert [r["prediction"] for r in results] == test.labels[:3].tolist()
     assert all(abs(sum(r["probabilities"]) - 1) < 1e-4 for r in results)
+
+
+@pytest.mark.browser
+def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path):
+    """A run started on /training, the server killed with SIGKILL, then started again."""
+    import asyncio
+    import shutil
+
+    from benchmarks.classroom_load import start_training
+    from conftest import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
+
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed")
+    if not (ROOT / "checkpoints" / "mlp_128.pt").is_file():
+        pytest.skip("needs the shipped mlp_128 checkpoint")
+    for suffix in (".pt", ".json"):
+        shutil.copy2(ROOT / "checkpoints" / f"mlp_128{suffix}", tmp_path / f"mlp_128{suffix}")
+    before = (tmp_path / "mlp_128.pt").read_bytes()
+    env = {"CNN_EXPLAINER_CHECKPOINTS": str(tmp_path)}
+
+    async def start_a_long_run(url):
+        from playwright.async_api import async_playwright
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
+            said = await start_training(browser, url, images=60_000, epochs=20, name="interrupted")
+            await browser.close()
+            return said
+
+    server = start_streamlit(env=env)
+    try:
+        assert asyncio.run(start_a_long_run(server.url)) == "started"
+        time.sleep(3)  # training, mid-epoch
+    finally:
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(30)
+    assert (tmp_path / "mlp_128.pt").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp_128.json", "mlp_128.pt"]  # nothing half-written
+
+    server = start_streamlit(env=env)
+    try:
+        from playwright.sync_api import sync_playwright
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
+            page = browser.new_page()
+            open_page(page, server.url + "/home")
+            assert page.locator("[data-testid='stException']").count() == 0
+            assert page.get_by_text("mlp_128").count() > 0
+            browser.close()
+    finally:
+        server.stop()
+    checkpoints.load("mlp_128", folder=tmp_path)
