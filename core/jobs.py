@@ -187,7 +187,6 @@ class Job:
         with self._lock:
             self.status, self.message, self.saved = status, message, saved
             self.test_accuracy, self.ended = test_accuracy, time.time()
-        self._done.set()
 
     def _run(self) -> None:
         spec = self.spec
@@ -224,7 +223,8 @@ class Job:
         except Exception as exc:  # a job thread must always end in a state the page can show
             self._finish(FAILED, f"the run failed: {type(exc).__name__}: {exc}")
         finally:
-            torch.set_num_threads(previous_threads)
+            torch.set_num_threads(previous_threads)  # before anyone waiting is told the run ended
+            self._done.set()
 
     def snapshot(self) -> JobSnapshot:
         """A consistent copy of the job's state."""

@@ -128,9 +128,29 @@ def test_taken_names_need_confirmation_and_shipped_ones_say_so(tmp_path):
     assert jobs.name_taken("fresh", tmp_path) is None
 
 
+def threads_of_a_new_thread() -> int:
+    """torch's thread count as a thread started now sees it (a page rerun is such a thread)."""
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    worker.start()
+    worker.join()
+    return seen[0]
+
+
 def test_training_threads_leave_half_the_cores_free_and_are_restored(tmp_path):
     assert [jobs.training_threads(n) for n in (1, 2, 4, 16)] == [1, 1, 2, 8]
-    threads = torch.get_num_threads()
-    manager = jobs.JobManager()
-    assert manager.start(tiny_spec(tmp_path)).wait(60)
-    assert torch.get_num_threads() == threads
+    original = torch.get_num_threads()
+    baseline = jobs.training_threads() + 1  # differs from the job's count, so both checks can fail
+    torch.set_num_threads(baseline)
+    try:
+        assert threads_of_a_new_thread() == baseline
+        job = jobs.JobManager().start(tiny_spec(tmp_path, overrides=dict(epochs=50, batch_size=20)))
+        try:
+            assert wait_for(lambda: job.snapshot().step > 0)
+            assert threads_of_a_new_thread() == jobs.training_threads()  # set by the job, process-wide
+        finally:
+            job.stop()
+        assert job.wait(60)
+        assert threads_of_a_new_thread() == baseline
+    finally:
+        torch.set_num_threads(original)
