@@ -21,9 +21,9 @@ from captum.attr import (DeepLift, GuidedBackprop, InputXGradient, IntegratedGra
                          LayerGradCam, Occlusion, Saliency)
 from torch import nn
 
-from core import models
+from core import models, receptive_field
 from core.explain import model_device, private_copy, random_copy
-from core.models.lenet1998 import PartialConv2d, Subsampling, normalised_black
+from core.models.lenet1998 import normalised_black
 
 # Captum says so on every call; here hooks always go on a private copy and are removed after.
 warnings.filterwarnings("ignore", message="Setting forward, backward hooks", module="captum")
@@ -141,62 +141,21 @@ def _run(model: nn.Module, x: torch.Tensor, method: str, target: int) -> torch.T
     raise AttributionError(f"unknown attribution method {method!r}")  # _check keeps this unreachable
 
 
-def _geometry(module: nn.Module) -> tuple[int, int, float] | None:
-    """(kernel extent, stride, padding) along one side; None for a module that keeps positions."""
-    if isinstance(module, nn.Conv2d):
-        if isinstance(module.padding, str):  # "same" at stride 1 / "valid"
-            extent = module.dilation[0] * (module.kernel_size[0] - 1) + 1
-            return extent, 1, (extent - 1) / 2 if module.padding == "same" else 0
-        return module.dilation[0] * (module.kernel_size[0] - 1) + 1, module.stride[0], module.padding[0]
-    if isinstance(module, PartialConv2d):
-        return module.kernel_size[0], 1, 0
-    if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        side = lambda v: v if isinstance(v, int) else v[0]  # noqa: E731
-        dilation = side(getattr(module, "dilation", 1))
-        return dilation * (side(module.kernel_size) - 1) + 1, side(module.stride), side(module.padding)
-    if isinstance(module, Subsampling):
-        return module.window, module.window, 0
-    if isinstance(module, (nn.ConstantPad2d, nn.ZeroPad2d)):
-        return 1, 1, module.padding[2]  # the top padding: the presets pad all sides alike
-    return None
-
-
 def unit_centres(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> tuple[float, float] | None:
     """Where ``layer``'s output units sit on the input: unit i is centred on pixel start + jump i.
 
-    Composed module by module in forward order (Araujo et al., "Computing Receptive Fields of
-    Convolutional Neural Networks", Distill 2019): jump *= stride; start += ((extent - 1) / 2 -
-    padding) * jump. lenet5's conv2: start 4.5, jump 2. None when a module before the layer
-    changes the size in a way not listed in :func:`_geometry`.
+    From the receptive-field formula of :mod:`core.receptive_field` (lenet5's conv2: start 4.5,
+    jump 2). None when the layer is not a conv/pooling layer there or a module before it moves
+    pixels in a way the formula does not know.
     """
-    order: list[tuple[nn.Module, tuple, tuple]] = []
-    reached = False
-
-    def record(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal reached
-        if not reached and isinstance(output, torch.Tensor) and inputs and isinstance(inputs[0], torch.Tensor):
-            order.append((module, tuple(inputs[0].shape[-2:]), tuple(output.shape[-2:])))
-        reached = reached or module is layer
-
-    leaves = [m for m in model.modules() if not list(m.children()) or m is layer]
-    handles = [m.register_forward_hook(record) for m in leaves]
+    name = next((n for n, m in model.named_modules() if m is layer), None)
+    if name is None:
+        return None
     try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    start, jump = 0.0, 1.0
-    for module, shape_in, shape_out in order:
-        geometry = _geometry(module)
-        if geometry is None:
-            if shape_in != shape_out and len(shape_in) == 2:
-                return None
-            continue
-        extent, stride, padding = geometry
-        start += ((extent - 1) / 2 - padding) * jump
-        jump *= stride
-    return (start, jump) if reached else None
+        field = receptive_field.find_layer(receptive_field.layer_fields(model, x.shape[-1]), name)
+    except receptive_field.ReceptiveFieldError:
+        return None
+    return float(field.start), float(field.jump)
 
 
 def place_on_input(values: np.ndarray, start: float, jump: float, side: int = SIDE) -> np.ndarray:
