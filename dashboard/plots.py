@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -19,14 +20,89 @@ ACCENT = "#2ca02c"      # the cell being written / the winner of a max
 PADDING_FILL = "#e6e6e6"
 PADDING_TEXT = "#8c8c8c"
 
+# --- palettes: every colour map of the dashboard, in one place -------------------------------
+
+# Diverging blue-orange (orange half of ColorBrewer PuOr, blue half of RdBu): the pair that
+# stays apart for red-green colour-blind eyes, white at zero.
+BLUE_ORANGE = (
+    (0.0, "rgb(127,59,8)"), (0.1, "rgb(179,88,6)"), (0.2, "rgb(224,130,20)"), (0.3, "rgb(253,184,99)"),
+    (0.4, "rgb(254,224,182)"), (0.5, "rgb(247,247,247)"), (0.6, "rgb(209,229,240)"),
+    (0.7, "rgb(146,197,222)"), (0.8, "rgb(67,147,195)"), (0.9, "rgb(33,102,172)"), (1.0, "rgb(5,48,97)"))
+
+
+@dataclass(frozen=True)
+class Palette:
+    """A colour map and how a caption names its ends (``low`` for the lowest or most negative
+    values, ``high`` for the highest, ``middle`` for zero on a signed map); or, for a discrete
+    palette, its ``colors`` and their ``names`` (which are also Streamlit's colour names)."""
+
+    scale: str | tuple     # a plotly scale name or ((position, colour), ...)
+    low: str = ""
+    high: str = ""
+    middle: str | None = None
+    colors: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+# Standard: the look the pages were designed with. Presenter: colour-blind-safe (viridis for
+# activations, blue-orange for signed values, Okabe-Ito blue/orange for right/wrong), and no
+# washed-out greys for activations on a projector. Digits stay grey: that is what they are.
+PALETTES: dict[str, dict[str, Palette]] = {
+    "standard": {
+        "image": Palette("gray", "black", "white"),               # a digit as the network gets it
+        "activation": Palette("gray", "black", "white"),          # one feature map, its own range
+        "signed": Palette(SIGNED_SCALE, "red", "blue", "white"),  # weights, attributions, sums
+        "input": Palette(INPUT_SCALE, "white", "dark blue"),      # small grids of numbers
+        "count": Palette("Reds", "white", "dark red"),            # a confusion matrix
+        "answer": Palette("", colors=("#2ca02c", "#d62728", "#9ecae9"), names=("green", "red", "blue")),
+    },
+    "presenter": {
+        "image": Palette("gray", "black", "white"),
+        "activation": Palette("viridis", "dark purple", "yellow"),
+        "signed": Palette(BLUE_ORANGE, "orange", "blue", "white"),
+        "input": Palette(INPUT_SCALE, "white", "dark blue"),      # one hue: already safe
+        "count": Palette("Reds", "white", "dark red"),
+        "answer": Palette("", colors=("#0072b2", "#e69f00", "#c8c8c8"), names=("blue", "orange", "gray")),
+    },
+}
+ANSWER_RIGHT, ANSWER_WRONG, ANSWER_OTHER = 0, 1, 2  # positions in the "answer" palette
+
+
+def palette(kind: str, presenter: bool = False) -> Palette:
+    """The palette for ``kind``: image, activation, signed, input, count, or answer (the right
+    answer, a wrong one, the other classes)."""
+    return PALETTES["presenter" if presenter else "standard"][kind]
+
+
+def _as_key(colorscale: str | Sequence) -> str | tuple:
+    return colorscale if isinstance(colorscale, str) else tuple((float(p), str(c)) for p, c in colorscale)
+
+
+def plotly_scale(colorscale: str | Sequence) -> str | list:
+    """A colour scale in the form plotly takes (a name, or a list of [position, colour])."""
+    return colorscale if isinstance(colorscale, str) else [[float(p), c] for p, c in colorscale]
+
+
+def _to_rgb(color: str) -> tuple[float, float, float]:
+    if color.startswith("rgb"):
+        return tuple(unlabel_rgb(color.replace("rgba", "rgb")))[:3]
+    return tuple(int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+
 
 @functools.cache
-def _scale_stops(colorscale: str) -> tuple[np.ndarray, np.ndarray]:
-    stops = get_colorscale(colorscale)
+def _scale_stops(colorscale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
+    stops = get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
     positions = np.array([float(p) for p, _ in stops])
-    colors = np.array([unlabel_rgb(c) if c.startswith("rgb") else
-                       tuple(int(c.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)) for _, c in stops], dtype=float)
+    colors = np.array([_to_rgb(c) for _, c in stops], dtype=float)
     return positions, colors
+
+
+def transparent_middle(colorscale: str | Sequence) -> list[list]:
+    """A diverging scale whose middle (zero) is fully transparent and whose ends are opaque, for
+    a map laid over a picture."""
+    positions, colors = _scale_stops(_as_key(colorscale))
+    return [[float(p), f"rgba({r:.0f},{g:.0f},{b:.0f},{min(1.0, abs(2 * p - 1) * 1.6):.2f})"]
+            for p, (r, g, b) in zip(positions, colors)]
 
 
 def _color_range(values: np.ndarray, zmin: float | None, zmax: float | None,
@@ -42,7 +118,7 @@ def _color_range(values: np.ndarray, zmin: float | None, zmax: float | None,
 
 def cell_colors(values: np.ndarray, colorscale: str, low: float, high: float) -> np.ndarray:
     """RGB (0-255) of each value on a named plotly colour scale between ``low`` and ``high``."""
-    positions, colors = _scale_stops(colorscale)
+    positions, colors = _scale_stops(_as_key(colorscale))
     t = np.clip((np.nan_to_num(np.asarray(values, dtype=float), nan=low) - low) / (high - low), 0, 1)
     return np.stack([np.interp(t, positions, colors[:, i]) for i in range(3)], axis=-1)
 
@@ -50,7 +126,7 @@ def cell_colors(values: np.ndarray, colorscale: str, low: float, high: float) ->
 def grid_html(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None = None,
               accent: Iterable[tuple[int, int]] | None = None,
               preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
-              text: bool = True, decimals: int = 2, colorscale: str = INPUT_SCALE,
+              text: bool = True, decimals: int = 2, colorscale: str | Sequence = INPUT_SCALE,
               zmid: float | None = None, zmin: float | None = None, zmax: float | None = None,
               title: str | None = None, cell_px: int = 48) -> str:
     """The same grid as ``grid_heatmap``, as an HTML table (for ``st.html``).
@@ -108,7 +184,7 @@ def _outline_trace(cells: Iterable[tuple[int, int]], color: str, width: float, d
 def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None = None,
                  accent: Iterable[tuple[int, int]] | None = None,
                  preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
-                 text: bool = True, decimals: int = 2, colorscale: str | list = INPUT_SCALE,
+                 text: bool = True, decimals: int = 2, colorscale: str | Sequence = INPUT_SCALE,
                  zmid: float | None = None, zmin: float | None = None, zmax: float | None = None,
                  title: str | None = None, cell_px: int = 48, font_px: int | None = None) -> go.Figure:
     """A 2-D grid drawn as coloured cells with their numbers written in them.
@@ -132,7 +208,7 @@ def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | N
         zmin, zmax = finite.min() - 1, finite.max() + 1
     traces = [go.Heatmap(
         z=shown, text=labels if text else None, texttemplate="%{text}" if text else None,
-        textfont=dict(size=font_px), colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=False,
+        textfont=dict(size=font_px), colorscale=plotly_scale(colorscale), zmin=zmin, zmax=zmax, showscale=False,
         xgap=1, ygap=1, hoverinfo="skip")]
     if muted.any():
         traces.append(go.Heatmap(
@@ -168,7 +244,7 @@ def label_html(text: str, *, size_rem: float = 1.4, bold: bool = True) -> str:
             f"font-variant-numeric:tabular-nums'>{html.escape(text)}</div>")
 
 
-def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: str = "gray",
+def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: str | Sequence = "gray",
                   zmid: float | None = None, size_px: int = 320) -> go.Figure:
     """A larger grid without numbers (a whole digit, a feature map), square cells, with a colour bar."""
     values = np.asarray(values, dtype=float)
@@ -178,7 +254,7 @@ def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: s
     if zmid is not None and values.size:
         reach = max(abs(values).max(), 1e-9)
         zmin, zmax = -reach, reach
-    fig = go.Figure(go.Heatmap(z=values, colorscale=colorscale, zmin=zmin, zmax=zmax,
+    fig = go.Figure(go.Heatmap(z=values, colorscale=plotly_scale(colorscale), zmin=zmin, zmax=zmax,
                                colorbar=dict(thickness=12, len=0.9),
                                hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
     title_px = 34 if title else 4
@@ -193,18 +269,16 @@ def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: s
     return fig
 
 
-# Diverging, with zero fully transparent so that the digit underneath shows through:
-# negative red, positive blue, as SIGNED_SCALE.
-OVERLAY_SCALE = [[0.0, "rgba(178,24,43,1)"], [0.25, "rgba(214,96,77,0.8)"], [0.5, "rgba(247,247,247,0)"],
-                 [0.75, "rgba(67,147,195,0.8)"], [1.0, "rgba(33,102,172,1)"]]
+# Diverging, with zero fully transparent so that the digit underneath shows through.
+OVERLAY_SCALE = transparent_middle(SIGNED_SCALE)
 FAINT_INK_SCALE = [[0.0, "#ffffff"], [1.0, "#8a8a8a"]]  # a digit as a light grey underlay
 
 
 def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, title: str | None = None,
-                        size_px: int = 230) -> go.Figure:
+                        size_px: int = 230, colorscale: str | Sequence = SIGNED_SCALE) -> go.Figure:
     """An attribution map over the digit it explains: the digit in light grey, the map on top in
-    a diverging scale (red negative, blue positive, zero transparent), symmetric about zero, with
-    a colour bar. Both arrays are H x W of the same shape."""
+    a diverging scale (``colorscale``, by default red negative, blue positive; zero transparent),
+    symmetric about zero, with a colour bar. Both arrays are H x W of the same shape."""
     digit = np.asarray(digit, dtype=float)
     values = np.asarray(attribution, dtype=float)
     rows, cols = values.shape
@@ -216,7 +290,8 @@ def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, title: st
     return go.Figure(data=[
         go.Heatmap(z=digit, colorscale=FAINT_INK_SCALE, zmin=0, zmax=max(float(digit.max()), 1.0),
                    showscale=False, hoverinfo="skip"),
-        go.Heatmap(z=values, colorscale=OVERLAY_SCALE, zmin=-reach, zmax=reach,
+        go.Heatmap(z=values, colorscale=OVERLAY_SCALE if colorscale == SIGNED_SCALE else
+                   transparent_middle(colorscale), zmin=-reach, zmax=reach,
                    colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), exponentformat="e"),
                    hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"),
     ], layout=dict(
@@ -244,3 +319,68 @@ def probability_bars(probabilities: Iterable[float], *, highlight: int | None = 
         title=dict(text=title, x=0.5, xanchor="center", font=dict(size=15)) if title else None,
         xaxis=dict(title=None, type="category", fixedrange=True),
         yaxis=dict(range=[0, 1.12], tickformat=".0%", fixedrange=True, gridcolor="#eeeeee")))
+
+
+def digit_with_boxes(picture: np.ndarray, boxes: Iterable[tuple[int, int, int, int, str, str]] = (), *,
+                     title: str | None = None, colorscale: str | Sequence = "gray", size_px: int = 280,
+                     overlay: np.ndarray | None = None, overlay_color: str = "rgba(230,159,0,0.45)") -> go.Figure:
+    """A digit (H x W, 0-255) with rectangles drawn on it, for receptive fields and patches.
+
+    Each box is (top, left, bottom, right, colour, dash) in pixel rows/columns, inclusive. A box
+    may reach past the picture (into padding): the view then grows to show it, the padding
+    grey. ``overlay`` (bool H x W) tints the pixels where it is True, e.g. where a gradient reaches.
+    """
+    picture = np.asarray(picture, dtype=float)
+    rows, cols = picture.shape
+    boxes = list(boxes)
+    top = min([0] + [b[0] for b in boxes])
+    left = min([0] + [b[1] for b in boxes])
+    bottom = max([rows - 1] + [b[2] for b in boxes])
+    right = max([cols - 1] + [b[3] for b in boxes])
+    traces = [go.Heatmap(z=picture, colorscale=plotly_scale(colorscale), zmin=0, zmax=255, showscale=False,
+                         hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>")]
+    if overlay is not None:
+        traces.append(go.Heatmap(z=np.where(np.asarray(overlay, dtype=bool), 1.0, np.nan), showscale=False,
+                                 colorscale=[[0, overlay_color], [1, overlay_color]], hoverinfo="skip"))
+    shapes = [dict(type="rect", x0=b_left - 0.5, x1=b_right + 0.5, y0=b_top - 0.5, y1=b_bottom + 0.5,
+                   line=dict(color=color, width=3, dash=dash))
+              for b_top, b_left, b_bottom, b_right, color, dash in boxes]
+    title_px = 32 if title else 4
+    cell = size_px / max(bottom - top + 1, right - left + 1)
+    return go.Figure(data=traces, layout=dict(
+        width=int((right - left + 1) * cell) + 8, height=int((bottom - top + 1) * cell) + title_px + 8,
+        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor=PADDING_FILL, paper_bgcolor="rgba(0,0,0,0)",
+        shapes=shapes,
+        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
+                   font=dict(size=15)) if title else None,
+        xaxis=dict(visible=False, range=[left - 0.6, right + 0.6], fixedrange=True, constrain="domain"),
+        yaxis=dict(visible=False, range=[bottom + 0.6, top - 0.6], fixedrange=True, scaleanchor="x",
+                   constrain="domain")))
+
+
+def enlarged(fig: go.Figure, factor: float) -> go.Figure:
+    """The same figure ``factor`` times larger, in place: its size, title room and every font
+    (for a projector). A figure without a fixed width keeps filling its column."""
+    if factor == 1:
+        return fig
+    layout = fig.layout
+
+    def grow(value, default=None):
+        value = default if value is None else value
+        return None if value is None else round(value * factor)
+
+    layout.width, layout.height = grow(layout.width), grow(layout.height)
+    layout.font.size = grow(layout.font.size, 12)
+    if layout.title.text:
+        layout.title.font.size = grow(layout.title.font.size, 17)
+        layout.margin.t = grow(layout.margin.t)
+    for annotation in layout.annotations or ():
+        annotation.font.size = grow(annotation.font.size, 12)
+    for trace in fig.data:
+        font = getattr(trace, "textfont", None)
+        if font is not None and font.size is not None:
+            font.size = grow(font.size)
+        colorbar = getattr(trace, "colorbar", None)
+        if colorbar is not None and colorbar.tickfont.size is not None:
+            colorbar.tickfont.size = grow(colorbar.tickfont.size)
+    return fig

@@ -9,6 +9,22 @@ import streamlit as st
 import torch
 
 from core import checkpoints, device
+from dashboard import plots
+
+PRESENTER_KEY = "presenter"
+PRESENTER_SCALE = 1.3  # figures and grids, for the back of a classroom
+# Larger type (Streamlit sizes its text in rem: a larger root font grows all of it), larger
+# headings, and a main column that uses the whole projector width.
+PRESENTER_CSS = """<style>
+html { font-size: 20px; }
+[data-testid="stMainBlockContainer"] { max-width: 100%; padding-left: 2.5rem; padding-right: 2.5rem;
+  padding-top: 3rem; }
+h1 { font-size: 2.9rem !important; }
+h2 { font-size: 2.2rem !important; }
+h3 { font-size: 1.7rem !important; }
+[data-testid="stMetricValue"] { font-size: 3.4rem; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 0.95rem; }
+</style>"""
 
 
 @functools.cache
@@ -31,9 +47,42 @@ def device_label() -> str:
 
 
 def sidebar() -> None:
-    """The sidebar every page shares: which device computes."""
+    """The sidebar every page shares: presenter mode (kept in the URL as ``?presenter=true``)
+    and which device computes."""
     with st.sidebar:
+        st.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
+                  help="For a projector: larger type and figures, colour-blind-safe colour maps, "
+                       "secondary settings folded away. Kept in the link, so a shared link opens the same way.")
         st.caption(f"Compute: **{device_label()}**")
+    if presenter():
+        st.html(PRESENTER_CSS)
+
+
+def presenter() -> bool:
+    """Whether presenter mode is on (the sidebar switch; off on a page run on its own)."""
+    return bool(st.session_state.get(PRESENTER_KEY, False))
+
+
+def palette(kind: str) -> plots.Palette:
+    """The colour map for ``kind`` (image, activation, signed, input, count, answer) in the
+    current mode: colour-blind-safe ones in presenter mode."""
+    return plots.palette(kind, presenter=presenter())
+
+
+def figure_scale() -> float:
+    """How much larger figures and grids are drawn: 1, or ``PRESENTER_SCALE`` in presenter mode."""
+    return PRESENTER_SCALE if presenter() else 1.0
+
+
+def plotly_chart(fig, *, key: str, container=st, **options):
+    """``st.plotly_chart``, the figure enlarged in presenter mode."""
+    return container.plotly_chart(plots.enlarged(fig, figure_scale()), key=key, **options)
+
+
+def secondary(label: str = "More settings"):
+    """Where a page puts its secondary controls: in place, or in presenter mode folded into a
+    closed expander. Either way the widgets run, so their values and URL bindings are kept."""
+    return st.expander(label, icon=":material/tune:") if presenter() else st.container()
 
 
 def checkpoint_names() -> list[str]:
@@ -61,11 +110,14 @@ def load_model(name: str) -> tuple[torch.nn.Module, dict]:
 
 
 def checkpoint_picker(label: str = "Model", *, key: str, default: str = "lenet5",
-                      container=st) -> str | None:
-    """A selectbox over the present checkpoints (default ``lenet5``); None when there are none."""
+                      container=st, bind: str | None = None) -> str | None:
+    """A selectbox over the present checkpoints (default ``lenet5``); None when there are none.
+
+    ``bind="query-params"`` keeps the choice in the URL under ``key``.
+    """
     names = checkpoint_names()
     if not names:
         container.warning("No checkpoints yet: run `make checkpoints` or train one on the Training page.")
         return None
     index = names.index(default) if default in names else 0
-    return container.selectbox(label, names, index=index, key=key)
+    return container.selectbox(label, names, index=index, key=key, bind=bind)
