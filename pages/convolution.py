@@ -3,6 +3,12 @@
 Thin: widgets -> core.gridmath / core.gridpresets -> dashboard.plots. The animation steps in
 an ``st.fragment`` that reruns on its own (``run_every``) while playing, so only the grids
 redraw, not the page; the step index lives in session state.
+
+The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
+``/convolution?conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1``
+(mode ``conv_mode``; one channel ``conv_input conv_size conv_digit conv_seed conv_kernel conv_ksize
+conv_stride conv_padding conv_dilation real_digit``; three channels ``three_source three_stride
+three_padding three_dilation``; pooling ``pool_source pool_size pool_kernel pool_stride``).
 """
 
 import hashlib
@@ -21,9 +27,11 @@ import streamlit as st  # noqa: E402
 from core import checkpoints, gridmath, gridpresets, worksheet  # noqa: E402
 from core.data import DataNotFoundError, load_test  # noqa: E402
 from core.gridmath import GridSettingsError  # noqa: E402
-from dashboard.plots import SIGNED_SCALE, grid_html, grids_row, image_heatmap, label_html  # noqa: E402
+from dashboard import ui  # noqa: E402
+from dashboard.plots import grid_html, grids_row, image_heatmap, label_html  # noqa: E402
 
 DECIMALS = 2
+BOUND = "query-params"
 SPEEDS = [1, 2, 4, 6, 8]  # steps per second
 GRID_BUDGET_PX = 920      # width shared by the grids of one row
 CHART_CONFIG = {"displayModeBar": False}
@@ -57,18 +65,26 @@ def signature(*parts) -> str:
 
 
 def cell_size(total_cells: int, n_grids: int, budget: int = GRID_BUDGET_PX, largest: int = 56) -> int:
-    """Cell side in px so that ``n_grids`` grids of ``total_cells`` columns fit side by side."""
-    spare = budget - 28 * (n_grids - 1)  # the gaps between grids
-    return int(np.clip(spare / max(total_cells, 1) - 2, 28, largest))
+    """Cell side in px so that ``n_grids`` grids of ``total_cells`` columns fit side by side
+    (larger in presenter mode, where the page is wider)."""
+    scale = ui.figure_scale()
+    spare = budget * scale - 28 * (n_grids - 1)  # the gaps between grids
+    return int(np.clip(spare / max(total_cells, 1) - 2, 28, largest * scale))
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="content", config=CHART_CONFIG, key=f"fig_{key}")
+    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=f"fig_{key}")
 
 
 def grid(values: np.ndarray, **options) -> str:
     """A small grid of numbers as an HTML table: redrawn fast enough to animate."""
+    options.setdefault("colorscale", ui.palette("input").scale)
     return grid_html(values, decimals=DECIMALS, **options)
+
+
+def signed() -> str | tuple:
+    """The colour map of weights, products and sums (blue-orange in presenter mode)."""
+    return ui.palette("signed").scale
 
 
 def row(*parts: str, gap_px: int = 28, align: str = "flex-start") -> None:
@@ -180,9 +196,10 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, p
 
 def geometry_controls(prefix: str, column) -> tuple[int, int, int]:
     with column:
-        stride = st.slider("Stride", 1, 3, 1, key=f"{prefix}_stride")
-        padding = st.slider("Padding", 0, 2, 0, key=f"{prefix}_padding")
-        dilation = st.slider("Dilation", 1, 2, 1, key=f"{prefix}_dilation")
+        stride = st.slider("Stride", 1, 3, 1, key=f"{prefix}_stride", bind=BOUND)
+        padding = st.slider("Padding", 0, 2, 0, key=f"{prefix}_padding", bind=BOUND)
+        with ui.secondary("Dilation"):
+            dilation = st.slider("Dilation", 1, 2, 1, key=f"{prefix}_dilation", bind=BOUND)
     return stride, padding, dilation
 
 
@@ -216,20 +233,26 @@ def input_grid(prefix: str, digits: np.ndarray | None) -> tuple[np.ndarray, str]
     """The single-channel input chosen by the student, and a one-line description."""
     choices = (["MNIST digit patch"] if digits is not None else []) + \
         ["Vertical edge", "Random whole numbers", "Type your own"]
-    choice = st.selectbox("Input", choices, key=f"{prefix}_input")
+    choice = st.selectbox("Input", choices, key=f"{prefix}_input", bind=BOUND)
+    # One key for every input, so that the size is one URL parameter; it keeps its value when
+    # the input changes.
     size = st.slider("Input size", 3, gridmath.MAX_SIDE, 8 if choice == "MNIST digit patch" else 6,
-                     key=f"{prefix}_size_{choice}")
+                     key=f"{prefix}_size", bind=BOUND)
     if choice == "MNIST digit patch":
-        index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key=f"{prefix}_digit", width=220)
+        index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key=f"{prefix}_digit", width=220,
+                                bind=BOUND)
         return gridpresets.mnist_patch(digits[index], size), f"the middle of test digit #{index}, brightness 0-9"
     if choice == "Vertical edge":
         return gridpresets.vertical_edge(size), "a bright left half beside a dark right half"
     if choice == "Random whole numbers":
+        # A numbered draw, kept in the URL: a shared link shows everyone the same numbers.
         seed_key = f"{prefix}_seed"
-        st.session_state.setdefault(seed_key, 1)
-        if st.button("New numbers", icon=":material/casino:", key=f"{prefix}_reroll"):
-            st.session_state[seed_key] += 1
-        return gridpresets.random_integers((size, size), st.session_state[seed_key]), "random whole numbers 0-9"
+        st.session_state.setdefault(seed_key, 1)  # not as the widget's default: the button sets it too
+        seed = st.number_input("Draw number", 1, 1_000_000, key=seed_key, width=220, bind=BOUND,
+                               help="The same number gives the same grid on every machine.")
+        st.button("New numbers", icon=":material/casino:", key=f"{prefix}_reroll",
+                  on_click=lambda: st.session_state.update({seed_key: st.session_state[seed_key] + 1}))
+        return gridpresets.random_integers((size, size), int(seed)), "random whole numbers 0-9"
     return typed_grid("Type the input (click a cell):", gridpresets.vertical_edge(size),
                       f"{prefix}_typed_input_{size}"), "your numbers"
 
@@ -237,7 +260,8 @@ def input_grid(prefix: str, digits: np.ndarray | None) -> tuple[np.ndarray, str]
 def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
     layer, why_not = trained_kernels()
     lenet = [f"LeNet-5 C1 kernel {i + 1}" for i in range(len(layer.kernels))] if layer else []
-    choice = st.selectbox("Kernel", list(gridpresets.KERNELS) + lenet + ["Type your own"], key=f"{prefix}_kernel")
+    choice = st.selectbox("Kernel", list(gridpresets.KERNELS) + lenet + ["Type your own"], key=f"{prefix}_kernel",
+                          bind=BOUND)
     if not layer:
         st.caption(why_not)
     if choice in gridpresets.KERNELS:
@@ -248,11 +272,12 @@ def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
         st.caption(f"Learned by the trained `lenet5` (test accuracy {layer.test_accuracy:.2%})."
                    if layer.test_accuracy is not None else "Learned by the trained `lenet5`.")
     else:
-        k = st.slider("Kernel size", *gridmath.KERNEL_RANGE, 3, key=f"{prefix}_ksize")
+        k = st.slider("Kernel size", *gridmath.KERNEL_RANGE, 3, key=f"{prefix}_ksize", bind=BOUND)
         initial = np.zeros((k, k))
         initial[k // 2, k // 2] = 1
         kernel, bias = typed_grid("Type the kernel:", initial, f"{prefix}_typed_kernel_{k}"), 0.0
-    bias = st.number_input("Bias", value=round(bias, 4), step=0.5, format="%g", key=f"{prefix}_bias_{choice}")
+    with ui.secondary("Bias"):
+        bias = st.number_input("Bias", value=round(bias, 4), step=0.5, format="%g", key=f"{prefix}_bias_{choice}")
     return kernel, float(bias), choice
 
 
@@ -261,10 +286,10 @@ def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
 def one_channel(digits: np.ndarray | None) -> None:
     left, middle, geometry = st.columns(3, gap="large")
     with left:
-        x, described = input_grid("one", digits)
+        x, described = input_grid("conv", digits)
     with middle:
-        kernel, bias, kernel_name = kernel_choice("one")
-    stride, padding, dilation = geometry_controls("one", geometry)
+        kernel, bias, kernel_name = kernel_choice("conv")
+    stride, padding, dilation = geometry_controls("conv", geometry)
     if not output_shape_calculator(x.shape[0], kernel.shape[0], stride, padding, dilation):
         return
     try:
@@ -275,11 +300,12 @@ def one_channel(digits: np.ndarray | None) -> None:
     st.subheader("Step by step")
     st.caption(f"Input: {described}. Grey cells are zero padding. The orange window multiplies the cells "
                "under it by the kernel; the sum plus the bias is written into the green output cell.")
-    st.download_button("Download as a worksheet", worksheet.convolution_worksheet(
-        x, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation, decimals=DECIMALS),
-        file_name="convolution_worksheet.html", mime="text/html", key="one_worksheet", on_click="ignore",
-        icon=":material/print:", help="This exercise on paper: page 1 the input, kernel and a blank output "
-        "grid, page 2 the answer key. Open the file and print it (or save it as PDF from the print dialog).")
+    if not ui.presenter():  # a download is for the teacher's own machine, not the projector
+        st.download_button("Download as a worksheet", worksheet.convolution_worksheet(
+            x, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation, decimals=DECIMALS),
+            file_name="convolution_worksheet.html", mime="text/html", key="one_worksheet", on_click="ignore",
+            icon=":material/print:", help="This exercise on paper: page 1 the input, kernel and a blank output "
+            "grid, page 2 the answer key. Open the file and print it (or save it as PDF from the print dialog).")
     k = kernel.shape[0]
     hp, wp = result.padding_mask.shape
     ho, wo = result.output.shape
@@ -295,11 +321,11 @@ def one_channel(digits: np.ndarray | None) -> None:
         products = step.products[0] if step else np.full(kernel.shape, np.nan)
         row(grid(result.padded[0], muted=result.padding_mask, highlight=step.window_cells if step else None,
                  preview=preview, title="Input", cell_px=cell, zmin=min(x.min(), 0), zmax=max(x.max(), 1)),
-            grid(kernel, colorscale=SIGNED_SCALE, zmid=0, zmin=-weights_reach, zmax=weights_reach,
+            grid(kernel, colorscale=signed(), zmid=0, zmin=-weights_reach, zmax=weights_reach,
                  title="Kernel", cell_px=cell),
-            grid(products, muted=step.padding if step else None, colorscale=SIGNED_SCALE, zmid=0,
+            grid(products, muted=step.padding if step else None, colorscale=signed(), zmid=0,
                  zmin=-product_reach, zmax=product_reach, title="Window × kernel", cell_px=cell),
-            grid(result.output_after(pos), colorscale=SIGNED_SCALE, zmid=0, zmin=-reach, zmax=reach,
+            grid(result.output_after(pos), colorscale=signed(), zmid=0, zmin=-reach, zmax=reach,
                  accent=[(step.out_row, step.out_col)] if step else None, title="Output", cell_px=cell))
         if step:
             equation_block(gridmath.describe_step(result, pos - 1, DECIMALS), "conv_sum")
@@ -317,21 +343,23 @@ def real_image(digits: np.ndarray | None, kernel: np.ndarray, bias: float, strid
     if digits is None:
         st.info("MNIST is not available here: run `python -m core data` to see the kernel on a whole digit.")
         return
-    index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key="real_digit", width=220)
+    index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key="real_digit", width=220, bind=BOUND)
     image = gridpresets.to_levels(digits[index])
     try:
         fmap = gridmath.feature_map(image, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation)
     except GridSettingsError as exc:
         st.error(f"Cannot convolve the digit: {exc}.", icon=":material/block:")
         return
+    colors = ui.palette("signed")
     st.caption(f"The same kernel ({kernel_name}), bias, stride, padding and dilation over the whole 28×28 digit "
-               f"(brightness 0-9): a {fmap.shape[0]}×{fmap.shape[1]} feature map. Blue: strong positive "
-               "response, red: negative.")
+               f"(brightness 0-9): a {fmap.shape[0]}×{fmap.shape[1]} feature map. {colors.high.capitalize()}: "
+               f"strong positive response, {colors.low}: negative.")
     left, right, _ = st.columns([1, 1, 0.4])
     with left:
-        chart(image_heatmap(image, title=f"Test digit #{index}", colorscale="gray"), "real_digit_fig")
+        chart(image_heatmap(image, title=f"Test digit #{index}", colorscale=ui.palette("image").scale),
+              "real_digit_fig")
     with right:
-        chart(image_heatmap(fmap, title="Feature map", colorscale=SIGNED_SCALE, zmid=0), "real_map_fig")
+        chart(image_heatmap(fmap, title="Feature map", colorscale=signed(), zmid=0), "real_map_fig")
 
 
 def three_channels() -> None:
@@ -342,7 +370,7 @@ def three_channels() -> None:
     x, w, bias = gridpresets.multichannel_example()
     with left:
         source = st.radio("Numbers", ["The example (3×5×5 input, 3×3×3 filter)", "Random whole numbers"],
-                          horizontal=True, key="three_source")
+                          horizontal=True, key="three_source", bind=BOUND)
         if source.startswith("Random"):
             st.session_state.setdefault("three_seed", 1)
             if st.button("New numbers", icon=":material/casino:", key="three_reroll"):
@@ -369,13 +397,13 @@ def three_channels() -> None:
                 row(grid(result.padded[c], muted=result.padding_mask, cell_px=cell,
                          highlight=step.window_cells if step else None, zmin=0, zmax=max(x.max(), 1),
                          title=f"Input channel {c + 1}"),
-                    grid(w[c], colorscale=SIGNED_SCALE, zmid=0, zmin=-1, zmax=1, cell_px=cell, title=f"Kernel {c + 1}"),
+                    grid(w[c], colorscale=signed(), zmid=0, zmin=-1, zmax=1, cell_px=cell, title=f"Kernel {c + 1}"),
                     grid(step.products[c] if step else np.full((3, 3), np.nan), muted=step.padding if step else None,
-                         colorscale=SIGNED_SCALE, zmid=0, cell_px=cell, title="Products"),
+                         colorscale=signed(), zmid=0, cell_px=cell, title="Products"),
                     label_html(f"sum = {gridmath.format_number(step.channel_sums[c], DECIMALS)}" if step else ""),
                     align="center")
         with out:
-            row(grid(result.output_after(pos), colorscale=SIGNED_SCALE, zmid=0, zmin=-reach, zmax=reach,
+            row(grid(result.output_after(pos), colorscale=signed(), zmid=0, zmin=-reach, zmax=reach,
                      accent=[(step.out_row, step.out_col)] if step else None, cell_px=56,
                      title="Output (one channel)"))
             if step:
@@ -395,11 +423,11 @@ def pooling() -> None:
     c1, c2, c3 = st.columns([1.3, 1, 1], gap="large")
     with c1:
         source = st.radio("Input", ["The 4×4 example", "Random whole numbers", "Type your own"],
-                          horizontal=True, key="pool_source")
+                          horizontal=True, key="pool_source", bind=BOUND)
         if source == "The 4×4 example":
             x = gridpresets.pooling_example()
         else:
-            size = st.slider("Input size", 2, 8, 4, key=f"pool_size_{source}")
+            size = st.slider("Input size", 2, 8, 4, key="pool_size", bind=BOUND)
             if source == "Random whole numbers":
                 st.session_state.setdefault("pool_seed", 1)
                 if st.button("New numbers", icon=":material/casino:", key="pool_reroll"):
@@ -409,9 +437,9 @@ def pooling() -> None:
                 x = typed_grid("Type the input:", gridpresets.random_integers((size, size), 0),
                                f"pool_typed_{size}")
     with c2:
-        kernel = st.slider("Window", *gridmath.POOL_KERNEL_RANGE, 2, key="pool_kernel")
-        stride = st.slider("Stride", *gridmath.POOL_STRIDE_RANGE, 2, key="pool_stride")
-    with c3:
+        kernel = st.slider("Window", *gridmath.POOL_KERNEL_RANGE, 2, key="pool_kernel", bind=BOUND)
+        stride = st.slider("Stride", *gridmath.POOL_STRIDE_RANGE, 2, key="pool_stride", bind=BOUND)
+    with c3, ui.secondary("1998 subsampling"):
         coefficient = float(st.number_input("1998 coefficient", value=0.5, step=0.25, format="%g", key="pool_coef"))
         bias = float(st.number_input("1998 bias", value=0.25, step=0.25, format="%g", key="pool_bias"))
     try:
@@ -460,7 +488,7 @@ st.markdown("A convolution layer slides a small grid of weights, the **kernel**,
             "position it multiplies the cells under it by the weights, adds the products and a bias, and "
             "writes one number of the output, the **feature map**. Predict each number before it appears.")
 mode = st.segmented_control("What to watch", ["One channel", "Three channels", "Pooling"], default="One channel",
-                            required=True, key="conv_mode", on_change=pause_all)
+                            required=True, key="conv_mode", on_change=pause_all, bind=BOUND)
 digits = test_digits()
 if mode == "Three channels":
     three_channels()

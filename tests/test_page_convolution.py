@@ -64,7 +64,7 @@ def test_worksheet_download_follows_the_settings(app):
     before = button.proto.url  # AppTest names the file by its content
     app.button(key="one_forward").click().run()  # a step is not a new exercise
     assert app.download_button(key="one_worksheet").proto.url == before
-    app.slider(key="one_stride").set_value(2).run()
+    app.slider(key="conv_stride").set_value(2).run()
     assert not app.exception
     assert app.download_button(key="one_worksheet").proto.url != before
 
@@ -82,26 +82,26 @@ def test_predict_then_reveal_says_right_or_wrong(app):
 
 
 def test_settings_change_the_shape_and_impossible_ones_say_why(app):
-    app.slider(key="one_padding").set_value(2).run()
-    app.slider(key="one_stride").set_value(3).run()
+    app.slider(key="conv_padding").set_value(2).run()
+    app.slider(key="conv_stride").set_value(3).run()
     # floor((8 + 4 - 2 - 1) / 3) + 1 = 4
     assert any("gives a <b>4×4</b> output" in m.value for m in app.markdown)
-    app.selectbox(key="one_input").set_value("Type your own").run()
+    app.selectbox(key="conv_input").set_value("Type your own").run()
     assert not app.exception and len(app.dataframe) == 1  # the editable grid
-    app.selectbox(key="one_input").set_value("Vertical edge").run()
-    app.slider(key="one_size_Vertical edge").set_value(3).run()
-    app.slider(key="one_padding").set_value(0).run()
-    app.slider(key="one_dilation").set_value(2).run()
+    app.selectbox(key="conv_input").set_value("Vertical edge").run()
+    app.slider(key="conv_size").set_value(3).run()
+    app.slider(key="conv_padding").set_value(0).run()
+    app.slider(key="conv_dilation").set_value(2).run()
     assert not app.exception
     assert any("larger than the padded input" in e.value for e in app.error)
 
 
 def test_typed_kernel_and_feature_map_of_a_whole_digit(app):
-    app.selectbox(key="one_kernel").set_value("Type your own").run()
+    app.selectbox(key="conv_kernel").set_value("Type your own").run()
     assert not app.exception
     # A typed 3x3 kernel (the identity to start with) over a 28x28 digit: (28 - 3) + 1 = 26.
     assert any("26×26 feature map" in c.value for c in app.caption)
-    app.slider(key="one_ksize").set_value(5).run()
+    app.slider(key="conv_ksize").set_value(5).run()
     assert any("24×24 feature map" in c.value for c in app.caption)
 
 
@@ -110,7 +110,7 @@ def test_without_a_checkpoint_the_page_says_so(monkeypatch, tmp_path):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert any("No trained `lenet5` checkpoint" in c.value for c in at.caption)
-    assert not [o for o in at.selectbox(key="one_kernel").options if o.startswith("LeNet")]
+    assert not [o for o in at.selectbox(key="conv_kernel").options if o.startswith("LeNet")]
 
 
 def test_trained_lenet_kernels_are_offered(monkeypatch, tmp_path):
@@ -120,14 +120,14 @@ def test_trained_lenet_kernels_are_offered(monkeypatch, tmp_path):
                      folder=tmp_path)
     monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
     at = AppTest.from_file(PAGE, default_timeout=60).run()
-    kernels = [o for o in at.selectbox(key="one_kernel").options if o.startswith("LeNet")]
+    kernels = [o for o in at.selectbox(key="conv_kernel").options if o.startswith("LeNet")]
     assert len(kernels) == 6  # C1 of LeNet-5 has 6 feature maps (seed 004)
-    at.selectbox(key="one_kernel").set_value("LeNet-5 C1 kernel 2").run()
+    at.selectbox(key="conv_kernel").set_value("LeNet-5 C1 kernel 2").run()
     at.button(key="one_forward").click().run()
     assert not at.exception
     conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
     weights, bias = conv.weight[1, 0].detach().double().numpy(), float(conv.bias[1].detach())
-    assert at.number_input(key="one_bias_LeNet-5 C1 kernel 2").value == pytest.approx(bias, abs=1e-4)
+    assert at.number_input(key="conv_bias_LeNet-5 C1 kernel 2").value == pytest.approx(bias, abs=1e-4)
     patch = gridpresets.mnist_patch(load_test().images[0].numpy(), 8)
     expected = gridmath.convolve(patch, weights, bias=round(bias, 4)).steps[0].value
     assert last_number(equation(at)[-1]) == gridmath.format_number(expected)
