@@ -1,4 +1,8 @@
-"""/architecture: what the network is made of. Layers, shapes, parameter counts, LeNet-5 of 1998."""
+"""/architecture: what the network is made of. Layers, shapes, parameter counts, LeNet-5 of 1998.
+
+The main settings live in the URL (``bind="query-params"``, the key is the parameter's name):
+``/architecture?arch_model=lenet5&anatomy_layer=features.conv2&anatomy_filter=3&c3_map=15``.
+"""
 
 import sys
 from pathlib import Path
@@ -65,16 +69,16 @@ def cached_comparison() -> list[av.Difference]:
 st.title("Architecture: what the network is made of")
 names = models.names()
 wanted = st.session_state.get("model")
+# The preset's own name as the option (no format_func): it is what the URL holds, ?arch_model=lenet5.
 name = st.selectbox("Model", names, index=names.index(wanted if wanted in names else DEFAULT_MODEL),
-                    format_func=lambda n: f"{n}: {models.PRESETS[n].title}", key="arch_model")
+                    key="arch_model", bind="query-params")
 preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
-st.markdown(f"{preset.description}  \n*From {preset.source}.*")
+st.markdown(f"**{preset.title}.** {preset.description}  \n*From {preset.source}.*")
 
 # --- the diagram ---------------------------------------------------------------------------
 st.header("The network, stage by stage")
-st.plotly_chart(figs.network_diagram(cached_stages(name)), key="diagram",
-                config={"displayModeBar": False})
+ui.plotly_chart(figs.network_diagram(cached_stages(name)), key="diagram", config={"displayModeBar": False})
 caption = ("Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at "
            f"most {figs.MAX_STACK} drawn), bars are layers of units; under each arrow, how the next "
            "stage is computed; under each box, what is applied to it value by value.")
@@ -125,10 +129,10 @@ else:
     by_name = {a.name: a for a in anatomy}
     c_layer, c_filter = st.columns([2, 1])
     layer = c_layer.selectbox("Convolution", list(by_name), index=min(1, len(anatomy) - 1),
-                              key="anatomy_layer")
+                              key="anatomy_layer", bind="query-params")
     a = by_name[layer]
     index = c_filter.number_input(f"Filter (0 to {a.filters - 1})", 0, a.filters - 1, 0,
-                                  key="anatomy_filter")
+                                  key="anatomy_filter", bind="query-params")
     channels, kernels = av.filter_kernels(model, layer, int(index))
     (kh, kw), k = a.kernel, len(channels)
     reads = (f"all {plural(k, 'input channel')}" if k == a.in_shape[0] and k > 1 else
@@ -148,29 +152,32 @@ else:
         + (" With one input channel, filter and kernel are the same 2-D grid." if k == 1 else ""))
     source = (f"Trained weights of checkpoint `{checkpoint}`." if checkpoint else
               "Weights as initialised (seed 0): no checkpoint of this model yet.")
-    st.caption(f"{source} The kernels of filter {index}, one per input channel: red negative, blue "
-               "positive, white zero.")
+    signed = ui.palette("signed")
+    st.caption(f"{source} The kernels of filter {index}, one per input channel: {signed.low} negative, "
+               f"{signed.high} positive, {signed.middle} zero.")
     shown = min(k, MAX_KERNELS_SHOWN)
     columns = st.columns(KERNEL_COLUMNS)
     for j in range(shown):
-        columns[j % len(columns)].plotly_chart(
-            plots.grid_heatmap(kernels[j], decimals=2, colorscale=plots.SIGNED_SCALE, zmid=0,
+        ui.plotly_chart(
+            plots.grid_heatmap(kernels[j], decimals=2, colorscale=signed.scale, zmid=0,
                                cell_px=max(28, KERNEL_FIGURE_PX // kw),
                                title=f"channel {channels[j]}"),
-            width="content", key=f"kernel_{j}", config={"displayModeBar": False})
+            container=columns[j % len(columns)], width="content", key=f"kernel_{j}",
+            config={"displayModeBar": False})
     if k > shown:
         st.caption(f"The first {shown} of the filter's {k} kernels.")
 
-# --- ONNX export ------------------------------------------------------------------------------
-st.header("Open it in Netron")
-st.download_button(
-    f"Download {name} as ONNX", data=lambda: onnx_export.export_onnx(model),
-    file_name=onnx_export.file_name(name, checkpoint), mime="application/octet-stream",
-    icon=":material/download:", key="onnx")
-st.markdown("Drop the file on **https://netron.app** (or run `pip install netron` then "
-            "`netron FILE.onnx` offline) to browse the graph: click a node to see its weights' shapes. "
-            + ("The weights are the checkpoint's." if checkpoint else "No checkpoint yet: the weights "
-               "are untrained, the graph and shapes are the same."))
+# --- ONNX export (not in presenter mode: a download is for a student's own machine) ------------
+if not ui.presenter():
+    st.header("Open it in Netron")
+    st.download_button(
+        f"Download {name} as ONNX", data=lambda: onnx_export.export_onnx(model),
+        file_name=onnx_export.file_name(name, checkpoint), mime="application/octet-stream",
+        icon=":material/download:", key="onnx")
+    st.markdown("Drop the file on **https://netron.app** (or run `pip install netron` then "
+                "`netron FILE.onnx` offline) to browse the graph: click a node to see its weights' shapes. "
+                + ("The weights are the checkpoint's." if checkpoint else "No checkpoint yet: the weights "
+                   "are untrained, the graph and shapes are the same."))
 
 # --- LeNet-5 of 1998 -----------------------------------------------------------------------------
 st.header("LeNet-5 of 1998 and the modern LeNet")
@@ -183,9 +190,9 @@ st.subheader("C3's connection table (Table I of the paper)")
 paper_model = fresh_model(av.PAPER)  # only its wiring is shown
 c3 = av.partial_conv(paper_model)
 c3_row = next(r for r in cached_table(av.PAPER) if r.kind == "partial conv")
-chosen = st.pills("C3 map", list(range(c3.out_channels)), default=6, key="c3_map")
+chosen = st.pills("C3 map", list(range(c3.out_channels)), default=6, key="c3_map", bind="query-params")
 chosen = 6 if chosen is None else chosen
-st.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen), key="c3_table",
+ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen), key="c3_table",
                 config={"displayModeBar": False})
 arith = av.map_arithmetic(c3, chosen, c3_row.output_shape[1:])
 st.markdown(

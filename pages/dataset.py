@@ -1,4 +1,8 @@
-"""/dataset: what the network is given. Sample grids, class counts, mean images, one image's numbers."""
+"""/dataset: what the network is given. Sample grids, class counts, mean images, one image's numbers.
+
+The main settings live in the URL (``bind="query-params"``, the key is the parameter's name):
+``/dataset?split=test&n=50&digit=3&shuffle=true&seed=8&index=12&mean_split=test``.
+"""
 
 import sys
 from pathlib import Path
@@ -11,7 +15,7 @@ import streamlit as st  # noqa: E402
 
 from core import dataset_views as dv  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
-from dashboard import plots  # noqa: E402
+from dashboard import plots, ui  # noqa: E402
 
 GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
 MEAN_ZOOM = 3     # ten means in one row
@@ -49,12 +53,14 @@ st.markdown(
 # --- a grid of samples -----------------------------------------------------------------
 st.header("Samples")
 c_split, c_n, c_digit, c_seed = st.columns([1, 2, 1, 1])
-split = c_split.segmented_control("Split", dv.SPLITS, default="train", required=True, key="split")
-n = c_n.slider("How many", 1, dv.MAX_SAMPLES, 25, key="n")
-digit_choice = c_digit.selectbox("Class", ["all", *range(10)], key="digit")
-shuffle = c_seed.toggle("Random draw", value=False, key="shuffle",
+split = c_split.segmented_control("Split", dv.SPLITS, default="train", required=True, key="split",
+                                  bind="query-params")
+n = c_n.slider("How many", 1, dv.MAX_SAMPLES, 25, key="n", bind="query-params")
+digit_choice = c_digit.selectbox("Class", ["all", *range(10)], key="digit", bind="query-params")
+with c_seed, ui.secondary("Random draw"):
+    shuffle = st.toggle("Random draw", value=False, key="shuffle", bind="query-params",
                         help="Off: the first images of the file, as the write-ups preview them.")
-seed = c_seed.number_input("Seed", 0, 10_000, 7, key="seed", disabled=not shuffle)
+    seed = st.number_input("Seed", 0, 10_000, 7, key="seed", disabled=not shuffle, bind="query-params")
 digit = None if digit_choice == "all" else int(digit_choice)
 samples = cached_samples(split, n, digit, int(seed) if shuffle else None)
 
@@ -66,14 +72,14 @@ st.caption(f"{len(samples)} {split} images; the caption is the label, then the i
 
 # --- class balance and the average digit ------------------------------------------------
 st.header("How many of each digit")
-st.plotly_chart(figs.class_counts_bar(counts), key="counts")
+ui.plotly_chart(figs.class_counts_bar(counts), key="counts")
 low, high = min(counts["train"]), max(counts["train"])
 st.caption(f"The classes are roughly balanced: from {low:,} to {high:,} training images per digit, "
            "so a network cannot score well by always answering the most common digit.")
 
 st.header("The average image of each class")
 mean_split = st.segmented_control("Averaged over", dv.SPLITS, default="train", required=True,
-                                  key="mean_split")
+                                  key="mean_split", bind="query-params")
 means = cached_means(mean_split)
 st.image([dv.upscale_nearest(m.round().astype("uint8"), MEAN_ZOOM) for m in means],
          caption=[f"{d} ({counts[mean_split][d]:,})" for d in range(10)],
@@ -85,7 +91,7 @@ st.caption("Pixel by pixel average of every image of the class (how many in brac
 st.header("One image, every pixel")
 n_split = sum(counts[split])
 index = st.number_input(f"Image index in the {split} set (0 to {n_split - 1:,})", 0, n_split - 1,
-                        int(samples.indices[0]), key="index")
+                        int(samples.indices[0]), key="index", bind="query-params")
 image, label = cached_image(split, int(index))
 normalized = dv.normalized_image(image)
 facts = dv.normalization_facts()
@@ -97,14 +103,14 @@ c_label.metric("Label", label)
 with c_hot:
     st.markdown(f"**The label as a one-hot vector**: the network is trained to output ten numbers, "
                 f"1 at position {label} and 0 elsewhere.")
-    st.plotly_chart(figs.one_hot_bar(dv.one_hot(label)), key="one_hot")
+    ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label)), key="one_hot")
 
 raw_tab, norm_tab = st.tabs(["Raw pixels 0-255", "After normalisation"])
-raw_tab.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale="gray", zmin=0, zmax=255,
-                                        cell_px=PIXEL_CELL_PX), width="content", key="raw_pixels")
-norm_tab.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale="gray", zmin=facts.black,
-                                         zmax=facts.white, cell_px=PIXEL_CELL_PX),
-                      width="content", key="norm_pixels")
+grey = ui.palette("image").scale
+ui.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale=grey, zmin=0, zmax=255, cell_px=PIXEL_CELL_PX),
+                container=raw_tab, width="content", key="raw_pixels")
+ui.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale=grey, zmin=facts.black, zmax=facts.white,
+                                   cell_px=PIXEL_CELL_PX), container=norm_tab, width="content", key="norm_pixels")
 
 y, x = divmod(int(image.argmax()), 28)
 v = int(image[y, x])

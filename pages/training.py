@@ -3,6 +3,11 @@
 Thin: widgets -> core.jobs (the run, a background thread owned by the server process) and
 core.evaluation (confusion matrix, gallery, per-epoch snapshots) -> plotly. The live panel is
 an ``st.fragment`` that polls the job every second while it runs; only the open tab is drawn.
+
+The open tab and the checkpoint pickers live in the URL (``bind="query-params"``, the key is
+the parameter's name), e.g. ``/training?training_tab=Confusion+matrix&cm_model=lenet5&cm_true=4&cm_pred=9``:
+``training_tab cmp_names cmp_metric cm_model cm_true cm_pred gal_model scrub_model scrub_index
+scrub_epoch``. The start form is not bound: choosing a model there fills the form from its recipe.
 """
 
 import math
@@ -28,7 +33,7 @@ from dashboard import plots  # noqa: E402
 
 POLL_SECONDS = 1.0
 FONT = dict(size=15)
-GOOD, BAD, NEUTRAL = "#2ca02c", "#d62728", "#9ecae9"
+BOUND = "query-params"
 PALETTE = qualitative.D3
 NO_BAR = {"displayModeBar": False}
 TABS = ["Train a model", "Compare runs", "Confusion matrix", "Gallery", "Training scrubber"]
@@ -92,12 +97,12 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
     return _style(fig, 480)
 
 
-def confusion_figure(matrix: np.ndarray) -> go.Figure:
+def confusion_figure(matrix: np.ndarray, colorscale) -> go.Figure:
     """Counts, true digit down and predicted across; the diagonal greyed so the mistakes stand out.
 
     Invisible markers over the cells make a click select a cell (plotly heatmaps do not report clicks).
     """
-    fig = plots.grid_heatmap(matrix, muted=np.eye(10, dtype=bool), decimals=0, colorscale="Reds", cell_px=46)
+    fig = plots.grid_heatmap(matrix, muted=np.eye(10, dtype=bool), decimals=0, colorscale=colorscale, cell_px=46)
     rows, cols = np.meshgrid(range(10), range(10), indexing="ij")
     fig.add_scatter(x=cols.ravel(), y=rows.ravel(), mode="markers", showlegend=False,
                     marker=dict(size=40, symbol="square", opacity=0.01, color="black"),
@@ -110,11 +115,14 @@ def confusion_figure(matrix: np.ndarray) -> go.Figure:
     return fig
 
 
-def answer_bars(probs: np.ndarray, label: int, height: int = 240) -> go.Figure:
-    """The shared probability bars, recoloured: the true digit green, a wrong answer red."""
+def answer_bars(probs: np.ndarray, label: int, colors: tuple[str, ...], height: int = 240) -> go.Figure:
+    """The shared probability bars, recoloured from the "answer" palette's ``colors``: the true
+    digit in the right-answer colour, a wrong answer in the wrong-answer one."""
     guess = int(np.argmax(probs))
     fig = plots.probability_bars(probs, highlight=guess, height_px=height)
-    fig.update_traces(marker_color=[GOOD if d == label else BAD if d == guess else NEUTRAL for d in range(10)])
+    fig.update_traces(marker_color=[colors[plots.ANSWER_RIGHT] if d == label else
+                                    colors[plots.ANSWER_WRONG] if d == guess else
+                                    colors[plots.ANSWER_OTHER] for d in range(10)])
     return fig
 
 
@@ -155,7 +163,7 @@ def last_run_name() -> str | None:
 
 def pick_record(label: str, *, key: str) -> tuple[str, dict] | None:
     """The shared checkpoint picker (first showing the last run's checkpoint, else lenet5) and its record."""
-    name = ui.checkpoint_picker(label, key=key, default=last_run_name() or "lenet5")
+    name = ui.checkpoint_picker(label, key=key, default=last_run_name() or "lenet5", bind=BOUND)
     if name is None:
         return None
     try:
@@ -198,18 +206,19 @@ def start_form() -> None:
     note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
     if note:
         st.caption(note)
-    c = st.columns(6)
-    c[0].number_input("Epochs", 0, 500, key="tr_epochs", persist_state="page")
-    c[1].number_input("Batch size", 0, 60_000, key="tr_batch", persist_state="page")
-    c[2].selectbox("Optimiser", recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
-    c[3].text_input("Learning rate", key="tr_lr", help="e.g. 1e-3 for Adam, 0.1 for SGD", persist_state="page")
-    c[4].number_input("Training images", 0, 60_000, step=1000, key="tr_limit",
-                      help="a seeded random subset; 60,000 = all of them", persist_state="page")
-    c[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed", persist_state="page")
-    c1, c2 = st.columns([3, 2])
-    name = c1.text_input("Save as (checkpoint name)", key="tr_name", persist_state="page")
-    c2.checkbox("Keep a snapshot after every epoch", key="tr_snapshots", persist_state="page",
-                help="for the Training scrubber tab; small for LeNet, large for the wide models")
+    with ui.secondary("Settings of the run"):
+        c = st.columns(6)
+        c[0].number_input("Epochs", 0, 500, key="tr_epochs", persist_state="page")
+        c[1].number_input("Batch size", 0, 60_000, key="tr_batch", persist_state="page")
+        c[2].selectbox("Optimiser", recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
+        c[3].text_input("Learning rate", key="tr_lr", help="e.g. 1e-3 for Adam, 0.1 for SGD", persist_state="page")
+        c[4].number_input("Training images", 0, 60_000, step=1000, key="tr_limit",
+                          help="a seeded random subset; 60,000 = all of them", persist_state="page")
+        c[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed", persist_state="page")
+        c1, c2 = st.columns([3, 2])
+        name = c1.text_input("Save as (checkpoint name)", key="tr_name", persist_state="page")
+        c2.checkbox("Keep a snapshot after every epoch", key="tr_snapshots", persist_state="page",
+                    help="for the Training scrubber tab; small for LeNet, large for the wide models")
     taken = None
     try:
         checkpoints.validate_name(name)
@@ -275,7 +284,7 @@ def live_panel(polling: bool) -> None:
     else:
         st.error(snap.message, icon=":material/error:")
     if snap.curve or snap.history:
-        st.plotly_chart(live_figure(snap), key="tr_live_chart", config=NO_BAR)
+        ui.plotly_chart(live_figure(snap), key="tr_live_chart", config=NO_BAR)
     if polling and not snap.running:
         st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
 
@@ -307,13 +316,13 @@ def compare_tab() -> None:
         preferred = [n for n in ("cnn_avgpool_seed", "cnn_avgpool_bn_seed") if n in names]
         st.session_state.cmp_names = preferred or names[:2]
     c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
-    chosen = c1.multiselect("Checkpoints", names, key="cmp_names", persist_state="page")
+    chosen = c1.multiselect("Checkpoints", names, key="cmp_names", persist_state="page", bind=BOUND)
     metric = c2.segmented_control("Curve", ["accuracy", "loss"], default="accuracy", required=True,
-                                  key="cmp_metric", persist_state="page")
+                                  key="cmp_metric", persist_state="page", bind=BOUND)
     show_train = c3.toggle("Train curves", value=True, key="cmp_train",
                            help="dashed; a train curve far above the test curve is overfitting", persist_state="page")
     if chosen:
-        st.plotly_chart(compare_figure({n: records[n] for n in chosen}, metric, show_train),
+        ui.plotly_chart(compare_figure({n: records[n] for n in chosen}, metric, show_train),
                         key="cmp_chart", config=NO_BAR)
     st.markdown("**Every checkpoint**, beside the figure its source reports where there is one")
     table = []
@@ -355,13 +364,13 @@ def confusion_tab() -> None:
         st.session_state.cm_true, st.session_state.cm_pred = worst[0][0], worst[0][1]
     left, right = st.columns([5, 6])
     with left:
-        st.plotly_chart(confusion_figure(matrix), key="cm_chart", on_select=cell_clicked,
+        ui.plotly_chart(confusion_figure(matrix, ui.palette("count").scale), key="cm_chart", on_select=cell_clicked,
                         selection_mode="points", width="content", config=NO_BAR)
         st.caption("Rows: the true digit; columns: the network's answer. Click a cell to see its images.")
     with right:
         c1, c2 = st.columns(2)
-        true_d = c1.selectbox("True digit", range(10), key="cm_true", persist_state="page")
-        pred_d = c2.selectbox("Predicted as", range(10), key="cm_pred", persist_state="page")
+        true_d = c1.selectbox("True digit", range(10), key="cm_true", persist_state="page", bind=BOUND)
+        pred_d = c2.selectbox("Predicted as", range(10), key="cm_pred", persist_state="page", bind=BOUND)
         idx = ev.cell_indices(preds, true_d, pred_d)
         kind = "correctly recognised" if true_d == pred_d else "misclassified"
         st.markdown(f"**{len(idx)}** {true_d}s {kind} as {pred_d}" + (", most confident first" if len(idx) else ""))
@@ -375,8 +384,11 @@ def confusion_tab() -> None:
                 st.session_state.cm_pick = options[0]
             pick = st.selectbox("All ten probabilities of", options, key="cm_pick",
                                 format_func=lambda i: f"test image #{i}", persist_state="page")
-            st.plotly_chart(answer_bars(preds.probabilities[pick], true_d), key="cm_probs", config=NO_BAR)
-            st.caption(f"Green: the true digit ({true_d}); red: the network's wrong answer.")
+            answer = ui.palette("answer")
+            ui.plotly_chart(answer_bars(preds.probabilities[pick], true_d, answer.colors), key="cm_probs",
+                            config=NO_BAR)
+            right, wrong = answer.names[plots.ANSWER_RIGHT], answer.names[plots.ANSWER_WRONG]
+            st.caption(f"{right.capitalize()}: the true digit ({true_d}); {wrong}: the network's wrong answer.")
 
 
 # --- tab 4: gallery -------------------------------------------------------------------------
@@ -393,13 +405,16 @@ def gallery_tab() -> None:
     idx = ev.random_gallery(10, seed=st.session_state.gal_seed)
     right = sum(int(preds.predicted[i] == preds.labels[i]) for i in idx)
     cols = st.columns(10)
+    names = ui.palette("answer").names
     for col, i in zip(cols, idx):
         label, guess = int(preds.labels[i]), int(preds.predicted[i])
         col.image(zoomed(int(i)), width="stretch", output_format="PNG")
-        color, icon = ("green", ":material/check:") if label == guess else ("red", ":material/close:")
+        color, icon = ((names[plots.ANSWER_RIGHT], ":material/check:") if label == guess else
+                       (names[plots.ANSWER_WRONG], ":material/close:"))
         col.markdown(f":{color}-badge[{icon} **{guess}**] {preds.probabilities[i, guess]:.0%}  \nlabel {label}")
     st.caption(f"{right} of these 10 right (random test images, draw {st.session_state.gal_seed}). Under each "
-               "image: the network's answer, green when it matches the label, red when not; its probability; "
+               f"image: the network's answer, {names[plots.ANSWER_RIGHT]} when it matches the label, "
+               f"{names[plots.ANSWER_WRONG]} when not; its probability; "
                "the label.")
 
 
@@ -415,7 +430,7 @@ def scrubber_tab() -> None:
     c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
     default = next((n for n in (last_run_name(), "lenet5") if n in names), names[0])
     name = c1.selectbox("Checkpoint with snapshots", names, key="scrub_model", index=names.index(default),
-                        persist_state="page")
+                        persist_state="page", bind=BOUND)
     record = next(i.record for i in with_snaps if i.name == name)
     if not models.get(record["preset"]).is_cnn:
         st.info(f"{name} is an MLP: it has no feature maps to show.")
@@ -426,12 +441,12 @@ def scrubber_tab() -> None:
               on_click=lambda: st.session_state.update(scrub_index=late),
               help="of the first 1,000 test images, the one whose right answer gained most "
                    "from the first epoch to the last")
-    index = c2.number_input("Test image #", 0, 9_999, key="scrub_index", persist_state="page")
+    index = c2.number_input("Test image #", 0, 9_999, key="scrub_index", persist_state="page", bind=BOUND)
     snaps = cached_snapshots(name, record["snapshots_sha256"])
     epochs = ev.snapshot_epochs(snaps)
     if st.session_state.get("scrub_epoch") not in epochs:  # another checkpoint: start at its end
         st.session_state.scrub_epoch = epochs[-1]
-    epoch = (st.select_slider("After epoch", epochs, key="scrub_epoch", persist_state="page")
+    epoch = (st.select_slider("After epoch", epochs, key="scrub_epoch", persist_state="page", bind=BOUND)
              if len(epochs) > 1 else epochs[0])
     label = int(load_test().labels[index])
     first = cached_scrub(name, record["snapshots_sha256"], record["preset"], epoch, int(index))
@@ -441,7 +456,8 @@ def scrubber_tab() -> None:
     with c2:
         acc = history.get(epoch, {}).get("test_accuracy")
         st.markdown(f"After epoch **{epoch}**" + (f" (test accuracy {acc:.2%})" if acc is not None else ""))
-        st.plotly_chart(answer_bars(first.probabilities, label), key="scrub_probs", config=NO_BAR)
+        ui.plotly_chart(answer_bars(first.probabilities, label, ui.palette("answer").colors), key="scrub_probs",
+                        config=NO_BAR)
     with c3:
         trail = [cached_scrub(name, record["snapshots_sha256"], record["preset"], e, int(index)).probabilities[label]
                  for e in epochs]
@@ -450,7 +466,7 @@ def scrubber_tab() -> None:
         fig.update_xaxes(title="epoch", dtick=1)
         fig.update_yaxes(title=f"probability of {label}", range=[0, 1.05], tickformat=".0%")
         st.markdown("Probability of the right answer, epoch by epoch")
-        st.plotly_chart(_style(fig, 240), key="scrub_trail", config=NO_BAR)
+        ui.plotly_chart(_style(fig, 240), key="scrub_trail", config=NO_BAR)
     channels = first.maps.shape[0]
     st.markdown(f"**First-layer feature maps** (`{first.name}`, {channels} maps) after epoch {epoch}: "
                 "each map scaled to its own range, black low, white high")
@@ -465,7 +481,7 @@ st.markdown("Train a network here and watch it learn; then compare runs and look
 for key in ("cm_model", "gal_model"):  # the shared picker has no persist_state: keep its choice across tabs
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
-tabs = st.tabs(TABS, key="training_tab", on_change="rerun")
+tabs = st.tabs(TABS, key="training_tab", on_change="rerun", bind=BOUND)
 for tab, draw in zip(tabs, (train_tab, compare_tab, confusion_tab, gallery_tab, scrubber_tab)):
     if tab.open is not False:  # None when tabs do not track state: draw them all
         with tab:
