@@ -6,6 +6,12 @@ shared by every session: core works on private copies wherever it needs hooks.
 
 A drawing can also be handed over through session state (``draw_image_override``: an RGBA/grey
 array or the bytes of an image file), which is how the page's AppTest injects one.
+
+The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
+``/draw?draw_model=lenet5_1998&draw_methods=Saliency&draw_methods=Occlusion&draw_target=3``:
+``draw_source draw_model draw_compare draw_others draw_target draw_methods draw_sanity``, and
+the explorations' (dashboard/explorations.py) ``draw_rf rf_layer rf_class rf_channel rf_row
+rf_col draw_lab lab_tab occ_size occ_row occ_col fgsm_eps tf_dx tf_dy tf_angle tf_thicken``.
 """
 
 import sys
@@ -20,9 +26,8 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from core import attributions, checkpoints, explain, inference, models, preprocess  # noqa: E402
-from dashboard import ui  # noqa: E402
-from dashboard.plots import (SIGNED_SCALE, attribution_overlay, grid_heatmap, image_heatmap,  # noqa: E402
-                             probability_bars)
+from dashboard import explorations, ui  # noqa: E402
+from dashboard.plots import attribution_overlay, grid_heatmap, image_heatmap, probability_bars  # noqa: E402
 
 CANVAS_PX = 280
 PROMPT = "Draw a digit in the black square (or upload a picture of one) to see what the network makes of it."
@@ -30,10 +35,11 @@ UPLOAD_PROMPT = "Upload a picture of one digit to see what the network makes of 
 CHART_CONFIG = {"displayModeBar": False}
 STEP_PX = 142  # preprocessing pictures: 28 px shown 5x (plus the outline), each pixel a crisp square
 OVERRIDE_KEY = "draw_image_override"
+BOUND = "query-params"
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
+    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
 
 
 def read_canvas(stroke_width: int):
@@ -58,9 +64,10 @@ def read_input():
     if override is not None:
         return override, "canvas"
     source = st.segmented_control("Input", ["Draw", "Upload a picture"], default="Draw",
-                                  key="draw_source", label_visibility="collapsed") or "Draw"
+                                  key="draw_source", label_visibility="collapsed", bind=BOUND) or "Draw"
     if source == "Draw":
-        stroke = st.slider("Stroke width (px)", 8, 40, 20, key="draw_stroke")
+        with ui.secondary("Pen"):
+            stroke = st.slider("Stroke width (px)", 8, 40, 20, key="draw_stroke")
         image = read_canvas(stroke)
         st.button("Clear", icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
         return image, "canvas"
@@ -168,9 +175,10 @@ def show_feature_maps(model, x) -> None:
     with channel_col:
         channel = st.slider("Channel", 0, channels - 1, 0, key="draw_channel") if channels > 1 else 0
     left, right = st.columns([1, 1.2], gap="large")
+    signed = ui.palette("signed")
     with left:
         chart(image_heatmap(stage.tensor[channel].numpy(), title=f"{stage.short_name}, channel {channel}",
-                            colorscale="gray", size_px=300), "draw_channel_fig")
+                            colorscale=ui.palette("activation").scale, size_px=300), "draw_channel_fig")
     with right:
         if stage.kernel is None:
             st.caption("No convolution before this stage.")
@@ -178,14 +186,15 @@ def show_feature_maps(model, x) -> None:
             kernel = stage.kernel[channel]
             inputs = kernel.shape[0]
             source = stage.kernel_from.rsplit(".", 1)[-1]
-            chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=SIGNED_SCALE, zmid=0,
+            chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
                                cell_px=52 if inputs == 1 else 16,
                                title=f"{source}'s kernel {channel}"), "draw_kernel_fig")
             made = "made" if stage.kind == "conv" else f"made the channel that {stage.short_name} turned into"
             slices = ("" if inputs == 1 else
                       f" It has one {kernel.shape[1]}×{kernel.shape[2]} slice per input channel "
                       f"({inputs}, left to right, row by row); all-zero slices are inputs it does not read.")
-            st.caption(f"The weights that {made} this channel (blue positive, red negative).{slices}")
+            st.caption(f"The weights that {made} this channel ({signed.high} positive, {signed.low} negative)."
+                       f"{slices}")
 
 
 def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) -> None:
@@ -193,15 +202,15 @@ def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) ->
     available = attributions.available_methods(model)
     target_col, methods_col, sanity_col = st.columns([1, 3, 1.3], vertical_alignment="bottom")
     with target_col:
-        target = st.selectbox("Explain the class", [None, *range(10)], key="draw_target",
+        target = st.selectbox("Explain the class", [None, *range(10)], key="draw_target", bind=BOUND,
                               format_func=lambda t: f"{predicted} (predicted)" if t is None else str(t))
     target = predicted if target is None else target
     with methods_col:
-        chosen = st.multiselect("Methods (Captum)", available, key="draw_methods",
+        chosen = st.multiselect("Methods (Captum)", available, key="draw_methods", bind=BOUND,
                                 default=[m for m in attributions.DEFAULT_METHODS if m in available],
                                 format_func=lambda key: attributions.METHODS[key].title)
     with sanity_col:
-        sanity = st.toggle("Sanity check", key="draw_sanity",
+        sanity = st.toggle("Sanity check", key="draw_sanity", bind=BOUND,
                            help="Also explain a copy of the network with random, untrained weights.")
     if not chosen:
         st.info("Choose one or more methods.", icon=":material/info:")
@@ -210,8 +219,9 @@ def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) ->
     maps = attributions.attribute_many(model, x, chosen, target)
     random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
     seconds = time.perf_counter() - start
-    st.caption(f"Each map explains the score (logit) of class **{target}**: blue pixels raise it, red "
-               "pixels lower it, uncoloured ones hardly matter; each map has its own scale. "
+    signed = ui.palette("signed")
+    st.caption(f"Each map explains the score (logit) of class **{target}**: {signed.high} pixels raise it, "
+               f"{signed.low} pixels lower it, uncoloured ones hardly matter; each map has its own scale. "
                f"Computed in {seconds * 1000:.0f} ms.")
     rows = [("Trained network", maps)] + ([("Random weights (sanity check)", random_maps)] if sanity else [])
     for label, row_maps in rows:
@@ -222,7 +232,7 @@ def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) ->
             for col, key in zip(cols, chosen[first:first + 4]):
                 method = attributions.METHODS[key]
                 with col:
-                    chart(attribution_overlay(pre.digit, row_maps[key], title=method.title),
+                    chart(attribution_overlay(pre.digit, row_maps[key], title=method.title, colorscale=signed.scale),
                           f"draw_attr_{label[:6]}_{key}")
                     if label == "Trained network":
                         st.caption(method.summary)
@@ -251,6 +261,8 @@ def show_results(name: str, others: list[str], pre: preprocess.Preprocessed) -> 
         result = show_prediction(name, model, record, pre.tensor, key="draw_probs")
     show_feature_maps(model, pre.tensor)
     show_attributions(model, pre.tensor, pre, result.prediction)
+    st.subheader("Explore")
+    explorations.sections(model, name, record, pre.digit, result.prediction)
 
 
 st.title("Draw a digit")
@@ -260,13 +272,14 @@ input_col, model_col = st.columns([1, 1.6], gap="large")
 with input_col:
     picture, origin = read_input()
 with model_col:
-    name = ui.checkpoint_picker("Model", key="draw_model")
-    compare = st.toggle("Compare models side by side", key="draw_compare")
+    name = ui.checkpoint_picker("Model", key="draw_model", bind=BOUND)
     others: list[str] = []
-    if compare and name is not None:
-        options = [n for n in ui.checkpoint_names() if n != name]
-        others = st.multiselect("Compare with (up to two)", options, max_selections=2, key="draw_others",
-                                default=options[:1])
+    with ui.secondary("Compare models"):
+        compare = st.toggle("Compare models side by side", key="draw_compare", bind=BOUND)
+        if compare and name is not None:
+            options = [n for n in ui.checkpoint_names() if n != name]
+            others = st.multiselect("Compare with (up to two)", options, max_selections=2, key="draw_others",
+                                    default=options[:1], bind=BOUND)
     pre = preprocess_input(picture, origin)
 
 if pre is not None:

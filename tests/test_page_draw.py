@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import open_page, screenshot, wait_idle
-from core import checkpoints, inference, preprocess
+from core import checkpoints, inference, perturb, preprocess
 from core.data import load_test
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +33,11 @@ def drawn_seven() -> np.ndarray:
     return np.kron(digit, np.ones((10, 10), dtype=np.uint8))
 
 
-def page_with(picture) -> AppTest:
+def page_with(picture, **state) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state["draw_image_override"] = picture
+    for key, value in state.items():
+        at.session_state[key] = value
     return at.run()
 
 
@@ -119,6 +121,77 @@ def test_a_network_without_convolutions_has_no_maps_and_no_grad_cam():
     assert not at.exception, at.exception
     assert any("no convolutional layers" in info.value for info in at.info)
     assert "grad_cam" not in at.multiselect(key="draw_methods").options
+
+
+# --- the explorations: receptive field and perturbation lab -----------------------------------
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@needs_lenet5
+def test_receptive_field_of_a_unit_and_of_a_class():
+    at = page_with(drawn_seven(), draw_rf=True)
+    assert not at.exception, at.exception
+    # lenet5 by hand: conv1 5x5 pad 2 -> field 5, jump 1, first pixel -2; pool1 2/2 -> 6, jump 2;
+    # conv2 5x5 -> 6 + 4*2 = 14. Its default unit (5, 5) starts at -2 + 5*2 = 8: rows 8 to 21.
+    assert at.selectbox(key="rf_layer").value == "conv2"
+    assert "sees a **14×14** square of input pixels, rows 8 to 21 and columns 8 to 21." in markdown_text(at)
+    assert [s.value.split(",")[0] for s in at.success] == ["Gradient check: its gradient reaches 196 input pixels"]
+    assert "exactly the box" in at.success[0].value
+    # A corner unit of conv1 sees rows and columns -2 to 2: 3x3 of its 5x5 are inside the picture.
+    at.selectbox(key="rf_layer").set_value("conv1").run()
+    at.slider(key="rf_row").set_value(0)
+    at.slider(key="rf_col").set_value(0).run()
+    assert "sees a **5×5** square of input pixels, rows -2 to 2 and columns -2 to 2 (3×3 of them" in markdown_text(at)
+    assert "reaches 9 input pixels, exactly the box" in at.success[0].value
+    # A class reads all 5x5 units of pool2 (16 wide, 4 apart): 16 + 4*4 = 32, the whole digit.
+    at.selectbox(key="rf_layer").set_value("output class").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="rf_class").value == 7  # the predicted class
+    assert "**output class 7** sees a **32×32** square" in markdown_text(at)
+    assert "reaches 784 input pixels, exactly the box" in at.success[0].value
+
+
+@needs_lenet5
+def test_perturbation_lab_answers_as_core_does():
+    picture = drawn_seven()
+    digit = preprocess.from_array(picture).digit
+    model, _ = checkpoints.load("lenet5")
+    at = page_with(picture, draw_lab=True)
+    assert not at.exception, at.exception
+
+    def metrics() -> list[str]:
+        return [m.value for m in at.metric]  # the page's prediction, then the lab's
+
+    # Cover a patch: the default 6x6 patch at (11, 11) leaves a 7; a 14x14 one over the left of
+    # the bar makes it a 1 (found with core.perturb.occlude, the reference here).
+    assert metrics() == ["7", str(perturb.occlude(model, digit, 11, 11, 6).prediction)] == ["7", "7"]
+    at.slider(key="occ_size").set_value(14)
+    at.slider(key="occ_row").set_value(6)
+    at.slider(key="occ_col").set_value(6).run()
+    assert metrics() == ["7", str(perturb.occlude(model, digit, 6, 6, 14).prediction)] == ["7", "1"]
+
+    at.session_state["lab_tab"] = "Adversarial nudge (FGSM)"
+    at.run()
+    search = perturb.smallest_flip(model, digit, max_epsilon=0.3)
+    assert f"Smallest ε that flips the prediction: **{search.epsilon:.3f}**" in markdown_text(at)
+    assert metrics() == ["7", "7"]  # epsilon 0.05 by default: too small
+    at.button(key="fgsm_to_flip").click().run()
+    epsilon = at.slider(key="fgsm_eps").value
+    assert search.epsilon <= epsilon < search.epsilon + 0.005  # rounded up to the slider's step
+    flipped = perturb.fgsm(model, digit, epsilon).outcome.prediction
+    assert flipped != 7 and metrics() == ["7", str(flipped)]
+
+    at.session_state["lab_tab"] = "Shift, rotate, thicken"
+    at.run()
+    at.slider(key="tf_dx").set_value(4)
+    at.slider(key="tf_angle").set_value(45).run()
+    moved = perturb.outcome(model, perturb.rotated(perturb.shifted(digit, 4, 0), 45)).prediction
+    assert not at.exception, at.exception
+    assert metrics() == ["7", str(moved)]
+    # The table: core.perturb.transformations' default 4 shifts, 4 rotations, thicken and thin.
+    assert len(at.dataframe[0].value) == 10
 
 
 # --- the real canvas in Chromium ------------------------------------------------------------

@@ -1,0 +1,268 @@
+"""The /draw page's two explorations: the receptive field of a unit, and the perturbation lab.
+
+Thin, like the pages: widgets -> core.receptive_field / core.perturb -> dashboard.plots. Each
+section is an ``st.fragment``, so moving one of its sliders reruns the section, not the page's
+prediction, feature maps and attributions. Every widget is bound to the URL under its key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import explain, perturb
+from core import receptive_field as rf
+from dashboard import plots, ui
+
+BOUND = "query-params"
+CHART_CONFIG = {"displayModeBar": False}
+OUTPUT = "output class"
+GRADIENT_TINT = "rgba(0,114,178,0.42)"  # Okabe-Ito blue, beside the orange box
+LAB_TABS = ["Cover a patch", "Adversarial nudge (FGSM)", "Shift, rotate, thicken"]
+EPSILON_MAX, EPSILON_STEP = 0.3, 0.005
+
+
+def chart(fig, key: str) -> None:
+    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
+
+
+def percent(p: float) -> str:
+    return f"{p:.1%}" if p >= 0.001 else "<0.1%"
+
+
+# --- receptive field ----------------------------------------------------------------------------
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_fields(preset: str) -> list[rf.LayerField]:
+    # The geometry of a preset does not depend on its weights: a fresh copy answers for all.
+    return rf.layer_fields(preset)
+
+
+@st.cache_data(max_entries=512, show_spinner="Checking the box with a gradient...")
+def cached_check(preset: str, layer: str | None, channel: int, row: int, col: int) -> rf.GradientCheck:
+    return rf.check_unit(preset, layer, channel, row, col)
+
+
+def default_layer(choices: list[rf.LayerField]) -> int:
+    """The deepest convolution whose map is still larger than one unit (conv2 of lenet5)."""
+    wide = [i for i, f in enumerate(choices) if f.kind == "conv" and f.out_size[0] > 1]
+    return wide[-1] if wide else 0
+
+
+def formula_rows(fields: list[rf.LayerField], last: int) -> list[dict]:
+    """The formula composed layer by layer up to ``fields[last]``, one table row per layer."""
+    rows = [{"layer": "input", "kernel k": "", "stride s": "", "padding p": "",
+             "field r = r + (k-1)·d·j": "1", "jump j = j·s": "1"}]
+    size, jump = 1, 1
+    for field in fields[:last + 1]:
+        rows.append({"layer": field.short_name, "kernel k": str(field.kernel), "stride s": str(field.stride),
+                     "padding p": str(field.padding),
+                     "field r = r + (k-1)·d·j": f"{size} + ({field.kernel}-1)·{field.dilation}·{jump} = {field.size}",
+                     "jump j = j·s": f"{jump}·{field.stride} = {field.jump}"})
+        size, jump = field.size, field.jump
+    return rows
+
+
+def span(first: int, last: int) -> str:
+    return str(first) if first == last else f"{first} to {last}"
+
+
+def receptive_field(preset: str, digit: np.ndarray, predicted: int) -> None:
+    """Choose a unit (or an output class); see its box on the digit, by formula and by gradient."""
+    fields = cached_fields(preset)
+    if not fields:
+        st.info("This network has no convolution: every unit of its first layer reads all 784 pixels, "
+                "so every unit, and every class, sees the whole digit.", icon=":material/info:")
+        return
+    choices = [f for f in fields if f.kind != "pad"]  # a padding layer's units are pixels
+    names = [f.short_name for f in choices] + [OUTPUT]
+    pick, unit_col = st.columns([1, 2.2], gap="medium")
+    with pick:
+        chosen = st.selectbox("Unit of", names, index=default_layer(choices), key="rf_layer", bind=BOUND,
+                              help="A convolution or pooling layer, or an output class (which reads every "
+                                   "unit of the last map through the dense layers).")
+    if chosen == OUTPUT:
+        with unit_col:
+            target = st.selectbox("Class", range(10), index=predicted, key="rf_class", bind=BOUND)
+        layer, channel, row, col = None, int(target), 0, 0
+        box = rf.class_box(fields)
+        what = f"output class {target}"
+        last = len(fields) - 1
+    else:
+        field = rf.find_layer(fields, chosen)
+        height, width = field.out_size
+        with unit_col:
+            c1, c2, c3 = st.columns(3)
+            channel = c1.slider("Channel", 0, field.channels - 1, 0, key="rf_channel", bind=BOUND) \
+                if field.channels > 1 else 0
+            row = c2.slider("Row", 0, height - 1, height // 2, key="rf_row", bind=BOUND) if height > 1 else 0
+            col = c3.slider("Column", 0, width - 1, width // 2, key="rf_col", bind=BOUND) if width > 1 else 0
+        layer = field.name
+        box = rf.unit_box(fields, field.name, channel, row, col)
+        what = f"{field.short_name} unit (channel {channel}, row {row}, col {col})"
+        last = fields.index(field)
+    check = cached_check(preset, layer, channel, row, col)
+    top, left, bottom, right = box.unclipped
+    picture, facts = st.columns([1, 1.5], gap="large")
+    with picture:
+        chart(plots.digit_with_boxes(digit, [(top, left, bottom, right, plots.HIGHLIGHT, "solid")],
+                                     overlay=check.support, overlay_color=GRADIENT_TINT,
+                                     size_px=300), "rf_fig")
+        st.caption("Orange box: the field by the formula (grey: zero padding beyond the picture). "
+                   "Blue: pixels where the gradient of the unit is not zero.")
+    with facts:
+        side = bottom - top + 1
+        st.markdown(f"**{what}** sees a **{side}×{right - left + 1}** square of input pixels, rows "
+                    f"{span(top, bottom)} and columns {span(left, right)}"
+                    + (f" ({box.height}×{box.width} of them inside the picture)."
+                       if (box.height, box.width) != (side, right - left + 1) else "."))
+        st.table(formula_rows(fields, last), hide_index=True)
+        if layer is None:
+            edge = fields[-1]
+            st.caption(f"A class reads every unit of {edge.short_name} ({edge.out_size[0]}×{edge.out_size[1]}, each "
+                       f"seeing {edge.size} pixels, {edge.jump} apart) through the dense layers: "
+                       f"{edge.size} + ({edge.out_size[0]}-1)·{edge.jump} = {side} pixels a side.")
+        else:
+            steps = rf.trace_back(fields, layer, row, col)
+            chain = " ← ".join(f"{step.name.rsplit('.', 1)[-1]} rows {span(*step.rows)}, cols {span(*step.cols)} "
+                               f"({step.count})" for step in steps)
+            st.caption(f"Traced back through every layer (units each one depends on): {chain}.")
+        verdict = ("exactly the box" if check.equal else "all inside the box" if check.inside
+                   else "NOT all inside the box")
+        (st.success if check.inside else st.error)(
+            f"Gradient check: its gradient reaches {check.reached} input pixels, {verdict} "
+            f"({box.height * box.width} pixels).", icon=":material/check_circle:" if check.inside else ":material/error:")
+        st.caption("The check: the gradient of the unit with respect to every input pixel, summed over 32 "
+                   "random inputs on a copy with random weights (ReLUs off, so none hides a pixel). "
+                   "Formula: Araujo, Norris & Sim, Computing Receptive Fields of CNNs, Distill 2019.")
+
+
+# --- perturbation lab -----------------------------------------------------------------------------
+
+@st.cache_data(max_entries=256, show_spinner="Searching the smallest flipping epsilon...")
+def cached_flip(name: str, sha256: str, digit: np.ndarray) -> perturb.FlipSearch:
+    model, _ = ui.load_model(name)
+    with explain.torch_threads(1):
+        return perturb.smallest_flip(model, digit, max_epsilon=EPSILON_MAX)
+
+
+def outcome_panel(outcome: perturb.Outcome, original: perturb.Outcome, key: str, title: str) -> None:
+    """The prediction after a change beside the one before, and the ten probabilities."""
+    before = original.prediction
+    st.metric("Prediction", outcome.prediction,
+              delta=None if outcome.prediction == before else f"was {before}", delta_color="off")
+    st.caption(f"{percent(outcome.confidence)} sure · probability of {before} "
+               f"{percent(original.probabilities[before])} → {percent(outcome.probabilities[before])}")
+    chart(plots.probability_bars(outcome.probabilities, highlight=outcome.prediction, title=title,
+                                 height_px=220), key)
+
+
+def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.Outcome) -> None:
+    c1, c2, c3 = st.columns(3)
+    size = c1.slider("Patch size (px)", 1, 14, 6, key="occ_size", bind=BOUND)
+    row = c2.slider("Patch top row", 0, 27, 11, key="occ_row", bind=BOUND)
+    col = c3.slider("Patch left column", 0, 27, 11, key="occ_col", bind=BOUND)
+    covered = perturb.occlude(model, digit, row, col, size)
+    left, right = st.columns([1, 1.6], gap="large")
+    with left:
+        bottom, far = min(row + size, 28) - 1, min(col + size, 28) - 1
+        chart(plots.digit_with_boxes(covered.picture, [(row, col, bottom, far, plots.HIGHLIGHT, "solid")],
+                                     title="The digit with a black patch", size_px=240), "lab_occ_fig")
+    with right:
+        outcome_panel(covered, original, "lab_occ_probs", "Probabilities with the patch")
+    st.caption("The patch is set to black, what the network saw around the digit. Move it over a stroke "
+               "that tells this digit apart (the bar of a 7, the gap of a 4) and watch the answer change.")
+
+
+def fgsm_tab(model, name: str, sha256: str, digit: np.ndarray, original: perturb.Outcome) -> None:
+    search = cached_flip(name, sha256, digit)
+    if search.epsilon is not None:
+        flip = search.adversarial
+        st.markdown(f"Smallest ε that flips the prediction: **{search.epsilon:.3f}**: every pixel moved by at "
+                    f"most {search.epsilon * 255:.0f} of 255 brightness levels turns the {search.label} into a "
+                    f"**{flip.outcome.prediction}** ({percent(flip.outcome.confidence)} sure).")
+        st.button("Set ε to it", key="fgsm_to_flip", icon=":material/bolt:", on_click=lambda: st.session_state.update(
+            fgsm_eps=min(EPSILON_MAX, float(np.ceil(search.epsilon / EPSILON_STEP) * EPSILON_STEP))))
+    else:
+        st.markdown(f"No ε up to {EPSILON_MAX} flips this prediction: this digit is a sturdy {search.label}.")
+    st.session_state.setdefault("fgsm_eps", 0.05)  # not as the widget's default: the button sets it too
+    epsilon = st.slider("ε (fraction of full brightness each pixel may move)", 0.0, EPSILON_MAX,
+                        step=EPSILON_STEP, format="%.3f", key="fgsm_eps", bind=BOUND)
+    nudge = perturb.fgsm(model, digit, epsilon)
+    signed = ui.palette("signed")
+    shown, change, probs = st.columns([1, 1, 1.5], gap="medium")
+    with shown:
+        chart(plots.digit_with_boxes(nudge.outcome.picture, title=f"Nudged by ε = {epsilon:.3f}", size_px=220),
+              "lab_fgsm_fig")
+    with change:
+        chart(plots.image_heatmap(nudge.change, title="The change", colorscale=signed.scale, zmid=0, size_px=200),
+              "lab_fgsm_change")
+    with probs:
+        outcome_panel(nudge.outcome, original, "lab_fgsm_probs", "Probabilities after the nudge")
+    st.caption(f"FGSM (Goodfellow, Shlens & Szegedy 2015): every pixel moves by ε in the direction that "
+               f"raises the loss of the class {nudge.label} ({signed.high}: brighter, {signed.low}: darker; "
+               f"{nudge.changed_pixels} pixels changed, clipped to 0-255). A change a person hardly notices can "
+               "change the answer.")
+
+
+def transform_tab(model, digit: np.ndarray, original: perturb.Outcome) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    dx = c1.slider("Shift right (px)", -8, 8, 0, key="tf_dx", bind=BOUND)
+    dy = c2.slider("Shift down (px)", -8, 8, 0, key="tf_dy", bind=BOUND)
+    angle = c3.slider("Rotate (degrees, anticlockwise)", -60, 60, 0, step=5, key="tf_angle", bind=BOUND)
+    steps = c4.slider("Thicken (px; negative thins)", -2, 3, 0, key="tf_thicken", bind=BOUND)
+    picture = perturb.thickened(perturb.rotated(perturb.shifted(digit, dx, dy), angle), steps)
+    changed = perturb.outcome(model, picture)
+    left, right = st.columns([1, 1.6], gap="large")
+    with left:
+        chart(plots.digit_with_boxes(changed.picture, title="Shifted, rotated, thickened", size_px=240),
+              "lab_tf_fig")
+    with right:
+        outcome_panel(changed, original, "lab_tf_probs", "Probabilities after the change")
+    effects = perturb.transformations(model, digit)
+    before = original.prediction
+    st.markdown("**Small changes, one at a time**")
+    st.dataframe([{"change": e.label, "prediction": e.outcome.prediction,
+                   "sure": percent(e.outcome.confidence),
+                   f"probability of {before}": percent(e.outcome.probabilities[before])} for e in effects],
+                 hide_index=True, key="lab_tf_table")
+    st.caption("The network was trained on digits centred by their centre of mass and scaled to 20 px: "
+               "moved or turned digits are less like what it has seen. Pooling forgives a shift of a pixel or two.")
+
+
+def perturbation_lab(model: torch.nn.Module, name: str, sha256: str, digit: np.ndarray) -> None:
+    """Cover, nudge, move: one tab of the lab drawn at a time."""
+    original = perturb.outcome(model, digit)
+    tabs = st.tabs(LAB_TABS, key="lab_tab", on_change="rerun", bind=BOUND)
+    draws = (lambda: occlusion_tab(model, digit, original),
+             lambda: fgsm_tab(model, name, sha256, digit, original),
+             lambda: transform_tab(model, digit, original))
+    for tab, draw in zip(tabs, draws):
+        if tab.open is not False:  # None when tabs do not track state: draw them all
+            with tab:
+                draw()
+
+
+# --- the two sections ------------------------------------------------------------------------------
+
+def sections(model: torch.nn.Module, name: str, record: dict, digit: np.ndarray, predicted: int) -> None:
+    """The two expanders; each computes only while open, and reruns on its own (a fragment)."""
+    preset = record.get("preset", name)
+    field = st.expander("Receptive field: which pixels a unit can see", icon=":material/filter_center_focus:",
+                        key="draw_rf", on_change="rerun", bind=BOUND)
+    if field.open:
+        with field:
+            fragment(receptive_field, preset, digit, predicted)
+    lab = st.expander("Perturbation lab: cover, nudge, move the digit", icon=":material/science:",
+                      key="draw_lab", on_change="rerun", bind=BOUND)
+    if lab.open:
+        with lab:
+            fragment(perturbation_lab, model, name, record.get("sha256", ""), digit)
+
+
+@st.fragment
+def fragment(section, *args) -> None:
+    """Run a section as a fragment: its widgets rerun it alone, on one torch thread."""
+    with explain.torch_threads(1):
+        section(*args)
