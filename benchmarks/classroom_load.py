@@ -155,6 +155,14 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             "errors": len(errors), "error_messages": errors[:10], "server_peak_rss_mb": peak}
 
 
+def in_fresh_loop(coroutine):
+    """Run a coroutine to completion in a thread of its own: callers that already have an
+    event loop (pytest after sync Playwright tests) cannot use ``asyncio.run`` directly."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=10)
@@ -163,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-epochs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.students, args.seconds, args.train_images, args.train_epochs))
+    result = in_fresh_loop(run(args.students, args.seconds, args.train_images, args.train_epochs))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -4,11 +4,9 @@ The full-size run (10 and 30 students) is ``benchmarks/classroom_load.py``; figu
 PERFORMANCE.md. Here only correctness under concurrency is asserted, never a time.
 """
 
-import asyncio
-
 import pytest
 
-from benchmarks.classroom_load import run
+from benchmarks.classroom_load import in_fresh_loop, run
 from conftest import chromium_path
 
 
@@ -16,7 +14,7 @@ from conftest import chromium_path
 def test_two_students_and_a_training_job_get_predictions_without_errors():
     if chromium_path() is None:
         pytest.skip("chromium is not installed")
-    result = asyncio.run(run(students=2, seconds=20, train_images=3000, train_epochs=1))
+    result = in_fresh_loop(run(students=2, seconds=20, train_images=3000, train_epochs=1))
     assert result["training"] == "started"
     assert result["errors"] == 0, result["error_messages"]
     assert result["predictions"] >= 2  # each student got at least one prediction back

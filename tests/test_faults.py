@@ -144,12 +144,11 @@ def test_cli_predict_reads_image_files(tmp_path):
 
 
 @pytest.mark.browser
-def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path):
+def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path, browser_page):
     """A run started on /training, the server killed with SIGKILL, then started again."""
-    import asyncio
     import shutil
 
-    from benchmarks.classroom_load import start_training
+    from benchmarks.classroom_load import in_fresh_loop, start_training
     from conftest import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
 
     if chromium_path() is None:
@@ -171,7 +170,7 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path):
 
     server = start_streamlit(env=env)
     try:
-        assert asyncio.run(start_a_long_run(server.url)) == "started"
+        assert in_fresh_loop(start_a_long_run(server.url)) == "started"
         time.sleep(3)  # training, mid-epoch
     finally:
         server.process.send_signal(signal.SIGKILL)
@@ -181,14 +180,9 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path):
 
     server = start_streamlit(env=env)
     try:
-        from playwright.sync_api import sync_playwright
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
-            page = browser.new_page()
-            open_page(page, server.url + "/home")
-            assert page.locator("[data-testid='stException']").count() == 0
-            assert page.get_by_text("mlp_128").count() > 0
-            browser.close()
+        open_page(browser_page, server.url + "/home")
+        assert browser_page.locator("[data-testid='stException']").count() == 0
+        assert browser_page.get_by_text("mlp_128").count() > 0
     finally:
         server.stop()
     checkpoints.load("mlp_128", folder=tmp_path)
