@@ -102,8 +102,9 @@ def test_browser_architecture_page(streamlit_server, browser_page):
     proto = onnx.load(download.value.path())
     assert proto.graph.node[1].op_type == "Conv" and proto.graph.node[3].op_type == "Subsampling"
     browser_page.get_by_role("combobox").first.click()
-    browser_page.get_by_role("option", name="keras_cnn_deeper: Keras larger CNN: 30@5x5, 15@3x3, 128, 50").click()
+    browser_page.get_by_role("option", name="keras_cnn_deeper", exact=True).click()
     wait_idle(browser_page)
     wait_for_charts(browser_page, 4)
     assert browser_page.locator("[data-testid='stException']").count() == 0
+    assert "arch_model=keras_cnn_deeper" in browser_page.url  # the choice is kept in the link
     screenshot(browser_page, "architecture_keras_cnn_deeper")

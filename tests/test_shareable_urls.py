@@ -182,8 +182,8 @@ def test_browser_a_shared_link_opens_the_convolution_exercise_and_presenter_mode
     page = browser_page
     page.set_viewport_size({"width": 1400, "height": 2000})
     open_page(page, f"{streamlit_server.url}/convolution?{SHARPEN_LINK}")
+    page.get_by_text("The 5×5 input gives a 3×3 output").wait_for(timeout=30_000)
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.get_by_text("The 5×5 input gives a 3×3 output").count() == 1
     assert page.locator(".st-key-conv_input input").input_value() == "Random whole numbers"
     assert page.locator(".st-key-conv_kernel input").input_value() == "Sharpen"
     # A slider's text is its label, its value, then its minimum and maximum.
