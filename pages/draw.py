@@ -109,7 +109,7 @@ def show_steps(pre: preprocess.Preprocessed, origin: str) -> None:
     for col, (image, label) in zip(cols, steps):
         height, width = image.shape
         with col:
-            st.image(explain.framed(image, STEP_PX))
+            st.image(explain.framed(image, round(STEP_PX * ui.figure_scale())))
             st.caption(f"{label} · {height} × {width}")
 
 

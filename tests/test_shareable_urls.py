@@ -162,6 +162,22 @@ def test_presenter_switch_is_read_from_the_url_and_styles_the_app():
     assert not any("font-size: 20px" in h.value for h in plain.get("html"))
 
 
+@pytest.mark.parametrize("page, state", [
+    ("dataset", {}), ("architecture", {}), ("training", {"training_tab": "Compare runs"}),
+    ("draw", {"draw_image_override": "seven", "draw_rf": True, "draw_lab": True}),
+])
+def test_every_page_runs_in_presenter_mode(page, state):
+    if state.get("draw_image_override") == "seven":
+        state = {**state, "draw_image_override": drawn_seven()}
+    at = opened(page, {}, presenter=True, **state)
+    assert not at.error, [e.value for e in at.error]
+    # Figures are drawn 1.3 times larger: e.g. the dataset's 28 x 28 pixel grid, 28 cells of
+    # 34 px + 8 = 960 px wide, becomes 1,248 px.
+    if page == "dataset":
+        chart = next(c for c in at.get("plotly_chart") if '"width":' in c.proto.spec and "raw" in str(c.proto.id))
+        assert '"width":1248' in chart.proto.spec
+
+
 def test_presenter_mode_changes_colours_and_folds_secondary_controls():
     plain = opened("convolution", {})
     shown = opened("convolution", {}, presenter=True)
