@@ -215,6 +215,11 @@ def test_browser_a_shared_link_opens_the_convolution_exercise_and_presenter_mode
     font = page.evaluate("getComputedStyle(document.documentElement).fontSize")
     assert font == "20px", font
     screenshot(page, "presenter_convolution")
+    # Presenter mode belongs to the whole app: it stays on, and in the link, on another page.
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Dataset").click()
+    wait_idle(page)
+    assert "/dataset?presenter=true" in page.url
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
 
 
 def draw_a_seven(page) -> None:
