@@ -162,3 +162,11 @@ def test_one_cycle_with_fewer_steps_than_its_warm_up_still_trains():
     recipe = recipes.get_recipe("mlp_128", "fast").with_overrides(epochs=1, limit=300)
     result = train("mlp_128", recipe, test_limit=100)
     assert len(result.history) == 1 and result.history[0]["images"] == 300
+
+
+def test_bench_smoke_runs_both_loops_side_by_side():
+    from core.bench import bench
+    r = bench("mlp_128", seed_epochs=1, fast_epochs=1, limit=1000, log=lambda line: None)
+    assert r["seed_loop"]["images_per_second"] > 0 and r["fast_path"]["images_per_second"] > 0
+    assert r["speed_ratio"] == pytest.approx(r["fast_path"]["images_per_second"] / r["seed_loop"]["images_per_second"])
+    assert r["device"] == "cpu" and len(r["seed_loop"]["epochs"]) == 1
