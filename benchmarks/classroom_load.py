@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import shutil
 import statistics
 import sys
@@ -46,6 +47,15 @@ def digit_strokes(k: int) -> list[list[tuple[float, float]]]:
             for a in [2 * math.pi * i / 40 for i in range(41)]]
     seven = [(70 + dx + 7 * i, 50) for i in range(20)] + [(210 + dx - 4 * i, 50 + 10 * i) for i in range(1, 20)]
     return [[one], [zero], [seven]][k % 3]
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -141,10 +151,13 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             browser = await pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             training = await start_training(browser, server.url, train_images, train_epochs)
             deadline = time.monotonic() + seconds
+            cpu_before, wall_before = cpu_seconds(server.process.pid), time.monotonic()
             await asyncio.gather(*(student(browser, server.url, i, deadline, latencies, errors)
                                    for i in range(students)))
             await browser.close()
         peak = peak_rss_mb(server.process.pid)
+        cpu_after, wall = cpu_seconds(server.process.pid), time.monotonic() - wall_before
+        server_cpu = (cpu_after - cpu_before) / wall if cpu_before is not None and cpu_after is not None else None
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
@@ -152,7 +165,8 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None
     return {"students": students, "seconds": seconds, "training": training, "predictions": len(latencies),
             "p50_s": statistics.median(ordered) if ordered else None, "p95_s": p95,
-            "errors": len(errors), "error_messages": errors[:10], "server_peak_rss_mb": peak}
+            "errors": len(errors), "error_messages": errors[:10], "server_peak_rss_mb": peak,
+            "server_cores_busy": server_cpu, "machine_cores": os.cpu_count()}
 
 
 def in_fresh_loop(coroutine):
@@ -178,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         fmt = (lambda s: f"{s * 1000:.0f} ms" if s is not None else "-")
         print(f"{result['students']} students for {result['seconds']:.0f} s, training job {result['training']}: "
               f"{result['predictions']} predictions, p50 {fmt(result['p50_s'])}, p95 {fmt(result['p95_s'])}, "
-              f"errors {result['errors']}, server peak memory {result['server_peak_rss_mb']:.0f} MiB")
+              f"errors {result['errors']}, server peak memory {result['server_peak_rss_mb']:.0f} MiB, "
+              f"server busy {result['server_cores_busy']:.2f} of {result['machine_cores']} cores "
+              "(the browsers use the rest)")
         for message in result["error_messages"]:
             print("  " + message)
     return 0 if result["errors"] == 0 else 1
