@@ -12,7 +12,6 @@ in a thread and raises ``JobBusy`` while another run is going.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from pathlib import Path
 import torch
 
 from core import checkpoints, models, recipes
-from core.device import pick_device
+from core.device import pick_device, shared_threads
 from core.train import TrainingDiverged, train
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
@@ -56,9 +55,8 @@ def shipped_names() -> set[str]:
 
 def training_threads(cpu_count: int | None = None) -> int:
     """CPU threads for a training job: half the cores (at least one), the other half serving the
-    students' pages (dashboard.ui gives each page operation half the cores too)."""
-    cpu_count = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
-    return max(1, cpu_count // 2)
+    students' pages (which get the same share, ``core.device.shared_threads``)."""
+    return shared_threads(cpu_count)
 
 
 def name_taken(name: str, folder: Path | str | None = None) -> str | None:

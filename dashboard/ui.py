@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 
 import streamlit as st
 import torch
@@ -29,14 +28,8 @@ h3 { font-size: 1.7rem !important; }
 
 @functools.cache
 def configure_torch() -> int:
-    """Once per server process: how many threads torch uses for each operation.
-
-    Every session's inference and a training job share this process's cores. Torch's default,
-    one thread per core, makes their threads spin against each other: on 2 busy cores a tiny
-    conv took 15 ms with 2 threads and 0.04 ms with 1. Half the cores each keeps a class served;
-    ``CNN_EXPLAINER_THREADS`` overrides.
-    """
-    threads = int(os.environ.get("CNN_EXPLAINER_THREADS", max(1, (os.cpu_count() or 2) // 2)))
+    """Once per server process: torch's threads per operation (``core.device.shared_threads``)."""
+    threads = device.shared_threads()
     torch.set_num_threads(threads)
     return threads
 
