@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import torch
 
 from core import models
 from core.data import REPO_ROOT
+from core.files import atomic_write_bytes, file_digest
 
 DEFAULT_DIR = Path(os.environ.get("CNN_EXPLAINER_CHECKPOINTS", REPO_ROOT / "checkpoints"))
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -71,30 +71,6 @@ def validate_name(name: str) -> str:
             f"invalid checkpoint name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit, and no folders")
     return name
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; checkpoints are meant to be shared
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _state_bytes(state: dict) -> bytes:
@@ -162,7 +138,7 @@ def list_checkpoints(folder: Path | str | None = None) -> list[CheckpointInfo]:
 def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> dict:
     if not path.is_file():
         raise CheckpointError(f"weights file {path} is missing; {regenerate_hint(name, preset)}")
-    actual = sha256_of(path)
+    actual = file_digest(path, "sha256")
     if actual != expected_sha:
         raise CheckpointError(
             f"{path} is corrupted: its SHA-256 {actual[:12]}... does not match the record's "

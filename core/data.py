@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import hashlib
 import json
 import os
 import pickle
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from core.files import atomic_write_bytes, file_digest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ROOT = Path(os.environ.get("CNN_EXPLAINER_DATA", REPO_ROOT / "data"))
@@ -61,18 +62,10 @@ def raw_dir(root: Path | str = DEFAULT_ROOT) -> Path:
     return Path(root) / "MNIST" / "raw"
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify(root: Path | str = DEFAULT_ROOT) -> dict[str, bool]:
     """md5 check of each of the four IDX files (missing counts as wrong)."""
     folder = raw_dir(root)
-    return {name: (folder / name).is_file() and md5_of(folder / name) == md5
+    return {name: (folder / name).is_file() and file_digest(folder / name, "md5") == md5
             for name, md5 in IDX_MD5.items()}
 
 
@@ -132,12 +125,6 @@ def _to_uint8(x: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(x, dtype=np.float64) * 256).astype(np.uint8).reshape(-1, 28, 28)
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(payload)
-    os.replace(tmp, path)
-
-
 def write_idx_from_pickle(pickle_path: Path, root: Path | str = DEFAULT_ROOT) -> None:
     """Convert the classic mnist.pkl.gz into the four original IDX files."""
     with gzip.open(pickle_path, "rb") as fh:
@@ -146,10 +133,10 @@ def write_idx_from_pickle(pickle_path: Path, root: Path | str = DEFAULT_ROOT) ->
     folder.mkdir(parents=True, exist_ok=True)
     train_x = _to_uint8(np.concatenate([tr_x, va_x]))
     train_y = np.concatenate([tr_y, va_y])
-    _atomic_write(folder / "train-images-idx3-ubyte", _idx_images(train_x))
-    _atomic_write(folder / "train-labels-idx1-ubyte", _idx_labels(train_y))
-    _atomic_write(folder / "t10k-images-idx3-ubyte", _idx_images(_to_uint8(te_x)))
-    _atomic_write(folder / "t10k-labels-idx1-ubyte", _idx_labels(np.asarray(te_y)))
+    atomic_write_bytes(folder / "train-images-idx3-ubyte", _idx_images(train_x))
+    atomic_write_bytes(folder / "train-labels-idx1-ubyte", _idx_labels(train_y))
+    atomic_write_bytes(folder / "t10k-images-idx3-ubyte", _idx_images(_to_uint8(te_x)))
+    atomic_write_bytes(folder / "t10k-labels-idx1-ubyte", _idx_labels(np.asarray(te_y)))
 
 
 def _torchvision_download(root: Path) -> None:
@@ -182,7 +169,7 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT, *, allow_download: bool = True
         try:
             for name in IDX_MD5:  # let torchvision fetch fresh copies of bad files
                 bad = raw_dir(root) / name
-                if bad.exists() and md5_of(bad) != IDX_MD5[name]:
+                if bad.exists() and file_digest(bad, "md5") != IDX_MD5[name]:
                     bad.unlink()
             _torchvision_download(root)
         except Exception as exc:  # no internet is the normal case here
@@ -254,7 +241,7 @@ def norm_stats(root: Path | str = DEFAULT_ROOT) -> tuple[float, float]:
         pass
     mean, std = compute_norm_stats(load_train(root).images)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(cache, json.dumps(
+    atomic_write_bytes(cache, json.dumps(
         {"mean": mean, "std": std, "md5": IDX_MD5["train-images-idx3-ubyte"]}).encode())
     return round(mean, 4), round(std, 4)
 

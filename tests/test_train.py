@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from core import checkpoints, recipes
+from core.files import file_digest
 from core.inference import load_model
 from core.train import TrainingDiverged, random_affine, train
 
@@ -33,7 +34,7 @@ def test_checkpoint_round_trip_gives_identical_logits(short_run, tmp_path):
     info = checkpoints.save(short_run.model, "tiny", preset="lenet5", record=short_run.record(),
                             folder=tmp_path, snapshots=short_run.snapshots)
     record = json.loads(info.json_path.read_text())
-    assert record["sha256"] == checkpoints.sha256_of(info.pt_path)
+    assert record["sha256"] == file_digest(info.pt_path, "sha256")
     assert record["torch_version"] == torch.__version__ and len(record["history"]) == 2
     loaded, _ = checkpoints.load("tiny", folder=tmp_path)
     x = torch.randn(5, 1, 28, 28)
