@@ -17,15 +17,6 @@ from core.gridmath import GridSettingsError
 N_CASES = 600
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Thousands of tiny convolutions: thread start-up, not arithmetic, dominates with several.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def torch_conv(x, w, bias, stride, padding, dilation):
     xt = torch.tensor(x, dtype=torch.float64)[None]
     wt = torch.tensor(w, dtype=torch.float64)[None]

@@ -14,15 +14,6 @@ from core import checkpoints, models, perturb
 from core.data import load_test, norm_stats, normalize
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Single-digit forward passes: thread start-up, not arithmetic, dominates with several.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def lenet():
     try:

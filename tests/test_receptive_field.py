@@ -43,15 +43,6 @@ HAND = {
 CNNS = [name for name in models.names() if models.is_cnn(name)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    # Many tiny forward/backward passes: with two threads on a busy CPU they crawl.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_every_cnn_preset_has_a_hand_computed_table():
     assert sorted(HAND) == sorted(CNNS)
 
