@@ -62,6 +62,7 @@ def test_form_defaults_follow_the_chosen_recipe(at, no_job_running):
 BAD_INPUT = [
     ("tr_lr", "abc", "must be a number"),
     ("tr_lr", "0", "positive number"),
+    ("tr_lr", "-0.01", "positive number"),
     ("tr_lr", "nan", "positive number"),
     ("tr_lr", "1e6", "absurd"),
     ("tr_epochs", 0, "at least 1"),
