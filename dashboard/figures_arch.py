@@ -2,12 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import plotly.graph_objects as go
+
+from dashboard.plots import ANSWER_RIGHT, ANSWER_WRONG, Palette, palette
 
 FONT = dict(size=16)
 TRAIN_COLOR, TEST_COLOR = "#4C78A8", "#F58518"
 HIGHLIGHT = "#E45756"
+KIND_COLORS = {"input": "#d9d9d9", "conv": "#9ecae9", "partial conv": "#6baed6",
+               "subsampling": "#fdd0a2", "max pool": "#fdd0a2", "avg pool": "#fdd0a2",
+               "linear": "#a1d99b", "rbf": "#fc9272"}
+
+
+@dataclass(frozen=True)
+class FigureColors:
+    """Every colour of these figures: the two data sets' bars, the highlight (the one-hot 1, the
+    chosen C3 column), the diagram's box fill per layer kind, its arrows and operation text, and
+    the connection table's cells (empty, dimmed in the chosen column, connected)."""
+
+    series: tuple[str, str] = (TRAIN_COLOR, TEST_COLOR)
+    highlight: str = HIGHLIGHT
+    kinds: dict[str, str] = field(default_factory=lambda: dict(KIND_COLORS))
+    ink: str = "#1f4e79"
+    table: tuple[str, str, str] = ("#f4f4f4", "#fde0c5", "#c6dbef")
+
+
+STANDARD = FigureColors()
+# Okabe-Ito (2008) hues, as light tints for box fills so that the black outlines and labels stay
+# readable: sky blue and blue for convolutions, orange for pooling, bluish green for linear
+# layers, vermillion for the RBF output; they stay apart for red-green colour-blind eyes.
+OKABE_ITO_KINDS = {"input": "#d9d9d9", "conv": "#a6dbf7", "partial conv": "#66aad1",
+                   "subsampling": "#f5cf7a", "max pool": "#f5cf7a", "avg pool": "#f5cf7a",
+                   "linear": "#7fcfb5", "rbf": "#eeaa80"}
+
+
+def figure_colors(answer: Palette) -> FigureColors:
+    """The colours that go with ``answer`` (the "answer" palette of the current mode, from
+    ``ui.palette``): the standard ones for the standard palette; otherwise the palette's own
+    right/wrong pair (colour-blind-safe blue and orange in presenter mode) for the two data sets
+    and the highlight, and Okabe-Ito tints for the diagram."""
+    if answer == palette("answer"):
+        return STANDARD
+    first, second = answer.colors[ANSWER_RIGHT], answer.colors[ANSWER_WRONG]
+    return FigureColors(series=(first, second), highlight=second, kinds=dict(OKABE_ITO_KINDS),
+                        ink="#0b3c5d", table=("#f4f4f4", "#fbe6c2", "#c4dff0"))
 
 
 def _fixed(fig: go.Figure, height: int) -> go.Figure:
@@ -19,23 +60,23 @@ def _fixed(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
-def class_counts_bar(counts: dict[str, list[int]]) -> go.Figure:
-    """Grouped bars: images per digit in the training and the test set."""
+def class_counts_bar(counts: dict[str, list[int]], colors: FigureColors = STANDARD) -> go.Figure:
+    """Grouped bars: images per digit in the training and the test set (``colors.series``)."""
     fig = go.Figure([
         go.Bar(name=f"{split} ({sum(c):,})", x=list(range(10)), y=c, text=[f"{v:,}" for v in c],
                textposition="outside", marker_color=color)
-        for (split, c), color in zip(counts.items(), (TRAIN_COLOR, TEST_COLOR))])
+        for (split, c), color in zip(counts.items(), colors.series)])
     fig.update_layout(barmode="group", xaxis=dict(title="digit", dtick=1),
                       yaxis=dict(title="images"), legend=dict(orientation="h", y=1.12))
     return _fixed(fig, 420)
 
 
-def one_hot_bar(vector: np.ndarray) -> go.Figure:
-    """The ten target values as a row of cells, the 1 highlighted."""
+def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figure:
+    """The ten target values as a row of cells, the 1 in ``colors.highlight``."""
     vector = np.asarray(vector)
     fig = go.Figure(go.Heatmap(
         z=vector[None, :], x=list(range(len(vector))), text=[[str(v) for v in vector]],
-        texttemplate="%{text}", textfont=dict(size=20), colorscale=[[0, "#f0f0f0"], [1, HIGHLIGHT]],
+        texttemplate="%{text}", textfont=dict(size=20), colorscale=[[0, "#f0f0f0"], [1, colors.highlight]],
         zmin=0, zmax=1, showscale=False, xgap=3, ygap=3, hoverinfo="skip"))
     fig.update_xaxes(dtick=1, title="position (digit)", side="bottom")
     fig.update_yaxes(visible=False)
@@ -44,9 +85,6 @@ def one_hot_bar(vector: np.ndarray) -> go.Figure:
 
 # --- the network diagram (the 1998 paper's Fig. 2 style) ------------------------------------
 
-KIND_COLORS = {"input": "#d9d9d9", "conv": "#9ecae9", "partial conv": "#6baed6",
-               "subsampling": "#fdd0a2", "max pool": "#fdd0a2", "avg pool": "#fdd0a2",
-               "linear": "#a1d99b", "rbf": "#fc9272"}
 SLOT = 160          # horizontal room per stage, in diagram units (about pixels)
 MAX_STACK = 8       # feature maps drawn per stage; more are implied by the label
 
@@ -64,14 +102,15 @@ def _wrap(text: str, width: int = 16) -> str:
     return "<br>".join(textwrap.wrap(text, width)) if text else ""
 
 
-def network_diagram(stages) -> go.Figure:
+def network_diagram(stages, colors: FigureColors = STANDARD) -> go.Figure:
     """Boxes for each stage (stacks of feature maps, bars of units), names and shapes above,
-    the operation that makes each stage written under the arrow leading to it."""
+    the operation that makes each stage written under the arrow leading to it; boxes filled
+    by layer kind (``colors.kinds``)."""
     shapes, notes, spans = [], [], []
     base, step, tallest = 0.0, 5.0, 0.0  # boxes sit on ``base``; text goes above and below
     for i, st in enumerate(stages):
         cx = i * SLOT + SLOT / 2
-        color = KIND_COLORS.get(st.kind, "#d9d9d9")
+        color = colors.kinds.get(st.kind, colors.kinds.get("input", "#d9d9d9"))
         if st.is_maps:
             side = _map_side(st.shape[1])
             depth = min(st.shape[0], MAX_STACK)
@@ -97,9 +136,9 @@ def network_diagram(stages) -> go.Figure:
             start, end = spans[i - 1][1] + 6, span[0] - 6
             notes.append(dict(x=end, y=base + 12, ax=start, ay=base + 12, xref="x", yref="y",
                               axref="x", ayref="y", text="", showarrow=True, arrowhead=2,
-                              arrowsize=1.2, arrowwidth=2, arrowcolor="#1f4e79"))
+                              arrowsize=1.2, arrowwidth=2, arrowcolor=colors.ink))
             notes.append(dict(x=cx - SLOT / 2, y=base - 62, text=f"<i>{_wrap(st.operation)}</i>",
-                              showarrow=False, yanchor="top", font=dict(size=15, color="#1f4e79")))
+                              showarrow=False, yanchor="top", font=dict(size=15, color=colors.ink)))
     fig = go.Figure()
     fig.update_layout(shapes=shapes, annotations=notes, plot_bgcolor="white", showlegend=False,
                       height=int(tallest + 70 + 150), margin=dict(l=5, r=5, t=5, b=5))
@@ -111,10 +150,11 @@ def network_diagram(stages) -> go.Figure:
 # --- C3's connection table ----------------------------------------------------------------
 
 def connection_table(grid: np.ndarray, *, selected: int | None = None,
-                     row_label: str = "S2 map", col_label: str = "C3 map") -> go.Figure:
+                     row_label: str = "S2 map", col_label: str = "C3 map",
+                     colors: FigureColors = STANDARD) -> go.Figure:
     """The paper's Table I: one row per input map, one column per output map, X where connected.
 
-    The ``selected`` column is outlined and its X cells coloured: the maps that feed it.
+    The ``selected`` column is outlined and its X cells in ``colors.highlight``: the maps that feed it.
     """
     grid = np.asarray(grid, dtype=bool)
     rows, cols = grid.shape
@@ -124,7 +164,8 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(cols)), y=list(range(rows)), text=np.where(grid, "X", ""),
         texttemplate="%{text}", textfont=dict(size=22), showscale=False, xgap=2, ygap=2, zmin=0, zmax=2,
-        colorscale=[[0, "#f4f4f4"], [0.175, "#fde0c5"], [0.5, "#c6dbef"], [1, HIGHLIGHT]],
+        colorscale=[[0, colors.table[0]], [0.175, colors.table[1]], [0.5, colors.table[2]],
+                    [1, colors.highlight]],
         hovertemplate=f"{col_label} %{{x}} reads {row_label} %{{y}}: %{{text}}<extra></extra>"))
     if selected is not None:
         fig.add_shape(type="rect", x0=selected - 0.5, x1=selected + 0.5, y0=-0.5, y1=rows - 0.5,

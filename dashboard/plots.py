@@ -305,10 +305,12 @@ def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, title: st
 
 
 def probability_bars(probabilities: Iterable[float], *, highlight: int | None = None,
-                     title: str | None = None, height_px: int = 230) -> go.Figure:
-    """Ten class probabilities as bars labelled 0-9, the ``highlight`` class in the accent colour."""
+                     title: str | None = None, height_px: int = 230,
+                     highlight_color: str = ACCENT, other_color: str = "#9db4cf") -> go.Figure:
+    """Ten class probabilities as bars labelled 0-9, the ``highlight`` class in
+    ``highlight_color`` (e.g. the "answer" palette's right-answer colour), the rest in ``other_color``."""
     values = [float(p) for p in probabilities]
-    colors = [ACCENT if k == highlight else "#9db4cf" for k in range(len(values))]
+    colors = [highlight_color if k == highlight else other_color for k in range(len(values))]
     title_px = 30 if title else 6
     return go.Figure(data=go.Bar(
         x=[str(k) for k in range(len(values))], y=values, marker_color=colors,

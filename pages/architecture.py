@@ -76,9 +76,11 @@ preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
 st.markdown(f"**{preset.title}.** {preset.description}  \n*From {preset.source}.*")
 
+COLORS = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+
 # --- the diagram ---------------------------------------------------------------------------
 st.header("The network, stage by stage")
-ui.plotly_chart(figs.network_diagram(cached_stages(name)), key="diagram", config={"displayModeBar": False})
+ui.plotly_chart(figs.network_diagram(cached_stages(name), COLORS), key="diagram", config={"displayModeBar": False})
 caption = ("Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at "
            f"most {figs.MAX_STACK} drawn), bars are layers of units; under each arrow, how the next "
            "stage is computed; under each box, what is applied to it value by value.")
@@ -192,7 +194,7 @@ c3 = av.partial_conv(paper_model)
 c3_row = next(r for r in cached_table(av.PAPER) if r.kind == "partial conv")
 chosen = st.pills("C3 map", list(range(c3.out_channels)), default=6, key="c3_map", bind="query-params")
 chosen = 6 if chosen is None else chosen
-ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen), key="c3_table",
+ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen, colors=COLORS), key="c3_table",
                 config={"displayModeBar": False})
 arith = av.map_arithmetic(c3, chosen, c3_row.output_shape[1:])
 st.markdown(

@@ -70,9 +70,11 @@ st.image([dv.upscale_nearest(img, GRID_ZOOM) for img in samples.images],
 st.caption(f"{len(samples)} {split} images; the caption is the label, then the image's index in the "
            f"{split} set. Each pixel is drawn as a {GRID_ZOOM}x{GRID_ZOOM} block: no smoothing.")
 
+COLORS = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+
 # --- class balance and the average digit ------------------------------------------------
 st.header("How many of each digit")
-ui.plotly_chart(figs.class_counts_bar(counts), key="counts")
+ui.plotly_chart(figs.class_counts_bar(counts, COLORS), key="counts")
 low, high = min(counts["train"]), max(counts["train"])
 st.caption(f"The classes are roughly balanced: from {low:,} to {high:,} training images per digit, "
            "so a network cannot score well by always answering the most common digit.")
@@ -103,7 +105,7 @@ c_label.metric("Label", label)
 with c_hot:
     st.markdown(f"**The label as a one-hot vector**: the network is trained to output ten numbers, "
                 f"1 at position {label} and 0 elsewhere.")
-    ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label)), key="one_hot")
+    ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label), COLORS), key="one_hot")
 
 raw_tab, norm_tab = st.tabs(["Raw pixels 0-255", "After normalisation"])
 grey = ui.palette("image").scale

@@ -27,7 +27,8 @@ import streamlit as st  # noqa: E402
 
 from core import attributions, checkpoints, explain, inference, models, preprocess  # noqa: E402
 from dashboard import explorations, ui  # noqa: E402
-from dashboard.plots import attribution_overlay, grid_heatmap, image_heatmap, probability_bars  # noqa: E402
+from dashboard.plots import (ANSWER_RIGHT, attribution_overlay, grid_heatmap, image_heatmap,  # noqa: E402
+                             probability_bars)
 
 CANVAS_PX = 280
 PROMPT = "Draw a digit in the black square (or upload a picture of one) to see what the network makes of it."
@@ -126,6 +127,7 @@ def show_prediction(name: str, model, record: dict, x, *, key: str, compact: boo
     preset = record.get("preset", name)
     title = models.PRESETS[preset].title if preset in models.PRESETS else preset
     accuracy = record.get("test_accuracy")
+    winner = ui.palette("answer").colors[ANSWER_RIGHT]  # green, or blue in presenter mode
     facts = [f"{result.seconds * 1000:.1f} ms"]
     if accuracy is not None:
         facts.append(f"test accuracy {accuracy:.2%}")
@@ -134,7 +136,8 @@ def show_prediction(name: str, model, record: dict, x, *, key: str, compact: boo
         st.caption(title)
         st.metric("Prediction", result.prediction)
         st.caption(f"{result.probabilities[result.prediction]:.1%} sure · " + " · ".join(facts))
-        chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200), key)
+        chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
+                               highlight_color=winner), key)
         return result
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
@@ -142,7 +145,7 @@ def show_prediction(name: str, model, record: dict, x, *, key: str, compact: boo
         st.caption(f"{result.probabilities[result.prediction]:.1%} sure · {name}: {title} · "
                    + " · ".join(facts))
     with right:
-        chart(probability_bars(result.probabilities, highlight=result.prediction,
+        chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
                                title="Probability of each class (softmax)"), key)
     return result
 
