@@ -65,7 +65,9 @@ def test_browser_dataset_page(streamlit_server, browser_page):
     browser_page.set_viewport_size({"width": 1400, "height": 4200})
     open_page(browser_page, streamlit_server.url + "/dataset")
     assert browser_page.locator("[data-testid='stException']").count() == 0
-    assert browser_page.locator("[data-testid='stImage'] img").count() >= 25 + 10
+    # Images arrive a moment after the script run ends: wait for them rather than count at once.
+    browser_page.wait_for_function(
+        "document.querySelectorAll(\"[data-testid='stImage'] img\").length >= 25 + 10", timeout=60_000)
     screenshot(browser_page, "dataset")
     browser_page.get_by_role("tab", name="After normalisation").click()
     wait_idle(browser_page)
