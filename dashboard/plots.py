@@ -181,6 +181,21 @@ def _outline_trace(cells: Iterable[tuple[int, int]], color: str, width: float, d
                       hoverinfo="skip", showlegend=False)
 
 
+def _grid_layout(rows: float, cols: float, cell: float, *, title: str | None, title_px: int, font_px: int,
+                 extra_width: int, extra_height: int = 8, plot_bgcolor: str = "white",
+                 x_range: list | None = None, y_range: list | None = None, **more) -> dict:
+    """The layout every square-cell picture here shares: no axes, row 0 on top, a centred title."""
+    return dict(
+        width=int(cols * cell) + extra_width, height=int(rows * cell) + title_px + extra_height,
+        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor=plot_bgcolor, paper_bgcolor="rgba(0,0,0,0)",
+        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
+                   font=dict(size=font_px)) if title else None,
+        xaxis=dict(visible=False, range=x_range or [-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
+        yaxis=dict(visible=False, range=y_range or [rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
+                   constrain="domain"),
+        **more)
+
+
 def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None = None,
                  accent: Iterable[tuple[int, int]] | None = None,
                  preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
@@ -221,14 +236,8 @@ def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | N
         if cells:
             traces.append(_outline_trace(cells, color, width, dash))
     title_px = 34 if title else 4
-    return go.Figure(data=traces, layout=dict(
-        width=cols * cell_px + 8, height=rows * cell_px + title_px + 4,
-        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
-        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
-                   font=dict(size=17)) if title else None,
-        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
-        yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
-                   constrain="domain")))
+    return go.Figure(data=traces, layout=_grid_layout(rows, cols, cell_px, title=title, title_px=title_px,
+                                                      font_px=17, extra_width=8, extra_height=4))
 
 
 def grids_row(*parts: str, gap_px: int = 28, align: str = "flex-start") -> str:
@@ -258,14 +267,8 @@ def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: s
                                colorbar=dict(thickness=12, len=0.9),
                                hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"))
     title_px = 34 if title else 4
-    fig.update_layout(
-        width=int(cols * cell) + 90, height=int(rows * cell) + title_px + 8,
-        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
-        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
-                   font=dict(size=17)) if title else None,
-        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
-        yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
-                   constrain="domain"))
+    fig.update_layout(**_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=17,
+                                     extra_width=90))
     return fig
 
 
@@ -294,14 +297,7 @@ def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, title: st
                    transparent_middle(colorscale), zmin=-reach, zmax=reach,
                    colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), exponentformat="e"),
                    hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"),
-    ], layout=dict(
-        width=int(cols * cell) + 80, height=int(rows * cell) + title_px + 8,
-        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)",
-        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
-                   font=dict(size=15)) if title else None,
-        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
-        yaxis=dict(visible=False, range=[rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
-                   constrain="domain")))
+    ], layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=15, extra_width=80))
 
 
 def probability_bars(probabilities: Iterable[float], *, highlight: int | None = None,
@@ -349,15 +345,10 @@ def digit_with_boxes(picture: np.ndarray, boxes: Iterable[tuple[int, int, int, i
               for b_top, b_left, b_bottom, b_right, color, dash in boxes]
     title_px = 32 if title else 4
     cell = size_px / max(bottom - top + 1, right - left + 1)
-    return go.Figure(data=traces, layout=dict(
-        width=int((right - left + 1) * cell) + 8, height=int((bottom - top + 1) * cell) + title_px + 8,
-        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor=PADDING_FILL, paper_bgcolor="rgba(0,0,0,0)",
-        shapes=shapes,
-        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
-                   font=dict(size=15)) if title else None,
-        xaxis=dict(visible=False, range=[left - 0.6, right + 0.6], fixedrange=True, constrain="domain"),
-        yaxis=dict(visible=False, range=[bottom + 0.6, top - 0.6], fixedrange=True, scaleanchor="x",
-                   constrain="domain")))
+    return go.Figure(data=traces, layout=_grid_layout(
+        bottom - top + 1, right - left + 1, cell, title=title, title_px=title_px, font_px=15, extra_width=8,
+        plot_bgcolor=PADDING_FILL, x_range=[left - 0.6, right + 0.6], y_range=[bottom + 0.6, top - 0.6],
+        shapes=shapes))
 
 
 def enlarged(fig: go.Figure, factor: float) -> go.Figure:
