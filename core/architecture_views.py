@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core import layers, models
+from core import layers
 from core.models.lenet1998 import PartialConv2d
 
 PAPER, MODERN = "lenet5_1998", "lenet5"

@@ -17,7 +17,6 @@ The gradient check is independent of the formula: it asks autograd which input p
 the unit, on a random-weight float64 copy, and must find exactly the formula's box.
 """
 
-import numpy as np
 import pytest
 import torch
 
