@@ -22,6 +22,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
+from core.dataset_views import upscale_nearest
 from core.models import CONV_TYPES
 from core.models.lenet1998 import ScaledTanh, Subsampling
 
@@ -182,8 +183,7 @@ def to_grey(values: np.ndarray) -> np.ndarray:
 def enlarge(image: np.ndarray, side_px: int) -> np.ndarray:
     """Nearest-neighbour enlargement by a whole factor, so that each pixel stays a crisp square."""
     image = np.asarray(image)
-    factor = max(1, side_px // max(image.shape[0], image.shape[1], 1))
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+    return upscale_nearest(image, max(1, side_px // max(image.shape[0], image.shape[1], 1)))
 
 
 def framed(image: np.ndarray, side_px: int) -> np.ndarray:
