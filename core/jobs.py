@@ -202,12 +202,8 @@ class Job:
                 return
             with self._lock:
                 self.status = SAVING
-            record = result.record()
-            record["recipe_name"] = spec.recipe_name
+            record = result.record(spec.recipe_name)
             record["trained_on"] = "training page"
-            if (spec.recipe_name == "seed" and spec.preset in recipes.REPORTED
-                    and spec.recipe == recipes.get_recipe(spec.preset, "seed")):
-                record["reported"] = recipes.REPORTED[spec.preset]  # a faithful reproduction only
             info = checkpoints.save(result.model, spec.name, preset=spec.preset, record=record,
                                     folder=spec.folder, snapshots=result.snapshots or None)
             epochs = len(result.history)

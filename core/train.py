@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from core import data, models
 from core.device import pick_device
-from core.recipes import Recipe, validate
+from core.recipes import REPORTED, Recipe, get_recipe, validate
 
 SYNC_EVERY = 10
 EVAL_BATCH = 2000
@@ -44,12 +44,22 @@ class TrainResult:
     stopped: bool = False
     snapshots: dict[str, dict] = field(default_factory=dict)
 
-    def record(self) -> dict:
-        """What goes into the checkpoint's .json (besides what ``checkpoints.save`` adds)."""
-        return {"recipe": self.recipe.to_dict(), "history": self.history,
-                "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
-                "train_seconds": round(self.seconds, 2), "device": self.device,
-                "stopped": self.stopped}
+    def record(self, recipe_name: str | None = None) -> dict:
+        """What goes into the checkpoint's .json (besides what ``checkpoints.save`` adds).
+
+        With ``recipe_name``, that too; and a run of the preset's unchanged ``seed`` recipe gets
+        the figure its source reports, so pages can set the reproduction beside it.
+        """
+        out = {"recipe": self.recipe.to_dict(), "history": self.history,
+               "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
+               "train_seconds": round(self.seconds, 2), "device": self.device,
+               "stopped": self.stopped}
+        if recipe_name is not None:
+            out["recipe_name"] = recipe_name
+            if (recipe_name == "seed" and self.preset in REPORTED
+                    and self.recipe == get_recipe(self.preset, "seed")):
+                out["reported"] = REPORTED[self.preset]  # a faithful reproduction only
+        return out
 
 
 class DeviceData:

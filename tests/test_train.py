@@ -171,3 +171,15 @@ def test_bench_smoke_runs_both_loops_side_by_side():
     assert r["seed_loop"]["images_per_second"] > 0 and r["fast_path"]["images_per_second"] > 0
     assert r["speed_ratio"] == pytest.approx(r["fast_path"]["images_per_second"] / r["seed_loop"]["images_per_second"])
     assert r["device"] == "cpu" and len(r["seed_loop"]["epochs"]) == 1
+
+
+def test_only_an_unchanged_seed_recipe_is_recorded_as_the_sources_reproduction():
+    from core.train import TrainResult
+    seed = recipes.get_recipe("mlp_128", "seed")
+
+    def record(recipe, name):
+        return TrainResult("mlp_128", recipe, None, [], 0.9, 0.3, 1.0, "cpu").record(name)
+    assert record(seed, "seed")["reported"] == {"source": "seed 003", "test_accuracy": 0.977, "epochs": 10}
+    assert "reported" not in record(seed.with_overrides(epochs=2), "seed")
+    assert "reported" not in record(recipes.get_recipe("mlp_128", "fast"), "fast")
+    assert record(seed, "seed")["recipe_name"] == "seed"

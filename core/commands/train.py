@@ -79,12 +79,8 @@ def run_one(args, preset: str, kind: str, name: str, snapshots: bool) -> dict:
                "epochs": len(result.history), "seconds": round(result.seconds, 1), "device": result.device,
                "saved": None}
     if not args.dry_run:
-        record = result.record()
-        record["recipe_name"] = kind
-        if kind == "seed" and preset in recipes.REPORTED:
-            record["reported"] = recipes.REPORTED[preset]
         try:
-            info = checkpoints.save(result.model, name, preset=preset, record=record,
+            info = checkpoints.save(result.model, name, preset=preset, record=result.record(kind),
                                     folder=args.folder, snapshots=result.snapshots or None)
         except (OSError, checkpoints.CheckpointError) as exc:
             raise CliError(f"could not write checkpoint {name!r} in {args.folder}: {exc}") from None
