@@ -102,7 +102,7 @@ async def student(browser, url: str, index: int, deadline: float, latencies: lis
             except Exception:
                 pass  # the run may start and finish between two polls
             await wait_finished(page)
-            await page.wait_for_selector(METRIC, timeout=60_000)
+            await page.wait_for_selector(METRIC, timeout=120_000)  # as patient as the page load
             latencies.append(time.monotonic() - released)
             if await page.locator(EXCEPTION).count():
                 errors.append(f"student {index}: exception shown on /draw")
