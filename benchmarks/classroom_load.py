@@ -1,13 +1,25 @@
 """A classroom's load on one server: N students drawing on /draw while a training job runs.
 
-Each student is a headless-Chromium page on ``/draw`` that draws a digit on the real canvas,
-waits for the prediction, clears, and draws again until the time is up. One more page starts a
-training run on ``/training`` first, so the students share the machine with it. Reported:
-p50 / p95 of the time from mouse-up to the prediction shown, errors (must be 0), the number of
-predictions, and the server's peak memory (VmHWM of the Streamlit process).
+A training run is started on ``/training`` first, so the students share the machine with it.
+Then each student draws a digit, waits for the prediction, looks at it, clears and draws again
+until the time is up, at a set pace (``--draw-seconds`` to draw, ``--look-seconds`` to look).
+
+Students come in two kinds, because headless Chromium renders every page and thirty of them on
+the server's own two cores measure the browsers, not the server:
+
+- ``--browsers B`` of them (default 1) are headless-Chromium pages drawing on the real canvas
+  with the mouse; their latency is from mouse-up to the prediction shown on the page.
+- The others speak Streamlit's websocket protocol (``benchmarks/wire_student.py``): they send
+  the very message the canvas sends on mouse-up and fetch the page's pictures, as a student's
+  own laptop would; their latency is from sending it to the prediction's arrival.
+
+Reported: p50 / p95 of each kind's latency, the time to open /draw, errors (must be 0), the
+number of predictions, the server's peak memory (VmHWM of the Streamlit process), and how busy
+the server and this rig were.
 
     .venv/bin/python benchmarks/classroom_load.py --students 10 --seconds 60
     .venv/bin/python benchmarks/classroom_load.py --students 30 --seconds 90 --json
+    .venv/bin/python benchmarks/classroom_load.py --students 10 --browsers 10   # all in Chromium
 
 The server gets its own checkpoint folder (a copy of the shipped ones), so the training run's
 checkpoint never lands in ``checkpoints/``.
@@ -25,18 +37,22 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import CHROMIUM_FLAGS, FINISHED, chromium_path, start_streamlit  # noqa: E402
+from benchmarks.harness import CHROMIUM_FLAGS, FINISHED, SCREENSHOTS, chromium_path, start_streamlit  # noqa: E402
+from benchmarks.wire_student import WireSession  # noqa: E402
 
 METRIC = "[data-testid='stMetricValue']"
-RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 EXCEPTION = "[data-testid='stException']"
 CANVAS = "canvas.upper-canvas"
+
+
+DRAWN_DIGITS = (1, 0, 7)  # what digit_strokes(k) draws, by k % 3
 
 
 def digit_strokes(k: int) -> list[list[tuple[float, float]]]:
@@ -86,34 +102,92 @@ async def draw(page, strokes) -> float:
     return time.monotonic()
 
 
-async def student(browser, url: str, index: int, deadline: float, latencies: list, errors: list) -> None:
+@dataclass
+class Pace:
+    """How a student works: seconds spent drawing a digit, then looking at the result."""
+
+    draw_s: float = 2.0
+    look_s: float = 3.0
+
+
+@dataclass
+class Tally:
+    """What the students measured, shared by all of them (one event loop: no locks needed)."""
+
+    browser: list = field(default_factory=list)  # mouse-up -> prediction shown, seconds
+    wire: list = field(default_factory=list)  # message sent -> prediction arrived, seconds
+    wire_run: list = field(default_factory=list)  # message sent -> the whole run finished
+    open_s: list = field(default_factory=list)  # /draw opened and ready to draw
+    errors: list = field(default_factory=list)
+
+
+async def browser_student(browser, url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 1400})
     page = await context.new_page()
+    step = "opening /draw"
     try:
+        opened = time.monotonic()
         await page.goto(url + "/draw", timeout=120_000)
         await page.wait_for_selector(CANVAS, timeout=120_000)
         await wait_finished(page)
+        tally.open_s.append(time.monotonic() - opened)
         k = index
         while time.monotonic() < deadline:
+            # A student takes a moment to start drawing; strokes made while a brand-new canvas is
+            # still initialising are wiped by it (seen under load), so the rig does as well.
+            await asyncio.sleep(pace.draw_s)
+            step = f"drawing digit {k - index + 1}"
             released = await draw(page, digit_strokes(k))
-            # The canvas sends its picture, the script reruns, the metric is drawn again.
-            try:
-                await page.wait_for_selector(RUNNING, timeout=5_000)
-            except Exception:
-                pass  # the run may start and finish between two polls
-            await wait_finished(page)
+            # The canvas sends its picture, the script reruns, the metric appears (a cleared
+            # canvas shows none, so its appearance is the new prediction).
+            step = f"waiting for the prediction of digit {k - index + 1}"
             await page.wait_for_selector(METRIC, timeout=120_000)  # as patient as the page load
-            latencies.append(time.monotonic() - released)
+            tally.browser.append(time.monotonic() - released)
+            await wait_finished(page)
             if await page.locator(EXCEPTION).count():
-                errors.append(f"student {index}: exception shown on /draw")
+                tally.errors.append(f"browser student {index}: exception shown on /draw")
+            await asyncio.sleep(pace.look_s)
+            step = f"clearing digit {k - index + 1}"
             await page.locator(".st-key-draw_clear button").click()
-            await page.wait_for_timeout(300)
+            await page.wait_for_selector(METRIC, state="detached", timeout=120_000)
             await wait_finished(page)
             k += 1
     except Exception as exc:  # a timeout or crash is an error of the run, counted, not raised
-        errors.append(f"student {index}: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+        shot = SCREENSHOTS / f"load_failure_student_{index}.png"
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        try:
+            await page.screenshot(path=str(shot), full_page=True)
+        except Exception:
+            shot = None
+        tally.errors.append(f"browser student {index}, {step}: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0][:160]}" + (f" (screenshot {shot})" if shot else ""))
     finally:
         await context.close()
+
+
+async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
+    session = None
+    try:
+        opened = time.monotonic()
+        session = await WireSession.open(url, "draw")
+        tally.open_s.append(time.monotonic() - opened)
+        k = index
+        while time.monotonic() + pace.draw_s < deadline:
+            await asyncio.sleep(pace.draw_s)
+            run = await session.draw(digit_strokes(k))
+            tally.errors.extend(f"wire student {index}: {error}" for error in run.errors)
+            if run.seconds_to_prediction is not None:
+                tally.wire.append(run.seconds_to_prediction)
+                tally.wire_run.append(run.seconds)
+            await asyncio.sleep(pace.look_s)
+            cleared = await session.clear()
+            tally.errors.extend(f"wire student {index} (clear): {error}" for error in cleared.errors)
+            k += 1
+    except Exception as exc:  # counted, not raised, as for a browser student
+        tally.errors.append(f"wire student {index}: {type(exc).__name__}: {str(exc)[:160]}")
+    finally:
+        if session is not None:
+            await session.close()
 
 
 async def start_training(browser, url: str, images: int, epochs: int, name: str = "load_test_run") -> str:
@@ -135,8 +209,19 @@ async def start_training(browser, url: str, images: int, epochs: int, name: str 
     return "started" if ("Epoch" in text or "epoch" in text) else "not confirmed"
 
 
-async def run(students: int, seconds: float, train_images: int, train_epochs: int) -> dict:
+def percentiles(values: list[float]) -> tuple[float | None, float | None]:
+    """(p50, p95) of a list of seconds; None where there is nothing to summarise."""
+    if not values:
+        return None, None
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+async def run(students: int, seconds: float, train_images: int, train_epochs: int,
+              browsers: int = 1, pace: Pace | None = None) -> dict:
     from playwright.async_api import async_playwright
+    pace = pace or Pace()
+    browsers = max(0, min(browsers, students))
     chromium = chromium_path()
     if chromium is None:
         raise SystemExit("chromium is not installed: apt-get install -y chromium")
@@ -144,29 +229,49 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     for path in (ROOT / "checkpoints").glob("*"):
         shutil.copy2(path, folder / path.name)
     server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder)})
-    latencies: list[float] = []
-    errors: list[str] = []
+    tally = Tally()
+
+    async def arriving(index: int, coroutine):
+        # Students open the page over one drawing's time, not all in the same millisecond.
+        await asyncio.sleep(index * (pace.draw_s + pace.look_s) / max(students, 1))
+        await coroutine
+
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             training = await start_training(browser, server.url, train_images, train_epochs)
+            started = time.time()
             deadline = time.monotonic() + seconds
             cpu_before, wall_before = cpu_seconds(server.process.pid), time.monotonic()
-            await asyncio.gather(*(student(browser, server.url, i, deadline, latencies, errors)
-                                   for i in range(students)))
+            rig_before = cpu_seconds(os.getpid())
+            await asyncio.gather(*(
+                arriving(i, browser_student(browser, server.url, i, deadline, pace, tally) if i < browsers
+                         else wire_student(server.url, i, deadline, pace, tally))
+                for i in range(students)))
             await browser.close()
         peak = peak_rss_mb(server.process.pid)
         cpu_after, wall = cpu_seconds(server.process.pid), time.monotonic() - wall_before
-        server_cpu = (cpu_after - cpu_before) / wall if cpu_before is not None and cpu_after is not None else None
+        rig_after = cpu_seconds(os.getpid())
+        saved = folder / "load_test_run.pt"  # the run's checkpoint: there once it has finished
+        training_s = saved.stat().st_mtime - started if saved.exists() else None
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    ordered = sorted(latencies)
-    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else None
-    return {"students": students, "seconds": seconds, "training": training, "predictions": len(latencies),
-            "p50_s": statistics.median(ordered) if ordered else None, "p95_s": p95,
-            "errors": len(errors), "error_messages": errors[:10], "server_peak_rss_mb": peak,
-            "server_cores_busy": server_cpu, "machine_cores": os.cpu_count()}
+    busy = (lambda a, b: (b - a) / wall if a is not None and b is not None else None)
+    browser_p50, browser_p95 = percentiles(tally.browser)
+    wire_p50, wire_p95 = percentiles(tally.wire)
+    run_p50, run_p95 = percentiles(tally.wire_run)
+    open_p50, open_p95 = percentiles(tally.open_s)
+    return {"students": students, "browsers": browsers, "wire_students": students - browsers,
+            "seconds": seconds, "draw_seconds": pace.draw_s, "look_seconds": pace.look_s,
+            "training": training, "training_finished_after_s": training_s, "predictions": len(tally.browser) + len(tally.wire),
+            "browser_predictions": len(tally.browser), "browser_p50_s": browser_p50, "browser_p95_s": browser_p95,
+            "wire_predictions": len(tally.wire), "wire_p50_s": wire_p50, "wire_p95_s": wire_p95,
+            "wire_run_p50_s": run_p50, "wire_run_p95_s": run_p95,
+            "open_p50_s": open_p50, "open_p95_s": open_p95,
+            "errors": len(tally.errors), "error_messages": tally.errors[:10], "server_peak_rss_mb": peak,
+            "server_cores_busy": busy(cpu_before, cpu_after), "rig_cores_busy": busy(rig_before, rig_after),
+            "machine_cores": os.cpu_count()}
 
 
 def in_fresh_loop(coroutine):
@@ -177,26 +282,42 @@ def in_fresh_loop(coroutine):
         return pool.submit(asyncio.run, coroutine).result()
 
 
+def report(result: dict) -> str:
+    ms = (lambda s: f"{s * 1000:.0f} ms" if s is not None else "-")
+    lines = [
+        f"{result['students']} students ({result['browsers']} in Chromium, {result['wire_students']} over "
+        f"the websocket) for {result['seconds']:.0f} s, drawing {result['draw_seconds']:g} s and looking "
+        f"{result['look_seconds']:g} s per digit; training job {result['training']}, "
+        + (f"finished after {result['training_finished_after_s']:.0f} s" if result["training_finished_after_s"]
+           else "still running at the end"),
+        f"  predictions {result['predictions']}, errors {result['errors']}",
+        f"  websocket students: prediction p50 {ms(result['wire_p50_s'])}, p95 {ms(result['wire_p95_s'])} "
+        f"(whole run p50 {ms(result['wire_run_p50_s'])}, p95 {ms(result['wire_run_p95_s'])}; "
+        f"{result['wire_predictions']} predictions)",
+        f"  Chromium students: mouse-up to prediction shown p50 {ms(result['browser_p50_s'])}, "
+        f"p95 {ms(result['browser_p95_s'])} ({result['browser_predictions']} predictions)",
+        f"  /draw opened: p50 {ms(result['open_p50_s'])}, p95 {ms(result['open_p95_s'])}",
+        f"  server peak memory {result['server_peak_rss_mb']:.0f} MiB; server busy "
+        f"{result['server_cores_busy']:.2f} of {result['machine_cores']} cores, this rig's Python "
+        f"{result['rig_cores_busy']:.2f} (Chromium not counted)",
+    ]
+    return "\n".join(lines + ["  " + message for message in result["error_messages"]])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=10)
+    parser.add_argument("--browsers", type=int, default=1, help="how many students are headless-Chromium pages")
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--train-images", type=int, default=20_000, help="the background run's training set")
-    parser.add_argument("--train-epochs", type=int, default=3)
+    parser.add_argument("--draw-seconds", type=float, default=Pace.draw_s, help="time to draw a digit")
+    parser.add_argument("--look-seconds", type=float, default=Pace.look_s, help="time to look at the result")
+    parser.add_argument("--train-images", type=int, default=60_000, help="the background run's training set")
+    parser.add_argument("--train-epochs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = in_fresh_loop(run(args.students, args.seconds, args.train_images, args.train_epochs))
-    if args.json:
-        print(json.dumps(result, indent=2))
-    else:
-        fmt = (lambda s: f"{s * 1000:.0f} ms" if s is not None else "-")
-        print(f"{result['students']} students for {result['seconds']:.0f} s, training job {result['training']}: "
-              f"{result['predictions']} predictions, p50 {fmt(result['p50_s'])}, p95 {fmt(result['p95_s'])}, "
-              f"errors {result['errors']}, server peak memory {result['server_peak_rss_mb']:.0f} MiB, "
-              f"server busy {result['server_cores_busy']:.2f} of {result['machine_cores']} cores "
-              "(the browsers use the rest)")
-        for message in result["error_messages"]:
-            print("  " + message)
+    result = in_fresh_loop(run(args.students, args.seconds, args.train_images, args.train_epochs,
+                               browsers=args.browsers, pace=Pace(args.draw_seconds, args.look_seconds)))
+    print(json.dumps(result, indent=2) if args.json else report(result))
     return 0 if result["errors"] == 0 else 1
 
 
