@@ -12,6 +12,7 @@ Occlusion all start from it.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from captum.attr import (DeepLift, GuidedBackprop, InputXGradient, IntegratedGra
 from torch import nn
 
 from core import models, receptive_field
-from core.explain import model_device, private_copy, random_copy
+from core.explain import borrowed_copy, model_device, private_copy, random_copy
 from core.models.lenet1998 import normalised_black
 
 # Captum says so on every call; here hooks always go on a private copy and are removed after.
@@ -190,10 +191,10 @@ def attribute_many(model: nn.Module, x: torch.Tensor, methods: list[str] | tuple
         hookable = None
     x = x.to(model_device(model))
     results: dict[str, np.ndarray] = {}
-    with torch.enable_grad():
+    with torch.enable_grad(), contextlib.ExitStack() as lent:
         for method in checked:
             if method.hooks and hookable is None:
-                hookable = shared if shared is not model else private_copy(model)
+                hookable = shared if shared is not model else lent.enter_context(borrowed_copy(model))
             net = hookable if method.hooks else shared
             result = _run(net, x, method.key, int(target))
             results[method.key] = result.detach().reshape(SIDE, SIDE).float().cpu().numpy()

@@ -3,7 +3,8 @@ explanations run on.
 
 A model loaded for the dashboard is shared by every student's session, so nothing here adds a
 hook to, trains or switches the mode of the model it is given: hooks go on a private deep copy
-(:func:`private_copy`). Attributions (Captum) live in :mod:`core.attributions`.
+(:func:`private_copy`), or on one lent from a pool (:func:`borrowed_copy`). Attributions (Captum)
+live in :mod:`core.attributions`.
 
 Feature maps are shown as in seed 000's write-up (torchvision ``make_grid(normalize=True,
 scale_each=True)``): each channel stretched to its own black-to-white range.
@@ -15,6 +16,8 @@ import contextlib
 import copy
 import functools
 import math
+import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,6 +99,53 @@ def private_copy(model: nn.Module) -> nn.Module:
     return clone
 
 
+_POOL_SIZE = 4  # idle copies kept per model
+_pools: "weakref.WeakKeyDictionary[nn.Module, tuple[tuple, list[nn.Module]]]" = weakref.WeakKeyDictionary()
+_pools_lock = threading.Lock()
+
+
+def _weights_version(model: nn.Module) -> tuple:
+    # Every in-place change of a tensor bumps its _version: a copy made before it is stale.
+    return tuple((id(t), t._version) for t in (*model.parameters(), *model.buffers()))
+
+
+def _untouched(clone: nn.Module) -> bool:
+    """Whether a lent copy came back as it left: eval mode, frozen, no hook left anywhere."""
+    for module in clone.modules():
+        if module.training or module._forward_hooks or module._forward_pre_hooks \
+                or module._backward_hooks or module._backward_pre_hooks:
+            return False
+    return not any(parameter.requires_grad for parameter in clone.parameters())
+
+
+@contextlib.contextmanager
+def borrowed_copy(model: nn.Module):
+    """A :func:`private_copy` of ``model`` lent for a ``with`` block, from a pool per model.
+
+    A deep copy is several milliseconds of Python holding the GIL, and every /draw run of every
+    student needs one or two. The copy goes back to the pool only if it comes back untouched
+    (no hook left, eval mode, frozen); a pool is dropped once the model's weights change.
+    """
+    version = _weights_version(model)
+    clone = None
+    with _pools_lock:
+        pooled = _pools.get(model)
+        if pooled is not None and pooled[0] == version and pooled[1]:
+            clone = pooled[1].pop()
+    if clone is None:
+        clone = private_copy(model)
+    try:
+        yield clone
+    finally:
+        if _untouched(clone) and _weights_version(model) == version:
+            with _pools_lock:
+                pooled = _pools.get(model)
+                if pooled is None or pooled[0] != version:
+                    pooled = _pools[model] = (version, [])
+                if len(pooled[1]) < _POOL_SIZE:
+                    pooled[1].append(clone)
+
+
 def random_copy(model: nn.Module, seed: int = 0) -> nn.Module:
     """The same architecture with fresh random weights (a sanity check for explanations).
 
@@ -138,7 +188,11 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> list[Stage]:
     """
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"expected one input of shape 1 x 1 x 28 x 28, got {tuple(x.shape)}")
-    clone = private_copy(model)
+    with borrowed_copy(model) as clone:
+        return _feature_maps(clone, x)
+
+
+def _feature_maps(clone: nn.Module, x: torch.Tensor) -> list[Stage]:
     stages: list[Stage] = []
     last_conv: tuple[str, torch.Tensor] | None = None
 

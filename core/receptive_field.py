@@ -21,6 +21,8 @@ pixels). The formula gives the bounding box; a dilated kernel would leave holes 
 from __future__ import annotations
 
 import copy
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -187,8 +189,19 @@ def layer_fields(model: nn.Module | str, input_size: int = INPUT_SIZE) -> list[L
     A model passed in is not touched: the forward pass that finds the layer order runs on a
     deep copy. Raises ReceptiveFieldError for a layer that moves pixels in an unknown way.
     """
-    clone = models.build(model) if isinstance(model, str) else copy.deepcopy(model)
-    return _fields_of(clone.eval(), input_size)
+    if isinstance(model, str):
+        return _fields_of(models.build(model).eval(), input_size)
+    with _fields_lock:
+        known = _fields_cache.get(model, {}).get(input_size)
+    if known is None:  # fields depend on the layers alone: once per model object is enough
+        known = tuple(_fields_of(copy.deepcopy(model).eval(), input_size))
+        with _fields_lock:
+            _fields_cache.setdefault(model, {})[input_size] = known
+    return list(known)
+
+
+_fields_cache: "weakref.WeakKeyDictionary[nn.Module, dict[int, tuple[LayerField, ...]]]" = weakref.WeakKeyDictionary()
+_fields_lock = threading.Lock()
 
 
 def _fields_of(model: nn.Module, input_size: int) -> list[LayerField]:

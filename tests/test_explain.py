@@ -264,6 +264,33 @@ def _is_constant_init(key: str) -> bool:
     return key.split(".")[-2].startswith("bn") and key.endswith(("weight", "bias"))
 
 
+def test_borrowed_copies_are_reused_only_when_they_come_back_untouched():
+    """A /draw run borrows a copy instead of deep-copying the shared model every time."""
+    model = linear_net()
+    with explain.borrowed_copy(model) as first:
+        assert first is not model and not first.training
+        assert not any(p.requires_grad for p in first.parameters())
+        with explain.borrowed_copy(model) as second:  # two sessions at once: two copies
+            assert second is not first
+    with explain.borrowed_copy(model) as again:
+        assert again in (first, second)  # came back from the pool
+        handle = again[1].register_forward_hook(lambda *args: None)  # a hook left behind ...
+    handle.remove()
+    with explain.borrowed_copy(model) as other, explain.borrowed_copy(model) as third:
+        assert again not in (other, third)  # ... and that copy was not put back
+
+
+def test_a_borrowed_copy_follows_a_change_of_the_weights():
+    model = linear_net()
+    with explain.borrowed_copy(model) as before:
+        pass
+    with torch.no_grad():
+        model[1].weight.mul_(2.0)  # in place, as load_state_dict or an optimiser step would
+    with explain.borrowed_copy(model) as after:
+        assert after is not before
+        assert torch.equal(after[1].weight, model[1].weight)
+
+
 # --- feature maps -------------------------------------------------------------------------
 
 def test_lenet5_stages_shapes_and_first_conv_against_torch(x):

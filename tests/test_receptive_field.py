@@ -158,3 +158,12 @@ def test_the_model_passed_in_is_not_touched():
     assert all(not m._forward_hooks for m in model.modules())
     assert not any(p.requires_grad for p in model.parameters()) and not model.training
     assert all(isinstance(m, torch.nn.ReLU) for n, m in model.named_modules() if n.endswith("relu1"))
+
+
+def test_a_model_objects_fields_are_computed_once_and_handed_out_as_copies():
+    model = models.build("lenet5").eval()
+    first = rf.layer_fields(model)
+    first.clear()  # a caller changing its list changes nobody else's
+    second = rf.layer_fields(model)
+    assert [(f.short_name, f.size, f.jump, f.first) for f in second] == [h[:1] + h[2:] for h in HAND["lenet5"]]
+    assert all(a is b for a, b in zip(second, rf.layer_fields(model)))  # the same frozen fields, cached
