@@ -2,7 +2,8 @@
 
 A training run is started on ``/training`` first, so the students share the machine with it.
 Then each student draws a digit, waits for the prediction, looks at it, clears and draws again
-until the time is up, at a set pace (``--draw-seconds`` to draw, ``--look-seconds`` to look).
+until the time is up (each at least once), at a set pace (``--draw-seconds`` to draw,
+``--look-seconds`` to look).
 
 Students come in two kinds, because headless Chromium renders every page and thirty of them on
 the server's own two cores measure the browsers, not the server:
@@ -32,6 +33,7 @@ import asyncio
 import json
 import math
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -74,11 +76,11 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def peak_rss_mb(pid: int) -> float | None:
-    """Peak resident memory (VmHWM) of a process, in MiB, from /proc."""
+def rss_mb(pid: int, field: str = "VmHWM") -> float | None:
+    """A process's resident memory in MiB from /proc: peak (``VmHWM``) or current (``VmRSS``)."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     except OSError:
         return None
@@ -104,10 +106,22 @@ async def draw(page, strokes) -> float:
 
 @dataclass
 class Pace:
-    """How a student works: seconds spent drawing a digit, then looking at the result."""
+    """How a student works: seconds spent drawing a digit, then looking at the result, on average.
+
+    Each pause is drawn uniformly from half to one and a half times its mean. With fixed pauses
+    the students fall into step: those served in one burst all come back together, and the
+    bursts, not the load, set the latency (seen in a 5-minute run: p50 40 ms in the first minute,
+    400-900 ms after, with the server 0.36 of 2 cores busy).
+    """
 
     draw_s: float = 2.0
     look_s: float = 3.0
+
+    def drawing(self, rng: random.Random) -> float:
+        return self.draw_s * rng.uniform(0.5, 1.5)
+
+    def looking(self, rng: random.Random) -> float:
+        return self.look_s * rng.uniform(0.5, 1.5)
 
 
 @dataclass
@@ -117,6 +131,7 @@ class Tally:
     browser: list = field(default_factory=list)  # mouse-up -> prediction shown, seconds
     wire: list = field(default_factory=list)  # message sent -> prediction arrived, seconds
     wire_run: list = field(default_factory=list)  # message sent -> the whole run finished
+    wire_at: list = field(default_factory=list)  # when each of those predictions came (monotonic)
     open_s: list = field(default_factory=list)  # /draw opened and ready to draw
     errors: list = field(default_factory=list)
 
@@ -124,6 +139,7 @@ class Tally:
 async def browser_student(browser, url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 1400})
     page = await context.new_page()
+    rng = random.Random(index)  # each student's own pace, the same in every run
     step = "opening /draw"
     try:
         opened = time.monotonic()
@@ -132,10 +148,10 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
         await wait_finished(page)
         tally.open_s.append(time.monotonic() - opened)
         k = index
-        while time.monotonic() < deadline:
+        while k == index or time.monotonic() < deadline:  # every student draws at least once
             # A student takes a moment to start drawing; strokes made while a brand-new canvas is
             # still initialising are wiped by it (seen under load), so the rig does as well.
-            await asyncio.sleep(pace.draw_s)
+            await asyncio.sleep(pace.drawing(rng))
             step = f"drawing digit {k - index + 1}"
             released = await draw(page, digit_strokes(k))
             # The canvas sends its picture, the script reruns, the metric appears (a cleared
@@ -146,7 +162,7 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
             await wait_finished(page)
             if await page.locator(EXCEPTION).count():
                 tally.errors.append(f"browser student {index}: exception shown on /draw")
-            await asyncio.sleep(pace.look_s)
+            await asyncio.sleep(pace.looking(rng))
             step = f"clearing digit {k - index + 1}"
             await page.locator(".st-key-draw_clear button").click()
             await page.wait_for_selector(METRIC, state="detached", timeout=120_000)
@@ -167,19 +183,21 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
 
 async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
     session = None
+    rng = random.Random(index)
     try:
         opened = time.monotonic()
         session = await WireSession.open(url, "draw")
         tally.open_s.append(time.monotonic() - opened)
         k = index
-        while time.monotonic() + pace.draw_s < deadline:
-            await asyncio.sleep(pace.draw_s)
+        while k == index or time.monotonic() + pace.draw_s < deadline:  # at least once
+            await asyncio.sleep(pace.drawing(rng))
             run = await session.draw(digit_strokes(k))
             tally.errors.extend(f"wire student {index}: {error}" for error in run.errors)
             if run.seconds_to_prediction is not None:
                 tally.wire.append(run.seconds_to_prediction)
                 tally.wire_run.append(run.seconds)
-            await asyncio.sleep(pace.look_s)
+                tally.wire_at.append(time.monotonic())
+            await asyncio.sleep(pace.looking(rng))
             cleared = await session.clear()
             tally.errors.extend(f"wire student {index} (clear): {error}" for error in cleared.errors)
             k += 1
@@ -241,15 +259,17 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             browser = await pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
             training = await start_training(browser, server.url, train_images, train_epochs)
             started = time.time()
-            deadline = time.monotonic() + seconds
+            began = time.monotonic()
+            deadline = began + seconds
             cpu_before, wall_before = cpu_seconds(server.process.pid), time.monotonic()
             rig_before = cpu_seconds(os.getpid())
+            memory_before = rss_mb(server.process.pid, "VmRSS")
             await asyncio.gather(*(
                 arriving(i, browser_student(browser, server.url, i, deadline, pace, tally) if i < browsers
                          else wire_student(server.url, i, deadline, pace, tally))
                 for i in range(students)))
             await browser.close()
-        peak = peak_rss_mb(server.process.pid)
+        peak, memory_after = rss_mb(server.process.pid), rss_mb(server.process.pid, "VmRSS")
         cpu_after, wall = cpu_seconds(server.process.pid), time.monotonic() - wall_before
         rig_after = cpu_seconds(os.getpid())
         saved = folder / "load_test_run.pt"  # the run's checkpoint: there once it has finished
@@ -262,6 +282,9 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     wire_p50, wire_p95 = percentiles(tally.wire)
     run_p50, run_p95 = percentiles(tally.wire_run)
     open_p50, open_p95 = percentiles(tally.open_s)
+    # Drift over a long run: the websocket students' p50 / p95 minute by minute.
+    minutes = [percentiles([lat for lat, at in zip(tally.wire, tally.wire_at) if m * 60 <= at - began < (m + 1) * 60])
+               for m in range(max(1, math.ceil(seconds / 60)))]
     return {"students": students, "browsers": browsers, "wire_students": students - browsers,
             "seconds": seconds, "draw_seconds": pace.draw_s, "look_seconds": pace.look_s,
             "training": training, "training_finished_after_s": training_s, "predictions": len(tally.browser) + len(tally.wire),
@@ -269,7 +292,9 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             "wire_predictions": len(tally.wire), "wire_p50_s": wire_p50, "wire_p95_s": wire_p95,
             "wire_run_p50_s": run_p50, "wire_run_p95_s": run_p95,
             "open_p50_s": open_p50, "open_p95_s": open_p95,
+            "wire_by_minute": [{"p50_s": p50, "p95_s": p95} for p50, p95 in minutes],
             "errors": len(tally.errors), "error_messages": tally.errors[:10], "server_peak_rss_mb": peak,
+            "server_rss_before_mb": memory_before, "server_rss_after_mb": memory_after,
             "server_cores_busy": busy(cpu_before, cpu_after), "rig_cores_busy": busy(rig_before, rig_after),
             "machine_cores": os.cpu_count()}
 
@@ -297,7 +322,11 @@ def report(result: dict) -> str:
         f"  Chromium students: mouse-up to prediction shown p50 {ms(result['browser_p50_s'])}, "
         f"p95 {ms(result['browser_p95_s'])} ({result['browser_predictions']} predictions)",
         f"  /draw opened: p50 {ms(result['open_p50_s'])}, p95 {ms(result['open_p95_s'])}",
-        f"  server peak memory {result['server_peak_rss_mb']:.0f} MiB; server busy "
+        "  websocket prediction p50 / p95 minute by minute: " + ", ".join(
+            f"{ms(m['p50_s'])} / {ms(m['p95_s'])}" for m in result["wire_by_minute"]),
+        f"  server memory {result['server_rss_before_mb']:.0f} MiB when the students came, "
+        f"{result['server_rss_after_mb']:.0f} MiB when they left, peak {result['server_peak_rss_mb']:.0f} MiB",
+        f"  server busy "
         f"{result['server_cores_busy']:.2f} of {result['machine_cores']} cores, this rig's Python "
         f"{result['rig_cores_busy']:.2f} (Chromium not counted)",
     ]
