@@ -1,8 +1,7 @@
 """/convolution: one filter sliding over a small grid, step by step; then pooling.
 
-Thin: widgets -> core.gridmath / core.gridpresets -> dashboard.plots. The animation steps in
-an ``st.fragment`` that reruns on its own (``run_every``) while playing, so only the grids
-redraw, not the page; the step index lives in session state.
+Thin: widgets -> core.gridmath / core.gridpresets -> dashboard.plots; the step player (play,
+pause, step, predict-then-reveal) is dashboard.stepper.
 
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/convolution?conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1``
@@ -13,7 +12,6 @@ three_padding three_dilation``; pooling ``pool_source pool_size pool_kernel pool
 
 import hashlib
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,11 +26,11 @@ from core import checkpoints, gridmath, gridpresets, worksheet  # noqa: E402
 from core.data import DataNotFoundError, load_test  # noqa: E402
 from core.gridmath import GridSettingsError  # noqa: E402
 from dashboard import ui  # noqa: E402
+from dashboard.stepper import animate, pause_all  # noqa: E402
 from dashboard.plots import grid_html, grids_row, image_heatmap, label_html  # noqa: E402
 
 DECIMALS = 2
 BOUND = "query-params"
-SPEEDS = [1, 2, 4, 6, 8]  # steps per second
 GRID_BUDGET_PX = 920      # width shared by the grids of one row
 CHART_CONFIG = {"displayModeBar": False}
 
@@ -98,98 +96,6 @@ def equation_block(lines: list[str], key: str, bold_last: bool = True) -> None:
     with st.container(key=key):
         st.markdown(f"<div style='font-size:1.3rem;line-height:1.7;font-family:monospace'>{body}</div>",
                     unsafe_allow_html=True)
-
-
-# --- the animation: state, controls, predict-then-reveal --------------------------------------
-
-def animation_state(key: str, sig: str) -> dict:
-    state = st.session_state.setdefault(f"anim_{key}", {"sig": None})
-    if state["sig"] != sig:  # new numbers or settings: start again from step 0
-        state.update(sig=sig, pos=0, playing=False, verdict=None)
-    return state
-
-
-def animate(key: str, sig: str, values: list[float], targets: list[str], draw, predict_what: str) -> None:
-    """Play / pause / step / speed over ``len(values)`` steps; ``draw(pos, playing)`` draws one frame.
-
-    ``pos`` is how many steps are done (0..n). ``values[i]`` is what step i+1 writes into
-    ``targets[i]``, which the student may predict before it is revealed.
-    """
-    state = animation_state(key, sig)
-    n = len(values)
-    speed_key = f"{key}_speed"
-    speed = st.session_state.setdefault(speed_key, 4)
-    interval = 1.0 / speed if state["playing"] else None
-
-    def anchor():
-        # While playing, the step shown follows the clock from here: a late or dropped tick
-        # (a busy server) never slows the pace below the chosen speed.
-        state.update(t0=time.monotonic(), p0=state["pos"])
-
-    def play():
-        state["playing"] = not state["playing"]
-        if state["playing"] and state["pos"] >= n:
-            state["pos"] = 0
-        anchor()
-
-    def move(delta: int):
-        state.update(playing=False, pos=int(np.clip(state["pos"] + delta, 0, n)))
-
-    def check_guess():
-        guess = st.session_state.get(f"{key}_guess_{state['pos']}")
-        if guess is None or state["pos"] >= n:
-            return
-        value = values[state["pos"]]
-        state["verdict"] = (state["pos"] + 1, gridmath.is_right_guess(guess, value, DECIMALS), guess, value)
-        state["pos"] += 1
-
-    @st.fragment(run_every=interval)
-    def player():
-        # run_every is fixed when the fragment is defined: a change of play state or speed
-        # needs one full rerun to start or stop the ticking.
-        if state["playing"] != (interval is not None) or (state["playing"] and st.session_state[speed_key] != speed):
-            st.rerun()
-        if state["playing"]:
-            elapsed_steps = int((time.monotonic() - state["t0"]) * st.session_state[speed_key])
-            state["pos"] = min(n, state["p0"] + 1 + elapsed_steps)
-            if state["pos"] >= n:
-                state["playing"] = False
-                st.rerun()
-        pos, playing = state["pos"], state["playing"]
-        with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
-            st.button("Pause" if playing else "Play", key=f"{key}_play", on_click=play, type="primary",
-                      icon=":material/pause:" if playing else ":material/play_arrow:")
-            st.button("Step back", key=f"{key}_back", on_click=move, args=(-1,),
-                      icon=":material/chevron_left:", disabled=pos == 0)
-            st.button("Step forward", key=f"{key}_forward", on_click=move, args=(1,),
-                      icon=":material/chevron_right:", disabled=pos >= n)
-            st.button("Reset", key=f"{key}_reset", on_click=move, args=(-n,),
-                      icon=":material/first_page:", disabled=pos == 0)
-            st.button("Last step", key=f"{key}_end", on_click=move, args=(n,),
-                      icon=":material/last_page:", disabled=pos >= n)
-            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=220, on_change=anchor)
-            with st.container(key=f"{key}_progress", width="content"):
-                st.markdown(f"#### Step {pos} of {n}")
-        draw(pos, playing)
-        if not playing and pos < n:
-            ask, check, verdict = st.columns([2.6, 1.1, 2.6], vertical_alignment="bottom")
-            ask.number_input(f"Predict, then reveal: what will step {pos + 1} write into {targets[pos]}{predict_what}?",
-                             value=None, step=1.0, format="%g", placeholder="type a number",
-                             key=f"{key}_guess_{pos}")
-            check.button("Check and reveal", key=f"{key}_check", on_click=check_guess, icon=":material/visibility:",
-                         disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
-        else:
-            verdict = st.container()
-        if state["verdict"] and state["verdict"][0] == pos:
-            step_no, right, guess, value = state["verdict"]
-            said, truth = gridmath.format_number(guess, DECIMALS), gridmath.format_number(value, DECIMALS)
-            if right:
-                verdict.success(f"Right: step {step_no} writes {truth}.", icon=":material/check_circle:")
-            else:
-                verdict.warning(f"Not quite: you said {said}, step {step_no} writes {truth}.",
-                                icon=":material/error:")
-
-    player()
 
 
 # --- shared widgets ---------------------------------------------------------------------------
@@ -333,7 +239,7 @@ def one_channel(digits: np.ndarray | None) -> None:
             equation_block(["Press Step forward (or Play) to compute the first output cell."], "conv_sum")
 
     animate("one", signature("one", x, kernel, bias, stride, padding, dilation),
-            [s.value for s in steps], [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "")
+            [s.value for s in steps], [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "", DECIMALS)
     real_image(digits, kernel, bias, stride, padding, dilation, kernel_name)
 
 
@@ -412,7 +318,7 @@ def three_channels() -> None:
                 equation_block(["Press Step forward (or Play)."], "three_sum")
 
     animate("three", signature("three", x, w, bias, stride, padding, dilation), [s.value for s in steps],
-            [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "")
+            [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "", DECIMALS)
 
 
 def pooling() -> None:
@@ -471,14 +377,7 @@ def pooling() -> None:
                            "pool_sum")
 
     animate("pool", signature("pool", x, kernel, stride, coefficient, bias), [s.value for s in steps],
-            [f"max-pooling output[{s.out_row}, {s.out_col}]" for s in steps], draw, "")
-
-
-def pause_all() -> None:
-    """Leaving a mode pauses its animation (it would otherwise race to the end while hidden)."""
-    for name, state in st.session_state.items():
-        if str(name).startswith("anim_") and isinstance(state, dict):
-            state["playing"] = False
+            [f"max-pooling output[{s.out_row}, {s.out_col}]" for s in steps], draw, "", DECIMALS)
 
 
 # --- the page ---------------------------------------------------------------------------------
