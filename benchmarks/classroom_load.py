@@ -313,7 +313,7 @@ def report(result: dict) -> str:
         f"{result['students']} students ({result['browsers']} in Chromium, {result['wire_students']} over "
         f"the websocket) for {result['seconds']:.0f} s, drawing {result['draw_seconds']:g} s and looking "
         f"{result['look_seconds']:g} s per digit; training job {result['training']}, "
-        + (f"finished after {result['training_finished_after_s']:.0f} s" if result["training_finished_after_s"]
+        + (f"finished {result['training_finished_after_s']:.0f} s into the run" if result["training_finished_after_s"]
            else "still running at the end"),
         f"  predictions {result['predictions']}, errors {result['errors']}",
         f"  websocket students: prediction p50 {ms(result['wire_p50_s'])}, p95 {ms(result['wire_p95_s'])} "
