@@ -30,4 +30,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 ui.sidebar()
-page.run()
+with ui.guarded("This page"):  # the last net: a section's own guard normally says it first
+    page.run()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 
 import streamlit as st
 import torch
@@ -10,6 +12,7 @@ import torch
 from core import checkpoints, device
 from dashboard import plots
 
+_LOG = logging.getLogger(__name__)
 PRESENTER_KEY = "presenter"
 PRESENTER_SCALE = 1.3  # figures and grids, for the back of a classroom
 # Larger type (Streamlit sizes its text in rem: a larger root font grows all of it), larger
@@ -114,3 +117,22 @@ def checkpoint_picker(label: str = "Model", *, key: str, default: str = "lenet5"
         return None
     index = names.index(default) if default in names else 0
     return container.selectbox(label, names, index=index, key=key, bind=bind)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one readable line: its message (its first line), else its class name."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def guarded(what: str):
+    """Run one section of a page; whatever it raises is said in one line (``what`` could not be
+    shown, and why) and the rest of the page is still drawn. The traceback goes to the server's
+    log, never to the page. Streamlit's own reruns and stops are not exceptions and pass through.
+    """
+    try:
+        yield
+    except Exception as exc:  # the point: no traceback on a page, whatever a section hits
+        _LOG.exception("%s failed", what)
+        st.error(f"{what} could not be shown: {one_line(exc)}", icon=":material/error:")
