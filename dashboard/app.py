@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import ui  # noqa: E402
+from dashboard import links, ui  # noqa: E402
 
 ui.configure_torch()
 st.set_page_config(page_title="CNN explainer", page_icon=":material/neurology:", layout="wide")
@@ -29,6 +29,12 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+asked = links.requested()  # before any widget takes (or drops) a value of the link
 ui.sidebar()
-with ui.guarded("This page"):  # the last net: a section's own guard normally says it first
-    page.run()
+notices = st.container()  # above the page: what the link asked for that the page cannot show
+try:
+    with ui.guarded("This page"):  # the last net: a section's own guard normally says it first
+        page.run()
+finally:  # also when the page reruns itself: the check is for the link as it was opened
+    links.check(page.url_path, asked)
+links.show(notices, page.url_path)

@@ -16,6 +16,7 @@ import streamlit as st  # noqa: E402
 from core import dataset_views as dv  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
 from dashboard import plots, ui  # noqa: E402
+from dashboard.links import BOUND  # noqa: E402
 
 GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
 MEAN_ZOOM = 3     # ten means in one row
@@ -43,81 +44,78 @@ def cached_image(split: str, index: int):
     return mnist.images[index].numpy(), int(mnist.labels[index])
 
 
-st.title("Dataset: what the network is given")
-counts = cached_counts()
-st.markdown(
-    f"MNIST: **{sum(counts['train']):,}** training and **{sum(counts['test']):,}** test images of "
-    "handwritten digits, each **28 x 28** grey pixels stored as whole numbers from 0 (black) to "
-    "255 (white), each with the digit it shows as its label.")
+def samples_section() -> tuple[str, int]:
+    """A grid of samples; returns the split shown and the index of its first image."""
+    st.header("Samples")
+    c_split, c_n, c_digit, c_seed = st.columns([1, 2, 1, 1])
+    split = c_split.segmented_control("Split", dv.SPLITS, default="train", required=True, key="split",
+                                      bind=BOUND)
+    n = c_n.slider("How many", 1, dv.MAX_SAMPLES, 25, key="n", bind=BOUND)
+    digit_choice = c_digit.selectbox("Class", ["all", *range(10)], key="digit", bind=BOUND)
+    with c_seed, ui.secondary("Random draw"):
+        shuffle = st.toggle("Random draw", value=False, key="shuffle", bind=BOUND,
+                            help="Off: the first images of the file, as the write-ups preview them.")
+        seed = st.number_input("Seed", 0, 10_000, 7, key="seed", disabled=not shuffle, bind=BOUND)
+    digit = None if digit_choice == "all" else int(digit_choice)
+    samples = cached_samples(split, n, digit, int(seed) if shuffle else None)
+    st.image([dv.upscale_nearest(img, GRID_ZOOM) for img in samples.images],
+             caption=[f"{label}  (#{idx})" for label, idx in zip(samples.labels, samples.indices)],
+             width=28 * GRID_ZOOM, output_format="PNG")
+    st.caption(f"{len(samples)} {split} images; the caption is the label, then the image's index in the "
+               f"{split} set. Each pixel is drawn as a {GRID_ZOOM}x{GRID_ZOOM} block: no smoothing.")
+    return split, int(samples.indices[0])
 
-# --- a grid of samples -----------------------------------------------------------------
-st.header("Samples")
-c_split, c_n, c_digit, c_seed = st.columns([1, 2, 1, 1])
-split = c_split.segmented_control("Split", dv.SPLITS, default="train", required=True, key="split",
-                                  bind="query-params")
-n = c_n.slider("How many", 1, dv.MAX_SAMPLES, 25, key="n", bind="query-params")
-digit_choice = c_digit.selectbox("Class", ["all", *range(10)], key="digit", bind="query-params")
-with c_seed, ui.secondary("Random draw"):
-    shuffle = st.toggle("Random draw", value=False, key="shuffle", bind="query-params",
-                        help="Off: the first images of the file, as the write-ups preview them.")
-    seed = st.number_input("Seed", 0, 10_000, 7, key="seed", disabled=not shuffle, bind="query-params")
-digit = None if digit_choice == "all" else int(digit_choice)
-samples = cached_samples(split, n, digit, int(seed) if shuffle else None)
 
-st.image([dv.upscale_nearest(img, GRID_ZOOM) for img in samples.images],
-         caption=[f"{label}  (#{idx})" for label, idx in zip(samples.labels, samples.indices)],
-         width=28 * GRID_ZOOM, output_format="PNG")
-st.caption(f"{len(samples)} {split} images; the caption is the label, then the image's index in the "
-           f"{split} set. Each pixel is drawn as a {GRID_ZOOM}x{GRID_ZOOM} block: no smoothing.")
+def balance_section(counts: dict[str, list[int]], colors) -> None:
+    st.header("How many of each digit")
+    ui.plotly_chart(figs.class_counts_bar(counts, colors), key="counts")
+    low, high = min(counts["train"]), max(counts["train"])
+    st.caption(f"The classes are roughly balanced: from {low:,} to {high:,} training images per digit, "
+               "so a network cannot score well by always answering the most common digit.")
 
-COLORS = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 
-# --- class balance and the average digit ------------------------------------------------
-st.header("How many of each digit")
-ui.plotly_chart(figs.class_counts_bar(counts, COLORS), key="counts")
-low, high = min(counts["train"]), max(counts["train"])
-st.caption(f"The classes are roughly balanced: from {low:,} to {high:,} training images per digit, "
-           "so a network cannot score well by always answering the most common digit.")
+def means_section(counts: dict[str, list[int]]) -> None:
+    st.header("The average image of each class")
+    mean_split = st.segmented_control("Averaged over", dv.SPLITS, default="train", required=True,
+                                      key="mean_split", bind=BOUND)
+    means = cached_means(mean_split)
+    st.image([dv.upscale_nearest(m.round().astype("uint8"), MEAN_ZOOM) for m in means],
+             caption=[f"{d} ({counts[mean_split][d]:,})" for d in range(10)],
+             width=28 * MEAN_ZOOM, output_format="PNG")
+    st.caption("Pixel by pixel average of every image of the class (how many in brackets). Bright where most "
+               "writers put ink; the blur shows how much handwriting varies.")
 
-st.header("The average image of each class")
-mean_split = st.segmented_control("Averaged over", dv.SPLITS, default="train", required=True,
-                                  key="mean_split", bind="query-params")
-means = cached_means(mean_split)
-st.image([dv.upscale_nearest(m.round().astype("uint8"), MEAN_ZOOM) for m in means],
-         caption=[f"{d} ({counts[mean_split][d]:,})" for d in range(10)],
-         width=28 * MEAN_ZOOM, output_format="PNG")
-st.caption("Pixel by pixel average of every image of the class (how many in brackets). Bright where most writers put "
-           "ink; the blur shows how much handwriting varies.")
 
-# --- one image at full detail ----------------------------------------------------------
-st.header("One image, every pixel")
-n_split = sum(counts[split])
-index = st.number_input(f"Image index in the {split} set (0 to {n_split - 1:,})", 0, n_split - 1,
-                        int(samples.indices[0]), key="index", bind="query-params")
-image, label = cached_image(split, int(index))
-normalized = dv.normalized_image(image)
-facts = dv.normalization_facts()
+def one_image_section(split: str, counts: dict[str, list[int]], first_index: int, colors) -> None:
+    st.header("One image, every pixel")
+    n_split = sum(counts[split])
+    index = st.number_input(f"Image index in the {split} set (0 to {n_split - 1:,})", 0, n_split - 1,
+                            first_index, key="index", bind=BOUND)
+    image, label = cached_image(split, int(index))
+    normalized = dv.normalized_image(image)
+    facts = dv.normalization_facts()
 
-c_img, c_label, c_hot = st.columns([1, 1, 3], gap="large", vertical_alignment="center")
-c_img.image(dv.upscale_nearest(image, 5), caption=f"#{index} of the {split} set", width=140,
-            output_format="PNG")
-c_label.metric("Label", label)
-with c_hot:
-    st.markdown(f"**The label as a one-hot vector**: the network is trained to output ten numbers, "
-                f"1 at position {label} and 0 elsewhere.")
-    ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label), COLORS), key="one_hot")
+    c_img, c_label, c_hot = st.columns([1, 1, 3], gap="large", vertical_alignment="center")
+    c_img.image(dv.upscale_nearest(image, 5), caption=f"#{index} of the {split} set", width=140,
+                output_format="PNG")
+    c_label.metric("Label", label)
+    with c_hot:
+        st.markdown(f"**The label as a one-hot vector**: the network is trained to output ten numbers, "
+                    f"1 at position {label} and 0 elsewhere.")
+        ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label), colors), key="one_hot")
 
-raw_tab, norm_tab = st.tabs(["Raw pixels 0-255", "After normalisation"])
-grey = ui.palette("image").scale
-ui.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale=grey, zmin=0, zmax=255, cell_px=PIXEL_CELL_PX),
-                container=raw_tab, width="content", key="raw_pixels")
-ui.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale=grey, zmin=facts.black, zmax=facts.white,
-                                   cell_px=PIXEL_CELL_PX), container=norm_tab, width="content", key="norm_pixels")
+    raw_tab, norm_tab = st.tabs(["Raw pixels 0-255", "After normalisation"])
+    grey = ui.palette("image").scale
+    ui.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale=grey, zmin=0, zmax=255,
+                                       cell_px=PIXEL_CELL_PX), container=raw_tab, width="content", key="raw_pixels")
+    ui.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale=grey, zmin=facts.black, zmax=facts.white,
+                                       cell_px=PIXEL_CELL_PX), container=norm_tab, width="content",
+                    key="norm_pixels")
 
-y, x = divmod(int(image.argmax()), 28)
-v = int(image[y, x])
-st.markdown(
-    f"""
+    y, x = divmod(int(image.argmax()), 28)
+    v = int(image[y, x])
+    st.markdown(
+        f"""
 **Normalisation.** Before the network sees it, every pixel is scaled to 0-1 and standardised:
 `x' = (x / 255 - mean) / std` with **mean = {facts.mean}** and **std = {facts.std}**, the mean and
 standard deviation of all {facts.n_pixels:,} pixel values of the {facts.n_images:,} training images
@@ -128,3 +126,21 @@ and standard deviation 1, which keeps the first layer's sums in a range where tr
 For this image, the pixel at row {y}, column {x} holds {v}: ({v} / 255 - {facts.mean}) / {facts.std}
 = **{normalized[y, x]:.4f}**.
 """)
+
+
+st.title("Dataset: what the network is given")
+counts = cached_counts()
+st.markdown(
+    f"MNIST: **{sum(counts['train']):,}** training and **{sum(counts['test']):,}** test images of "
+    "handwritten digits, each **28 x 28** grey pixels stored as whole numbers from 0 (black) to "
+    "255 (white), each with the digit it shows as its label.")
+colors = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+split, first_index = "train", 0
+with ui.guarded("The samples"):
+    split, first_index = samples_section()
+with ui.guarded("The class counts"):
+    balance_section(counts, colors)
+with ui.guarded("The average digits"):
+    means_section(counts)
+with ui.guarded("The image's pixels"):
+    one_image_section(split, counts, first_index, colors)
