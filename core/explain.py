@@ -27,6 +27,7 @@ from torch import nn
 
 from core.dataset_views import upscale_nearest
 from core.models import CONV_TYPES
+from core.models.init import initialise, seeded
 from core.models.lenet1998 import ScaledTanh, Subsampling
 
 # Leaf modules whose output is a stage worth showing, by kind. Dropout (identity in eval mode)
@@ -151,21 +152,16 @@ def random_copy(model: nn.Module, seed: int = 0) -> nn.Module:
 
     Adebayo et al., "Sanity Checks for Saliency Maps" (NeurIPS 2018): an explanation that looks
     the same for a trained and an untrained network says little about what the network learned.
-    Every module's own ``reset_parameters`` runs, children before parents, so a model with its
-    own scheme (LeNet-5 of 1998, appendix A) has the last word. BatchNorm statistics reset too.
-    The global random state is left as it was; the same seed gives the same weights.
+    The weights are drawn as each layer draws them at construction (LeNet-5 of 1998 by its own
+    scheme, appendix A), from a generator of its own seeded with ``seed``
+    (:func:`core.models.init.initialise`): the same seed gives the same weights, and torch's
+    global generator, which a training run in another thread may be drawing from, is untouched.
+    BatchNorm statistics reset too.
     """
     clone = private_copy(model)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        with torch.no_grad():
-            for module in reversed(list(clone.modules())):
-                reset = getattr(module, "reset_parameters", None)
-                if callable(reset):
-                    reset()
-    for parameter in clone.parameters():
-        parameter.requires_grad_(False)
-    return clone.eval()
+    with torch.no_grad():
+        initialise(clone, seeded(seed))
+    return clone
 
 
 def conv_kernel(module: nn.Module) -> torch.Tensor:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from core import checkpoints, data
+from core.explain import private_copy
 from core.train import DeviceData, evaluate
 
 
@@ -42,8 +43,12 @@ def predict(model: torch.nn.Module, x: torch.Tensor) -> Prediction:
 
 @torch.inference_mode()
 def predict_batch(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
-    """Softmax probabilities (N x 10) of uint8 images N x 28 x 28."""
-    model.eval()
-    out = [torch.softmax(model(data.normalize(images[i:i + batch_size])).float(), dim=1)
+    """Softmax probabilities (N x 10) of uint8 images N x 28 x 28.
+
+    ``model`` is only read (it may be the one every session shares): one in training mode is
+    run through an eval-mode copy, never switched itself.
+    """
+    net = private_copy(model) if model.training else model
+    out = [torch.softmax(net(data.normalize(images[i:i + batch_size])).float(), dim=1)
            for i in range(0, images.shape[0], batch_size)]
     return torch.cat(out)

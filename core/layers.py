@@ -157,8 +157,7 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
 
 def _as_model(model_or_name: nn.Module | str) -> nn.Module:
     if isinstance(model_or_name, str):
-        with torch.random.fork_rng(devices=[]):  # counting must not move the caller's RNG
-            return models.build(model_or_name)
+        return models.build(model_or_name)  # fresh weights: only their number and shapes are read
     # A copy: the caller's model may be shared (st.cache_resource); no hooks or mode changes on it.
     return copy.deepcopy(model_or_name)
 

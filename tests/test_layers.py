@@ -92,15 +92,11 @@ def test_batchnorm_running_stats_are_not_fixed_values():
     assert (rows["features.bn1"].params, rows["features.bn1"].fixed) == (12, 0)
 
 
-def test_accounting_leaves_the_callers_model_and_rng_alone():
-    torch.manual_seed(0)
+def test_accounting_leaves_the_callers_model_alone():
     model = models.build("cnn_avgpool_bn").train()
-    torch.manual_seed(5)
-    expected_next = torch.rand(1)
-    torch.manual_seed(5)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     layers.layer_table(model)
-    layers.layer_table("lenet5")
-    assert torch.equal(torch.rand(1), expected_next)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert model.training
     assert all(not m._forward_hooks for m in model.modules())
     assert int(model.features.bn1.num_batches_tracked) == 0

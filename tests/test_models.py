@@ -15,6 +15,7 @@ from captum.attr import LayerGradCam, Saliency
 from torch import nn
 
 from core import data, models
+from core.models.init import initialise, seeded
 from core.models.lenet1998 import C3_TABLE, DENSE_C3_TABLE, ScaledTanh
 
 DESIGN_NAMES = ["lenet5_1998", "lenet5", "cnn_avgpool", "cnn_avgpool_bn", "keras_cnn_small",
@@ -185,3 +186,38 @@ def test_lenet1998_pads_with_normalised_black():
     padded = model.pad(black)
     assert padded.shape == (1, 1, 32, 32)
     torch.testing.assert_close(padded, torch.full((1, 1, 32, 32), (0 - mean) / std))
+
+
+# --- initial weights from a generator of one's own (core.models.init) -----------------------
+
+@pytest.mark.parametrize("name", models.names())
+def test_the_same_seed_gives_the_same_weights_whatever_the_global_generator_does(name):
+    first = models.build(name, generator=seeded(3))
+    torch.rand(1000)  # another thread drawing from the global generator in between
+    second = models.build(name, generator=seeded(3))
+    other = models.build(name, generator=seeded(4))
+    for key, value in first.state_dict().items():
+        assert torch.equal(value, second.state_dict()[key]), key
+    trained = [k for k, p in first.named_parameters() if p.requires_grad]
+    assert any(not torch.equal(first.state_dict()[k], other.state_dict()[k]) for k in trained)
+
+
+def test_drawn_weights_follow_each_layers_own_scheme():
+    # PyTorch's default for Conv2d/Linear: U(+-1/sqrt(fan-in)); lenet5's fc1 reads 400 values -> 0.05.
+    fc1 = models.build("lenet5", generator=seeded(0)).classifier.fc1
+    assert float(fc1.weight.abs().max()) <= 0.05 and float(fc1.weight.abs().max()) > 0.045
+    # LeNet-5 of 1998, appendix A: U(+-2.4/F); C1 reads 5x5 = 25 pixels -> 0.096.
+    c1 = models.build("lenet5_1998", generator=seeded(0)).c1
+    assert 0.09 < float(c1.weight.abs().max()) <= 2.4 / 25
+    bn = models.build("lenet5", generator=seeded(0)).features.bn1
+    assert torch.equal(bn.weight, torch.ones(6)) and torch.equal(bn.bias, torch.zeros(6))
+
+
+def test_a_layer_of_unknown_initial_distribution_is_refused():
+    class Odd(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(3))
+
+    with pytest.raises(TypeError, match="no known initial distribution for Odd"):
+        initialise(torch.nn.Sequential(Odd()), seeded(0))

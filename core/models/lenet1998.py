@@ -182,10 +182,11 @@ class LeNet1998(nn.Module):
         self.reset_parameters()
 
     @torch.no_grad()
-    def reset_parameters(self) -> None:
-        """Uniform in (-2.4/F, 2.4/F), F the fan-in of the unit a connection belongs to."""
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Uniform in (-2.4/F, 2.4/F), F the fan-in of the unit a connection belongs to; drawn
+        from ``generator`` when given (core.models.init), else from torch's global one."""
         def uniform_(tensor: torch.Tensor, fan_in: torch.Tensor | float) -> None:
-            tensor.uniform_(-1.0, 1.0).mul_(2.4 / fan_in)
+            tensor.uniform_(-1.0, 1.0, generator=generator).mul_(2.4 / fan_in)
 
         for conv in (self.c1, self.c5):
             fan_in = conv.weight[0].numel()

@@ -6,9 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import torch
 from torch import nn
 
 from core.models.avgpool import AvgPoolCnnConfig, build_avgpool_cnn
+from core.models.init import initialise
 from core.models.keras import KerasCnnConfig, build_keras_cnn
 from core.models.lenet import LeNetConfig, build_lenet
 from core.models.lenet1998 import LeNet1998Config, build_lenet1998
@@ -102,11 +104,15 @@ def get(name: str) -> Preset:
         raise UnknownModelError(f"unknown model {name!r}; valid names: {', '.join(PRESETS)}") from None
 
 
-def build(name: str, **overrides: Any) -> nn.Module:
+def build(name: str, *, generator: torch.Generator | None = None, **overrides: Any) -> nn.Module:
     """A fresh model for preset ``name``; ``overrides`` replace fields of its config.
 
-    Deterministic given ``torch.manual_seed``. The model carries ``preset_name`` and ``config``
-    so that a checkpoint can record what to rebuild.
+    With ``generator`` the initial weights are drawn from it (``core.models.init``): the same
+    generator state gives the same weights, whatever other threads do with torch's global
+    generator. Without one, the weights are whatever the layers' constructors drew (from the
+    global generator): fine when they are about to be replaced by a checkpoint's or only the
+    shapes matter. The model carries ``preset_name`` and ``config`` so that a checkpoint can
+    record what to rebuild.
     """
     preset = get(name)
     fields = {f.name for f in dataclasses.fields(preset.config)}
@@ -115,6 +121,8 @@ def build(name: str, **overrides: Any) -> nn.Module:
         raise ValueError(f"{name} has no setting {', '.join(unknown)}; settings: {', '.join(sorted(fields))}")
     config = dataclasses.replace(preset.config, **overrides)
     model = preset.builder(config)
+    if generator is not None:
+        initialise(model, generator)
     model.preset_name = name
     model.config = config
     return model
