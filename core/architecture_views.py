@@ -115,7 +115,7 @@ def partial_conv_total(conv: PartialConv2d) -> str:
     """The layer's parameters grouped by how many maps each output reads, e.g. for C3:
     ``6 x (3x5x5 + 1) + 9 x (4x5x5 + 1) + 1 x (6x5x5 + 1) = 456 + 909 + 151 = 1,516``."""
     kh, kw = conv.kernel_size
-    reads = Counter(torch.bincount(conv.out_index.cpu(), minlength=conv.out_channels).tolist())
+    reads = Counter(conv.maps_read())
     groups = sorted(reads.items())
     terms = [f"{maps} x ({k}x{kh}x{kw} + 1)" for k, maps in groups]
     values = [maps * (k * kh * kw + 1) for k, maps in groups]
@@ -153,8 +153,7 @@ def conv_anatomy(model: nn.Module) -> list[ConvAnatomy]:
             if row.kind == "conv":
                 per_filter = (module.in_channels // module.groups,) * module.out_channels
             else:
-                per_filter = tuple(torch.bincount(module.out_index.cpu(),
-                                                  minlength=module.out_channels).tolist())
+                per_filter = tuple(module.maps_read())
             result.append(ConvAnatomy(row.name, tuple(module.weight.shape), previous, row.output_shape,
                                       (kh, kw), per_filter))
         previous = row.output_shape

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from core import layers, models
+from core.notation import shape_text
 
 STAGE_KINDS = ("conv", "partial conv", "subsampling", "max pool", "avg pool", "linear", "rbf")
 _AFTER_NAMES = {"activation": None, "batchnorm": "BatchNorm", "dropout": "dropout"}
@@ -37,13 +38,6 @@ class Stage:
     @property
     def caption(self) -> str:
         return shape_text(self.shape)
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``6@28x28`` for feature maps (the paper's notation), ``84`` for a layer of units."""
-    if len(shape) == 3:
-        return f"{shape[0]}@{shape[1]}x{shape[2]}"
-    return "x".join(str(s) for s in shape)
 
 
 def _activation_name(module: nn.Module) -> str:

@@ -28,6 +28,7 @@ from torch import nn
 from core.dataset_views import upscale_nearest
 from core.models import CONV_TYPES
 from core.models.init import initialise, seeded
+from core.notation import shape_text
 from core.models.lenet1998 import ScaledTanh, Subsampling
 
 # Leaf modules whose output is a stage worth showing, by kind. Dropout (identity in eval mode)
@@ -63,8 +64,7 @@ class Stage:
     @property
     def shape_text(self) -> str:
         """The shape as the 1998 paper writes it: ``6@28×28``."""
-        channels, height, width = self.shape
-        return f"{channels}@{height}×{width}"
+        return shape_text(self.shape)
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ from torch import nn
 
 from core import models
 from core.models.lenet1998 import EuclideanRBF, PartialConv2d, ScaledTanh, Subsampling
+from core.notation import units_product
 
 WEIGHTED_KINDS = ("conv", "partial conv", "subsampling", "linear", "rbf")
 _ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Softmax, ScaledTanh)
@@ -61,13 +62,6 @@ class LayerRow:
 
 def _n(value: int) -> str:
     return f"{value:,}"
-
-
-def _units(shape: tuple[int, ...]) -> str:
-    """(6, 28, 28) -> '28x28x6', as the paper multiplies it out; (84,) -> '84'."""
-    if len(shape) == 3:
-        return f"{shape[1]}x{shape[2]}x{shape[0]}"
-    return "x".join(str(s) for s in shape)
 
 
 def _pair(value) -> tuple[int, int]:
@@ -96,12 +90,12 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
         return dict(kind="conv", connections=units * (fan_in + bias), macs=units * fan_in,
                     formula=f"({kh}x{kw}x{cin}{plus}) x {module.out_channels} = "
                             f"{_n((fan_in + bias) * module.out_channels)}",
-                    connections_formula=f"{_units(out_shape)} x ({kh}x{kw}x{cin}{plus}) = "
+                    connections_formula=f"{units_product(out_shape)} x ({kh}x{kw}x{cin}{plus}) = "
                                         f"{_n(units * (fan_in + bias))}")
     if isinstance(module, PartialConv2d):
         kh, kw = module.kernel_size
         area, maps = kh * kw, module.out_channels
-        reads = torch.bincount(module.out_index.cpu(), minlength=maps).tolist()
+        reads = module.maps_read()
         kernels = sum(reads)
         per_map = units // maps
         groups = " + ".join(f"{count}x{k}" for k, count in sorted(Counter(reads).items()))
@@ -118,7 +112,7 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
         window = module.window ** 2
         return dict(kind="subsampling", connections=units * (window + 1), macs=units * window,
                     formula=f"(1 + 1) x {module.channels} = {_n(2 * module.channels)}",
-                    connections_formula=f"{_units(out_shape)} x ({module.window}x{module.window} + 1)"
+                    connections_formula=f"{units_product(out_shape)} x ({module.window}x{module.window} + 1)"
                                         f" = {_n(units * (window + 1))}")
     if isinstance(module, nn.Linear):
         bias = int(module.bias is not None)
@@ -141,7 +135,7 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
         is_avg = isinstance(module, nn.AvgPool2d)
         return dict(kind="avg pool" if is_avg else "max pool", connections=units * kh * kw,
                     macs=units * kh * kw if is_avg else 0,
-                    connections_formula=f"{_units(out_shape)} x {kh}x{kw} = {_n(units * kh * kw)}")
+                    connections_formula=f"{units_product(out_shape)} x {kh}x{kw} = {_n(units * kh * kw)}")
     if isinstance(module, _ACTIVATIONS):
         return dict(kind="activation", connections=0, macs=0)
     if isinstance(module, nn.Dropout):

@@ -18,8 +18,8 @@ def test_lenet5_1998_stages_are_the_papers_figure_2():
     stages = diagram.stages("lenet5_1998")
     # Fig. 2: INPUT 32x32, C1 6@28x28, S2 6@14x14, C3 16@10x10, S4 16@5x5, C5 120, F6 84, OUTPUT 10.
     assert [(s.name, s.caption) for s in stages] == [
-        ("INPUT", "1@32x32"), ("C1", "6@28x28"), ("S2", "6@14x14"), ("C3", "16@10x10"),
-        ("S4", "16@5x5"), ("C5", "120@1x1"), ("F6", "84"), ("OUTPUT", "10")]
+        ("INPUT", "1@32×32"), ("C1", "6@28×28"), ("S2", "6@14×14"), ("C3", "16@10×10"),
+        ("S4", "16@5×5"), ("C5", "120@1×1"), ("F6", "84"), ("OUTPUT", "10")]
     ops = [s.operation for s in stages[1:]]
     assert ops[1] == "2x2 subsampling" and ops[-1] == "Gaussian connections"
     assert ops[4] == "5x5 convolution (= full connection)"  # C5's 5x5 kernel covers S4's 5x5 maps

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import layers, models
 from core.commands import CliError, emit
+from core.notation import shape_text
 
 HELP = "per-layer table of a preset: output shape, parameters, connections, multiply-adds"
 
@@ -17,18 +18,11 @@ def add_arguments(parser) -> None:
                         help="also list activations, dropout and flatten (always in --json)")
 
 
-def _shape(shape: list[int]) -> str:
-    """[6, 28, 28] -> '6@28x28', the paper's notation; [84] -> '84'."""
-    if len(shape) == 3:
-        return f"{shape[0]}@{shape[1]}x{shape[2]}"
-    return "x".join(str(s) for s in shape)
-
-
 def render(summary: dict, *, show_all: bool = False) -> str:
     """The human table for ``summary_dict``'s payload."""
     rows = [r for r in summary["layers"] if show_all or r["kind"] not in _QUIET_KINDS]
     header = ("layer", "kind", "output", "params", "fixed", "connections", "MACs", "parameters as")
-    table = [header] + [(r["name"], r["kind"], _shape(r["output_shape"]), f"{r['trainable_params']:,}",
+    table = [header] + [(r["name"], r["kind"], shape_text(r["output_shape"]), f"{r['trainable_params']:,}",
                          f"{r['fixed']:,}" if r["fixed"] else "", f"{r['connections']:,}",
                          f"{r['macs']:,}", r["formula"]) for r in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
@@ -38,7 +32,7 @@ def render(summary: dict, *, show_all: bool = False) -> str:
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(line, widths))]
         return "  ".join(cells).rstrip()
 
-    out = [f"{summary['model']}: input 1@28x28", fmt(header), "  ".join("-" * w for w in widths)]
+    out = [f"{summary['model']}: input 1@28×28", fmt(header), "  ".join("-" * w for w in widths)]
     out += [fmt(line) for line in table[1:]]
     out.append("")
     out.append(f"trainable parameters {summary['total_trainable_params']:,}"

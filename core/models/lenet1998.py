@@ -90,6 +90,10 @@ class PartialConv2d(nn.Module):
         table[self.out_index.cpu(), self.in_index.cpu()] = True
         return table
 
+    def maps_read(self) -> list[int]:
+        """How many input maps each output map reads (C3: 3, 3, 3, 3, 3, 3, 4, ..., 4, 6)."""
+        return torch.bincount(self.out_index.cpu(), minlength=self.out_channels).tolist()
+
     def dense_weight(self) -> torch.Tensor:
         """The equivalent ``(out, in, k, k)`` Conv2d kernel, zeros where there is no connection."""
         dense = self.weight.new_zeros(self.out_channels, self.in_channels, *self.kernel_size)
@@ -196,7 +200,7 @@ class LeNet1998(nn.Module):
             uniform_(sub.weight, sub.window ** 2)
             uniform_(sub.bias, sub.window ** 2)
         kernel_area = math.prod(self.c3.kernel_size)
-        maps_read = torch.bincount(self.c3.out_index, minlength=self.c3.out_channels).float()
+        maps_read = torch.tensor(self.c3.maps_read(), dtype=torch.float32, device=self.c3.weight.device)
         uniform_(self.c3.weight, (maps_read[self.c3.out_index] * kernel_area).view(-1, 1, 1))
         uniform_(self.c3.bias, maps_read * kernel_area)
         uniform_(self.f6.weight, self.f6.in_features)
