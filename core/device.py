@@ -23,6 +23,12 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where the model's weights are (the CPU for a model without any)."""
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
 def shared_threads(cpu_count: int | None = None) -> int:
     """Torch threads for one computation on a machine a class shares: half the cores, at least 1.
 

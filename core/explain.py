@@ -26,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 from torch import nn
 
 from core.dataset_views import upscale_nearest
+from core.device import model_device  # noqa: F401  (core.attributions reads it here for now)
 from core.models import CONV_TYPES
 from core.models.init import initialise, seeded
 from core.notation import shape_text
@@ -168,12 +169,6 @@ def conv_kernel(module: nn.Module) -> torch.Tensor:
     """A convolution's weights as ``out x in x k x k`` (C3's partial table as zeros)."""
     weight = module.dense_weight() if hasattr(module, "dense_weight") else module.weight
     return weight.detach().cpu().float().clone()
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """Where the model's weights are (the CPU for a model without any)."""
-    first = next(model.parameters(), None)
-    return first.device if first is not None else torch.device("cpu")
 
 
 def feature_maps(model: nn.Module, x: torch.Tensor) -> list[Stage]:

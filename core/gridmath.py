@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from core.models.common import conv_output_size
+
 # The limits of the step-by-step grids: small enough to read every number on a projector.
 MAX_SIDE = 12
 MAX_CHANNELS = 3
@@ -117,7 +119,7 @@ def output_size(n: int, kernel: int, *, stride: int = 1, padding: int = 0, dilat
     problem = _fit_problem(n, n, kernel, stride=stride, padding=padding, dilation=dilation)
     if problem:
         raise GridSettingsError(problem)
-    return (n + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    return conv_output_size(n, kernel, padding=padding, stride=stride, dilation=dilation)
 
 
 def _as_chw(values: np.ndarray | list, name: str) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from core import checkpoints
+from core.preprocess import centre_of_mass
 
 # 3x3 kernels, written so that a bright-left / dark-right edge gives a positive response.
 KERNELS: dict[str, np.ndarray] = {
@@ -43,13 +44,12 @@ def to_levels(image: np.ndarray | torch.Tensor) -> np.ndarray:
 
 
 def ink_centre(image: np.ndarray | torch.Tensor) -> tuple[int, int]:
-    """Row and column of the image's centre of mass (brightness-weighted); the middle if blank."""
+    """The pixel nearest the image's centre of mass (brightness-weighted); the middle if blank."""
     values = np.asarray(image, dtype=float)
-    total = values.sum()
-    if total <= 0:
+    row, col = centre_of_mass(values)
+    if np.isnan(row):
         return values.shape[0] // 2, values.shape[1] // 2
-    rows, cols = np.indices(values.shape)
-    return int(round((rows * values).sum() / total)), int(round((cols * values).sum() / total))
+    return int(round(row)), int(round(col))
 
 
 def mnist_patch(image: np.ndarray | torch.Tensor, size: int = 8) -> np.ndarray:

@@ -35,6 +35,7 @@ import torch
 from torch import nn
 
 from core import models
+from core.device import model_device
 from core.models.lenet1998 import EuclideanRBF, PartialConv2d, ScaledTanh, Subsampling
 from core.notation import units_product
 
@@ -173,10 +174,9 @@ def layer_table(model_or_name: nn.Module | str, *, compare_dense_c3: bool = Fals
     handles = [m.register_forward_hook(record) for m in leaves]
     try:
         first = next(model.parameters(), None)
-        device = first.device if first is not None else torch.device("cpu")
         dtype = first.dtype if first is not None else torch.float32
         with torch.no_grad():
-            model(torch.zeros(1, 1, 28, 28, device=device, dtype=dtype))
+            model(torch.zeros(1, 1, 28, 28, device=model_device(model), dtype=dtype))
     finally:
         for handle in handles:
             handle.remove()

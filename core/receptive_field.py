@@ -31,7 +31,8 @@ import torch
 from torch import nn
 
 from core import models
-from core.explain import model_device, random_copy
+from core.device import model_device
+from core.explain import random_copy
 from core.models.common import INPUT_SIZE
 from core.models.lenet1998 import PartialConv2d, Subsampling
 

@@ -59,7 +59,7 @@ def _grid_table(values: np.ndarray, kind: str, caption: str, decimals: int, *, c
 
 
 def _size_work(n: int, k: int, stride: int, padding: int, dilation: int) -> str:
-    out = (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+    out = gridmath.output_size(n, k, stride=stride, padding=padding, dilation=dilation)
     return (f"floor(({n} + 2×{padding} − {dilation}×({k} − 1) − 1) / {stride}) + 1 = "
             f"floor({n + 2 * padding - dilation * (k - 1) - 1} / {stride}) + 1 = {out}")
 

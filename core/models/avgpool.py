@@ -9,13 +9,11 @@ ReLUs were ``inplace=True``; here each is a fresh module, not in place, so Captu
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from torch import nn
 
-from core.models.common import (INPUT_SIZE, NUM_CLASSES, FeaturesClassifier, conv_output_size, dense_stack,
-                                pool_output_size)
+from core.models.common import NUM_CLASSES, FeaturesClassifier, conv_blocks, dense_stack
 
 
 @dataclass(frozen=True)
@@ -30,15 +28,8 @@ class AvgPoolCnnConfig:
 
 def build_avgpool_cnn(config: AvgPoolCnnConfig) -> nn.Module:
     """The seed-000 CNN from its config."""
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    side, in_channels = INPUT_SIZE, 1
-    for k, out_channels in enumerate(config.channels, start=1):
-        layers[f"conv{k}"] = nn.Conv2d(in_channels, out_channels, config.kernel_size)
-        if config.batch_norm:
-            layers[f"bn{k}"] = nn.BatchNorm2d(out_channels)
-            layers[f"relu{k}"] = nn.ReLU()
-        layers[f"pool{k}"] = nn.AvgPool2d(2)
-        side = pool_output_size(conv_output_size(side, config.kernel_size))
-        in_channels = out_channels
-    flat = in_channels * side * side  # 16 x 4 x 4 = 256, as the seed found by a trial forward
+    convs = [(channels, config.kernel_size, 0) for channels in config.channels]
+    layers, channels, side = conv_blocks(convs, batch_norm=config.batch_norm, relu=config.batch_norm,
+                                         pool=nn.AvgPool2d)
+    flat = channels * side * side  # 16 x 4 x 4 = 256, as the seed found by a trial forward
     return FeaturesClassifier(nn.Sequential(layers), dense_stack([flat, *config.hidden, NUM_CLASSES]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -11,14 +12,37 @@ INPUT_SIZE = 28  # every preset takes N x 1 x 28 x 28 normalised MNIST
 NUM_CLASSES = 10
 
 
-def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1) -> int:
-    """Side of a square conv output: floor((size + 2 padding - kernel) / stride) + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
+    """Side of a square conv (or pooling) output, as torch computes it:
+    floor((size + 2 padding - dilation (kernel - 1) - 1) / stride) + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
 def pool_output_size(size: int, window: int = 2) -> int:
-    """Side after non-overlapping pooling with stride equal to the window (floor, as torch)."""
-    return size // window
+    """Side after non-overlapping pooling (stride = window; floor, as torch)."""
+    return conv_output_size(size, window, stride=window)
+
+
+def conv_blocks(convs: Sequence[tuple[int, int, int]], *, batch_norm: bool, relu: bool,
+                pool: type[nn.Module]) -> tuple[OrderedDict[str, nn.Module], int, int]:
+    """The conv part shared by the CNN families: for each ``(out_channels, kernel, padding)``,
+    ``conv{k}`` then ``bn{k}`` (with ``batch_norm``), ``relu{k}`` (with ``relu``) and a 2x2
+    ``pool{k}`` (``nn.MaxPool2d`` or ``nn.AvgPool2d``), named so that checkpoints load.
+
+    Returns the layers, the last block's channels and its output side (from a 28x28 input).
+    """
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    side, in_channels = INPUT_SIZE, 1
+    for k, (out_channels, kernel, padding) in enumerate(convs, start=1):
+        layers[f"conv{k}"] = nn.Conv2d(in_channels, out_channels, kernel, padding=padding)
+        if batch_norm:
+            layers[f"bn{k}"] = nn.BatchNorm2d(out_channels)
+        if relu:
+            layers[f"relu{k}"] = nn.ReLU()
+        layers[f"pool{k}"] = pool(2)
+        side = pool_output_size(conv_output_size(side, kernel, padding=padding))
+        in_channels = out_channels
+    return layers, in_channels, side
 
 
 def same_padding(kernel: int) -> int:

@@ -12,13 +12,11 @@ not Keras's ``normal``/glorot.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from torch import nn
 
-from core.models.common import (INPUT_SIZE, NUM_CLASSES, FeaturesClassifier, conv_output_size, dense_stack,
-                                pool_output_size, same_padding)
+from core.models.common import NUM_CLASSES, FeaturesClassifier, conv_blocks, dense_stack, same_padding
 
 
 @dataclass(frozen=True)
@@ -35,16 +33,9 @@ def build_keras_cnn(config: KerasCnnConfig) -> nn.Module:
     """A seed-001 CNN from its config."""
     if config.padding not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid', got {config.padding!r}")
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    side, in_channels = INPUT_SIZE, 1
-    for k, (filters, kernel) in enumerate(config.convs, start=1):
-        padding = same_padding(kernel) if config.padding == "same" else 0
-        layers[f"conv{k}"] = nn.Conv2d(in_channels, filters, kernel, padding=padding)
-        layers[f"relu{k}"] = nn.ReLU()
-        layers[f"pool{k}"] = nn.MaxPool2d(2)
-        side = pool_output_size(conv_output_size(side, kernel, padding=padding))
-        in_channels = filters
+    convs = [(filters, kernel, same_padding(kernel) if config.padding == "same" else 0)
+             for filters, kernel in config.convs]
+    layers, channels, side = conv_blocks(convs, batch_norm=False, relu=True, pool=nn.MaxPool2d)
     if config.dropout > 0:
         layers["dropout"] = nn.Dropout(config.dropout)
-    flat = in_channels * side * side
-    return FeaturesClassifier(nn.Sequential(layers), dense_stack([flat, *config.hidden, NUM_CLASSES]))
+    return FeaturesClassifier(nn.Sequential(layers), dense_stack([channels * side * side, *config.hidden, NUM_CLASSES]))

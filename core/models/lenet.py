@@ -11,13 +11,11 @@ Parameters: 61,706 in the conv and fully connected layers (156 + 2,416 + 48,120 
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from torch import nn
 
-from core.models.common import (INPUT_SIZE, NUM_CLASSES, FeaturesClassifier, conv_output_size, dense_stack,
-                                pool_output_size)
+from core.models.common import NUM_CLASSES, FeaturesClassifier, conv_blocks, dense_stack
 
 
 @dataclass(frozen=True)
@@ -33,16 +31,7 @@ class LeNetConfig:
 
 def build_lenet(config: LeNetConfig) -> nn.Module:
     """conv-BN-ReLU-maxpool twice, then the fully connected stack."""
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    side, in_channels = INPUT_SIZE, 1
-    for k, out_channels in enumerate(config.channels, start=1):
-        padding = config.first_padding if k == 1 else 0
-        layers[f"conv{k}"] = nn.Conv2d(in_channels, out_channels, config.kernel_size, padding=padding)
-        if config.batch_norm:
-            layers[f"bn{k}"] = nn.BatchNorm2d(out_channels)
-        layers[f"relu{k}"] = nn.ReLU()
-        layers[f"pool{k}"] = nn.MaxPool2d(2)
-        side = pool_output_size(conv_output_size(side, config.kernel_size, padding=padding))
-        in_channels = out_channels
-    flat = in_channels * side * side
-    return FeaturesClassifier(nn.Sequential(layers), dense_stack([flat, *config.hidden, NUM_CLASSES]))
+    convs = [(channels, config.kernel_size, config.first_padding if k == 0 else 0)
+             for k, channels in enumerate(config.channels)]
+    layers, channels, side = conv_blocks(convs, batch_norm=config.batch_norm, relu=True, pool=nn.MaxPool2d)
+    return FeaturesClassifier(nn.Sequential(layers), dense_stack([channels * side * side, *config.hidden, NUM_CLASSES]))
