@@ -43,7 +43,7 @@ _KINDS: tuple[tuple[str, tuple[type, ...]], ...] = (
 
 
 @dataclass(frozen=True, eq=False)  # tensors inside: == would be ambiguous
-class Stage:
+class FeatureMaps:
     """One stage's output for one input, and the convolution that produced its channels."""
 
     name: str                    # module path in the model, e.g. "features.conv1" or "c1"
@@ -171,7 +171,7 @@ def conv_kernel(module: nn.Module) -> torch.Tensor:
     return weight.detach().cpu().float().clone()
 
 
-def feature_maps(model: nn.Module, x: torch.Tensor) -> list[Stage]:
+def feature_maps(model: nn.Module, x: torch.Tensor) -> list[FeatureMaps]:
     """Every conv, normalisation, activation and pooling output for one ``1x1x28x28`` input.
 
     In forward order; only outputs with a spatial map (H x W > 1: LeNet-5's C5 is 120@1x1, a
@@ -183,8 +183,8 @@ def feature_maps(model: nn.Module, x: torch.Tensor) -> list[Stage]:
         return _feature_maps(clone, x)
 
 
-def _feature_maps(clone: nn.Module, x: torch.Tensor) -> list[Stage]:
-    stages: list[Stage] = []
+def _feature_maps(clone: nn.Module, x: torch.Tensor) -> list[FeatureMaps]:
+    stages: list[FeatureMaps] = []
     last_conv: tuple[str, torch.Tensor] | None = None
 
     def record(name: str, kind: str, module: nn.Module, output: torch.Tensor) -> None:
@@ -196,7 +196,7 @@ def _feature_maps(clone: nn.Module, x: torch.Tensor) -> list[Stage]:
         kernel_from, kernel = last_conv if last_conv is not None else (None, None)
         if kernel is not None and kernel.shape[0] != output.shape[1]:
             kernel_from, kernel = None, None  # channels no longer one-to-one with the conv's kernels
-        stages.append(Stage(name, kind, type(module).__name__, output[0].detach().float().cpu(),
+        stages.append(FeatureMaps(name, kind, type(module).__name__, output[0].detach().float().cpu(),
                             kernel, kernel_from))
 
     handles = []

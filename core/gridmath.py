@@ -30,7 +30,6 @@ PADDING_RANGE = (0, 2)
 DILATION_RANGE = (1, 2)
 POOL_KERNEL_RANGE = (2, 3)
 POOL_STRIDE_RANGE = (1, 3)
-OPERATIONS = ("conv", "max", "avg", "subsample")
 
 
 class GridSettingsError(ValueError):

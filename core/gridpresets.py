@@ -85,7 +85,7 @@ def pooling_example() -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class FirstLayer:
+class TrainedKernels:
     """The first convolution of a trained checkpoint: kernels ``N x k x k`` and biases ``N``."""
 
     checkpoint: str
@@ -103,7 +103,7 @@ def first_conv_layer(model: torch.nn.Module) -> torch.nn.Conv2d:
 
 
 def trained_first_layer(name: str = "lenet5",
-                        folder: Path | str | None = None) -> tuple[FirstLayer | None, str]:
+                        folder: Path | str | None = None) -> tuple[TrainedKernels | None, str]:
     """The first-layer kernels of checkpoint ``name`` (input channel 0), or (None, why not).
 
     ``folder`` defaults to ``checkpoints.DEFAULT_DIR``, read at call time. Only a missing or
@@ -121,4 +121,4 @@ def trained_first_layer(name: str = "lenet5",
     weights = conv.weight.detach().cpu().double().numpy()[:, 0]
     biases = (conv.bias.detach().cpu().double().numpy() if conv.bias is not None
               else np.zeros(weights.shape[0]))
-    return FirstLayer(name, weights, biases, info.test_accuracy), ""
+    return TrainedKernels(name, weights, biases, info.test_accuracy), ""

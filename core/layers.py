@@ -29,7 +29,7 @@ from __future__ import annotations
 import copy
 import math
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -225,10 +225,3 @@ def summary_dict(model_or_name: nn.Module | str) -> dict:
     total = totals(rows)
     return {"model": name, "layers": layers,
             **{f"total_{key}": value for key, value in total.items()}}
-
-
-def row_dict(row: LayerRow) -> dict:
-    """A row as plain JSON-ready values."""
-    out = asdict(row)
-    out["output_shape"] = list(row.output_shape)
-    return out

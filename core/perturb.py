@@ -33,7 +33,7 @@ from core.explain import model_device, private_copy
 
 SIDE = 28
 WHITE = 255.0
-INK_THRESHOLD = 127.5  # a pixel at least half white counts as ink
+INK_LEVEL = 127.5  # a pixel at least half white counts as ink
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +111,7 @@ def as_picture(digit: np.ndarray | torch.Tensor) -> np.ndarray:
     return array.copy()
 
 
-def ink_count(picture: np.ndarray | torch.Tensor, threshold: float = INK_THRESHOLD) -> int:
+def ink_count(picture: np.ndarray | torch.Tensor, threshold: float = INK_LEVEL) -> int:
     """Pixels at least ``threshold`` bright (half white by default)."""
     return int((as_picture(picture) >= threshold).sum())
 

@@ -39,7 +39,7 @@ BOX_SIZE = 20
 CENTRE = 14.0  # MNIST's centre of mass, in pixel-index coordinates (see module docstring)
 MIN_CONTRAST = 0.2  # ink must differ from the background by 20% of full scale (51 of 255)
 NOISE_SIGMAS = 5.0  # background noise (robust sigma of the border) is levelled away up to here
-INK_THRESHOLD = 0.05  # a pixel above 5% of the ink's peak belongs to the ink box
+INK_FRACTION = 0.05  # a pixel above 5% of the ink's peak belongs to the ink box
 MIN_INK_FRACTION = 0.1  # ink box shorter than 10% of the picture: a stray dot, not a digit
 MAX_PIXELS = 25_000_000
 # Files are shrunk to this longer side before anything else: the network sees 20 px, and a
@@ -284,7 +284,7 @@ def _level(ink: np.ndarray) -> np.ndarray:
 
 
 def _ink_box(levelled: np.ndarray, min_ink_fraction: float) -> tuple[int, int, int, int]:
-    mask = levelled > INK_THRESHOLD
+    mask = levelled > INK_FRACTION
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         raise EmptyImageError("the picture is empty: draw a digit")

@@ -123,7 +123,7 @@ class TraceStep:
         return max(0, self.rows[1] - self.rows[0] + 1) * max(0, self.cols[1] - self.cols[0] + 1)
 
 
-def _pair(value, what: str, module: nn.Module) -> int:
+def _square(value, what: str, module: nn.Module) -> int:
     if isinstance(value, int):
         return value
     values = tuple(value)
@@ -136,18 +136,18 @@ def _pair(value, what: str, module: nn.Module) -> int:
 def layer_geometry(module: nn.Module) -> tuple[str, int, int, int, int] | None:
     """(kind, kernel, stride, padding, dilation) of a conv, pooling or padding module, else None."""
     if isinstance(module, nn.Conv2d):
-        kernel, dilation = _pair(module.kernel_size, "kernel", module), _pair(module.dilation, "dilation", module)
+        kernel, dilation = _square(module.kernel_size, "kernel", module), _square(module.dilation, "dilation", module)
         if isinstance(module.padding, str):  # "same" (stride 1) or "valid"
             padding = dilation * (kernel - 1) // 2 if module.padding == "same" else 0
         else:
-            padding = _pair(module.padding, "padding", module)
-        return "conv", kernel, _pair(module.stride, "stride", module), padding, dilation
+            padding = _square(module.padding, "padding", module)
+        return "conv", kernel, _square(module.stride, "stride", module), padding, dilation
     if isinstance(module, PartialConv2d):
-        return "conv", _pair(module.kernel_size, "kernel", module), 1, 0, 1
+        return "conv", _square(module.kernel_size, "kernel", module), 1, 0, 1
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
-        dilation = _pair(getattr(module, "dilation", 1), "dilation", module)
-        return ("pool", _pair(module.kernel_size, "kernel", module), _pair(module.stride, "stride", module),
-                _pair(module.padding, "padding", module), dilation)
+        dilation = _square(getattr(module, "dilation", 1), "dilation", module)
+        return ("pool", _square(module.kernel_size, "kernel", module), _square(module.stride, "stride", module),
+                _square(module.padding, "padding", module), dilation)
     if isinstance(module, Subsampling):
         return "pool", module.window, module.window, 0, 1
     if isinstance(module, _PADS):
