@@ -1,0 +1,535 @@
+"""The class's digits: one SQLite database that every page and server process shares.
+
+This module owns the file and is the only one that writes SQL. ``artifacts/class.sqlite`` by
+default, ``CNN_EXPLAINER_CLASS_DB`` to put it elsewhere; WAL mode, so the wall can read while
+students send and several server processes can share one file; a schema version table, so a
+newer file is refused rather than misread.
+
+What an entry holds (what the Send panel says it sends): the 28x28 preprocessed digit (uint8),
+the label the student meant, the model used, its prediction and ten probabilities, the time, a
+nickname or nothing. Never the raw canvas, never an IP address: students are told apart by a
+random key per browser session, numbered per class session ("Student 12").
+
+Faults are messages, never lost data:
+
+- a corrupted file is moved aside (``class.sqlite.corrupt-<time>``), reported, and a new one
+  started: never overwritten;
+- a read-only file can still be read; a write says so (:class:`StoreUnavailable`);
+- a file deleted while the server runs is restored from the copy the server still holds open;
+- two processes on one file wait for each other (busy timeout), they do not fail.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import sqlite3
+import threading
+import time
+import unicodedata
+import urllib.parse
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.data import REPO_ROOT
+from core.files import atomic_write_bytes
+
+SCHEMA_VERSION = 1
+DB_ENV = "CNN_EXPLAINER_CLASS_DB"
+DEFAULT_PATH = REPO_ROOT / "artifacts" / "class.sqlite"
+NICKNAME_MAX = 20
+MIN_SECONDS_BETWEEN_SENDS = 1.0  # per browser session
+BUSY_TIMEOUT_MS = 10_000
+SIDE = 28
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    started REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS students (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    student_key TEXT NOT NULL,
+    nickname TEXT NOT NULL DEFAULT '',
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    model TEXT NOT NULL,
+    prediction INTEGER NOT NULL CHECK (prediction BETWEEN 0 AND 9),
+    probabilities BLOB NOT NULL,
+    image BLOB NOT NULL,
+    sent_at REAL NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    unfair INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
+CREATE INDEX IF NOT EXISTS entries_by_student ON entries (student_key, sent_at);
+"""
+
+
+class StoreError(RuntimeError):
+    """Something the class store cannot do; the message is fit for a page."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be written (read-only, disk full, locked too long)."""
+
+
+class BadEntry(StoreError, ValueError):
+    """A digit that cannot be stored as it is (a label outside 0-9, an empty picture, ...)."""
+
+
+class TooFast(StoreError):
+    """The same browser session sent again within a second."""
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    name: str
+    started: float
+
+
+@dataclass(frozen=True, eq=False)  # an array inside: == would be ambiguous
+class Entry:
+    """One digit sent to the class."""
+
+    id: int
+    session_id: int
+    student: str                 # the nickname, or "Student 12"
+    label: int                   # what the student meant
+    model: str
+    prediction: int              # the network's answer when it was sent
+    probabilities: tuple[float, ...]
+    image: np.ndarray            # uint8 28 x 28
+    sent_at: float
+    hidden: bool = False
+    unfair: bool = False
+
+    @property
+    def right(self) -> bool:
+        return self.prediction == self.label
+
+    @property
+    def confidence(self) -> float:
+        """The probability of the network's answer."""
+        return self.probabilities[self.prediction]
+
+
+def default_path() -> Path:
+    """``CNN_EXPLAINER_CLASS_DB``, else ``artifacts/class.sqlite`` (read at call time)."""
+    return Path(os.environ.get(DB_ENV) or DEFAULT_PATH)
+
+
+def clean_nickname(text: str | None) -> str:
+    """A nickname as stored: control characters dropped, spaces trimmed, at most 20 characters.
+
+    Markup is kept as plain text (pages escape what they show); too long raises BadEntry.
+    """
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        raise BadEntry("a nickname must be text")
+    cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C")).strip()
+    if len(cleaned) > NICKNAME_MAX:
+        raise BadEntry(f"a nickname has at most {NICKNAME_MAX} characters (this one has {len(cleaned):,})")
+    return cleaned
+
+
+def _check_label(label: object, what: str = "label") -> int:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
+        raise BadEntry(f"the {what} must be a digit from 0 to 9, got {label!r}")
+    return int(label)
+
+
+def _check_image(image: object) -> bytes:
+    array = np.asarray(image)
+    if array.shape != (SIDE, SIDE):
+        raise BadEntry(f"a class digit is a 28 x 28 picture, got shape {array.shape}")
+    if array.dtype != np.uint8:
+        if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 255:
+            raise BadEntry("a class digit's pixels are whole numbers from 0 to 255")
+        array = np.rint(array).astype(np.uint8)
+    if not array.any():
+        raise BadEntry("the picture is empty: draw a digit first")
+    return array.tobytes()
+
+
+def _check_probabilities(probabilities: object) -> bytes:
+    values = np.asarray(probabilities, dtype=np.float64).ravel()
+    if values.shape != (10,) or not np.all(np.isfinite(values)) or values.min() < 0 \
+            or not math.isclose(float(values.sum()), 1.0, abs_tol=1e-3):
+        raise BadEntry("probabilities must be ten finite values adding up to 1")
+    return values.astype(np.float32).tobytes()
+
+
+class ClassStore:
+    """The class database at ``path``. Safe to share between threads: every operation opens
+    its own connection; one more is kept open to restore the file if it is deleted."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.notices: list[str] = []   # what happened to the file, for the wall to say
+        self.read_only = False
+        self._lock = threading.Lock()
+        self._keeper: sqlite3.Connection | None = None
+        self._open()
+
+    # --- the file ---------------------------------------------------------------------------
+
+    def _connect(self, *, keeper: bool = False) -> sqlite3.Connection:
+        if self.read_only:  # "immutable": no -shm or -wal needed, which a read-only folder cannot hold
+            target, uri = f"file:{urllib.parse.quote(str(self.path))}?immutable=1", True
+        else:
+            target, uri = str(self.path), False
+        connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                     check_same_thread=not keeper)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    def _open(self) -> None:
+        """Open (or create) the file: a corrupted one is moved aside first; one that cannot be
+        written is opened for reading only."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as exc:
+            if _corrupted(exc):
+                self._move_aside(exc)
+                self._prepare()
+            elif self.path.exists():
+                self.read_only = True
+                self.notices.append(f"The class database {self.path} is read-only: the wall shows what is "
+                                    "stored, and nothing new can be sent until the file can be written again.")
+                try:
+                    self._prepare()
+                except sqlite3.DatabaseError as again:
+                    raise StoreError(f"the class database {self.path} can be neither written nor read "
+                                     f"({again})") from None
+            else:
+                raise StoreError(f"the class database {self.path} cannot be created ({exc}); set {DB_ENV} "
+                                 "to a file in a folder this server can write") from None
+        self._keeper = self._connect(keeper=True)
+        self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
+
+    def _prepare(self) -> None:
+        with closing(self._connect()) as db:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else 'no answer'}")
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "schema_version" in tables:
+                found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                if found is not None and found > SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} was written by a newer version of this dashboard "
+                                     f"(schema {found}, this one reads {SCHEMA_VERSION}): update the code, "
+                                     f"or set {DB_ENV} to another file")
+                if found == SCHEMA_VERSION:
+                    return
+            if self.read_only:
+                raise sqlite3.DatabaseError("not a class database (no schema version)")
+            if tables - {"schema_version"} and "entries" not in tables:
+                raise sqlite3.DatabaseError("not a class database (no entries table)")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            if db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            db.execute("COMMIT")
+
+    def _move_aside(self, reason: Exception) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                os.replace(source, Path(f"{aside}{suffix}"))
+        self.notices.append(f"The class database {self.path.name} could not be read ({reason}); it was "
+                            f"moved aside as {aside.name}, untouched, and a new one started.")
+
+    def _restore_if_deleted(self) -> None:
+        """The file was deleted while this server held it open: write the open copy back."""
+        if self.path.exists() or self._keeper is None:
+            return
+        with self._lock:
+            if self.path.exists():
+                return
+            with closing(sqlite3.connect(self.path)) as fresh:
+                self._keeper.backup(fresh)
+            count = self._keeper.execute("SELECT count(*) FROM entries").fetchone()[0]
+            self._keeper.close()
+            self._keeper = self._connect(keeper=True)
+            self.notices.append(f"The class database {self.path.name} was deleted while the server ran; "
+                                f"it was restored from the server's open copy ({count} entries).")
+
+    @contextmanager
+    def _db(self, *, write: bool = False):
+        """One connection for one operation; a write is one transaction."""
+        if write and self.read_only:
+            raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
+                                   "(drawing still works; the teacher can fix the file's permissions)")
+        self._restore_if_deleted()
+        try:
+            with closing(self._connect()) as db:
+                if write:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield db
+                        db.execute("COMMIT")
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        raise
+                else:
+                    yield db
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
+                                       "(drawing still works; the teacher can fix the file's permissions)") from None
+            if "locked" in text or "busy" in text:
+                raise StoreUnavailable("the class database is busy: try again in a moment") from None
+            if "disk" in text or "full" in text:
+                raise StoreUnavailable(f"the class database cannot be written: {text}") from None
+            raise StoreError(f"the class database failed: {text}") from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the class database {self.path} cannot be read ({exc}); "
+                             "restart the server to move it aside and start a new one") from None
+
+    def close(self) -> None:
+        """Let go of the file (the last connection to close folds the WAL back into it)."""
+        with self._lock:
+            if self._keeper is not None:
+                self._keeper.close()
+                self._keeper = None
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def current_session(self) -> Session:
+        """The class session digits go to (the first one is started on first use)."""
+        with self._db() as db:
+            row = db.execute("SELECT s.id, s.name, s.started FROM sessions s JOIN settings c "
+                             "ON c.key = 'current_session' AND s.id = CAST(c.value AS INTEGER)").fetchone()
+        return Session(*row) if row else self.new_session()
+
+    def new_session(self, name: str | None = None) -> Session:
+        """Start a new class session: the wall empties; older sessions stay until deleted."""
+        now = time.time()
+        with self._db(write=True) as db:
+            name = name or f"Class of {time.strftime('%Y-%m-%d %H:%M', time.localtime(now))}"
+            cursor = db.execute("INSERT INTO sessions (name, started) VALUES (?, ?)", (name[:80], now))
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current_session', ?)",
+                       (str(cursor.lastrowid),))
+            return Session(cursor.lastrowid, name[:80], now)
+
+    def sessions(self) -> list[dict]:
+        """Every session, newest first, with its counts."""
+        with self._db() as db:
+            current = db.execute("SELECT value FROM settings WHERE key = 'current_session'").fetchone()
+            rows = db.execute(
+                "SELECT s.id, s.name, s.started, count(e.id), count(DISTINCT e.student_key) FROM sessions s "
+                "LEFT JOIN entries e ON e.session_id = s.id AND e.hidden = 0 GROUP BY s.id ORDER BY s.id DESC"
+            ).fetchall()
+        current_id = int(current[0]) if current else None
+        return [{"session": r[0], "name": r[1], "started": r[2], "entries": r[3], "students": r[4],
+                 "current": r[0] == current_id} for r in rows]
+
+    def session(self, session_id: int | None = None) -> Session:
+        """A session by id (None: the current one); StoreError if there is none such."""
+        if session_id is None:
+            return self.current_session()
+        with self._db() as db:
+            row = db.execute("SELECT id, name, started FROM sessions WHERE id = ?", (int(session_id),)).fetchone()
+        if row is None:
+            raise StoreError(f"there is no class session {session_id}; `python -m core class sessions` lists them")
+        return Session(*row)
+
+    def delete_session(self, session_id: int) -> None:
+        """Delete a session and its digits; deleting the current one starts a new one."""
+        session = self.session(session_id)
+        with self._db(write=True) as db:
+            db.execute("DELETE FROM entries WHERE session_id = ?", (session.id,))
+            db.execute("DELETE FROM students WHERE session_id = ?", (session.id,))
+            db.execute("DELETE FROM sessions WHERE id = ?", (session.id,))
+            current = db.execute("SELECT value FROM settings WHERE key = 'current_session'").fetchone()
+            was_current = current is not None and int(current[0]) == session.id
+            if was_current:
+                db.execute("DELETE FROM settings WHERE key = 'current_session'")
+        if was_current:
+            self.new_session()
+
+    # --- entries ------------------------------------------------------------------------------
+
+    def add(self, *, student_key: str, label: int, model: str, prediction: int, probabilities,
+            image, nickname: str | None = None, session_id: int | None = None,
+            now: float | None = None) -> Entry:
+        """Store one digit. Raises BadEntry for what cannot be stored, TooFast when the same
+        ``student_key`` sent less than a second ago, StoreUnavailable when the file is read-only."""
+        label = _check_label(label)
+        prediction = _check_label(prediction, "prediction")
+        nickname = clean_nickname(nickname)
+        pixels = _check_image(image)
+        probs = _check_probabilities(probabilities)
+        if not isinstance(student_key, str) or not student_key:
+            raise BadEntry("a digit needs the sender's session key")
+        if not isinstance(model, str) or not model:
+            raise BadEntry("a digit needs the name of the model that read it")
+        session = self.session(session_id)
+        now = time.time() if now is None else now
+        with self._db(write=True) as db:
+            last = db.execute("SELECT max(sent_at) FROM entries WHERE student_key = ?", (student_key,)).fetchone()[0]
+            if last is not None and now - last < MIN_SECONDS_BETWEEN_SENDS:
+                raise TooFast("one digit a second at most: wait a moment and send again")
+            db.execute("INSERT OR IGNORE INTO students (session_id, key, number) VALUES (?, ?, "
+                       "(SELECT coalesce(max(number), 0) + 1 FROM students WHERE session_id = ?))",
+                       (session.id, student_key, session.id))
+            number = db.execute("SELECT number FROM students WHERE session_id = ? AND key = ?",
+                                (session.id, student_key)).fetchone()[0]
+            cursor = db.execute(
+                "INSERT INTO entries (session_id, student_key, nickname, label, model, prediction, probabilities, "
+                "image, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (session.id, student_key, nickname, label, model[:64], prediction, probs, pixels, now))
+            entry_id = cursor.lastrowid
+        return Entry(entry_id, session.id, nickname or f"Student {number}", label, model[:64], prediction,
+                     tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
+                     np.frombuffer(pixels, dtype=np.uint8).reshape(SIDE, SIDE), now)
+
+    def entries(self, session_id: int | None = None, *, include_hidden: bool = False, label: int | None = None,
+                model: str | None = None, mistakes_only: bool = False, since_id: int = 0,
+                limit: int | None = None) -> list[Entry]:
+        """The session's digits, newest first, filtered."""
+        session = self.session(session_id)
+        where, args = ["e.session_id = ?", "e.id > ?"], [session.id, int(since_id)]
+        if not include_hidden:
+            where.append("e.hidden = 0")
+        if label is not None:
+            where.append("e.label = ?")
+            args.append(_check_label(label))
+        if model is not None:
+            where.append("e.model = ?")
+            args.append(model)
+        if mistakes_only:
+            where.append("e.prediction != e.label")
+        sql = ("SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
+               "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
+               "ON s.session_id = e.session_id AND s.key = e.student_key WHERE " + " AND ".join(where)
+               + " ORDER BY e.id DESC" + (" LIMIT ?" if limit is not None else ""))
+        if limit is not None:
+            args.append(int(limit))
+        with self._db() as db:
+            rows = db.execute(sql, args).fetchall()
+        return [_entry(row) for row in rows]
+
+    def entry(self, entry_id: int) -> Entry:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
+                "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
+                "ON s.session_id = e.session_id AND s.key = e.student_key WHERE e.id = ?", (int(entry_id),)).fetchone()
+        if row is None:
+            raise StoreError(f"there is no class digit {entry_id}")
+        return _entry(row)
+
+    def latest(self, session_id: int | None = None) -> tuple[int, int]:
+        """(newest entry id, number of changes) of a session: cheap to poll, and it moves when a
+        digit arrives or one is hidden."""
+        session = self.session(session_id)
+        with self._db() as db:
+            newest, hidden = db.execute("SELECT coalesce(max(id), 0), coalesce(sum(hidden), 0) + "
+                                        "coalesce(sum(unfair), 0) FROM entries WHERE session_id = ?",
+                                        (session.id,)).fetchone()
+        return int(newest), int(hidden)
+
+    def set_hidden(self, entry_id: int, hidden: bool = True) -> None:
+        """Hide an entry from the wall (an unfair or rude drawing), or show it again."""
+        with self._db(write=True) as db:
+            if db.execute("UPDATE entries SET hidden = ? WHERE id = ?", (int(hidden), int(entry_id))).rowcount == 0:
+                raise StoreError(f"there is no class digit {entry_id}")
+
+    def summary(self, session_id: int | None = None) -> dict:
+        """DESIGN.md's ``class summary --json``: entries, students, labels, right answers per model
+        (hidden entries left out)."""
+        session = self.session(session_id)
+        with self._db() as db:
+            entries, students = db.execute(
+                "SELECT count(*), count(DISTINCT student_key) FROM entries WHERE session_id = ? AND hidden = 0",
+                (session.id,)).fetchone()
+            by_label = dict(db.execute("SELECT label, count(*) FROM entries WHERE session_id = ? AND hidden = 0 "
+                                       "GROUP BY label", (session.id,)).fetchall())
+            right = dict(db.execute("SELECT model, sum(prediction = label) FROM entries WHERE session_id = ? "
+                                    "AND hidden = 0 GROUP BY model ORDER BY model", (session.id,)).fetchall())
+            sent = dict(db.execute("SELECT model, count(*) FROM entries WHERE session_id = ? AND hidden = 0 "
+                                   "GROUP BY model ORDER BY model", (session.id,)).fetchall())
+        return {"session": session.id, "name": session.name, "entries": entries, "students": students,
+                "by_label": {str(d): int(by_label.get(d, 0)) for d in range(10)},
+                "right": {model: int(n) for model, n in right.items()},
+                "sent": {model: int(n) for model, n in sent.items()}}
+
+    def export(self, path: Path | str, session_id: int | None = None) -> tuple[Path, Path]:
+        """The session's visible digits as ``.npz`` (images uint8 N x 28 x 28, labels,
+        predictions, models, sent_at) and a CSV beside it; both written atomically."""
+        entries = list(reversed(self.entries(session_id)))  # oldest first, as sent
+        path = Path(path)
+        npz_path = path if path.suffix == ".npz" else path.with_suffix(".npz")
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            images=np.stack([e.image for e in entries]) if entries else np.zeros((0, SIDE, SIDE), np.uint8),
+            labels=np.array([e.label for e in entries], dtype=np.int64),
+            predictions=np.array([e.prediction for e in entries], dtype=np.int64),
+            models=np.array([e.model for e in entries], dtype=str),
+            sent_at=np.array([e.sent_at for e in entries], dtype=np.float64))
+        atomic_write_bytes(npz_path, buffer.getvalue())
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(["index", "entry", "student", "label", "model", "prediction", "confidence", "sent_at"])
+        for index, e in enumerate(entries):
+            writer.writerow([index, e.id, e.student, e.label, e.model, e.prediction, f"{e.confidence:.4f}",
+                             time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at))])
+        csv_path = npz_path.with_suffix(".csv")
+        atomic_write_bytes(csv_path, text.getvalue().encode())
+        return npz_path, csv_path
+
+
+def _corrupted(exc: Exception) -> bool:
+    """Whether SQLite's error says the file's contents are bad (rather than out of reach)."""
+    text = str(exc).lower()
+    return any(words in text for words in ("not a database", "malformed", "integrity check", "not a class database"))
+
+
+def _entry(row: tuple) -> Entry:
+    (entry_id, session_id, nickname, number, label, model, prediction, probs, image, sent_at, hidden,
+     unfair) = row
+    return Entry(entry_id, session_id, nickname or f"Student {number}", label, model, prediction,
+                 tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
+                 np.frombuffer(image, dtype=np.uint8).reshape(SIDE, SIDE).copy(), sent_at, bool(hidden),
+                 bool(unfair))
+
+
+_stores: dict[Path, ClassStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store(path: Path | str | None = None) -> ClassStore:
+    """The process's store for ``path`` (default: ``CNN_EXPLAINER_CLASS_DB`` or
+    ``artifacts/class.sqlite``), opened once."""
+    key = (Path(path) if path is not None else default_path()).resolve()
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = ClassStore(key)
+        return _stores[key]

@@ -1,0 +1,265 @@
+"""The class store (core.class_store): what is kept, what is refused, and faults that lose nothing.
+
+Expected values are the ones put in: a digit sent is the digit read back, byte for byte.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import class_store
+from core.class_store import BadEntry, ClassStore, StoreUnavailable, TooFast
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def digit(value: int = 200, seed: int = 0) -> np.ndarray:
+    """A 28x28 uint8 picture with some ink: a random block, so two digits differ."""
+    rng = np.random.default_rng(seed)
+    picture = np.zeros((28, 28), dtype=np.uint8)
+    picture[6:22, 10:18] = rng.integers(1, value + 1, size=(16, 8))
+    return picture
+
+
+def probabilities(answer: int, sure: float = 0.9) -> list[float]:
+    rest = (1 - sure) / 9
+    return [sure if d == answer else rest for d in range(10)]
+
+
+def send(store: ClassStore, key: str = "browser-a", label: int = 4, prediction: int = 9, *, now: float,
+         nickname: str | None = None, seed: int = 0):
+    return store.add(student_key=key, label=label, model="lenet5", prediction=prediction,
+                     probabilities=probabilities(prediction), image=digit(seed=seed), nickname=nickname, now=now)
+
+
+@pytest.fixture
+def store(tmp_path) -> ClassStore:
+    return ClassStore(tmp_path / "class.sqlite")
+
+
+def test_a_digit_sent_is_read_back_as_it_was(store):
+    picture = digit(seed=3)
+    sent = store.add(student_key="k", label=4, model="lenet5", prediction=9, probabilities=probabilities(9, 0.8),
+                     image=picture, now=1000.0)
+    [back] = store.entries()
+    assert back.id == sent.id and back.label == 4 and back.prediction == 9 and back.model == "lenet5"
+    assert np.array_equal(back.image, picture) and back.image.dtype == np.uint8
+    assert back.confidence == pytest.approx(0.8) and not back.right
+    assert back.student == "Student 1" and back.sent_at == 1000.0
+
+
+def test_students_are_numbered_per_session_and_nicknames_kept(store):
+    send(store, "a", now=10)
+    send(store, "b", now=11, nickname="  Ada  ")
+    send(store, "a", now=12)
+    assert [e.student for e in store.entries()] == ["Student 1", "Ada", "Student 1"]
+    store.new_session("second lesson")
+    send(store, "b", now=20)
+    assert [e.student for e in store.entries()] == ["Student 1"]  # numbering starts again
+
+
+def test_summary_counts_as_design_md_says(store):
+    send(store, "a", label=4, prediction=4, now=1)
+    send(store, "b", label=4, prediction=9, now=2)
+    send(store, "c", label=7, prediction=7, now=3)
+    summary = store.summary()
+    assert summary["entries"] == 3 and summary["students"] == 3
+    assert summary["by_label"] == {"0": 0, "1": 0, "2": 0, "3": 0, "4": 2, "5": 0, "6": 0, "7": 1, "8": 0, "9": 0}
+    assert summary["right"] == {"lenet5": 2}
+
+
+def test_filters_and_newest_first(store):
+    send(store, "a", label=4, prediction=4, now=1)
+    send(store, "b", label=4, prediction=9, now=2)
+    send(store, "c", label=7, prediction=1, now=3)
+    assert [e.label for e in store.entries()] == [7, 4, 4]
+    assert [(e.label, e.prediction) for e in store.entries(mistakes_only=True)] == [(7, 1), (4, 9)]
+    assert [e.prediction for e in store.entries(label=4)] == [9, 4]
+    assert store.entries(model="lenet5_1998") == []
+
+
+def test_hiding_takes_an_entry_off_the_wall_and_the_counts(store):
+    first = send(store, "a", now=1)
+    send(store, "b", now=2)
+    before = store.latest()
+    store.set_hidden(first.id)
+    assert [e.id for e in store.entries()] != [] and first.id not in [e.id for e in store.entries()]
+    assert first.id in [e.id for e in store.entries(include_hidden=True)]
+    assert store.summary()["entries"] == 1
+    assert store.latest() != before  # a poller sees the change
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"label": 10}, "label must be a digit from 0 to 9, got 10"),
+    ({"label": -1}, "label must be a digit from 0 to 9"),
+    ({"label": None}, "label must be a digit from 0 to 9, got None"),
+    ({"label": True}, "label must be a digit from 0 to 9, got True"),
+    ({"label": "4"}, "label must be a digit from 0 to 9, got '4'"),
+    ({"nickname": "x" * 10_000}, "at most 20 characters (this one has 10,000)"),
+    ({"image": np.zeros((28, 28), np.uint8)}, "the picture is empty"),
+    ({"image": np.ones((280, 280), np.uint8)}, "28 x 28 picture"),
+    ({"probabilities": [0.5] * 10}, "adding up to 1"),
+])
+def test_bad_input_is_refused_with_a_sentence_and_nothing_stored(store, changes, words):
+    entry = dict(student_key="k", label=4, model="lenet5", prediction=9, probabilities=probabilities(9),
+                 image=digit(), now=5.0)
+    entry.update(changes)
+    with pytest.raises(BadEntry, match=words.replace("(", r"\(").replace(")", r"\)")):
+        store.add(**entry)
+    assert store.entries(include_hidden=True) == []
+
+
+def test_nickname_markup_is_kept_as_text_and_control_characters_dropped(store):
+    sent = send(store, nickname="<b>\x00Bo\u200bb\x1b</b>", now=1)
+    assert sent.student == "<b>Bob</b>"  # the page escapes it; the store keeps plain text
+
+
+def test_one_digit_a_second_per_browser_session(store):
+    send(store, "a", now=100.0)
+    with pytest.raises(TooFast, match="one digit a second"):
+        send(store, "a", now=100.4)
+    send(store, "b", now=100.4)  # another student is not held back
+    send(store, "a", now=101.1)
+    assert len(store.entries()) == 3
+
+
+def test_sessions_list_delete_and_the_current_one(store):
+    first = store.current_session()
+    send(store, "a", now=1)
+    second = store.new_session("Tuesday")
+    assert store.current_session().id == second.id and store.entries() == []
+    listed = store.sessions()
+    assert [(s["session"], s["entries"], s["current"]) for s in listed] == [(second.id, 0, True), (first.id, 1, False)]
+    store.delete_session(first.id)
+    assert [s["session"] for s in store.sessions()] == [second.id]
+    with pytest.raises(class_store.StoreError, match=f"no class session {first.id}"):
+        store.entries(first.id)
+
+
+def test_export_writes_the_npz_and_csv_of_the_visible_digits(store, tmp_path):
+    a = send(store, "a", label=4, prediction=9, now=1, seed=1)
+    hidden = send(store, "b", label=1, prediction=1, now=2, seed=2)
+    c = send(store, "c", label=7, prediction=7, now=3, seed=3)
+    store.set_hidden(hidden.id)
+    npz_path, csv_path = store.export(tmp_path / "out" / "class.npz")
+    data = np.load(npz_path)
+    assert data["images"].shape == (2, 28, 28) and data["images"].dtype == np.uint8
+    assert np.array_equal(data["images"][0], a.image) and np.array_equal(data["images"][1], c.image)
+    assert data["labels"].tolist() == [4, 7] and data["predictions"].tolist() == [9, 7]
+    assert data["models"].tolist() == ["lenet5", "lenet5"] and data["sent_at"].tolist() == [1.0, 3.0]
+    lines = csv_path.read_text().splitlines()
+    assert lines[0].startswith("index,entry,student,label,model,prediction,confidence,sent_at")
+    assert len(lines) == 3
+
+
+def test_it_survives_a_reopen(tmp_path):
+    path = tmp_path / "class.sqlite"
+    sent = send(ClassStore(path), now=1)
+    [back] = ClassStore(path).entries()
+    assert back.id == sent.id and np.array_equal(back.image, sent.image)
+
+
+def test_a_corrupted_file_is_moved_aside_untouched_and_a_new_one_started(tmp_path):
+    path = tmp_path / "class.sqlite"
+    garbage = b"this is not a database at all" * 100
+    path.write_bytes(garbage)
+    store = ClassStore(path)
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("class.sqlite.corrupt-")]
+    assert len(aside) == 1 and aside[0].read_bytes() == garbage
+    assert "could not be read" in store.notices[0] and aside[0].name in store.notices[0]
+    send(store, now=1)
+    assert len(store.entries()) == 1
+
+
+def test_a_file_deleted_while_the_server_runs_is_restored_from_its_open_copy(store):
+    send(store, "a", now=1)
+    send(store, "b", now=2)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.path}{suffix}").unlink(missing_ok=True)
+    send(store, "c", now=3)
+    assert [e.student for e in store.entries()] == ["Student 3", "Student 2", "Student 1"]
+    assert "was deleted while the server ran" in store.notices[-1] and "(2 entries)" in store.notices[-1]
+    assert len(ClassStore(store.path).entries()) == 3  # on disk, not just in memory
+
+
+def test_a_newer_schema_is_refused_not_misread(tmp_path):
+    path = tmp_path / "class.sqlite"
+    ClassStore(path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(class_store.StoreError, match="newer version"):
+        ClassStore(path)
+
+
+@contextmanager
+def read_only(folder: Path):
+    """The folder and its files made read-only for this process: chmod for an ordinary user; for
+    root, whom permissions do not bind, the immutable attribute (chattr +i)."""
+    items = [folder, *folder.iterdir()]
+    if os.geteuid() != 0:
+        for item in items:
+            item.chmod(0o555 if item.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for item in items:
+                item.chmod(0o755 if item.is_dir() else 0o644)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", *map(str, items)]).returncode != 0:
+        pytest.skip("running as root and chattr +i is not available: cannot make a file read-only here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, items)], check=True)
+
+
+def test_a_read_only_file_can_be_read_and_a_write_says_so(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "class.sqlite"
+    writer = ClassStore(path)
+    send(writer, now=1)
+    writer.close()
+    assert sorted(p.name for p in folder.iterdir()) == ["class.sqlite"]  # the WAL folded back in
+    with read_only(folder):
+        store = ClassStore(path)
+        assert len(store.entries()) == 1
+        with pytest.raises(StoreUnavailable, match="read-only: nothing new can be stored"):
+            send(store, "b", now=2)
+    assert len(ClassStore(path).entries()) == 1  # nothing lost, nothing half-written
+
+
+WRITER_SCRIPT = """
+import sys, numpy as np
+from core.class_store import ClassStore
+store = ClassStore(sys.argv[1])
+for i in range(40):
+    store.add(student_key=f"{sys.argv[2]}-{i}", label=i % 10, model="lenet5", prediction=i % 10,
+              probabilities=[0.1] * 10, image=np.full((28, 28), 9, np.uint8))
+"""
+
+
+def test_two_server_processes_write_the_same_file_and_nothing_is_lost(tmp_path):
+    path = tmp_path / "class.sqlite"
+    ClassStore(path)
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(path), name], cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+               for name in ("a", "b")]
+    for writer in writers:
+        assert writer.wait(120) == 0, writer.stderr.read()
+    assert ClassStore(path).summary()["entries"] == 80
+
+
+def test_the_default_path_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "elsewhere.sqlite"))
+    assert class_store.default_path() == tmp_path / "elsewhere.sqlite"
+    assert class_store.store().path == (tmp_path / "elsewhere.sqlite").resolve()
