@@ -21,7 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"core.commands.{info.name}")
-        cmd = sub.add_parser(info.name.replace("_", "-"), help=module.HELP, description=module.HELP)
+        # A command named like a Python keyword lives in a file with a trailing "_" (class_.py).
+        cmd = sub.add_parser(info.name.rstrip("_").replace("_", "-"), help=module.HELP, description=module.HELP)
         cmd.add_argument("--json", action="store_true", help="machine-readable output on stdout")
         module.add_arguments(cmd)
         cmd.set_defaults(handler=module.run)
