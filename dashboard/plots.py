@@ -97,14 +97,6 @@ def _scale_stops(colorscale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
     return positions, colors
 
 
-def transparent_middle(colorscale: str | Sequence) -> list[list]:
-    """A diverging scale whose middle (zero) is fully transparent and whose ends are opaque, for
-    a map laid over a picture."""
-    positions, colors = _scale_stops(_as_key(colorscale))
-    return [[float(p), f"rgba({r:.0f},{g:.0f},{b:.0f},{min(1.0, abs(2 * p - 1) * 1.6):.2f})"]
-            for p, (r, g, b) in zip(positions, colors)]
-
-
 def _color_range(values: np.ndarray, zmin: float | None, zmax: float | None,
                  zmid: float | None) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
@@ -272,31 +264,81 @@ def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: s
                                          extra_width=90))
 
 
-# Diverging, with zero fully transparent so that the digit underneath shows through.
-OVERLAY_SCALE = transparent_middle(SIGNED_SCALE)
+# --- attribution maps over their digit ------------------------------------------------------
+
+# How an attribution map is coloured, by its magnitude m in [0, 1] after
+# core.attributions.scaled_for_display (1 = the map's clip): a pixel under OVERLAY_VISIBLE_FROM
+# is left uncoloured, so the digit shows through ("hardly matters"); from there on it gets a
+# colour that is already a clear tint of the palette (OVERLAY_TINT_FROM of the way from the
+# palette's white middle to its end) and at least OVERLAY_ALPHA_FROM opaque, both growing to the
+# palette's end colour, fully opaque, at m = 1. So every coloured pixel can be seen on the grey
+# digit, and "coloured" means m >= OVERLAY_VISIBLE_FROM.
+OVERLAY_VISIBLE_FROM = 0.25
+OVERLAY_TINT_FROM = 0.35
+OVERLAY_ALPHA_FROM = 0.45
+_OVERLAY_SAMPLES = (0.5, 0.75, 1.0)  # colour stops above the first visible one
 FAINT_INK_SCALE = [[0.0, "#ffffff"], [1.0, "#8a8a8a"]]  # a digit as a light grey underlay
 
 
-def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, title: str | None = None,
-                        size_px: int = 230, colorscale: str | Sequence = SIGNED_SCALE) -> go.Figure:
-    """An attribution map over the digit it explains: the digit in light grey, the map on top in
-    a diverging scale (``colorscale``, by default red negative, blue positive; zero transparent),
-    symmetric about zero, with a colour bar. Both arrays are H x W of the same shape."""
+def _overlay_color(colorscale: str | tuple, m: float, high: bool) -> str:
+    """The overlay's colour for magnitude ``m`` on the ``high`` (or low) half of a diverging scale."""
+    if m < OVERLAY_VISIBLE_FROM:
+        red, green, blue = cell_colors(np.array([0.5]), colorscale, 0.0, 1.0)[0]
+        return f"rgba({red:.0f},{green:.0f},{blue:.0f},0)"
+    tint = OVERLAY_TINT_FROM + (1 - OVERLAY_TINT_FROM) * m
+    alpha = OVERLAY_ALPHA_FROM + (1 - OVERLAY_ALPHA_FROM) * m
+    position = 0.5 + 0.5 * tint if high else 0.5 - 0.5 * tint
+    red, green, blue = cell_colors(np.array([position]), colorscale, 0.0, 1.0)[0]
+    return f"rgba({red:.0f},{green:.0f},{blue:.0f},{alpha:.3f})"
+
+
+@functools.cache
+def overlay_scale(colorscale: str | tuple, signed: bool) -> tuple[tuple[float, str], ...]:
+    """The colour scale of :func:`attribution_overlay`: over [-1, 1] for a ``signed`` map (the
+    diverging ``colorscale``, transparent around zero), else over [0, 1] (magnitude only, in
+    the high half of ``colorscale``: Captum draws absolute values in one hue too)."""
+    hidden = OVERLAY_VISIBLE_FROM - 1e-3  # the last transparent magnitude, just under the first visible
+    magnitudes = (0.0, hidden, OVERLAY_VISIBLE_FROM, *_OVERLAY_SAMPLES)
+    if not signed:
+        return tuple((m, _overlay_color(colorscale, m, True)) for m in magnitudes)
+    low = [(0.5 - 0.5 * m, _overlay_color(colorscale, m, False)) for m in reversed(magnitudes[1:])]
+    high = [(0.5 + 0.5 * m, _overlay_color(colorscale, m, True)) for m in magnitudes[1:]]
+    return tuple(low + [(0.5, _overlay_color(colorscale, 0.0, True))] + high)
+
+
+def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, signed: bool = True,
+                        title: str | None = None, size_px: int = 230,
+                        colorscale: str | Sequence = SIGNED_SCALE) -> go.Figure:
+    """An attribution map over the digit it explains: the digit in light grey, the map on top.
+
+    The map is scaled by :func:`core.attributions.scaled_for_display` (its outliers clipped at
+    a percentile, the same rule for every method). A ``signed`` map uses the diverging
+    ``colorscale`` (by default red negative, blue positive) symmetric about zero; a one-sided
+    one (Saliency's |gradient|, Grad-CAM) the high half of it, from nothing to the end colour.
+    Pixels under :data:`OVERLAY_VISIBLE_FROM` of the scale stay uncoloured. The colour bar and
+    the hover text are in the map's own units. Both arrays are H x W of the same shape."""
+    # Here, not at the top: core.attributions loads torch and Captum (1.7 s), which pages without
+    # attribution maps (and their tests) need not pay for.
+    from core.attributions import display_clip, scaled_for_display
+
     digit = np.asarray(digit, dtype=float)
     values = np.asarray(attribution, dtype=float)
     rows, cols = values.shape
-    finite = values[np.isfinite(values)]
-    reach = max(float(np.abs(finite).max()) if finite.size else 0.0, 1e-12)
+    scaled = scaled_for_display(values, signed=signed)
+    clip = display_clip(values)  # of |values|: the same for a map and its magnitude
     title_px = 30 if title else 4
     cell = size_px / max(rows, cols)
+    end = f"{clip:.2g}"
+    ticks = ([-1.0, 0.0, 1.0], [f"≤ −{end}", "0", f"≥ {end}"]) if signed else ([0.0, 1.0], ["0", f"≥ {end}"])
     # The layout goes into the constructor: update_layout costs several times more.
     return go.Figure(data=[
         go.Heatmap(z=digit, colorscale=FAINT_INK_SCALE, zmin=0, zmax=max(float(digit.max()), 1.0),
                    showscale=False, hoverinfo="skip"),
-        go.Heatmap(z=values, colorscale=OVERLAY_SCALE if colorscale == SIGNED_SCALE else
-                   transparent_middle(colorscale), zmin=-reach, zmax=reach,
-                   colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), exponentformat="e"),
-                   hovertemplate="row %{y}, col %{x}: %{z:.3g}<extra></extra>"),
+        go.Heatmap(z=scaled, customdata=values, colorscale=plotly_scale(overlay_scale(_as_key(colorscale), signed)),
+                   zmin=-1.0 if signed else 0.0, zmax=1.0,
+                   colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), tickvals=ticks[0],
+                                 ticktext=ticks[1]),
+                   hovertemplate="row %{y}, col %{x}: %{customdata:.3g}<extra></extra>"),
     ], layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=15, extra_width=80))
 
 

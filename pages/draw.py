@@ -12,6 +12,12 @@ The settings live in the URL (``bind="query-params"``, the key is the parameter'
 ``draw_source draw_model draw_compare draw_others draw_target draw_methods draw_sanity``, and
 the explorations' (dashboard/explorations.py) ``draw_rf rf_layer rf_class rf_channel rf_row
 rf_col draw_lab lab_tab occ_size occ_row occ_col fgsm_eps tf_dx tf_dy tf_angle tf_thicken``.
+``draw_target`` is a class, ``0`` to ``9``; without it the maps follow the prediction.
+
+A select widget's label is a function of its option alone, never of the drawing or the model:
+in Streamlit 1.67 the browser (and the URL) hold the *label*, so a label that changes under
+the widget (e.g. "2 (predicted)") goes stale and comes back as a value when the prediction does.
+Each section runs in ``ui.guarded``: whatever fails is said in one line, the rest still shown.
 """
 
 import sys
@@ -27,8 +33,8 @@ import streamlit as st  # noqa: E402
 
 from core import attributions, checkpoints, explain, inference, models, preprocess  # noqa: E402
 from dashboard import explorations, ui  # noqa: E402
-from dashboard.plots import (ANSWER_RIGHT, attribution_overlay, grid_heatmap, image_heatmap,  # noqa: E402
-                             probability_bars)
+from dashboard.plots import (ANSWER_RIGHT, OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap,  # noqa: E402
+                             image_heatmap, probability_bars)
 
 CANVAS_PX = 280
 PROMPT = "Draw a digit in the black square (or upload a picture of one) to see what the network makes of it."
@@ -37,6 +43,11 @@ CHART_CONFIG = {"displayModeBar": False}
 STEP_PX = 142  # preprocessing pictures: 28 px shown 5x (plus the outline), each pixel a crisp square
 OVERRIDE_KEY = "draw_image_override"
 BOUND = "query-params"
+# "Explain the class": the prediction (a value of its own, whose label never names the
+# prediction), or a class the student chose.
+PREDICTED = "predicted"
+TARGET_CHOICES = (PREDICTED, *range(10))
+TARGET_LABELS = {PREDICTED: "Predicted", **{digit: str(digit) for digit in range(10)}}
 
 
 def chart(fig, key: str) -> None:
@@ -67,10 +78,18 @@ def read_input():
     source = st.segmented_control("Input", ["Draw", "Upload a picture"], default="Draw",
                                   key="draw_source", label_visibility="collapsed", bind=BOUND) or "Draw"
     if source == "Draw":
+        # The canvas's own toolbar (undo, redo, edit, reset) appears over its top right corner
+        # while the pointer is on it, 2.65rem above the square: the space keeps that free, and
+        # the app's controls go below the square.
+        st.space("medium")
+        canvas_spot = st.container()
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button("Clear", icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
+            st.caption("Undo, redo: over the square's top right corner.")
         with ui.secondary("Pen"):
             stroke = st.slider("Stroke width (px)", 8, 40, 20, key="draw_stroke")
-        image = read_canvas(stroke)
-        st.button("Clear", icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
+        with canvas_spot:
+            image = read_canvas(stroke)
         return image, "canvas"
     upload = st.file_uploader("A picture of one digit (PNG or JPEG; dark on light or light on dark)",
                               type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], key="draw_upload")
@@ -168,19 +187,21 @@ def show_feature_maps(model, x) -> None:
                 channels = stage.shape[0]
                 st.image(explain.channel_mosaic(stage.tensor, columns=min(channels, 8)))
     st.markdown("**Look closer**")
-    names = [stage.short_name for stage in stages]
+    by_name = {stage.short_name: stage for stage in stages}  # unique within a network
     pick, channel_col = st.columns([1, 2])
     with pick:
-        index = st.selectbox("Stage", range(len(stages)), format_func=lambda i: f"{names[i]} ({stages[i].shape_text})",
-                             key="draw_stage")
-    stage = stages[index]
+        # Stages by name, labelled by name: another network keeps the choice where it has a
+        # stage of that name, else Streamlit goes back to the first stage.
+        stage = by_name[st.selectbox("Stage", list(by_name), key="draw_stage")]
     channels = stage.shape[0]
     with channel_col:
+        # Streamlit gives a slider a new identity when its range changes: never a stale channel.
         channel = st.slider("Channel", 0, channels - 1, 0, key="draw_channel") if channels > 1 else 0
     left, right = st.columns([1, 1.2], gap="large")
     signed = ui.palette("signed")
     with left:
-        chart(image_heatmap(stage.tensor[channel].numpy(), title=f"{stage.short_name}, channel {channel}",
+        chart(image_heatmap(stage.tensor[channel].numpy(),
+                            title=f"{stage.short_name} ({stage.shape_text}), channel {channel}",
                             colorscale=ui.palette("activation").scale, size_px=300), "draw_channel_fig")
     with right:
         if stage.kernel is None:
@@ -200,14 +221,47 @@ def show_feature_maps(model, x) -> None:
                        f"{slices}")
 
 
+def explained_class(choice, predicted: int) -> int:
+    """The class whose maps are drawn: the one chosen, else (the default, or a value that is no
+    class at all) the prediction."""
+    if choice in range(10) and not isinstance(choice, (bool, str)):
+        return int(choice)
+    return predicted
+
+
+def target_label(choice) -> str:
+    # Anything that is not one of the choices gets a label that is none of theirs, so Streamlit
+    # resets it instead of taking it for a choice.
+    return TARGET_LABELS.get(choice, f"{choice!r} (not a class)")
+
+
+def scale_caption(chosen: list[str], signed) -> str:
+    """How the maps' colours read, for the methods shown: signed ones, one-sided ones, or both."""
+    kinds = {attributions.METHODS[key].signed for key in chosen}
+    titles = [attributions.METHODS[key].title for key in chosen if not attributions.METHODS[key].signed]
+    parts = []
+    if True in kinds:
+        parts.append(f"{signed.high} pixels raise it, {signed.low} pixels lower it")
+    if False in kinds:
+        parts.append(f"{' and '.join(titles)} {'shows' if len(titles) == 1 else 'show'} only how much, not "
+                     f"which way: the darker {signed.high}, the more the pixel matters")
+    percentile = f"{attributions.DISPLAY_PERCENTILE:g}"
+    return ("; ".join(parts) + f". Each map has its own scale, which ends at the {percentile}th percentile "
+            f"of its |attribution| (the {100 - attributions.DISPLAY_PERCENTILE:g}% most extreme pixels get "
+            f"the end colour, as Captum's visualisation clips outliers); pixels under {OVERLAY_VISIBLE_FROM:.0%} "
+            "of it are left uncoloured.")
+
+
 def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) -> None:
     st.subheader("Which pixels mattered")
     available = attributions.available_methods(model)
-    target_col, methods_col, sanity_col = st.columns([1, 3, 1.3], vertical_alignment="bottom")
+    target_col, methods_col, sanity_col = st.columns([1.1, 3, 1.3], vertical_alignment="bottom")
     with target_col:
-        target = st.selectbox("Explain the class", [None, *range(10)], key="draw_target", bind=BOUND,
-                              format_func=lambda t: f"{predicted} (predicted)" if t is None else str(t))
-    target = predicted if target is None else target
+        choice = st.selectbox("Explain the class", TARGET_CHOICES, key="draw_target", bind=BOUND,
+                              format_func=target_label,
+                              help="Predicted: whatever the network predicts for your drawing. A number: that class, "
+                                   "until you choose another.")
+    target = explained_class(choice, predicted)
     with methods_col:
         chosen = st.multiselect("Methods (Captum)", available, key="draw_methods", bind=BOUND,
                                 default=[m for m in attributions.DEFAULT_METHODS if m in available],
@@ -223,9 +277,9 @@ def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) ->
     random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
     seconds = time.perf_counter() - start
     signed = ui.palette("signed")
-    st.caption(f"Each map explains the score (logit) of class **{target}**: {signed.high} pixels raise it, "
-               f"{signed.low} pixels lower it, uncoloured ones hardly matter; each map has its own scale. "
-               f"Computed in {seconds * 1000:.0f} ms.")
+    whose = "the predicted class" if target == predicted else "the class you chose"
+    st.caption(f"Each map explains the score (logit) of class **{target}** ({whose}): "
+               f"{scale_caption(chosen, signed)} Computed in {seconds * 1000:.0f} ms.")
     rows = [("Trained network", maps)] + ([("Random weights (sanity check)", random_maps)] if sanity else [])
     for label, row_maps in rows:
         if sanity:
@@ -235,7 +289,8 @@ def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) ->
             for col, key in zip(cols, chosen[first:first + 4]):
                 method = attributions.METHODS[key]
                 with col:
-                    chart(attribution_overlay(pre.digit, row_maps[key], title=method.title, colorscale=signed.scale),
+                    chart(attribution_overlay(pre.digit, row_maps[key], signed=method.signed, title=method.title,
+                                              colorscale=signed.scale),
                           f"draw_attr_{label[:6]}_{key}")
                     if label == "Trained network":
                         st.caption(method.summary)
@@ -246,35 +301,40 @@ def show_attributions(model, x, pre: preprocess.Preprocessed, predicted: int) ->
 
 
 def show_results(name: str, others: list[str], pre: preprocess.Preprocessed) -> None:
-    model, record = load(name)
+    """Prediction, feature maps, attribution maps and explorations, each its own guarded section."""
+    model = record = None
+    with ui.guarded("The model"):
+        model, record = load(name)
     if model is None:
         return
-    st.subheader("Prediction")
-    if others:
-        cols = st.columns(1 + len(others), gap="large")
-        results = {}
-        for col, each in zip(cols, [name, *others]):
-            with col:
-                each_model, each_record = (model, record) if each == name else load(each)
-                if each_model is not None:
-                    results[each] = show_prediction(each, each_model, each_record, pre.tensor,
-                                                    key=f"draw_probs_{each}", compact=True)
-        result = results[name]
-    else:
-        result = show_prediction(name, model, record, pre.tensor, key="draw_probs")
-    show_feature_maps(model, pre.tensor)
-    show_attributions(model, pre.tensor, pre, result.prediction)
-    st.subheader("Explore")
-    explorations.sections(model, name, record, pre.digit, result.prediction)
+    result = None
+    with ui.guarded("The prediction"):
+        st.subheader("Prediction")
+        if others:
+            cols = st.columns(1 + len(others), gap="large")
+            results = {}
+            for col, each in zip(cols, [name, *others]):
+                with col:
+                    each_model, each_record = (model, record) if each == name else load(each)
+                    if each_model is not None:
+                        results[each] = show_prediction(each, each_model, each_record, pre.tensor,
+                                                        key=f"draw_probs_{each}", compact=True)
+            result = results[name]
+        else:
+            result = show_prediction(name, model, record, pre.tensor, key="draw_probs")
+    if result is None:
+        return  # every section below explains the prediction
+    with ui.guarded("The feature maps"):
+        show_feature_maps(model, pre.tensor)
+    with ui.guarded("Which pixels mattered"):
+        show_attributions(model, pre.tensor, pre, result.prediction)
+    with ui.guarded("The explorations"):
+        st.subheader("Explore")
+        explorations.sections(model, name, record, pre.digit, result.prediction)
 
 
-st.title("Draw a digit")
-st.session_state.setdefault("draw_canvas_round", 0)
-
-input_col, model_col = st.columns([1, 1.6], gap="large")
-with input_col:
-    picture, origin = read_input()
-with model_col:
+def pick_models() -> tuple[str | None, list[str]]:
+    """The model (None without checkpoints) and, in compare mode, up to two others."""
     name = ui.checkpoint_picker("Model", key="draw_model", bind=BOUND)
     others: list[str] = []
     with ui.secondary("Compare models"):
@@ -283,10 +343,25 @@ with model_col:
             options = [n for n in ui.checkpoint_names() if n != name]
             others = st.multiselect("Compare with (up to two)", options, max_selections=2, key="draw_others",
                                     default=options[:1], bind=BOUND)
-    pre = preprocess_input(picture, origin)
+    return name, others
+
+
+st.title("Draw a digit")
+st.session_state.setdefault("draw_canvas_round", 0)
+
+picture, origin, name, others, pre = None, "canvas", None, [], None
+input_col, model_col = st.columns([1, 1.6], gap="large")
+with input_col, ui.guarded("The drawing"):
+    picture, origin = read_input()
+with model_col:
+    with ui.guarded("The model picker"):
+        name, others = pick_models()
+    with ui.guarded("Your digit"):
+        pre = preprocess_input(picture, origin)
 
 if pre is not None:
-    show_steps(pre, origin)
+    with ui.guarded("What the network receives"):
+        show_steps(pre, origin)
     if name is not None:
         with explain.torch_threads(1):
             show_results(name, others, pre)

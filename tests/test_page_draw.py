@@ -29,8 +29,19 @@ needs_lenet5 = pytest.mark.skipif(
 
 def drawn_seven() -> np.ndarray:
     """MNIST test digit #0 (a 7) blown up 10x to canvas size, 280 x 280 grey."""
-    digit = load_test().images[0].numpy()
-    return np.kron(digit, np.ones((10, 10), dtype=np.uint8))
+    return drawn_test_digit(0)
+
+
+def drawn_test_digit(index: int) -> np.ndarray:
+    """MNIST test digit ``index`` blown up 10x to canvas size (#0 is a 7, #1 a 2, #2 a 1)."""
+    return np.kron(load_test().images[index].numpy(), np.ones((10, 10), dtype=np.uint8))
+
+
+def assert_whole(at: AppTest) -> None:
+    """No traceback, and no section that said it could not be shown (ui.guarded's one line)."""
+    assert not at.exception, at.exception
+    failed = [e.value for e in at.error if "could not be shown" in e.value]
+    assert not failed, failed
 
 
 def page_with(picture, **state) -> AppTest:
@@ -72,7 +83,7 @@ def test_bad_uploads_give_a_clear_error_and_no_traceback(payload, words):
 def test_injected_drawing_shows_the_predicted_digit_and_every_panel():
     picture = drawn_seven()
     at = page_with(picture)
-    assert not at.exception, at.exception
+    assert_whole(at)
     model, _ = checkpoints.load("lenet5")
     expected = inference.predict(model, preprocess.from_array(picture).tensor).prediction
     assert expected == 7  # MNIST's label for test digit #0
@@ -89,14 +100,14 @@ def test_injected_drawing_shows_the_predicted_digit_and_every_panel():
 @needs_lenet5
 def test_look_closer_sanity_check_and_another_target():
     at = page_with(drawn_seven())
-    at.selectbox(key="draw_stage").set_value(3).run()  # pool1
+    at.selectbox(key="draw_stage").set_value("pool1").run()
     at.slider(key="draw_channel").set_value(5).run()
     assert not at.exception, at.exception
     assert any("made the channel that pool1 turned into" in c.value for c in at.caption)
     at.selectbox(key="draw_target").set_value(1).run()
     at.multiselect(key="draw_methods").set_value(["saliency", "deeplift", "occlusion"]).run()
     at.toggle(key="draw_sanity").set_value(True).run()
-    assert not at.exception, at.exception
+    assert_whole(at)
     assert any("class **1**" in c.value for c in at.caption)
     assert any(m.value == "**Random weights (sanity check)**" for m in at.markdown)
 
@@ -106,7 +117,7 @@ def test_compare_mode_shows_one_prediction_per_model():
     names = [info.name for info in checkpoints.list_checkpoints()]
     at = page_with(drawn_seven())
     at.toggle(key="draw_compare").set_value(True).run()
-    assert not at.exception, at.exception
+    assert_whole(at)
     shown = 1 + min(1, len(names) - 1)  # lenet5 and, by default, the first other checkpoint
     assert len(at.metric) == shown
     assert at.metric[0].value == "7"
@@ -118,9 +129,129 @@ def test_a_network_without_convolutions_has_no_maps_and_no_grad_cam():
         pytest.skip(f"no MLP checkpoint in {checkpoints.DEFAULT_DIR}")
     at = page_with(drawn_seven())
     at.selectbox(key="draw_model").set_value(mlps[0]).run()
-    assert not at.exception, at.exception
+    assert_whole(at)
     assert any("no convolutional layers" in info.value for info in at.info)
     assert "grad_cam" not in at.multiselect(key="draw_methods").options
+
+
+# --- widgets that outlive what they were made for (issue 14) -------------------------------
+
+def explained(at: AppTest) -> str:
+    """The attribution caption's class and why, e.g. "7** (the predicted class)"."""
+    caption = next(c.value for c in at.caption if c.value.startswith("Each map explains"))
+    return caption.split("class **", 1)[1].split(":", 1)[0]
+
+
+@needs_lenet5
+def test_the_class_explained_follows_the_prediction_unless_the_student_chose_one():
+    # lenet5 predicts MNIST's labels for test digits #0 (7) and #1 (2): see core.inference.
+    at = page_with(drawn_test_digit(0))
+    assert at.selectbox(key="draw_target").value == "predicted"
+    assert at.selectbox(key="draw_target").options[:2] == ["Predicted", "0"]
+    assert explained(at) == "7** (the predicted class)"
+    at.session_state["draw_image_override"] = drawn_test_digit(1)
+    at.run()
+    assert [m.value for m in at.metric] == ["2"] and explained(at) == "2** (the predicted class)"
+    at.selectbox(key="draw_target").set_value(3).run()
+    at.session_state["draw_image_override"] = drawn_test_digit(0)
+    at.run()
+    assert_whole(at)
+    assert [m.value for m in at.metric] == ["7"] and explained(at) == "3** (the class you chose)"
+    at.selectbox(key="draw_target").set_value("predicted").run()
+    assert explained(at) == "7** (the predicted class)"
+    assert at.selectbox(key="draw_target").options == ["Predicted", *map(str, range(10))]
+
+
+@needs_lenet5
+@pytest.mark.parametrize("stale", ["2 (predicted)", "7 (predicted)", "Predicted", "3", 10, -1, None])
+def test_a_value_that_is_no_class_never_reaches_the_maps(stale):
+    """What the browser held before issue 14's fix ("2 (predicted)": a label that named the
+    prediction, sent back after the prediction changed) or anything else that is not one of the
+    choices: the maps explain the prediction, the widget shows a choice, no section fails."""
+    at = page_with(drawn_seven(), draw_target=stale)
+    assert_whole(at)
+    assert explained(at) == "7** (the predicted class)"
+    target = at.selectbox(key="draw_target")
+    assert target.value in ("predicted", None)
+    assert target.value is None or target.options[target.index] == "Predicted"
+
+
+def assert_widgets_hold_their_options(at: AppTest) -> None:
+    """Every select widget's value is one of its current options, every slider in its range."""
+    for box in at.selectbox:
+        assert box.value is None or box.index is not None, box.key  # .index raises when it is not
+    for multi in at.multiselect:
+        assert all(label in multi.options for label in multi.values), (multi.key, multi.values)
+    for slider in at.slider:
+        assert slider.min <= slider.value <= slider.max, (slider.key, slider.value)
+
+
+@needs_lenet5
+def test_no_widget_keeps_a_value_that_is_no_longer_among_its_options():
+    names = {info.name for info in checkpoints.list_checkpoints()}
+    walk = [name for name in ("lenet5_1998", "keras_cnn_small", "mlp_128", "lenet5") if name in names]
+    if len(walk) < 3:
+        pytest.skip(f"needs lenet5_1998, keras_cnn_small and mlp_128 in {checkpoints.DEFAULT_DIR}")
+    at = page_with(drawn_seven())
+    at.selectbox(key="draw_stage").set_value("pool2").run()  # 16 channels
+    at.slider(key="draw_channel").set_value(15)
+    at.selectbox(key="draw_target").set_value(3)
+    at.multiselect(key="draw_methods").set_value(["grad_cam", "deeplift"])
+    at.toggle(key="draw_compare").set_value(True).run()
+    at.multiselect(key="draw_others").set_value(["lenet5_1998"]).run()
+    assert_whole(at)
+    assert_widgets_hold_their_options(at)
+    for name in walk:  # stages, channels, methods and the other models change under the widgets
+        at.selectbox(key="draw_model").set_value(name).run()
+        assert_whole(at)
+        assert_widgets_hold_their_options(at)
+        assert name not in at.multiselect(key="draw_others").value
+        if name == "mlp_128":
+            assert at.multiselect(key="draw_methods").value == ["deeplift"]  # no Grad-CAM without a conv
+    assert at.selectbox(key="draw_target").value == 3  # a class stays chosen through all of it
+
+
+@needs_lenet5
+def test_checkpoints_that_go_away_leave_no_widget_holding_them(tmp_path, monkeypatch):
+    import shutil
+
+    shipped = checkpoints.DEFAULT_DIR
+    present = [name for name in ("lenet5", "mlp_128", "cnn_avgpool") if (shipped / f"{name}.pt").is_file()]
+    if len(present) < 3:
+        pytest.skip(f"needs lenet5, mlp_128 and cnn_avgpool in {shipped}")
+    for name in present:
+        for suffix in (".pt", ".json"):
+            shutil.copy2(shipped / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+    at = page_with(drawn_seven())
+    at.selectbox(key="draw_model").set_value("mlp_128")
+    at.toggle(key="draw_compare").set_value(True).run()
+    at.multiselect(key="draw_others").set_value(["cnn_avgpool", "lenet5"]).run()
+    assert len(at.metric) == 3
+    for name in ("cnn_avgpool", "mlp_128"):  # deleted, e.g. retrained under another name
+        (tmp_path / f"{name}.pt").unlink()
+        (tmp_path / f"{name}.json").unlink()
+    at.run()
+    assert_whole(at)
+    assert_widgets_hold_their_options(at)
+    assert at.selectbox(key="draw_model").value == "lenet5"  # the picker's default, still there
+    assert at.multiselect(key="draw_others").options == [] and at.multiselect(key="draw_others").value == []
+    assert [m.value for m in at.metric] == ["7"]
+
+
+@needs_lenet5
+def test_a_section_that_fails_says_so_in_one_line_and_the_rest_is_shown(monkeypatch):
+    from core import attributions
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the attribution broke\nand its second line")
+
+    monkeypatch.setattr(attributions, "attribute_many", broken)
+    at = page_with(drawn_seven())
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == ["Which pixels mattered could not be shown: the attribution broke"]
+    assert [m.value for m in at.metric] == ["7"]  # the prediction above, the explorations below
+    assert [h.value for h in at.subheader][-2:] == ["Which pixels mattered", "Explore"]
 
 
 # --- the explorations: receptive field and perturbation lab -----------------------------------
