@@ -1,11 +1,15 @@
-"""What the training page shows about a trained model: its mistakes, a gallery, runs compared.
+"""What the training page shows about a trained model: its mistakes, a gallery, runs compared;
+and for Home, which checkpoints are shipped, reproduce a source or were trained here, and why a
+reproduction differs from its source's figure.
 
 Every array handed out is numpy, so a page can draw it directly (and cache it).
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -13,8 +17,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from core import data, explain, models
+from core import data, explain, jobs, models, recipes
+from core.checkpoints import CheckpointInfo
 from core.inference import predict_batch
+from core.train import epoch_position
 
 NUM_CLASSES = 10
 
@@ -79,6 +85,17 @@ def worst_confusions(matrix: np.ndarray, k: int = 5) -> list[tuple[int, int, int
     return [(int(i // off.shape[1]), int(i % off.shape[1]), int(off.flat[i])) for i in order if off.flat[i] > 0]
 
 
+def mistakes(matrix: np.ndarray) -> int:
+    """How many images a confusion matrix counts as wrong (everything off the diagonal)."""
+    return int(matrix.sum() - np.trace(matrix))
+
+
+def right_among(predictions: TestPredictions, indices: Iterable[int]) -> int:
+    """How many of the test images ``indices`` the model answers right."""
+    idx = np.asarray(list(indices), dtype=int)
+    return int((predictions.predicted[idx] == predictions.labels[idx]).sum())
+
+
 def random_gallery(n: int = 10, seed: int = 0, n_images: int = 10_000) -> np.ndarray:
     """``n`` distinct random test indices, the same ones for the same seed."""
     if not 1 <= n <= n_images:
@@ -88,11 +105,23 @@ def random_gallery(n: int = 10, seed: int = 0, n_images: int = 10_000) -> np.nda
 
 # --- comparing runs ------------------------------------------------------------------------
 
+def train_images(record: dict) -> int:
+    """How many images one epoch of a record's run saw: its recipe's ``limit``, else the whole
+    training split (50,000 when the recipe keeps 10,000 back for validation, else 60,000)."""
+    recipe = record.get("recipe") or {}
+    return recipe.get("limit") or (50_000 if recipe.get("select_by_validation") else 60_000)
+
+
 def history_series(record: dict) -> dict[str, list[float]]:
-    """A checkpoint record's per-epoch history as columns: epoch, train/test loss and accuracy."""
+    """A checkpoint record's (or a running job's) per-epoch history as columns: epoch, train/test
+    loss and accuracy, and ``epochs_done``: where each test was made, on an axis of epochs (the
+    epoch number, or less for an epoch a stopped run left part-way)."""
     history = record.get("history") or []
     keys = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
-    return {k: [h.get(k) for h in history] for k in keys}
+    series = {k: [h.get(k) for h in history] for k in keys}
+    n_images = train_images(record)
+    series["epochs_done"] = [epoch_position(h, n_images) for h in history]
+    return series
 
 
 def run_row(name: str, record: dict) -> dict:
@@ -109,6 +138,139 @@ def run_row(name: str, record: dict) -> dict:
     if row["test_accuracy"] is not None and row["reported_accuracy"] is not None:
         row["difference"] = row["test_accuracy"] - row["reported_accuracy"]
     return row
+
+
+# --- which checkpoints are whose -------------------------------------------------------------
+
+SHIPPED, REPRODUCTION, TRAINED_HERE = "shipped", "reproduction", "trained here"
+GROUPS = (SHIPPED, REPRODUCTION, TRAINED_HERE)
+
+
+def is_reproduction(record: dict) -> bool:
+    """A run of a source's own recipe: it carries the source's figure (``reported``), or its
+    recipe is the ``seed`` one (maybe with changed settings)."""
+    return bool(record.get("reported")) or record.get("recipe_name") == "seed"
+
+
+def checkpoint_group(info: CheckpointInfo, shipped: Collection[str] | None = None) -> str:
+    """Which of Home's groups a checkpoint belongs to: ``REPRODUCTION`` (of a source write-up),
+    ``SHIPPED`` (made by ``make checkpoints``; ``shipped`` names them, by default
+    :func:`core.jobs.shipped_names`) or ``TRAINED_HERE`` (anything else, and a shipped name
+    that the training page has overwritten)."""
+    if is_reproduction(info.record):
+        return REPRODUCTION
+    shipped = jobs.shipped_names() if shipped is None else shipped
+    if info.name in shipped and "trained_on" not in info.record:
+        return SHIPPED
+    return TRAINED_HERE
+
+
+def group_checkpoints(infos: Iterable[CheckpointInfo],
+                      shipped: Collection[str] | None = None) -> dict[str, list[CheckpointInfo]]:
+    """``{group: [checkpoints, in the order given]}`` for every group of ``GROUPS``, empty ones too."""
+    shipped = jobs.shipped_names() if shipped is None else shipped
+    groups: dict[str, list[CheckpointInfo]] = {g: [] for g in GROUPS}
+    for info in infos:
+        groups[checkpoint_group(info, shipped)].append(info)
+    return groups
+
+
+# --- why a reproduction differs from its source ---------------------------------------------
+
+CHANCE_LOSS = math.log(10)  # cross-entropy of an even guess over the 10 digits: 2.30
+NEAR_CHANCE = 0.95          # a train loss above 95% of that has not started to learn
+LAST_EPOCHS = 5             # how far back "the last epochs" look, for noise and for a rising curve
+RISING = 0.005              # half a point of test accuracy over those epochs: still learning
+
+# What running a source's own code outside this project showed: no record can say it.
+OUTSIDE_CHECKS = {
+    "cnn_avgpool_bn": "Seed 000's own code, run outside this project, also ends near 45%: "
+                      "its {reported} came from another recipe",
+}
+
+
+def _points(x: float) -> str:
+    return f"{abs(x) * 100:.2f} points"
+
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
+
+
+def _describe_optimizer(recipe: dict) -> str:
+    """"SGD lr 0.001 without momentum at batch 512"."""
+    optimizer = recipe.get("optimizer", "?")
+    text = f"{OPTIMIZER_NAMES.get(optimizer, optimizer)} lr {recipe.get('lr', float('nan')):g}"
+    if optimizer == "sgd" and not recipe.get("momentum"):
+        text += " without momentum"
+    return text + f" at batch {recipe.get('batch_size', '?')}"
+
+
+def _changed_settings(preset: str, recipe: dict) -> list[str]:
+    """The settings of ``recipe`` that differ from the preset's ``seed`` recipe, as "epochs 2, not 50"."""
+    try:
+        seed = recipes.get_recipe(preset, "seed").to_dict()
+    except recipes.RecipeError:
+        return []
+    def shown(value):
+        return "all" if value is None else value
+    return [f"{k.replace('_', ' ')} {shown(recipe[k])}, not {shown(seed[k])}" for k in seed
+            if k != "note" and k in recipe and recipe[k] != seed[k]]
+
+
+def reproduction_note(record: dict) -> str:
+    """One line on how a reproduction compares with its source's figure, and why, from the record.
+
+    Within the wobble of its own last epochs it "matches"; below, the recipe's steps and how far
+    the train loss got from an even guess's say why, with what a run of the source's own code
+    outside this project showed (``OUTSIDE_CHECKS``); with changed settings, which ones.
+    """
+    preset, recipe = record.get("preset", "?"), record.get("recipe") or {}
+    reported = record.get("reported")
+    if not reported:
+        if preset not in recipes.REPORTED:
+            return "The source's recipe; the source reports no accuracy to compare with."
+        changed = _changed_settings(preset, recipe)
+        source = recipes.REPORTED[preset]["source"]
+        return (f"The source's recipe with other settings ({'; '.join(changed) or 'changed'}): "
+                f"{source}'s figure is for its own settings, so there is none to compare with.")
+    history = record.get("history") or []
+    accuracy = record.get("test_accuracy")
+    if accuracy is None or not history:
+        return "No test accuracy recorded: nothing to compare."
+    target, source = reported["test_accuracy"], reported["source"]
+    if record.get("stopped"):
+        done = epoch_position(history[-1], train_images(record))
+        return (f"Stopped after {done:.2f} of {recipe.get('epochs', '?')} epochs: not comparable with "
+                f"{source}'s {target:.2%} after {reported['epochs']}.")
+    difference = accuracy - target
+    last = [h["test_accuracy"] for h in history[-LAST_EPOCHS:]]
+    wobble = max(last) - min(last)
+    if abs(difference) <= wobble:
+        return (f"Matches: {_points(difference)} {'below' if difference < 0 else 'above'} {source}'s "
+                f"{target:.2%}, less than its own last {len(last)} epochs differ ({_points(wobble)}).")
+    if difference > 0:
+        return (f"{_points(difference)} above {source}'s {target:.2%}, more than its own last "
+                f"{len(last)} epochs differ ({_points(wobble)}).")
+    steps = math.ceil(train_images(record) / recipe.get("batch_size", 1))
+    text = (f"{_points(difference)} below: {_describe_optimizer(recipe)} is {steps:,} steps an epoch, "
+            f"{steps * len(history):,} in all; ")
+    losses = [h["train_loss"] for h in history]
+    near = CHANCE_LOSS * NEAR_CHANCE
+    stuck = next((i for i, loss in enumerate(losses) if loss < near), len(losses))
+    if stuck == len(losses):
+        text += (f"the train loss barely moved from an even guess's {CHANCE_LOSS:.2f} "
+                 f"({losses[0]:.2f} to {losses[-1]:.2f})")
+    elif stuck >= 2:
+        text += (f"the train loss stayed near an even guess's {CHANCE_LOSS:.2f} for {stuck} epochs, "
+                 f"then fell to {losses[-1]:.2f}")
+    else:
+        text += f"the train loss fell from {losses[0]:.2f} to {losses[-1]:.2f}"
+    span = min(LAST_EPOCHS, len(history) - 1)
+    gain = accuracy - history[-span - 1]["test_accuracy"] if span else 0.0
+    if stuck < len(losses) and gain > RISING:
+        text += f", and test accuracy was still rising (+{gain * 100:.1f} points in the last {span} epochs)"
+    finding = OUTSIDE_CHECKS.get(preset)
+    return text + "." + (f" {finding.format(reported=f'{target:.2%}')}." if finding else "")
 
 
 # --- the training scrubber -------------------------------------------------------------------

@@ -21,7 +21,7 @@ import torch
 
 from core import checkpoints, models, recipes
 from core.device import pick_device, shared_threads
-from core.train import TrainingDiverged, train
+from core.train import TrainingDiverged, epoch_position, train
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
@@ -129,7 +129,7 @@ class JobSnapshot:
     accuracy: float | None
     images_per_second: float | None
     curve: list[tuple[float, float, float]]   # (epochs done, as a fraction; train loss; train accuracy)
-    history: list[dict]                        # one dict per finished epoch, as in the record
+    history: list[dict]                        # one dict per epoch (a stopped one too), as in the record
     elapsed: float
     stop_requested: bool
     saved: str | None = None
@@ -178,7 +178,13 @@ class Job:
                 if len(self.curve) > MAX_CURVE_POINTS:
                     self.curve = self.curve[::2]
             else:
-                self.history.append({k: v for k, v in event.items() if k not in ("event", "epochs")})
+                entry = {k: v for k, v in event.items() if k not in ("event", "epochs")}
+                self.history.append(entry)
+                # A stop part-way: the train curve ends where the epoch ended (its last report
+                # may be up to SYNC_EVERY batches earlier), at the test point's position.
+                end = epoch_position(entry)
+                if not self.curve or self.curve[-1][0] < end:
+                    self.curve.append((end, entry["train_loss"], entry["train_accuracy"]))
 
     def _finish(self, status: str, message: str, saved: str | None = None,
                 test_accuracy: float | None = None) -> None:

@@ -62,6 +62,16 @@ class TrainResult:
         return out
 
 
+def epoch_position(entry: dict, train_images: int | None = None) -> float:
+    """Where a history entry sits on an axis of epochs done: ``epoch`` for a whole epoch, less
+    the part a stopped run did not reach (its ``epoch_fraction``; for records written before that
+    field, ``images`` / ``train_images`` when given)."""
+    fraction = entry.get("epoch_fraction")
+    if fraction is None and train_images and entry.get("images") is not None:
+        fraction = min(1.0, entry["images"] / train_images)
+    return entry["epoch"] - 1 + (1.0 if fraction is None else fraction)
+
+
 class DeviceData:
     """Images (uint8, N x 28 x 28) and labels living on one device."""
 
@@ -232,9 +242,11 @@ def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = No
         if seen == 0:
             break
         test_acc, test_loss = evaluate(model, test_set)
+        # A run stopped part-way tested after ``seen`` of the epoch's images: its test point
+        # belongs at that fraction of the epoch, not at the epoch's end.
         entry = {"epoch": epoch, "train_loss": float(loss_sum) / seen, "train_accuracy": float(correct) / seen,
                  "test_loss": test_loss, "test_accuracy": test_acc, "lr": lr_now,
-                 "seconds": round(train_seconds, 3), "images": seen}
+                 "seconds": round(train_seconds, 3), "images": seen, "epoch_fraction": seen / len(train_set)}
         if val_set is not None:
             entry["val_accuracy"], entry["val_loss"] = evaluate(model, val_set)
             if entry["val_accuracy"] > best[0]:

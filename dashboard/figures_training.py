@@ -25,7 +25,8 @@ def _style(fig: go.Figure, height: int) -> go.Figure:
 
 
 def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
-    """Train loss/accuracy every few batches (small dots), test after each epoch (big dots)."""
+    """Train loss/accuracy every few batches (small dots), test after each epoch (big dots): at the
+    epoch's end, or where a stopped run left its last epoch."""
     fig = make_subplots(1, 2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
     # The train mean restarts every epoch: a gap between epochs, not a cliff joining them.
     curve: list[tuple] = []
@@ -34,13 +35,20 @@ def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
             curve.append((None, None, None))
         curve.append(point)
     x = [p[0] for p in curve]
-    epochs = [h["epoch"] for h in snap.history]
+    tests = ev.history_series({"history": snap.history, "recipe": snap.recipe})
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
         fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name="train (mean so far this epoch)",
                         line=dict(color=PALETTE[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
-        fig.add_scatter(x=epochs, y=[h[f"test_{key}"] for h in snap.history], mode="lines+markers",
-                        name="test (after each epoch)", marker=dict(size=12), line=dict(color=PALETTE[1]),
-                        showlegend=col == 1, row=1, col=col)
+        fig.add_scatter(x=tests["epochs_done"], y=tests[f"test_{key}"], mode="lines+markers",
+                        name="test (after each epoch, or where it stopped)", marker=dict(size=12),
+                        line=dict(color=PALETTE[1]), showlegend=col == 1, row=1, col=col)
+    if snap.status == jobs.STOPPED and tests["epochs_done"]:
+        stopped_at = tests["epochs_done"][-1]
+        side = "left" if stopped_at > snap.epochs / 2 else "right"  # inside the plot
+        for col, corner in ((1, f"top {side}"), (2, f"bottom {side}")):  # where the curves are not
+            fig.add_vline(x=stopped_at, line=dict(color="grey", dash="dot", width=1), row=1, col=col,
+                          annotation_text=f"stopped at {stopped_at:.2f} epochs", annotation_position=corner,
+                          annotation_font=dict(color="grey"))
     fig.update_xaxes(title="epochs done", range=[-0.03 * snap.epochs, snap.epochs * 1.04])
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
@@ -50,28 +58,96 @@ def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
     return fig
 
 
+COMPARE_HEIGHT = 480
+# The compare figure's plot area, at the least: its height less the top margin (40), the x axis'
+# ticks and title (~50) and the legend under it (up to two rows, ~60). Labels are spaced for it.
+COMPARE_PLOT_PX = COMPARE_HEIGHT - 40 - 50 - 60
+LABEL_PX = 24  # one line of annotation text at FONT's size, with some air
+
+
+def label_positions(values: list[float], gap: float) -> list[tuple[float, str]]:
+    """Where the labels of horizontal lines at ``values`` go so that no two overlap, each ``gap``
+    tall (in y units): ``(y, "bottom")`` for a label resting on its line, ``(y, "top")`` for one
+    hanging below it (or below the label above it when even that is taken). Same order as ``values``."""
+    placed: list[tuple[float, str] | None] = [None] * len(values)
+    floor = math.inf  # the lowest edge of the labels placed so far, from the top down
+    for i in sorted(range(len(values)), key=lambda k: -values[k]):
+        y = values[i]
+        if y + gap <= floor:
+            placed[i], floor = (y, "bottom"), y
+        else:
+            top = min(y, floor)
+            placed[i], floor = (top, "top"), top - gap
+    return placed
+
+
+def _label_range(lo: float, hi: float, lines: list[float]) -> tuple[tuple[float, float], float, list]:
+    """A y range holding the data (``lo``..``hi``) and the lines' labels; the labels' height in y
+    units and their positions (:func:`label_positions`) for that range."""
+    share = LABEL_PX / COMPARE_PLOT_PX
+    pad = 0.04 * max(hi - lo, 1e-3)
+    bottom, top = max(0.0, lo - pad), hi + pad
+    for _ in range(4):  # a taller range makes a label shorter in y units: settle both
+        gap = share * (top - bottom)
+        placed = label_positions(lines, gap)
+        edges = [y + gap if side == "bottom" else y - gap for y, side in placed]
+        new_bottom, new_top = min([bottom, *edges]), max([top, *edges])
+        if (new_bottom, new_top) == (bottom, top):
+            break
+        bottom, top = new_bottom, new_top
+    return (bottom, top), gap, placed
+
+
+def _epoch_step(longest: float) -> int:
+    """A tick every 1, 2, 5, 10, ... epochs: at most ten ticks."""
+    return next((step for step in (1, 2, 5, 10, 20, 50, 100) if longest / step <= 10), 200)
+
+
 def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.Figure:
-    """Per-epoch test (solid) and train (dashed) curves of several checkpoints; reported figures dotted."""
+    """Per-epoch test (solid) and train (dashed) curves of several checkpoints; reported figures
+    dotted, each labelled in its run's colour without covering another's label. A run of one
+    epoch is a large dot with its value written beside it."""
     fig = go.Figure()
+    values: list[float] = []
+    xs: list[float] = [1.0]  # the x axis shows epoch 1 at least
+    lines: list[tuple[float, str, str]] = []  # (y, label, colour) of each source's figure
     for k, (name, record) in enumerate(runs.items()):
         color = PALETTE[k % len(PALETTE)]
         series = ev.history_series(record)
-        fig.add_scatter(x=series["epoch"], y=series[f"test_{metric}"], mode="lines+markers",
-                        name=f"{name} test", line=dict(color=color, width=3))
+        x, test = series["epochs_done"], series[f"test_{metric}"]
+        single = len(x) == 1
+        fig.add_scatter(x=x, y=test, mode="markers+text" if single else "lines+markers",
+                        name=f"{name} test", line=dict(color=color, width=3),
+                        marker=dict(size=16 if single else 7, color=color),
+                        text=[f"{v:.2%}" if metric == "accuracy" else f"{v:.3f}" for v in test] if single else None,
+                        textposition="middle right", textfont=dict(color=color))
         if show_train:
-            fig.add_scatter(x=series["epoch"], y=series[f"train_{metric}"], mode="lines",
-                            name=f"{name} train", line=dict(color=color, dash="dash"))
+            fig.add_scatter(x=x, y=series[f"train_{metric}"], mode="markers" if single else "lines",
+                            name=f"{name} train", line=dict(color=color, dash="dash"),
+                            marker=dict(size=14, color=color, symbol="circle-open", line=dict(width=2)))
+            values += [v for v in series[f"train_{metric}"] if v is not None]
+        values += [v for v in test if v is not None]
+        xs += x
         reported = record.get("reported")
         if metric == "accuracy" and reported:
-            fig.add_hline(y=reported["test_accuracy"], line=dict(color=color, dash="dot", width=2),
-                          annotation_text=f"{reported['source']} reports {reported['test_accuracy']:.2%} "
-                                          f"after {reported['epochs']} epochs",
-                          annotation_position="bottom right", annotation_font=dict(color=color))
-    longest = max((len(r.get("history") or []) for r in runs.values()), default=1)
-    fig.update_xaxes(title="epoch", tick0=1, dtick=max(1, round(longest / 10)))
+            lines.append((reported["test_accuracy"], f"{reported['source']} reports {reported['test_accuracy']:.2%} "
+                                                     f"after {reported['epochs']} epochs", color))
+    if lines:
+        levels = [value for value, _, _ in lines]
+        (bottom, top), _, placed = _label_range(min(values + levels), max(values + levels), levels)
+        for (value, text, color), (y, side) in zip(lines, placed):
+            fig.add_hline(y=value, line=dict(color=color, dash="dot", width=2))
+            fig.add_annotation(x=1, xref="paper", xanchor="right", y=y, yref="y", yanchor=side, text=text,
+                               showarrow=False, font=dict(color=color), bgcolor="rgba(255,255,255,0.75)")
+        fig.update_yaxes(range=[bottom, top])
+    longest = max(xs)
+    step = _epoch_step(longest)
+    fig.update_xaxes(title="epoch", tick0=0 if step > 1 else 1, dtick=step,
+                     range=[min(0.5, min(xs) - 0.25), longest + max(0.5, 0.03 * longest)])
+    narrow = metric == "accuracy" and values and max(values) - min(values) < 0.1  # ticks a point or less apart
     fig.update_yaxes(title="test accuracy" if metric == "accuracy" else "cross-entropy loss",
-                     tickformat=".1%" if metric == "accuracy" else None)
-    return _style(fig, 480)
+                     tickformat=(".1%" if narrow else ".0%") if metric == "accuracy" else None)
+    return _style(fig, COMPARE_HEIGHT)
 
 
 def confusion_figure(matrix: np.ndarray, colorscale) -> go.Figure:

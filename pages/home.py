@@ -1,8 +1,65 @@
-"""Home: what the dashboard teaches, in what order, and which checkpoints are present."""
+"""Home: what the dashboard teaches, in what order, and which checkpoints are present.
 
-import streamlit as st
+The checkpoints come in three groups (``core.evaluation.group_checkpoints``): those shipped with
+the dashboard, the reproductions of the source write-ups (each with one line on why it differs
+from the figure its source reports), and those trained here.
+"""
 
-from core import checkpoints
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this otherwise
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from core import checkpoints  # noqa: E402
+from core import evaluation as ev  # noqa: E402
+from dashboard import ui  # noqa: E402
+
+GROUP_TEXT = {
+    ev.SHIPPED: ("Shipped with the dashboard",
+                 "Trained by `make checkpoints` with each model's fast recipe: the ones the other pages start with."),
+    ev.REPRODUCTION: ("Reproductions of the source write-ups",
+                      "Each source's own recipe, run here, beside the figure the source reports, and why they differ."),
+    ev.TRAINED_HERE: ("Trained here",
+                      "Runs saved from the Training page (or the command line) on this machine."),
+}
+EMPTY_TEXT = {
+    ev.SHIPPED: "None: run `make checkpoints` (or `python -m core train lenet5`).",
+    ev.REPRODUCTION: "None: `make checkpoints` trains them, or pick the seed recipe on the Training page.",
+    ev.TRAINED_HERE: "None yet: a run saved on the Training page appears here.",
+}
+
+
+def accuracy_text(info: checkpoints.CheckpointInfo) -> str:
+    return f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else "-"
+
+
+def epochs_text(info: checkpoints.CheckpointInfo) -> str:
+    """Epochs trained: a whole number, or where a stopped run left its last epoch."""
+    done = ev.history_series(info.record)["epochs_done"]
+    if info.record.get("stopped") and done:
+        return f"{done[-1]:.2f} (stopped)"
+    return str(info.epochs)
+
+
+def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
+    if group == ev.REPRODUCTION:
+        out = []
+        for info in infos:
+            reported = info.record.get("reported")
+            out.append({"checkpoint": info.name, "test accuracy": f"{accuracy_text(info)} ({epochs_text(info)} ep.)",
+                        "source reports": (f"{reported['test_accuracy']:.2%} ({reported['source']}, "
+                                           f"{reported['epochs']} ep.)" if reported else "-"),
+                        "how it compares, and why": ev.reproduction_note(info.record)})
+        return out
+    extra = (lambda info: {"recipe": info.record.get("recipe_name", "-")}) if group == ev.TRAINED_HERE else (
+        lambda info: {})
+    return [{"checkpoint": info.name, "model": info.preset, "test accuracy": accuracy_text(info),
+             "epochs": epochs_text(info), **extra(info)} for info in infos]
+
 
 st.title("How a convolutional network reads a digit")
 st.markdown(
@@ -18,12 +75,17 @@ LeNet-5 was built for in 1998. Walk through it in this order:
 """
 )
 
-st.subheader("Pretrained checkpoints")
-found = checkpoints.list_checkpoints()
-if found:
-    st.table(
-        [{"checkpoint": c.name, "model": c.preset, "test accuracy": f"{c.test_accuracy:.2%}"
-          if c.test_accuracy is not None else "-", "epochs": c.epochs} for c in found],
-    )
-else:
-    st.info("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`).")
+with ui.guarded("The checkpoints"):
+    found = checkpoints.list_checkpoints()
+    if not found:
+        st.info("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`).")
+    groups = ev.group_checkpoints(found)
+    for group in ev.GROUPS if found else ():
+        title, text = GROUP_TEXT[group]
+        with ui.guarded(title):
+            st.subheader(title)
+            st.caption(text)
+            if groups[group]:
+                st.table(rows(group, groups[group]))
+            else:
+                st.caption(EMPTY_TEXT[group])

@@ -204,7 +204,8 @@ def train_tab() -> None:
 
     @st.fragment(run_every=POLL_SECONDS if polling else None)
     def live() -> None:
-        live_panel(polling)
+        with ui.guarded("The run's progress"):  # a fragment's rerun is not inside the tab's guard
+            live_panel(polling)
 
     live()
 
@@ -217,6 +218,7 @@ def compare_tab() -> None:
         st.info("No checkpoints yet: train one in the first tab, or run `make checkpoints`.")
         return
     records = {i.name: i.record for i in infos}
+    groups = ev.group_checkpoints(infos)
     names = list(records)
     if "cmp_names" in st.session_state:  # a checkpoint may have been deleted since
         st.session_state.cmp_names = [n for n in st.session_state.cmp_names if n in names]
@@ -232,21 +234,46 @@ def compare_tab() -> None:
     if chosen:
         ui.plotly_chart(figs.compare_figure({n: records[n] for n in chosen}, metric, show_train),
                         key="cmp_chart", config=NO_BAR)
+        for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
+            if ev.is_reproduction(records[name]):
+                st.caption(f"**{name}** (reproduction): {ev.reproduction_note(records[name])}")
     st.markdown("**Every checkpoint**, beside the figure its source reports where there is one")
+    runs_table(groups)
+
+
+def column_px(width: int) -> int:
+    """A table column's width: wider in presenter mode, whose type is larger."""
+    return round(width * ui.figure_scale())
+
+
+def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:
+    """Every checkpoint, group by group: its accuracy beside its source's, then how it was trained."""
     table = []
-    for name, record in records.items():
-        row = ev.run_row(name, record)
-        table.append({
-            "checkpoint": name, "model": row["model"],
-            "recipe": f"{row['recipe']}: {row['optimizer']} lr {row['lr']:g}, batch {row['batch']}"
-                      if row["lr"] is not None else row["recipe"],
-            "epochs": row["epochs"],
-            "test accuracy": f"{row['test_accuracy']:.2%}" if row["test_accuracy"] is not None else "",
-            "reported": (f"{row['reported_accuracy']:.2%} ({row['source']}, {row['reported_epochs']} ep.)"
-                         if row["reported_accuracy"] is not None else ""),
-            "difference": f"{row['difference']:+.2%}" if "difference" in row else "",
-            "train s": f"{row['seconds']:.0f}" if row["seconds"] is not None else ""})
-    st.dataframe(table, hide_index=True, key="cmp_table")
+    for group in ev.GROUPS:
+        for info in groups[group]:
+            row = ev.run_row(info.name, info.record)
+            table.append({
+                "checkpoint": info.name, "group": group,
+                "test accuracy": row["test_accuracy"] * 100 if row["test_accuracy"] is not None else None,
+                "reported": f"{row['reported_accuracy']:.2%}" if row["reported_accuracy"] is not None else "",
+                "difference": f"{row['difference'] * 100:+.2f} pts" if "difference" in row else "",
+                "by": f"{row['source']}, {row['reported_epochs']} ep." if row["source"] else "",
+                "epochs": row["epochs"], "recipe": row["recipe"],
+                "optimiser": f"{row['optimizer']} lr {row['lr']:g}, batch {row['batch']}" if row["lr"] is not None
+                else "", "model": row["model"], "train s": row["seconds"]})
+    column, px = st.column_config, column_px
+    st.dataframe(table, hide_index=True, key="cmp_table", height="content", column_config={
+        "checkpoint": column.TextColumn(pinned=True, width=px(165)),
+        "group": column.TextColumn(width=px(95)),
+        "test accuracy": column.NumberColumn(format="%.2f%%", width=px(95)),
+        "reported": column.TextColumn(width=px(80), alignment="right",
+                                      help="the test accuracy the source write-up reports"),
+        "difference": column.TextColumn(width=px(95), alignment="right",
+                                        help="our test accuracy less the source's, in percentage points"),
+        "by": column.TextColumn(width=px(120), help="the source write-up, and the epochs it trained for"),
+        "epochs": column.NumberColumn(width=px(60)),
+        "recipe": column.TextColumn(width=px(60)),
+        "train s": column.NumberColumn(format="%.0f", width=px(65), help="seconds of training")})
 
 
 # --- tab 3: confusion matrix ----------------------------------------------------------------------
@@ -266,7 +293,7 @@ def confusion_tab() -> None:
     matrix = ev.confusion_matrix(preds.labels, preds.predicted)
     worst = ev.worst_confusions(matrix, 3)
     st.markdown(f"**{name}** answers **{preds.accuracy:.2%}** of the {len(preds):,} test images right; "
-                f"{int(matrix.sum() - np.trace(matrix)):,} wrong. Most common mistakes: "
+                f"{ev.mistakes(matrix):,} wrong. Most common mistakes: "
                 + ", ".join(f"{t} read as {p} ({n})" for t, p, n in worst) + ".")
     if "cm_true" not in st.session_state and worst:
         st.session_state.cm_true, st.session_state.cm_pred = worst[0][0], worst[0][1]
@@ -311,7 +338,7 @@ def gallery_tab() -> None:
     st.button("Ten other images", icon=":material/shuffle:", key="gal_new",
               on_click=lambda: st.session_state.update(gal_seed=st.session_state.gal_seed + 1))
     idx = ev.random_gallery(10, seed=st.session_state.gal_seed)
-    right = sum(int(preds.predicted[i] == preds.labels[i]) for i in idx)
+    right = ev.right_among(preds, idx)
     cols = st.columns(10)
     names = ui.palette("answer").names
     for col, i in zip(cols, idx):
@@ -327,6 +354,20 @@ def gallery_tab() -> None:
 
 
 # --- tab 5: training scrubber ------------------------------------------------------------------
+
+def follow_checkpoint(name: str, late: int, last_epoch: int) -> None:
+    """Point the scrubber at ``name``'s own "learned late" digit after its last epoch, once each
+    time the checkpoint changes; on the scrubber's first draw keep what the link (or the session)
+    already asked for."""
+    s = st.session_state
+    followed = s.get("_scrub_followed")
+    if followed == name:
+        return
+    for key, value in (("scrub_index", late), ("scrub_epoch", last_epoch)):
+        if followed is not None or (key not in s and key not in st.query_params):
+            s[key] = value
+    s._scrub_followed = name
+
 
 def scrubber_tab() -> None:
     with_snaps = [i for i in checkpoints.list_checkpoints() if i.record.get("snapshots_sha256")]
@@ -344,15 +385,15 @@ def scrubber_tab() -> None:
         st.info(f"{name} is an MLP: it has no feature maps to show.")
         return
     late = cached_learned_late(name, record["snapshots_sha256"], record["preset"])
-    st.session_state.setdefault("scrub_index", late)
+    snaps = cached_snapshots(name, record["snapshots_sha256"])
+    epochs = ev.snapshot_epochs(snaps)
+    follow_checkpoint(name, late, epochs[-1])
     c3.button("A digit it learned late", key="scrub_late", icon=":material/school:",
               on_click=lambda: st.session_state.update(scrub_index=late),
               help="of the first 1,000 test images, the one whose right answer gained most "
                    "from the first epoch to the last")
     index = c2.number_input("Test image #", 0, 9_999, key="scrub_index", persist_state="page", bind=BOUND)
-    snaps = cached_snapshots(name, record["snapshots_sha256"])
-    epochs = ev.snapshot_epochs(snaps)
-    if st.session_state.get("scrub_epoch") not in epochs:  # another checkpoint: start at its end
+    if st.session_state.get("scrub_epoch", epochs[-1]) not in epochs:  # retrained with fewer epochs: its end
         st.session_state.scrub_epoch = epochs[-1]
     epoch = (st.select_slider("After epoch", epochs, key="scrub_epoch", persist_state="page", bind=BOUND)
              if len(epochs) > 1 else epochs[0])
@@ -362,8 +403,10 @@ def scrubber_tab() -> None:
     c1, c2, c3 = st.columns([1, 3, 3])
     c1.image(zoomed(int(index), 4), caption=f"label {label}", output_format="PNG")
     with c2:
-        acc = history.get(epoch, {}).get("test_accuracy")
-        st.markdown(f"After epoch **{epoch}**" + (f" (test accuracy {acc:.2%})" if acc is not None else ""))
+        entry = history.get(epoch, {})
+        acc, fraction = entry.get("test_accuracy"), entry.get("epoch_fraction", 1.0)
+        stopped = f", stopped {fraction:.0%} of the way through," if fraction < 1 else ""
+        st.markdown(f"After epoch **{epoch}**{stopped}" + (f" (test accuracy {acc:.2%})" if acc is not None else ""))
         ui.plotly_chart(figs.answer_bars(first.probabilities, label, ui.palette("answer").colors), key="scrub_probs",
                         config=NO_BAR)
     with c3:
@@ -386,7 +429,7 @@ for key in ("cm_model", "gal_model"):  # the shared picker has no persist_state:
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
 tabs = st.tabs(TABS, key="training_tab", on_change="rerun", bind=BOUND)
-for tab, draw in zip(tabs, (train_tab, compare_tab, confusion_tab, gallery_tab, scrubber_tab)):
+for tab, title, draw in zip(tabs, TABS, (train_tab, compare_tab, confusion_tab, gallery_tab, scrubber_tab)):
     if tab.open is not False:  # None when tabs do not track state: draw them all
-        with tab:
+        with tab, ui.guarded(title):
             draw()

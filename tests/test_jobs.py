@@ -70,6 +70,11 @@ def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path):
     # Stopped in epoch 1 (100 steps of 20 images): one partial epoch is kept and saved.
     assert snap.status == jobs.STOPPED and snap.stop_requested and len(snap.history) == 1, snap.message
     assert snap.history[0]["images"] < 2000
+    # Stopped after k of the epoch's 100 batches of 20 images: the test point, and the end of the
+    # train curve, sit at k / 100 of epoch 1.
+    k = snap.history[0]["images"] // 20
+    assert snap.history[0]["images"] == 20 * k and snap.history[0]["epoch_fraction"] == pytest.approx(k / 100)
+    assert snap.curve[-1] == pytest.approx((k / 100, snap.history[0]["train_loss"], snap.history[0]["train_accuracy"]))
     assert checkpoints.read_info("long", tmp_path).record["stopped"] is True
     assert not (tmp_path / "second.json").exists()
     assert manager.stop() is False  # nothing running any more
@@ -154,3 +159,23 @@ def test_training_threads_leave_half_the_cores_free_and_are_restored(tmp_path):
         assert threads_of_a_new_thread() == baseline
     finally:
         torch.set_num_threads(original)
+
+
+def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
+    # Epoch 2 of 50 batches, progress every 10 (train.SYNC_EVERY), stopped after batch 23: the
+    # last report was at 1 + 20/50 = 1.4 epochs, the epoch's entry at 1 + 23/50 = 1.46.
+    job = jobs.Job(1, tiny_spec(tmp_path))
+    batch = dict(event="batch", epoch=2, epochs=3, steps=50, images_per_second=1.0)
+    job._on_progress({**batch, "step": 10, "loss": 0.50, "accuracy": 0.80})
+    job._on_progress({**batch, "step": 20, "loss": 0.45, "accuracy": 0.82})
+    job._on_progress(dict(event="epoch", epochs=3, epoch=2, train_loss=0.44, train_accuracy=0.83, test_loss=0.4,
+                          test_accuracy=0.85, images=23 * 40, epoch_fraction=23 / 50))
+    snap = job.snapshot()
+    assert [round(p[0], 2) for p in snap.curve] == [1.2, 1.4, 1.46]
+    assert snap.curve[-1][1:] == (0.44, 0.83)  # the epoch's own train mean, where the test was made
+    assert "event" not in snap.history[0] and snap.history[0]["epoch_fraction"] == pytest.approx(0.46)
+    # A whole epoch adds no point: its last report is already at its end (step 50 of 50 = 2.0).
+    job._on_progress({**batch, "epoch": 3, "step": 50, "loss": 0.3, "accuracy": 0.9})
+    job._on_progress(dict(event="epoch", epochs=3, epoch=3, train_loss=0.3, train_accuracy=0.9, test_loss=0.3,
+                          test_accuracy=0.9, images=2000, epoch_fraction=1.0))
+    assert [round(p[0], 2) for p in job.snapshot().curve] == [1.2, 1.4, 1.46, 3.0]

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, open_page, screenshot, start_streamlit, wait_idle
 from core import checkpoints, jobs
+from dashboard import figures_training as figs
 
 PAGE = str(ROOT / "pages" / "training.py")
 TINY = dict(epochs=1, limit=2000, batch_size=100)
@@ -148,6 +149,133 @@ def test_result_tabs_draw_for_lenet5(at):
     at.session_state["training_tab"] = "Compare runs"
     at.run()
     assert not at.exception and len(at.dataframe) == 1
+
+
+# --- the figures, by hand ------------------------------------------------------------------
+
+def curve_record(test_accuracies, reported=None):
+    history = [{"epoch": i, "test_accuracy": a, "train_accuracy": a - 0.01, "test_loss": 1 - a, "train_loss": 1 - a}
+               for i, a in enumerate(test_accuracies, 1)]
+    return {"recipe": {"limit": None}, "history": history, "test_accuracy": test_accuracies[-1],
+            **({"reported": reported} if reported else {})}
+
+
+# Seed 000's two reproductions as shipped: 50 epochs climbing to 87%, 15 to 45%; the source
+# reports 95.49% and 98.44%, three points apart: their labels used to be drawn over each other.
+SEED_000_RUNS = {
+    "cnn_avgpool_seed": curve_record([0.11 + 0.0155 * i for i in range(50)],
+                                     {"source": "seed 000", "test_accuracy": 0.9549, "epochs": 50}),
+    "cnn_avgpool_bn_seed": curve_record([0.10 + 0.0246 * i for i in range(15)],
+                                        {"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15}),
+}
+# 15 px text is about 20 px tall, and the plot area of the 480 px compare figure is at most
+# 400 px (its legend and x axis take the rest): a label takes at least 5% of the y range.
+LABEL_SHARE = 20 / 400
+
+
+def test_compare_figure_labels_of_reported_figures_do_not_overlap():
+    fig = figs.compare_figure(SEED_000_RUNS, "accuracy", show_train=True)
+    drawn = [y for trace in fig.data for y in trace.y] + [shape.y0 for shape in fig.layout.shapes]
+    bottom, top = fig.layout.yaxis.range or (min(drawn), max(drawn))  # what plotly's autorange would span, at least
+    height = LABEL_SHARE * (top - bottom)
+    labels = sorted(fig.layout.annotations, key=lambda a: a.y)
+    assert [a.text for a in labels] == ["seed 000 reports 95.49% after 50 epochs",
+                                        "seed 000 reports 98.44% after 15 epochs"]
+    boxes = [(a.y, a.y + height) if a.yanchor == "bottom" else (a.y - height, a.y) for a in labels]
+    assert boxes[0][1] <= boxes[1][0], boxes  # the lower label ends below where the upper one starts
+    # Each label sits against its own line (drawn in its run's colour), inside the y range.
+    lines = {shape.line.color: shape.y0 for shape in fig.layout.shapes}
+    assert [lines[a.font.color] for a in labels] == [a.y for a in labels] == [0.9549, 0.9844]
+    assert bottom <= boxes[0][0] and boxes[1][1] <= top
+
+
+def test_label_positions_by_hand():
+    # Lines at 0.97, 0.99, 0.98 with labels 0.05 tall: the top one rests on its line (0.99..1.04),
+    # 0.98's hangs below its line (0.93..0.98), 0.97's below that one (0.88..0.93).
+    assert figs.label_positions([0.97, 0.99, 0.98], 0.05) == [(pytest.approx(0.93), "top"), (0.99, "bottom"),
+                                                              (0.98, "top")]
+    assert figs.label_positions([0.5, 0.9], 0.05) == [(0.5, "bottom"), (0.9, "bottom")]  # room for both
+
+
+def test_a_one_epoch_run_is_a_labelled_dot():
+    fig = figs.compare_figure({"one_epoch": curve_record([0.929])}, "accuracy", show_train=True)
+    test, train = fig.data
+    assert test.x == (1.0,) and "markers" in test.mode and test.marker.size >= 12
+    assert test.text == ("92.90%",) and "text" in test.mode
+    assert train.mode == "markers"  # a dashed line of one point would not be drawn at all
+    many = figs.compare_figure({"two": curve_record([0.9, 0.95])}, "accuracy", show_train=True).data[0]
+    assert many.mode == "lines+markers" and many.text is None
+
+
+def test_live_figure_puts_a_stopped_epochs_test_where_it_stopped():
+    # 2,000 images at batch 40 = 50 batches an epoch; stopped after 29 batches of epoch 2:
+    # 1,160 images, so the test point is at 1 + 1,160 / 2,000 = 1.58 epochs, not at 2.
+    history = [dict(epoch=1, train_loss=0.5, train_accuracy=0.85, test_loss=0.4, test_accuracy=0.88, images=2000,
+                    epoch_fraction=1.0),
+               dict(epoch=2, train_loss=0.3, train_accuracy=0.9, test_loss=0.3, test_accuracy=0.91, images=1160,
+                    epoch_fraction=1160 / 2000)]
+    snap = jobs.JobSnapshot(
+        id=1, name="stopped", preset="lenet5", recipe_name="fast", recipe={"limit": 2000, "batch_size": 40},
+        status=jobs.STOPPED, message="", epoch=2, epochs=3, step=20, steps=50, loss=0.3, accuracy=0.9,
+        images_per_second=1.0, curve=[(0.4, 0.9, 0.7), (1.0, 0.5, 0.85), (1.4, 0.3, 0.9), (1.58, 0.3, 0.9)],
+        history=history, elapsed=1.0, stop_requested=True)
+    fig = figs.live_figure(snap)
+    tests = [t for t in fig.data if t.name.startswith("test")]
+    assert [t.x for t in tests] == [(1.0, pytest.approx(1.58))] * 2  # the loss and the accuracy panel
+    assert [round(shape.x0, 2) for shape in fig.layout.shapes] == [1.58, 1.58]  # "stopped at 1.58"
+
+
+# --- the scrubber follows its checkpoint -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def two_snapshot_runs(tmp_path_factory):
+    """Two tiny lenet5 runs with per-epoch snapshots, and the "learned late" digit of each."""
+    from core import evaluation as ev
+    from core import recipes
+    from core.train import train
+    folder = tmp_path_factory.mktemp("scrub_checkpoints")
+    late = {}
+    for name, seed in (("scrub_a", 0), ("scrub_b", 1)):
+        recipe = recipes.get_recipe("lenet5", "fast").with_overrides(epochs=2, limit=1000, batch_size=100, seed=seed)
+        result = train("lenet5", recipe, keep_snapshots=True, test_limit=100)
+        checkpoints.save(result.model, name, preset="lenet5", record=result.record("fast"), folder=folder,
+                         snapshots=result.snapshots)
+        late[name] = ev.learned_late("lenet5", result.snapshots)
+    assert late["scrub_a"] != late["scrub_b"], late  # else following could not be told from staying
+    return folder, late
+
+
+def scrubber_app(folder, monkeypatch, **params):
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", folder)
+    app = AppTest.from_file(PAGE, default_timeout=90)
+    app.query_params.update(training_tab="Training scrubber", **params)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_scrubber_image_follows_the_checkpoint(two_snapshot_runs, monkeypatch, no_job_running):
+    folder, late = two_snapshot_runs
+    app = scrubber_app(folder, monkeypatch)
+    assert app.selectbox(key="scrub_model").value == "scrub_a"
+    assert app.number_input(key="scrub_index").value == late["scrub_a"]
+    app.number_input(key="scrub_index").set_value(5).run()  # look at another image meanwhile
+    app.select_slider(key="scrub_epoch").set_value(1).run()
+    app.selectbox(key="scrub_model").set_value("scrub_b").run()
+    assert not app.exception
+    assert app.number_input(key="scrub_index").value == late["scrub_b"]  # its own late digit, after its end
+    assert app.select_slider(key="scrub_epoch").value == 2
+    app.selectbox(key="scrub_model").set_value("scrub_a").run()
+    assert app.number_input(key="scrub_index").value == late["scrub_a"]
+
+
+def test_scrubber_keeps_the_image_a_link_asks_for(two_snapshot_runs, monkeypatch, no_job_running):
+    folder, late = two_snapshot_runs
+    app = scrubber_app(folder, monkeypatch, scrub_model="scrub_b", scrub_index="7", scrub_epoch="1")
+    assert app.selectbox(key="scrub_model").value == "scrub_b"
+    assert app.number_input(key="scrub_index").value == 7 and app.select_slider(key="scrub_epoch").value == 1
+    app.selectbox(key="scrub_model").set_value("scrub_a").run()  # the link was for the first view only
+    assert app.number_input(key="scrub_index").value == late["scrub_a"]
 
 
 # --- in a browser --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import torch
 from core import checkpoints, recipes
 from core.files import file_digest
 from core.inference import load_model
-from core.train import TrainingDiverged, random_affine, train
+from core.train import TrainingDiverged, epoch_position, random_affine, train
 
 SMALL = dict(epochs=1, limit=2000, batch_size=100)
 
@@ -121,6 +121,18 @@ def test_stop_event_ends_after_the_current_batch():
     result = train("mlp_128", recipe, progress=progress, stop=stop, test_limit=200)
     assert result.stopped and len(result.history) == 1
     assert result.history[0]["images"] == 10 * 100  # the first progress report comes after 10 batches
+    # Stopped after 10 of the epoch's 30 batches (3,000 images at 100): a third of epoch 1, and
+    # that is where its test point goes, not at epoch 1.
+    assert result.history[0]["epoch_fraction"] == pytest.approx(1000 / 3000)
+    assert epoch_position(result.history[0]) == pytest.approx(1 / 3)
+
+
+def test_a_whole_epoch_sits_at_its_number(short_run):
+    assert [h["epoch_fraction"] for h in short_run.history] == [1.0, 1.0]  # 2,000 of 2,000 images
+    assert [epoch_position(h) for h in short_run.history] == [1.0, 2.0]
+    # A record written before "epoch_fraction": from its images, when the epoch's size is known.
+    assert epoch_position({"epoch": 3, "images": 1500}, 2000) == 2.75
+    assert epoch_position({"epoch": 3}) == 3.0
 
 
 def test_augmentation_keeps_digits_in_place_on_average():
