@@ -227,6 +227,7 @@ def compute_norm_stats(images: torch.Tensor) -> tuple[float, float]:
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=8)
 def norm_stats(root: Path | str = DEFAULT_ROOT) -> tuple[float, float]:
     """(mean, std) of the training set, to 4 decimals: (0.1307, 0.3081).
 

@@ -20,6 +20,8 @@ import torch.nn.functional as F
 
 from core import data, models
 from core.device import pick_device
+from core.models.common import Dropout
+from core.models.init import seeded
 from core.recipes import REPORTED, Recipe, get_recipe, validate
 
 SYNC_EVERY = 10
@@ -79,13 +81,9 @@ class DeviceData:
         self.images = split.images.to(device)
         self.labels = split.labels.to(device)
         self.device = device
-        self.mean, self.std = data.norm_stats()
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
-
-    def normalise(self, images: torch.Tensor) -> torch.Tensor:
-        return ((images.float() / 255.0) - self.mean).div_(self.std).unsqueeze(1)
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None,
                 augment: bool = False, drop_last: bool = False):
@@ -99,7 +97,7 @@ class DeviceData:
             x = self.images[idx]
             if augment:
                 x = random_affine(x, generator)
-            yield self.normalise(x), self.labels[idx]
+            yield data.normalize(x), self.labels[idx]
 
 
 def random_affine(images: torch.Tensor, generator: torch.Generator | None,
@@ -165,7 +163,7 @@ def _training_sets(recipe: Recipe, device: torch.device, test_limit: int | None)
         train_split, val_split = data.load_train(), None
     if recipe.limit is not None:
         # A seeded subset, so "2,000 images" holds every class, not the file's first digits.
-        pick = torch.randperm(len(train_split), generator=torch.Generator().manual_seed(recipe.seed))
+        pick = torch.randperm(len(train_split), generator=seeded(recipe.seed))
         pick = pick[:recipe.limit]
         train_split = data.MnistSplit(train_split.images[pick], train_split.labels[pick])
     test_split = data.load_test()
@@ -177,6 +175,91 @@ def _training_sets(recipe: Recipe, device: torch.device, test_limit: int | None)
     return DeviceData(train_split, device), val_set, DeviceData(test_split, device)
 
 
+@dataclass
+class _Run:
+    """What one run carries from epoch to epoch."""
+
+    model: torch.nn.Module
+    recipe: Recipe
+    device: torch.device
+    train_set: DeviceData
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    schedule_unit: str | None
+    batches: torch.Generator      # shuffling and augmentation: the run's own, never the global one
+    progress: ProgressFn | None
+    stop: threading.Event | None
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.train_set) / self.recipe.batch_size)
+
+
+class _BestByValidation:
+    """Keep-best-by-validation (seed 002): the weights of the epoch with the best validation accuracy."""
+
+    def __init__(self) -> None:
+        self.accuracy, self.state = -1.0, None
+
+    def offer(self, accuracy: float, model: torch.nn.Module) -> None:
+        if accuracy > self.accuracy:
+            self.accuracy, self.state = accuracy, copy.deepcopy(model.state_dict())
+
+
+def _train_epoch(run: _Run, epoch: int) -> tuple[dict | None, bool]:
+    """One pass over the training set: (the epoch's train figures, or None if no batch ran;
+    whether the run was asked to stop)."""
+    model, recipe, device = run.model, run.recipe, run.device
+    model.train()
+    autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    started = time.perf_counter()
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    seen, stopped = 0, False
+    lr_now = run.optimizer.param_groups[0]["lr"]
+    for step, (x, y) in enumerate(run.train_set.batches(recipe.batch_size, run.batches, recipe.augment), 1):
+        with autocast:
+            logits = model(x)
+            loss = F.cross_entropy(logits.float(), y)
+        run.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        run.optimizer.step()
+        if run.schedule_unit == "batch":
+            run.scheduler.step()
+        loss_sum += loss.detach() * y.shape[0]
+        correct += (logits.detach().argmax(1) == y).sum()
+        seen += y.shape[0]
+        if step % SYNC_EVERY == 0 or step == run.steps_per_epoch:
+            mean_loss = float(loss_sum) / seen
+            if not math.isfinite(mean_loss):
+                raise TrainingDiverged(
+                    f"the loss became {mean_loss} in epoch {epoch} (step {step}) with learning "
+                    f"rate {recipe.lr:g}: lower the learning rate; nothing was saved")
+            if run.progress:
+                run.progress({"event": "batch", "epoch": epoch, "epochs": recipe.epochs, "step": step,
+                              "steps": run.steps_per_epoch, "loss": mean_loss, "accuracy": float(correct) / seen,
+                              "images_per_second": seen / max(time.perf_counter() - started, 1e-9)})
+        if run.stop is not None and run.stop.is_set():
+            stopped = True
+            break
+    if run.schedule_unit == "epoch":
+        run.scheduler.step()
+    if seen == 0:
+        return None, stopped
+    # A run stopped part-way is tested after ``seen`` of the epoch's images: its test point
+    # belongs at that fraction of the epoch, not at the epoch's end.
+    return {"epoch": epoch, "train_loss": float(loss_sum) / seen, "train_accuracy": float(correct) / seen,
+            "lr": lr_now, "seconds": round(time.perf_counter() - started, 3), "images": seen,
+            "epoch_fraction": seen / len(run.train_set)}, stopped
+
+
+def dropout_generator(model: torch.nn.Module, generator: torch.Generator | None) -> None:
+    """Give every dropout layer of ``model`` the run's own generator (None: back to the global one)."""
+    for module in model.modules():
+        if isinstance(module, Dropout):
+            module.generator = generator
+
+
 def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = None,
           progress: ProgressFn | None = None, stop: threading.Event | None = None,
           keep_snapshots: bool = False, test_limit: int | None = None) -> TrainResult:
@@ -184,84 +267,49 @@ def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = No
 
     ``progress`` receives dicts (``{"event": "batch" | "epoch", ...}``); setting ``stop`` ends
     the run cleanly after the current batch. Raises TrainingDiverged on a NaN/inf loss.
+
+    Everything random (the starting weights, the order of the batches, augmentation, dropout)
+    comes from generators of the run's own seeded with ``recipe.seed``, never from torch's
+    global one: the same recipe gives the same weights, to the bit on a CPU, whatever other
+    threads of the process (a dashboard's sessions) do meanwhile.
     """
     device = pick_device(device) if not isinstance(device, torch.device) else device
     recipe = validate(recipe, 50_000 if recipe.select_by_validation else 60_000)
-    torch.manual_seed(recipe.seed)
-    model = models.build(preset).to(device)
+    model = models.build(preset, generator=seeded(recipe.seed)).to(device)
+    dropout_generator(model, torch.Generator(device=device).manual_seed(recipe.seed + 1))
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     train_set, val_set, test_set = _training_sets(recipe, device, test_limit)
     optimizer = _optimizer(model, recipe)
-    steps_per_epoch = math.ceil(len(train_set) / recipe.batch_size)
-    scheduler, sched_unit = _scheduler(optimizer, recipe, steps_per_epoch)
-    autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
-    generator = torch.Generator().manual_seed(recipe.seed)
+    scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
+    run = _Run(model, recipe, device, train_set, optimizer, scheduler, unit, seeded(recipe.seed), progress, stop)
     history: list[dict] = []
     snapshots: dict[str, dict] = {}
-    best = (-1.0, None)
+    best = _BestByValidation()
     started = time.perf_counter()
     stopped = False
-    for epoch in range(1, recipe.epochs + 1):
-        model.train()
-        epoch_start = time.perf_counter()
-        loss_sum = torch.zeros((), device=device)
-        correct = torch.zeros((), device=device)
-        seen = 0
-        lr_now = optimizer.param_groups[0]["lr"]
-        for step, (x, y) in enumerate(train_set.batches(recipe.batch_size, generator, recipe.augment), 1):
-            with autocast:
-                logits = model(x)
-                loss = F.cross_entropy(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if sched_unit == "batch":
-                scheduler.step()
-            loss_sum += loss.detach() * y.shape[0]
-            correct += (logits.detach().argmax(1) == y).sum()
-            seen += y.shape[0]
-            if step % SYNC_EVERY == 0 or step == steps_per_epoch:
-                mean_loss = float(loss_sum) / seen
-                if not math.isfinite(mean_loss):
-                    raise TrainingDiverged(
-                        f"the loss became {mean_loss} in epoch {epoch} (step {step}) with learning "
-                        f"rate {recipe.lr:g}: lower the learning rate; nothing was saved")
-                if progress:
-                    elapsed = time.perf_counter() - epoch_start
-                    progress({"event": "batch", "epoch": epoch, "epochs": recipe.epochs, "step": step,
-                              "steps": steps_per_epoch, "loss": mean_loss,
-                              "accuracy": float(correct) / seen,
-                              "images_per_second": seen / max(elapsed, 1e-9)})
-            if stop is not None and stop.is_set():
-                stopped = True
+    try:
+        for epoch in range(1, recipe.epochs + 1):
+            entry, stopped = _train_epoch(run, epoch)
+            if entry is None:
                 break
-        if sched_unit == "epoch":
-            scheduler.step()
-        train_seconds = time.perf_counter() - epoch_start
-        if seen == 0:
-            break
-        test_acc, test_loss = evaluate(model, test_set)
-        # A run stopped part-way tested after ``seen`` of the epoch's images: its test point
-        # belongs at that fraction of the epoch, not at the epoch's end.
-        entry = {"epoch": epoch, "train_loss": float(loss_sum) / seen, "train_accuracy": float(correct) / seen,
-                 "test_loss": test_loss, "test_accuracy": test_acc, "lr": lr_now,
-                 "seconds": round(train_seconds, 3), "images": seen, "epoch_fraction": seen / len(train_set)}
-        if val_set is not None:
-            entry["val_accuracy"], entry["val_loss"] = evaluate(model, val_set)
-            if entry["val_accuracy"] > best[0]:
-                best = (entry["val_accuracy"], copy.deepcopy(model.state_dict()))
-        history.append(entry)
-        if keep_snapshots:
-            snapshots[f"epoch_{epoch}"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        if progress:
-            progress({"event": "epoch", **entry, "epochs": recipe.epochs})
-        if stopped:
-            break
+            entry["test_accuracy"], entry["test_loss"] = evaluate(model, test_set)
+            if val_set is not None:
+                entry["val_accuracy"], entry["val_loss"] = evaluate(model, val_set)
+                best.offer(entry["val_accuracy"], model)
+            history.append(entry)
+            if keep_snapshots:
+                snapshots[f"epoch_{epoch}"] = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            if progress:
+                progress({"event": "epoch", **entry, "epochs": recipe.epochs})
+            if stopped:
+                break
+    finally:
+        dropout_generator(model, None)
     if not history:
         test_acc = test_loss = float("nan")
-    elif best[1] is not None:  # best by validation: report the kept epoch's test figures
-        model.load_state_dict(best[1])
+    elif best.state is not None:  # best by validation: report the kept epoch's test figures
+        model.load_state_dict(best.state)
         test_acc, test_loss = evaluate(model, test_set)
     else:
         test_acc, test_loss = history[-1]["test_accuracy"], history[-1]["test_loss"]

@@ -52,6 +52,20 @@ def same_padding(kernel: int) -> int:
     return kernel // 2
 
 
+class Dropout(nn.Dropout):
+    """``nn.Dropout`` that draws its masks from ``generator`` when one is set (the trainer sets
+    the run's own, so a run is reproducible whatever other threads draw from torch's global
+    generator); the same module otherwise."""
+
+    generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0 or self.generator is None:
+            return super().forward(x)
+        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        return x * keep / (1 - self.p)
+
+
 class FeaturesClassifier(nn.Module):
     """``features`` (optional conv part) -> ``flatten`` -> ``classifier``, the torchvision layout."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from core.models.common import NUM_CLASSES, FeaturesClassifier, conv_blocks, dense_stack, same_padding
+from core.models.common import NUM_CLASSES, Dropout, FeaturesClassifier, conv_blocks, dense_stack, same_padding
 
 
 @dataclass(frozen=True)
@@ -37,5 +37,5 @@ def build_keras_cnn(config: KerasCnnConfig) -> nn.Module:
              for filters, kernel in config.convs]
     layers, channels, side = conv_blocks(convs, batch_norm=False, relu=True, pool=nn.MaxPool2d)
     if config.dropout > 0:
-        layers["dropout"] = nn.Dropout(config.dropout)
+        layers["dropout"] = Dropout(config.dropout)
     return FeaturesClassifier(nn.Sequential(layers), dense_stack([channels * side * side, *config.hidden, NUM_CLASSES]))
