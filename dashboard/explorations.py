@@ -21,6 +21,11 @@ OUTPUT = "output class"
 GRADIENT_TINT = "rgba(0,114,178,0.42)"  # Okabe-Ito blue, beside the orange box
 LAB_TABS = ["Cover a patch", "Adversarial nudge (FGSM)", "Shift, rotate, thicken"]
 EPSILON_MAX, EPSILON_STEP = 0.3, 0.005
+# Grey levels (of 255) a pixel moves by, and what an eye makes of it on MNIST's black background.
+# 2 levels is about the paper's own example of an invisible nudge: epsilon = 0.007 (1.8 levels) on
+# a photo of a panda, "the smallest bit of an 8 bit image encoding". Past about 16 levels (6 % of
+# full brightness) the speckle on black is plain on a classroom projector; between, it is faint.
+INVISIBLE_LEVELS, FAINT_LEVELS = 2, 16
 
 
 def chart(fig, key: str) -> None:
@@ -148,14 +153,21 @@ def cached_flip(name: str, sha256: str, digit: np.ndarray) -> perturb.FlipSearch
 
 
 def outcome_panel(outcome: perturb.Outcome, original: perturb.Outcome, key: str, title: str) -> None:
-    """The prediction after a change beside the one before, and the ten probabilities."""
+    """The prediction after a change beside the one before, and the ten probabilities. A changed
+    answer is bad news for the network: it is shown in the "wrong" colour of the answer palette
+    (red, or orange in presenter mode), never in the green of a gain."""
     before = original.prediction
-    st.metric("Prediction", outcome.prediction,
-              delta=None if outcome.prediction == before else f"was {before}", delta_color="off")
+    flipped = outcome.prediction != before
+    answer = ui.palette("answer")
+    verdict = plots.ANSWER_WRONG if flipped else plots.ANSWER_RIGHT
+    st.metric("Prediction", outcome.prediction, delta=f"was {before}" if flipped else None,
+              delta_color=answer.names[plots.ANSWER_WRONG] if flipped else "off", delta_arrow="off",
+              help="The network's answer for the changed digit; when it differs from its answer for "
+                   "your digit, the answer it gave before is shown under it.")
     st.caption(f"{percent(outcome.confidence)} sure · probability of {before} "
                f"{percent(original.probabilities[before])} → {percent(outcome.probabilities[before])}")
     chart(plots.probability_bars(outcome.probabilities, highlight=outcome.prediction, title=title,
-                                 height_px=220), key)
+                                 highlight_color=answer.colors[verdict], height_px=220), key)
 
 
 def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.Outcome) -> None:
@@ -180,7 +192,7 @@ def fgsm_tab(model, name: str, sha256: str, digit: np.ndarray, original: perturb
     if search.epsilon is not None:
         flip = search.adversarial
         st.markdown(f"Smallest ε that flips the prediction: **{search.epsilon:.3f}**: every pixel moved by at "
-                    f"most {search.epsilon * 255:.0f} of 255 brightness levels turns the {search.label} into a "
+                    f"most {search.epsilon * 255:.0f} of 255 grey levels turns the {search.label} into a "
                     f"**{flip.outcome.prediction}** ({percent(flip.outcome.confidence)} sure).")
         st.button("Set ε to it", key="fgsm_to_flip", icon=":material/bolt:", on_click=lambda: st.session_state.update(
             fgsm_eps=min(EPSILON_MAX, float(np.ceil(search.epsilon / EPSILON_STEP) * EPSILON_STEP))))
@@ -200,10 +212,26 @@ def fgsm_tab(model, name: str, sha256: str, digit: np.ndarray, original: perturb
               "lab_fgsm_change")
     with probs:
         outcome_panel(nudge.outcome, original, "lab_fgsm_probs", "Probabilities after the nudge")
-    st.caption(f"FGSM (Goodfellow, Shlens & Szegedy 2015): every pixel moves by ε in the direction that "
-               f"raises the loss of the class {nudge.label} ({signed.high}: brighter, {signed.low}: darker; "
-               f"{nudge.changed_pixels} pixels changed, clipped to 0-255). A change a person hardly notices can "
-               "change the answer.")
+    largest = float(np.abs(nudge.change).max()) if epsilon else 0.0
+    st.caption(f"FGSM (Goodfellow, Shlens & Szegedy 2015): every pixel moves by at most ε of full brightness, "
+               f"ε × 255 = {epsilon * 255:.0f} of 255 grey levels, in the direction that raises the loss of the "
+               f"class {nudge.label} ({signed.high}: brighter, {signed.low}: darker; {nudge.changed_pixels} pixels "
+               f"changed, clipped to 0-255). {visibility(largest)}")
+
+
+def visibility(levels: float) -> str:
+    """Whether a nudge of up to ``levels`` grey levels can be seen, said plainly."""
+    if levels == 0:
+        return "At ε = 0 nothing moves."
+    if levels <= INVISIBLE_LEVELS:
+        return (f"A nudge of {levels:.1f} grey levels is invisible, like the paper's own example "
+                "(ε = 0.007, on a photo of a panda).")
+    if levels <= FAINT_LEVELS:
+        return (f"A nudge of up to {levels:.0f} grey levels is faint: dark specks on the black background, "
+                "easy to miss from the back of a room, visible up close.")
+    return (f"A nudge of up to {levels:.0f} grey levels is plainly visible: the black background turns to grey "
+            "speckle (left). On MNIST's black-and-white digits FGSM needs a nudge you can see; the "
+            "paper's invisible ones (ε = 0.007, under 2 grey levels) fooled a network on photos.")
 
 
 def transform_tab(model, digit: np.ndarray, original: perturb.Outcome) -> None:

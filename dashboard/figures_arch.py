@@ -149,12 +149,18 @@ def network_diagram(stages, colors: FigureColors = STANDARD) -> go.Figure:
 
 # --- C3's connection table ----------------------------------------------------------------
 
+CELL_MARKER_PX = 40  # the clickable square over each cell (cells are about 48 px, larger in presenter mode)
+
+
 def connection_table(grid: np.ndarray, *, selected: int | None = None,
                      row_label: str = "S2 map", col_label: str = "C3 map",
                      colors: FigureColors = STANDARD) -> go.Figure:
     """The paper's Table I: one row per input map, one column per output map, X where connected.
 
     The ``selected`` column is outlined and its X cells in ``colors.highlight``: the maps that feed it.
+    Invisible markers over the cells make a click on a cell select its column (plotly heatmaps do not
+    report clicks): ``st.plotly_chart(..., on_select=..., selection_mode="points")`` gets the point,
+    whose ``x`` is the column.
     """
     grid = np.asarray(grid, dtype=bool)
     rows, cols = grid.shape
@@ -166,7 +172,14 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
         texttemplate="%{text}", textfont=dict(size=22), showscale=False, xgap=2, ygap=2, zmin=0, zmax=2,
         colorscale=[[0, colors.table[0]], [0.175, colors.table[1]], [0.5, colors.table[2]],
                     [1, colors.highlight]],
-        hovertemplate=f"{col_label} %{{x}} reads {row_label} %{{y}}: %{{text}}<extra></extra>"))
+        hoverinfo="skip"))
+    row_of, col_of = np.meshgrid(range(rows), range(cols), indexing="ij")
+    fig.add_scatter(
+        x=col_of.ravel(), y=row_of.ravel(), mode="markers", showlegend=False,
+        marker=dict(size=CELL_MARKER_PX, symbol="square", opacity=0.01, color="black"),
+        customdata=np.where(grid, "reads", "does not read").ravel(),
+        hovertemplate=f"{col_label} %{{x}} %{{customdata}} {row_label} %{{y}}<br>click: show {col_label} %{{x}}"
+                      "<extra></extra>")
     if selected is not None:
         fig.add_shape(type="rect", x0=selected - 0.5, x1=selected + 0.5, y0=-0.5, y1=rows - 0.5,
                       line=dict(color="#333", width=3))
@@ -174,7 +187,7 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
                      zeroline=False, range=[-0.5, cols - 0.5], constrain="domain")
     fig.update_yaxes(title=row_label, range=[rows - 0.5, -0.5], dtick=1, fixedrange=True,
                      showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
-    fig.update_layout(plot_bgcolor="white")
+    fig.update_layout(plot_bgcolor="white", clickmode="event+select", dragmode=False)
     return _fixed(fig, 60 + 52 * rows)
 
 

@@ -1,18 +1,118 @@
 """The step player of the convolution page: play / pause / step / speed over the steps of one
-computation, and predict-then-reveal for the next step.
+computation, the arithmetic of the step shown, and predict-then-reveal for the next step.
 
 It runs in an ``st.fragment`` that reruns on its own (``run_every``) while playing, so only the
 frame redraws, not the page; the step index lives in session state (``anim_<key>``).
+
+Laid out to fit one screen of a 1280x720 projector in presenter mode (20 px type, the sidebar
+open: a column 880 px wide, 720 px high under Streamlit's see-through header): one line of
+buttons, the page's grids (sized by the browser to the room there is), the equation with the
+verdict of the last guess beside it (not under it), and one line for the next guess and the
+speed. Every control is as wide as its text, so none is cut.
 """
 
+import itertools
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 
 from core import gridmath
+from dashboard import ui
 
 SPEEDS = [1, 2, 4, 6, 8]  # steps per second
+VERDICT_PX = 300          # the verdict beside the equation (which keeps the rest of the width)
+
+# --- grids that fit the screen ------------------------------------------------------------------
+# The page's grids are sized by the browser, from the room it really has (the server cannot know
+# it: a 1280x720 projector leaves 880 px at presenter mode's 20 px type, a laptop about 940, a
+# phone 360): each row of grids is a CSS size container, and its cells take the side in the
+# row's --cell (written by ``cell_style``), over the fixed, largest size the grid's HTML asks for.
+GRID_CLASS = "fitted-grids"
+NARROW_PX = 640           # a phone: its rows of grids wrap anyway, one grid may take the whole width
+GRID_CSS = f"""<style>
+.{GRID_CLASS} {{ container-type: inline-size; }}
+.{GRID_CLASS} td {{ --side: var(--cell); width: var(--side) !important; min-width: var(--side) !important;
+  height: var(--side) !important; font-size: clamp(12px, calc(var(--side) * 0.42), 24px); }}
+@media (max-width: {NARROW_PX}px) {{ .{GRID_CLASS} td {{ --side: var(--cell-narrow); }} }}
+</style>"""
+SMALLEST_CELL_PX = 24     # 12 px numbers; below this a row of grids wraps onto a new line instead
+# The player's own lines, in rem (they grow with presenter mode's larger type): the buttons 2.5,
+# the next guess with its label 4.25, 1 between each and 0.5 above and below (Streamlit's header
+# is see-through and lets clicks through: it needs no room); a grid title 1.9; an equation line
+# 1.3 rem type x 1.5, and the verdict beside the equation up to 5 high (three lines).
+BUTTONS_REM, QUIZ_REM, GAP_REM, MARGIN_REM, TITLE_REM = 2.5, 4.25, 1.0, 0.5, 1.9
+EQUATION_LINE_REM, VERDICT_REM = 1.95, 5.0
+# Monospace characters an equation line holds on that projector: 880 px less the verdict and a
+# gap, at 15.6 px a character.
+EQUATION_CHARS = 35
+TITLE_CHAR_REM = 0.55     # a grid title (1.05 rem, semibold) is about 0.5 em a character
+LARGEST_ROOT_PX = 20      # presenter mode's type: the widest a title gets
+
+
+@dataclass(frozen=True)
+class GridPart:
+    """One piece of a row of grids: ``columns`` cells wide (2 px apart) plus ``extra_px``, or
+    ``title_rem`` wide when its title is the wider."""
+    columns: int
+    title_rem: float = 0.0
+    extra_px: int = 2  # a table's border spacing at its two edges
+
+
+def title_rem(title: str) -> float:
+    return len(title) * TITLE_CHAR_REM
+
+
+def equation_lines(lines: list[str]) -> int:
+    """How many lines the equation ``lines`` take on the projector, long ones wrapped."""
+    return sum(max(1, -(-len(line) // EQUATION_CHARS)) for line in lines)
+
+
+def player_rest_rem(titles: int, equation: int, extra_rem: float = 0.0) -> float:
+    """The height (rem) of what the player shows besides its grids' rows of cells: the buttons,
+    ``titles`` lines of grid titles, ``equation`` lines of equation (or the verdict beside it),
+    the next guess, the gaps, and ``extra_rem`` more of the page's own."""
+    return (BUTTONS_REM + titles * TITLE_REM + max(equation * EQUATION_LINE_REM, VERDICT_REM) + QUIZ_REM
+            + 3 * GAP_REM + 2 * MARGIN_REM + extra_rem)
+
+
+def cell_style(parts: list[GridPart], rows: int, *, gap_px: int, rest_rem: float, largest: int) -> str:
+    """The side of a row's cells, as CSS worked out by the browser (``--cell``): the largest that
+    lets ``parts`` (``gap_px`` apart) fit the width of their row and ``rows`` cells plus
+    ``rest_rem`` fit the height of the window; never below ``SMALLEST_CELL_PX`` (the grids wrap
+    instead) nor above ``largest``. On a phone (``--cell-narrow``) the grids wrap anyway: the
+    widest may take the whole width, and the page scrolls.
+
+    The row's width is the sum over the parts of the wider of cells and title, a convex function
+    of the cell side: it fits when every choice of which titles decide their part's width fits,
+    one bound each (only titles that can be the wider are considered).
+    """
+    spare = gap_px * (len(parts) - 1) + 8  # 8 px to spare: no wrap on a rounding
+    maybe = [i for i, p in enumerate(parts)
+             if p.title_rem * LARGEST_ROOT_PX > p.columns * (SMALLEST_CELL_PX + 2) + p.extra_px]
+    bounds = []
+    for choice in itertools.product((False, True), repeat=len(maybe)):
+        titled = {i for i, by_title in zip(maybe, choice) if by_title}
+        columns = sum(p.columns for i, p in enumerate(parts) if i not in titled)
+        if not columns:
+            continue
+        px = spare + sum(p.extra_px for i, p in enumerate(parts) if i not in titled)
+        rem = sum(parts[i].title_rem for i in titled)
+        bounds.append(f"(100cqw - {px}px - {rem:.2f}rem) / {columns} - 2px")
+    bounds.append(f"(100vh - {rest_rem:.2f}rem) / {max(rows, 1)} - 2px")
+    widest = max(parts, key=lambda p: (p.columns, p.extra_px))
+    narrow = f"(100cqw - {widest.extra_px + 8}px) / {max(widest.columns, 1)} - 2px"
+    return (f"--cell:clamp({SMALLEST_CELL_PX}px, min({', '.join(bounds)}), {largest}px);"
+            f"--cell-narrow:clamp({SMALLEST_CELL_PX}px, {narrow}, {largest}px)")
+
+
+def fitted(html: str, style: str) -> str:
+    """``html`` (a row of grids) in a size container whose cells are sized by ``style`` (``cell_style``)."""
+    return f"<div class='{GRID_CLASS}' style='{style}'>{html}</div>"
+
+
+# --- the player ---------------------------------------------------------------------------------
 
 
 def animation_state(key: str, sig: str) -> dict:
@@ -22,9 +122,19 @@ def animation_state(key: str, sig: str) -> dict:
     return state
 
 
-def animate(key: str, sig: str, values: list[float], targets: list[str], draw, predict_what: str,
-            decimals: int = 2) -> None:
-    """Play / pause / step / speed over ``len(values)`` steps; ``draw(pos, playing)`` draws one frame.
+def equation_block(lines: list[str], key: str, bold_last: bool = True) -> None:
+    """The arithmetic of the current step, large enough for the back of a classroom."""
+    body = "".join(f"<div>{line}</div>" for line in lines[:-1])
+    body += f"<div><b>{lines[-1]}</b></div>" if bold_last else f"<div>{lines[-1]}</div>"
+    with st.container(key=key):
+        st.markdown(f"<div style='font-size:1.3rem;line-height:1.5;font-family:monospace'>{body}</div>",
+                    unsafe_allow_html=True)
+
+
+def animate(key: str, sig: str, values: list[float], targets: list[str], draw, predict_what: str = "",
+            decimals: int = 2, *, equation_key: str, bold_last: bool = True) -> None:
+    """Play / pause / step / speed over ``len(values)`` steps; ``draw(pos, playing)`` draws one
+    frame and returns the lines of its arithmetic, which are shown under it (as ``equation_key``).
 
     ``pos`` is how many steps are done (0..n). ``values[i]`` is what step i+1 writes into
     ``targets[i]``, which the student may predict before it is revealed; a guess is right when
@@ -71,7 +181,9 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, p
                 state["playing"] = False
                 st.rerun()
         pos, playing = state["pos"], state["playing"]
-        with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
+        # One line of controls and the step shown: on a 1280x720 projector (presenter mode, 20 px
+        # type, the sidebar open: an 880 px column) the five buttons and the counter just fit.
+        with st.container(horizontal=True, vertical_alignment="center", gap="xsmall", key=f"{key}_controls"):
             st.button("Pause" if playing else "Play", key=f"{key}_play", on_click=play, type="primary",
                       icon=":material/pause:" if playing else ":material/play_arrow:")
             st.button("Step back", key=f"{key}_back", on_click=move, args=(-1,),
@@ -82,27 +194,34 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, p
                       icon=":material/first_page:", disabled=pos == 0)
             st.button("Last step", key=f"{key}_end", on_click=move, args=(n,),
                       icon=":material/last_page:", disabled=pos >= n)
-            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=220, on_change=anchor)
             with st.container(key=f"{key}_progress", width="content"):
-                st.markdown(f"#### Step {pos} of {n}")
-        draw(pos, playing)
-        if not playing and pos < n:
-            ask, check, verdict = st.columns([2.6, 1.1, 2.6], vertical_alignment="bottom")
-            ask.number_input(f"Predict, then reveal: what will step {pos + 1} write into {targets[pos]}{predict_what}?",
-                             value=None, step=1.0, format="%g", placeholder="type a number",
-                             key=f"{key}_guess_{pos}")
-            check.button("Check and reveal", key=f"{key}_check", on_click=check_guess, icon=":material/visibility:",
-                         disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
-        else:
-            verdict = st.container()
-        if state["verdict"] and state["verdict"][0] == pos:
-            step_no, right, guess, value = state["verdict"]
-            said, truth = gridmath.format_number(guess, decimals), gridmath.format_number(value, decimals)
-            if right:
-                verdict.success(f"Right: step {step_no} writes {truth}.", icon=":material/check_circle:")
+                st.markdown(f"<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
+                            f"Step {pos} of {n}</span>", unsafe_allow_html=True)
+        with ui.guarded("This step"):  # the fragment reruns on its own, outside the page's guards
+            lines = draw(pos, playing)
+            with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+                equation_block(lines, equation_key, bold_last)
+                if state["verdict"] and state["verdict"][0] == pos:
+                    step_no, right, guess, value = state["verdict"]
+                    said, truth = gridmath.format_number(guess, decimals), gridmath.format_number(value, decimals)
+                    if right:
+                        st.success(f"Right: step {step_no} writes {truth}.", icon=":material/check_circle:",
+                                   width=VERDICT_PX)
+                    else:
+                        st.warning(f"Not quite: you said {said}, step {step_no} writes {truth}.",
+                                   icon=":material/error:", width=VERDICT_PX)
+        # The next guess, then the speed, on one line; the number box takes what is left.
+        with st.container(horizontal=True, vertical_alignment="bottom", gap="small", key=f"{key}_quiz"):
+            if not playing and pos < n:
+                st.number_input(f"Predict step {pos + 1}: what goes into {targets[pos]}{predict_what}?",
+                                value=None, step=1.0, format="%g", placeholder="type a number",
+                                key=f"{key}_guess_{pos}", width="stretch")
+                st.button("Check and reveal", key=f"{key}_check", on_click=check_guess,
+                          icon=":material/visibility:", width="content",
+                          disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
             else:
-                verdict.warning(f"Not quite: you said {said}, step {step_no} writes {truth}.",
-                                icon=":material/error:")
+                st.space("stretch")
+            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=200, on_change=anchor)
 
     player()
 

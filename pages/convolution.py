@@ -25,14 +25,14 @@ import streamlit as st  # noqa: E402
 from core import checkpoints, gridmath, gridpresets, worksheet  # noqa: E402
 from core.data import DataNotFoundError, load_test  # noqa: E402
 from core.gridmath import GridSettingsError  # noqa: E402
-from dashboard import ui  # noqa: E402
-from dashboard.stepper import animate, pause_all  # noqa: E402
+from dashboard import stepper, ui  # noqa: E402
+from dashboard.stepper import GridPart, animate, pause_all  # noqa: E402
 from dashboard.plots import grid_html, grids_row, image_heatmap, label_html  # noqa: E402
 
 DECIMALS = 2
 BOUND = "query-params"
-GRID_BUDGET_PX = 920      # width shared by the grids of one row
 CHART_CONFIG = {"displayModeBar": False}
+GAP_PX = 28               # between the grids of one row
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits...")
@@ -62,12 +62,9 @@ def signature(*parts) -> str:
     return digest.hexdigest()
 
 
-def cell_size(total_cells: int, n_grids: int, budget: int = GRID_BUDGET_PX, largest: int = 56) -> int:
-    """Cell side in px so that ``n_grids`` grids of ``total_cells`` columns fit side by side
-    (larger in presenter mode, where the page is wider)."""
-    scale = ui.figure_scale()
-    spare = budget * scale - 28 * (n_grids - 1)  # the gaps between grids
-    return int(np.clip(spare / max(total_cells, 1) - 2, 28, largest * scale))
+def largest_cell(largest: int = 56) -> int:
+    """The largest cell side in px: larger in presenter mode, when there is room for it."""
+    return int(largest * ui.figure_scale())
 
 
 def chart(fig, key: str) -> None:
@@ -85,17 +82,16 @@ def signed() -> str | tuple:
     return ui.palette("signed").scale
 
 
-def row(*parts: str, gap_px: int = 28, align: str = "flex-start") -> None:
-    st.html(grids_row(*parts, gap_px=gap_px, align=align))
+def row(*parts: str, cell: str, gap_px: int = GAP_PX, align: str = "flex-start") -> None:
+    """Grids side by side, their cells sized by ``cell`` (``stepper.cell_style``); they wrap on a
+    narrow screen."""
+    st.html(stepper.fitted(grids_row(*parts, gap_px=gap_px, align=align), cell))
 
 
-def equation_block(lines: list[str], key: str, bold_last: bool = True) -> None:
-    """The arithmetic of the current step, large enough for the back of a classroom."""
-    body = "".join(f"<div>{line}</div>" for line in lines[:-1])
-    body += f"<div><b>{lines[-1]}</b></div>" if bold_last else f"<div>{lines[-1]}</div>"
-    with st.container(key=key):
-        st.markdown(f"<div style='font-size:1.3rem;line-height:1.7;font-family:monospace'>{body}</div>",
-                    unsafe_allow_html=True)
+def stack(*parts: str, gap_px: int = 8) -> str:
+    """HTML pieces one above the other, centred."""
+    return (f"<div style='display:flex;flex-direction:column;align-items:center;gap:{gap_px}px'>"
+            + "".join(parts) + "</div>")
 
 
 # --- shared widgets ---------------------------------------------------------------------------
@@ -215,32 +211,38 @@ def one_channel(digits: np.ndarray | None) -> None:
     k = kernel.shape[0]
     hp, wp = result.padding_mask.shape
     ho, wo = result.output.shape
-    cell = cell_size(wp + 2 * k + wo, n_grids=4)
+    steps = result.steps
+    lines = max(stepper.equation_lines(gridmath.describe_step(result, i, DECIMALS)) for i in range(len(steps)))
+    largest = largest_cell()
+    titles = ["Input", "Kernel", "Window × kernel", "Output"]
+    parts = [GridPart(n, stepper.title_rem(t)) for n, t in zip((wp, k, k, wo), titles)]
+    cell = stepper.cell_style(parts, hp, gap_px=GAP_PX, rest_rem=stepper.player_rest_rem(1, lines), largest=largest)
     reach = max(np.abs(result.output).max(), 1e-9)
     weights_reach = max(np.abs(kernel).max(), 1e-9)
     product_reach = max(max(np.abs(s.products).max() for s in result.steps), 1e-9)
-    steps = result.steps
 
-    def draw(pos: int, playing: bool) -> None:
+    def draw(pos: int, playing: bool) -> list[str]:
         step = steps[pos - 1] if pos else None
         preview = steps[pos].window_cells if pos < len(steps) and not playing else []
         products = step.products[0] if step else np.full(kernel.shape, np.nan)
         row(grid(result.padded[0], muted=result.padding_mask, highlight=step.window_cells if step else None,
-                 preview=preview, title="Input", cell_px=cell, zmin=min(x.min(), 0), zmax=max(x.max(), 1)),
+                 preview=preview, title=titles[0], cell_px=largest, zmin=min(x.min(), 0), zmax=max(x.max(), 1)),
             grid(kernel, colorscale=signed(), zmid=0, zmin=-weights_reach, zmax=weights_reach,
-                 title="Kernel", cell_px=cell),
+                 title=titles[1], cell_px=largest),
             grid(products, muted=step.padding if step else None, colorscale=signed(), zmid=0,
-                 zmin=-product_reach, zmax=product_reach, title="Window × kernel", cell_px=cell),
+                 zmin=-product_reach, zmax=product_reach, title=titles[2], cell_px=largest),
             grid(result.output_after(pos), colorscale=signed(), zmid=0, zmin=-reach, zmax=reach,
-                 accent=[(step.out_row, step.out_col)] if step else None, title="Output", cell_px=cell))
+                 accent=[(step.out_row, step.out_col)] if step else None, title=titles[3], cell_px=largest),
+            cell=cell)
         if step:
-            equation_block(gridmath.describe_step(result, pos - 1, DECIMALS), "conv_sum")
-        else:
-            equation_block(["Press Step forward (or Play) to compute the first output cell."], "conv_sum")
+            return gridmath.describe_step(result, pos - 1, DECIMALS)
+        return ["Press Step forward (or Play) to compute the first output cell."]
 
     animate("one", signature("one", x, kernel, bias, stride, padding, dilation),
-            [s.value for s in steps], [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "", DECIMALS)
-    real_image(digits, kernel, bias, stride, padding, dilation, kernel_name)
+            [s.value for s in steps], [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw,
+            decimals=DECIMALS, equation_key="conv_sum")
+    with ui.guarded("The kernel on a real image"):
+        real_image(digits, kernel, bias, stride, padding, dilation, kernel_name)
 
 
 def real_image(digits: np.ndarray | None, kernel: np.ndarray, bias: float, stride: int, padding: int,
@@ -292,33 +294,43 @@ def three_channels() -> None:
     steps = result.steps
     hp, wp = result.padding_mask.shape
     ho, wo = result.output.shape
-    cell = cell_size(wp + 6, n_grids=3, budget=int(GRID_BUDGET_PX * 0.7) - 140, largest=44)
     reach = max(np.abs(result.output).max(), 1e-9)
+    # One column per channel (its input over its kernel and products, then the channel's sum),
+    # the output beside them: the three sums line up above the equation that adds them. A column
+    # is as wide as the input or as the kernel and products side by side (6 cells, 2 tables and
+    # 12 px apart), or as their titles; it is as high as the input and a kernel.
+    largest = largest_cell(48)
+    lines = max(stepper.equation_lines(gridmath.describe_step(result, i, DECIMALS)[-2:])
+                for i in range(len(steps)))
+    title = stepper.title_rem
+    column = GridPart(max(wp, 6), max(title("Input channel 1"), title("Kernel 1") + title("Products") + 0.6),
+                      extra_px=16)
+    parts = [column] * 3 + [GridPart(wo, title("Output (one channel)"))]
+    cell = stepper.cell_style(parts, max(hp + 3, ho), gap_px=GAP_PX,
+                             rest_rem=stepper.player_rest_rem(2, lines, extra_rem=3.0), largest=largest)
 
-    def draw(pos: int, playing: bool) -> None:
+    def draw(pos: int, playing: bool) -> list[str]:
         step = steps[pos - 1] if pos else None
-        channels, out = st.columns([3, 1.2], gap="medium")
-        with channels:
-            for c in range(3):
-                row(grid(result.padded[c], muted=result.padding_mask, cell_px=cell,
-                         highlight=step.window_cells if step else None, zmin=0, zmax=max(x.max(), 1),
-                         title=f"Input channel {c + 1}"),
-                    grid(w[c], colorscale=signed(), zmid=0, zmin=-1, zmax=1, cell_px=cell, title=f"Kernel {c + 1}"),
-                    grid(step.products[c] if step else np.full((3, 3), np.nan), muted=step.padding if step else None,
-                         colorscale=signed(), zmid=0, cell_px=cell, title="Products"),
-                    label_html(f"sum = {gridmath.format_number(step.channel_sums[c], DECIMALS)}" if step else ""),
-                    align="center")
-        with out:
-            row(grid(result.output_after(pos), colorscale=signed(), zmid=0, zmin=-reach, zmax=reach,
-                     accent=[(step.out_row, step.out_col)] if step else None, cell_px=56,
-                     title="Output (one channel)"))
-            if step:
-                equation_block(gridmath.describe_step(result, pos - 1, DECIMALS)[-2:], "three_sum")
-            else:
-                equation_block(["Press Step forward (or Play)."], "three_sum")
+        columns = [stack(grid(result.padded[c], muted=result.padding_mask, cell_px=largest,
+                              highlight=step.window_cells if step else None, zmin=0, zmax=max(x.max(), 1),
+                              title=f"Input channel {c + 1}"),
+                         grids_row(grid(w[c], colorscale=signed(), zmid=0, zmin=-1, zmax=1, cell_px=largest,
+                                        title=f"Kernel {c + 1}"),
+                                   grid(step.products[c] if step else np.full((3, 3), np.nan),
+                                        muted=step.padding if step else None, colorscale=signed(), zmid=0,
+                                        cell_px=largest, title="Products"), gap_px=12),
+                         label_html(f"sum = {gridmath.format_number(step.channel_sums[c], DECIMALS)}"
+                                    if step else "sum = ?"))
+                   for c in range(3)]
+        row(*columns, grid(result.output_after(pos), colorscale=signed(), zmid=0, zmin=-reach, zmax=reach,
+                           accent=[(step.out_row, step.out_col)] if step else None, cell_px=largest,
+                           title="Output (one channel)"), cell=cell)
+        if step:
+            return gridmath.describe_step(result, pos - 1, DECIMALS)[-2:]
+        return ["Press Step forward (or Play)."]
 
     animate("three", signature("three", x, w, bias, stride, padding, dilation), [s.value for s in steps],
-            [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, "", DECIMALS)
+            [f"output[{s.out_row}, {s.out_col}]" for s in steps], draw, decimals=DECIMALS, equation_key="three_sum")
 
 
 def pooling() -> None:
@@ -357,27 +369,31 @@ def pooling() -> None:
     steps = results["max"].steps
     h, w = x.shape
     ho, wo = results["max"].output.shape
-    cell = cell_size(w + 3 * wo, n_grids=4, largest=60)
     titles = {"max": "Max pooling", "avg": "Average pooling", "subsample": "1998 subsampling"}
+    largest = largest_cell(60)
+    lines = max(stepper.equation_lines([f"{titles[kind]}: {gridmath.describe_step(result, i, DECIMALS)[0]}"
+                                        for kind, result in results.items()]) for i in range(len(steps)))
+    parts = [GridPart(w, stepper.title_rem("Input"))] + [GridPart(wo, stepper.title_rem(t))
+                                                         for t in titles.values()]
+    cell = stepper.cell_style(parts, h, gap_px=40, rest_rem=stepper.player_rest_rem(1, lines), largest=largest)
 
-    def draw(pos: int, playing: bool) -> None:
+    def draw(pos: int, playing: bool) -> list[str]:
         step = steps[pos - 1] if pos else None
-        outputs = [grid(result.output_after(pos), cell_px=cell, zmin=min(x.min(), 0),
+        outputs = [grid(result.output_after(pos), cell_px=largest, zmin=min(x.min(), 0),
                         zmax=max(result.output.max(), x.max()),
                         accent=[(result.steps[pos - 1].out_row, result.steps[pos - 1].out_col)] if step else None,
                         title=titles[kind]) for kind, result in results.items()]
-        row(grid(x, highlight=step.window_cells if step else None, cell_px=cell,
+        row(grid(x, highlight=step.window_cells if step else None, cell_px=largest,
                  accent=[step.largest_cell] if step else None, zmin=min(x.min(), 0), title="Input"),
-            *outputs, gap_px=40)
+            *outputs, cell=cell, gap_px=40)
         if step:
-            equation_block([f"{titles[kind]}: {gridmath.describe_step(result, pos - 1, DECIMALS)[0]}"
-                            for kind, result in results.items()], "pool_sum", bold_last=False)
-        else:
-            equation_block(["Press Step forward (or Play). The green input cell is the largest in the window."],
-                           "pool_sum")
+            return [f"{titles[kind]}: {gridmath.describe_step(result, pos - 1, DECIMALS)[0]}"
+                    for kind, result in results.items()]
+        return ["Press Step forward (or Play). The green input cell is the largest in the window."]
 
     animate("pool", signature("pool", x, kernel, stride, coefficient, bias), [s.value for s in steps],
-            [f"max-pooling output[{s.out_row}, {s.out_col}]" for s in steps], draw, "", DECIMALS)
+            [f"max-pooling output[{s.out_row}, {s.out_col}]" for s in steps], draw, decimals=DECIMALS,
+            equation_key="pool_sum", bold_last=False)
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -388,10 +404,12 @@ st.markdown("A convolution layer slides a small grid of weights, the **kernel**,
             "writes one number of the output, the **feature map**. Predict each number before it appears.")
 mode = st.segmented_control("What to watch", ["One channel", "Three channels", "Pooling"], default="One channel",
                             required=True, key="conv_mode", on_change=pause_all, bind=BOUND)
+st.html(stepper.GRID_CSS)
 digits = test_digits()
-if mode == "Three channels":
-    three_channels()
-elif mode == "Pooling":
-    pooling()
-else:
-    one_channel(digits)
+with ui.guarded(mode):
+    if mode == "Three channels":
+        three_channels()
+    elif mode == "Pooling":
+        pooling()
+    else:
+        one_channel(digits)

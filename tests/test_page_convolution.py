@@ -210,3 +210,41 @@ def test_grid_helpers_write_numbers_mark_padding_and_outline_the_window():
     kinds = [trace.type for trace in fig.data]
     assert kinds == ["heatmap", "heatmap", "scatter"]  # values, padding, window outline
     assert list(fig.data[0].text.ravel()) == ["0", "1.5", "-2", ""]
+
+
+def css_length(expr: str, *, row_px: float, window_px: float, rem_px: float) -> float:
+    """A length of ``stepper.cell_style`` worked out as the browser does, for a row ``row_px``
+    wide (100cqw), a window ``window_px`` high (100vh) and ``rem_px`` type."""
+    units = {"cqw": row_px / 100, "vh": window_px / 100, "rem": rem_px, "px": 1.0}
+    python = re.sub(r"(\d+(?:\.\d+)?)(cqw|vh|rem|px)", lambda m: f"({float(m[1]) * units[m[2]]})", expr)
+    return eval(python, {"clamp": lambda low, value, high: max(low, min(value, high)), "min": min})
+
+
+def test_cells_fit_the_width_and_height_a_projector_leaves():
+    from dashboard import stepper
+    # /convolution's default one-channel player: an 8x8 input, a 3x3 kernel and products, a 6x6
+    # output, 28 px apart; presenter mode's 20 px type leaves 880 px at 1280x720 (sidebar open).
+    titles = ["Input", "Kernel", "Window × kernel", "Output"]
+    parts = [stepper.GridPart(n, stepper.title_rem(t)) for n, t in zip((8, 3, 3, 6), titles)]
+    style = stepper.cell_style(parts, 8, gap_px=28, rest_rem=stepper.player_rest_rem(1, 3), largest=72)
+    cell = css_length(re.search(r"--cell:([^;]+)", style)[1], row_px=880, window_px=720, rem_px=20)
+    # By hand: "Window × kernel" (15 x 0.55 rem = 165 px) is wider than its 3 cells, so the other
+    # 8 + 3 + 6 = 17 columns share 880 - 3 x 28 - 8 spare - 3 x 2 edges - 165 = 617 px:
+    # 617 / 17 - 2 = 34.29 px (the browser measured 34.28 px at 1280x720).
+    assert cell == pytest.approx(617 / 17 - 2)
+
+    def row_width(side: float) -> float:
+        return sum(max(p.columns * (side + 2) + p.extra_px, p.title_rem * 20) for p in parts) + 3 * 28
+
+    assert row_width(cell) == pytest.approx(880 - 8)  # it fits, 8 px to spare...
+    assert row_width(cell + 0.5) > 880 - 8  # ...and no larger cell would
+    # Height: 8 rows of cells and the rest of the player (buttons, title, equation, guess) fit 720 px.
+    assert stepper.player_rest_rem(1, 3) * 20 + 8 * (cell + 2) <= 720
+    # A narrower window: the height decides (720 px less the rest, over 8 rows), never below 24 px.
+    short = css_length(re.search(r"--cell:([^;]+)", style)[1], row_px=880, window_px=600, rem_px=20)
+    assert short == pytest.approx((600 - stepper.player_rest_rem(1, 3) * 20) / 8 - 2)
+    tiny = css_length(re.search(r"--cell:([^;]+)", style)[1], row_px=300, window_px=600, rem_px=20)
+    assert tiny == stepper.SMALLEST_CELL_PX
+    # On a phone the widest grid (the 8-column input) may take the whole 358 px row alone.
+    phone = css_length(re.search(r"--cell-narrow:([^;]+)", style)[1], row_px=358, window_px=844, rem_px=16)
+    assert phone == pytest.approx((358 - 2 - 8) / 8 - 2)
