@@ -16,6 +16,7 @@ import torch  # noqa: E402
 
 from core import architecture_views as av  # noqa: E402
 from core import checkpoints, diagram, layers, models, onnx_export  # noqa: E402
+from core.models.init import seeded  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
 from dashboard import plots, ui  # noqa: E402
 
@@ -23,6 +24,7 @@ DEFAULT_MODEL = "lenet5_1998"
 MAX_KERNELS_SHOWN = 16
 KERNEL_COLUMNS = 6
 KERNEL_FIGURE_PX = 150  # smaller plotly figures clip their last column
+DEFAULT_C3_MAP = 6      # the first map that reads four S2 maps
 
 
 def plural(count: int, noun: str, *, number: bool = True) -> str:
@@ -31,11 +33,17 @@ def plural(count: int, noun: str, *, number: bool = True) -> str:
     return f"{count:,} {word}" if number else word
 
 
+def c3_clicked() -> None:
+    """A click on C3's connection table chooses the map of the cell's column (through the pills' key)."""
+    points = st.session_state.c3_table.selection.get("points") or []
+    if points:
+        st.session_state.c3_map = int(points[0]["x"])
+
+
 @st.cache_resource(show_spinner=False)
 def fresh_model(name: str) -> torch.nn.Module:
     """The preset as initialised with seed 0, shared by every session: read only."""
-    torch.manual_seed(0)
-    return models.build(name).eval()
+    return models.build(name, generator=seeded(0)).eval()  # a generator of its own: never torch's global one
 
 
 def model_for(name: str) -> tuple[torch.nn.Module, str | None]:
@@ -189,20 +197,25 @@ st.table([{"": d.aspect, "LeNet-5 (1998)": d.paper, "modern LeNet": d.modern} fo
 st.markdown("\n".join(f"- **{d.aspect}**: {d.sentence}" for d in comparison))
 
 st.subheader("C3's connection table (Table I of the paper)")
-paper_model = fresh_model(av.PAPER)  # only its wiring is shown
-c3 = av.partial_conv(paper_model)
-c3_row = next(r for r in cached_table(av.PAPER) if r.kind == "partial conv")
-chosen = st.pills("C3 map", list(range(c3.out_channels)), default=6, key="c3_map", bind="query-params")
-chosen = 6 if chosen is None else chosen
-ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen, colors=COLORS), key="c3_table",
-                config={"displayModeBar": False})
-arith = av.map_arithmetic(c3, chosen, c3_row.output_shape[1:])
-st.markdown(
-    f"C3 map **{chosen}** reads S2 maps **{', '.join(map(str, arith.inputs))}**: "
-    f"{arith.formula} parameters; {arith.connections_formula} connections.  \n"
-    f"All 16 maps: {av.partial_conv_total(c3)} parameters. The paper leaves connections out to keep "
-    "their number in check and to break the symmetry: maps that read different inputs are pushed to "
-    "learn different features.")
+with ui.guarded("C3's connection table"):
+    paper_model = fresh_model(av.PAPER)  # only its wiring is shown
+    c3 = av.partial_conv(paper_model)
+    c3_row = next(r for r in cached_table(av.PAPER) if r.kind == "partial conv")
+    # Two ways to choose a map, kept in step: the pills, or a click on the table (which sets the
+    # pills' value, so the choice is in the URL as c3_map either way).
+    chosen = st.pills("C3 map", list(range(c3.out_channels)), default=DEFAULT_C3_MAP, key="c3_map",
+                      bind="query-params")
+    chosen = DEFAULT_C3_MAP if chosen is None else chosen
+    ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen, colors=COLORS), key="c3_table",
+                    on_select=c3_clicked, selection_mode="points", config={"displayModeBar": False})
+    st.caption("Click a cell of the table, or a number above it, to see what that C3 map reads.")
+    arith = av.map_arithmetic(c3, chosen, c3_row.output_shape[1:])
+    st.markdown(
+        f"C3 map **{chosen}** reads S2 maps **{', '.join(map(str, arith.inputs))}**: "
+        f"{arith.formula} parameters; {arith.connections_formula} connections.  \n"
+        f"All 16 maps: {av.partial_conv_total(c3)} parameters. The paper leaves connections out to keep "
+        "their number in check and to break the symmetry: maps that read different inputs are pushed to "
+        "learn different features.")
 
 st.subheader("The output layer's bitmaps")
 bitmaps = models.rbf_bitmaps().numpy()

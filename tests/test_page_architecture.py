@@ -1,5 +1,6 @@
 """/architecture: the page runs for every preset and shows the 1998 paper's numbers for LeNet-5."""
 
+import re
 from pathlib import Path
 
 import onnx
@@ -108,3 +109,70 @@ def test_browser_architecture_page(streamlit_server, browser_page):
     assert browser_page.locator("[data-testid='stException']").count() == 0
     assert "arch_model=keras_cnn_deeper" in browser_page.url  # the choice is kept in the link
     screenshot(browser_page, "architecture_keras_cnn_deeper")
+
+
+def test_c3_table_has_a_clickable_point_over_every_cell():
+    from core import architecture_views as av
+    from dashboard import figures_arch
+
+    grid = av.connection_grid(av.partial_conv(models.build(av.PAPER)))
+    fig = figures_arch.connection_table(grid, selected=15)
+    points = next(t for t in fig.data if t.type == "scatter")
+    # Table I: 6 S2 maps x 16 C3 maps, one point per cell, its x the C3 map a click chooses.
+    assert sorted(zip(points.x, points.y)) == [(c, r) for c in range(16) for r in range(6)]
+    assert fig.layout.clickmode == "event+select"
+    # Map 15 reads all six S2 maps (DESIGN.md's Table I): the outline is on its column.
+    assert grid[:, 15].all() and fig.layout.shapes[0].x0 == 14.5
+
+
+def test_c3_table_is_wired_to_choose_a_map(at):
+    from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
+    chart = next(c for c in at.get("plotly_chart") if c.key == "c3_table")
+    # It reports a click on a point (before issue 14 it reported nothing).
+    assert list(chart.proto.selection_mode) == [PlotlyChart.SelectionMode.POINTS]
+
+
+def c3_cell(page, column: int, row: int) -> tuple[float, float]:
+    """Where cell (row, column) of C3's 6 x 16 connection table is on the screen."""
+    area = page.locator(".st-key-c3_table .nsewdrag").first.bounding_box()
+    return area["x"] + area["width"] * (column + 0.5) / 16, area["y"] + area["height"] * (row + 0.5) / 6
+
+
+def c3_text(page) -> str:
+    return next(t for t in page.locator("[data-testid='stMarkdown']").all_inner_texts() if "reads S2 maps" in t)
+
+
+def pill_checked(page, label: str) -> bool:
+    return page.locator(".st-key-c3_map [role='radio']").filter(has_text=re.compile(f"^{label}$")) \
+        .get_attribute("aria-checked") == "true"
+
+
+@pytest.mark.browser
+def test_browser_click_on_the_c3_table_chooses_the_map(streamlit_server, browser_page):
+    page = browser_page
+    open_page(page, streamlit_server.url + "/architecture")
+    page.locator(".st-key-c3_table").scroll_into_view_if_needed()
+    page.locator(".st-key-c3_table .nsewdrag").first.wait_for(timeout=30_000)
+    assert "C3 map 6 reads S2 maps 0, 1, 2, 3:" in c3_text(page)  # the default
+    # A click on the cell of C3 map 15, row of S2 map 2. Map 15 reads all six S2 maps (Table I):
+    # 6 kernels x 5x5 + 1 bias = 151 parameters, x 10x10 outputs = 15,100 connections.
+    page.mouse.click(*c3_cell(page, 15, 2))
+    wait_idle(page)
+    text = c3_text(page)
+    assert "C3 map 15 reads S2 maps 0, 1, 2, 3, 4, 5: 6 kernels x 5x5 + 1 bias = 150 + 1 = 151 parameters" in text
+    assert "15,100 connections" in text
+    assert "c3_map=15" in page.url and pill_checked(page, "15") and not pill_checked(page, "6")
+    page.mouse.move(0, 0)  # no tooltip in the picture
+    screenshot(page, "architecture_c3_clicked")
+    # The pills still choose, and the table follows them: its outline moves to map 3, which reads 3, 4, 5.
+    page.locator(".st-key-c3_map [role='radio']").filter(has_text=re.compile("^3$")).click()
+    wait_idle(page)
+    assert "C3 map 3 reads S2 maps 3, 4, 5: 3 kernels x 5x5 + 1 bias = 75 + 1 = 76 parameters" in c3_text(page)
+    assert "c3_map=3" in page.url
+    page.wait_for_function("document.querySelector('.st-key-c3_table .js-plotly-plot').layout.shapes[0].x0 === 2.5",
+                           timeout=30_000)
+    # And a click on the same cell as before chooses map 15 again.
+    page.mouse.click(*c3_cell(page, 15, 2))
+    wait_idle(page)
+    assert "C3 map 15 reads" in c3_text(page) and "c3_map=15" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
