@@ -204,7 +204,11 @@ class ClassStore:
     def _open(self) -> None:
         """Open (or create) the file: a corrupted one is moved aside first; one that cannot be
         written is opened for reading only."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"the class database's folder {self.path.parent} cannot be made "
+                             f"({exc.strerror or exc}); set {DB_ENV} to a file in a folder this server can write") from None
         try:
             self._prepare()
         except sqlite3.DatabaseError as exc:
@@ -480,12 +484,10 @@ class ClassStore:
                 "right": {model: int(n) for model, n in right.items()},
                 "sent": {model: int(n) for model, n in sent.items()}}
 
-    def export(self, path: Path | str, session_id: int | None = None) -> tuple[Path, Path]:
-        """The session's visible digits as ``.npz`` (images uint8 N x 28 x 28, labels,
-        predictions, models, sent_at) and a CSV beside it; both written atomically."""
-        entries = list(reversed(self.entries(session_id)))  # oldest first, as sent
-        path = Path(path)
-        npz_path = path if path.suffix == ".npz" else path.with_suffix(".npz")
+    def export_payloads(self, session_id: int | None = None) -> tuple[bytes, bytes]:
+        """The session's visible digits, oldest first, as the bytes of an ``.npz`` (images uint8
+        N x 28 x 28, labels, predictions, models, sent_at) and of a CSV (one row per digit)."""
+        entries = list(reversed(self.entries(session_id)))
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
@@ -494,16 +496,22 @@ class ClassStore:
             predictions=np.array([e.prediction for e in entries], dtype=np.int64),
             models=np.array([e.model for e in entries], dtype=str),
             sent_at=np.array([e.sent_at for e in entries], dtype=np.float64))
-        atomic_write_bytes(npz_path, buffer.getvalue())
         text = io.StringIO()
         writer = csv.writer(text)
         writer.writerow(["index", "entry", "student", "label", "model", "prediction", "confidence", "sent_at"])
         for index, e in enumerate(entries):
             writer.writerow([index, e.id, e.student, e.label, e.model, e.prediction, f"{e.confidence:.4f}",
                              time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at))])
-        csv_path = npz_path.with_suffix(".csv")
-        atomic_write_bytes(csv_path, text.getvalue().encode())
-        return npz_path, csv_path
+        return buffer.getvalue(), text.getvalue().encode()
+
+    def export(self, path: Path | str, session_id: int | None = None) -> tuple[Path, Path]:
+        """:meth:`export_payloads` written to ``path`` (``.npz``) and a ``.csv`` beside it, atomically."""
+        npz_bytes, csv_bytes = self.export_payloads(session_id)
+        path = Path(path)
+        npz_path = path if path.suffix == ".npz" else path.with_suffix(".npz")
+        atomic_write_bytes(npz_path, npz_bytes)
+        atomic_write_bytes(npz_path.with_suffix(".csv"), csv_bytes)
+        return npz_path, npz_path.with_suffix(".csv")
 
 
 def _corrupted(exc: Exception) -> bool:

@@ -1,6 +1,6 @@
 """Entry point: ``streamlit run dashboard/app.py``.
 
-Page config, the shared sidebar (compute device), and navigation over the six pages.
+Page config, the shared sidebar (compute device), and navigation over the seven pages.
 Streamlit puts only ``dashboard/`` on sys.path; the repository root goes there too so that
 pages can import ``core`` and ``dashboard.ui``.
 """
@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import links, ui  # noqa: E402
+from dashboard import links, roles, ui  # noqa: E402
 
 ui.configure_torch()
 st.set_page_config(page_title="CNN explainer", page_icon=":material/neurology:", layout="wide")
@@ -26,12 +26,15 @@ PAGES = [
     st.Page("../pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
     st.Page("../pages/draw.py", title="Draw a digit", icon=":material/draw:", url_path="draw"),
     st.Page("../pages/training.py", title="Training", icon=":material/monitoring:", url_path="training"),
+    st.Page("../pages/class.py", title="Class wall", icon=":material/groups:", url_path="class"),
 ]
 
 page = st.navigation(PAGES)
 asked = links.requested()  # before any widget takes (or drops) a value of the link
+roles.establish()  # ?teacher=TOKEN: checked once, then out of the URL
 ui.sidebar()
 notices = st.container()  # above the page: what the link asked for that the page cannot show
+roles.show_refusal(notices)
 try:
     with ui.guarded("This page"):  # the last net: a section's own guard normally says it first
         page.run()

@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
+import re
 
 import streamlit as st
 import torch
 
 from core import checkpoints, device
-from dashboard import plots
+from dashboard import plots, roles
+from dashboard.links import BOUND
 
 _LOG = logging.getLogger(__name__)
 PRESENTER_KEY = "presenter"
@@ -43,13 +46,18 @@ def device_label() -> str:
 
 
 def sidebar() -> None:
-    """The sidebar every page shares: presenter mode (kept in the URL as ``?presenter=true``)
-    and which device computes."""
+    """The sidebar every page shares: presenter mode (kept in the URL as ``?presenter=true``),
+    which device computes, which server process answers (behind HAProxy) and the teacher's role."""
     with st.sidebar:
-        st.toggle("Presenter mode", key=PRESENTER_KEY, bind="query-params",
+        st.toggle("Presenter mode", key=PRESENTER_KEY, bind=BOUND,
                   help="For a projector: larger type and figures, colour-blind-safe colour maps, "
                        "secondary settings folded away. Kept in the link, so a shared link opens the same way.")
-        st.caption(f"Compute: **{device_label()}**")
+        replica = os.environ.get("CNN_EXPLAINER_REPLICA")
+        st.caption(f"Compute: **{device_label()}**" + (f" · server process {replica.replace('/', ' of ')}"
+                                                         if replica else ""))
+        if roles.is_teacher():
+            st.caption(":material/school: **Teacher**: you can start and stop training, hide class digits and "
+                       "manage class sessions.")
     if presenter():
         st.html(PRESENTER_CSS)
 
@@ -117,6 +125,15 @@ def checkpoint_picker(label: str = "Model", *, key: str, default: str = "lenet5"
         return None
     index = names.index(default) if default in names else 0
     return container.selectbox(label, names, index=index, key=key, bind=bind)
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Text a student typed, safe inside Streamlit markdown: every markdown and HTML character
+    escaped, so ``**x**`` or ``<b>`` show as typed."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 def one_line(exc: BaseException) -> str:

@@ -24,7 +24,7 @@ from core import checkpoints, explain, jobs, models, recipes  # noqa: E402
 from core import evaluation as ev  # noqa: E402
 from core.data import load_test  # noqa: E402
 from core.dataset_views import upscale_nearest  # noqa: E402
-from dashboard import ui  # noqa: E402
+from dashboard import roles, ui  # noqa: E402
 from dashboard import figures_training as figs  # noqa: E402
 from dashboard import plots  # noqa: E402
 
@@ -136,11 +136,18 @@ def start_form() -> None:
     if taken:
         st.warning(f"**{name}** is {taken}: starting replaces it when the run finishes.", icon=":material/warning:")
         st.checkbox(f"Yes, replace {name}", key=f"tr_overwrite:{name}")  # per name: a tick is for that name
-    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start"):
+    teacher = roles.is_teacher()
+    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
+                 disabled=not teacher):
         start_run(bool(taken) and st.session_state.get(f"tr_overwrite:{name}", False))
+    if not teacher:
+        st.caption(roles.only_teacher("start or stop the server's training run"))
 
 
 def start_run(overwrite: bool) -> None:
+    if not roles.is_teacher():  # checked where it acts: a crafted request from a student does nothing
+        st.warning(roles.only_teacher("start the server's training run"), icon=":material/lock:")
+        return
     s = st.session_state
     try:
         overrides = dict(epochs=int(s.tr_epochs), batch_size=int(s.tr_batch), optimizer=s.tr_optimizer,
@@ -153,6 +160,14 @@ def start_run(overwrite: bool) -> None:
         st.error(f"Not started: {exc}", icon=":material/error:")
     except jobs.JobBusy as exc:
         st.warning(f"Not started: {exc}. Its progress is below.", icon=":material/hourglass_top:")
+
+
+def stop_run(job: jobs.Job) -> None:
+    """Stop the run: the teacher only, checked here, on the server."""
+    if roles.is_teacher():
+        job.stop()
+    else:
+        st.session_state["tr_denied"] = roles.only_teacher("stop the server's training run")
 
 
 def live_panel(polling: bool) -> None:
@@ -183,8 +198,12 @@ def live_panel(polling: bool) -> None:
         m[0].metric("Train loss", f"{snap.loss:.4f}" if snap.loss is not None else "-")
         m[1].metric("Train accuracy", f"{snap.accuracy:.2%}" if snap.accuracy is not None else "-")
         m[2].metric("Test accuracy (last epoch)", f"{snap.history[-1]['test_accuracy']:.2%}" if snap.history else "-")
-        m[3].button("Stop", icon=":material/stop_circle:", on_click=job.stop, key="tr_stop",
-                    disabled=snap.stop_requested, help="ends the run after the current batch; what it learned is saved")
+        m[3].button("Stop", icon=":material/stop_circle:", on_click=stop_run, args=(job,), key="tr_stop",
+                    disabled=snap.stop_requested or not roles.is_teacher(),
+                    help="ends the run after the current batch; what it learned is saved")
+        denied = st.session_state.pop("tr_denied", None)
+        if denied or not roles.is_teacher():
+            st.caption(denied or roles.only_teacher("stop the server's training run"))
     elif snap.status == jobs.FINISHED:
         st.success(f"Saved: {snap.message}. It is now in every page's model picker.", icon=":material/check_circle:")
     elif snap.status == jobs.STOPPED:

@@ -8,6 +8,7 @@ The server and browser plumbing lives in ``benchmarks/harness.py`` (the load tes
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 import torch
@@ -15,6 +16,10 @@ import torch
 from benchmarks.harness import (CHROMIUM_FLAGS, FINISHED, ROOT, SCREENSHOTS,  # noqa: F401
                                 StreamlitServer, chromium_path, free_port, open_page, screenshot,
                                 start_streamlit, wait_idle)
+
+# The class store of the whole run (and of every server it starts): a file of its own, never the
+# repository's artifacts/class.sqlite.
+os.environ["CNN_EXPLAINER_CLASS_DB"] = os.path.join(tempfile.mkdtemp(prefix="class-db-"), "class.sqlite")
 
 # The suite shares 2 cores with a Streamlit server and Chromium: with torch's default of one
 # thread per core, its threads spin against theirs and tiny ops get ~100x slower.

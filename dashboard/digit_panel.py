@@ -1,0 +1,225 @@
+"""One digit through one network, as /draw shows it and the class wall shows a sent digit large:
+the prediction, the feature maps of every stage, and which pixels mattered (Captum).
+
+Thin: core.inference (prediction), core.explain (feature maps), core.attributions (Captum) ->
+dashboard.plots. Models come from dashboard.ui.load_model, shared by every session: core works on
+private copies wherever it needs hooks. Widget keys start with the page's ``prefix`` (``draw_target``
+on /draw, ``wall_target`` on /class), each bound to that page's URL.
+
+A select widget's label is a function of its option alone, never of the drawing or the model:
+in Streamlit 1.67 the browser (and the URL) hold the *label*, so a label that changes under the
+widget (e.g. "2 (predicted)") goes stale and comes back as a value when the prediction does.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+import torch
+
+from core import attributions, checkpoints, data, explain, inference, models
+from dashboard import ui
+from dashboard.links import BOUND
+from dashboard.plots import (ANSWER_RIGHT, OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap, image_heatmap,
+                             probability_bars)
+
+CHART_CONFIG = {"displayModeBar": False}
+# "Explain the class": the prediction (a value of its own, whose label never names the
+# prediction), or a class the student chose.
+PREDICTED = "predicted"
+TARGET_CHOICES = (PREDICTED, *range(10))
+TARGET_LABELS = {PREDICTED: "Predicted", **{digit: str(digit) for digit in range(10)}}
+
+
+def chart(fig, key: str) -> None:
+    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
+
+
+def load(name: str):
+    try:
+        return ui.load_model(name)
+    except checkpoints.CheckpointError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None, None
+
+
+def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = False):
+    result = inference.predict(model, x)
+    preset = record.get("preset", name)
+    title = models.PRESETS[preset].title if preset in models.PRESETS else preset
+    accuracy = record.get("test_accuracy")
+    winner = ui.palette("answer").colors[ANSWER_RIGHT]  # green, or blue in presenter mode
+    facts = [f"{result.seconds * 1000:.1f} ms"]
+    if accuracy is not None:
+        facts.append(f"test accuracy {accuracy:.2%}")
+    if compact:
+        st.markdown(f"**{name}**")
+        st.caption(title)
+        st.metric("Prediction", result.prediction)
+        st.caption(f"{result.probabilities[result.prediction]:.1%} sure · " + " · ".join(facts))
+        chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
+                               highlight_color=winner), key)
+        return result
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    with left:
+        st.metric("Prediction", result.prediction)
+        st.caption(f"{result.probabilities[result.prediction]:.1%} sure · {name}: {title} · "
+                   + " · ".join(facts))
+    with right:
+        chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
+                               title="Probability of each class (softmax)"), key)
+    return result
+
+
+def feature_maps(model, x, *, prefix: str) -> None:
+    st.subheader("Feature maps")
+    stages = explain.feature_maps(model, x)
+    if not stages:
+        st.info("This network has no convolutional layers: it sees the 784 pixels as one long "
+                "vector, so there are no maps to show. Pick a CNN to see them.", icon=":material/info:")
+        return
+    st.caption("Every stage of the network on your digit, one small picture per channel, each "
+               "stretched from its own lowest (black) to highest (white) value. Shapes are "
+               "written as in the 1998 paper: channels@height×width.")
+    for first in range(0, len(stages), 2):
+        cols = st.columns(2, gap="large")
+        for col, stage in zip(cols, stages[first:first + 2]):
+            with col:
+                st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
+                channels = stage.shape[0]
+                st.image(explain.channel_mosaic(stage.tensor, columns=min(channels, 8)))
+    st.markdown("**Look closer**")
+    by_name = {stage.short_name: stage for stage in stages}  # unique within a network
+    pick, channel_col = st.columns([1, 2])
+    with pick:
+        # Stages by name, labelled by name: another network keeps the choice where it has a
+        # stage of that name, else Streamlit goes back to the first stage.
+        stage = by_name[st.selectbox("Stage", list(by_name), key=f"{prefix}_stage")]
+    channels = stage.shape[0]
+    with channel_col:
+        # Streamlit gives a slider a new identity when its range changes: never a stale channel.
+        channel = st.slider("Channel", 0, channels - 1, 0, key=f"{prefix}_channel") if channels > 1 else 0
+    left, right = st.columns([1, 1.2], gap="large")
+    signed = ui.palette("signed")
+    with left:
+        chart(image_heatmap(stage.tensor[channel].numpy(),
+                            title=f"{stage.short_name} ({stage.shape_text}), channel {channel}",
+                            colorscale=ui.palette("activation").scale, size_px=300), f"{prefix}_channel_fig")
+    with right:
+        if stage.kernel is None:
+            st.caption("No convolution before this stage.")
+        else:
+            kernel = stage.kernel[channel]
+            inputs = kernel.shape[0]
+            source = stage.kernel_from.rsplit(".", 1)[-1]
+            chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
+                               cell_px=52 if inputs == 1 else 16,
+                               title=f"{source}'s kernel {channel}"), f"{prefix}_kernel_fig")
+            made = "made" if stage.kind == "conv" else f"made the channel that {stage.short_name} turned into"
+            slices = ("" if inputs == 1 else
+                      f" It has one {kernel.shape[1]}×{kernel.shape[2]} slice per input channel "
+                      f"({inputs}, left to right, row by row); all-zero slices are inputs it does not read.")
+            st.caption(f"The weights that {made} this channel ({signed.high} positive, {signed.low} negative)."
+                       f"{slices}")
+
+
+def explained_class(choice, predicted: int) -> int:
+    """The class whose maps are drawn: the one chosen, else (the default, or a value that is no
+    class at all) the prediction."""
+    if choice in range(10) and not isinstance(choice, (bool, str)):
+        return int(choice)
+    return predicted
+
+
+def target_label(choice) -> str:
+    # Anything that is not one of the choices gets a label that is none of theirs, so Streamlit
+    # resets it instead of taking it for a choice.
+    return TARGET_LABELS.get(choice, f"{choice!r} (not a class)")
+
+
+def scale_caption(chosen: list[str], signed) -> str:
+    """How the maps' colours read, for the methods shown: signed ones, one-sided ones, or both."""
+    kinds = {attributions.METHODS[key].signed for key in chosen}
+    titles = [attributions.METHODS[key].title for key in chosen if not attributions.METHODS[key].signed]
+    parts = []
+    if True in kinds:
+        parts.append(f"{signed.high} pixels raise it, {signed.low} pixels lower it")
+    if False in kinds:
+        parts.append(f"{' and '.join(titles)} {'shows' if len(titles) == 1 else 'show'} only how much, not "
+                     f"which way: the darker {signed.high}, the more the pixel matters")
+    percentile = f"{attributions.DISPLAY_PERCENTILE:g}"
+    return ("; ".join(parts) + f". Each map has its own scale, which ends at the {percentile}th percentile "
+            f"of its |attribution| (the {100 - attributions.DISPLAY_PERCENTILE:g}% most extreme pixels get "
+            f"the end colour, as Captum's visualisation clips outliers); pixels under {OVERLAY_VISIBLE_FROM:.0%} "
+            "of it are left uncoloured.")
+
+
+def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) -> None:
+    st.subheader("Which pixels mattered")
+    available = attributions.available_methods(model)
+    target_col, methods_col, sanity_col = st.columns([1.1, 3, 1.3], vertical_alignment="bottom")
+    with target_col:
+        choice = st.selectbox("Explain the class", TARGET_CHOICES, key=f"{prefix}_target", bind=BOUND,
+                              format_func=target_label,
+                              help="Predicted: whatever the network predicts for your drawing. A number: that class, "
+                                   "until you choose another.")
+    target = explained_class(choice, predicted)
+    with methods_col:
+        chosen = st.multiselect("Methods (Captum)", available, key=f"{prefix}_methods", bind=BOUND,
+                                default=[m for m in attributions.DEFAULT_METHODS if m in available],
+                                format_func=lambda key: attributions.METHODS[key].title)
+    with sanity_col:
+        sanity = st.toggle("Sanity check", key=f"{prefix}_sanity", bind=BOUND,
+                           help="Also explain a copy of the network with random, untrained weights.")
+    if not chosen:
+        st.info("Choose one or more methods.", icon=":material/info:")
+        return
+    start = time.perf_counter()
+    maps = attributions.attribute_many(model, x, chosen, target)
+    random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
+    seconds = time.perf_counter() - start
+    signed = ui.palette("signed")
+    whose = "the predicted class" if target == predicted else "the class you chose"
+    st.caption(f"Each map explains the score (logit) of class **{target}** ({whose}): "
+               f"{scale_caption(chosen, signed)} Computed in {seconds * 1000:.0f} ms.")
+    rows = [("Trained network", maps)] + ([("Random weights (sanity check)", random_maps)] if sanity else [])
+    for label, row_maps in rows:
+        if sanity:
+            st.markdown(f"**{label}**")
+        for first in range(0, len(chosen), 4):
+            cols = st.columns(4)
+            for col, key in zip(cols, chosen[first:first + 4]):
+                method = attributions.METHODS[key]
+                with col:
+                    chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.title,
+                                              colorscale=signed.scale),
+                          f"{prefix}_attr_{label[:6]}_{key}")
+                    if label == "Trained network":
+                        st.caption(method.summary)
+    if sanity:
+        st.caption("If a map for random weights looks much like the trained one, the method is "
+                   "showing the digit's outline, not what the network learned "
+                   "(Adebayo et al., Sanity Checks for Saliency Maps, 2018).")
+
+
+def explain_digit(digit: np.ndarray, name: str, *, prefix: str) -> None:
+    """A 28x28 uint8 digit (already made like an MNIST digit) through checkpoint ``name``: the
+    prediction, the feature maps and which pixels mattered, each section guarded."""
+    model = record = None
+    with ui.guarded("The model"):
+        model, record = load(name)
+    if model is None:
+        return
+    x = data.normalize(torch.as_tensor(np.asarray(digit, dtype=np.uint8))[None])
+    result = None
+    with explain.torch_threads(1):
+        with ui.guarded("The prediction"):
+            result = prediction(name, model, record, x, key=f"{prefix}_probs")
+        if result is None:
+            return
+        with ui.guarded("The feature maps"):
+            feature_maps(model, x, prefix=prefix)
+        with ui.guarded("Which pixels mattered"):
+            which_pixels(model, x, digit, result.prediction, prefix=prefix)

@@ -1,0 +1,63 @@
+"""/draw's "Send to the class" panel: which digit did you mean, a nickname, Send.
+
+Nothing is sent without the press, and the line above the button says exactly what is sent.
+The store (core.class_store) checks everything again: a label outside 0-9, a nickname too long,
+more than one digit a second from one browser session; its refusal is shown as one line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core import class_store
+from dashboard import roles, ui
+
+WHAT_IS_SENT = ("Sends the 28 × 28 digit the network read (not your drawing as drawn), the digit you meant, "
+                "the model ({model}), its answer and its ten probabilities, the time, and your nickname if you "
+                "give one. Never your address.")
+_SENT = "_send_result"       # session state: the last sent entry's (label, prediction), or an error line
+LABEL_KEY = "send_label"
+
+
+def _store() -> class_store.ClassStore:
+    return class_store.store()
+
+
+def _send(digit: np.ndarray, model: str, prediction: int, probabilities: list[float]) -> None:
+    label = st.session_state.get(LABEL_KEY)
+    try:
+        entry = _store().add(student_key=roles.student_key(), label=label, model=model, prediction=prediction,
+                             probabilities=probabilities, image=digit,
+                             nickname=st.session_state.get("send_nickname") or None)
+    except class_store.StoreError as exc:
+        st.session_state[_SENT] = ("error", str(exc))
+        return
+    st.session_state[_SENT] = ("sent", entry.label, entry.prediction, entry.student)
+    st.session_state[LABEL_KEY] = None  # the next digit gets its own answer
+
+
+def forget_last() -> None:
+    """A new drawing: the last "sent" line no longer describes what is on the canvas."""
+    st.session_state.pop(_SENT, None)
+
+
+def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: list[float]) -> None:
+    """The panel under the prediction. ``digit``: the 28x28 uint8 picture the network read."""
+    with st.container(border=True, key="send_panel"):
+        st.markdown("**Send to the class**")
+        label = st.pills("Which digit did you mean?", list(range(10)), key=LABEL_KEY, selection_mode="single")
+        nickname_col, button_col = st.columns([3, 1.2], vertical_alignment="bottom")
+        nickname_col.text_input("Nickname (optional)", max_chars=class_store.NICKNAME_MAX, key="send_nickname",
+                                placeholder="anonymous: Student 1, 2, ...")
+        button_col.button("Send", type="primary", icon=":material/send:", key="send_button", disabled=label is None,
+                          on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),
+                                                [float(p) for p in probabilities]))
+        st.caption(WHAT_IS_SENT.format(model=model))
+        result = st.session_state.get(_SENT)
+        if result and result[0] == "sent":
+            _, meant, said, student = result
+            st.success(f"Sent as {ui.plain(student)}: your {meant}, the network said {said}. "
+                       "Draw another and send it too.", icon=":material/check_circle:")
+        elif result:
+            st.warning(f"Not sent: {result[1]}.", icon=":material/error:")

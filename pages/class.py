@@ -1,0 +1,187 @@
+"""/class: the class wall. Every digit the class sent, live, for the projector.
+
+Thin: core.class_store (the digits) -> dashboard.figures_class (the grid) and
+dashboard.digit_panel (one digit, large, as /draw shows it). The grid is an ``st.fragment``
+that polls the store every second, so new digits appear without a whole-page rerun. Only the
+teacher (dashboard.roles) may hide digits, start or delete a class session and export; students
+see those controls disabled, and every action checks the role again where it acts.
+
+The filters live in the URL: ``/class?wall_mistakes=true&wall_digit=4&wall_model=lenet5``.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from core import class_store  # noqa: E402
+from dashboard import digit_panel, roles, ui  # noqa: E402
+from dashboard import figures_class as figs  # noqa: E402
+from dashboard import plots  # noqa: E402
+from dashboard.links import BOUND  # noqa: E402
+
+POLL_SECONDS = 1.0
+WALL_LIMIT = 200        # the newest digits shown; older ones stay in the store and the export
+ALL = "all"
+SELECTED = "wall_entry"
+_DENIED = "_wall_denied"
+
+
+def open_store() -> class_store.ClassStore | None:
+    try:
+        store = class_store.store()
+    except class_store.StoreError as exc:
+        st.error(f"The class wall cannot open its database: {exc}", icon=":material/database:")
+        return None
+    for notice in store.notices:
+        st.warning(notice, icon=":material/database:")
+    return store
+
+
+def teacher_action(what: str, action, *args) -> None:
+    """Run ``action`` only for the teacher: a crafted request from a student does nothing but
+    leave a line saying so."""
+    if not roles.is_teacher():
+        st.session_state[_DENIED] = roles.only_teacher(what)
+        return
+    try:
+        action(*args)
+    except class_store.StoreError as exc:
+        st.session_state[_DENIED] = f"Not done: {exc}."
+
+
+def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int:
+    """The teacher's controls for class sessions; returns the session the wall shows."""
+    sessions = store.sessions()
+    current = next(s for s in sessions if s["current"]) if any(s["current"] for s in sessions) else None
+    if current is None:
+        current = {"session": store.current_session().id}
+        sessions = store.sessions()
+    labels = {s["session"]: f"{s['name']} ({s['entries']} digits)" + (" · current" if s["current"] else "")
+              for s in sessions}
+    with st.expander("Class sessions and export", icon=":material/school:", expanded=False):
+        shown = st.selectbox("Show session", list(labels), index=list(labels).index(current["session"]),
+                             format_func=labels.get, key="wall_session")
+        c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
+        c1.button("New class session", icon=":material/add:", key="wall_new", disabled=not teacher,
+                  on_click=teacher_action, args=("start a new class session", store.new_session),
+                  help="The wall empties; this session's digits stay in the store until deleted.")
+        confirm = c2.checkbox("Yes, delete it", key="wall_delete_confirm", disabled=not teacher)
+        c3.button("Delete this session", icon=":material/delete:", key="wall_delete",
+                  disabled=not (teacher and confirm),
+                  on_click=teacher_action, args=("delete a class session", store.delete_session, shown))
+        if teacher:
+            npz, csv = store.export_payloads(shown)
+            c4.download_button("Export (.npz)", npz, file_name=f"class_session_{shown}.npz", key="wall_npz",
+                               icon=":material/download:", on_click="ignore")
+            c4.download_button("Export (.csv)", csv, file_name=f"class_session_{shown}.csv", key="wall_csv",
+                               icon=":material/table:", on_click="ignore")
+        else:
+            c4.button("Export", icon=":material/download:", key="wall_export_student", disabled=True)
+            st.caption(roles.only_teacher("start, delete or export a class session"))
+    return shown
+
+
+def filters(models: list[str]) -> dict:
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    mistakes = c1.toggle("Only mistakes", key="wall_mistakes", bind=BOUND)
+    digit = c2.selectbox("Digit meant", [ALL, *range(10)], key="wall_digit", bind=BOUND)
+    model = c3.selectbox("Model", [ALL, *models], key="wall_model", bind=BOUND)
+    return {"mistakes_only": mistakes, "label": None if digit == ALL else int(digit),
+            "model": None if model == ALL else model}
+
+
+def counts(store: class_store.ClassStore, session: int) -> None:
+    summary = store.summary(session)
+    sent = sum(summary["sent"].values())
+    right = sum(summary["right"].values())
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Digits", summary["entries"])
+    m2.metric("Students", summary["students"])
+    m3.metric("Read right", f"{right} of {sent}" if sent else "-",
+              help="by the model each student used, when they sent it")
+
+
+def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
+    """The chosen digit, large, with the same panel as /draw; the teacher can hide it."""
+    entry_id = st.session_state.get(SELECTED)
+    if entry_id is None:
+        return
+    try:
+        entry = store.entry(entry_id)
+    except class_store.StoreError:
+        st.session_state.pop(SELECTED, None)
+        return
+    with st.container(border=True, key="wall_selected_panel"):
+        head, hide, close = st.columns([4, 1.2, 1], vertical_alignment="center")
+        verdict = "right" if entry.right else "wrong"
+        head.markdown(f"**{ui.plain(entry.student)}** meant **{entry.label}**; {entry.model} said **{entry.prediction}** "
+                      f"({entry.confidence:.0%} sure, {verdict}), at {time.strftime('%H:%M:%S', time.localtime(entry.sent_at))}.")
+        hide.button("Show again" if entry.hidden else "Hide from the wall", key="wall_hide",
+                    icon=":material/visibility:" if entry.hidden else ":material/visibility_off:",
+                    disabled=not teacher, on_click=teacher_action,
+                    args=("hide a digit", store.set_hidden, entry.id, not entry.hidden))
+        close.button("Close", key="wall_close", icon=":material/close:",
+                     on_click=lambda: st.session_state.pop(SELECTED, None))
+        if not teacher:
+            st.caption(roles.only_teacher("hide a digit"))
+        digit_panel.explain_digit(entry.image, entry.model, prefix="wall")
+
+
+def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None:
+    """The counts and the grid, redrawn every second from the store (a fragment: the rest of the
+    page stays as it is)."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def grid() -> None:
+        counts(store, session)
+        entries = store.entries(session, limit=WALL_LIMIT, **chosen)
+        if not entries:
+            st.info("No digits yet" + (" that match these filters" if any(chosen.values()) else "")
+                    + ": students send theirs from **Draw a digit**, under the prediction.", icon=":material/draw:")
+            return
+        answer = ui.palette("answer")
+        columns = 8 if ui.presenter() else 10
+        fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[plots.ANSWER_RIGHT],
+                               wrong_color=answer.colors[plots.ANSWER_WRONG], tile_px=round(100 * ui.figure_scale()),
+                               selected=st.session_state.get(SELECTED))
+        event = st.plotly_chart(fig, key="wall_chart", on_select="rerun", selection_mode="points",
+                                config={"displayModeBar": False}, width="content")
+        points = (event.selection or {}).get("points") or [] if event else []
+        picked = points[0].get("customdata") if points else None
+        if isinstance(picked, list):
+            picked = picked[0]
+        if picked is not None and picked != st.session_state.get(SELECTED):
+            st.session_state[SELECTED] = int(picked)
+            st.rerun()  # the whole page: the large panel sits outside this fragment
+        names = answer.names
+        st.caption(f"Newest first. Under each digit: the digit the student meant → the network's answer, how sure; "
+                   f"{names[plots.ANSWER_RIGHT]} when right, framed {names[plots.ANSWER_WRONG]} when wrong. "
+                   "Click a digit to see it large." + (f" The newest {WALL_LIMIT} are shown." if len(entries) == WALL_LIMIT else ""))
+
+    grid()
+
+
+st.title("The class wall")
+st.markdown("Every digit the class sends from **Draw a digit** appears here within a second or two: what the "
+            "student meant, and what the network made of it.")
+teacher = roles.is_teacher()
+denied = st.session_state.pop(_DENIED, None)
+if denied:
+    st.warning(denied, icon=":material/lock:")
+store = open_store()
+if store is not None:
+    with ui.guarded("The class sessions"):
+        session = sessions_panel(store, teacher)
+    chosen = {"mistakes_only": False, "label": None, "model": None}
+    with ui.guarded("The filters"):
+        chosen = filters(sorted({e.model for e in store.entries(session, include_hidden=True)}))
+    with ui.guarded("The chosen digit"):
+        selected_panel(store, teacher)
+    with ui.guarded("The wall"):
+        live_wall(store, session, chosen)
