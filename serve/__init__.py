@@ -1,0 +1,1 @@
+"""Serving the dashboard to a lecture hall: several Streamlit processes behind HAProxy."""

@@ -1,0 +1,5 @@
+import sys
+
+from serve.hall import main
+
+sys.exit(main())
