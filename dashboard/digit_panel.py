@@ -25,16 +25,12 @@ from dashboard.links import BOUND
 from dashboard.plots import (ANSWER_RIGHT, OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap, image_heatmap,
                              probability_bars)
 
-CHART_CONFIG = {"displayModeBar": False}
 # "Explain the class": the prediction (a value of its own, whose label never names the
 # prediction), or a class the student chose.
 PREDICTED = "predicted"
 TARGET_CHOICES = (PREDICTED, *range(10))
 TARGET_LABELS = {PREDICTED: "Predicted", **{digit: str(digit) for digit in range(10)}}
 
-
-def chart(fig, key: str) -> None:
-    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
 
 
 def load(name: str):
@@ -59,7 +55,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.caption(title)
         st.metric("Prediction", result.prediction)
         st.caption(f"{result.probabilities[result.prediction]:.1%} sure · " + " · ".join(facts))
-        chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
+        ui.chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
                                highlight_color=winner), key)
         return result
     left, right = st.columns([1, 3], vertical_alignment="center")
@@ -68,7 +64,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.caption(f"{result.probabilities[result.prediction]:.1%} sure · {name}: {title} · "
                    + " · ".join(facts))
     with right:
-        chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
+        ui.chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
                                title="Probability of each class (softmax)"), key)
     return result
 
@@ -104,7 +100,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
     left, right = st.columns([1, 1.2], gap="large")
     signed = ui.palette("signed")
     with left:
-        chart(image_heatmap(stage.tensor[channel].numpy(),
+        ui.chart(image_heatmap(stage.tensor[channel].numpy(),
                             title=f"{stage.short_name} ({stage.shape_text}), channel {channel}",
                             colorscale=ui.palette("activation").scale, size_px=300), f"{prefix}_channel_fig")
     with right:
@@ -114,7 +110,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
             kernel = stage.kernel[channel]
             inputs = kernel.shape[0]
             source = stage.kernel_from.rsplit(".", 1)[-1]
-            chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
+            ui.chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
                                cell_px=52 if inputs == 1 else 16,
                                title=f"{source}'s kernel {channel}"), f"{prefix}_kernel_fig")
             made = "made" if stage.kind == "conv" else f"made the channel that {stage.short_name} turned into"
@@ -193,7 +189,7 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
             for col, key in zip(cols, chosen[first:first + 4]):
                 method = attributions.METHODS[key]
                 with col:
-                    chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.title,
+                    ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.title,
                                               colorscale=signed.scale),
                           f"{prefix}_attr_{label[:6]}_{key}")
                     if label == "Trained network":

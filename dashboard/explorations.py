@@ -14,9 +14,8 @@ import torch
 from core import explain, perturb
 from core import receptive_field as rf
 from dashboard import plots, ui
+from dashboard.links import BOUND
 
-BOUND = "query-params"
-CHART_CONFIG = {"displayModeBar": False}
 OUTPUT = "output class"
 GRADIENT_TINT = "rgba(0,114,178,0.42)"  # Okabe-Ito blue, beside the orange box
 LAB_TABS = ["Cover a patch", "Adversarial nudge (FGSM)", "Shift, rotate, thicken"]
@@ -27,9 +26,6 @@ EPSILON_MAX, EPSILON_STEP = 0.3, 0.005
 # full brightness) the speckle on black is plain on a classroom projector; between, it is faint.
 INVISIBLE_LEVELS, FAINT_LEVELS = 2, 16
 
-
-def chart(fig, key: str) -> None:
-    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=key)
 
 
 def percent(p: float) -> str:
@@ -111,7 +107,7 @@ def receptive_field(preset: str, digit: np.ndarray, predicted: int) -> None:
     top, left, bottom, right = box.unclipped
     picture, facts = st.columns([1, 1.5], gap="large")
     with picture:
-        chart(plots.digit_with_boxes(digit, [(top, left, bottom, right, plots.HIGHLIGHT, "solid")],
+        ui.chart(plots.digit_with_boxes(digit, [(top, left, bottom, right, plots.HIGHLIGHT, "solid")],
                                      overlay=check.support, overlay_color=GRADIENT_TINT,
                                      size_px=300), "rf_fig")
         st.caption("Orange box: the field by the formula (grey: zero padding beyond the picture). "
@@ -166,7 +162,7 @@ def outcome_panel(outcome: perturb.Outcome, original: perturb.Outcome, key: str,
                    "your digit, the answer it gave before is shown under it.")
     st.caption(f"{percent(outcome.confidence)} sure · probability of {before} "
                f"{percent(original.probabilities[before])} → {percent(outcome.probabilities[before])}")
-    chart(plots.probability_bars(outcome.probabilities, highlight=outcome.prediction, title=title,
+    ui.chart(plots.probability_bars(outcome.probabilities, highlight=outcome.prediction, title=title,
                                  highlight_color=answer.colors[verdict], height_px=220), key)
 
 
@@ -179,7 +175,7 @@ def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.O
     left, right = st.columns([1, 1.6], gap="large")
     with left:
         bottom, far = min(row + size, 28) - 1, min(col + size, 28) - 1
-        chart(plots.digit_with_boxes(covered.picture, [(row, col, bottom, far, plots.HIGHLIGHT, "solid")],
+        ui.chart(plots.digit_with_boxes(covered.picture, [(row, col, bottom, far, plots.HIGHLIGHT, "solid")],
                                      title="The digit with a black patch", size_px=240), "lab_occ_fig")
     with right:
         outcome_panel(covered, original, "lab_occ_probs", "Probabilities with the patch")
@@ -205,10 +201,10 @@ def fgsm_tab(model, name: str, sha256: str, digit: np.ndarray, original: perturb
     signed = ui.palette("signed")
     shown, change, probs = st.columns([1, 1, 1.5], gap="medium")
     with shown:
-        chart(plots.digit_with_boxes(nudge.outcome.picture, title=f"Nudged by ε = {epsilon:.3f}", size_px=220),
+        ui.chart(plots.digit_with_boxes(nudge.outcome.picture, title=f"Nudged by ε = {epsilon:.3f}", size_px=220),
               "lab_fgsm_fig")
     with change:
-        chart(plots.image_heatmap(nudge.change, title="The change", colorscale=signed.scale, zmid=0, size_px=200),
+        ui.chart(plots.image_heatmap(nudge.change, title="The change", colorscale=signed.scale, zmid=0, size_px=200),
               "lab_fgsm_change")
     with probs:
         outcome_panel(nudge.outcome, original, "lab_fgsm_probs", "Probabilities after the nudge")
@@ -244,7 +240,7 @@ def transform_tab(model, digit: np.ndarray, original: perturb.Outcome) -> None:
     changed = perturb.outcome(model, picture)
     left, right = st.columns([1, 1.6], gap="large")
     with left:
-        chart(plots.digit_with_boxes(changed.picture, title="Shifted, rotated, thickened", size_px=240),
+        ui.chart(plots.digit_with_boxes(changed.picture, title="Shifted, rotated, thickened", size_px=240),
               "lab_tf_fig")
     with right:
         outcome_panel(changed, original, "lab_tf_probs", "Probabilities after the change")

@@ -78,9 +78,19 @@ def figure_scale() -> float:
     return PRESENTER_SCALE if presenter() else 1.0
 
 
+CHART_CONFIG = {"displayModeBar": False}  # a lesson's figures are looked at, not edited
+
+
 def plotly_chart(fig, *, key: str, container=st, **options):
-    """``st.plotly_chart``, the figure enlarged in presenter mode."""
+    """``st.plotly_chart`` as every page draws a figure: enlarged in presenter mode, without
+    plotly's mode bar (``config`` overrides), at its own size when ``width="content"``."""
+    options.setdefault("config", CHART_CONFIG)
     return container.plotly_chart(plots.enlarged(fig, figure_scale()), key=key, **options)
+
+
+def chart(fig, key: str, **options):
+    """A figure at its own size (most of the lesson's figures are drawn to a size)."""
+    return plotly_chart(fig, key=key, width="content", **options)
 
 
 def secondary(label: str = "More settings"):

@@ -19,6 +19,7 @@ from core import checkpoints, diagram, layers, models, onnx_export  # noqa: E402
 from core.models.init import seeded  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
 from dashboard import plots, ui  # noqa: E402
+from dashboard.links import BOUND  # noqa: E402
 
 DEFAULT_MODEL = "lenet5_1998"
 MAX_KERNELS_SHOWN = 16
@@ -79,7 +80,7 @@ names = models.names()
 wanted = st.session_state.get("model")
 # The preset's own name as the option (no format_func): it is what the URL holds, ?arch_model=lenet5.
 name = st.selectbox("Model", names, index=names.index(wanted if wanted in names else DEFAULT_MODEL),
-                    key="arch_model", bind="query-params")
+                    key="arch_model", bind=BOUND)
 preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
 st.markdown(f"**{preset.title}.** {preset.description}  \n*From {preset.source}.*")
@@ -88,7 +89,7 @@ COLORS = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presen
 
 # --- the diagram ---------------------------------------------------------------------------
 st.header("The network, stage by stage")
-ui.plotly_chart(figs.network_diagram(cached_stages(name), COLORS), key="diagram", config={"displayModeBar": False})
+ui.plotly_chart(figs.network_diagram(cached_stages(name), COLORS), key="diagram")
 caption = ("Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at "
            f"most {figs.MAX_STACK} drawn), bars are layers of units; under each arrow, how the next "
            "stage is computed; under each box, what is applied to it value by value.")
@@ -139,10 +140,10 @@ else:
     by_name = {a.name: a for a in anatomy}
     c_layer, c_filter = st.columns([2, 1])
     layer = c_layer.selectbox("Convolution", list(by_name), index=min(1, len(anatomy) - 1),
-                              key="anatomy_layer", bind="query-params")
+                              key="anatomy_layer", bind=BOUND)
     a = by_name[layer]
     index = c_filter.number_input(f"Filter (0 to {a.filters - 1})", 0, a.filters - 1, 0,
-                                  key="anatomy_filter", bind="query-params")
+                                  key="anatomy_filter", bind=BOUND)
     channels, kernels = av.filter_kernels(model, layer, int(index))
     (kh, kw), k = a.kernel, len(channels)
     reads = (f"all {plural(k, 'input channel')}" if k == a.in_shape[0] and k > 1 else
@@ -173,7 +174,7 @@ else:
                                cell_px=max(28, KERNEL_FIGURE_PX // kw),
                                title=f"channel {channels[j]}"),
             container=columns[j % len(columns)], width="content", key=f"kernel_{j}",
-            config={"displayModeBar": False})
+            )
     if k > shown:
         st.caption(f"The first {shown} of the filter's {k} kernels.")
 
@@ -204,10 +205,10 @@ with ui.guarded("C3's connection table"):
     # Two ways to choose a map, kept in step: the pills, or a click on the table (which sets the
     # pills' value, so the choice is in the URL as c3_map either way).
     chosen = st.pills("C3 map", list(range(c3.out_channels)), default=DEFAULT_C3_MAP, key="c3_map",
-                      bind="query-params")
+                      bind=BOUND)
     chosen = DEFAULT_C3_MAP if chosen is None else chosen
     ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen, colors=COLORS), key="c3_table",
-                    on_select=c3_clicked, selection_mode="points", config={"displayModeBar": False})
+                    on_select=c3_clicked, selection_mode="points")
     st.caption("Click a cell of the table, or a number above it, to see what that C3 map reads.")
     arith = av.map_arithmetic(c3, chosen, c3_row.output_shape[1:])
     st.markdown(

@@ -151,7 +151,7 @@ def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None
                                wrong_color=answer.colors[plots.ANSWER_WRONG], tile_px=round(100 * ui.figure_scale()),
                                selected=st.session_state.get(SELECTED))
         event = st.plotly_chart(fig, key="wall_chart", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False}, width="content")
+                                config=ui.CHART_CONFIG, width="content")
         points = (event.selection or {}).get("points") or [] if event else []
         picked = points[0].get("customdata") if points else None
         if isinstance(picked, list):

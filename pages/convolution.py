@@ -28,10 +28,9 @@ from core.gridmath import GridSettingsError  # noqa: E402
 from dashboard import stepper, ui  # noqa: E402
 from dashboard.stepper import GridPart, animate, pause_all  # noqa: E402
 from dashboard.plots import grid_html, grids_row, image_heatmap, label_html  # noqa: E402
+from dashboard.links import BOUND  # noqa: E402
 
 DECIMALS = 2
-BOUND = "query-params"
-CHART_CONFIG = {"displayModeBar": False}
 GAP_PX = 28               # between the grids of one row
 
 
@@ -66,9 +65,6 @@ def largest_cell(largest: int = 56) -> int:
     """The largest cell side in px: larger in presenter mode, when there is room for it."""
     return int(largest * ui.figure_scale())
 
-
-def chart(fig, key: str) -> None:
-    ui.plotly_chart(fig, width="content", config=CHART_CONFIG, key=f"fig_{key}")
 
 
 def grid(values: np.ndarray, **options) -> str:
@@ -264,10 +260,10 @@ def real_image(digits: np.ndarray | None, kernel: np.ndarray, bias: float, strid
                f"strong positive response, {colors.low}: negative.")
     left, right, _ = st.columns([1, 1, 0.4])
     with left:
-        chart(image_heatmap(image, title=f"Test digit #{index}", colorscale=ui.palette("image").scale),
-              "real_digit_fig")
+        ui.chart(image_heatmap(image, title=f"Test digit #{index}", colorscale=ui.palette("image").scale),
+              "fig_real_digit_fig")
     with right:
-        chart(image_heatmap(fmap, title="Feature map", colorscale=signed(), zmid=0), "real_map_fig")
+        ui.chart(image_heatmap(fmap, title="Feature map", colorscale=signed(), zmid=0), "fig_real_map_fig")
 
 
 def three_channels() -> None:

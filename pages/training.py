@@ -27,10 +27,9 @@ from core.dataset_views import upscale_nearest  # noqa: E402
 from dashboard import roles, ui  # noqa: E402
 from dashboard import figures_training as figs  # noqa: E402
 from dashboard import plots  # noqa: E402
+from dashboard.links import BOUND  # noqa: E402
 
 POLL_SECONDS = 1.0
-BOUND = "query-params"
-NO_BAR = {"displayModeBar": False}
 TABS = ["Train a model", "Compare runs", "Confusion matrix", "Gallery", "Training scrubber"]
 
 
@@ -211,7 +210,7 @@ def live_panel(polling: bool) -> None:
     else:
         st.error(snap.message, icon=":material/error:")
     if snap.curve or snap.history:
-        ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart", config=NO_BAR)
+        ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart")
     if polling and not snap.running:
         st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
 
@@ -252,7 +251,7 @@ def compare_tab() -> None:
                            help="dashed; a train curve far above the test curve is overfitting", persist_state="page")
     if chosen:
         ui.plotly_chart(figs.compare_figure({n: records[n] for n in chosen}, metric, show_train),
-                        key="cmp_chart", config=NO_BAR)
+                        key="cmp_chart")
         for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
             if ev.is_reproduction(records[name]):
                 st.caption(f"**{name}** (reproduction): {ev.reproduction_note(records[name])}")
@@ -319,7 +318,7 @@ def confusion_tab() -> None:
     left, right = st.columns([5, 6])
     with left:
         ui.plotly_chart(figs.confusion_figure(matrix, ui.palette("count").scale), key="cm_chart", on_select=cell_clicked,
-                        selection_mode="points", width="content", config=NO_BAR)
+                        selection_mode="points", width="content")
         st.caption("Rows: the true digit; columns: the network's answer. Click a cell to see its images.")
     with right:
         c1, c2 = st.columns(2)
@@ -340,7 +339,7 @@ def confusion_tab() -> None:
                                 format_func=lambda i: f"test image #{i}", persist_state="page")
             answer = ui.palette("answer")
             ui.plotly_chart(figs.answer_bars(preds.probabilities[pick], true_d, answer.colors), key="cm_probs",
-                            config=NO_BAR)
+                           )
             right, wrong = answer.names[plots.ANSWER_RIGHT], answer.names[plots.ANSWER_WRONG]
             st.caption(f"{right.capitalize()}: the true digit ({true_d}); {wrong}: the network's wrong answer.")
 
@@ -426,13 +425,12 @@ def scrubber_tab() -> None:
         acc, fraction = entry.get("test_accuracy"), entry.get("epoch_fraction", 1.0)
         stopped = f", stopped {fraction:.0%} of the way through," if fraction < 1 else ""
         st.markdown(f"After epoch **{epoch}**{stopped}" + (f" (test accuracy {acc:.2%})" if acc is not None else ""))
-        ui.plotly_chart(figs.answer_bars(first.probabilities, label, ui.palette("answer").colors), key="scrub_probs",
-                        config=NO_BAR)
+        ui.plotly_chart(figs.answer_bars(first.probabilities, label, ui.palette("answer").colors), key="scrub_probs")
     with c3:
         trail = [cached_scrub(name, record["snapshots_sha256"], record["preset"], e, int(index)).probabilities[label]
                  for e in epochs]
         st.markdown("Probability of the right answer, epoch by epoch")
-        ui.plotly_chart(figs.trail_figure(epochs, trail, epoch, label), key="scrub_trail", config=NO_BAR)
+        ui.plotly_chart(figs.trail_figure(epochs, trail, epoch, label), key="scrub_trail")
     channels = first.maps.shape[0]
     st.markdown(f"**First-layer feature maps** (`{first.name}`, {channels} maps) after epoch {epoch}: "
                 "each map scaled to its own range, black low, white high")
