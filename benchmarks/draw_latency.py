@@ -26,9 +26,11 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from core import attributions, checkpoints, explain, inference, models, preprocess  # noqa: E402
+from core import attributions, checkpoints, inference, models, preprocess  # noqa: E402
 from core.data import DataNotFoundError, load_test  # noqa: E402
-from dashboard.plots import attribution_overlay, probability_bars  # noqa: E402
+from core.device import torch_threads  # noqa: E402
+from core.feature_maps import feature_maps  # noqa: E402
+from dashboard.plots import attribution_overlay, channels_html, probability_bars  # noqa: E402
 
 BUDGET_MS = 150.0
 
@@ -66,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads; the page uses 1 (explain.torch_threads); "
+                        help="torch intra-op threads; the page uses 1 (torch_threads); "
                              f"0 for torch's default ({torch.get_num_threads()} here)")
     parser.add_argument("--methods", default=",".join(attributions.DEFAULT_METHODS),
                         help="comma-separated attribution methods (default: the page's three)")
     args = parser.parse_args(argv)
-    with explain.torch_threads(args.threads or torch.get_num_threads()):
+    with torch_threads(args.threads or torch.get_num_threads()):
         return measure(args)
 
 
@@ -91,8 +93,8 @@ def measure(args: argparse.Namespace) -> int:
         times["preprocess"] = time.perf_counter()
         result = inference.predict(model, pre.tensor)
         times["predict"] = time.perf_counter()
-        for stage in explain.feature_maps(model, pre.tensor):
-            explain.channel_mosaic(stage.tensor)
+        for stage in feature_maps(model, pre.tensor):
+            channels_html(stage.tensor, stage.short_name, tile_px=56)  # what the page sends
         times["feature maps"] = time.perf_counter()
         maps = {}
         for method in methods:

@@ -23,7 +23,8 @@ from captum.attr import (DeepLift, GuidedBackprop, InputXGradient, IntegratedGra
 from torch import nn
 
 from core import models, receptive_field
-from core.explain import borrowed_copy, model_device, private_copy, random_copy
+from core.copies import borrowed_copy, private_copy, random_copy
+from core.device import model_device
 from core.models.lenet1998 import normalised_black
 
 # Captum says so on every call; here hooks always go on a private copy and are removed after.
@@ -189,7 +190,7 @@ def attribute_many(model: nn.Module, x: torch.Tensor, methods: list[str] | tuple
     """Several methods on one input, sharing one private copy: ``{method: 28 x 28 float32}``.
 
     ``sanity_random=True`` explains a copy of the network with fresh random weights
-    (:func:`core.explain.random_copy` with ``seed``) instead of the trained one.
+    (:func:`core.copies.random_copy` with ``seed``) instead of the trained one.
     """
     checked = [_check(x, method, target) for method in methods]
     if sanity_random:

@@ -1,7 +1,9 @@
-"""Pick the compute device: CUDA when present, then Apple MPS, else CPU."""
+"""Where and on how many threads torch computes: CUDA when present, then Apple MPS, else the CPU,
+with a thread count fit for a machine a whole class shares."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import torch
@@ -51,3 +53,20 @@ def describe(device: torch.device | None = None) -> str:
         return "Apple MPS"
     n = torch.get_num_threads()
     return f"CPU ({n} thread{'' if n == 1 else 's'})"
+
+
+@contextlib.contextmanager
+def torch_threads(count: int = 1):
+    """Run the block with ``count`` intra-op threads in the calling thread, then restore.
+
+    Work on one digit is too small to share between cores: with two threads on a busy CPU
+    (several students, one server) it ran 10x slower than with one (benchmarks/draw_latency.py).
+    With torch's OpenMP backend the setting is per thread, so other threads (a training job)
+    keep theirs.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

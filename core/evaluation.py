@@ -17,7 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from core import data, explain, jobs, models, recipes
+from core import data, jobs, models, recipes
+from core.device import model_device, torch_threads
+from core.feature_maps import feature_maps
 from core.checkpoints import CheckpointInfo
 from core.inference import predict_batch
 from core.train import epoch_position
@@ -302,16 +304,16 @@ class FirstLayer(NamedTuple):
 def first_layer_maps(model: nn.Module, image: np.ndarray | torch.Tensor) -> FirstLayer:
     """Feature maps of the first convolution and the probabilities, for one uint8 28x28 image.
 
-    The maps come from :func:`core.explain.feature_maps` (hooks on a private copy), so ``model``
+    The maps come from :func:`core.feature_maps.feature_maps` (hooks on a private copy), so ``model``
     is left as it is. ValueError for a model without convolutions (an MLP).
     """
     x = data.normalize(torch.as_tensor(np.asarray(image)).reshape(1, 28, 28))
-    with explain.torch_threads(1):  # one digit: too little work to share between cores
-        conv = next((s for s in explain.feature_maps(model, x) if s.kind == "conv"), None)
+    with torch_threads(1):  # one digit: too little work to share between cores
+        conv = next((s for s in feature_maps(model, x) if s.kind == "conv"), None)
         if conv is None:
             raise ValueError(f"{type(model).__name__} has no convolution layer (an MLP has no feature maps)")
         with torch.inference_mode():
-            probs = torch.softmax(model(x.to(explain.model_device(model))).float(), dim=1)[0]
+            probs = torch.softmax(model(x.to(model_device(model))).float(), dim=1)[0]
     return FirstLayer(conv.name, conv.tensor.numpy(), probs.cpu().numpy())
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from core import checkpoints, data
-from core.explain import private_copy
+from core.copies import private_copy
 from core.train import DeviceData, evaluate
 
 

@@ -28,8 +28,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 from torch import nn
 
+from core.copies import private_copy
 from core.data import normalize
-from core.explain import model_device, private_copy
+from core.device import model_device
 
 SIDE = 28
 WHITE = 255.0

@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 from core import models
+from core.copies import random_copy
 from core.device import model_device
-from core.explain import random_copy
 from core.models.common import INPUT_SIZE
 from core.models.lenet1998 import PartialConv2d, Subsampling
 
@@ -301,7 +301,7 @@ class _Reached(Exception):
 
 
 def _linearised_random_copy(model: nn.Module, seed: int) -> nn.Module:
-    """Random weights (core.explain.random_copy), float64, every ReLU an identity: a ReLU that
+    """Random weights (core.copies.random_copy), float64, every ReLU an identity: a ReLU that
     is off for one input would hide pixels the unit can see."""
     clone = random_copy(model, seed).double()
     for name, module in list(clone.named_modules()):

@@ -1,7 +1,7 @@
 """One digit through one network, as /draw shows it and the class wall shows a sent digit large:
 the prediction, the feature maps of every stage, and which pixels mattered (Captum).
 
-Thin: core.inference (prediction), core.explain (feature maps), core.attributions (Captum) ->
+Thin: core.inference (prediction), core.feature_maps, core.attributions (Captum) ->
 dashboard.plots. Models come from dashboard.ui.load_model, shared by every session: core works on
 private copies wherever it needs hooks. Widget keys start with the page's ``prefix`` (``draw_target``
 on /draw, ``wall_target`` on /class), each bound to that page's URL.
@@ -19,14 +19,17 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core import attributions, checkpoints, data, explain, inference, models
-from dashboard import ui
+from core import attributions, checkpoints, data, inference, models, pictures
+from core.device import torch_threads
+from core.feature_maps import feature_maps as stage_maps
+from dashboard import plots, ui
 from dashboard.links import BOUND
 from dashboard.plots import (ANSWER_RIGHT, OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap, image_heatmap,
                              probability_bars)
 
 # "Explain the class": the prediction (a value of its own, whose label never names the
 # prediction), or a class the student chose.
+TILE_PX = 56  # one channel of a stage, enlarged by whole pixels
 PREDICTED = "predicted"
 TARGET_CHOICES = (PREDICTED, *range(10))
 TARGET_LABELS = {PREDICTED: "Predicted", **{digit: str(digit) for digit in range(10)}}
@@ -71,7 +74,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
 
 def feature_maps(model, x, *, prefix: str) -> None:
     st.subheader("Feature maps")
-    stages = explain.feature_maps(model, x)
+    stages = stage_maps(model, x)
     if not stages:
         st.info("This network has no convolutional layers: it sees the 784 pixels as one long "
                 "vector, so there are no maps to show. Pick a CNN to see them.", icon=":material/info:")
@@ -84,8 +87,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
         for col, stage in zip(cols, stages[first:first + 2]):
             with col:
                 st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
-                channels = stage.shape[0]
-                st.image(explain.channel_mosaic(stage.tensor, columns=min(channels, 8)))
+                st.html(plots.channels_html(stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())))
     st.markdown("**Look closer**")
     by_name = {stage.short_name: stage for stage in stages}  # unique within a network
     pick, channel_col = st.columns([1, 2])
@@ -110,7 +112,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
             kernel = stage.kernel[channel]
             inputs = kernel.shape[0]
             source = stage.kernel_from.rsplit(".", 1)[-1]
-            ui.chart(grid_heatmap(explain.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
+            ui.chart(grid_heatmap(pictures.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
                                cell_px=52 if inputs == 1 else 16,
                                title=f"{source}'s kernel {channel}"), f"{prefix}_kernel_fig")
             made = "made" if stage.kind == "conv" else f"made the channel that {stage.short_name} turned into"
@@ -210,7 +212,7 @@ def explain_digit(digit: np.ndarray, name: str, *, prefix: str) -> None:
         return
     x = data.normalize(torch.as_tensor(np.asarray(digit, dtype=np.uint8))[None])
     result = None
-    with explain.torch_threads(1):
+    with torch_threads(1):
         with ui.guarded("The prediction"):
             result = prediction(name, model, record, x, key=f"{prefix}_probs")
         if result is None:

@@ -11,7 +11,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core import explain, perturb
+from core import perturb
+from core.device import torch_threads
 from core import receptive_field as rf
 from dashboard import plots, ui
 from dashboard.links import BOUND
@@ -144,7 +145,7 @@ def receptive_field(preset: str, digit: np.ndarray, predicted: int) -> None:
 @st.cache_data(max_entries=256, show_spinner="Searching the smallest flipping epsilon...")
 def cached_flip(name: str, sha256: str, digit: np.ndarray) -> perturb.FlipSearch:
     model, _ = ui.load_model(name)
-    with explain.torch_threads(1):
+    with torch_threads(1):
         return perturb.smallest_flip(model, digit, max_epsilon=EPSILON_MAX)
 
 
@@ -288,5 +289,5 @@ def sections(model: torch.nn.Module, name: str, record: dict, digit: np.ndarray,
 @st.fragment
 def fragment(section, *args) -> None:
     """Run a section as a fragment: its widgets rerun it alone, on one torch thread."""
-    with explain.torch_threads(1):
+    with torch_threads(1):
         section(*args)

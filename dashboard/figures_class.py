@@ -8,26 +8,22 @@ browser (any language), and a click on a digit is a plotly selection (the entry'
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
 from core.class_store import Entry
 from core.dataset_views import upscale_nearest
+from dashboard.plots import png_data_uri
 
 TILE_ZOOM = 3  # 28 px -> 84 px before the browser scales it: pixels stay crisp squares
 
 
 def tile_uri(image: np.ndarray) -> str:
     """A 28x28 uint8 digit as a PNG data URI, enlarged by whole pixels."""
-    buffer = io.BytesIO()
-    Image.fromarray(upscale_nearest(np.asarray(image, dtype=np.uint8), TILE_ZOOM)).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return png_data_uri(upscale_nearest(np.asarray(image, dtype=np.uint8), TILE_ZOOM))
 
 
 def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wrong_color: str,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.colors import get_colorscale, unlabel_rgb
 
 from core.gridmath import format_number
+from core.pictures import channel_tiles
 
 INPUT_SCALE = "Blues"
 SIGNED_SCALE = "RdBu"  # negative red, positive blue, zero white (with zmid=0)
@@ -236,6 +240,34 @@ def grids_row(*parts: str, gap_px: int = 28, align: str = "flex-start") -> str:
     """HTML pieces (grids, labels) side by side; they wrap onto a new line on a narrow screen."""
     return (f"<div style='display:flex;flex-wrap:wrap;gap:{gap_px}px;align-items:{align}'>"
             + "".join(parts) + "</div>")
+
+
+def png_data_uri(picture: np.ndarray) -> str:
+    """A uint8 picture (grey or RGB) as a PNG ``data:`` URI, to sit inside HTML or a figure."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(picture, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def tiles_html(pictures: Sequence[np.ndarray], captions: Sequence[str], alts: Sequence[str], *,
+               tile_px: int) -> str:
+    """Small pictures in a wrapping grid, each with its caption under it and a text alternative,
+    as one HTML block (for ``st.html``): one element instead of one image file per tile."""
+    cells = "".join(
+        f'<figure style="margin:0;text-align:center"><img src="{png_data_uri(picture)}" alt="{html.escape(alt)}" '
+        f'width="{tile_px}" height="{tile_px}" style="image-rendering:pixelated;display:block">'
+        f'<figcaption style="font-size:0.8rem;color:#555">{html.escape(caption)}</figcaption></figure>'
+        for picture, caption, alt in zip(pictures, captions, alts))
+    return f'<div style="display:flex;flex-wrap:wrap;gap:6px 8px">{cells}</div>'
+
+
+def channels_html(maps, name: str, *, tile_px: int) -> str:
+    """A ``C x H x W`` stack of feature maps as numbered tiles (each stretched to its own range;
+    ``core.pictures.channel_tiles``), ``name`` saying whose channels they are."""
+    tiles = channel_tiles(maps, tile_px=tile_px)
+    count = len(tiles)
+    return tiles_html(tiles, [str(c) for c in range(count)], [f"{name} channel {c}" for c in range(count)],
+                      tile_px=tiles[0].shape[0] if tiles else tile_px)
 
 
 def label_html(text: str, *, size_rem: float = 1.4, bold: bool = True) -> str:

@@ -115,7 +115,7 @@ def _load_cached(name: str, sha256: str) -> tuple[torch.nn.Module, dict]:
 
 def load_model(name: str) -> tuple[torch.nn.Module, dict]:
     """A verified checkpoint, shared by every session: NEVER train it or add hooks to it in
-    place; use ``copy.deepcopy`` first (``core.explain`` works on copies).
+    place; use a copy first (``core.copies``: what core itself does).
 
     Raises ``checkpoints.CheckpointError`` with a message fit for ``st.error``.
     """

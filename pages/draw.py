@@ -27,7 +27,8 @@ if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through das
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from core import explain, preprocess  # noqa: E402
+from core import pictures, preprocess  # noqa: E402
+from core.device import torch_threads  # noqa: E402
 from dashboard import digit_panel, explorations, send_panel, ui  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
@@ -114,7 +115,7 @@ def show_steps(pre: preprocess.Preprocessed, origin: str) -> None:
     for col, (image, label) in zip(cols, steps):
         height, width = image.shape
         with col:
-            st.image(explain.framed(image, round(STEP_PX * ui.figure_scale())))
+            st.image(pictures.framed(image, round(STEP_PX * ui.figure_scale())))
             st.caption(f"{label} · {height} × {width}")
 
 
@@ -164,7 +165,7 @@ with model_col:
     with ui.guarded("Your digit"):
         pre = preprocess_input(picture, origin)
     if pre is not None and name is not None:
-        with ui.guarded("The prediction"), explain.torch_threads(1):
+        with ui.guarded("The prediction"), torch_threads(1):
             shown = predictions(name, others, pre)
     if shown is not None:
         with ui.guarded("Send to the class"):
@@ -175,7 +176,7 @@ if pre is not None:
         show_steps(pre, origin)
 if shown is not None:
     model, record, result = shown
-    with explain.torch_threads(1):
+    with torch_threads(1):
         with ui.guarded("The feature maps"):
             digit_panel.feature_maps(model, pre.tensor, prefix="draw")
         with ui.guarded("Which pixels mattered"):

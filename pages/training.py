@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through das
 import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from core import checkpoints, explain, jobs, models, recipes  # noqa: E402
+from core import checkpoints, jobs, models, recipes  # noqa: E402
 from core import evaluation as ev  # noqa: E402
 from core.data import load_test  # noqa: E402
 from core.dataset_views import upscale_nearest  # noqa: E402
@@ -434,7 +434,7 @@ def scrubber_tab() -> None:
     channels = first.maps.shape[0]
     st.markdown(f"**First-layer feature maps** (`{first.name}`, {channels} maps) after epoch {epoch}: "
                 "each map scaled to its own range, black low, white high")
-    st.image(explain.channel_mosaic(first.maps, columns=min(channels, 8), tile_px=112), output_format="PNG")
+    st.html(plots.channels_html(first.maps, first.name, tile_px=round(112 * ui.figure_scale())))
 
 
 # --- the page --------------------------------------------------------------------------------

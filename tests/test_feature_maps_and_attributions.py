@@ -1,4 +1,4 @@
-"""core.explain (feature maps, copies, pictures) and core.attributions (Captum methods).
+"""core.feature_maps, core.copies, core.pictures and core.attributions (Captum methods).
 
 Exact expectations come from networks with hand-set weights, where each method has a closed form:
 for one linear layer y = W x + b, the gradient of y_t is the row W_t, so Saliency = |W_t|,
@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import attributions, checkpoints, data, explain, models
+from core import attributions, checkpoints, copies, data, models, pictures
+from core.feature_maps import feature_maps
 from core.data import load_test
 from core.models.lenet1998 import C3_TABLE, normalised_black
 from dashboard import plots
@@ -204,7 +205,7 @@ def test_shared_model_is_never_changed(x):
     before = {k: v.clone() for k, v in model.state_dict().items()}
     attributions.attribute_many(model, x, list(attributions.METHODS), 8)
     attributions.attribute(model, x, "deeplift", 8, sanity_random=True)
-    explain.feature_maps(model, x)
+    feature_maps(model, x)
     assert not model.training
     assert all(not p.requires_grad for p in model.parameters())
     for module in model.modules():
@@ -326,9 +327,9 @@ def test_random_copy_redraws_every_parameter_and_leaves_the_rest(name):
     model = models.build(name).eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
     state = torch.get_rng_state()
-    copy_a = explain.random_copy(model, seed=7)
+    copy_a = copies.random_copy(model, seed=7)
     assert torch.equal(torch.get_rng_state(), state)  # the caller's random stream is untouched
-    copy_b = explain.random_copy(model, seed=7)
+    copy_b = copies.random_copy(model, seed=7)
     for (key, p), p_a, p_b in zip(model.named_parameters(), copy_a.parameters(), copy_b.parameters()):
         assert not torch.equal(p, p_a) or p.numel() == 0 or _is_constant_init(key), key
         assert torch.equal(p_a, p_b), key
@@ -345,26 +346,26 @@ def _is_constant_init(key: str) -> bool:
 def test_borrowed_copies_are_reused_only_when_they_come_back_untouched():
     """A /draw run borrows a copy instead of deep-copying the shared model every time."""
     model = linear_net()
-    with explain.borrowed_copy(model) as first:
+    with copies.borrowed_copy(model) as first:
         assert first is not model and not first.training
         assert not any(p.requires_grad for p in first.parameters())
-        with explain.borrowed_copy(model) as second:  # two sessions at once: two copies
+        with copies.borrowed_copy(model) as second:  # two sessions at once: two copies
             assert second is not first
-    with explain.borrowed_copy(model) as again:
+    with copies.borrowed_copy(model) as again:
         assert again in (first, second)  # came back from the pool
         handle = again[1].register_forward_hook(lambda *args: None)  # a hook left behind ...
     handle.remove()
-    with explain.borrowed_copy(model) as other, explain.borrowed_copy(model) as third:
+    with copies.borrowed_copy(model) as other, copies.borrowed_copy(model) as third:
         assert again not in (other, third)  # ... and that copy was not put back
 
 
 def test_a_borrowed_copy_follows_a_change_of_the_weights():
     model = linear_net()
-    with explain.borrowed_copy(model) as before:
+    with copies.borrowed_copy(model) as before:
         pass
     with torch.no_grad():
         model[1].weight.mul_(2.0)  # in place, as load_state_dict or an optimiser step would
-    with explain.borrowed_copy(model) as after:
+    with copies.borrowed_copy(model) as after:
         assert after is not before
         assert torch.equal(after[1].weight, model[1].weight)
 
@@ -374,7 +375,7 @@ def test_a_borrowed_copy_follows_a_change_of_the_weights():
 def test_lenet5_stages_shapes_and_first_conv_against_torch(x):
     torch.manual_seed(5)
     model = models.build("lenet5").eval()
-    stages = explain.feature_maps(model, x)
+    stages = feature_maps(model, x)
     # Seed 004: conv 6@5x5 pad 2 -> BN -> ReLU -> pool, conv 16@5x5 -> BN -> ReLU -> pool.
     assert [(s.short_name, s.kind, s.shape_text) for s in stages] == [
         ("conv1", "conv", "6@28×28"), ("bn1", "norm", "6@28×28"), ("relu1", "activation", "6@28×28"),
@@ -390,7 +391,7 @@ def test_lenet5_stages_shapes_and_first_conv_against_torch(x):
 
 
 def test_lenet1998_c3_kernels_follow_table_one(x):
-    stages = {s.short_name: s for s in explain.feature_maps(models.build("lenet5_1998").eval(), x)}
+    stages = {s.short_name: s for s in feature_maps(models.build("lenet5_1998").eval(), x)}
     # C5 is 120@1x1, a vector, so the last map is S4's; the padding is not a stage.
     assert list(stages) == ["c1", "c1_act", "s2", "s2_act", "c3", "c3_act", "s4", "s4_act"]
     assert stages["c3"].shape_text == "16@10×10" and stages["s4_act"].shape_text == "16@5×5"
@@ -401,24 +402,32 @@ def test_lenet1998_c3_kernels_follow_table_one(x):
 
 
 def test_an_mlp_has_no_feature_maps(x):
-    assert explain.feature_maps(models.build("mlp_128").eval(), x) == []
+    assert feature_maps(models.build("mlp_128").eval(), x) == []
 
 
 # --- pictures -------------------------------------------------------------------------------
 
-def test_channel_mosaic_layout_and_per_channel_stretch():
+def test_channel_tiles_stretch_each_channel_to_its_own_range():
     maps = torch.stack([torch.arange(28 * 28, dtype=torch.float32).reshape(28, 28) * (k + 1) for k in range(6)])
-    mosaic = explain.channel_mosaic(maps, tile_px=56, gap_px=6)
-    # 6 tiles of 28 px shown 2x in one row: 6 * 56 + 5 * 6 = 366 wide, 16 px label + 56 tall.
-    assert mosaic.shape == (72, 366, 3) and mosaic.dtype == np.uint8
-    tile = mosaic[16:72, 62:118, 0]  # channel 1
-    assert tile.min() == 0 and tile.max() == 255  # stretched to its own range
-    assert (mosaic[16:72, 56:62] == 255).all()  # the white gap between tiles
+    tiles = pictures.channel_tiles(maps, tile_px=56)
+    # 6 tiles of 28 px shown 2x (56 // 28), each stretched 0-255 whatever its own scale (k + 1).
+    assert len(tiles) == 6 and all(t.shape == (56, 56) and t.dtype == np.uint8 for t in tiles)
+    assert all(t.min() == 0 and t.max() == 255 for t in tiles)
+    np.testing.assert_array_equal(tiles[0], tiles[5])
+
+
+def test_channels_html_numbers_each_tile_in_text_and_gives_it_an_alternative():
+    from dashboard.plots import channels_html
+
+    html = channels_html(torch.rand(3, 14, 14), "conv1", tile_px=56)
+    assert html.count("<img ") == 3 and html.count("data:image/png;base64,") == 3
+    assert [f"<figcaption" in html, 'alt="conv1 channel 2"' in html] == [True, True]
+    assert ">0</figcaption>" in html and ">2</figcaption>" in html
 
 
 def test_enlarge_keeps_pixels_square_and_crisp():
     image = np.array([[0, 255], [128, 7]], dtype=np.uint8)
-    big = explain.enlarge(image, 9)  # factor floor(9 / 2) = 4
+    big = pictures.enlarge(image, 9)  # factor floor(9 / 2) = 4
     assert big.shape == (8, 8)
     assert set(np.unique(big)) == {0, 7, 128, 255}
     assert (big[4:, :4] == 128).all()
@@ -426,7 +435,7 @@ def test_enlarge_keeps_pixels_square_and_crisp():
 
 def test_kernel_grid_puts_slices_side_by_side_with_gaps():
     kernel = torch.arange(6 * 25, dtype=torch.float64).reshape(6, 5, 5)
-    grid = explain.kernel_grid(kernel, columns=3)
+    grid = pictures.kernel_grid(kernel, columns=3)
     assert grid.shape == (11, 17)  # 2 rows of 3 slices, one-cell gaps
     assert np.isnan(grid[5]).all() and np.isnan(grid[:, 5]).all()
     np.testing.assert_array_equal(grid[6:11, 12:17], kernel[5].numpy())
