@@ -24,7 +24,8 @@ from core.device import torch_threads
 from core.feature_maps import feature_maps as stage_maps
 from dashboard import plots, ui
 from dashboard.links import BOUND
-from dashboard.plots import (ANSWER_RIGHT, OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap, image_heatmap,
+from dashboard.palettes import ANSWER_RIGHT
+from dashboard.plots import (OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap, image_heatmap,
                              probability_bars)
 
 # "Explain the class": the prediction (a value of its own, whose label never names the

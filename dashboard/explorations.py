@@ -14,7 +14,7 @@ import torch
 from core import perturb
 from core.device import torch_threads
 from core import receptive_field as rf
-from dashboard import plots, ui
+from dashboard import palettes, plots, ui
 from dashboard.links import BOUND
 
 OUTPUT = "output class"
@@ -108,7 +108,7 @@ def receptive_field(preset: str, digit: np.ndarray, predicted: int) -> None:
     top, left, bottom, right = box.unclipped
     picture, facts = st.columns([1, 1.5], gap="large")
     with picture:
-        ui.chart(plots.digit_with_boxes(digit, [(top, left, bottom, right, plots.HIGHLIGHT, "solid")],
+        ui.chart(plots.digit_with_boxes(digit, [(top, left, bottom, right, palettes.HIGHLIGHT, "solid")],
                                      overlay=check.support, overlay_color=GRADIENT_TINT,
                                      size_px=300), "rf_fig")
         st.caption("Orange box: the field by the formula (grey: zero padding beyond the picture). "
@@ -156,9 +156,9 @@ def outcome_panel(outcome: perturb.Outcome, original: perturb.Outcome, key: str,
     before = original.prediction
     flipped = outcome.prediction != before
     answer = ui.palette("answer")
-    verdict = plots.ANSWER_WRONG if flipped else plots.ANSWER_RIGHT
+    verdict = palettes.ANSWER_WRONG if flipped else palettes.ANSWER_RIGHT
     st.metric("Prediction", outcome.prediction, delta=f"was {before}" if flipped else None,
-              delta_color=answer.names[plots.ANSWER_WRONG] if flipped else "off", delta_arrow="off",
+              delta_color=answer.names[palettes.ANSWER_WRONG] if flipped else "off", delta_arrow="off",
               help="The network's answer for the changed digit; when it differs from its answer for "
                    "your digit, the answer it gave before is shown under it.")
     st.caption(f"{percent(outcome.confidence)} sure · probability of {before} "
@@ -176,7 +176,7 @@ def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.O
     left, right = st.columns([1, 1.6], gap="large")
     with left:
         bottom, far = min(row + size, 28) - 1, min(col + size, 28) - 1
-        ui.chart(plots.digit_with_boxes(covered.picture, [(row, col, bottom, far, plots.HIGHLIGHT, "solid")],
+        ui.chart(plots.digit_with_boxes(covered.picture, [(row, col, bottom, far, palettes.HIGHLIGHT, "solid")],
                                      title="The digit with a black patch", size_px=240), "lab_occ_fig")
     with right:
         outcome_panel(covered, original, "lab_occ_probs", "Probabilities with the patch")

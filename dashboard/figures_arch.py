@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.plots import ANSWER_RIGHT, ANSWER_WRONG, Palette, palette
+from dashboard.palettes import ANSWER_RIGHT, ANSWER_WRONG, Palette, palette
 
 FONT = dict(size=16)
 TRAIN_COLOR, TEST_COLOR = "#4C78A8", "#F58518"

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from core import evaluation as ev
 from core import jobs
-from dashboard import plots
+from dashboard import palettes, plots
 
 FONT = dict(size=15)
 PALETTE = qualitative.D3
@@ -173,9 +173,9 @@ def answer_bars(probs: np.ndarray, label: int, colors: tuple[str, ...], height: 
     digit in the right-answer colour, a wrong answer in the wrong-answer one."""
     guess = int(np.argmax(probs))
     fig = plots.probability_bars(probs, highlight=guess, height_px=height)
-    fig.update_traces(marker_color=[colors[plots.ANSWER_RIGHT] if d == label else
-                                    colors[plots.ANSWER_WRONG] if d == guess else
-                                    colors[plots.ANSWER_OTHER] for d in range(10)])
+    fig.update_traces(marker_color=[colors[palettes.ANSWER_RIGHT] if d == label else
+                                    colors[palettes.ANSWER_WRONG] if d == guess else
+                                    colors[palettes.ANSWER_OTHER] for d in range(10)])
     return fig
 
 

@@ -1,4 +1,5 @@
-"""Plotly figures shared by the pages: grids of numbers that stay readable on a projector."""
+"""Figures shared by the pages (plotly, and HTML where a browser redraws faster): grids of numbers
+that stay readable on a projector, digits, maps, probability bars. Colours: dashboard.palettes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import functools
 import html
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,67 +16,7 @@ from plotly.colors import get_colorscale, unlabel_rgb
 
 from core.gridmath import format_number
 from core.pictures import channel_tiles
-
-INPUT_SCALE = "Blues"
-SIGNED_SCALE = "RdBu"  # negative red, positive blue, zero white (with zmid=0)
-HIGHLIGHT = "#f28e2b"  # the window
-ACCENT = "#2ca02c"      # the cell being written / the winner of a max
-PADDING_FILL = "#e6e6e6"
-PADDING_TEXT = "#8c8c8c"
-
-# --- palettes: every colour map of the dashboard, in one place -------------------------------
-
-# Diverging blue-orange (orange half of ColorBrewer PuOr, blue half of RdBu): the pair that
-# stays apart for red-green colour-blind eyes, white at zero.
-BLUE_ORANGE = (
-    (0.0, "rgb(127,59,8)"), (0.1, "rgb(179,88,6)"), (0.2, "rgb(224,130,20)"), (0.3, "rgb(253,184,99)"),
-    (0.4, "rgb(254,224,182)"), (0.5, "rgb(247,247,247)"), (0.6, "rgb(209,229,240)"),
-    (0.7, "rgb(146,197,222)"), (0.8, "rgb(67,147,195)"), (0.9, "rgb(33,102,172)"), (1.0, "rgb(5,48,97)"))
-
-
-@dataclass(frozen=True)
-class Palette:
-    """A colour map and how a caption names its ends (``low`` for the lowest or most negative
-    values, ``high`` for the highest, ``middle`` for zero on a signed map); or, for a discrete
-    palette, its ``colors`` and their ``names`` (which are also Streamlit's colour names)."""
-
-    scale: str | tuple     # a plotly scale name or ((position, colour), ...)
-    low: str = ""
-    high: str = ""
-    middle: str | None = None
-    colors: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-
-
-# Standard: the look the pages were designed with. Presenter: colour-blind-safe (viridis for
-# activations, blue-orange for signed values, Okabe-Ito blue/orange for right/wrong), and no
-# washed-out greys for activations on a projector. Digits stay grey: that is what they are.
-PALETTES: dict[str, dict[str, Palette]] = {
-    "standard": {
-        "image": Palette("gray", "black", "white"),               # a digit as the network gets it
-        "activation": Palette("gray", "black", "white"),          # one feature map, its own range
-        "signed": Palette(SIGNED_SCALE, "red", "blue", "white"),  # weights, attributions, sums
-        "input": Palette(INPUT_SCALE, "white", "dark blue"),      # small grids of numbers
-        "count": Palette("Reds", "white", "dark red"),            # a confusion matrix
-        "answer": Palette("", colors=("#2ca02c", "#d62728", "#9ecae9"), names=("green", "red", "blue")),
-    },
-    "presenter": {
-        "image": Palette("gray", "black", "white"),
-        "activation": Palette("viridis", "dark purple", "yellow"),
-        "signed": Palette(BLUE_ORANGE, "orange", "blue", "white"),
-        "input": Palette(INPUT_SCALE, "white", "dark blue"),      # one hue: already safe
-        "count": Palette("Reds", "white", "dark red"),
-        "answer": Palette("", colors=("#0072b2", "#e69f00", "#c8c8c8"), names=("blue", "orange", "gray")),
-    },
-}
-ANSWER_RIGHT, ANSWER_WRONG, ANSWER_OTHER = 0, 1, 2  # positions in the "answer" palette
-
-
-def palette(kind: str, presenter: bool = False) -> Palette:
-    """The palette for ``kind``: image, activation, signed, input, count, or answer (the right
-    answer, a wrong one, the other classes)."""
-    return PALETTES["presenter" if presenter else "standard"][kind]
-
+from dashboard.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_FILL, PADDING_TEXT, SIGNED_SCALE
 
 def _as_key(colorscale: str | Sequence) -> str | tuple:
     return colorscale if isinstance(colorscale, str) else tuple((float(p), str(c)) for p, c in colorscale)

@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 from core import checkpoints, device
-from dashboard import plots, roles
+from dashboard import palettes, plots, roles
 from dashboard.links import BOUND
 
 _LOG = logging.getLogger(__name__)
@@ -67,10 +67,10 @@ def presenter() -> bool:
     return bool(st.session_state.get(PRESENTER_KEY, False))
 
 
-def palette(kind: str) -> plots.Palette:
+def palette(kind: str) -> palettes.Palette:
     """The colour map for ``kind`` (image, activation, signed, input, count, answer) in the
     current mode: colour-blind-safe ones in presenter mode."""
-    return plots.palette(kind, presenter=presenter())
+    return palettes.palette(kind, presenter=presenter())
 
 
 def figure_scale() -> float:

@@ -22,7 +22,7 @@ import streamlit as st  # noqa: E402
 from core import class_store  # noqa: E402
 from dashboard import digit_panel, roles, ui  # noqa: E402
 from dashboard import figures_class as figs  # noqa: E402
-from dashboard import plots  # noqa: E402
+from dashboard import palettes  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 POLL_SECONDS = 1.0
@@ -147,8 +147,8 @@ def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None
             return
         answer = ui.palette("answer")
         columns = 8 if ui.presenter() else 10
-        fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[plots.ANSWER_RIGHT],
-                               wrong_color=answer.colors[plots.ANSWER_WRONG], tile_px=round(100 * ui.figure_scale()),
+        fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
+                               wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=round(100 * ui.figure_scale()),
                                selected=st.session_state.get(SELECTED))
         event = st.plotly_chart(fig, key="wall_chart", on_select="rerun", selection_mode="points",
                                 config=ui.CHART_CONFIG, width="content")
@@ -161,7 +161,7 @@ def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None
             st.rerun()  # the whole page: the large panel sits outside this fragment
         names = answer.names
         st.caption(f"Newest first. Under each digit: the digit the student meant → the network's answer, how sure; "
-                   f"{names[plots.ANSWER_RIGHT]} when right, framed {names[plots.ANSWER_WRONG]} when wrong. "
+                   f"{names[palettes.ANSWER_RIGHT]} when right, framed {names[palettes.ANSWER_WRONG]} when wrong. "
                    "Click a digit to see it large." + (f" The newest {WALL_LIMIT} are shown." if len(entries) == WALL_LIMIT else ""))
 
     grid()

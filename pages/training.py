@@ -26,7 +26,7 @@ from core.data import load_test  # noqa: E402
 from core.dataset_views import upscale_nearest  # noqa: E402
 from dashboard import roles, ui  # noqa: E402
 from dashboard import figures_training as figs  # noqa: E402
-from dashboard import plots  # noqa: E402
+from dashboard import palettes, plots  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 POLL_SECONDS = 1.0
@@ -340,7 +340,7 @@ def confusion_tab() -> None:
             answer = ui.palette("answer")
             ui.plotly_chart(figs.answer_bars(preds.probabilities[pick], true_d, answer.colors), key="cm_probs",
                            )
-            right, wrong = answer.names[plots.ANSWER_RIGHT], answer.names[plots.ANSWER_WRONG]
+            right, wrong = answer.names[palettes.ANSWER_RIGHT], answer.names[palettes.ANSWER_WRONG]
             st.caption(f"{right.capitalize()}: the true digit ({true_d}); {wrong}: the network's wrong answer.")
 
 
@@ -362,12 +362,12 @@ def gallery_tab() -> None:
     for col, i in zip(cols, idx):
         label, guess = int(preds.labels[i]), int(preds.predicted[i])
         col.image(zoomed(int(i)), width="stretch", output_format="PNG")
-        color, icon = ((names[plots.ANSWER_RIGHT], ":material/check:") if label == guess else
-                       (names[plots.ANSWER_WRONG], ":material/close:"))
+        color, icon = ((names[palettes.ANSWER_RIGHT], ":material/check:") if label == guess else
+                       (names[palettes.ANSWER_WRONG], ":material/close:"))
         col.markdown(f":{color}-badge[{icon} **{guess}**] {preds.probabilities[i, guess]:.0%}  \nlabel {label}")
     st.caption(f"{right} of these 10 right (random test images, draw {st.session_state.gal_seed}). Under each "
-               f"image: the network's answer, {names[plots.ANSWER_RIGHT]} when it matches the label, "
-               f"{names[plots.ANSWER_WRONG]} when not; its probability; "
+               f"image: the network's answer, {names[palettes.ANSWER_RIGHT]} when it matches the label, "
+               f"{names[palettes.ANSWER_WRONG]} when not; its probability; "
                "the label.")
 
 

@@ -17,7 +17,7 @@ from core import attributions, checkpoints, copies, data, models, pictures
 from core.feature_maps import feature_maps
 from core.data import load_test
 from core.models.lenet1998 import C3_TABLE, normalised_black
-from dashboard import plots
+from dashboard import palettes, plots
 
 BLACK = normalised_black()  # (0 - 0.1307) / 0.3081 = -0.4242
 needs_lenet5 = pytest.mark.skipif(
@@ -284,7 +284,7 @@ def test_the_overlay_colours_a_pixel_exactly_from_its_visible_threshold():
     def alpha(color: str) -> float:
         return float(color.rsplit(",", 1)[1].rstrip(")"))
 
-    for scale in (plots.SIGNED_SCALE, plots.BLUE_ORANGE):
+    for scale in (palettes.SIGNED_SCALE, palettes.BLUE_ORANGE):
         for signed in (True, False):
             stops = plots.overlay_scale(plots._as_key(scale), signed)
             positions = [p for p, _ in stops]
@@ -421,7 +421,7 @@ def test_channels_html_numbers_each_tile_in_text_and_gives_it_an_alternative():
 
     html = channels_html(torch.rand(3, 14, 14), "conv1", tile_px=56)
     assert html.count("<img ") == 3 and html.count("data:image/png;base64,") == 3
-    assert [f"<figcaption" in html, 'alt="conv1 channel 2"' in html] == [True, True]
+    assert ["<figcaption" in html, 'alt="conv1 channel 2"' in html] == [True, True]
     assert ">0</figcaption>" in html and ">2</figcaption>" in html
 
 

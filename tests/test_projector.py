@@ -14,7 +14,7 @@ import pytest
 
 from conftest import open_page, screenshot, wait_idle
 from core import checkpoints
-from dashboard import plots
+from dashboard import palettes
 
 PROJECTOR = {"width": 1280, "height": 720}
 # mode, its URL value, the player's key, the equation's key, the input grid's and an output grid's title
@@ -140,7 +140,7 @@ def test_fgsm_flip_is_bad_news_and_epsilon_is_said_in_grey_levels(streamlit_serv
     assert flipped_to != 7
     page.wait_for_function("document.querySelector('.st-key-lab_fgsm_probs .js-plotly-plot')?.data")
     bars = page.evaluate("document.querySelector('.st-key-lab_fgsm_probs .js-plotly-plot').data[0].marker.color")
-    wrong = plots.palette("answer", presenter=True).colors[plots.ANSWER_WRONG]
+    wrong = palettes.palette("answer", presenter=True).colors[palettes.ANSWER_WRONG]
     assert bars[flipped_to] == wrong and bars.count(wrong) == 1
     # What epsilon means, in grey levels: 0.2 x 255 = 51, and honestly: that is visible.
     caption = lab.get_by_text("FGSM (Goodfellow").inner_text()
