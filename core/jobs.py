@@ -49,8 +49,7 @@ class JobBusy(RuntimeError):
 
 def shipped_names() -> set[str]:
     """Names of the checkpoints the project ships (``make checkpoints``): overwriting one needs a confirmation."""
-    from core.commands.train import shipped_runs  # the single list of shipped runs
-    return {name for _, _, name, _ in shipped_runs()}
+    return {run.name for run in recipes.shipped_runs()}
 
 
 def training_threads(cpu_count: int | None = None) -> int:

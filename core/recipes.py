@@ -13,7 +13,13 @@ import math
 from dataclasses import dataclass, field
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "onecycle", "step")
+SCHEDULES = ("constant", "onecycle", "step", "lecun1998")
+# LeCun et al. 1998, section III-C: the global learning rate was "0.0005 for the first two passes,
+# 0.0002 for the next three, 0.0001 for the next three, 0.00005 for the next four, and 0.00001
+# thereafter": as multiples of the first, pass by pass.
+LECUN1998_STEPS = (1.0, 1.0, 0.4, 0.4, 0.4, 0.2, 0.2, 0.2, 0.1, 0.1, 0.1, 0.1)
+LECUN1998_AFTER = 0.02
+LOSSES = ("cross_entropy", "map")  # map: LeCun et al. 1998, eq. (9), for an RBF output (core.train.map_loss)
 MAX_LR = 10.0  # above this every optimiser here diverges on MNIST: refuse before starting
 
 
@@ -34,6 +40,7 @@ class Recipe:
     limit: int | None = None       # train on the first N images of the shuffled set
     seed: int = 0
     select_by_validation: bool = False  # seed 002: train on 50k, keep the best epoch on 10k
+    loss: str = "cross_entropy"
     note: str = ""                 # where the numbers come from
     milestones: tuple[int, ...] = field(default_factory=tuple)  # for "step": epochs where lr /= 10
 
@@ -67,6 +74,8 @@ def validate(recipe: Recipe, n_available: int = 60_000, *, strict: bool = False)
         raise RecipeError(f"learning rate {lr:g} is absurd (more than {MAX_LR:g}); try 1e-3 for Adam or 0.1 for SGD")
     if recipe.optimizer not in OPTIMIZERS:
         raise RecipeError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {recipe.optimizer!r}")
+    if recipe.loss not in LOSSES:
+        raise RecipeError(f"loss must be one of {', '.join(LOSSES)}, got {recipe.loss!r}")
     if recipe.schedule not in SCHEDULES:
         raise RecipeError(f"schedule must be one of {', '.join(SCHEDULES)}, got {recipe.schedule!r}")
     if not isinstance(recipe.epochs, int) or recipe.epochs < 1:
@@ -125,14 +134,73 @@ _FAST = {
 RECIPES = {"seed": _SEED, "fast": _FAST}
 
 
-def get_recipe(preset: str, kind: str = "fast") -> Recipe:
-    """The named recipe (``seed`` or ``fast``) of a preset."""
+@dataclass(frozen=True)
+class Variant:
+    """One change to a source's printed recipe, to see which single change reaches its figure."""
+
+    name: str
+    changes: dict
+    label: str  # what changed, in words
+
+
+# Seed 000's printed recipe (plain SGD, lr 1e-3, no momentum, batch 512) and its nearest
+# variants, each one change only (issue 19): which one reaches the write-up's figure?
+VARIANTS = {v.name: v for v in (
+    Variant("momentum", {"momentum": 0.9}, "momentum 0.9 (printed: none)"),
+    Variant("lr1e-2", {"lr": 1e-2}, "learning rate 0.01 (printed: 0.001)"),
+    Variant("lr0.1", {"lr": 0.1}, "learning rate 0.1 (printed: 0.001)"),
+    Variant("adam", {"optimizer": "adam"}, "Adam instead of SGD, lr 0.001 as printed"),
+)}
+VARIANT_PRESETS = ("cnn_avgpool", "cnn_avgpool_bn")  # seed 000: the figures that need explaining
+
+
+def get_recipe(preset: str, kind: str = "fast", variant: str | None = None) -> Recipe:
+    """The named recipe (``seed`` or ``fast``) of a preset; ``variant`` (seed 000's presets,
+    ``seed`` recipe) applies one change from :data:`VARIANTS`."""
     if kind not in RECIPES:
         raise RecipeError(f"recipe must be 'seed' or 'fast', got {kind!r}")
     try:
-        return RECIPES[kind][preset]
+        recipe = RECIPES[kind][preset]
     except KeyError:
         raise RecipeError(f"no recipe for model {preset!r}; models: {', '.join(_SEED)}") from None
+    if variant is None:
+        return recipe
+    if kind != "seed" or preset not in VARIANT_PRESETS:
+        raise RecipeError(f"variants are of seed 000's printed recipe: --recipe seed with "
+                          f"{' or '.join(VARIANT_PRESETS)}, not {preset} with the {kind} recipe")
+    if variant not in VARIANTS:
+        raise RecipeError(f"unknown variant {variant!r}; variants: {', '.join(VARIANTS)}")
+    chosen = VARIANTS[variant]
+    return dataclasses.replace(recipe, **chosen.changes, note=f"{recipe.note}; one change: {chosen.label}")
+
+
+def run_name(preset: str, kind: str = "fast", variant: str | None = None) -> str:
+    """The checkpoint name a run is shipped (or saved) under: ``lenet5``, ``cnn_avgpool_seed``,
+    ``cnn_avgpool_bn_seed_momentum``."""
+    return "_".join([preset] + ([kind] if kind != "fast" else []) + ([variant] if variant else []))
+
+
+@dataclass(frozen=True)
+class ShippedRun:
+    """One checkpoint the project ships (``make checkpoints``)."""
+
+    preset: str
+    recipe: str
+    variant: str | None
+    snapshots: bool
+
+    @property
+    def name(self) -> str:
+        return run_name(self.preset, self.recipe, self.variant)
+
+
+def shipped_runs() -> list[ShippedRun]:
+    """Every shipped checkpoint: the fast recipe of each preset (lenet5 with per-epoch snapshots),
+    the seed recipe where a source reports a figure, and seed 000's variants."""
+    runs = [ShippedRun(preset, "fast", None, preset == "lenet5") for preset in _FAST]
+    runs += [ShippedRun(preset, "seed", None, False) for preset in REPORTED]
+    runs += [ShippedRun(preset, "seed", variant, False) for preset in VARIANT_PRESETS for variant in VARIANTS]
+    return runs
 
 
 # Figures the source write-ups report, for the presets that have one: the training page puts

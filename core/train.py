@@ -21,10 +21,15 @@ import torch.nn.functional as F
 from core import data, models
 from core.device import pick_device
 from core.models.common import Dropout
+from core.models.lenet1998 import EuclideanRBF
 from core.models.init import seeded
-from core.recipes import REPORTED, Recipe, get_recipe, validate
+from core.recipes import (LECUN1998_AFTER, LECUN1998_STEPS, REPORTED, VARIANTS, Recipe, get_recipe,
+                          validate)
 
 SYNC_EVERY = 10
+# Eq. (9) of LeCun et al. 1998 adds e^-j inside the log: "j is a positive constant" that keeps a
+# class whose penalty is already large from being pushed further up. The paper gives no value.
+MAP_J = 1.0
 EVAL_BATCH = 2000
 ProgressFn = Callable[[dict], None]
 
@@ -46,11 +51,12 @@ class TrainResult:
     stopped: bool = False
     snapshots: dict[str, dict] = field(default_factory=dict)
 
-    def record(self, recipe_name: str | None = None) -> dict:
+    def record(self, recipe_name: str | None = None, variant: str | None = None) -> dict:
         """What goes into the checkpoint's .json (besides what ``checkpoints.save`` adds).
 
-        With ``recipe_name``, that too; and a run of the preset's unchanged ``seed`` recipe gets
-        the figure its source reports, so pages can set the reproduction beside it.
+        With ``recipe_name``, that too; and a run of the preset's unchanged ``seed`` recipe (or of
+        one of its :data:`core.recipes.VARIANTS`) gets the figure its source reports, so pages can
+        set the reproduction beside it.
         """
         out = {"recipe": self.recipe.to_dict(), "history": self.history,
                "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
@@ -58,9 +64,11 @@ class TrainResult:
                "stopped": self.stopped}
         if recipe_name is not None:
             out["recipe_name"] = recipe_name
+            if variant is not None:
+                out["variant"], out["variant_label"] = variant, VARIANTS[variant].label
             if (recipe_name == "seed" and self.preset in REPORTED
-                    and self.recipe == get_recipe(self.preset, "seed")):
-                out["reported"] = REPORTED[self.preset]  # a faithful reproduction only
+                    and self.recipe == get_recipe(self.preset, "seed", variant)):
+                out["reported"] = REPORTED[self.preset]  # a faithful reproduction (or one change) only
         return out
 
 
@@ -132,6 +140,25 @@ def evaluate(model: torch.nn.Module, split: DeviceData, batch_size: int = EVAL_B
     return float(correct) / n, float(loss_sum) / n
 
 
+def map_loss(logits: torch.Tensor, targets: torch.Tensor, j: float = MAP_J) -> torch.Tensor:
+    """The maximum a posteriori criterion of LeCun et al. 1998, eq. (9), for an RBF output whose
+    logits are minus the penalties y_i: E = y_D + log(e^-j + sum_i e^-y_i), averaged over the batch.
+    Without the e^-j term it is exactly the cross-entropy of the logits."""
+    penalty = -logits.gather(1, targets[:, None]).squeeze(1)
+    constant = torch.full_like(logits[:, :1], -j)
+    return (penalty + torch.logsumexp(torch.cat([logits, constant], dim=1), dim=1)).mean()
+
+
+def loss_function(recipe: Recipe, model: torch.nn.Module):
+    """The recipe's training loss for ``model``: cross-entropy, or eq. (9) for an RBF output."""
+    if recipe.loss == "map":
+        if not any(isinstance(m, EuclideanRBF) for m in model.modules()):
+            raise ValueError("loss 'map' (LeCun et al. 1998, eq. 9) needs an RBF output of penalties, "
+                             "as lenet5_1998 has; use cross_entropy for this model")
+        return map_loss
+    return F.cross_entropy
+
+
 def _optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if recipe.optimizer == "sgd":
@@ -142,6 +169,11 @@ def _optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     return torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
 
 
+def lecun1998_factor(epoch: int) -> float:
+    """The paper's decreasing step at pass ``epoch`` (0-based), as a multiple of the first rate."""
+    return LECUN1998_STEPS[epoch] if epoch < len(LECUN1998_STEPS) else LECUN1998_AFTER
+
+
 def _scheduler(optimizer, recipe: Recipe, steps_per_epoch: int):
     """(scheduler, steps per scheduler step): one-cycle steps per batch, step per epoch."""
     total_steps = recipe.epochs * steps_per_epoch
@@ -149,6 +181,8 @@ def _scheduler(optimizer, recipe: Recipe, steps_per_epoch: int):
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=recipe.lr, total_steps=total_steps,
             pct_start=0.25), "batch"
+    if recipe.schedule == "lecun1998":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lecun1998_factor(epoch)), "epoch"
     if recipe.schedule == "step":
         return torch.optim.lr_scheduler.MultiStepLR(
             optimizer, milestones=list(recipe.milestones), gamma=0.1), "epoch"
@@ -187,6 +221,7 @@ class _Run:
     scheduler: object
     schedule_unit: str | None
     batches: torch.Generator      # shuffling and augmentation: the run's own, never the global one
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     progress: ProgressFn | None
     stop: threading.Event | None
 
@@ -220,7 +255,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict | None, bool]:
     for step, (x, y) in enumerate(run.train_set.batches(recipe.batch_size, run.batches, recipe.augment), 1):
         with autocast:
             logits = model(x)
-            loss = F.cross_entropy(logits.float(), y)
+            loss = run.loss(logits.float(), y)
         run.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         run.optimizer.step()
@@ -282,7 +317,8 @@ def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = No
     train_set, val_set, test_set = _training_sets(recipe, device, test_limit)
     optimizer = _optimizer(model, recipe)
     scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
-    run = _Run(model, recipe, device, train_set, optimizer, scheduler, unit, seeded(recipe.seed), progress, stop)
+    run = _Run(model, recipe, device, train_set, optimizer, scheduler, unit, seeded(recipe.seed),
+               loss_function(recipe, model), progress, stop)
     history: list[dict] = []
     snapshots: dict[str, dict] = {}
     best = _BestByValidation()

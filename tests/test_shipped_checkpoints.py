@@ -3,8 +3,8 @@
 import pytest
 
 from core import checkpoints, models
-from core.commands.train import shipped_runs
 from core.inference import evaluate_checkpoint
+from core.recipes import shipped_runs
 
 # Issue 9's floors on test accuracy.
 FLOOR = {"lenet5": 0.990, "lenet5_1998": 0.985, "cnn_avgpool": 0.980,
@@ -14,9 +14,11 @@ CNN_FLOOR = 0.988
 SHIPPED = shipped_runs()
 
 
-@pytest.mark.parametrize("preset, recipe, name, snapshots", SHIPPED, ids=[r[2] for r in SHIPPED])
-def test_shipped_checkpoint(preset, recipe, name, snapshots):
+@pytest.mark.parametrize("run", SHIPPED, ids=[r.name for r in SHIPPED])
+def test_shipped_checkpoint(run):
+    preset, recipe, name, snapshots = run.preset, run.recipe, run.name, run.snapshots
     info = checkpoints.read_info(name)
+    assert info.record.get("variant") == run.variant
     assert info.preset == preset and info.record["recipe_name"] == recipe
     result = evaluate_checkpoint(name)
     assert result["n"] == 10_000

@@ -1,6 +1,7 @@
 """Training engine and checkpoints: short runs on a few thousand images, never full epochs."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ import torch
 from core import checkpoints, recipes
 from core.files import file_digest
 from core.inference import load_model
-from core.train import TrainingDiverged, epoch_position, random_affine, train
+from core.train import TrainingDiverged, epoch_position, lecun1998_factor, map_loss, random_affine, train
 
 SMALL = dict(epochs=1, limit=2000, batch_size=100)
 
@@ -195,3 +196,41 @@ def test_only_an_unchanged_seed_recipe_is_recorded_as_the_sources_reproduction()
     assert "reported" not in record(seed.with_overrides(epochs=2), "seed")
     assert "reported" not in record(recipes.get_recipe("mlp_128", "fast"), "fast")
     assert record(seed, "seed")["recipe_name"] == "seed"
+
+
+# --- issue 19: the paper's criterion and schedule, seed 000's variants ------------------------
+
+def test_map_loss_is_eq_9_of_the_1998_paper_by_hand():
+    # Two classes' penalties y = (1, 3) (logits -1, -3), true class 0, j = 1:
+    # E = y_0 + log(e^-1 + e^-1 + e^-3) = 1 + log(2e^-1 + e^-3).
+    logits = torch.tensor([[-1.0, -3.0]])
+    expected = 1 + math.log(2 * math.exp(-1) + math.exp(-3))
+    assert float(map_loss(logits, torch.tensor([0]), j=1.0)) == pytest.approx(expected, rel=1e-6)
+    # Without the e^-j term (j -> infinity) it is the cross-entropy of the logits.
+    assert float(map_loss(logits, torch.tensor([1]), j=1e6)) == pytest.approx(
+        float(torch.nn.functional.cross_entropy(logits, torch.tensor([1]))), rel=1e-6)
+
+
+def test_the_map_loss_needs_an_rbf_output():
+    recipe = recipes.get_recipe("lenet5", "fast").with_overrides(loss="map", epochs=1, limit=256)
+    with pytest.raises(ValueError, match="needs an RBF output"):
+        train("lenet5", recipe, test_limit=100)
+
+
+def test_the_papers_decreasing_step_pass_by_pass():
+    # Section III-C: 0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for 4, then 0.00001.
+    rates = [0.0005 * lecun1998_factor(epoch) for epoch in range(14)]
+    assert rates == pytest.approx([5e-4, 5e-4, 2e-4, 2e-4, 2e-4, 1e-4, 1e-4, 1e-4,
+                                   5e-5, 5e-5, 5e-5, 5e-5, 1e-5, 1e-5])
+
+
+def test_a_variant_changes_one_thing_and_is_named_for_it():
+    printed = recipes.get_recipe("cnn_avgpool_bn", "seed")
+    momentum = recipes.get_recipe("cnn_avgpool_bn", "seed", "momentum")
+    changed = {k for k, v in momentum.to_dict().items() if v != printed.to_dict()[k]} - {"note"}
+    assert changed == {"momentum"} and momentum.momentum == 0.9
+    assert recipes.run_name("cnn_avgpool_bn", "seed", "momentum") == "cnn_avgpool_bn_seed_momentum"
+    names = [run.name for run in recipes.shipped_runs()]
+    assert len(names) == len(set(names)) == 10 + 3 + 2 * len(recipes.VARIANTS)
+    with pytest.raises(recipes.RecipeError, match="variants are of seed 000's printed recipe"):
+        recipes.get_recipe("lenet5", "fast", "momentum")

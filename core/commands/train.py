@@ -17,6 +17,8 @@ def add_arguments(parser) -> None:
                         help="train every shipped checkpoint (fast recipe for each preset, plus the "
                              "seed recipe where a source reports a figure): what `make checkpoints` runs")
     parser.add_argument("--recipe", choices=sorted(recipes.RECIPES), default="fast")
+    parser.add_argument("--variant", choices=sorted(recipes.VARIANTS),
+                        help="with --recipe seed on cnn_avgpool(_bn): seed 000's printed recipe with one change")
     parser.add_argument("--name", help="checkpoint name (default: the model name)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
@@ -25,6 +27,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--momentum", type=float)
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--schedule", choices=recipes.SCHEDULES)
+    parser.add_argument("--loss", choices=recipes.LOSSES, help="map: LeCun et al. 1998, eq. (9) (lenet5_1998)")
     parser.add_argument("--augment", action="store_true", default=None, help="random shifts/rotations")
     parser.add_argument("--limit", type=int, help="train on this many images (a seeded subset)")
     parser.add_argument("--seed", type=int)
@@ -60,27 +63,32 @@ class ProgressBar:
                   f"test accuracy {event['test_accuracy']:.2%}, {event['seconds']:.1f} s", file=sys.stderr)
 
 
-def run_one(args, preset: str, kind: str, name: str, snapshots: bool) -> dict:
-    base = recipes.get_recipe(preset, kind)
+def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
+    preset, kind = run.preset, run.recipe
+    try:
+        base = recipes.get_recipe(preset, kind, run.variant)
+    except recipes.RecipeError as exc:
+        raise CliError(str(exc)) from None
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                  "optimizer": args.optimizer, "momentum": args.momentum,
-                 "weight_decay": args.weight_decay, "schedule": args.schedule,
+                 "weight_decay": args.weight_decay, "schedule": args.schedule, "loss": args.loss,
                  "augment": args.augment, "limit": args.limit, "seed": args.seed}
     if args.dry_run:
         overrides.update(epochs=1, limit=2000, batch_size=min(base.batch_size, 256))
     try:
         recipe = base.with_overrides(**overrides)
-        result = train(preset, recipe, device=args.device, keep_snapshots=snapshots,
+        result = train(preset, recipe, device=args.device, keep_snapshots=run.snapshots,
                        progress=ProgressBar(name, enabled=not args.json),
                        test_limit=1000 if args.dry_run else None)
     except (recipes.RecipeError, TrainingDiverged, ValueError) as exc:
         raise CliError(str(exc)) from None
-    summary = {"name": name, "model": preset, "recipe": kind, "test_accuracy": result.test_accuracy,
+    summary = {"name": name, "model": preset, "recipe": kind, "variant": run.variant,
+               "test_accuracy": result.test_accuracy,
                "epochs": len(result.history), "seconds": round(result.seconds, 1), "device": result.device,
                "saved": None}
     if not args.dry_run:
         try:
-            info = checkpoints.save(result.model, name, preset=preset, record=result.record(kind),
+            info = checkpoints.save(result.model, name, preset=preset, record=result.record(kind, run.variant),
                                     folder=args.folder, snapshots=result.snapshots or None)
         except (OSError, checkpoints.CheckpointError) as exc:
             raise CliError(f"could not write checkpoint {name!r} in {args.folder}: {exc}") from None
@@ -88,28 +96,22 @@ def run_one(args, preset: str, kind: str, name: str, snapshots: bool) -> dict:
     return summary
 
 
-def shipped_runs() -> list[tuple[str, str, str, bool]]:
-    """(preset, recipe, checkpoint name, keep snapshots) of every shipped checkpoint."""
-    runs = [(p, "fast", p, p == "lenet5") for p in models.names()]
-    runs += [(p, "seed", f"{p}_seed", False) for p in recipes.REPORTED]
-    return runs
-
-
 def run(args) -> int:
     if args.all:
-        jobs = shipped_runs()
+        runs = [(run, run.name) for run in recipes.shipped_runs()]
     elif args.model:
         if args.model not in models.names():
             raise CliError(f"unknown model {args.model!r}; valid: {', '.join(models.names())}")
-        name = args.name or (args.model if args.recipe == "fast" else f"{args.model}_{args.recipe}")
+        run = recipes.ShippedRun(args.model, args.recipe, args.variant, args.snapshots)
+        name = args.name or run.name
         try:
             checkpoints.validate_name(name)
         except checkpoints.CheckpointError as exc:
             raise CliError(str(exc)) from None
-        jobs = [(args.model, args.recipe, name, args.snapshots)]
+        runs = [(run, name)]
     else:
         raise CliError("name a model to train (or --all); models: " + ", ".join(models.names()))
-    results = [run_one(args, *job) for job in jobs]
+    results = [run_one(args, run, name) for run, name in runs]
     lines = [f"{r['name']}: {r['model']} ({r['recipe']} recipe) test accuracy {r['test_accuracy']:.2%} "
              f"after {r['epochs']} epoch(s), {r['seconds']} s on {r['device']}"
              + (f" -> {r['saved']}" if r["saved"] else " (dry run: not saved)") for r in results]
