@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -52,9 +53,52 @@ class AttributionError(ValueError):
     """The method cannot explain this network (e.g. Grad-CAM without a convolution)."""
 
 
+# Each method's Captum call. ``inputs`` is a copy of x that requires grad; the model is already
+# safe to hook when the method puts hooks on it (Method.hooks).
+
+def _saliency(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    return Saliency(model).attribute(inputs, target=target, abs=True)
+
+
+def _integrated_gradients(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    return IntegratedGradients(model).attribute(inputs, baselines=black_baseline(inputs), target=target,
+                                                n_steps=IG_STEPS)
+
+
+def _input_x_gradient(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    return InputXGradient(model).attribute(inputs, target=target)
+
+
+def _guided_backprop(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    return GuidedBackprop(model).attribute(inputs, target=target)
+
+
+def _deeplift(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    return DeepLift(model).attribute(inputs, baselines=black_baseline(inputs), target=target)
+
+
+def _grad_cam(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    layer = models.last_conv_layer(model)
+    if layer is None:
+        raise AttributionError("Grad-CAM needs a convolutional layer; this network has none")
+    cam = LayerGradCam(model, layer).attribute(inputs, target=target, relu_attributions=True)
+    geometry = unit_centres(model, layer, inputs)
+    if geometry is None:  # a module whose geometry is unknown: stretch over the whole input
+        return LayerAttribution.interpolate(cam, (SIDE, SIDE), interpolate_mode="bilinear")
+    return torch.from_numpy(place_on_input(cam.detach()[0, 0].cpu().numpy(), *geometry))
+
+
+def _occlusion(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
+    windows = ((SIDE - OCCLUSION_WINDOW) // OCCLUSION_STRIDE + 1) ** 2
+    return Occlusion(model).attribute(
+        inputs.detach(), target=target, baselines=normalised_black(),
+        sliding_window_shapes=(1, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
+        strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE), perturbations_per_eval=windows)
+
+
 @dataclass(frozen=True)
 class Method:
-    """One attribution method, described for a student."""
+    """One attribution method, described for a student, with its own Captum call."""
 
     key: str
     title: str
@@ -62,36 +106,37 @@ class Method:
     signed: bool       # the map has both signs (for: positive, against: negative)
     needs_conv: bool   # needs a convolutional layer (Grad-CAM)
     hooks: bool        # puts hooks on modules: must run on a private copy
+    run: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] = field(repr=False, compare=False)
 
 
 _METHODS = [
     Method("saliency", "Saliency",
            "How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013).",
-           signed=False, needs_conv=False, hooks=False),
+           signed=False, needs_conv=False, hooks=False, run=_saliency),
     Method("integrated_gradients", "Integrated Gradients",
            "Gradients averaged along the path from a black image to the digit, times the "
            "difference (Sundararajan et al. 2017); the map adds up to the score's change.",
-           signed=True, needs_conv=False, hooks=False),
+           signed=True, needs_conv=False, hooks=False, run=_integrated_gradients),
     Method("input_x_gradient", "Gradient × Input",
            "The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016).",
-           signed=True, needs_conv=False, hooks=False),
+           signed=True, needs_conv=False, hooks=False, run=_input_x_gradient),
     Method("guided_backprop", "Guided Backprop",
            "The gradient with every ReLU passing back only positive signals "
            "(Springenberg et al. 2015): sharp, but it looks alike for any class.",
-           signed=True, needs_conv=False, hooks=True),
+           signed=True, needs_conv=False, hooks=True, run=_guided_backprop),
     Method("deeplift", "DeepLift",
            "Each pixel's share of the score's difference from the black image, passed back "
            "layer by layer with the rescale rule (Shrikumar et al. 2017).",
-           signed=True, needs_conv=False, hooks=True),
+           signed=True, needs_conv=False, hooks=True, run=_deeplift),
     Method("grad_cam", "Grad-CAM",
            "The last convolution's maps weighted by their average gradient, ReLU, each unit put "
            "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
            "rather than which pixels.",
-           signed=False, needs_conv=True, hooks=True),
+           signed=False, needs_conv=True, hooks=True, run=_grad_cam),
     Method("occlusion", "Occlusion",
            f"The score's drop when a {OCCLUSION_WINDOW} × {OCCLUSION_WINDOW} black square "
            f"covers each place (Zeiler & Fergus 2014), stride {OCCLUSION_STRIDE}.",
-           signed=True, needs_conv=False, hooks=False),
+           signed=True, needs_conv=False, hooks=False, run=_occlusion),
 ]
 
 METHODS: dict[str, Method] = {method.key: method for method in _METHODS}
@@ -118,38 +163,6 @@ def _check(x: torch.Tensor, method: str, target: int) -> Method:
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) <= 9:
         raise AttributionError(f"target must be a class from 0 to 9, got {target!r}")
     return METHODS[method]
-
-
-def _run(model: nn.Module, x: torch.Tensor, method: str, target: int) -> torch.Tensor:
-    """The Captum call itself; ``model`` is already safe to hook if the method needs it."""
-    inputs = x.detach().clone().requires_grad_(True)
-    if method == "saliency":
-        return Saliency(model).attribute(inputs, target=target, abs=True)
-    if method == "integrated_gradients":
-        return IntegratedGradients(model).attribute(inputs, baselines=black_baseline(x), target=target,
-                                                    n_steps=IG_STEPS)
-    if method == "input_x_gradient":
-        return InputXGradient(model).attribute(inputs, target=target)
-    if method == "guided_backprop":
-        return GuidedBackprop(model).attribute(inputs, target=target)
-    if method == "deeplift":
-        return DeepLift(model).attribute(inputs, baselines=black_baseline(x), target=target)
-    if method == "grad_cam":
-        layer = models.last_conv_layer(model)
-        if layer is None:
-            raise AttributionError("Grad-CAM needs a convolutional layer; this network has none")
-        cam = LayerGradCam(model, layer).attribute(inputs, target=target, relu_attributions=True)
-        geometry = unit_centres(model, layer, x)
-        if geometry is None:  # a module whose geometry is unknown: stretch over the whole input
-            return LayerAttribution.interpolate(cam, (SIDE, SIDE), interpolate_mode="bilinear")
-        return torch.from_numpy(place_on_input(cam.detach()[0, 0].cpu().numpy(), *geometry))
-    if method == "occlusion":
-        windows = ((SIDE - OCCLUSION_WINDOW) // OCCLUSION_STRIDE + 1) ** 2
-        return Occlusion(model).attribute(
-            x.detach(), target=target, baselines=normalised_black(),
-            sliding_window_shapes=(1, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
-            strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE), perturbations_per_eval=windows)
-    raise AttributionError(f"unknown attribution method {method!r}")  # _check keeps this unreachable
 
 
 def unit_centres(model: nn.Module, layer: nn.Module, x: torch.Tensor) -> tuple[float, float] | None:
@@ -206,7 +219,7 @@ def attribute_many(model: nn.Module, x: torch.Tensor, methods: list[str] | tuple
             if method.hooks and hookable is None:
                 hookable = shared if shared is not model else lent.enter_context(borrowed_copy(model))
             net = hookable if method.hooks else shared
-            result = _run(net, x, method.key, int(target))
+            result = method.run(net, x.detach().clone().requires_grad_(True), int(target))
             results[method.key] = result.detach().reshape(SIDE, SIDE).float().cpu().numpy()
     return results
 
