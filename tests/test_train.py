@@ -180,10 +180,17 @@ def test_one_cycle_with_fewer_steps_than_its_warm_up_still_trains():
 
 def test_bench_smoke_runs_both_loops_side_by_side():
     from core.bench import bench
-    r = bench("mlp_128", seed_epochs=1, fast_epochs=1, limit=1000, log=lambda line: None)
-    assert r["seed_loop"]["images_per_second"] > 0 and r["fast_path"]["images_per_second"] > 0
-    assert r["speed_ratio"] == pytest.approx(r["fast_path"]["images_per_second"] / r["seed_loop"]["images_per_second"])
-    assert r["device"] == "cpu" and len(r["seed_loop"]["epochs"]) == 1
+    from core.device import pick_device
+
+    r = bench("mlp_128", seed_epochs=1, fast_epochs=1, limit=1000, seeds=2, log=lambda line: None)
+    a, b = r["seed_loop"], r["fast_path"]
+    # One epoch on the first 1,000 images: every fast run saw exactly those 1,000.
+    assert [p["images_seen"] for p in r["fast_seeds"]["per_seed"]] == [1000, 1000]
+    assert a["images_per_second"] > 0 and r["speed_ratio"] > 0
+    assert r["device"] == str(pick_device()) and len(a["epochs"]) == 1
+    assert [p["seed"] for p in r["fast_seeds"]["per_seed"]] == [0, 1]
+    assert r["fast_seeds"]["final_min"] <= r["fast_seeds"]["final_mean"] <= r["fast_seeds"]["final_max"]
+    assert r["raw_images_per_second"] > b["images_per_second"] * 0.5
 
 
 def test_only_an_unchanged_seed_recipe_is_recorded_as_the_sources_reproduction():
