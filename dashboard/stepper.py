@@ -2,7 +2,9 @@
 computation, the arithmetic of the step shown, and predict-then-reveal for the next step.
 
 It runs in an ``st.fragment`` that reruns on its own (``run_every``) while playing, so only the
-frame redraws, not the page; the step index lives in session state (``anim_<key>``).
+frame redraws, not the page. Where the player stands (the step shown, playing or not, the last
+guess) is a ``dashboard.playback.Playback`` in session state (``anim_<key>``); this module draws
+it and calls its methods from the buttons.
 
 Laid out to fit one screen of a 1280x720 projector in presenter mode (20 px type, the sidebar
 open: a column 880 px wide, 720 px high under Streamlit's see-through header): one line of
@@ -15,11 +17,10 @@ import itertools
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import streamlit as st
 
-from core import gridmath
 from dashboard import ui
+from dashboard.playback import Playback, Verdict
 
 SPEEDS = [1, 2, 4, 6, 8]  # steps per second
 VERDICT_PX = 300          # the verdict beside the equation (which keeps the rest of the width)
@@ -115,10 +116,12 @@ def fitted(html: str, style: str) -> str:
 # --- the player ---------------------------------------------------------------------------------
 
 
-def animation_state(key: str, sig: str) -> dict:
-    state = st.session_state.setdefault(f"anim_{key}", {"sig": None})
-    if state["sig"] != sig:  # new numbers or settings: start again from step 0
-        state.update(sig=sig, pos=0, playing=False, verdict=None)
+def playback(key: str, sig: str, n: int) -> Playback:
+    """The player's state (``anim_<key>`` in session state), started again for a new ``sig``."""
+    state = st.session_state.get(f"anim_{key}")
+    if not isinstance(state, Playback):  # the first run (or one left by a reloaded module)
+        state = st.session_state[f"anim_{key}"] = Playback()
+    state.follow(sig, n)
     return state
 
 
@@ -131,97 +134,80 @@ def equation_block(lines: list[str], key: str, bold_last: bool = True) -> None:
                     unsafe_allow_html=True)
 
 
-def animate(key: str, sig: str, values: list[float], targets: list[str], draw, predict_what: str = "",
-            decimals: int = 2, *, equation_key: str, bold_last: bool = True) -> None:
+def verdict_box(verdict: Verdict, decimals: int) -> None:
+    if verdict.right:
+        st.success(verdict.sentence(decimals), icon=":material/check_circle:", width=VERDICT_PX)
+    else:
+        st.warning(verdict.sentence(decimals), icon=":material/error:", width=VERDICT_PX)
+
+
+def controls(key: str, state: Playback) -> None:
+    """One line of buttons and the step shown: on a 1280x720 projector (presenter mode, 20 px
+    type, the sidebar open: an 880 px column) the five buttons and the counter just fit."""
+    playing, n = state.playing, state.n
+    with st.container(horizontal=True, vertical_alignment="center", gap="xsmall", key=f"{key}_controls"):
+        st.button("Pause" if playing else "Play", key=f"{key}_play", type="primary",
+                  on_click=lambda: state.toggle(time.monotonic()),
+                  icon=":material/pause:" if playing else ":material/play_arrow:")
+        for label, name, delta, icon, disabled in (
+                ("Step back", "back", -1, "chevron_left", state.at_start),
+                ("Step forward", "forward", 1, "chevron_right", state.at_end),
+                ("Reset", "reset", -n, "first_page", state.at_start),
+                ("Last step", "end", n, "last_page", state.at_end)):
+            st.button(label, key=f"{key}_{name}", on_click=state.move, args=(delta,), icon=f":material/{icon}:",
+                      disabled=disabled)
+        with st.container(key=f"{key}_progress", width="content"):
+            st.markdown(f"<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
+                        f"Step {state.pos} of {n}</span>", unsafe_allow_html=True)
+
+
+def animate(key: str, sig: str, values: list[float], targets: list[str], draw, decimals: int = 2, *,
+            equation_key: str, bold_last: bool = True) -> None:
     """Play / pause / step / speed over ``len(values)`` steps; ``draw(pos, playing)`` draws one
     frame and returns the lines of its arithmetic, which are shown under it (as ``equation_key``).
 
     ``pos`` is how many steps are done (0..n). ``values[i]`` is what step i+1 writes into
     ``targets[i]``, which the student may predict before it is revealed; a guess is right when
-    it equals the value rounded to ``decimals`` places.
+    it equals the value rounded to ``decimals`` places (``Playback.reveal``).
     """
-    state = animation_state(key, sig)
-    n = len(values)
+    state = playback(key, sig, len(values))
     speed_key = f"{key}_speed"
     speed = st.session_state.setdefault(speed_key, 4)
-    interval = 1.0 / speed if state["playing"] else None
+    interval = 1.0 / speed if state.playing else None
 
-    def anchor():
-        # While playing, the step shown follows the clock from here: a late or dropped tick
-        # (a busy server) never slows the pace below the chosen speed.
-        state.update(t0=time.monotonic(), p0=state["pos"])
-
-    def play():
-        state["playing"] = not state["playing"]
-        if state["playing"] and state["pos"] >= n:
-            state["pos"] = 0
-        anchor()
-
-    def move(delta: int):
-        state.update(playing=False, pos=int(np.clip(state["pos"] + delta, 0, n)))
-
-    def check_guess():
-        guess = st.session_state.get(f"{key}_guess_{state['pos']}")
-        if guess is None or state["pos"] >= n:
-            return
-        value = values[state["pos"]]
-        state["verdict"] = (state["pos"] + 1, gridmath.is_right_guess(guess, value, decimals), guess, value)
-        state["pos"] += 1
+    def reveal():
+        state.reveal(st.session_state.get(f"{key}_guess_{state.pos}"), values, decimals)
 
     @st.fragment(run_every=interval)
     def player():
         # run_every is fixed when the fragment is defined: a change of play state or speed
         # needs one full rerun to start or stop the ticking.
-        if state["playing"] != (interval is not None) or (state["playing"] and st.session_state[speed_key] != speed):
+        if state.playing != (interval is not None) or (state.playing and st.session_state[speed_key] != speed):
             st.rerun()
-        if state["playing"]:
-            elapsed_steps = int((time.monotonic() - state["t0"]) * st.session_state[speed_key])
-            state["pos"] = min(n, state["p0"] + 1 + elapsed_steps)
-            if state["pos"] >= n:
-                state["playing"] = False
-                st.rerun()
-        pos, playing = state["pos"], state["playing"]
-        # One line of controls and the step shown: on a 1280x720 projector (presenter mode, 20 px
-        # type, the sidebar open: an 880 px column) the five buttons and the counter just fit.
-        with st.container(horizontal=True, vertical_alignment="center", gap="xsmall", key=f"{key}_controls"):
-            st.button("Pause" if playing else "Play", key=f"{key}_play", on_click=play, type="primary",
-                      icon=":material/pause:" if playing else ":material/play_arrow:")
-            st.button("Step back", key=f"{key}_back", on_click=move, args=(-1,),
-                      icon=":material/chevron_left:", disabled=pos == 0)
-            st.button("Step forward", key=f"{key}_forward", on_click=move, args=(1,),
-                      icon=":material/chevron_right:", disabled=pos >= n)
-            st.button("Reset", key=f"{key}_reset", on_click=move, args=(-n,),
-                      icon=":material/first_page:", disabled=pos == 0)
-            st.button("Last step", key=f"{key}_end", on_click=move, args=(n,),
-                      icon=":material/last_page:", disabled=pos >= n)
-            with st.container(key=f"{key}_progress", width="content"):
-                st.markdown(f"<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
-                            f"Step {pos} of {n}</span>", unsafe_allow_html=True)
+        if state.tick(time.monotonic(), st.session_state[speed_key]):
+            st.rerun()
+        pos, playing = state.pos, state.playing
+        controls(key, state)
         with ui.guarded("This step"):  # the fragment reruns on its own, outside the page's guards
             lines = draw(pos, playing)
             with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
                 equation_block(lines, equation_key, bold_last)
-                if state["verdict"] and state["verdict"][0] == pos:
-                    step_no, right, guess, value = state["verdict"]
-                    said, truth = gridmath.format_number(guess, decimals), gridmath.format_number(value, decimals)
-                    if right:
-                        st.success(f"Right: step {step_no} writes {truth}.", icon=":material/check_circle:",
-                                   width=VERDICT_PX)
-                    else:
-                        st.warning(f"Not quite: you said {said}, step {step_no} writes {truth}.",
-                                   icon=":material/error:", width=VERDICT_PX)
+                verdict = state.verdict_shown()
+                if verdict:
+                    verdict_box(verdict, decimals)
         # The next guess, then the speed, on one line; the number box takes what is left.
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small", key=f"{key}_quiz"):
-            if not playing and pos < n:
-                st.number_input(f"Predict step {pos + 1}: what goes into {targets[pos]}{predict_what}?",
+            if not playing and pos < state.n:
+                st.number_input(f"Predict step {pos + 1}: what goes into {targets[pos]}?",
                                 value=None, step=1.0, format="%g", placeholder="type a number",
                                 key=f"{key}_guess_{pos}", width="stretch")
-                st.button("Check and reveal", key=f"{key}_check", on_click=check_guess,
+                st.button("Check and reveal", key=f"{key}_check", on_click=reveal,
                           icon=":material/visibility:", width="content",
                           disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
             else:
                 st.space("stretch")
-            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=200, on_change=anchor)
+            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=200,
+                             on_change=lambda: state.anchor(time.monotonic()))
 
     player()
 
@@ -229,5 +215,5 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, p
 def pause_all() -> None:
     """Leaving a mode pauses its animation (it would otherwise race to the end while hidden)."""
     for name, state in st.session_state.items():
-        if str(name).startswith("anim_") and isinstance(state, dict):
-            state["playing"] = False
+        if str(name).startswith("anim_") and isinstance(state, Playback):
+            state.pause()

@@ -154,6 +154,77 @@ def test_three_channels_and_pooling_modes(app):
     assert "max(1, 3, 4, 2) = 4" in texts and "= 2.5" in texts and "= 5.25" in texts
 
 
+
+def test_three_channel_output_size_comes_from_the_arrays(monkeypatch):
+    # Another example than the page's 3x5x5 input and 3x3x3 filter: a 3x7x7 input and a 3x2x2
+    # filter give floor((7 - 1(2 - 1) - 1) / 1) + 1 = 6, a 6x6 output of 36 steps.
+    x = np.arange(3 * 7 * 7, dtype=float).reshape(3, 7, 7) % 5
+    w = np.array([[[1.0, 0], [0, -1]], [[0, 1], [1, 0]], [[-1, 0], [0, 1]]])
+    monkeypatch.setattr(gridpresets, "multichannel_example", lambda: (x, w, 0.5))
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.button_group(key="conv_mode").set_value("Three channels").run()
+    assert not at.exception
+    assert any("The 7×7 input gives a <b>6×6</b> output" in m.value for m in at.markdown)
+    at.button(key="three_forward").click().run()
+    assert any("Step 1 of 36" in m.value for m in at.markdown)
+    expected = gridmath.convolve(x, w, bias=0.5).steps[0].value
+    assert expected == float((x[:, :2, :2] * w).sum()) + 0.5  # by hand: the top-left 2x2 windows
+    assert last_number(equation(at)[-1]) == gridmath.format_number(expected)
+
+
+def take_draw(app, key: str, seed: int) -> None:
+    """Draw number ``seed`` of mode ``key``: the first by picking random numbers, the next ones
+    with "New numbers"; then one step."""
+    if seed == 1:
+        app.radio(key=f"{key}_source").set_value("Random whole numbers").run()
+    else:
+        app.button(key=f"{key}_reroll").click().run()
+    app.button(key=f"{key}_forward").click().run()
+    assert not app.exception
+
+
+def test_new_numbers_in_three_channels_and_pooling(app):
+    # Draw n of three channels: inputs 0-3 drawn with seed n, weights -1..1 with seed n + 1000.
+    app.button_group(key="conv_mode").set_value("Three channels").run()
+    _, _, bias = gridpresets.multichannel_example()
+    for seed in (1, 2):
+        take_draw(app, "three", seed)
+        x = gridpresets.random_integers((3, 5, 5), seed, 0, 3)
+        w = gridpresets.random_integers((3, 3, 3), seed + 1000, -1, 1)
+        value = gridmath.convolve(x, w, bias=bias).steps[0].value
+        assert last_number(equation(app)[-1]) == gridmath.format_number(value)
+    # Pooling: draw n is a 4x4 grid of 0-9 drawn with seed n; the first 2x2 window's largest.
+    app.button_group(key="conv_mode").set_value("Pooling").run()
+    for seed in (1, 2):
+        take_draw(app, "pool", seed)
+        largest = gridpresets.random_integers((4, 4), seed)[:2, :2].max()
+        assert "Max pooling: max(" in equation(app)[0] and f") = {largest:g}" in equation(app)[0]
+    # Their draw numbers are not in the URL (only the one-channel input's is, as conv_seed).
+    assert not [n for n in app.number_input if n.key in ("three_seed", "pool_seed")]
+
+
+def test_a_numbered_draw_starts_at_its_first_number_and_counts_up():
+    # The variant of the training gallery: draw 0 first, its own label, no box in the URL.
+    def script():
+        import streamlit as st
+
+        from dashboard.numbered_draw import numbered_draw
+        st.markdown(f"draw {numbered_draw('gal_seed', button_key='gal_new', label='Ten other images', first=0)}")
+
+    at = AppTest.from_function(script).run()
+    assert [m.value for m in at.markdown] == ["draw 0"] and not at.number_input
+    assert at.button(key="gal_new").label == "Ten other images"
+    at.button(key="gal_new").click().run()
+    at.button(key="gal_new").click().run()
+    assert [m.value for m in at.markdown] == ["draw 2"]
+
+def test_leaving_a_mode_pauses_its_player(app):
+    app.button(key="one_play").click().run()
+    assert app.session_state["anim_one"].playing
+    app.button_group(key="conv_mode").set_value("Pooling").run()
+    assert not app.exception and not app.session_state["anim_one"].playing
+
+
 @pytest.mark.browser
 def test_browser_steps_three_times_and_shows_the_sum(streamlit_server, browser_page):
     page = browser_page
