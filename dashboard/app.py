@@ -14,19 +14,22 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import links, roles, ui  # noqa: E402
+from core.i18n import _  # noqa: E402
+from dashboard import language, links, roles, ui  # noqa: E402
 
 ui.configure_torch()
-st.set_page_config(page_title="CNN explainer", page_icon=":material/neurology:", layout="wide")
+language.connect()  # every _() below is in this session's language
+st.set_page_config(page_title=_("CNN explainer"), page_icon=":material/neurology:", layout="wide")
 
 PAGES = [
-    st.Page("../pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
-    st.Page("../pages/dataset.py", title="Dataset", icon=":material/grid_view:", url_path="dataset"),
-    st.Page("../pages/convolution.py", title="Convolution", icon=":material/blur_on:", url_path="convolution"),
-    st.Page("../pages/architecture.py", title="Architecture", icon=":material/account_tree:", url_path="architecture"),
-    st.Page("../pages/draw.py", title="Draw a digit", icon=":material/draw:", url_path="draw"),
-    st.Page("../pages/training.py", title="Training", icon=":material/monitoring:", url_path="training"),
-    st.Page("../pages/class.py", title="Class wall", icon=":material/groups:", url_path="class"),
+    st.Page("../pages/home.py", title=_("Home"), icon=":material/home:", url_path="home", default=True),
+    st.Page("../pages/dataset.py", title=_("Dataset"), icon=":material/grid_view:", url_path="dataset"),
+    st.Page("../pages/convolution.py", title=_("Convolution"), icon=":material/blur_on:", url_path="convolution"),
+    st.Page("../pages/architecture.py", title=_("Architecture"), icon=":material/account_tree:",
+            url_path="architecture"),
+    st.Page("../pages/draw.py", title=_("Draw a digit"), icon=":material/draw:", url_path="draw"),
+    st.Page("../pages/training.py", title=_("Training"), icon=":material/monitoring:", url_path="training"),
+    st.Page("../pages/class.py", title=_("Class wall"), icon=":material/groups:", url_path="class"),
 ]
 
 page = st.navigation(PAGES)
@@ -36,7 +39,7 @@ ui.sidebar()
 notices = st.container()  # above the page: what the link asked for that the page cannot show
 roles.show_refusal(notices)
 try:
-    with ui.guarded("This page"):  # the last net: a section's own guard normally says it first
+    with ui.guarded(_("This page")):  # the last net: a section's own guard normally says it first
         page.run()
 finally:  # also when the page reruns itself: the check is for the link as it was opened
     links.check(page.url_path, asked)

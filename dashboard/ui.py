@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 from core import checkpoints, device
-from dashboard import palettes, plots, roles
+from dashboard import language, palettes, plots, roles
 from dashboard.links import BOUND
 
 _LOG = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def sidebar() -> None:
     """The sidebar every page shares: presenter mode (kept in the URL as ``?presenter=true``),
     which device computes, which server process answers (behind HAProxy) and the teacher's role."""
     with st.sidebar:
+        language.switch()
         st.toggle("Presenter mode", key=PRESENTER_KEY, bind=BOUND,
                   help="For a projector: larger type and figures, colour-blind-safe colour maps, "
                        "secondary settings folded away. Kept in the link, so a shared link opens the same way.")

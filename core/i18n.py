@@ -1,0 +1,89 @@
+"""Translations: the dashboard in English or Chinese, chosen per browser session.
+
+Python's gettext with the catalogue in ``locale/`` (made with Babel: ``make messages``). Strings
+are marked ``_("...")`` (``ngettext`` where a count decides the form) in the pages, the dashboard
+and the user-facing messages of core; a placeholder is named (``_("{n} digits").format(n=n)``),
+never an f-string, so the sentence is one entry a translator sees whole.
+
+The language is per session, never process-wide (no ``gettext.install``): the dashboard gives
+:func:`set_language_source` a function that says the language of the script run in progress;
+outside one (the command line, a training thread) it says nothing, and the text stays English.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext
+import io
+import logging
+from pathlib import Path
+from typing import Callable
+
+from core.data import REPO_ROOT
+
+LOCALE_DIR = REPO_ROOT / "locale"
+DOMAIN = "messages"
+LANGUAGES = {"en": None, "zh": "zh_CN"}  # the interface's languages -> their gettext locale
+_LOG = logging.getLogger(__name__)
+_language_source: Callable[[], str | None] = lambda: None  # noqa: E731
+
+
+def set_language_source(source: Callable[[], str | None]) -> None:
+    """Where :func:`_` learns the language of the text being made (the dashboard's session)."""
+    global _language_source
+    _language_source = source
+
+
+def current_language() -> str:
+    """``en`` or ``zh``: the running session's language, English outside a session."""
+    try:
+        language = _language_source()
+    except Exception:  # a source that cannot answer (no session): English
+        language = None
+    return language if language in LANGUAGES else "en"
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalogue of ``language``: its compiled ``.mo``, else the ``.po`` compiled in memory
+    when the ``.mo`` is missing or older (a checkout where ``make setup`` has not run yet)."""
+    locale = LANGUAGES.get(language)
+    if locale is None:
+        return gettext.NullTranslations()
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    mo, po = folder / f"{DOMAIN}.mo", folder / f"{DOMAIN}.po"
+    if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
+        with open(mo, "rb") as handle:
+            return gettext.GNUTranslations(handle)
+    if po.is_file():
+        return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
+    _LOG.warning("no %s catalogue in %s: the interface stays English", language, folder)
+    return gettext.NullTranslations()
+
+
+def compile_po(po: Path) -> bytes:
+    """A ``.po`` file compiled to ``.mo`` bytes (Babel), without writing anything."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with open(po, "rb") as handle:
+        catalog = read_po(handle)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def _(message: str) -> str:
+    """``message`` in the running session's language."""
+    return translations(current_language()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    """The form of ``singular``/``plural`` for ``count``, in the running session's language."""
+    return translations(current_language()).ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalogue where it is defined (a constant); translate it with
+    :func:`_` where it is shown."""
+    return message

@@ -1,0 +1,52 @@
+"""The interface's language, per browser session: English or 中文.
+
+``?lang=zh`` / ``?lang=en`` in the link decides (the sidebar switch writes it, so a teacher's
+shared link opens in the class's language); without it, the browser's language
+(``st.context.locale``: any ``zh*`` gives Chinese), else English. Each session's text is looked up
+in its own language (``core.i18n``): one student's switch never changes another's page.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import streamlit as st
+
+from core import i18n
+from dashboard.links import BOUND
+
+KEY = "lang"
+NAMES = {"en": "English", "zh": "中文"}
+
+
+def from_browser() -> str:
+    """``zh`` for a browser whose language is any Chinese, else ``en``."""
+    locale = st.context.locale
+    return "zh" if isinstance(locale, str) and locale.lower().startswith("zh") else "en"
+
+
+def current() -> str:
+    """This session's language: the switch (or the link it is bound to), else the browser's."""
+    if KEY in st.session_state:  # the switch has run: its value (None: the browser decides)
+        chosen = st.session_state[KEY]
+    else:  # the first run of a page: the link, before the switch reads it
+        chosen = st.query_params.get(KEY)
+    return chosen if chosen in NAMES else from_browser()
+
+
+def _session_language() -> str | None:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    return current() if get_script_run_ctx(suppress_warning=True) is not None else None
+
+
+@functools.cache
+def connect() -> None:
+    """Once per process: core.i18n asks this session's language for every string it translates."""
+    i18n.set_language_source(_session_language)
+
+
+def switch() -> None:
+    """The sidebar's language switch: nothing chosen means the browser decides."""
+    st.segmented_control("Language · 语言", list(NAMES), format_func=NAMES.get, default=None, key=KEY, bind=BOUND,
+                         help="中文 / English. Kept in the link, so a shared link opens in the same language.")
