@@ -135,6 +135,13 @@ def list_checkpoints(folder: Path | str | None = None) -> list[CheckpointInfo]:
     return found
 
 
+def best_first(preset: str, folder: Path | str | None = None) -> list[CheckpointInfo]:
+    """The checkpoints of ``preset``, the highest recorded test accuracy first (one without it
+    last, as if 0); equal ones in name order. A page loads the first that loads."""
+    found = [info for info in list_checkpoints(folder) if info.preset == preset]
+    return sorted(found, key=lambda info: info.test_accuracy or 0.0, reverse=True)
+
+
 def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> dict:
     if not path.is_file():
         raise CheckpointError(f"weights file {path} is missing; {regenerate_hint(name, preset)}")

@@ -117,15 +117,28 @@ def ink_count(picture: np.ndarray | torch.Tensor, threshold: float = INK_LEVEL) 
     return int((as_picture(picture) >= threshold).sum())
 
 
+def patch_box(row: int, col: int, size: int) -> tuple[int, int, int, int] | None:
+    """The pixels the ``size x size`` square whose top-left pixel is (row, col) covers, cut at
+    the edges of the 28x28 picture: (top, left, bottom, right), the last two included; None
+    when it covers none."""
+    top, left = max(row, 0), max(col, 0)
+    bottom, right = min(row + size, SIDE) - 1, min(col + size, SIDE) - 1
+    return (top, left, bottom, right) if bottom >= top and right >= left else None
+
+
 def occluded(digit: np.ndarray | torch.Tensor, row: int, col: int, size: int, fill: float = 0.0) -> np.ndarray:
     """The digit with the ``size x size`` square whose top-left pixel is (row, col) set to
-    ``fill`` (0: black, which is normalised black for the network); cut at the edges."""
+    ``fill`` (0: black, which is normalised black for the network); cut at the edges
+    (:func:`patch_box`)."""
     if size < 1:
         raise ValueError(f"the patch size must be at least 1 pixel, got {size}")
     if not 0 <= fill <= WHITE:
         raise ValueError(f"the fill must be a brightness in 0..255, got {fill}")
     picture = as_picture(digit)
-    picture[max(row, 0):max(row + size, 0), max(col, 0):max(col + size, 0)] = fill
+    box = patch_box(row, col, size)
+    if box is not None:
+        top, left, bottom, right = box
+        picture[top:bottom + 1, left:right + 1] = fill
     return picture
 
 

@@ -175,9 +175,9 @@ def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.O
     covered = perturb.occlude(model, digit, row, col, size)
     left, right = st.columns([1, 1.6], gap="large")
     with left:
-        bottom, far = min(row + size, 28) - 1, min(col + size, 28) - 1
-        ui.chart(plots.digit_with_boxes(covered.picture, [(row, col, bottom, far, palettes.HIGHLIGHT, "solid")],
-                                     title="The digit with a black patch", size_px=240), "lab_occ_fig")
+        box = perturb.patch_box(row, col, size)  # never None: the sliders keep the patch on the picture
+        ui.chart(plots.digit_with_boxes(covered.picture, [(*box, palettes.HIGHLIGHT, "solid")],
+                                        title="The digit with a black patch", size_px=240), "lab_occ_fig")
     with right:
         outcome_panel(covered, original, "lab_occ_probs", "Probabilities with the patch")
     st.caption("The patch is set to black, what the network saw around the digit. Move it over a stroke "

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.palettes import ANSWER_RIGHT, ANSWER_WRONG, Palette, palette
+from dashboard.figure_style import styled
+from dashboard.palettes import ANSWER_RIGHT, ANSWER_WRONG, HIGHLIGHT, Palette, palette
 
-FONT = dict(size=16)
 TRAIN_COLOR, TEST_COLOR = "#4C78A8", "#F58518"
-HIGHLIGHT = "#E45756"
 KIND_COLORS = {"input": "#d9d9d9", "conv": "#9ecae9", "partial conv": "#6baed6",
                "subsampling": "#fdd0a2", "max pool": "#fdd0a2", "avg pool": "#fdd0a2",
                "linear": "#a1d99b", "rbf": "#fc9272"}
@@ -51,15 +50,6 @@ def figure_colors(answer: Palette) -> FigureColors:
                         ink="#0b3c5d", table=("#f4f4f4", "#fbe6c2", "#c4dff0"))
 
 
-def _fixed(fig: go.Figure, height: int) -> go.Figure:
-    """Fixed height, tight margins, and fonts big enough for a projector at the back of a room."""
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                      legend=dict(font=FONT))
-    fig.update_xaxes(tickfont=FONT, title_font=FONT)
-    fig.update_yaxes(tickfont=FONT, title_font=FONT)
-    return fig
-
-
 def class_counts_bar(counts: dict[str, list[int]], colors: FigureColors = STANDARD) -> go.Figure:
     """Grouped bars: images per digit in the training and the test set (``colors.series``)."""
     fig = go.Figure([
@@ -68,7 +58,7 @@ def class_counts_bar(counts: dict[str, list[int]], colors: FigureColors = STANDA
         for (split, c), color in zip(counts.items(), colors.series)])
     fig.update_layout(barmode="group", xaxis=dict(title="digit", dtick=1),
                       yaxis=dict(title="images"), legend=dict(orientation="h", y=1.12))
-    return _fixed(fig, 420)
+    return styled(fig, 420)
 
 
 def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figure:
@@ -80,7 +70,7 @@ def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figur
         zmin=0, zmax=1, showscale=False, xgap=3, ygap=3, hoverinfo="skip"))
     fig.update_xaxes(dtick=1, title="position (digit)", side="bottom")
     fig.update_yaxes(visible=False)
-    return _fixed(fig, 150)
+    return styled(fig, 150)
 
 
 # --- the network diagram (the 1998 paper's Fig. 2 style) ------------------------------------
@@ -188,7 +178,7 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
     fig.update_yaxes(title=row_label, range=[rows - 0.5, -0.5], dtick=1, fixedrange=True,
                      showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
     fig.update_layout(plot_bgcolor="white", clickmode="event+select", dragmode=False)
-    return _fixed(fig, 60 + 52 * rows)
+    return styled(fig, 60 + 52 * rows)
 
 
 # --- the RBF bitmaps ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Figures of the /training page: live curves, run comparison, confusion matrix, answer bars.
 
-Drawing only: every number comes from ``core.jobs`` / ``core.evaluation``.
+Drawing only: every number comes from ``core.jobs`` / ``core.runs``; the style from
+``dashboard.figure_style``.
 """
 
 import math
@@ -10,18 +11,17 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-from core import evaluation as ev
 from core import jobs
+from core.runs import history_series
 from dashboard import palettes, plots
+from dashboard.figure_style import FONT, LEGEND_BELOW, styled
 
-FONT = dict(size=15)
 PALETTE = qualitative.D3
+TOP_PX = 40  # room above the plots for the live figure's subplot titles
 
 
 def _style(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=FONT,
-                      legend=dict(orientation="h", y=-0.2))
-    return fig
+    return styled(fig, height, top=TOP_PX, legend=LEGEND_BELOW)
 
 
 def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
@@ -35,7 +35,7 @@ def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
             curve.append((None, None, None))
         curve.append(point)
     x = [p[0] for p in curve]
-    tests = ev.history_series({"history": snap.history, "recipe": snap.recipe})
+    tests = history_series({"history": snap.history, "recipe": snap.recipe})
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
         fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name="train (mean so far this epoch)",
                         line=dict(color=PALETTE[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
@@ -113,7 +113,7 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
     lines: list[tuple[float, str, str]] = []  # (y, label, colour) of each source's figure
     for k, (name, record) in enumerate(runs.items()):
         color = PALETTE[k % len(PALETTE)]
-        series = ev.history_series(record)
+        series = history_series(record)
         x, test = series["epochs_done"], series[f"test_{metric}"]
         single = len(x) == 1
         fig.add_scatter(x=x, y=test, mode="markers+text" if single else "lines+markers",

@@ -50,9 +50,7 @@ def fresh_model(name: str) -> torch.nn.Module:
 def model_for(name: str) -> tuple[torch.nn.Module, str | None]:
     """The preset with the weights of its best checkpoint (and that checkpoint's name), or fresh
     weights and None. Either way shared: layer accounting and export work on copies."""
-    found = sorted((c for c in checkpoints.list_checkpoints() if c.preset == name),
-                   key=lambda c: c.test_accuracy or 0.0, reverse=True)
-    for info in found:
+    for info in checkpoints.best_first(name):
         try:
             return ui.load_model(info.name)[0], info.name
         except checkpoints.CheckpointError:

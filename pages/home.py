@@ -1,6 +1,6 @@
 """Home: what the dashboard teaches, in what order, and which checkpoints are present.
 
-The checkpoints come in three groups (``core.evaluation.group_checkpoints``): those shipped with
+The checkpoints come in three groups (``core.runs.group_checkpoints``): those shipped with
 the dashboard, the reproductions of the source write-ups (each with one line on why it differs
 from the figure its source reports), and those trained here.
 """
@@ -15,21 +15,21 @@ if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this
 import streamlit as st  # noqa: E402
 
 from core import checkpoints  # noqa: E402
-from core import evaluation as ev  # noqa: E402
+from core import runs  # noqa: E402
 from dashboard import ui  # noqa: E402
 
 GROUP_TEXT = {
-    ev.SHIPPED: ("Shipped with the dashboard",
+    runs.SHIPPED: ("Shipped with the dashboard",
                  "Trained by `make checkpoints` with each model's fast recipe: the ones the other pages start with."),
-    ev.REPRODUCTION: ("Reproductions of the source write-ups",
+    runs.REPRODUCTION: ("Reproductions of the source write-ups",
                       "Each source's own recipe, run here, beside the figure the source reports, and why they differ."),
-    ev.TRAINED_HERE: ("Trained here",
+    runs.TRAINED_HERE: ("Trained here",
                       "Runs saved from the Training page (or the command line) on this machine."),
 }
 EMPTY_TEXT = {
-    ev.SHIPPED: "None: run `make checkpoints` (or `python -m core train lenet5`).",
-    ev.REPRODUCTION: "None: `make checkpoints` trains them, or pick the seed recipe on the Training page.",
-    ev.TRAINED_HERE: "None yet: a run saved on the Training page appears here.",
+    runs.SHIPPED: "None: run `make checkpoints` (or `python -m core train lenet5`).",
+    runs.REPRODUCTION: "None: `make checkpoints` trains them, or pick the seed recipe on the Training page.",
+    runs.TRAINED_HERE: "None yet: a run saved on the Training page appears here.",
 }
 
 
@@ -39,23 +39,23 @@ def accuracy_text(info: checkpoints.CheckpointInfo) -> str:
 
 def epochs_text(info: checkpoints.CheckpointInfo) -> str:
     """Epochs trained: a whole number, or where a stopped run left its last epoch."""
-    done = ev.history_series(info.record)["epochs_done"]
+    done = runs.history_series(info.record)["epochs_done"]
     if info.record.get("stopped") and done:
         return f"{done[-1]:.2f} (stopped)"
     return str(info.epochs)
 
 
 def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
-    if group == ev.REPRODUCTION:
+    if group == runs.REPRODUCTION:
         out = []
         for info in infos:
             reported = info.record.get("reported")
             out.append({"checkpoint": info.name, "test accuracy": f"{accuracy_text(info)} ({epochs_text(info)} ep.)",
                         "source reports": (f"{reported['test_accuracy']:.2%} ({reported['source']}, "
                                            f"{reported['epochs']} ep.)" if reported else "-"),
-                        "how it compares, and why": ev.reproduction_note(info.record)})
+                        "how it compares, and why": runs.reproduction_note(info.record)})
         return out
-    extra = (lambda info: {"recipe": info.record.get("recipe_name", "-")}) if group == ev.TRAINED_HERE else (
+    extra = (lambda info: {"recipe": info.record.get("recipe_name", "-")}) if group == runs.TRAINED_HERE else (
         lambda info: {})
     return [{"checkpoint": info.name, "model": info.preset, "test accuracy": accuracy_text(info),
              "epochs": epochs_text(info), **extra(info)} for info in infos]
@@ -79,8 +79,8 @@ with ui.guarded("The checkpoints"):
     found = checkpoints.list_checkpoints()
     if not found:
         st.info("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`).")
-    groups = ev.group_checkpoints(found)
-    for group in ev.GROUPS if found else ():
+    groups = runs.group_checkpoints(found)
+    for group in runs.GROUPS if found else ():
         title, text = GROUP_TEXT[group]
         with ui.guarded(title):
             st.subheader(title)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from core import checkpoints, jobs
-from core.evaluation import predict_test_set
+from core.confusion import predict_test_set
 
 TINY = dict(epochs=1, limit=2000, batch_size=100)
 

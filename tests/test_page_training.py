@@ -168,9 +168,10 @@ SEED_000_RUNS = {
     "cnn_avgpool_bn_seed": curve_record([0.10 + 0.0246 * i for i in range(15)],
                                         {"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15}),
 }
-# 15 px text is about 20 px tall, and the plot area of the 480 px compare figure is at most
-# 400 px (its legend and x axis take the rest): a label takes at least 5% of the y range.
-LABEL_SHARE = 20 / 400
+# 16 px text (dashboard.figure_style.FONT_SIZE) is about 21 px tall, and the plot area of the
+# 480 px compare figure is at most 400 px (its legend and x axis take the rest): a label takes at
+# least 5.25% of the y range.
+LABEL_SHARE = 21 / 400
 
 
 def test_compare_figure_labels_of_reported_figures_do_not_overlap():
@@ -230,7 +231,7 @@ def test_live_figure_puts_a_stopped_epochs_test_where_it_stopped():
 @pytest.fixture(scope="module")
 def two_snapshot_runs(tmp_path_factory):
     """Two tiny lenet5 runs with per-epoch snapshots, and the "learned late" digit of each."""
-    from core import evaluation as ev
+    from core.snapshots import learned_late
     from core import recipes
     from core.train import train
     folder = tmp_path_factory.mktemp("scrub_checkpoints")
@@ -240,7 +241,7 @@ def two_snapshot_runs(tmp_path_factory):
         result = train("lenet5", recipe, keep_snapshots=True, test_limit=100)
         checkpoints.save(result.model, name, preset="lenet5", record=result.record("fast"), folder=folder,
                          snapshots=result.snapshots)
-        late[name] = ev.learned_late("lenet5", result.snapshots)
+        late[name] = learned_late("lenet5", result.snapshots)
     assert late["scrub_a"] != late["scrub_b"], late  # else following could not be told from staying
     return folder, late
 

@@ -165,3 +165,34 @@ def test_nothing_is_changed_in_the_model():
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # BatchNorm statistics included
     assert model.training and all(p.grad is None and p.requires_grad for p in model.parameters())
+
+
+# --- patch_box: the pixels an occlusion patch covers, the box the lab draws around it, and the
+# very pixels ``occluded`` blackens; by hand ----------------------------------------------------
+
+
+@pytest.mark.parametrize("row, col, size, box", [
+    (11, 11, 6, (11, 11, 16, 16)),   # the lab's default: rows and columns 11..16, all inside
+    (26, 20, 5, (26, 20, 27, 24)),   # rows 26..30 cut at the last row, 27
+    (0, 0, 28, (0, 0, 27, 27)),      # the whole picture
+    (-2, 3, 4, (0, 3, 1, 6)),        # rows -2..1: only 0 and 1 are on the picture
+    (27, 27, 14, (27, 27, 27, 27)),  # the lab's largest patch in its corner: one pixel
+])
+def test_patch_box_by_hand(row, col, size, box):
+    assert perturb.patch_box(row, col, size) == box
+
+
+def test_a_patch_off_the_picture_covers_nothing():
+    assert perturb.patch_box(28, 5, 3) is None and perturb.patch_box(-5, 5, 3) is None  # rows 28..30, -5..-3
+
+
+@pytest.mark.parametrize("row, col, size", [(11, 11, 6), (26, 20, 5), (-2, 3, 4), (28, 5, 3)])
+def test_occluded_blackens_exactly_the_box(row, col, size):
+    white = np.full((28, 28), 255, dtype=np.uint8)
+    black = perturb.occluded(white, row, col, size) == 0
+    expected = np.zeros((28, 28), dtype=bool)
+    box = perturb.patch_box(row, col, size)
+    if box is not None:
+        top, left, bottom, right = box
+        expected[top:bottom + 1, left:right + 1] = True
+    assert np.array_equal(black, expected)

@@ -200,11 +200,12 @@ def test_presenter_mode_draws_the_dataset_figures_in_colour_blind_safe_colours()
         return next(c.proto.spec for c in at.get("plotly_chart") if key in str(c.proto.id))
 
     # Training and test bars: Tableau blue/orange as designed, then Okabe-Ito blue #0072b2 and
-    # orange #e69f00 (the presenter "answer" palette); the one-hot 1: red, then orange.
+    # orange #e69f00 (the presenter "answer" palette); the one-hot 1: the highlight orange #f28e2b,
+    # then Okabe-Ito orange.
     assert '"#4C78A8"' in spec(plain, "counts") and '"#F58518"' in spec(plain, "counts")
     assert '"#0072b2"' in spec(shown, "counts") and '"#e69f00"' in spec(shown, "counts")
     assert '"#4C78A8"' not in spec(shown, "counts")
-    assert '"#E45756"' in spec(plain, "one_hot") and '"#e69f00"' in spec(shown, "one_hot")
+    assert '"#f28e2b"' in spec(plain, "one_hot") and '"#e69f00"' in spec(shown, "one_hot")
 
 # --- real links in Chromium ------------------------------------------------------------------
 

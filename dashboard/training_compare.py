@@ -1,0 +1,75 @@
+"""The /training page's "Compare runs" tab: the curves of the chosen checkpoints, and every
+checkpoint in a table, group by group, beside the figure its source reports."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import checkpoints, runs
+from dashboard import figures_training as figs
+from dashboard import ui
+from dashboard.links import BOUND
+
+
+def compare_tab() -> None:
+    infos = checkpoints.list_checkpoints()
+    if not infos:
+        st.info("No checkpoints yet: train one in the first tab, or run `make checkpoints`.")
+        return
+    records = {i.name: i.record for i in infos}
+    groups = runs.group_checkpoints(infos)
+    names = list(records)
+    if "cmp_names" in st.session_state:  # a checkpoint may have been deleted since
+        st.session_state.cmp_names = [n for n in st.session_state.cmp_names if n in names]
+    else:
+        preferred = [n for n in ("cnn_avgpool_seed", "cnn_avgpool_bn_seed") if n in names]
+        st.session_state.cmp_names = preferred or names[:2]
+    c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
+    chosen = c1.multiselect("Checkpoints", names, key="cmp_names", persist_state="page", bind=BOUND)
+    metric = c2.segmented_control("Curve", ["accuracy", "loss"], default="accuracy", required=True,
+                                  key="cmp_metric", persist_state="page", bind=BOUND)
+    show_train = c3.toggle("Train curves", value=True, key="cmp_train",
+                           help="dashed; a train curve far above the test curve is overfitting", persist_state="page")
+    if chosen:
+        ui.plotly_chart(figs.compare_figure({n: records[n] for n in chosen}, metric, show_train),
+                        key="cmp_chart")
+        for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
+            if runs.is_reproduction(records[name]):
+                st.caption(f"**{name}** (reproduction): {runs.reproduction_note(records[name])}")
+    st.markdown("**Every checkpoint**, beside the figure its source reports where there is one")
+    runs_table(groups)
+
+
+def column_px(width: int) -> int:
+    """A table column's width: wider in presenter mode, whose type is larger."""
+    return round(width * ui.figure_scale())
+
+
+def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:
+    """Every checkpoint, group by group: its accuracy beside its source's, then how it was trained."""
+    table = []
+    for group in runs.GROUPS:
+        for info in groups[group]:
+            row = runs.run_row(info.name, info.record)
+            table.append({
+                "checkpoint": info.name, "group": group,
+                "test accuracy": row["test_accuracy"] * 100 if row["test_accuracy"] is not None else None,
+                "reported": f"{row['reported_accuracy']:.2%}" if row["reported_accuracy"] is not None else "",
+                "difference": f"{row['difference'] * 100:+.2f} pts" if "difference" in row else "",
+                "by": f"{row['source']}, {row['reported_epochs']} ep." if row["source"] else "",
+                "epochs": row["epochs"], "recipe": row["recipe"],
+                "optimiser": f"{row['optimizer']} lr {row['lr']:g}, batch {row['batch']}" if row["lr"] is not None
+                else "", "model": row["model"], "train s": row["seconds"]})
+    column, px = st.column_config, column_px
+    st.dataframe(table, hide_index=True, key="cmp_table", height="content", column_config={
+        "checkpoint": column.TextColumn(pinned=True, width=px(165)),
+        "group": column.TextColumn(width=px(95)),
+        "test accuracy": column.NumberColumn(format="%.2f%%", width=px(95)),
+        "reported": column.TextColumn(width=px(80), alignment="right",
+                                      help="the test accuracy the source write-up reports"),
+        "difference": column.TextColumn(width=px(95), alignment="right",
+                                        help="our test accuracy less the source's, in percentage points"),
+        "by": column.TextColumn(width=px(120), help="the source write-up, and the epochs it trained for"),
+        "epochs": column.NumberColumn(width=px(60)),
+        "recipe": column.TextColumn(width=px(60)),
+        "train s": column.NumberColumn(format="%.0f", width=px(65), help="seconds of training")})
