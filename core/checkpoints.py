@@ -7,6 +7,7 @@ atomic (temporary file, then rename), so an interrupted run never leaves half a 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -97,6 +98,9 @@ def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
     payload = _state_bytes(state)
     full = dict(record, preset=preset, name=name, format=FORMAT_VERSION, torch_version=torch.__version__,
                 sha256=hashlib.sha256(payload).hexdigest())
+    config = getattr(model, "config", None)
+    if dataclasses.is_dataclass(config):  # what the model was built from, so it is rebuilt as trained
+        full["config"] = dataclasses.asdict(config)
     if snapshots:
         snap_payload = _state_bytes(snapshots)
         atomic_write_bytes(folder / f"{name}.snapshots.pt", snap_payload)
@@ -157,14 +161,25 @@ def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> di
                               f"{regenerate_hint(name, preset)}") from None
 
 
+def _as_tuples(value):
+    """JSON's lists back to the tuples a frozen config holds (nested: C3's table)."""
+    if isinstance(value, dict):
+        return {key: _as_tuples(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return tuple(_as_tuples(item) for item in value)
+    return value
+
+
 def load(name: str, *, folder: Path | str | None = None,
          device: torch.device | str = "cpu") -> tuple[torch.nn.Module, CheckpointInfo]:
     """Rebuild the preset named in the record, load verified weights, return (model in eval, info)."""
     info = read_info(name, folder)
     try:
-        model = models.build(info.preset)
+        # Rebuilt from the configuration it was trained with (nanoGPT's model_args): a preset whose
+        # definition changed since still loads as it was. Records from before that use the preset's.
+        model = models.build(info.preset, **_as_tuples(info.record.get("config") or {}))
     except ValueError as exc:
-        raise CheckpointError(f"{info.json_path} names an unknown model: {exc}") from None
+        raise CheckpointError(f"{info.json_path} names an unknown model or settings: {exc}") from None
     state = _verified_state(info.pt_path, info.record["sha256"], name, info.preset)
     try:
         model.load_state_dict(state, strict=True)

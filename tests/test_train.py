@@ -8,7 +8,8 @@ import sys
 import pytest
 import torch
 
-from core import checkpoints, recipes
+from core import checkpoints, models, recipes
+from core.models.init import seeded
 from core.files import file_digest
 from core.inference import load_model
 from core.train import TrainingDiverged, epoch_position, lecun1998_factor, map_loss, random_affine, train
@@ -241,3 +242,18 @@ def test_a_variant_changes_one_thing_and_is_named_for_it():
     assert len(names) == len(set(names)) == 10 + 3 + 2 * len(recipes.VARIANTS)
     with pytest.raises(recipes.RecipeError, match="variants are of seed 000's printed recipe"):
         recipes.get_recipe("lenet5", "fast", "momentum")
+
+
+def test_a_checkpoint_is_rebuilt_from_the_configuration_it_was_trained_with(tmp_path):
+    # A lenet5 with 4 and 8 channels instead of the preset's 6 and 16 (nanoGPT's model_args):
+    # saved with its configuration, it loads as that network, not as today's preset.
+    model = models.build("lenet5", channels=(4, 8), generator=seeded(0))
+    recipe = recipes.get_recipe("lenet5", "fast")
+    checkpoints.save(model, "narrow", preset="lenet5", record={"recipe": recipe.to_dict(), "history": []},
+                     folder=tmp_path)
+    record = checkpoints.read_info("narrow", tmp_path).record
+    assert record["config"]["channels"] == [4, 8]
+    loaded, _ = checkpoints.load("narrow", folder=tmp_path)
+    assert loaded.features.conv1.out_channels == 4 and loaded.config == model.config
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[key]), key
