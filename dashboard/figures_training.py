@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from core import jobs
@@ -16,7 +15,6 @@ from core.runs import history_series
 from dashboard import palettes, plots
 from dashboard.figure_style import FONT, LEGEND_BELOW, styled
 
-PALETTE = qualitative.D3
 TOP_PX = 40  # room above the plots for the live figure's subplot titles
 
 
@@ -38,10 +36,10 @@ def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
     tests = history_series({"history": snap.history, "recipe": snap.recipe})
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
         fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name="train (mean so far this epoch)",
-                        line=dict(color=PALETTE[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
+                        line=dict(color=palettes.SERIES[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
         fig.add_scatter(x=tests["epochs_done"], y=tests[f"test_{key}"], mode="lines+markers",
                         name="test (after each epoch, or where it stopped)", marker=dict(size=12),
-                        line=dict(color=PALETTE[1]), showlegend=col == 1, row=1, col=col)
+                        line=dict(color=palettes.SERIES[1]), showlegend=col == 1, row=1, col=col)
     if snap.status == jobs.STOPPED and tests["epochs_done"]:
         stopped_at = tests["epochs_done"][-1]
         side = "left" if stopped_at > snap.epochs / 2 else "right"  # inside the plot
@@ -112,7 +110,7 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
     xs: list[float] = [1.0]  # the x axis shows epoch 1 at least
     lines: list[tuple[float, str, str]] = []  # (y, label, colour) of each source's figure
     for k, (name, record) in enumerate(runs.items()):
-        color = PALETTE[k % len(PALETTE)]
+        color = palettes.SERIES[k % len(palettes.SERIES)]
         series = history_series(record)
         x, test = series["epochs_done"], series[f"test_{metric}"]
         single = len(x) == 1

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from plotly.colors import qualitative
 
 INPUT_SCALE = "Blues"
 SIGNED_SCALE = "RdBu"  # negative red, positive blue, zero white (with zmid=0)
+SERIES = qualitative.D3  # one colour per run in a comparison, per curve in a figure
 HIGHLIGHT = "#f28e2b"  # the window
 ACCENT = "#2ca02c"      # the cell being written / the winner of a max
 PADDING_FILL = "#e6e6e6"
@@ -62,3 +65,45 @@ def palette(kind: str, presenter: bool = False) -> Palette:
     """The palette for ``kind``: image, activation, signed, input, count, or answer (the right
     answer, a wrong one, the other classes)."""
     return PALETTES["presenter" if presenter else "standard"][kind]
+
+
+# --- the figures of /dataset and /architecture, in each mode ----------------------------------
+
+TRAIN_COLOR, TEST_COLOR = "#4C78A8", "#F58518"
+KIND_COLORS = {"input": "#d9d9d9", "conv": "#9ecae9", "partial conv": "#6baed6",
+               "subsampling": "#fdd0a2", "max pool": "#fdd0a2", "avg pool": "#fdd0a2",
+               "linear": "#a1d99b", "rbf": "#fc9272"}
+
+
+@dataclass(frozen=True)
+class FigureColors:
+    """Every colour of these figures: the two data sets' bars, the highlight (the one-hot 1, the
+    chosen C3 column), the diagram's box fill per layer kind, its arrows and operation text, and
+    the connection table's cells (empty, dimmed in the chosen column, connected)."""
+
+    series: tuple[str, str] = (TRAIN_COLOR, TEST_COLOR)
+    highlight: str = HIGHLIGHT
+    kinds: dict[str, str] = field(default_factory=lambda: dict(KIND_COLORS))
+    ink: str = "#1f4e79"
+    table: tuple[str, str, str] = ("#f4f4f4", "#fde0c5", "#c6dbef")
+
+
+STANDARD = FigureColors()
+# Okabe-Ito (2008) hues, as light tints for box fills so that the black outlines and labels stay
+# readable: sky blue and blue for convolutions, orange for pooling, bluish green for linear
+# layers, vermillion for the RBF output; they stay apart for red-green colour-blind eyes.
+OKABE_ITO_KINDS = {"input": "#d9d9d9", "conv": "#a6dbf7", "partial conv": "#66aad1",
+                   "subsampling": "#f5cf7a", "max pool": "#f5cf7a", "avg pool": "#f5cf7a",
+                   "linear": "#7fcfb5", "rbf": "#eeaa80"}
+
+
+def figure_colors(answer: Palette) -> FigureColors:
+    """The colours that go with ``answer`` (the "answer" palette of the current mode, from
+    ``ui.palette``): the standard ones for the standard palette; otherwise the palette's own
+    right/wrong pair (colour-blind-safe blue and orange in presenter mode) for the two data sets
+    and the highlight, and Okabe-Ito tints for the diagram."""
+    if answer == palette("answer"):
+        return STANDARD
+    first, second = answer.colors[ANSWER_RIGHT], answer.colors[ANSWER_WRONG]
+    return FigureColors(series=(first, second), highlight=second, kinds=dict(OKABE_ITO_KINDS),
+                        ink="#0b3c5d", table=("#f4f4f4", "#fbe6c2", "#c4dff0"))

@@ -18,7 +18,7 @@ from core import architecture_views as av  # noqa: E402
 from core import checkpoints, diagram, layers, models, onnx_export  # noqa: E402
 from core.models.init import seeded  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
-from dashboard import plots, ui  # noqa: E402
+from dashboard import palettes, plots, ui  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 DEFAULT_MODEL = "lenet5_1998"
@@ -83,7 +83,7 @@ preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
 st.markdown(f"**{preset.title}.** {preset.description}  \n*From {preset.source}.*")
 
-COLORS = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 
 # --- the diagram ---------------------------------------------------------------------------
 st.header("The network, stage by stage")

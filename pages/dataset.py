@@ -15,7 +15,7 @@ import streamlit as st  # noqa: E402
 
 from core import dataset_views as dv  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
-from dashboard import plots, ui  # noqa: E402
+from dashboard import palettes, plots, ui  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
@@ -134,7 +134,7 @@ st.markdown(
     f"MNIST: **{sum(counts['train']):,}** training and **{sum(counts['test']):,}** test images of "
     "handwritten digits, each **28 x 28** grey pixels stored as whole numbers from 0 (black) to "
     "255 (white), each with the digit it shows as its label.")
-colors = figs.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+colors = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 split, first_index = "train", 0
 with ui.guarded("The samples"):
     split, first_index = samples_section()
