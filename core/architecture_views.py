@@ -48,16 +48,16 @@ def lenet_comparison() -> list[Difference]:
             f"{n(m_tot['batchnorm_params'])} BatchNorm scales and shifts), mostly because its second "
             "convolution is fully connected and its output is a trained linear layer."),
         Difference(
-            "C3 / conv2", n(c3.params), n(conv2.params),
+            "C3 / conv2", n(c3.trainable_params), n(conv2.trainable_params),
             f"C3 reads only some of S2's maps (Table I), so it has {c3.formula}; conv2 reads all of "
             f"them: {conv2.formula}."),
         Difference(
-            "S2 / pool1", f"subsampling, {n(s2.params)} parameters", "max-pooling, 0 parameters",
+            "S2 / pool1", f"subsampling, {n(s2.trainable_params)} parameters", "max-pooling, 0 parameters",
             f"S2 adds each 2x2 block, multiplies the sum by a trained coefficient and adds a trained "
             f"bias, two per map ({s2.formula}); max-pooling keeps the largest of the four values and "
             "learns nothing."),
         Difference(
-            "output", f"RBF, {n(out_p.fixed)} fixed values", f"linear, {n(out_m.params)} parameters",
+            "output", f"RBF, {n(out_p.fixed)} fixed values", f"linear, {n(out_m.trainable_params)} parameters",
             f"The 1998 output unit of each digit is the squared distance between F6's 84 values and "
             f"a fixed 7x12 bitmap of that digit ({out_p.output_shape[0]} x {out_p.fixed // out_p.output_shape[0]}"
             f" = {n(out_p.fixed)} values, none trained); the modern output is a trained "

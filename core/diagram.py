@@ -28,7 +28,7 @@ class Stage:
     operation: str                 # how it is made from the stage before; "" for the input
     kind: str = "input"            # the kind of layer that makes it (core.layers' kinds)
     after: tuple[str, ...] = ()    # element-wise steps applied to it, in order
-    params: int = 0                # trainable parameters of the layer that makes it
+    trainable_params: int = 0      # of the layer that makes it
     note: str = ""
 
     @property
@@ -92,7 +92,7 @@ def stages(model_or_name: nn.Module | str) -> list[Stage]:
         elif row.kind in STAGE_KINDS:
             result.append(Stage(_display_name(preset, row.name), row.output_shape,
                                 _operation(module, row.kind, current.shape, flattened),
-                                row.kind, params=row.params))
+                                row.kind, trainable_params=row.trainable_params))
             flattened = False
         else:
             label = _activation_name(module) if row.kind == "activation" else _AFTER_NAMES.get(row.kind)

@@ -6,7 +6,8 @@ of constants, so LeNet-5 of 1998 coming out as the paper's figures is a check of
 
 Definitions (the 1998 paper's where it has one):
 
-- ``params``: trainable values of the layer (``requires_grad``).
+- ``trainable_params``: trainable values of the layer (``requires_grad``); ``params`` (in
+  ``totals`` and the summary) is trainable + fixed, everywhere.
 - ``fixed``: values that shape the computation but are not trained, e.g. the 840 RBF centres.
   BatchNorm's running mean/variance are not counted: they are running estimates of the data's
   statistics, not values of the design (they still live in the state_dict). Integer wiring such
@@ -51,7 +52,7 @@ class LayerRow:
     name: str
     kind: str
     output_shape: tuple[int, ...]
-    params: int
+    trainable_params: int
     fixed: int
     connections: int
     macs: int
@@ -188,14 +189,14 @@ def layer_table(model_or_name: nn.Module | str, *, compare_dense_c3: bool = Fals
     rows = []
     for module, shape in calls:
         info = _describe(module, shape, compare_dense_c3)
-        rows.append(LayerRow(name=names[module], output_shape=shape, params=_trainable(module),
+        rows.append(LayerRow(name=names[module], output_shape=shape, trainable_params=_trainable(module),
                              fixed=_fixed(module), **info))
     return rows
 
 
 def totals(rows: list[LayerRow]) -> dict[str, int]:
     """Sums over the rows; ``params`` is trainable + fixed (see the module docstring)."""
-    trainable = sum(r.params for r in rows)
+    trainable = sum(r.trainable_params for r in rows)
     fixed = sum(r.fixed for r in rows)
     return {
         "params": trainable + fixed,
@@ -203,8 +204,8 @@ def totals(rows: list[LayerRow]) -> dict[str, int]:
         "fixed": fixed,
         "connections": sum(r.connections for r in rows),
         "macs": sum(r.macs for r in rows),
-        "weighted_layer_params": sum(r.params for r in rows if r.kind in WEIGHTED_KINDS),
-        "batchnorm_params": sum(r.params for r in rows if r.kind == "batchnorm"),
+        "weighted_layer_params": sum(r.trainable_params for r in rows if r.kind in WEIGHTED_KINDS),
+        "batchnorm_params": sum(r.trainable_params for r in rows if r.kind == "batchnorm"),
     }
 
 
@@ -216,7 +217,7 @@ def summary_dict(model_or_name: nn.Module | str) -> dict:
     layers = []
     for row in rows:
         entry = {"name": row.name, "kind": row.kind, "output_shape": list(row.output_shape),
-                 "params": row.params + row.fixed, "trainable_params": row.params,
+                 "params": row.trainable_params + row.fixed, "trainable_params": row.trainable_params,
                  "fixed": row.fixed, "connections": row.connections, "macs": row.macs,
                  "formula": row.formula, "connections_formula": row.connections_formula}
         if row.dense_params is not None:

@@ -101,7 +101,7 @@ has_fixed = total["fixed"] > 0
 # st.table: every row visible and long formulas wrap, where a data grid would scroll sideways.
 st.table(
     [{"layer": r.name, "kind": r.kind, "output": diagram.shape_text(r.output_shape),
-      "parameters": f"{r.params:,}", "parameters as": r.formula,
+      "parameters": f"{r.trainable_params:,}", "parameters as": r.formula,
       **({"fixed": f"{r.fixed:,}"} if has_fixed else {}),
       "connections": f"{r.connections:,}", "connections as": r.connections_formula,
       "multiply-adds": f"{r.macs:,}"}

@@ -7,6 +7,9 @@ teacher (dashboard.roles) may hide digits, start or delete a class session and e
 see those controls disabled, and every action checks the role again where it acts.
 
 The filters live in the URL: ``/class?wall_mistakes=true&wall_digit=4&wall_model=lenet5``.
+
+The grid is drawn to the width it has (a phone, a laptop, a projector): a tiny component in the
+fragment reports that width, and the figure gets as many square tiles as fit in it.
 """
 
 import sys
@@ -19,7 +22,7 @@ if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through das
 
 import streamlit as st  # noqa: E402
 
-from core import class_store  # noqa: E402
+from core import class_store, pictures  # noqa: E402
 from dashboard import digit_panel, roles, ui  # noqa: E402
 from dashboard import figures_class as figs  # noqa: E402
 from dashboard import palettes  # noqa: E402
@@ -27,9 +30,33 @@ from dashboard.links import BOUND  # noqa: E402
 
 POLL_SECONDS = 1.0
 WALL_LIMIT = 200        # the newest digits shown; older ones stay in the store and the export
+TILE_PX = 100           # a digit on the wall, about (times ui.figure_scale())
+LARGE_PX = 224          # the chosen digit: 28 px shown 8x
+ASSUMED_WIDTH_PX = 900  # the wall's width until the browser has said (a laptop's)
 ALL = "all"
 SELECTED = "wall_entry"
 _DENIED = "_wall_denied"
+
+# Reports the width the wall has, in steps of 20 px and only when it changes by more than a
+# scroll bar's width, so that a scroll bar coming and going never redraws the wall back and forth.
+_WIDTH_JS = """
+export default function (component) {
+    const { setStateValue, parentElement } = component;
+    const host = parentElement.host || parentElement;
+    const report = () => {
+        const width = Math.floor(host.getBoundingClientRect().width / 20) * 20;
+        if (width > 0 && (host.wallWidth === undefined || Math.abs(width - host.wallWidth) > 20)) {
+            host.wallWidth = width;
+            setStateValue("width", width);
+        }
+    };
+    const observer = new ResizeObserver(report);
+    observer.observe(host);
+    report();
+    return () => observer.disconnect();
+}
+"""
+width_probe = st.components.v2.component("class_wall_width", js=_WIDTH_JS)
 
 
 def open_store() -> class_store.ClassStore | None:
@@ -88,7 +115,7 @@ def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int:
 
 
 def filters(models: list[str]) -> dict:
-    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")  # folded away on a projector
     mistakes = c1.toggle("Only mistakes", key="wall_mistakes", bind=BOUND)
     digit = c2.selectbox("Digit meant", [ALL, *range(10)], key="wall_digit", bind=BOUND)
     model = c3.selectbox("Model", [ALL, *models], key="wall_model", bind=BOUND)
@@ -100,11 +127,11 @@ def counts(store: class_store.ClassStore, session: int) -> None:
     summary = store.summary(session)
     sent = sum(summary["sent"].values())
     right = sum(summary["right"].values())
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Digits", summary["entries"])
-    m2.metric("Students", summary["students"])
-    m3.metric("Read right", f"{right} of {sent}" if sent else "-",
-              help="by the model each student used, when they sent it")
+    with st.container(horizontal=True, gap="large", key="wall_counts"):  # one row on a phone too
+        st.metric("Digits", summary["entries"], width="content")
+        st.metric("Students", summary["students"], width="content")
+        st.metric("Read right", f"{right} of {sent}" if sent else "-", width="content",
+                  help="by the model each student used, when they sent it")
 
 
 def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
@@ -118,19 +145,26 @@ def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
         st.session_state.pop(SELECTED, None)
         return
     with st.container(border=True, key="wall_selected_panel"):
-        head, hide, close = st.columns([4, 1.2, 1], vertical_alignment="center")
+        large, about = st.columns([1, 2.5], vertical_alignment="center")
         verdict = "right" if entry.right else "wrong"
-        head.markdown(f"**{ui.plain(entry.student)}** meant **{entry.label}**; {entry.model} said **{entry.prediction}** "
-                      f"({entry.confidence:.0%} sure, {verdict}), at {time.strftime('%H:%M:%S', time.localtime(entry.sent_at))}.")
-        hide.button("Show again" if entry.hidden else "Hide from the wall", key="wall_hide",
-                    icon=":material/visibility:" if entry.hidden else ":material/visibility_off:",
-                    disabled=not teacher, on_click=teacher_action,
-                    args=("hide a digit", store.set_hidden, entry.id, not entry.hidden))
-        close.button("Close", key="wall_close", icon=":material/close:",
-                     on_click=lambda: st.session_state.pop(SELECTED, None))
-        if not teacher:
-            st.caption(roles.only_teacher("hide a digit"))
-        digit_panel.explain_digit(entry.image, entry.model, prefix="wall")
+        side = round(LARGE_PX * ui.figure_scale())
+        large.image(pictures.framed(entry.image, side), width=side, output_format="PNG")
+        with about:
+            st.markdown(f"**{ui.plain(entry.student)}** meant **{entry.label}**; {entry.model} said **{entry.prediction}** "
+                        f"({entry.confidence:.0%} sure, {verdict}), at {time.strftime('%H:%M:%S', time.localtime(entry.sent_at))}.")
+            with st.container(horizontal=True):
+                st.button("Show again" if entry.hidden else "Hide from the wall", key="wall_hide",
+                          icon=":material/visibility:" if entry.hidden else ":material/visibility_off:",
+                          disabled=not teacher, on_click=teacher_action,
+                          args=("hide a digit", store.set_hidden, entry.id, not entry.hidden))
+                st.button("Close", key="wall_close", icon=":material/close:",
+                          on_click=lambda: st.session_state.pop(SELECTED, None))
+            if not teacher:
+                st.caption(roles.only_teacher("hide a digit"))
+        # Folded: open, the panel is a page long and would push the wall off the screen.
+        with st.expander(f"How {entry.model} read it: its answer, feature maps, the pixels that mattered",
+                         icon=":material/neurology:"):
+            digit_panel.explain_digit(entry.image, entry.model, prefix="wall")
 
 
 def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None:
@@ -139,16 +173,17 @@ def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None
 
     @st.fragment(run_every=POLL_SECONDS)
     def grid() -> None:
+        width = width_probe(key="wall_width", on_width_change=lambda: None).width
         counts(store, session)
         entries = store.entries(session, limit=WALL_LIMIT, **chosen)
         if not entries:
             st.info("No digits yet" + (" that match these filters" if any(chosen.values()) else "")
-                    + ": students send theirs from **Draw a digit**, under the prediction.", icon=":material/draw:")
+                    + ": students send theirs from **Draw a digit**, under their drawing.", icon=":material/draw:")
             return
         answer = ui.palette("answer")
-        columns = 8 if ui.presenter() else 10
+        columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * ui.figure_scale()))
         fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
-                               wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=round(100 * ui.figure_scale()),
+                               wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=tile_px,
                                selected=st.session_state.get(SELECTED))
         event = st.plotly_chart(fig, key="wall_chart", on_select="rerun", selection_mode="points",
                                 config=ui.CHART_CONFIG, width="content")
@@ -179,7 +214,7 @@ if store is not None:
     with ui.guarded("The class sessions"):
         session = sessions_panel(store, teacher)
     chosen = {"mistakes_only": False, "label": None, "model": None}
-    with ui.guarded("The filters"):
+    with ui.guarded("The filters"), ui.secondary("Filters"):
         chosen = filters(sorted({e.model for e in store.entries(session, include_hidden=True)}))
     with ui.guarded("The chosen digit"):
         selected_panel(store, teacher)

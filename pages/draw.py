@@ -157,8 +157,10 @@ picture, origin, name, others, pre, shown = None, "canvas", None, [], None, None
 input_col, model_col = st.columns([1, 1.6], gap="large")
 with input_col, ui.guarded("The drawing"):
     picture, origin = read_input()
-# On a phone the columns stack: the canvas, then the prediction and the Send panel right under
-# it; the heavier panels come after.
+# The Send panel right under the drawing: on a phone, where the columns stack, it is then within
+# one screen of the canvas (with the network's answer in its first line), and the prediction's
+# figure follows; the heavier panels come after.
+send_spot = input_col.container()
 with model_col:
     with ui.guarded("The model picker"):
         name, others = pick_models()
@@ -168,7 +170,7 @@ with model_col:
         with ui.guarded("The prediction"), torch_threads(1):
             shown = predictions(name, others, pre)
     if shown is not None:
-        with ui.guarded("Send to the class"):
+        with send_spot, ui.guarded("Send to the class"):
             send_panel.send_panel(pre.digit, name, shown[2].prediction, shown[2].probabilities)
 
 if pre is not None:

@@ -23,7 +23,7 @@ def test_lenet5_1998_stages_are_the_papers_figure_2():
     ops = [s.operation for s in stages[1:]]
     assert ops[1] == "2x2 subsampling" and ops[-1] == "Gaussian connections"
     assert ops[4] == "5x5 convolution (= full connection)"  # C5's 5x5 kernel covers S4's 5x5 maps
-    assert stages[1].after == ("scaled tanh",) and stages[3].params == 1516
+    assert stages[1].after == ("scaled tanh",) and stages[3].trainable_params == 1516
 
 
 def test_modern_lenet_stages_fold_elementwise_layers():
@@ -42,7 +42,7 @@ def test_every_preset_has_stages_ending_in_ten_units(name):
     bn = sum(p.numel() for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
              for p in m.parameters())
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    assert sum(s.params for s in stages) == total - bn
+    assert sum(s.trainable_params for s in stages) == total - bn
 
 
 def test_comparison_numbers_come_from_the_models():

@@ -26,14 +26,14 @@ def _rows(name_or_model, **kwargs) -> dict[str, layers.LayerRow]:
 
 def test_lenet1998_rows_are_the_papers():
     rows = _rows("lenet5_1998")
-    got = {name: (rows[name].params, rows[name].fixed, rows[name].connections) for name in LENET_1998}
+    got = {name: (rows[name].trainable_params, rows[name].fixed, rows[name].connections) for name in LENET_1998}
     assert got == LENET_1998
     shapes = {name: rows[name].output_shape for name in ("pad", "c1", "s2", "c3", "s4", "c5", "f6", "output")}
     # paper, Fig. 2: 32x32 input, 6@28x28, 6@14x14, 16@10x10, 16@5x5, 120, 84, 10
     assert shapes == {"pad": (1, 32, 32), "c1": (6, 28, 28), "s2": (6, 14, 14), "c3": (16, 10, 10),
                       "s4": (16, 5, 5), "c5": (120, 1, 1), "f6": (84,), "output": (10,)}
     # activations have no parameters and, as in the paper, add no connections
-    assert all(r.params == r.connections == 0 for r in rows.values() if r.kind == "activation")
+    assert all(r.trainable_params == r.connections == 0 for r in rows.values() if r.kind == "activation")
 
 
 def test_lenet1998_totals():
@@ -82,14 +82,14 @@ def test_conv_and_pool_counts_against_hand_computation():
                           nn.Linear(4 * 14 * 14, 10))
     rows = layers.layer_table(model)
     conv, pool, _, fc = rows
-    assert (conv.params, conv.connections, conv.macs) == (36, 28 * 28 * 4 * 9, 28 * 28 * 4 * 9)
+    assert (conv.trainable_params, conv.connections, conv.macs) == (36, 28 * 28 * 4 * 9, 28 * 28 * 4 * 9)
     assert (pool.connections, pool.macs, pool.output_shape) == (14 * 14 * 4 * 4, 0, (4, 14, 14))
-    assert (fc.params, fc.connections, fc.macs) == (7_850, 7_850, 7_840)
+    assert (fc.trainable_params, fc.connections, fc.macs) == (7_850, 7_850, 7_840)
 
 
 def test_batchnorm_running_stats_are_not_fixed_values():
     rows = _rows("lenet5")
-    assert (rows["features.bn1"].params, rows["features.bn1"].fixed) == (12, 0)
+    assert (rows["features.bn1"].trainable_params, rows["features.bn1"].fixed) == (12, 0)
 
 
 def test_accounting_leaves_the_callers_model_alone():
