@@ -178,8 +178,11 @@ def load(name: str, *, folder: Path | str | None = None,
         # Rebuilt from the configuration it was trained with (nanoGPT's model_args): a preset whose
         # definition changed since still loads as it was. Records from before that use the preset's.
         model = models.build(info.preset, **_as_tuples(info.record.get("config") or {}))
-    except ValueError as exc:
-        raise CheckpointError(f"{info.json_path} names an unknown model or settings: {exc}") from None
+    except models.UnknownModelError as exc:
+        raise CheckpointError(f"{info.json_path} names an unknown model: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"{info.json_path} describes another architecture than {info.preset} ({exc}); "
+                              f"{regenerate_hint(name, info.preset)}") from None
     state = _verified_state(info.pt_path, info.record["sha256"], name, info.preset)
     try:
         model.load_state_dict(state, strict=True)

@@ -154,30 +154,30 @@ VARIANTS = {v.name: v for v in (
 VARIANT_PRESETS = ("cnn_avgpool", "cnn_avgpool_bn")  # seed 000: the figures that need explaining
 
 
-def get_recipe(preset: str, kind: str = "fast", variant: str | None = None) -> Recipe:
+def get_recipe(preset: str, recipe_name: str = "fast", variant: str | None = None) -> Recipe:
     """The named recipe (``seed`` or ``fast``) of a preset; ``variant`` (seed 000's presets,
     ``seed`` recipe) applies one change from :data:`VARIANTS`."""
-    if kind not in RECIPES:
-        raise RecipeError(f"recipe must be 'seed' or 'fast', got {kind!r}")
+    if recipe_name not in RECIPES:
+        raise RecipeError(f"recipe must be 'seed' or 'fast', got {recipe_name!r}")
     try:
-        recipe = RECIPES[kind][preset]
+        recipe = RECIPES[recipe_name][preset]
     except KeyError:
         raise RecipeError(f"no recipe for model {preset!r}; models: {', '.join(_SEED)}") from None
     if variant is None:
         return recipe
-    if kind != "seed" or preset not in VARIANT_PRESETS:
+    if recipe_name != "seed" or preset not in VARIANT_PRESETS:
         raise RecipeError(f"variants are of seed 000's printed recipe: --recipe seed with "
-                          f"{' or '.join(VARIANT_PRESETS)}, not {preset} with the {kind} recipe")
+                          f"{' or '.join(VARIANT_PRESETS)}, not {preset} with the {recipe_name} recipe")
     if variant not in VARIANTS:
         raise RecipeError(f"unknown variant {variant!r}; variants: {', '.join(VARIANTS)}")
     chosen = VARIANTS[variant]
     return dataclasses.replace(recipe, **chosen.changes, note=f"{recipe.note}; one change: {chosen.label}")
 
 
-def run_name(preset: str, kind: str = "fast", variant: str | None = None) -> str:
+def run_name(preset: str, recipe_name: str = "fast", variant: str | None = None) -> str:
     """The checkpoint name a run is shipped (or saved) under: ``lenet5``, ``cnn_avgpool_seed``,
     ``cnn_avgpool_bn_seed_momentum``."""
-    return "_".join([preset] + ([kind] if kind != "fast" else []) + ([variant] if variant else []))
+    return "_".join([preset] + ([recipe_name] if recipe_name != "fast" else []) + ([variant] if variant else []))
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,22 @@ from core.dataset_views import upscale_nearest
 from dashboard.plots import png_data_uri
 
 TILE_ZOOM = 3  # 28 px -> 84 px before the browser scales it: pixels stay crisp squares
+DIGIT = 0.74   # the digit's side, as a share of its tile (the rest: the line under it, the gaps)
+LABEL_SHARE = 0.15  # the line under a digit: its font size, as a share of the tile's side
+MIN_TILE_PX = 80  # under this the line under a digit no longer fits its tile
+MARGIN_PX = 5     # the figure's margin on every side
+
+
+def grid_shape(width_px: int, tile_px: int) -> tuple[int, int]:
+    """(columns, tile side in px) for a wall ``width_px`` wide whose tiles are about ``tile_px``:
+    as many columns as fit (at least two), and the tiles widened a little to fill the row, so
+    the figure is never wider than its place (Streamlit would squeeze it out of square) on a
+    phone or on a projector alike."""
+    inner = width_px - 2 * MARGIN_PX
+    columns = max(2, round(inner / tile_px))
+    while columns > 2 and inner / columns < MIN_TILE_PX:
+        columns -= 1
+    return columns, int(inner // columns)
 
 
 def tile_uri(image: np.ndarray) -> str:
@@ -30,25 +46,30 @@ def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wro
                 tile_px: int = 100, selected: int | None = None) -> go.Figure:
     """The entries left to right, top to bottom, newest first: each digit with "meant → said,
     how sure" under it; a wrong answer framed and written in ``wrong_color``. A click selects an
-    entry (its id is the point's customdata)."""
+    entry (its id is the point's customdata).
+
+    Every tile is a ``tile_px`` square, the figure ``columns * tile_px`` wide plus its margins: pick
+    both with :func:`grid_shape` so it fits its place. The digit and the text scale with the tile."""
     count = len(entries)
     rows = max(1, math.ceil(count / columns))
     images, annotations, shapes = [], [], []
     xs, ys, ids, hover = [], [], [], []
+    margin = (1 - DIGIT) / 2  # the digit centred across its tile
+    frame = max(2, round(tile_px / 30))
     for index, entry in enumerate(entries):
         col, row = index % columns, index // columns
         color = right_color if entry.right else wrong_color
-        images.append(dict(source=tile_uri(entry.image), xref="x", yref="y", x=col + 0.1, y=row + 0.02,
-                           sizex=0.8, sizey=0.72, xanchor="left", yanchor="top", sizing="stretch", layer="above"))
-        annotations.append(dict(x=col + 0.5, y=row + 0.87, xref="x", yref="y", showarrow=False,
+        images.append(dict(source=tile_uri(entry.image), xref="x", yref="y", x=col + margin, y=row + 0.04,
+                           sizex=DIGIT, sizey=DIGIT, xanchor="left", yanchor="top", sizing="contain", layer="above"))
+        annotations.append(dict(x=col + 0.5, y=row + 0.04 + DIGIT + 0.11, xref="x", yref="y", showarrow=False,
                                 text=f"<b>{entry.label}</b> → <b>{entry.prediction}</b> {entry.confidence:.0%}",
-                                font=dict(size=15, color=color)))
+                                font=dict(size=max(11, round(tile_px * LABEL_SHARE)), color=color)))
         if not entry.right:
-            shapes.append(dict(type="rect", xref="x", yref="y", x0=col + 0.06, x1=col + 0.94, y0=row - 0.01,
-                               y1=row + 0.76, line=dict(color=wrong_color, width=4)))
+            shapes.append(dict(type="rect", xref="x", yref="y", x0=col + margin - 0.03, x1=col + 1 - margin + 0.03,
+                               y0=row + 0.01, y1=row + 0.07 + DIGIT, line=dict(color=wrong_color, width=frame)))
         if entry.id == selected:
-            shapes.append(dict(type="rect", xref="x", yref="y", x0=col + 0.01, x1=col + 0.99, y0=row - 0.04,
-                               y1=row + 0.99, line=dict(color="#444444", width=3, dash="dot")))
+            shapes.append(dict(type="rect", xref="x", yref="y", x0=col + 0.02, x1=col + 0.98, y0=row - 0.01,
+                               y1=row + 0.99, line=dict(color="#444444", width=frame, dash="dot")))
         xs.append(col + 0.5)
         ys.append(row + 0.4)
         ids.append(entry.id)
@@ -56,11 +77,11 @@ def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wro
         hover.append(f"{entry.student}: meant {entry.label}, {entry.model} said {entry.prediction} "
                      f"({entry.confidence:.0%} sure, {verdict})")
     points = go.Scatter(x=xs, y=ys, customdata=ids, mode="markers", hovertext=hover, hoverinfo="text",
-                        marker=dict(size=tile_px * 0.7, symbol="square", color="black", opacity=0.01),
+                        marker=dict(size=tile_px * DIGIT, symbol="square", color="black", opacity=0.01),
                         showlegend=False)
     axis = dict(visible=False, fixedrange=True)
     return go.Figure(data=[points], layout=dict(
-        images=images, annotations=annotations, shapes=shapes, height=rows * tile_px + 10,
-        width=columns * tile_px + 10, margin=dict(l=5, r=5, t=5, b=5), plot_bgcolor="white",
+        images=images, annotations=annotations, shapes=shapes, height=rows * tile_px + 2 * MARGIN_PX,
+        width=columns * tile_px + 2 * MARGIN_PX, margin=dict(l=MARGIN_PX, r=MARGIN_PX, t=MARGIN_PX, b=MARGIN_PX), plot_bgcolor="white",
         paper_bgcolor="rgba(0,0,0,0)", clickmode="event+select", dragmode=False,
         xaxis={**axis, "range": [0, columns]}, yaxis={**axis, "range": [rows, 0]}))

@@ -43,16 +43,19 @@ def forget_last() -> None:
 
 
 def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: list[float]) -> None:
-    """The panel under the prediction. ``digit``: the 28x28 uint8 picture the network read."""
+    """The panel under the drawing. ``digit``: the 28x28 uint8 picture the network read.
+
+    Short enough that on a phone the Send button is within one screen of the canvas's top: the
+    network's answer is in its first line, and the nickname and the button share a row."""
     with st.container(border=True, key="send_panel"):
-        st.markdown("**Send to the class**")
+        st.markdown(f"**Send to the class** · {model} reads it as **{int(prediction)}**")
         label = st.pills("Which digit did you mean?", list(range(10)), key=LABEL_KEY, selection_mode="single")
-        nickname_col, button_col = st.columns([3, 1.2], vertical_alignment="bottom")
-        nickname_col.text_input("Nickname (optional)", max_chars=class_store.NICKNAME_MAX, key="send_nickname",
-                                placeholder="anonymous: Student 1, 2, ...")
-        button_col.button("Send", type="primary", icon=":material/send:", key="send_button", disabled=label is None,
-                          on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),
-                                                [float(p) for p in probabilities]))
+        with st.container(horizontal=True, vertical_alignment="bottom", key="send_row"):  # a row on a phone too
+            st.text_input("Nickname (optional)", max_chars=class_store.NICKNAME_MAX, key="send_nickname",
+                          placeholder="anonymous: Student 1, 2, ...")
+            st.button("Send", type="primary", icon=":material/send:", key="send_button", disabled=label is None,
+                      on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),
+                                            [float(p) for p in probabilities]))
         st.caption(WHAT_IS_SENT.format(model=model))
         result = st.session_state.get(_SENT)
         if result and result[0] == "sent":

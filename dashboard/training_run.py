@@ -18,13 +18,13 @@ POLL_SECONDS = 1.0
 
 def load_recipe_defaults() -> None:
     """Fill the form from the chosen preset's recipe (on first view and when preset/recipe change)."""
-    preset, kind = st.session_state.tr_preset, st.session_state.tr_recipe
-    recipe = recipes.get_recipe(preset, kind)
+    preset, recipe_name = st.session_state.tr_preset, st.session_state.tr_recipe
+    recipe = recipes.get_recipe(preset, recipe_name)
     st.session_state.update(tr_epochs=recipe.epochs, tr_batch=recipe.batch_size, tr_optimizer=recipe.optimizer,
                             tr_lr=f"{recipe.lr:g}", tr_limit=recipe.limit or 60_000, tr_seed=recipe.seed,
                             tr_snapshots=preset == "lenet5")
     if st.session_state.get("tr_name", "").startswith("my_") or "tr_name" not in st.session_state:
-        st.session_state.tr_name = f"my_{preset}" + ("" if kind == "fast" else f"_{kind}")
+        st.session_state.tr_name = f"my_{preset}" + ("" if recipe_name == "fast" else f"_{recipe_name}")
 
 
 def parse_lr(text: str) -> float:

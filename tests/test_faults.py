@@ -97,6 +97,10 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
     raw[len(raw) // 2] ^= 0x01
     (tmp_path / "lenet5.pt").write_bytes(bytes(raw))
     monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+    # Pages of earlier tests loaded the good lenet5 into the server's cache (keyed by its record's
+    # hash, which the flipped byte leaves as it was): start from an empty cache, as a restart does.
+    from dashboard import ui
+    ui._load_cached.clear()
 
     seven = np.kron(data.load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
     at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=120)

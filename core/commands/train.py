@@ -64,9 +64,9 @@ class ProgressBar:
 
 
 def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
-    preset, kind = run.preset, run.recipe
+    preset, recipe_name = run.preset, run.recipe
     try:
-        base = recipes.get_recipe(preset, kind, run.variant)
+        base = recipes.get_recipe(preset, recipe_name, run.variant)
     except recipes.RecipeError as exc:
         raise CliError(str(exc)) from None
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -82,13 +82,13 @@ def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
                        test_limit=1000 if args.dry_run else None)
     except (recipes.RecipeError, TrainingDiverged, ValueError) as exc:
         raise CliError(str(exc)) from None
-    summary = {"name": name, "model": preset, "recipe": kind, "variant": run.variant,
+    summary = {"name": name, "model": preset, "recipe": recipe_name, "variant": run.variant,
                "test_accuracy": result.test_accuracy,
                "epochs": len(result.history), "seconds": round(result.seconds, 1), "device": result.device,
                "saved": None}
     if not args.dry_run:
         try:
-            info = checkpoints.save(result.model, name, preset=preset, record=result.record(kind, run.variant),
+            info = checkpoints.save(result.model, name, preset=preset, record=result.record(recipe_name, run.variant),
                                     folder=args.folder, snapshots=result.snapshots or None)
         except (OSError, checkpoints.CheckpointError) as exc:
             raise CliError(f"could not write checkpoint {name!r} in {args.folder}: {exc}") from None
