@@ -1,22 +1,16 @@
 """The class's digits: one SQLite database that every page and server process shares.
 
-This module owns the file and is the only one that writes SQL. ``artifacts/class.sqlite`` by
-default, ``CNN_EXPLAINER_CLASS_DB`` to put it elsewhere; WAL mode, so the wall can read while
-students send and several server processes can share one file; a schema version table, so a
-newer file is refused rather than misread.
+This module and ``core.class_db`` (the file itself: opening it, its faults) are the only ones
+that write SQL. ``artifacts/class.sqlite`` by default, ``CNN_EXPLAINER_CLASS_DB`` to put it
+elsewhere; WAL mode, so the wall can read while students send and several server processes can
+share one file.
 
 What an entry holds (what the Send panel says it sends): the 28x28 preprocessed digit (uint8),
 the label the student meant, the model used, its prediction and ten probabilities, the time, a
 nickname or nothing. Never the raw canvas, never an IP address: students are told apart by a
 random key per browser session, numbered per class session ("Student 12").
 
-Faults are messages, never lost data:
-
-- a corrupted file is moved aside (``class.sqlite.corrupt-<time>``), reported, and a new one
-  started: never overwritten;
-- a read-only file can still be read; a write says so (:class:`StoreUnavailable`);
-- a file deleted while the server runs is restored from the copy the server still holds open;
-- two processes on one file wait for each other (busy timeout), they do not fail.
+Faults are messages, never lost data: see ``core.class_db``.
 """
 
 from __future__ import annotations
@@ -25,75 +19,23 @@ import csv
 import io
 import math
 import os
-import sqlite3
 import threading
 import time
 import unicodedata
-import urllib.parse
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core.class_db import (DB_ENV, BadEntry, ClassDatabase, StoreError,  # noqa: F401 (the store's errors)
+                           StoreUnavailable, TooFast)
 from core.data import REPO_ROOT
 from core.files import atomic_write_bytes
 
-SCHEMA_VERSION = 1
-DB_ENV = "CNN_EXPLAINER_CLASS_DB"
 DEFAULT_PATH = REPO_ROOT / "artifacts" / "class.sqlite"
 NICKNAME_MAX = 20
 MIN_SECONDS_BETWEEN_SENDS = 1.0  # per browser session
-BUSY_TIMEOUT_MS = 10_000
 SIDE = 28
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    started REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS students (
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    PRIMARY KEY (session_id, key)
-);
-CREATE TABLE IF NOT EXISTS entries (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    student_key TEXT NOT NULL,
-    nickname TEXT NOT NULL DEFAULT '',
-    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-    model TEXT NOT NULL,
-    prediction INTEGER NOT NULL CHECK (prediction BETWEEN 0 AND 9),
-    probabilities BLOB NOT NULL,
-    image BLOB NOT NULL,
-    sent_at REAL NOT NULL,
-    hidden INTEGER NOT NULL DEFAULT 0,
-    unfair INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
-CREATE INDEX IF NOT EXISTS entries_by_student ON entries (student_key, sent_at);
-"""
-
-
-class StoreError(RuntimeError):
-    """Something the class store cannot do; the message is fit for a page."""
-
-
-class StoreUnavailable(StoreError):
-    """The database cannot be written (read-only, disk full, locked too long)."""
-
-
-class BadEntry(StoreError, ValueError):
-    """A digit that cannot be stored as it is (a label outside 0-9, an empty picture, ...)."""
-
-
-class TooFast(StoreError):
-    """The same browser session sent again within a second."""
 
 
 @dataclass(frozen=True)
@@ -181,152 +123,25 @@ class ClassStore:
     its own connection; one more is kept open to restore the file if it is deleted."""
 
     def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else default_path()
-        self.notices: list[str] = []   # what happened to the file, for the wall to say
-        self.read_only = False
-        self._lock = threading.Lock()
-        self._keeper: sqlite3.Connection | None = None
-        self._open()
+        self.db = ClassDatabase(Path(path) if path is not None else default_path())
 
-    # --- the file ---------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self.db.path
 
-    def _connect(self, *, keeper: bool = False) -> sqlite3.Connection:
-        if self.read_only:  # "immutable": no -shm or -wal needed, which a read-only folder cannot hold
-            target, uri = f"file:{urllib.parse.quote(str(self.path))}?immutable=1", True
-        else:
-            target, uri = str(self.path), False
-        connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                     check_same_thread=not keeper)
-        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA foreign_keys = ON")
-        return connection
-
-    def _open(self) -> None:
-        """Open (or create) the file: a corrupted one is moved aside first; one that cannot be
-        written is opened for reading only."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"the class database's folder {self.path.parent} cannot be made "
-                             f"({exc.strerror or exc}); set {DB_ENV} to a file in a folder this server can write") from None
-        try:
-            self._prepare()
-        except sqlite3.DatabaseError as exc:
-            if _corrupted(exc):
-                self._move_aside(exc)
-                self._prepare()
-            elif self.path.exists():
-                self.read_only = True
-                self.notices.append(f"The class database {self.path} is read-only: the wall shows what is "
-                                    "stored, and nothing new can be sent until the file can be written again.")
-                try:
-                    self._prepare()
-                except sqlite3.DatabaseError as again:
-                    raise StoreError(f"the class database {self.path} can be neither written nor read "
-                                     f"({again})") from None
-            else:
-                raise StoreError(f"the class database {self.path} cannot be created ({exc}); set {DB_ENV} "
-                                 "to a file in a folder this server can write") from None
-        self._keeper = self._connect(keeper=True)
-        self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
-
-    def _prepare(self) -> None:
-        with closing(self._connect()) as db:
-            check = db.execute("PRAGMA quick_check").fetchone()
-            if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else 'no answer'}")
-            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            if "schema_version" in tables:
-                found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-                if found is not None and found > SCHEMA_VERSION:
-                    raise StoreError(f"{self.path} was written by a newer version of this dashboard "
-                                     f"(schema {found}, this one reads {SCHEMA_VERSION}): update the code, "
-                                     f"or set {DB_ENV} to another file")
-                if found == SCHEMA_VERSION:
-                    return
-            if self.read_only:
-                raise sqlite3.DatabaseError("not a class database (no schema version)")
-            if tables - {"schema_version"} and "entries" not in tables:
-                raise sqlite3.DatabaseError("not a class database (no entries table)")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            if db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
-                db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            db.execute("COMMIT")
-
-    def _move_aside(self, reason: Exception) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                os.replace(source, Path(f"{aside}{suffix}"))
-        self.notices.append(f"The class database {self.path.name} could not be read ({reason}); it was "
-                            f"moved aside as {aside.name}, untouched, and a new one started.")
-
-    def _restore_if_deleted(self) -> None:
-        """The file was deleted while this server held it open: write the open copy back."""
-        if self.path.exists() or self._keeper is None:
-            return
-        with self._lock:
-            if self.path.exists():
-                return
-            with closing(sqlite3.connect(self.path)) as fresh:
-                self._keeper.backup(fresh)
-            count = self._keeper.execute("SELECT count(*) FROM entries").fetchone()[0]
-            self._keeper.close()
-            self._keeper = self._connect(keeper=True)
-            self.notices.append(f"The class database {self.path.name} was deleted while the server ran; "
-                                f"it was restored from the server's open copy ({count} entries).")
-
-    @contextmanager
-    def _db(self, *, write: bool = False):
-        """One connection for one operation; a write is one transaction."""
-        if write and self.read_only:
-            raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
-                                   "(drawing still works; the teacher can fix the file's permissions)")
-        self._restore_if_deleted()
-        try:
-            with closing(self._connect()) as db:
-                if write:
-                    db.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield db
-                        db.execute("COMMIT")
-                    except BaseException:
-                        db.execute("ROLLBACK")
-                        raise
-                else:
-                    yield db
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if "readonly" in text or "read-only" in text or "unable to open" in text:
-                raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
-                                       "(drawing still works; the teacher can fix the file's permissions)") from None
-            if "locked" in text or "busy" in text:
-                raise StoreUnavailable("the class database is busy: try again in a moment") from None
-            if "disk" in text or "full" in text:
-                raise StoreUnavailable(f"the class database cannot be written: {text}") from None
-            raise StoreError(f"the class database failed: {text}") from None
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the class database {self.path} cannot be read ({exc}); "
-                             "restart the server to move it aside and start a new one") from None
+    @property
+    def notices(self) -> list[str]:
+        """What happened to the file (moved aside, restored, read-only), for the wall to say."""
+        return self.db.notices
 
     def close(self) -> None:
-        """Let go of the file (the last connection to close folds the WAL back into it)."""
-        with self._lock:
-            if self._keeper is not None:
-                self._keeper.close()
-                self._keeper = None
+        self.db.close()
 
     # --- sessions -----------------------------------------------------------------------------
 
     def current_session(self) -> Session:
         """The class session digits go to (the first one is started on first use)."""
-        with self._db() as db:
+        with self.db.transaction() as db:
             row = db.execute("SELECT s.id, s.name, s.started FROM sessions s JOIN settings c "
                              "ON c.key = 'current_session' AND s.id = CAST(c.value AS INTEGER)").fetchone()
         return Session(*row) if row else self.new_session()
@@ -334,7 +149,7 @@ class ClassStore:
     def new_session(self, name: str | None = None) -> Session:
         """Start a new class session: the wall empties; older sessions stay until deleted."""
         now = time.time()
-        with self._db(write=True) as db:
+        with self.db.transaction(write=True) as db:
             name = name or f"Class of {time.strftime('%Y-%m-%d %H:%M', time.localtime(now))}"
             cursor = db.execute("INSERT INTO sessions (name, started) VALUES (?, ?)", (name[:80], now))
             db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current_session', ?)",
@@ -343,7 +158,7 @@ class ClassStore:
 
     def sessions(self) -> list[dict]:
         """Every session, newest first, with its counts."""
-        with self._db() as db:
+        with self.db.transaction() as db:
             current = db.execute("SELECT value FROM settings WHERE key = 'current_session'").fetchone()
             rows = db.execute(
                 "SELECT s.id, s.name, s.started, count(e.id), count(DISTINCT e.student_key) FROM sessions s "
@@ -357,7 +172,7 @@ class ClassStore:
         """A session by id (None: the current one); StoreError if there is none such."""
         if session_id is None:
             return self.current_session()
-        with self._db() as db:
+        with self.db.transaction() as db:
             row = db.execute("SELECT id, name, started FROM sessions WHERE id = ?", (int(session_id),)).fetchone()
         if row is None:
             raise StoreError(f"there is no class session {session_id}; `python -m core class sessions` lists them")
@@ -366,7 +181,7 @@ class ClassStore:
     def delete_session(self, session_id: int) -> None:
         """Delete a session and its digits; deleting the current one starts a new one."""
         session = self.session(session_id)
-        with self._db(write=True) as db:
+        with self.db.transaction(write=True) as db:
             db.execute("DELETE FROM entries WHERE session_id = ?", (session.id,))
             db.execute("DELETE FROM students WHERE session_id = ?", (session.id,))
             db.execute("DELETE FROM sessions WHERE id = ?", (session.id,))
@@ -395,7 +210,7 @@ class ClassStore:
             raise BadEntry("a digit needs the name of the model that read it")
         session = self.session(session_id)
         now = time.time() if now is None else now
-        with self._db(write=True) as db:
+        with self.db.transaction(write=True) as db:
             last = db.execute("SELECT max(sent_at) FROM entries WHERE student_key = ?", (student_key,)).fetchone()[0]
             if last is not None and now - last < MIN_SECONDS_BETWEEN_SENDS:
                 raise TooFast("one digit a second at most: wait a moment and send again")
@@ -435,12 +250,12 @@ class ClassStore:
                + " ORDER BY e.id DESC" + (" LIMIT ?" if limit is not None else ""))
         if limit is not None:
             args.append(int(limit))
-        with self._db() as db:
+        with self.db.transaction() as db:
             rows = db.execute(sql, args).fetchall()
         return [_entry(row) for row in rows]
 
     def entry(self, entry_id: int) -> Entry:
-        with self._db() as db:
+        with self.db.transaction() as db:
             row = db.execute(
                 "SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
                 "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
@@ -453,7 +268,7 @@ class ClassStore:
         """(newest entry id, number of changes) of a session: cheap to poll, and it moves when a
         digit arrives or one is hidden."""
         session = self.session(session_id)
-        with self._db() as db:
+        with self.db.transaction() as db:
             newest, hidden = db.execute("SELECT coalesce(max(id), 0), coalesce(sum(hidden), 0) + "
                                         "coalesce(sum(unfair), 0) FROM entries WHERE session_id = ?",
                                         (session.id,)).fetchone()
@@ -461,7 +276,7 @@ class ClassStore:
 
     def set_hidden(self, entry_id: int, hidden: bool = True) -> None:
         """Hide an entry from the wall (an unfair or rude drawing), or show it again."""
-        with self._db(write=True) as db:
+        with self.db.transaction(write=True) as db:
             if db.execute("UPDATE entries SET hidden = ? WHERE id = ?", (int(hidden), int(entry_id))).rowcount == 0:
                 raise StoreError(f"there is no class digit {entry_id}")
 
@@ -469,7 +284,7 @@ class ClassStore:
         """DESIGN.md's ``class summary --json``: entries, students, labels, right answers per model
         (hidden entries left out)."""
         session = self.session(session_id)
-        with self._db() as db:
+        with self.db.transaction() as db:
             entries, students = db.execute(
                 "SELECT count(*), count(DISTINCT student_key) FROM entries WHERE session_id = ? AND hidden = 0",
                 (session.id,)).fetchone()
@@ -512,12 +327,6 @@ class ClassStore:
         atomic_write_bytes(npz_path, npz_bytes)
         atomic_write_bytes(npz_path.with_suffix(".csv"), csv_bytes)
         return npz_path, npz_path.with_suffix(".csv")
-
-
-def _corrupted(exc: Exception) -> bool:
-    """Whether SQLite's error says the file's contents are bad (rather than out of reach)."""
-    text = str(exc).lower()
-    return any(words in text for words in ("not a database", "malformed", "integrity check", "not a class database"))
 
 
 def _entry(row: tuple) -> Entry:

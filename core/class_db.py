@@ -1,0 +1,227 @@
+"""The class database's file: SQLite in WAL mode, opened once per process, kept safe from faults.
+
+``core.class_store`` says what is stored; this module says how the file is opened, guarded and
+written, and is the only place that holds a connection:
+
+- a corrupted file is moved aside (``class.sqlite.corrupt-<time>``), reported, and a new one
+  started: never overwritten;
+- a read-only file can still be read (``immutable``); a write says so (:class:`StoreUnavailable`);
+- a file deleted while the server runs is restored from the copy the server still holds open;
+- two processes on one file wait for each other (busy timeout), they do not fail;
+- a newer schema version is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import urllib.parse
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+DB_ENV = "CNN_EXPLAINER_CLASS_DB"
+BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    started REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS students (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    student_key TEXT NOT NULL,
+    nickname TEXT NOT NULL DEFAULT '',
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    model TEXT NOT NULL,
+    prediction INTEGER NOT NULL CHECK (prediction BETWEEN 0 AND 9),
+    probabilities BLOB NOT NULL,
+    image BLOB NOT NULL,
+    sent_at REAL NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    unfair INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
+CREATE INDEX IF NOT EXISTS entries_by_student ON entries (student_key, sent_at);
+"""
+
+
+class StoreError(RuntimeError):
+    """Something the class store cannot do; the message is fit for a page."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be written (read-only, disk full, locked too long)."""
+
+
+class BadEntry(StoreError, ValueError):
+    """A digit that cannot be stored as it is (a label outside 0-9, an empty picture, ...)."""
+
+
+class TooFast(StoreError):
+    """The same browser session sent again within a second."""
+
+
+
+class ClassDatabase:
+    """The database file at ``path``. Safe to share between threads: every operation opens its
+    own connection (:meth:`transaction`); one more is kept open to restore the file if deleted."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notices: list[str] = []   # what happened to the file, for the wall to say
+        self.read_only = False
+        self._lock = threading.Lock()
+        self._keeper: sqlite3.Connection | None = None
+        self._open()
+
+    def _connect(self, *, keeper: bool = False) -> sqlite3.Connection:
+        if self.read_only:  # "immutable": no -shm or -wal needed, which a read-only folder cannot hold
+            target, uri = f"file:{urllib.parse.quote(str(self.path))}?immutable=1", True
+        else:
+            target, uri = str(self.path), False
+        connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                     check_same_thread=not keeper)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    def _open(self) -> None:
+        """Open (or create) the file: a corrupted one is moved aside first; one that cannot be
+        written is opened for reading only."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"the class database's folder {self.path.parent} cannot be made "
+                             f"({exc.strerror or exc}); set {DB_ENV} to a file in a folder this server can write") from None
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as exc:
+            if _corrupted(exc):
+                self._move_aside(exc)
+                self._prepare()
+            elif self.path.exists():
+                self.read_only = True
+                self.notices.append(f"The class database {self.path} is read-only: the wall shows what is "
+                                    "stored, and nothing new can be sent until the file can be written again.")
+                try:
+                    self._prepare()
+                except sqlite3.DatabaseError as again:
+                    raise StoreError(f"the class database {self.path} can be neither written nor read "
+                                     f"({again})") from None
+            else:
+                raise StoreError(f"the class database {self.path} cannot be created ({exc}); set {DB_ENV} "
+                                 "to a file in a folder this server can write") from None
+        self._keeper = self._connect(keeper=True)
+        self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
+
+    def _prepare(self) -> None:
+        with closing(self._connect()) as db:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else 'no answer'}")
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "schema_version" in tables:
+                found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                if found is not None and found > SCHEMA_VERSION:
+                    raise StoreError(f"{self.path} was written by a newer version of this dashboard "
+                                     f"(schema {found}, this one reads {SCHEMA_VERSION}): update the code, "
+                                     f"or set {DB_ENV} to another file")
+                if found == SCHEMA_VERSION:
+                    return
+            if self.read_only:
+                raise sqlite3.DatabaseError("not a class database (no schema version)")
+            if tables - {"schema_version"} and "entries" not in tables:
+                raise sqlite3.DatabaseError("not a class database (no entries table)")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            if db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            db.execute("COMMIT")
+
+    def _move_aside(self, reason: Exception) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                os.replace(source, Path(f"{aside}{suffix}"))
+        self.notices.append(f"The class database {self.path.name} could not be read ({reason}); it was "
+                            f"moved aside as {aside.name}, untouched, and a new one started.")
+
+    def _restore_if_deleted(self) -> None:
+        """The file was deleted while this server held it open: write the open copy back."""
+        if self.path.exists() or self._keeper is None:
+            return
+        with self._lock:
+            if self.path.exists():
+                return
+            with closing(sqlite3.connect(self.path)) as fresh:
+                self._keeper.backup(fresh)
+            count = self._keeper.execute("SELECT count(*) FROM entries").fetchone()[0]
+            self._keeper.close()
+            self._keeper = self._connect(keeper=True)
+            self.notices.append(f"The class database {self.path.name} was deleted while the server ran; "
+                                f"it was restored from the server's open copy ({count} entries).")
+
+    @contextmanager
+    def transaction(self, *, write: bool = False):
+        """One connection for one operation; a write is one transaction."""
+        if write and self.read_only:
+            raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
+                                   "(drawing still works; the teacher can fix the file's permissions)")
+        self._restore_if_deleted()
+        try:
+            with closing(self._connect()) as db:
+                if write:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield db
+                        db.execute("COMMIT")
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        raise
+                else:
+                    yield db
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
+                                       "(drawing still works; the teacher can fix the file's permissions)") from None
+            if "locked" in text or "busy" in text:
+                raise StoreUnavailable("the class database is busy: try again in a moment") from None
+            if "disk" in text or "full" in text:
+                raise StoreUnavailable(f"the class database cannot be written: {text}") from None
+            raise StoreError(f"the class database failed: {text}") from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the class database {self.path} cannot be read ({exc}); "
+                             "restart the server to move it aside and start a new one") from None
+
+    def close(self) -> None:
+        """Let go of the file (the last connection to close folds the WAL back into it)."""
+        with self._lock:
+            if self._keeper is not None:
+                self._keeper.close()
+                self._keeper = None
+
+
+
+def _corrupted(exc: Exception) -> bool:
+    """Whether SQLite's error says the file's contents are bad (rather than out of reach)."""
+    text = str(exc).lower()
+    return any(words in text for words in ("not a database", "malformed", "integrity check", "not a class database"))
