@@ -184,3 +184,25 @@ def trail_figure(epochs: list[int], trail: list[float], epoch: int, label: int) 
     fig.update_xaxes(title="epoch", dtick=1)
     fig.update_yaxes(title=f"probability of {label}", range=[0, 1.05], tickformat=".0%")
     return _style(fig, 240)
+
+
+def variants_figure(printed: tuple[str, dict] | None, variants: list[tuple[str, dict]],
+                    reported: dict) -> go.Figure:
+    """Test accuracy epoch by epoch: the source's printed recipe (black), each one-change variant
+    (a colour each), and the figure the source reports (dotted, labelled once)."""
+    fig = go.Figure()
+    runs = ([(printed[0], printed[1], "#222222", 4)] if printed else []) + [
+        (label, record, palettes.SERIES[k % len(palettes.SERIES)], 2.5) for k, (label, record) in enumerate(variants)]
+    longest = 1
+    for label, record, color, width in runs:
+        series = history_series(record)
+        longest = max([longest, *series["epochs_done"]])
+        fig.add_scatter(x=series["epochs_done"], y=series["test_accuracy"], mode="lines+markers", name=label,
+                        line=dict(color=color, width=width), marker=dict(size=5, color=color))
+    fig.add_hline(y=reported["test_accuracy"], line=dict(color="#444444", dash="dot", width=2))
+    fig.add_annotation(x=0, xref="paper", xanchor="left", y=reported["test_accuracy"], yref="y", yanchor="bottom",
+                       text=f"{reported['source']} reports {reported['test_accuracy']:.2%} after {reported['epochs']} epochs",
+                       showarrow=False, bgcolor="rgba(255,255,255,0.8)")
+    fig.update_xaxes(title="epoch", dtick=_epoch_step(longest), range=[0.5, longest + 0.5])
+    fig.update_yaxes(title="test accuracy", tickformat=".0%", range=[0, 1.02])
+    return _style(fig, COMPARE_HEIGHT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import checkpoints, runs
+from core import checkpoints, recipes, runs
 from dashboard import figures_training as figs
 from dashboard import ui
 from dashboard.links import BOUND
@@ -36,8 +36,27 @@ def compare_tab() -> None:
         for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
             if runs.is_reproduction(records[name]):
                 st.caption(f"**{name}** (reproduction): {runs.reproduction_note(records[name])}")
+    variants_section(records)
     st.markdown("**Every checkpoint**, beside the figure its source reports where there is one")
     runs_table(groups)
+
+
+def variants_section(records: dict[str, dict]) -> None:
+    """Seed 000's printed recipe beside its one-change variants: which change reaches its figure."""
+    shown = [preset for preset in recipes.VARIANT_PRESETS
+             if runs.variant_study(preset, records)[2]]
+    if not shown:
+        return
+    st.subheader("Seed 000's figures: the printed recipe, one change at a time")
+    preset = st.segmented_control("Model", shown, default=shown[0], required=True, key="var_preset", bind=BOUND)
+    printed_name, reported, results = runs.variant_study(preset, records)
+    printed = (f"{printed_name} (as printed)", records[printed_name]) if printed_name else None
+    ui.plotly_chart(figs.variants_figure(printed, [(r.label, records[r.checkpoint]) for r in results], reported),
+                    key="var_chart")
+    if printed_name:
+        st.caption(runs.why_printed_barely_moves(records[printed_name]))
+    st.markdown("\n".join(f"- {':white_check_mark:' if r.reaches else ':x:'} {r.sentence}" for r in results))
+    st.markdown(f"**{runs.variant_verdict(reported, results)}**")
 
 
 def column_px(width: int) -> int:

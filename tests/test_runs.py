@@ -117,3 +117,47 @@ def test_reproduction_note_of_changed_settings_and_of_a_stopped_run():
                "history": [{"epoch": 1, "images": 15_000, "epoch_fraction": 0.25, "test_accuracy": 0.2,
                             "train_loss": 2.3}]}
     assert runs.reproduction_note(stopped).startswith("Stopped after 0.25 of 50 epochs")
+
+
+# --- seed 000's printed recipe and its variants (issue 19) ------------------------------------------
+
+def variant_record(preset: str, variant: str | None, accuracy: float, epochs: int = 15) -> dict:
+    recipe = recipes.get_recipe(preset, "seed", variant)
+    history = [{"epoch": e, "test_accuracy": accuracy, "train_loss": 0.1, "images": 60_000}
+               for e in range(1, epochs + 1)]
+    return {"preset": preset, "recipe": recipe.to_dict(), "history": history, "test_accuracy": accuracy,
+            "recipe_name": "seed", "reported": recipes.REPORTED[preset], "variant": variant}
+
+
+def test_each_variant_says_whether_its_one_change_reaches_the_figure_and_by_what_step():
+    # seed 000 reports 98.44% for cnn_avgpool_bn; REACH is 0.2 points.
+    records = {"cnn_avgpool_bn_seed": variant_record("cnn_avgpool_bn", None, 0.4499),
+               "cnn_avgpool_bn_seed_momentum": variant_record("cnn_avgpool_bn", "momentum", 0.9643),
+               "cnn_avgpool_bn_seed_lr0.1": variant_record("cnn_avgpool_bn", "lr0.1", 0.9830),
+               "cnn_avgpool_bn_seed_adam": variant_record("cnn_avgpool_bn", "adam", 0.9860)}
+    printed, reported, results = runs.variant_study("cnn_avgpool_bn", records)
+    assert printed == "cnn_avgpool_bn_seed" and reported["test_accuracy"] == 0.9844
+    by = {r.variant: r for r in results}
+    assert set(by) == {"momentum", "lr0.1", "adam"}  # lr1e-2 has no record here
+    # Momentum 0.9: a steady gradient's steps add up to 1 / (1 - 0.9) = 10 times; lr 0.1 / 0.001 = 100.
+    assert by["momentum"].step_factor == pytest.approx(10) and by["lr0.1"].step_factor == pytest.approx(100)
+    assert by["adam"].step_factor is None
+    assert not by["momentum"].reaches and "2.01 points short" in by["momentum"].sentence
+    assert by["lr0.1"].reaches  # 98.30%: 0.14 points short, within REACH
+    assert by["adam"].reaches
+    assert runs.variant_verdict(reported, results).startswith("One change is enough to reach seed 000's 98.44%")
+
+
+def test_when_no_change_reaches_the_figure_the_closest_is_named():
+    records = {"cnn_avgpool_bn_seed_momentum": variant_record("cnn_avgpool_bn", "momentum", 0.9643),
+               "cnn_avgpool_bn_seed_lr0.1": variant_record("cnn_avgpool_bn", "lr0.1", 0.9732)}
+    _, reported, results = runs.variant_study("cnn_avgpool_bn", records)
+    verdict = runs.variant_verdict(reported, results)
+    assert verdict.startswith("No single change reaches seed 000's 98.44%")
+    assert "the closest, learning rate 0.1 (printed: 0.001), ends 1.12 points short" in verdict
+
+
+def test_why_the_printed_recipe_barely_moves_counts_its_steps():
+    record = variant_record("cnn_avgpool_bn", None, 0.4499)
+    # 60,000 images at batch 512: ceil(117.2) = 118 steps an epoch, 1,770 in 15 epochs.
+    assert "118 steps an epoch (1,770 in 15 epochs at batch 512)" in runs.why_printed_barely_moves(record)
