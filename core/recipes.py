@@ -41,6 +41,7 @@ class Recipe:
     seed: int = 0
     select_by_validation: bool = False  # seed 002: train on 50k, keep the best epoch on 10k
     loss: str = "cross_entropy"
+    label_smoothing: float = 0.0   # cross-entropy's: the target puts this much on the other classes
     note: str = ""                 # where the numbers come from
     milestones: tuple[int, ...] = field(default_factory=tuple)  # for "step": epochs where lr /= 10
 
@@ -89,6 +90,8 @@ def validate(recipe: Recipe, n_available: int = 60_000, *, strict: bool = False)
         raise RecipeError(f"batch size must be a whole number of at least 1, got {recipe.batch_size}")
     if recipe.batch_size > limit:
         raise RecipeError(f"batch size {recipe.batch_size} is larger than the {limit:,} training images")
+    if not 0 <= recipe.label_smoothing < 1:
+        raise RecipeError(f"label smoothing must be in [0, 1), got {recipe.label_smoothing}")
     for name in ("momentum", "weight_decay"):
         value = getattr(recipe, name)
         if math.isnan(value) or value < 0 or (name == "momentum" and value >= 1):

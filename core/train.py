@@ -9,6 +9,7 @@ reported.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import threading
 import time
@@ -156,6 +157,8 @@ def loss_function(recipe: Recipe, model: torch.nn.Module):
             raise ValueError("loss 'map' (LeCun et al. 1998, eq. 9) needs an RBF output of penalties, "
                              "as lenet5_1998 has; use cross_entropy for this model")
         return map_loss
+    if recipe.label_smoothing:
+        return functools.partial(F.cross_entropy, label_smoothing=recipe.label_smoothing)
     return F.cross_entropy
 
 
