@@ -295,19 +295,19 @@ def test_perturbation_lab_answers_as_core_does():
     def metrics() -> list[str]:
         return [m.value for m in at.metric]  # the page's prediction, then the lab's
 
-    # Cover a patch: the default 6x6 patch at (11, 11) leaves a 7; a 14x14 one over the left of
-    # the bar makes it a 1 (found with core.perturb.occlude, the reference here).
-    assert metrics() == ["7", str(perturb.occlude(model, digit, 11, 11, 6).prediction)] == ["7", "7"]
+    # Whatever the weights, the page answers as core.perturb does (the reference here); the 7 is
+    # MNIST's label for test digit #0, which any good checkpoint reads right.
+    assert metrics() == ["7", str(perturb.occlude(model, digit, 11, 11, 6).prediction)]
     at.slider(key="occ_size").set_value(14)
     at.slider(key="occ_row").set_value(6)
     at.slider(key="occ_col").set_value(6).run()
-    assert metrics() == ["7", str(perturb.occlude(model, digit, 6, 6, 14).prediction)] == ["7", "1"]
+    assert metrics() == ["7", str(perturb.occlude(model, digit, 6, 6, 14).prediction)]
 
     at.session_state["lab_tab"] = "Adversarial nudge (FGSM)"
     at.run()
     search = perturb.smallest_flip(model, digit, max_epsilon=0.3)
     assert f"Smallest ε that flips the prediction: **{search.epsilon:.3f}**" in markdown_text(at)
-    assert metrics() == ["7", "7"]  # epsilon 0.05 by default: too small
+    assert metrics() == ["7", str(perturb.fgsm(model, digit, 0.05).outcome.prediction)]  # epsilon 0.05 by default
     at.button(key="fgsm_to_flip").click().run()
     epsilon = at.slider(key="fgsm_eps").value
     assert search.epsilon <= epsilon < search.epsilon + 0.005  # rounded up to the slider's step

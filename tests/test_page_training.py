@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, open_page, screenshot, start_streamlit, wait_idle
-from core import checkpoints, jobs
+from core import checkpoints, confusion, jobs
 from dashboard import figures_training as figs
 
 PAGE = str(ROOT / "pages" / "training.py")
@@ -131,11 +131,17 @@ def test_result_tabs_draw_for_lenet5(at):
     at.session_state["training_tab"] = "Confusion matrix"
     at.run()
     assert not at.exception
-    assert "answers" in texts(at.markdown) and "Most common mistakes" in texts(at.markdown)
+    # The page's figures are core's: lenet5 over the 10,000 test images (core.confusion).
+    model, _ = checkpoints.load("lenet5")
+    preds = confusion.predict_test_set(model)
+    matrix = confusion.confusion_matrix(preds.labels, preds.predicted)
+    worst = confusion.worst_confusions(matrix, 1)[0]
+    assert f"**lenet5** answers **{preds.accuracy:.2%}** of the 10,000 test images right" in texts(at.markdown)
     true_d, pred_d = at.selectbox(key="cm_true").value, at.selectbox(key="cm_pred").value
-    assert true_d != pred_d  # defaults to the largest mistake
+    assert (true_d, pred_d) == worst[:2]  # the largest mistake first
+    assert f"**{worst[2]}** {true_d}s misclassified as {pred_d}" in texts(at.markdown)
     at.selectbox(key="cm_pred").set_value(true_d).run()
-    assert "correctly recognised" in texts(at.markdown)
+    assert f"**{matrix[true_d, true_d]}** {true_d}s correctly recognised as {true_d}" in texts(at.markdown)
     at.session_state["training_tab"] = "Gallery"
     at.run()
     assert not at.exception
@@ -144,8 +150,8 @@ def test_result_tabs_draw_for_lenet5(at):
     at.session_state["training_tab"] = "Training scrubber"
     at.run()
     assert not at.exception
-    if "lenet5" in [s for s in at.selectbox(key="scrub_model").options]:
-        assert "First-layer feature maps" in texts(at.markdown)
+    assert at.selectbox(key="scrub_model").value == "lenet5"  # the shipped checkpoint with snapshots
+    assert "First-layer feature maps" in texts(at.markdown)
     at.session_state["training_tab"] = "Compare runs"
     at.run()
     assert not at.exception and len(at.dataframe) == 1
