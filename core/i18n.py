@@ -83,6 +83,22 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return translations(current_language()).ngettext(singular, plural, count)
 
 
+@functools.cache
+def _originals(language: str) -> dict[str, str]:
+    """Translation -> English, for ``language``'s catalogue (its one-line messages)."""
+    catalog = getattr(translations(language), "_catalog", {})
+    return {text: key for key, text in catalog.items() if isinstance(key, str) and key and isinstance(text, str)}
+
+
+def relabel(text: str, to: str) -> str:
+    """A label written in either language, in language ``to``: how a link made in a Chinese
+    session (``?training_tab=比较训练``) opens an English one, and back. Text that is no label of
+    the catalogue comes back as it is."""
+    english = next((_originals(language)[text] for language in LANGUAGES
+                    if LANGUAGES[language] and text in _originals(language)), text)
+    return translations(to).gettext(english) if to != "en" else english
+
+
 def N_(message: str) -> str:
     """Mark a string for the catalogue where it is defined (a constant); translate it with
     :func:`_` where it is shown."""

@@ -33,6 +33,7 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+language.carry_over()  # a link's labels in this session's language, before any widget reads them
 asked = links.requested()  # before any widget takes (or drops) a value of the link
 roles.establish()  # ?teacher=TOKEN: checked once, then out of the URL
 ui.sidebar()

@@ -46,6 +46,44 @@ def connect() -> None:
     i18n.set_language_source(_session_language)
 
 
+_SHOWN = "_lang_shown"  # the language of this session's last run
+
+
+def carry_over() -> None:
+    """Before any widget: give labels kept from the other language this session's language.
+
+    A link made in one language holds labels of that language (Streamlit keeps a bound widget's
+    label in the URL): on a session's first run they are read in its own language. When a student
+    switches language, tabs (whose value is their label, :func:`tabs`) keep their choice; other
+    widgets hold option values, not labels, and keep theirs by themselves.
+    """
+    now, before = current(), st.session_state.get(_SHOWN)
+    if before is None:  # the first run: the link, as it was opened
+        for key in list(st.query_params):
+            if key in (KEY, "teacher"):
+                continue
+            values = st.query_params.get_all(key)
+            labels = [i18n.relabel(value, now) for value in values]
+            if labels != values:
+                st.query_params[key] = labels if len(labels) > 1 else labels[0]
+    elif before != now:
+        for key in _LABEL_KEYS & set(st.session_state):
+            value = st.session_state[key]
+            if isinstance(value, str):
+                st.session_state[key] = i18n.relabel(value, now)
+    st.session_state[_SHOWN] = now
+
+
+_LABEL_KEYS: set[str] = set()  # widgets whose value is a label (tabs): relabelled on a switch
+
+
+def tabs(labels: list[str], *, key: str, **options):
+    """``st.tabs`` with translated labels bound to the URL, whose choice survives a switch of
+    language. ``labels`` are English (marked with ``N_``); the tabs come back in their order."""
+    _LABEL_KEYS.add(key)
+    return st.tabs([i18n._(label) for label in labels], key=key, bind=BOUND, **options)
+
+
 def switch() -> None:
     """The sidebar's language switch: nothing chosen means the browser decides."""
     st.segmented_control("Language · 语言", list(NAMES), format_func=NAMES.get, default=None, key=KEY, bind=BOUND,
