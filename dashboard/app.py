@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Plotly reads pandas from the loaded modules: imported here, at the first run, so that no session
+# finds it half-imported by another one ("partially initialized module 'pandas'").
+import pandas  # noqa: E402,F401
 import streamlit as st  # noqa: E402
 
 from core.i18n import _  # noqa: E402

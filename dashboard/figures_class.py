@@ -12,6 +12,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+# Imported here, through the import system, before any figure is built: plotly checks its arrays
+# against pandas' types with whatever sys.modules holds, and on a fresh server another session's
+# page may be halfway through importing pandas ("partially initialized module 'pandas' has no
+# attribute 'Series'": seen on the wall while /draw ran for the first time).
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 
 from core.class_store import Entry
@@ -82,6 +87,6 @@ def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wro
     axis = dict(visible=False, fixedrange=True)
     return go.Figure(data=[points], layout=dict(
         images=images, annotations=annotations, shapes=shapes, height=rows * tile_px + 2 * MARGIN_PX,
-        width=columns * tile_px + 2 * MARGIN_PX, margin=dict(l=MARGIN_PX, r=MARGIN_PX, t=MARGIN_PX, b=MARGIN_PX), plot_bgcolor="white",
-        paper_bgcolor="rgba(0,0,0,0)", clickmode="event+select", dragmode=False,
+        width=columns * tile_px + 2 * MARGIN_PX, margin=dict(l=MARGIN_PX, r=MARGIN_PX, t=MARGIN_PX, b=MARGIN_PX),
+        plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)", clickmode="event+select", dragmode=False,
         xaxis={**axis, "range": [0, columns]}, yaxis={**axis, "range": [rows, 0]}))

@@ -34,6 +34,7 @@ TILE_PX = 100           # a digit on the wall, about (times ui.figure_scale())
 LARGE_PX = 224          # the chosen digit: 28 px shown 8x
 ASSUMED_WIDTH_PX = 900  # the wall's width until the browser has said (a laptop's)
 ALL = "all"
+CURRENT = "current"     # the session digits are sent to now, whichever it is
 SELECTED = "wall_entry"
 _DENIED = "_wall_denied"
 
@@ -82,31 +83,45 @@ def teacher_action(what: str, action, *args) -> None:
         st.session_state[_DENIED] = f"Not done: {exc}."
 
 
-def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int:
-    """The teacher's controls for class sessions; returns the session the wall shows."""
+def start_new_session(store: class_store.ClassStore) -> None:
+    store.new_session()
+    st.session_state["wall_session"] = CURRENT  # the wall shows the new, empty session
+
+
+def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
+    """The teacher's controls for class sessions; returns the session the wall shows: None for
+    the current one, looked up again at every poll, so that a session started anywhere (another
+    tab, another server process, the command line) is on the wall at once."""
     sessions = store.sessions()
-    current = next(s for s in sessions if s["current"]) if any(s["current"] for s in sessions) else None
-    if current is None:
-        current = {"session": store.current_session().id}
+    if not any(s["current"] for s in sessions):
+        store.current_session()  # starts the first one
         sessions = store.sessions()
-    labels = {s["session"]: f"{s['name']} ({s['entries']} digits)" + (" · current" if s["current"] else "")
-              for s in sessions}
+    # A label is a function of its option alone (no counts in it): the browser holds the label
+    # (dashboard/digit_panel.py says why), and a label that changed would choose another session.
+    names = {s["session"]: f"{s['name']} (#{s['session']})" for s in sessions}
     with st.expander("Class sessions and export", icon=":material/school:", expanded=False):
-        shown = st.selectbox("Show session", list(labels), index=list(labels).index(current["session"]),
-                             format_func=labels.get, key="wall_session")
+        choice = st.selectbox("Show session", [CURRENT, *names], key="wall_session",
+                              format_func=lambda c: "The current session" if c == CURRENT else names.get(c, str(c)))
+        shown = None if choice == CURRENT else int(choice)
+        session = store.session(shown)
+        facts = next((s for s in sessions if s["session"] == session.id), None)
+        if facts is not None:
+            st.caption(f"{names[session.id]}: {facts['entries']} digits from {facts['students']} students; "
+                       + ("the digits students send now come here." if facts["current"] else
+                          "the digits students send now go to the current session, not this one."))
         c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
         c1.button("New class session", icon=":material/add:", key="wall_new", disabled=not teacher,
-                  on_click=teacher_action, args=("start a new class session", store.new_session),
+                  on_click=teacher_action, args=("start a new class session", start_new_session, store),
                   help="The wall empties; this session's digits stay in the store until deleted.")
         confirm = c2.checkbox("Yes, delete it", key="wall_delete_confirm", disabled=not teacher)
         c3.button("Delete this session", icon=":material/delete:", key="wall_delete",
                   disabled=not (teacher and confirm),
-                  on_click=teacher_action, args=("delete a class session", store.delete_session, shown))
+                  on_click=teacher_action, args=("delete a class session", store.delete_session, session.id))
         if teacher:
-            npz, csv = store.export_payloads(shown)
-            c4.download_button("Export (.npz)", npz, file_name=f"class_session_{shown}.npz", key="wall_npz",
+            npz, csv = store.export_payloads(session.id)
+            c4.download_button("Export (.npz)", npz, file_name=f"class_session_{session.id}.npz", key="wall_npz",
                                icon=":material/download:", on_click="ignore")
-            c4.download_button("Export (.csv)", csv, file_name=f"class_session_{shown}.csv", key="wall_csv",
+            c4.download_button("Export (.csv)", csv, file_name=f"class_session_{session.id}.csv", key="wall_csv",
                                icon=":material/table:", on_click="ignore")
         else:
             c4.button("Export", icon=":material/download:", key="wall_export_student", disabled=True)
@@ -123,7 +138,7 @@ def filters(models: list[str]) -> dict:
             "model": None if model == ALL else model}
 
 
-def counts(store: class_store.ClassStore, session: int) -> None:
+def counts(store: class_store.ClassStore, session: int | None) -> None:
     summary = store.summary(session)
     sent = sum(summary["sent"].values())
     right = sum(summary["right"].values())
@@ -150,8 +165,9 @@ def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
         side = round(LARGE_PX * ui.figure_scale())
         large.image(pictures.framed(entry.image, side), width=side, output_format="PNG")
         with about:
-            st.markdown(f"**{ui.plain(entry.student)}** meant **{entry.label}**; {entry.model} said **{entry.prediction}** "
-                        f"({entry.confidence:.0%} sure, {verdict}), at {time.strftime('%H:%M:%S', time.localtime(entry.sent_at))}.")
+            sent_at = time.strftime("%H:%M:%S", time.localtime(entry.sent_at))
+            st.markdown(f"**{ui.plain(entry.student)}** meant **{entry.label}**; {entry.model} said "
+                        f"**{entry.prediction}** ({entry.confidence:.0%} sure, {verdict}), at {sent_at}.")
             with st.container(horizontal=True):
                 st.button("Show again" if entry.hidden else "Hide from the wall", key="wall_hide",
                           icon=":material/visibility:" if entry.hidden else ":material/visibility_off:",
@@ -167,37 +183,44 @@ def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
             digit_panel.explain_digit(entry.image, entry.model, prefix="wall")
 
 
-def live_wall(store: class_store.ClassStore, session: int, chosen: dict) -> None:
-    """The counts and the grid, redrawn every second from the store (a fragment: the rest of the
-    page stays as it is)."""
+def wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
+    """The counts and the grid of digits, from the store as it is now."""
+    width = width_probe(key="wall_width", on_width_change=lambda: None).width
+    counts(store, session)
+    entries = store.entries(session, limit=WALL_LIMIT, **chosen)
+    if not entries:
+        st.info("No digits yet" + (" that match these filters" if any(chosen.values()) else "")
+                + ": students send theirs from **Draw a digit**, under their drawing.", icon=":material/draw:")
+        return
+    answer = ui.palette("answer")
+    columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * ui.figure_scale()))
+    fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
+                           wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=tile_px,
+                           selected=st.session_state.get(SELECTED))
+    event = st.plotly_chart(fig, key="wall_chart", on_select="rerun", selection_mode="points",
+                            config=ui.CHART_CONFIG, width="content")
+    points = (event.selection or {}).get("points") or [] if event else []
+    picked = points[0].get("customdata") if points else None
+    if isinstance(picked, list):
+        picked = picked[0]
+    if picked is not None and picked != st.session_state.get(SELECTED):
+        st.session_state[SELECTED] = int(picked)
+        st.rerun()  # the whole page: the large panel sits outside this fragment
+    names = answer.names
+    st.caption(f"Newest first. Under each digit: the digit the student meant → the network's answer, how sure; "
+               f"{names[palettes.ANSWER_RIGHT]} when right, framed {names[palettes.ANSWER_WRONG]} when wrong. "
+               "Click a digit to see it large." + (f" The newest {WALL_LIMIT} are shown." if len(entries) == WALL_LIMIT else ""))
+
+
+def live_wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
+    """:func:`wall`, redrawn every second (a fragment: the rest of the page stays as it is)."""
 
     @st.fragment(run_every=POLL_SECONDS)
     def grid() -> None:
-        width = width_probe(key="wall_width", on_width_change=lambda: None).width
-        counts(store, session)
-        entries = store.entries(session, limit=WALL_LIMIT, **chosen)
-        if not entries:
-            st.info("No digits yet" + (" that match these filters" if any(chosen.values()) else "")
-                    + ": students send theirs from **Draw a digit**, under their drawing.", icon=":material/draw:")
-            return
-        answer = ui.palette("answer")
-        columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * ui.figure_scale()))
-        fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
-                               wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=tile_px,
-                               selected=st.session_state.get(SELECTED))
-        event = st.plotly_chart(fig, key="wall_chart", on_select="rerun", selection_mode="points",
-                                config=ui.CHART_CONFIG, width="content")
-        points = (event.selection or {}).get("points") or [] if event else []
-        picked = points[0].get("customdata") if points else None
-        if isinstance(picked, list):
-            picked = picked[0]
-        if picked is not None and picked != st.session_state.get(SELECTED):
-            st.session_state[SELECTED] = int(picked)
-            st.rerun()  # the whole page: the large panel sits outside this fragment
-        names = answer.names
-        st.caption(f"Newest first. Under each digit: the digit the student meant → the network's answer, how sure; "
-                   f"{names[palettes.ANSWER_RIGHT]} when right, framed {names[palettes.ANSWER_WRONG]} when wrong. "
-                   "Click a digit to see it large." + (f" The newest {WALL_LIMIT} are shown." if len(entries) == WALL_LIMIT else ""))
+        # Guarded inside the fragment: a poll that fails says so in its place, and the next
+        # poll's wall replaces the line.
+        with ui.guarded("The wall"):
+            wall(store, session, chosen)
 
     grid()
 
@@ -211,6 +234,7 @@ if denied:
     st.warning(denied, icon=":material/lock:")
 store = open_store()
 if store is not None:
+    session = None  # the current one, also when the sessions panel cannot be shown
     with ui.guarded("The class sessions"):
         session = sessions_panel(store, teacher)
     chosen = {"mistakes_only": False, "label": None, "model": None}
