@@ -1,13 +1,32 @@
 # Two commands do everything: `make run` (the dashboard) and `make test` (the test suite).
 # Both set up on first use: a .venv with the pinned requirements, MNIST derived offline.
+# `make run REPLICAS=N`: a lecture hall, N Streamlit processes behind HAProxy on PORT (serve/).
 
-VENV   ?= .venv
-PY     := $(VENV)/bin/python
-PIP    := $(VENV)/bin/pip
-PORT   ?= 8501
-STAMP  := $(VENV)/.installed
+VENV     ?= .venv
+PY       := $(VENV)/bin/python
+PIP      := $(VENV)/bin/pip
+PORT     ?= 8501
+REPLICAS ?= 1
+STAMP    := $(VENV)/.installed
 
-.PHONY: setup run test data chromium checkpoints bench clean
+.PHONY: setup run test data chromium haproxy system-packages checkpoints bench clean
+
+# Debian packages, installed with one apt-get call when missing and we are root, else one line
+# saying what to install. $(1): the packages (a program's name is its package's, but the fonts');
+# $(2): what happens without them (plain words: it is echoed inside double quotes).
+define apt_install
+	@missing=""; \
+	for pkg in $(1); do \
+	  case $$pkg in \
+	    fonts-*) dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg";; \
+	    *) command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg";; \
+	  esac; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	  else echo "missing:$$missing: run 'sudo apt-get install -y$$missing' ($(2))"; fi; \
+	fi
+endef
 
 setup: $(STAMP) data/MNIST/raw/train-images-idx3-ubyte
 
@@ -25,17 +44,30 @@ data/MNIST/raw/train-images-idx3-ubyte: $(STAMP)
 data: $(STAMP)
 	$(PY) -m core data
 
-run: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
+# One process (REPLICAS=1): streamlit itself, with the teacher link printed first (the token is
+# CNN_EXPLAINER_TEACHER_TOKEN's, else a new one). More: python -m serve, HAProxy in front.
+run: setup $(if $(filter-out 1,$(REPLICAS)),haproxy)
+ifeq ($(REPLICAS),1)
+	@CNN_EXPLAINER_TEACHER_TOKEN="$${CNN_EXPLAINER_TEACHER_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(16))')}"; \
+	export CNN_EXPLAINER_TEACHER_TOKEN; \
+	echo "Teacher link: http://localhost:$(PORT)/?teacher=$$CNN_EXPLAINER_TEACHER_TOKEN"; \
+	echo "$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)"; \
+	exec $(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
+else
+	$(PY) -m serve --replicas $(REPLICAS) --port $(PORT)
+endif
 
-# Browser tests need Debian's Chromium: installed here when missing and we are root.
+# Browser tests need Debian's Chromium; the lecture hall HAProxy; Chinese screenshots CJK fonts.
 chromium:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
-	  else echo "chromium missing: run 'sudo apt-get install -y chromium' (browser tests will be skipped)"; fi; \
-	fi
+	$(call apt_install,chromium,browser tests will be skipped)
 
-test: setup chromium
+haproxy:
+	$(call apt_install,haproxy,make run REPLICAS=N needs it; make run alone does not)
+
+system-packages:
+	$(call apt_install,chromium haproxy fonts-noto-cjk,the tests that need them will be skipped)
+
+test: setup system-packages
 	$(PY) -m core data
 	$(VENV)/bin/pytest -q
 

@@ -24,6 +24,19 @@ the server and this rig were.
 
 The server gets its own checkpoint folder (a copy of the shipped ones), so the training run's
 checkpoint never lands in ``checkpoints/``.
+
+``--url`` measures a server already running instead, e.g. a lecture hall (``make run REPLICAS=2``:
+several processes behind HAProxy). Its processes are found in ``artifacts/hall.json`` (else the
+one listening on the URL's port) for their CPU and memory. Behind HAProxy every student keeps
+the load balancer's cookie, as a browser does, and the rig checks that it held: the websocket,
+the page (its "server process i of N") and every picture fetched came from one process, each
+picture answered 200, and the cookie never changed; any slip is an error of the run. The
+training run is started with the teacher link's token (``--teacher-token``, else
+``CNN_EXPLAINER_TEACHER_TOKEN``) under a name of its own, in the server's checkpoint folder:
+start the server with ``CNN_EXPLAINER_CHECKPOINTS`` on a copy, or pass ``--no-training``.
+
+    make run REPLICAS=2 &      # in another terminal, with CNN_EXPLAINER_TEACHER_TOKEN exported
+    .venv/bin/python benchmarks/classroom_load.py --url http://127.0.0.1:8501 --students 30
 """
 
 from __future__ import annotations
@@ -34,11 +47,15 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +65,9 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.harness import CHROMIUM_FLAGS, FINISHED, SCREENSHOTS, chromium_path, start_streamlit  # noqa: E402
 from benchmarks.wire_student import WireSession  # noqa: E402
+from serve.haproxy import COOKIE, SERVER_HEADER  # noqa: E402
+
+HALL_STATE = ROOT / "artifacts" / "hall.json"  # serve/hall.py: the PIDs of a running lecture hall
 
 METRIC = "[data-testid='stMetricValue']"
 EXCEPTION = "[data-testid='stException']"
@@ -85,6 +105,68 @@ def rss_mb(pid: int, field: str = "VmHWM") -> float | None:
     except OSError:
         return None
     return None
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on a local TCP port, from /proc (Linux; None if not found)."""
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                sockets.add(f"socket:[{fields[9]}]")
+    for fds in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in sockets for fd in fds.iterdir()):
+                return int(fds.parent.name)
+        except OSError:
+            continue
+    return None
+
+
+def server_pids(url: str, hall_state: Path = HALL_STATE) -> dict[str, int]:
+    """The server processes behind ``url``, by name: a hall's ("s1", "s2", ... as HAProxy names
+    them) when ``hall_state`` describes one on the URL's port, else the one listening there."""
+    port = urllib.parse.urlsplit(url).port or 80
+    try:
+        hall = json.loads(Path(hall_state).read_text())
+        if hall.get("port") == port:
+            return {f"s{server['index']}": server["pid"] for server in hall["servers"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    pid = listening_pid(port)
+    return {"server": pid} if pid is not None else {}
+
+
+def balancer_cookie(url: str, page: str = "draw") -> str:
+    """Load the page as a browser does first; the load balancer's cookie ("CNNX_SERVER=s2") if it
+    set one, else "" (one process, no HAProxy)."""
+    with urllib.request.urlopen(f"{url}/{page}", timeout=120) as response:
+        response.read()
+        found = re.match(rf"\s*({COOKIE}=[^;\s]+)", response.headers.get("Set-Cookie", ""))
+    return found[1] if found else ""
+
+
+def sticky_errors(session: WireSession) -> list[str]:
+    """What broke the student's stickiness (see the module's docstring); none without a cookie."""
+    if not session.cookie:
+        return []
+    server = session.cookie.split("=", 1)[1]
+    errors = [] if session.served_by == server else [f"websocket answered by {session.served_by}, cookie {server}"]
+    shown = [m[1] for t in (session.opened.texts if session.opened else []) for m in
+             [re.search(r"server process (\d+) of \d+", t)] if m]
+    if shown and f"s{shown[0]}" != server:
+        errors.append(f"page rendered by server process {shown[0]}, cookie {server}")
+    for answer in session.media_answers:
+        if answer.status != 200 or answer.served_by != server:
+            errors.append(f"{answer.path} answered {answer.status} by {answer.served_by}, cookie {server}")
+        if answer.set_cookie and f"{COOKIE}={server}" not in answer.set_cookie:
+            errors.append(f"the cookie changed to {answer.set_cookie.split(';')[0]} ({answer.path})")
+    return errors
 
 
 async def wait_finished(page, timeout_ms: int = 120_000) -> None:
@@ -134,12 +216,22 @@ class Tally:
     wire_at: list = field(default_factory=list)  # when each of those predictions came (monotonic)
     open_s: list = field(default_factory=list)  # /draw opened and ready to draw
     errors: list = field(default_factory=list)
+    served_by: Counter = field(default_factory=Counter)  # students per process (behind HAProxy)
+    media: list = field(default_factory=list)  # the websocket students' pictures: (answered 200, all fetched)
 
 
 async def browser_student(browser, url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 1400})
     page = await context.new_page()
     rng = random.Random(index)  # each student's own pace, the same in every run
+    servers, failed_media = set(), []
+
+    def answered(response) -> None:
+        servers.add(response.headers.get(SERVER_HEADER.lower()))
+        if "/media/" in response.url and response.status != 200:
+            failed_media.append(f"{response.url} answered {response.status}")
+
+    page.on("response", answered)
     step = "opening /draw"
     try:
         opened = time.monotonic()
@@ -178,7 +270,13 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
         tally.errors.append(f"browser student {index}, {step}: {type(exc).__name__}: "
                             f"{str(exc).splitlines()[0][:160]}" + (f" (screenshot {shot})" if shot else ""))
     finally:
+        cookies = {c["value"] for c in await context.cookies() if c["name"] == COOKIE}
         await context.close()
+    servers.discard(None)  # answers without HAProxy's header: one process, nothing to check
+    tally.served_by.update(servers if len(servers) == 1 else [])
+    if len(servers) > 1 or len(cookies) > 1 or (servers and cookies != servers):
+        tally.errors.append(f"browser student {index}: answered by {sorted(servers)}, cookie {sorted(cookies)}")
+    tally.errors.extend(f"browser student {index}: {failed}" for failed in failed_media)
 
 
 async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
@@ -186,8 +284,10 @@ async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally:
     rng = random.Random(index)
     try:
         opened = time.monotonic()
-        session = await WireSession.open(url, "draw")
+        cookie = await asyncio.to_thread(balancer_cookie, url)
+        session = await WireSession.open(url, "draw", cookie=cookie)
         tally.open_s.append(time.monotonic() - opened)
+        tally.served_by[session.served_by or "server"] += 1
         k = index
         while k == index or time.monotonic() + pace.draw_s < deadline:  # at least once
             await asyncio.sleep(pace.drawing(rng))
@@ -205,14 +305,18 @@ async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally:
         tally.errors.append(f"wire student {index}: {type(exc).__name__}: {str(exc)[:160]}")
     finally:
         if session is not None:
-            await session.close()
+            await session.close()  # waits for the pictures still being fetched
+            tally.errors.extend(f"wire student {index}: {error}" for error in sticky_errors(session))
+            tally.media.append((sum(a.status == 200 for a in session.media_answers), session.media_fetched))
 
 
-async def start_training(browser, url: str, images: int, epochs: int, name: str = "load_test_run") -> str:
-    """Start a run on /training through its form; return what the page said."""
+async def start_training(browser, url: str, images: int, epochs: int, name: str = "load_test_run",
+                         teacher_token: str | None = None) -> str:
+    """Start a run on /training through its form (with the teacher link's token, if given);
+    return what the page said."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1400})
     page = await context.new_page()
-    await page.goto(url + "/training", timeout=120_000)
+    await page.goto(url + "/training" + (f"?teacher={teacher_token}" if teacher_token else ""), timeout=120_000)
     await wait_finished(page)
     for key, value in (("tr_epochs", str(epochs)), ("tr_limit", str(images)), ("tr_name", name)):
         field = page.locator(f".st-key-{key} input")
@@ -235,18 +339,35 @@ def percentiles(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
+def _total(values: dict) -> float | None:
+    """The sum over the server processes; None when a process could not be read."""
+    return None if not values or None in values.values() else sum(values.values())
+
+
 async def run(students: int, seconds: float, train_images: int, train_epochs: int,
-              browsers: int = 1, pace: Pace | None = None) -> dict:
+              browsers: int = 1, pace: Pace | None = None, url: str | None = None,
+              teacher_token: str | None = None, training: bool = True, hall_state: Path = HALL_STATE) -> dict:
+    """The measurement; ``url``: a server already running (else one is started, and stopped after)."""
     from playwright.async_api import async_playwright
     pace = pace or Pace()
     browsers = max(0, min(browsers, students))
     chromium = chromium_path()
     if chromium is None:
         raise SystemExit("chromium is not installed: apt-get install -y chromium")
-    folder = Path(tempfile.mkdtemp(prefix="load_ckpt_"))
-    for path in (ROOT / "checkpoints").glob("*"):
-        shutil.copy2(path, folder / path.name)
-    server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder)})
+    server = folder = None
+    if url is None:
+        folder = Path(tempfile.mkdtemp(prefix="load_ckpt_"))
+        for path in (ROOT / "checkpoints").glob("*"):
+            if path.is_file():
+                shutil.copy2(path, folder / path.name)
+        # The run's lock and progress (core.jobs) in the copy too, not in artifacts/jobs.
+        server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder),
+                                      "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs")})
+        target, pids, run_name = server.url, {"server": server.process.pid}, "load_test_run"
+    else:
+        target, pids = url.rstrip("/"), server_pids(url, hall_state)
+        run_name = f"load_test_{time.strftime('%Y%m%d_%H%M%S')}"  # the server's folder may hold earlier ones
+        teacher_token = teacher_token or os.environ.get("CNN_EXPLAINER_TEACHER_TOKEN")
     tally = Tally()
 
     async def arriving(index: int, coroutine):
@@ -257,27 +378,32 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-            training = await start_training(browser, server.url, train_images, train_epochs)
+            said = (await start_training(browser, target, train_images, train_epochs, run_name, teacher_token)
+                    if training else "not asked for")
             started = time.time()
             began = time.monotonic()
             deadline = began + seconds
-            cpu_before, wall_before = cpu_seconds(server.process.pid), time.monotonic()
+            cpu_before, wall_before = {n: cpu_seconds(pid) for n, pid in pids.items()}, time.monotonic()
             rig_before = cpu_seconds(os.getpid())
-            memory_before = rss_mb(server.process.pid, "VmRSS")
+            memory_before = {n: rss_mb(pid, "VmRSS") for n, pid in pids.items()}
             await asyncio.gather(*(
-                arriving(i, browser_student(browser, server.url, i, deadline, pace, tally) if i < browsers
-                         else wire_student(server.url, i, deadline, pace, tally))
+                arriving(i, browser_student(browser, target, i, deadline, pace, tally) if i < browsers
+                         else wire_student(target, i, deadline, pace, tally))
                 for i in range(students)))
             await browser.close()
-        peak, memory_after = rss_mb(server.process.pid), rss_mb(server.process.pid, "VmRSS")
-        cpu_after, wall = cpu_seconds(server.process.pid), time.monotonic() - wall_before
+        peak = {n: rss_mb(pid) for n, pid in pids.items()}
+        memory_after = {n: rss_mb(pid, "VmRSS") for n, pid in pids.items()}
+        cpu_after, wall = {n: cpu_seconds(pid) for n, pid in pids.items()}, time.monotonic() - wall_before
         rig_after = cpu_seconds(os.getpid())
-        saved = folder / "load_test_run.pt"  # the run's checkpoint: there once it has finished
-        training_s = saved.stat().st_mtime - started if saved.exists() else None
+        # The run's checkpoint, there once it has finished (known only in a folder of the rig's own).
+        saved = folder / f"{run_name}.pt" if folder is not None else None
+        training_s = saved.stat().st_mtime - started if saved is not None and saved.exists() else None
     finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+        if server is not None:
+            server.stop()
+            shutil.rmtree(folder, ignore_errors=True)
     busy = (lambda a, b: (b - a) / wall if a is not None and b is not None else None)
+    cores = {n: busy(cpu_before[n], cpu_after[n]) for n in pids}
     browser_p50, browser_p95 = percentiles(tally.browser)
     wire_p50, wire_p95 = percentiles(tally.wire)
     run_p50, run_p95 = percentiles(tally.wire_run)
@@ -285,18 +411,23 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     # Drift over a long run: the websocket students' p50 / p95 minute by minute.
     minutes = [percentiles([lat for lat, at in zip(tally.wire, tally.wire_at) if m * 60 <= at - began < (m + 1) * 60])
                for m in range(max(1, math.ceil(seconds / 60)))]
-    return {"students": students, "browsers": browsers, "wire_students": students - browsers,
+    return {"url": url, "students": students, "browsers": browsers, "wire_students": students - browsers,
             "seconds": seconds, "draw_seconds": pace.draw_s, "look_seconds": pace.look_s,
-            "training": training, "training_finished_after_s": training_s, "predictions": len(tally.browser) + len(tally.wire),
+            "training": said, "training_name": run_name if training else None,
+            "training_finished_after_s": training_s, "predictions": len(tally.browser) + len(tally.wire),
             "browser_predictions": len(tally.browser), "browser_p50_s": browser_p50, "browser_p95_s": browser_p95,
             "wire_predictions": len(tally.wire), "wire_p50_s": wire_p50, "wire_p95_s": wire_p95,
             "wire_run_p50_s": run_p50, "wire_run_p95_s": run_p95,
             "open_p50_s": open_p50, "open_p95_s": open_p95,
             "wire_by_minute": [{"p50_s": p50, "p95_s": p95} for p50, p95 in minutes],
-            "errors": len(tally.errors), "error_messages": tally.errors[:10], "server_peak_rss_mb": peak,
-            "server_rss_before_mb": memory_before, "server_rss_after_mb": memory_after,
-            "server_cores_busy": busy(cpu_before, cpu_after), "rig_cores_busy": busy(rig_before, rig_after),
-            "machine_cores": os.cpu_count()}
+            "students_by_server": dict(sorted(tally.served_by.items())),
+            "wire_media_fetched": sum(n for _, n in tally.media), "wire_media_ok": sum(ok for ok, _ in tally.media),
+            "errors": len(tally.errors), "error_messages": tally.errors[:10],
+            "servers": [{"name": n, "pid": pid, "peak_rss_mb": peak[n], "rss_before_mb": memory_before[n],
+                         "rss_after_mb": memory_after[n], "cores_busy": cores[n]} for n, pid in pids.items()],
+            "server_peak_rss_mb": _total(peak), "server_rss_before_mb": _total(memory_before),
+            "server_rss_after_mb": _total(memory_after), "server_cores_busy": _total(cores),
+            "rig_cores_busy": busy(rig_before, rig_after), "machine_cores": os.cpu_count()}
 
 
 def in_fresh_loop(coroutine):
@@ -309,27 +440,41 @@ def in_fresh_loop(coroutine):
 
 def report(result: dict) -> str:
     ms = (lambda s: f"{s * 1000:.0f} ms" if s is not None else "-")
+    mib = (lambda v: f"{v:.0f} MiB" if v is not None else "-")
+    cores = (lambda v: f"{v:.2f}" if v is not None else "-")
+    if result["training_finished_after_s"]:
+        ended = f"finished {result['training_finished_after_s']:.0f} s into the run"
+    elif result["url"] is None:
+        ended = "still running at the end"
+    else:
+        ended = f"saving as {result['training_name']} in the server's checkpoint folder"
     lines = [
-        f"{result['students']} students ({result['browsers']} in Chromium, {result['wire_students']} over "
+        (f"{result['url']}: " if result["url"] else "")
+        + f"{result['students']} students ({result['browsers']} in Chromium, {result['wire_students']} over "
         f"the websocket) for {result['seconds']:.0f} s, drawing {result['draw_seconds']:g} s and looking "
-        f"{result['look_seconds']:g} s per digit; training job {result['training']}, "
-        + (f"finished {result['training_finished_after_s']:.0f} s into the run" if result["training_finished_after_s"]
-           else "still running at the end"),
+        f"{result['look_seconds']:g} s per digit; training job {result['training']}"
+        + (f", {ended}" if result["training_name"] else ""),
         f"  predictions {result['predictions']}, errors {result['errors']}",
         f"  websocket students: prediction p50 {ms(result['wire_p50_s'])}, p95 {ms(result['wire_p95_s'])} "
         f"(whole run p50 {ms(result['wire_run_p50_s'])}, p95 {ms(result['wire_run_p95_s'])}; "
-        f"{result['wire_predictions']} predictions)",
+        f"{result['wire_predictions']} predictions; {result['wire_media_ok']} of {result['wire_media_fetched']} "
+        "pictures answered 200)",
         f"  Chromium students: mouse-up to prediction shown p50 {ms(result['browser_p50_s'])}, "
         f"p95 {ms(result['browser_p95_s'])} ({result['browser_predictions']} predictions)",
         f"  /draw opened: p50 {ms(result['open_p50_s'])}, p95 {ms(result['open_p95_s'])}",
         "  websocket prediction p50 / p95 minute by minute: " + ", ".join(
             f"{ms(m['p50_s'])} / {ms(m['p95_s'])}" for m in result["wire_by_minute"]),
-        f"  server memory {result['server_rss_before_mb']:.0f} MiB when the students came, "
-        f"{result['server_rss_after_mb']:.0f} MiB when they left, peak {result['server_peak_rss_mb']:.0f} MiB",
+        f"  server memory {mib(result['server_rss_before_mb'])} when the students came, "
+        f"{mib(result['server_rss_after_mb'])} when they left, peak {mib(result['server_peak_rss_mb'])}",
         f"  server busy "
-        f"{result['server_cores_busy']:.2f} of {result['machine_cores']} cores, this rig's Python "
-        f"{result['rig_cores_busy']:.2f} (Chromium not counted)",
+        f"{cores(result['server_cores_busy'])} of {result['machine_cores']} cores, this rig's Python "
+        f"{cores(result['rig_cores_busy'])} (Chromium not counted)",
     ]
+    if len(result["servers"]) > 1 or result["url"]:
+        by_server = result["students_by_server"]
+        lines += [f"  {s['name']} (pid {s['pid']}): {by_server.get(s['name'], 0)} students, busy "
+                  f"{cores(s['cores_busy'])} cores, memory {mib(s['rss_before_mb'])} -> {mib(s['rss_after_mb'])} "
+                  f"(peak since it started {mib(s['peak_rss_mb'])})" for s in result["servers"]]
     return "\n".join(lines + ["  " + message for message in result["error_messages"]])
 
 
@@ -342,10 +487,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--look-seconds", type=float, default=Pace.look_s, help="time to look at the result")
     parser.add_argument("--train-images", type=int, default=60_000, help="the background run's training set")
     parser.add_argument("--train-epochs", type=int, default=5)
+    parser.add_argument("--no-training", dest="training", action="store_false",
+                        help="no training run alongside the students")
+    parser.add_argument("--url", help="a server already running (e.g. a lecture hall: http://127.0.0.1:8501); "
+                                      "default: start one of the rig's own")
+    parser.add_argument("--teacher-token", help="with --url: the teacher link's token, to start the training run "
+                                                "(default: CNN_EXPLAINER_TEACHER_TOKEN)")
+    parser.add_argument("--hall-state", type=Path, default=HALL_STATE,
+                        help="with --url: the hall's PIDs (default artifacts/hall.json, written by python -m serve)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = in_fresh_loop(run(args.students, args.seconds, args.train_images, args.train_epochs,
-                               browsers=args.browsers, pace=Pace(args.draw_seconds, args.look_seconds)))
+                               browsers=args.browsers, pace=Pace(args.draw_seconds, args.look_seconds),
+                               url=args.url, teacher_token=args.teacher_token, training=args.training,
+                               hall_state=args.hall_state))
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0 if result["errors"] == 0 else 1
 

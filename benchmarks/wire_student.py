@@ -13,6 +13,22 @@ the page refers to (``/media/...``) as a browser would, so the server serves the
     run = await session.draw(digit_strokes(0))     # run.prediction, run.seconds_to_prediction
     await session.clear()
     await session.close()
+
+It can also do what a browser's other widgets do, which is how the tests craft requests a page
+would not let a student make (a disabled button pressed all the same):
+
+    await session.set_values({"send_label": {"string_array_value": {"data": ["4"]}}})  # a pill chosen
+    await session.press("send_button")                       # a button's trigger, by its key
+    await session.select_points("wall_chart", [12])          # a click on a plotly chart's point
+    teacher = await WireSession.open(url, "class", query="teacher=TOKEN")   # a link's query string
+
+Like a browser, it sends every value it has set with each later rerun (a drawing, a chosen pill);
+each :class:`Run` keeps the texts the page showed and which widgets were disabled.
+
+Behind HAProxy (``make run REPLICAS=N``, serve/) a student keeps the load balancer's cookie, as a
+browser does: ``open(url, "draw", cookie="CNNX_SERVER=s2")`` sends it with the websocket and
+every picture fetched; ``served_by`` (the websocket's) and ``media_answers`` (each picture's
+status and server) show which process answered.
 """
 
 from __future__ import annotations
@@ -22,6 +38,7 @@ import base64
 import io
 import json
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
@@ -29,6 +46,8 @@ from PIL import Image, ImageDraw
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from serve.haproxy import SERVER_HEADER
 
 CANVAS_PX = 280
 STROKE_PX = 20  # the draw page's default pen
@@ -73,6 +92,23 @@ class Run:
     errors: list[str] = field(default_factory=list)
     widget_ids: dict[str, str] = field(default_factory=dict)  # widget key -> element id
     media: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # markdown, captions, alerts, progress, metrics
+    disabled: dict[str, bool] = field(default_factory=dict)  # widget key -> shown disabled
+
+    def shows(self, words: str) -> bool:
+        """Whether any text the run showed contains ``words``."""
+        return any(words in text for text in self.texts)
+
+
+@dataclass(frozen=True)
+class MediaAnswer:
+    """How the server answered one picture's fetch: its status, the process that answered (HAProxy's
+    ``X-CNNX-Server``; None without HAProxy) and any cookie it set (a sticky one never changes)."""
+
+    path: str
+    status: int
+    served_by: str | None
+    set_cookie: str | None
 
 
 def _element_of(msg: ForwardMsg):
@@ -86,21 +122,34 @@ def _element_of(msg: ForwardMsg):
 class WireSession:
     """One browser tab's worth of websocket conversation with the Streamlit server."""
 
-    def __init__(self, url: str, page_name: str, socket) -> None:
+    def __init__(self, url: str, page_name: str, socket, query: str = "") -> None:
         self.url, self.page_name, self.socket = url, page_name, socket
+        self.query = query  # sent with the first rerun only, as a link's query string is
         self.widget_ids: dict[str, str] = {}
+        self.values: dict[str, WidgetState] = {}  # widget id -> the value this student set
         self._media_tasks: set[asyncio.Task] = set()
         self.media_fetched = 0
+        self.cookie = ""  # the Cookie header sent with the websocket and each fetch (behind HAProxy)
+        self.served_by: str | None = None  # the process that answered the websocket (HAProxy's header)
+        self.media_answers: list[MediaAnswer] = []
+        self.opened: Run | None = None  # the first run: what the page showed when it opened
 
     @classmethod
-    async def open(cls, url: str, page_name: str = "draw", timeout_s: float = 120.0) -> "WireSession":
+    async def open(cls, url: str, page_name: str = "draw", timeout_s: float = 120.0,
+                   query: str = "", cookie: str = "") -> "WireSession":
+        """Open ``page_name`` as a browser tab does; ``query``: the link's query string (``a=1&b=2``);
+        ``cookie``: a Cookie header to keep (HAProxy's, which holds a student to one process)."""
         from websockets.asyncio.client import connect
 
         ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
         socket = await asyncio.wait_for(connect(ws_url, subprotocols=["streamlit"], max_size=None,
-                                                open_timeout=timeout_s), timeout_s)
-        session = cls(url, page_name, socket)
+                                                open_timeout=timeout_s,
+                                                additional_headers={"Cookie": cookie} if cookie else None), timeout_s)
+        session = cls(url, page_name, socket, query)
+        session.cookie = cookie
+        session.served_by = socket.response.headers.get(SERVER_HEADER) if socket.response else None
         first = await session.rerun([], timeout_s=timeout_s)  # what a page load sends first
+        session.opened = first
         if first.errors:
             raise WireError("; ".join(first.errors))
         return session
@@ -112,6 +161,10 @@ class WireSession:
         message.rerun_script.context_info.timezone = "UTC"
         message.rerun_script.context_info.locale = "en-US"
         message.rerun_script.context_info.url = f"{self.url}/{self.page_name}"
+        if self.query:
+            message.rerun_script.query_string = self.query
+            message.rerun_script.context_info.url += "?" + self.query
+            self.query = ""
         run = Run()
         start = time.monotonic()
         await self.socket.send(message.SerializeToString())
@@ -129,6 +182,8 @@ class WireSession:
             msg.ParseFromString(await self.socket.recv())
             kind = msg.WhichOneof("type")
             if kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the page asked for a rerun (st.rerun): it follows on this socket
                 if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     run.errors.append("the page failed to compile")
                 return
@@ -150,9 +205,18 @@ class WireSession:
                     if img.url.startswith("/"):  # fetched at once, as a browser does on render
                         run.media.append(img.url)
                         self._fetch_soon(img.url)
+            if element_kind in ("markdown", "alert"):  # what the page said, for the tests to read
+                run.texts.append(element.body)
+            elif element_kind == "progress":
+                run.texts.append(element.text)
+            elif element_kind == "metric":
+                run.texts.append(f"{element.label}: {element.body}")
             widget_id = getattr(element, "id", "")
             if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
-                run.widget_ids[widget_id.rsplit("-", 1)[-1]] = widget_id
+                key = widget_id.rsplit("-", 1)[-1]
+                run.widget_ids[key] = widget_id
+                if isinstance(getattr(element, "disabled", None), bool):
+                    run.disabled[key] = element.disabled
 
     def _fetch_soon(self, path: str) -> None:
         task = asyncio.create_task(self._fetch(path))
@@ -161,13 +225,22 @@ class WireSession:
 
     async def _fetch(self, path: str) -> None:
         def get() -> None:
-            with urllib.request.urlopen(self.url + path, timeout=60) as response:
-                response.read()
+            request = urllib.request.Request(self.url + path, headers={"Cookie": self.cookie} if self.cookie else {})
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    response.read()
+                    self._answered(path, response.status, response.headers)
+            except urllib.error.HTTPError as exc:
+                self._answered(path, exc.code, exc.headers)
+                raise
         try:
             await asyncio.to_thread(get)
             self.media_fetched += 1
         except OSError:
             pass  # a picture replaced by the next run before it was fetched; a browser skips it too
+
+    def _answered(self, path: str, status: int, headers) -> None:
+        self.media_answers.append(MediaAnswer(path, status, headers.get(SERVER_HEADER), headers.get("Set-Cookie")))
 
     def _canvas_id(self) -> str:
         keys = sorted((key for key in self.widget_ids if key.startswith("draw_canvas_")),
@@ -176,10 +249,17 @@ class WireSession:
             raise WireError("no canvas on the page")
         return self.widget_ids[keys[-1]]
 
+    def _widget_id(self, key: str) -> str:
+        if key not in self.widget_ids:
+            raise WireError(f"no widget {key!r} on the page (seen: {', '.join(sorted(self.widget_ids))})")
+        return self.widget_ids[key]
+
     async def draw(self, strokes, timeout_s: float = 120.0) -> Run:
         """Send a drawing, as the canvas does on mouse-up; the run ends with the prediction shown."""
-        state = WidgetState(id=self._canvas_id(), json_value=canvas_state(strokes))
-        run = await self.rerun([state], timeout_s)
+        canvas = self._canvas_id()
+        self.values = {wid: state for wid, state in self.values.items() if "-draw_canvas_" not in wid}
+        self.values[canvas] = WidgetState(id=canvas, json_value=canvas_state(strokes))
+        run = await self.rerun(list(self.values.values()), timeout_s)
         if run.prediction is None and not run.errors:
             run.errors.append("the run finished without a prediction")
         return run
@@ -188,7 +268,44 @@ class WireSession:
         """Press Clear: a button's trigger; the next canvas has a new key."""
         if "draw_clear" not in self.widget_ids:
             raise WireError("no Clear button on the page")
+        self.values = {wid: state for wid, state in self.values.items() if "-draw_canvas_" not in wid}
         return await self.rerun([WidgetState(id=self.widget_ids["draw_clear"], trigger_value=True)], timeout_s)
+
+    async def set_values(self, values: dict[str, dict], timeout_s: float = 120.0) -> Run:
+        """Set widgets by key, as a browser does when a student changes them, e.g.
+        ``{"tr_epochs": {"double_value": 2}, "tr_name": {"string_value": "run"}}``; one rerun."""
+        for key, value in values.items():
+            wid = self._widget_id(key)
+            self.values[wid] = WidgetState(id=wid, **value)
+        return await self.rerun(list(self.values.values()), timeout_s)
+
+    async def press(self, key: str, timeout_s: float = 120.0) -> Run:
+        """Press the button ``key`` (its trigger, with the values set so far), whether or not the
+        page shows it enabled: what a crafted request does."""
+        trigger = WidgetState(id=self._widget_id(key), trigger_value=True)
+        return await self.rerun([*self.values.values(), trigger], timeout_s)
+
+    async def select_points(self, key: str, customdata: list, timeout_s: float = 120.0) -> Run:
+        """Click points of the plotly chart ``key`` (``on_select="rerun"``): the selection a
+        browser reports, each point given by its customdata."""
+        selection = {"selection": {"points": [{"customdata": c, "point_index": i} for i, c in enumerate(customdata)],
+                                   "point_indices": list(range(len(customdata))), "box": [], "lasso": []}}
+        wid = self._widget_id(key)
+        self.values[wid] = WidgetState(id=wid, string_value=json.dumps(selection))
+        return await self.rerun(list(self.values.values()), timeout_s)
+
+    async def send_to_class(self, label: int, nickname: str | None = None, timeout_s: float = 120.0) -> Run:
+        """On /draw after :meth:`draw`: choose the digit meant, then press Send (two reruns, as
+        two clicks in a browser make). The page then forgets the digit meant; so does this."""
+        values = {"send_label": {"string_array_value": {"data": [str(label)]}}}
+        if nickname is not None:
+            values["send_nickname"] = {"string_value": nickname}
+        chosen = await self.set_values(values, timeout_s)
+        if chosen.errors:
+            return chosen
+        run = await self.press("send_button", timeout_s)
+        self.values.pop(self.widget_ids["send_label"], None)
+        return run
 
     async def close(self) -> None:
         if self._media_tasks:

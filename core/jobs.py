@@ -1,32 +1,62 @@
-"""Training jobs for the dashboard: one background run at a time per server process.
+"""Training jobs for the dashboard: one background run at a time per server group.
 
 Why a process-wide manager and not session state: Streamlit reruns a page script on every
 widget change, every browser tab is its own session and a class shares one machine, so a
 run must outlive the script run, the page and the tab that started it. Pages only read
 ``manager().current().snapshot()`` (a plain copy) and call ``stop()``.
 
+Why a group: ``make run REPLICAS=N`` serves one class from N processes (``serve/``) and the
+machine has the cores for one run. The processes that share a checkpoint folder are one group
+(:class:`RunGroup`): the running job holds a lock file (``fcntl.flock``, which the kernel lets go
+if its process dies), rewrites its snapshot atomically every second and polls for a stop
+request, all under ``artifacts/jobs/``. Another process of the group refuses a second run
+(``JobBusy``) and its ``manager().current()`` is a :class:`RemoteJob`: the same ``snapshot()``,
+``running``, ``stop()`` and ``wait()``, read from those files, so the page cannot tell.
+
 Use: ``spec = prepare("lenet5", "fast", name="my_lenet", overrides={"epochs": 2})`` checks
 everything and raises ``JobInputError`` (nothing started); ``manager().start(spec)`` runs it
 in a thread and raises ``JobBusy`` while another run is going.
+
+A run of another kind (a class fine-tune, ``core.finetune.prepare``) is a spec whose ``work``
+does the run: it shares the one slot per server, the progress everyone sees and the stop.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from core import checkpoints, models, recipes
+from core.data import REPO_ROOT
 from core.device import pick_device, shared_threads
-from core.train import TrainingDiverged, epoch_position, train
+from core.files import atomic_write_bytes
+from core.train import ProgressFn, TrainingDiverged, epoch_position, train
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; each process is then a group of its own
+    fcntl = None
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
 MAX_CURVE_POINTS = 2000
 RUNNING, SAVING, FINISHED, STOPPED, FAILED = "running", "saving", "finished", "stopped", "failed"
+# One folder per group (read when a group is first used); CNN_EXPLAINER_JOBS_DIR moves them, as a
+# test suite does for the servers it starts.
+JOBS_DIR = Path(os.environ.get("CNN_EXPLAINER_JOBS_DIR") or REPO_ROOT / "artifacts" / "jobs")
+PUBLISH_SECONDS = 1.0  # how often a running job rewrites its snapshot and looks for a stop request
+LOCK_PATIENCE_S = 0.25  # a start waits out another process's look at the lock (microseconds long)
+REPLICA_ENV = "CNN_EXPLAINER_REPLICA"  # "2/3", set by serve/ for each process it starts
 
 
 class JobInputError(ValueError):
@@ -38,12 +68,17 @@ class NeedsConfirmation(JobInputError):
 
 
 class JobBusy(RuntimeError):
-    """Another run is in progress (one per server); ``job`` is that run."""
+    """Another run is in progress (one per server group); ``job`` is that run: a :class:`Job` of
+    this process, a :class:`RemoteJob` of another, or None when its record could not be read."""
 
-    def __init__(self, job: "Job"):
-        super().__init__(f"a training run is already in progress ({job.spec.name}, started "
-                         f"{time.strftime('%H:%M:%S', time.localtime(job.started))}): wait for it "
-                         "to finish or stop it")
+    def __init__(self, job: "Job | RemoteJob | None"):
+        if job is None:
+            what = "in another server process"
+        else:
+            snap = job.snapshot()
+            what = (f"{snap.name}, started {time.strftime('%H:%M:%S', time.localtime(job.started))}"
+                    + (f", on {snap.process}" if snap.process else ""))
+        super().__init__(f"a training run is already in progress ({what}): wait for it to finish or stop it")
         self.job = job
 
 
@@ -66,9 +101,30 @@ def name_taken(name: str, folder: Path | str | None = None) -> str | None:
     return "a shipped checkpoint" if name in shipped_names() else "an existing checkpoint"
 
 
+TRAINING = "training"
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """How a run of another kind ended (what its ``work`` returns): a stopped one saved nothing
+    unless ``saved`` says where; ``result`` is a plain dict for pages (e.g. before/after figures)."""
+
+    stopped: bool
+    message: str
+    saved: str | None = None
+    test_accuracy: float | None = None
+    result: dict | None = None
+
+
+# work(progress, stop, device): reports train.train's progress events (plus {"event": "saving"}),
+# ends soon after ``stop`` is set, raises TrainingDiverged or anything else to fail the run.
+Work = Callable[[ProgressFn, threading.Event, torch.device], WorkOutcome]
+
+
 @dataclass(frozen=True)
 class JobSpec:
-    """Everything a run needs, already checked by :func:`prepare`."""
+    """Everything a run needs, already checked by :func:`prepare` (or, for a run of another
+    kind, by what built its ``work``: ``recipe`` then describes its optimiser and batches)."""
 
     preset: str
     recipe_name: str
@@ -78,6 +134,8 @@ class JobSpec:
     keep_snapshots: bool = False
     test_limit: int | None = None
     device: str | None = None
+    kind: str = TRAINING
+    work: Work | None = field(default=None, compare=False, repr=False)
 
 
 def prepare(preset: str, recipe_name: str = "fast", *, name: str, overrides: dict | None = None,
@@ -133,10 +191,20 @@ class JobSnapshot:
     stop_requested: bool
     saved: str | None = None
     test_accuracy: float | None = None
+    process: str | None = None  # which server process runs it, when it is another one's (RemoteJob)
+    kind: str = TRAINING
+    result: dict | None = None  # a run of another kind: what it measured (see WorkOutcome)
 
     @property
     def running(self) -> bool:
         return self.status in (RUNNING, SAVING)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "JobSnapshot":
+        """The snapshot ``dataclasses.asdict`` made (as JSON keeps it: the curve's tuples as lists)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in values.items() if k in known}
+        return cls(**{**values, "curve": [tuple(point) for point in values.get("curve", [])]})
 
     @property
     def fraction(self) -> float:
@@ -146,6 +214,96 @@ class JobSnapshot:
         if not self.epochs or not self.steps:
             return 0.0
         return min(1.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs)
+
+
+def _plain(value: object) -> object:
+    """What JSON cannot write itself, as plain numbers and lists (numpy scalars and arrays, tensors)."""
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+def process_label() -> str:
+    """How the other processes of a group name this one: "server process 2 of 3" behind serve/."""
+    replica = os.environ.get(REPLICA_ENV, "").strip()
+    return f"server process {replica.replace('/', ' of ')}" if replica else f"server process {os.getpid()}"
+
+
+class RunGroup:
+    """The server processes that share a checkpoint folder, and the files through which their one
+    training run is locked, watched and stopped (in ``JOBS_DIR/<folder>-<hash of its path>/``):
+
+    - ``lock``: held with ``flock`` by the running job, so a second start anywhere is refused;
+      the kernel releases it when the job's process ends, however it ends;
+    - ``progress.json``: the job's snapshot, rewritten atomically (``core.files``) every second;
+    - ``stop.json``: a stop request for one run (by its owner and number), polled by the job.
+    """
+
+    def __init__(self, folder: Path | str) -> None:
+        folder = Path(folder).resolve()
+        self.path = JOBS_DIR / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:10]}"
+        self.lock_path = self.path / "lock"
+        self.progress_path = self.path / "progress.json"
+        self.stop_path = self.path / "stop.json"
+        self._seen: tuple[tuple, dict] | None = None  # (the file's identity, its record): read once per write
+
+    def acquire(self) -> int | None:
+        """Take the lock for a run: its file descriptor (closing it releases the lock), or None
+        while a run holds it. OSError when the folder cannot be written."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + LOCK_PATIENCE_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                time.sleep(0.01)
+
+    def held(self) -> bool:
+        """Whether a run holds the lock now, in any process (this one included)."""
+        try:
+            fd = os.open(self.lock_path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # let go at once, by the close below
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def read(self) -> dict | None:
+        """The latest run's record, or None (none yet, unreadable); parsed again only after a write."""
+        try:
+            stat = self.progress_path.stat()
+            identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a new file at every write
+            seen = self._seen
+            if seen is not None and seen[0] == identity:
+                return seen[1]
+            record = json.loads(self.progress_path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        self._seen = (identity, record)
+        return record
+
+    def write(self, record: dict) -> None:
+        atomic_write_bytes(self.progress_path, json.dumps(record, default=_plain).encode())
+
+    def request_stop(self, owner: str, run_id: int) -> None:
+        atomic_write_bytes(self.stop_path, json.dumps({"owner": owner, "id": run_id, "at": time.time()}).encode())
+
+    def stop_requested(self, owner: str, run_id: int) -> bool:
+        try:
+            asked = json.loads(self.stop_path.read_bytes())
+        except (OSError, ValueError):
+            return False
+        return asked.get("owner") == owner and asked.get("id") == run_id
+
+    def clear_stop(self) -> None:
+        self.stop_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -162,15 +320,24 @@ class Job:
     history: list[dict] = field(default_factory=list)
     saved: str | None = None
     test_accuracy: float | None = None
+    result: dict | None = None  # a run of another kind: what it measured (WorkOutcome.result)
     ended: float | None = None
+    group: RunGroup | None = field(default=None, repr=False)  # None: seen by this process only
+    owner: str = ""  # the manager that started it (JobManager.owner), as the group's files name it
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _done: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
+    _lock_fd: int | None = field(default=None, repr=False)  # the group's lock, held while running
+    _publish_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _published: tuple | None = field(default=None, repr=False)
+    _closed: bool = field(default=False, repr=False)  # the final record is written: nothing after it
 
     def _on_progress(self, event: dict) -> None:
         with self._lock:
-            if event["event"] == "batch":
+            if event["event"] == "saving":
+                self.status = SAVING
+            elif event["event"] == "batch":
                 self.last = dict(event)
                 self.curve.append(((event["epoch"] - 1) + event["step"] / event["steps"],
                                    event["loss"], event["accuracy"]))
@@ -186,10 +353,15 @@ class Job:
                     self.curve.append((end, entry["train_loss"], entry["train_accuracy"]))
 
     def _finish(self, status: str, message: str, saved: str | None = None,
-                test_accuracy: float | None = None) -> None:
+                test_accuracy: float | None = None, result: dict | None = None) -> None:
         with self._lock:
             self.status, self.message, self.saved = status, message, saved
-            self.test_accuracy, self.ended = test_accuracy, time.time()
+            self.test_accuracy, self.result, self.ended = test_accuracy, result, time.time()
+
+    def _run_work(self, device: torch.device) -> None:
+        outcome = self.spec.work(self._on_progress, self._stop, device)
+        self._finish(STOPPED if outcome.stopped else FINISHED, outcome.message, outcome.saved,
+                     outcome.test_accuracy, outcome.result)
 
     def _run(self) -> None:
         spec = self.spec
@@ -200,6 +372,9 @@ class Job:
                 # Threads started meanwhile (page reruns) inherit this count: torch keeps it
                 # process-wide for new threads. Restored when the job ends.
                 torch.set_num_threads(training_threads())
+            if spec.work is not None:
+                self._run_work(device)
+                return
             result = train(spec.preset, spec.recipe, device=device, progress=self._on_progress,
                            stop=self._stop, keep_snapshots=spec.keep_snapshots, test_limit=spec.test_limit)
             if not result.history:
@@ -223,7 +398,47 @@ class Job:
             self._finish(FAILED, f"the run failed: {type(exc).__name__}: {exc}")
         finally:
             torch.set_num_threads(previous_threads)  # before anyone waiting is told the run ended
-            self._done.set()
+            try:
+                self._leave_group()  # the end written for the others, then the lock let go
+            finally:
+                self._done.set()
+
+    def publish(self, final: bool = False) -> None:
+        """Write the snapshot for the group's other processes, when it changed (always when
+        ``final``); after the final one, nothing more: the next run may own the file by then."""
+        if self.group is None:
+            return
+        with self._publish_lock:
+            if self._closed:
+                return
+            snap = self.snapshot()
+            mark = (snap.status, snap.epoch, snap.step, len(snap.history), snap.stop_requested)
+            if final or mark != self._published:
+                record = {"owner": self.owner, "pid": os.getpid(), "process": process_label(),
+                          "started": self.started, "snapshot": dataclasses.asdict(snap)}
+                try:
+                    self.group.write(record)
+                    self._published = mark
+                except (OSError, TypeError, ValueError):
+                    pass  # the others keep the last record they read; the run itself goes on
+            self._closed = final
+
+    def _watch_group(self) -> None:
+        """The job's second thread: publish every second; a stop asked from another process stops it."""
+        while not self._done.wait(PUBLISH_SECONDS):
+            if self.group.stop_requested(self.owner, self.id):
+                self._stop.set()
+            self.publish()
+
+    def _leave_group(self) -> None:
+        if self.group is None:
+            return
+        try:
+            self.publish(final=True)
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the flock
+                self._lock_fd = None
 
     def snapshot(self) -> JobSnapshot:
         """A consistent copy of the job's state."""
@@ -239,7 +454,8 @@ class Job:
                 loss=last.get("loss"), accuracy=last.get("accuracy"),
                 images_per_second=last.get("images_per_second"), curve=list(self.curve),
                 history=[dict(h) for h in self.history], elapsed=end - self.started,
-                stop_requested=self._stop.is_set(), saved=self.saved, test_accuracy=self.test_accuracy)
+                stop_requested=self._stop.is_set(), saved=self.saved, test_accuracy=self.test_accuracy,
+                kind=self.spec.kind, result=dict(self.result) if self.result is not None else None)
 
     @property
     def running(self) -> bool:
@@ -254,39 +470,168 @@ class Job:
         return self._done.wait(timeout)
 
 
+class RemoteJob:
+    """A run of another process of the group (or another manager), seen through the group's files:
+    what a page needs of a :class:`Job`. Its snapshot is the one the job last wrote (at most a
+    second old); ``stop()`` asks the job, which stops within a second and a batch."""
+
+    def __init__(self, group: RunGroup, record: dict) -> None:
+        self.group, self._record = group, record
+        self.owner, self.id = record["owner"], int(record["snapshot"]["id"])
+        self.started, self.pid, self.process = float(record["started"]), record.get("pid"), record.get("process")
+
+    def _latest(self) -> tuple[dict, bool]:
+        """This run's last record, and whether it is still the group's latest run."""
+        record = self.group.read()
+        if record is not None and record.get("owner") == self.owner and record["snapshot"].get("id") == self.id:
+            self._record = record
+            return record, True
+        return self._record, False
+
+    def snapshot(self) -> JobSnapshot:
+        record, latest = self._latest()
+        snap = JobSnapshot.from_dict(record["snapshot"])
+        if snap.running and latest and not self.group.held():
+            record, latest = self._latest()  # a job writes its end before it lets the lock go
+            snap = JobSnapshot.from_dict(record["snapshot"])
+        if snap.running and (not latest or not self.group.held()):
+            return dataclasses.replace(
+                snap, status=FAILED, process=self.process, stop_requested=False,
+                message=f"the run ended with its {self.process} (pid {self.pid}) before it could report "
+                        "how: the checkpoint list shows what was saved")
+        if snap.running:
+            return dataclasses.replace(snap, process=self.process, elapsed=time.time() - self.started,
+                                       stop_requested=snap.stop_requested
+                                       or self.group.stop_requested(self.owner, self.id))
+        return dataclasses.replace(snap, process=self.process)
+
+    @property
+    def running(self) -> bool:
+        return self.snapshot().running
+
+    def stop(self) -> None:
+        """Ask the run to end after the current batch, from this process."""
+        self.group.request_stop(self.owner, self.id)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has ended (True) or ``timeout`` seconds passed (False)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.running:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+
 class JobManager:
-    """Holds the current (or last) job; starts a new one only when none is running."""
+    """Holds the current (or last) job; starts a new one only when none is running in the group."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._job: Job | None = None
         self._next_id = 1
+        self.owner = uuid.uuid4().hex  # names this manager's runs in the group's files
+        self.created = time.time()
+        self._groups: dict[Path, RunGroup] = {}
+
+    def _group(self, folder: Path | str) -> RunGroup | None:
+        if fcntl is None:
+            return None
+        folder = Path(folder).resolve()
+        if folder not in self._groups:
+            self._groups[folder] = RunGroup(folder)
+        return self._groups[folder]
 
     def start(self, spec: JobSpec) -> Job:
-        """Start ``spec`` in a background thread; raise JobBusy if a run is in progress."""
+        """Start ``spec`` in a background thread; raise JobBusy if a run is in progress in this
+        process or in another process of its group (the same checkpoint folder)."""
         with self._lock:
             if self._job is not None and self._job.running:
                 raise JobBusy(self._job)
-            job = Job(self._next_id, spec)
-            self._next_id += 1
-            # daemon: a server shutting down does not wait for a run (writes are atomic anyway)
-            job._thread = threading.Thread(target=job._run, name=f"training-job-{job.id}", daemon=True)
+            group, fd = self._group(spec.folder), None
+            if group is not None:
+                try:
+                    fd = group.acquire()
+                except OSError:
+                    group = None  # artifacts/ cannot be written: this process is a group of its own
+                else:
+                    if fd is None:
+                        raise JobBusy(self._running_elsewhere(group))
+            try:
+                last = group.read() if group is not None else None
+                number = max(self._next_id, _run_number(last) + 1)  # runs numbered across the group
+                job = Job(number, spec, group=group, owner=self.owner, _lock_fd=fd)
+                self._next_id = number + 1
+                if group is not None:
+                    group.clear_stop()
+                    job.publish()  # the others see it from the moment it holds the lock
+                # daemon: a server shutting down does not wait for a run (writes are atomic anyway)
+                job._thread = threading.Thread(target=job._run, name=f"training-job-{job.id}", daemon=True)
+                job._thread.start()
+            except BaseException:
+                if fd is not None:
+                    os.close(fd)  # no run holds it: the thread never started
+                raise
             self._job = job
-            job._thread.start()
+            if group is not None:
+                threading.Thread(target=job._watch_group, name=f"training-job-{job.id}-group", daemon=True).start()
             return job
 
-    def current(self) -> Job | None:
-        """The running job, else the last one that ran (None before the first)."""
+    @staticmethod
+    def _running_elsewhere(group: RunGroup) -> RemoteJob | None:
+        """The run that holds the group's lock (its record may lag the lock by a moment)."""
+        record = None
+        for _ in range(20):
+            record = group.read()
+            if record is not None and record.get("snapshot", {}).get("status") in (RUNNING, SAVING):
+                break
+            time.sleep(0.05)
+        try:
+            return RemoteJob(group, record) if record is not None else None
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def _elsewhere(self) -> RemoteJob | None:
+        """The group's latest run when another process (or manager) started it, unless it ended
+        before this manager was made (a run of yesterday's server is not shown)."""
+        group = self._group(checkpoints.folder_or_default(None))
+        record = group.read() if group is not None else None
+        if record is None or record.get("owner") == self.owner:
+            return None
+        try:
+            job = RemoteJob(group, record)
+        except (KeyError, TypeError, ValueError):
+            return None
+        snap = job.snapshot()
+        return job if snap.running or job.started + snap.elapsed >= self.created else None
+
+    def current(self) -> Job | RemoteJob | None:
+        """The running job (of this process, else of another in the group), else the last one that
+        ran (None before the first)."""
         with self._lock:
-            return self._job
+            local = self._job
+        if local is not None and local.running:
+            return local
+        remote = self._elsewhere()
+        if remote is None or (local is not None and local.started >= remote.started):
+            return local
+        return remote
 
     def stop(self) -> bool:
-        """Ask the running job to stop; False when none is running."""
+        """Ask the running job to stop, wherever it runs; False when none is running."""
         job = self.current()
         if job is None or not job.running:
             return False
         job.stop()
         return True
+
+
+def _run_number(record: dict | None) -> int:
+    """The number of the run a group record describes; 0 for none (or a record of another format)."""
+    try:
+        return int(record["snapshot"]["id"])
+    except (KeyError, TypeError, ValueError):
+        return 0
 
 
 _MANAGER = JobManager()

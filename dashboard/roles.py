@@ -9,6 +9,7 @@ take checks :func:`is_teacher` where it acts, on the server, not only by disabli
 from __future__ import annotations
 
 import functools
+import os
 import uuid
 
 import streamlit as st
@@ -24,9 +25,12 @@ ONLY_TEACHER = ("Only the teacher can {what}: the teacher uses the server's own 
 
 @functools.cache
 def announce(port: int) -> str:
-    """Print the teacher link in the server's terminal, once per process (as Jupyter does)."""
+    """Print the teacher link in the server's terminal, once per process (as Jupyter does), when
+    the token was made here: one given in ``CNN_EXPLAINER_TEACHER_TOKEN`` was printed by whoever
+    set it (``make run``, the lecture hall)."""
     link = teacher.teacher_link(f"http://localhost:{port}")
-    print(f"\n  Teacher link (gives this browser the teacher's controls): {link}\n", flush=True)
+    if not os.environ.get(teacher.TOKEN_ENV, "").strip():
+        print(f"\n  Teacher link (gives this browser the teacher's controls): {link}\n", flush=True)
     return link
 
 

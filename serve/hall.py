@@ -12,11 +12,16 @@ run is one per group (a lock file, core.jobs), checkpoints are one folder every 
 Every browser reaches the processes through HAProxy, from the loopback address, so the
 loopback rule for the teacher is off (``CNN_EXPLAINER_LOCAL_TEACHER=0``): the teacher uses the
 teacher link printed at start.
+
+A child never outlives the supervisor: Ctrl-C in the terminal reaches the whole process group,
+SIGINT or SIGTERM to the supervisor alone stops every child it started (SIGKILL after 10 s),
+and on Linux a child is also told to end (SIGTERM) if the supervisor itself is killed.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import secrets
@@ -41,6 +46,17 @@ LOCAL_ENV = "CNN_EXPLAINER_LOCAL_TEACHER"
 REPLICA_ENV = "CNN_EXPLAINER_REPLICA"      # "2/3": shown in the sidebar
 THREADS_ENV = "CNN_EXPLAINER_THREADS"
 HEALTH_TIMEOUT_S = 120.0
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a child gets when its parent thread ends
+
+
+def end_with_parent() -> None:
+    """In a child before exec (Linux): SIGTERM when the supervisor ends, even by SIGKILL."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+    except (OSError, AttributeError):
+        pass  # not Linux: Ctrl-C and the supervisor's own stop() are the only ways out
 
 
 class HallError(RuntimeError):
@@ -74,7 +90,7 @@ class Hall:
     """The supervisor: owns every child process it starts."""
 
     def __init__(self, replicas: int, port: int, *, bind: str = "*", threads: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, artifacts: Path = ARTIFACTS) -> None:
         if replicas < 1:
             raise HallError(f"REPLICAS must be at least 1, got {replicas}")
         self.haproxy_bin = shutil.which("haproxy")
@@ -82,13 +98,18 @@ class Hall:
             raise HallError("HAProxy is not installed: `sudo apt-get install -y haproxy` (as root, "
                             "`make run REPLICAS=N` installs it), or run one process with `make run`")
         self.replicas, self.port, self.bind = replicas, port, bind
+        # hall.json (the PIDs), haproxy.cfg and the logs; artifacts/ unless told (a test's own folder)
+        self.artifacts = Path(artifacts)
+        self.state_file, self.config_file = self.artifacts / STATE_FILE.name, self.artifacts / CONFIG_FILE.name
+        self.proxy_log = self.artifacts / "hall-haproxy.log"
         cores = os.cpu_count() or 1
         self.env = {**os.environ, **(env or {})}
         self.env.setdefault(TOKEN_ENV, secrets.token_urlsafe(16))
         self.env[LOCAL_ENV] = "0"
         # One core per process: torch's threads split between them, not each taking all cores.
         self.env.setdefault(THREADS_ENV, str(threads or max(1, cores // replicas)))
-        self.backends = [Backend(i, free_port(), ARTIFACTS / f"hall-server-{i}.log") for i in range(1, replicas + 1)]
+        self.backends = [Backend(i, free_port(), self.artifacts / f"hall-server-{i}.log")
+                         for i in range(1, replicas + 1)]
         self.proxy: subprocess.Popen | None = None
         self.stopping = False
 
@@ -102,18 +123,19 @@ class Hall:
                "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         env = {**self.env, REPLICA_ENV: f"{backend.index}/{self.replicas}"}
         backend.log.parent.mkdir(parents=True, exist_ok=True)
-        backend.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(backend.log, "ab"),
-                                           stderr=subprocess.STDOUT)
+        with open(backend.log, "ab") as log:
+            backend.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                               preexec_fn=end_with_parent)
 
     def _write_state(self) -> None:
         state = {"supervisor": os.getpid(), "port": self.port,
                  "haproxy": self.proxy.pid if self.proxy else None,
                  "servers": [{"index": b.index, "port": b.port, "pid": b.process.pid if b.process else None,
                               "restarts": len(b.restarts)} for b in self.backends]}
-        STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        tmp = STATE_FILE.with_suffix(".tmp")
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1))
-        os.replace(tmp, STATE_FILE)
+        os.replace(tmp, self.state_file)
 
     def start(self) -> None:
         for backend in self.backends:
@@ -127,16 +149,18 @@ class Hall:
                     raise HallError(f"server {backend.index} did not answer within {HEALTH_TIMEOUT_S:.0f} s; "
                                     f"see {backend.log}")
                 time.sleep(0.3)
-        CONFIG_FILE.parent.mkdir(parents=True, exist_ok=True)
-        CONFIG_FILE.write_text(haproxy.config([b.port for b in self.backends], port=self.port, bind=self.bind))
-        check = subprocess.run([self.haproxy_bin, "-c", "-q", "-f", str(CONFIG_FILE)], capture_output=True, text=True)
+        self.config_file.parent.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(haproxy.config([b.port for b in self.backends], port=self.port, bind=self.bind))
+        check = subprocess.run([self.haproxy_bin, "-c", "-q", "-f", str(self.config_file)],
+                               capture_output=True, text=True)
         if check.returncode != 0:
-            raise HallError(f"HAProxy refused {CONFIG_FILE}: {check.stderr.strip() or check.stdout.strip()}")
-        self.proxy = subprocess.Popen([self.haproxy_bin, "-db", "-f", str(CONFIG_FILE)], cwd=ROOT,
-                                      stdout=open(ARTIFACTS / "hall-haproxy.log", "ab"), stderr=subprocess.STDOUT)
+            raise HallError(f"HAProxy refused {self.config_file}: {check.stderr.strip() or check.stdout.strip()}")
+        with open(self.proxy_log, "ab") as log:
+            self.proxy = subprocess.Popen([self.haproxy_bin, "-db", "-f", str(self.config_file)], cwd=ROOT,
+                                          stdout=log, stderr=subprocess.STDOUT, preexec_fn=end_with_parent)
         time.sleep(0.5)
         if self.proxy.poll() is not None:
-            raise HallError(f"HAProxy exited at start (port {self.port} busy?); see {ARTIFACTS / 'hall-haproxy.log'}")
+            raise HallError(f"HAProxy exited at start (port {self.port} busy?); see {self.proxy_log}")
         self._write_state()
 
     def watch_once(self) -> None:
@@ -152,7 +176,7 @@ class Hall:
                 self._start_backend(backend)
                 self._write_state()
         if self.proxy is not None and self.proxy.poll() is not None and not self.stopping:
-            raise HallError(f"HAProxy exited ({self.proxy.returncode}); see {ARTIFACTS / 'hall-haproxy.log'}")
+            raise HallError(f"HAProxy exited ({self.proxy.returncode}); see {self.proxy_log}")
 
     def stop(self) -> None:
         """SIGTERM to every child, then SIGKILL to any still there after 10 s."""
@@ -168,7 +192,7 @@ class Hall:
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait(5)
-        STATE_FILE.unlink(missing_ok=True)
+        self.state_file.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,13 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2, help="Streamlit processes (default 2)")
     parser.add_argument("--port", type=int, default=8501, help="the port HAProxy listens on (default 8501)")
     parser.add_argument("--bind", default="*", help="HAProxy's address (default: every interface)")
+    parser.add_argument("--artifacts", type=Path, default=ARTIFACTS,
+                        help="where hall.json (the PIDs), haproxy.cfg and the logs go (default artifacts/)")
     parser.add_argument("--print-config", action="store_true", help="print the HAProxy configuration and exit")
     args = parser.parse_args(argv)
     if args.print_config:
         print(haproxy.config([args.port + i for i in range(1, args.replicas + 1)], port=args.port, bind=args.bind))
         return 0
     try:
-        hall = Hall(args.replicas, args.port, bind=args.bind)
+        hall = Hall(args.replicas, args.port, bind=args.bind, artifacts=args.artifacts)
     except HallError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -190,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum, _frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
+    # SIGINT too: a shell without job control starts a background command with SIGINT ignored,
+    # and Python then leaves it so; the terminal closing (SIGHUP) stops the hall as well.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     try:
         hall.start()
         host = "localhost" if args.bind in ("*", "0.0.0.0") else args.bind
@@ -207,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # a second Ctrl-C must not cut the stop short
+            signal.signal(signum, signal.SIG_IGN)
         hall.stop()
 
 

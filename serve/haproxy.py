@@ -8,11 +8,15 @@ Why each line is there:
 - ``timeout tunnel``: a page is one long-lived websocket; HAProxy passes it through untouched.
 - ``option httpchk GET /_stcore/health``: a process that stops answering is taken out of rotation
   within a few seconds; its students are sent to another one (and start a fresh session there).
+- ``http-response set-header X-CNNX-Server``: every answer names the process that gave it
+  (``s1``, ``s2``, ... as in the cookie), so a load test can check that a student's page, its
+  websocket and its pictures all came from one process.
 """
 
 from __future__ import annotations
 
 COOKIE = "CNNX_SERVER"
+SERVER_HEADER = "X-CNNX-Server"
 
 
 def config(backend_ports: list[int], *, port: int, bind: str = "*", stats_port: int | None = None) -> str:
@@ -49,6 +53,7 @@ frontend classroom
 backend streamlit
     balance leastconn
     cookie {COOKIE} insert indirect nocache httponly
+    http-response set-header {SERVER_HEADER} %s
     option httpchk GET /_stcore/health
     http-check expect status 200
 {servers}

@@ -20,6 +20,8 @@ from benchmarks.harness import (CHROMIUM_FLAGS, FINISHED, ROOT, SCREENSHOTS,  # 
 # The class store of the whole run (and of every server it starts): a file of its own, never the
 # repository's artifacts/class.sqlite.
 os.environ["CNN_EXPLAINER_CLASS_DB"] = os.path.join(tempfile.mkdtemp(prefix="class-db-"), "class.sqlite")
+# ...and its training runs' lock and progress files (core.jobs), never the repository's artifacts/jobs.
+os.environ["CNN_EXPLAINER_JOBS_DIR"] = tempfile.mkdtemp(prefix="jobs-")
 
 # The suite shares 2 cores with a Streamlit server and Chromium: with torch's default of one
 # thread per core, its threads spin against theirs and tiny ops get ~100x slower.

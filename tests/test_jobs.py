@@ -1,7 +1,12 @@
 """The training job manager: tiny runs (2,000 images, one or two epochs) in a temporary folder."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +15,12 @@ from core import checkpoints, jobs
 from core.confusion import predict_test_set
 
 TINY = dict(epochs=1, limit=2000, batch_size=100)
+
+
+@pytest.fixture(autouse=True)
+def own_jobs_dir(tmp_path, monkeypatch):
+    """Every run here locks and reports in a folder of the test's own, never artifacts/jobs."""
+    monkeypatch.setattr(jobs, "JOBS_DIR", tmp_path / "jobs")
 
 
 def tiny_spec(folder, name="tiny", **kwargs):
@@ -179,3 +190,126 @@ def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
     job._on_progress(dict(event="epoch", epochs=3, epoch=3, train_loss=0.3, train_accuracy=0.9, test_loss=0.3,
                           test_accuracy=0.9, images=2000, epoch_fraction=1.0))
     assert [round(p[0], 2) for p in job.snapshot().curve] == [1.2, 1.4, 1.46, 3.0]
+
+
+# --- one run per server group: the processes that share a checkpoint folder (make run REPLICAS=N) ---
+
+ROOT = Path(__file__).resolve().parent.parent
+LONG = dict(epochs=50, batch_size=20)  # 100 steps an epoch, 5,000 in all: far longer than any test waits
+
+
+@pytest.fixture
+def group(tmp_path, monkeypatch):
+    """A checkpoint folder as the page's default: the group ``current()`` watches."""
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", folder)
+    return folder
+
+
+def test_a_second_manager_of_the_group_is_refused_shows_the_run_and_stops_it(group, monkeypatch):
+    # Two managers in one process hold the lock through separate descriptors, as two processes do
+    # (flock): the second sees the first only through the group's files.
+    monkeypatch.setenv(jobs.REPLICA_ENV, "1/2")
+    first, second = jobs.JobManager(), jobs.JobManager()
+    job = first.start(tiny_spec(group, "long", overrides=LONG))
+    try:
+        with pytest.raises(jobs.JobBusy, match=r"already in progress \(long, started .*, on server process 1 of 2\)") \
+                as busy:
+            second.start(tiny_spec(group, "second"))
+        assert isinstance(busy.value.job, jobs.RemoteJob)
+        seen = second.current()
+        assert isinstance(seen, jobs.RemoteJob) and seen.running
+        # The progress crosses within a second or so of the job's own.
+        assert wait_for(lambda: second.current().snapshot().step > 0), "no progress seen from the other manager"
+        remote, local = second.current().snapshot(), job.snapshot()
+        assert (remote.id, remote.name, remote.preset, remote.epochs, remote.steps) == \
+            (local.id, "long", "lenet5", 50, 100)
+        assert remote.process == "server process 1 of 2" and remote.status == jobs.RUNNING
+        assert remote.curve == local.curve[:len(remote.curve)]  # the same points, up to a second behind
+    finally:
+        assert second.stop() is True  # a stop file; the job polls it every second
+    assert job.wait(60), "the stop asked by the other manager did not reach the run"
+    snap = job.snapshot()
+    # Stopped within a second or two of the request: long before its 50 epochs.
+    assert snap.status == jobs.STOPPED and snap.stop_requested and len(snap.history) < 50, snap.message
+    seen = second.current().snapshot()  # its end as written before the lock was let go
+    assert (seen.status, seen.message, seen.saved) == (jobs.STOPPED, snap.message, snap.saved)
+    assert second.stop() is False
+    nxt = second.start(tiny_spec(group, "second"))  # the group's slot is free again
+    assert nxt.wait(60) and nxt.snapshot().status == jobs.FINISHED
+    assert nxt.id == job.id + 1  # runs are numbered across the group
+    assert first.current().snapshot().name == "second"  # the group's latest run, seen from the first
+
+
+def test_a_finished_run_is_shown_by_managers_made_before_it_not_by_later_ones(group):
+    before = jobs.JobManager()
+    job = jobs.JobManager().start(tiny_spec(group, "done"))
+    assert job.wait(60) and job.snapshot().status == jobs.FINISHED
+    assert before.current().snapshot().message == job.snapshot().message
+    # A server started after the run ended (yesterday's run, a new server) shows no run yet.
+    assert jobs.JobManager().current() is None
+
+
+RUNNER = """
+import json, os, sys
+from pathlib import Path
+from core import jobs
+jobs.JOBS_DIR = Path(sys.argv[1])
+spec = jobs.prepare("lenet5", "fast", name="elsewhere", folder=sys.argv[2], test_limit=100,
+                    overrides=dict(epochs=50, batch_size=20, limit=2000))
+job = jobs.manager().start(spec)
+print("started", flush=True)
+job.wait(600)
+snap = job.snapshot()
+print(json.dumps({"status": snap.status, "stop_requested": snap.stop_requested}), flush=True)
+os._exit(0)  # as a server ends: not through torch's teardown with its threads still about (SIGABRT)
+"""
+
+
+def start_elsewhere(group: Path) -> subprocess.Popen:
+    """A long run in another process (server process 2 of 2 of the group); returns once it runs."""
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(jobs.JOBS_DIR), str(group)], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), jobs.REPLICA_ENV: "2/2",
+                                   "CNN_EXPLAINER_THREADS": "1"},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = runner.stdout.readline()
+    assert line.strip() == "started", (line, runner.stderr.read() if runner.poll() is not None else "")
+    return runner
+
+
+def test_a_run_in_another_process_is_refused_here_watched_here_and_stopped_from_here(group):
+    runner = start_elsewhere(group)
+    try:
+        here = jobs.JobManager()
+        with pytest.raises(jobs.JobBusy, match=r"\(elsewhere, started .*, on server process 2 of 2\)"):
+            here.start(tiny_spec(group, "mine"))
+        assert wait_for(lambda: here.current().snapshot().step > 0, 120), "no progress from the other process"
+        snap = here.current().snapshot()
+        assert snap.running and snap.process == "server process 2 of 2" and snap.steps == 100
+        here.stop()
+        assert here.current().snapshot().stop_requested  # shown at once here, before the run has seen it
+        out, err = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+    assert runner.returncode == 0, err
+    assert json.loads(out) == {"status": jobs.STOPPED, "stop_requested": True}
+    assert here.current().snapshot().status == jobs.STOPPED
+    assert checkpoints.read_info("elsewhere", group).record["stopped"] is True
+
+
+def test_a_process_killed_mid_run_frees_the_group_and_its_run_shows_as_ended(group):
+    runner = start_elsewhere(group)
+    here = jobs.JobManager()
+    try:
+        assert wait_for(lambda: here.current() is not None and here.current().snapshot().step > 0, 120)
+    finally:
+        runner.kill()  # SIGKILL: no chance to write its end; the kernel lets the lock go
+        runner.wait()
+    snap = here.current().snapshot()
+    assert snap.status == jobs.FAILED and not snap.running
+    assert "ended with its server process 2 of 2" in snap.message and f"pid {runner.pid}" in snap.message
+    job = here.start(tiny_spec(group, "after"))  # not refused: the lock died with the process
+    assert job.wait(60) and job.snapshot().status == jobs.FINISHED
