@@ -9,7 +9,9 @@ PORT     ?= 8501
 REPLICAS ?= 1
 STAMP    := $(VENV)/.installed
 
-.PHONY: setup run test data chromium haproxy system-packages checkpoints bench clean
+MO       := locale/zh_CN/LC_MESSAGES/messages.mo
+
+.PHONY: setup run test data chromium haproxy system-packages checkpoints bench messages clean
 
 # Debian packages, installed with one apt-get call when missing and we are root, else one line
 # saying what to install. $(1): the packages (a program's name is its package's, but the fonts');
@@ -28,7 +30,7 @@ define apt_install
 	fi
 endef
 
-setup: $(STAMP) data/MNIST/raw/train-images-idx3-ubyte
+setup: $(STAMP) data/MNIST/raw/train-images-idx3-ubyte $(MO)
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,6 +45,18 @@ data/MNIST/raw/train-images-idx3-ubyte: $(STAMP)
 
 data: $(STAMP)
 	$(PY) -m core data
+
+# The Chinese interface: the catalogue (messages.po, in git) compiled for gettext. Without it the
+# app compiles the .po in memory (core/i18n.py), so a checkout that skipped this still speaks Chinese.
+$(MO): locale/zh_CN/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile -d locale -D messages --statistics
+
+# After marking strings with _(): the template from the code, and the .po updated from it (new
+# messages empty, changed ones fuzzy) for a translator; tests/test_i18n.py fails until all are done.
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-wrap --sort-by-file \
+	  --project=cnn-explainer -o locale/messages.pot .
+	$(VENV)/bin/pybabel update -i locale/messages.pot -d locale -D messages -l zh_CN --no-wrap
 
 # One process (REPLICAS=1): streamlit itself, with the teacher link printed first (the token is
 # CNN_EXPLAINER_TEACHER_TOKEN's, else a new one). More: python -m serve, HAProxy in front.
