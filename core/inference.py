@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -18,12 +19,20 @@ def load_model(spec: str, device: torch.device | str = "cpu") -> tuple[torch.nn.
     return checkpoints.load(name, folder=folder, device=device)
 
 
-def evaluate_checkpoint(spec: str, device: torch.device | str = "cpu") -> dict:
-    """``{"model", "accuracy", "loss", "n"}`` of a checkpoint on the 10,000 test images."""
+def evaluate_checkpoint(spec: str, device: torch.device | str = "cpu", data_root: Path | str | None = None) -> dict:
+    """``{"model", "accuracy", "loss", "n"}`` of a checkpoint on the 10,000 test images, or on the
+    test IDX files of ``data_root`` (any folder in torchvision's MNIST layout, such as a class's
+    export; ``"data"`` then names it). ValueError when that folder holds no such files."""
+    split = data.load_test() if data_root is None else data.load_idx_split(data_root, train=False)
+    if len(split) == 0:
+        raise ValueError(f"{data_root} holds no test images to evaluate on")
     model, info = load_model(spec, device)
-    test = DeviceData(data.load_test(), torch.device(device))
+    test = DeviceData(split, torch.device(device))
     accuracy, loss = evaluate(model, test)
-    return {"model": info.name, "preset": info.preset, "accuracy": accuracy, "loss": loss, "n": len(test)}
+    result = {"model": info.name, "preset": info.preset, "accuracy": accuracy, "loss": loss, "n": len(test)}
+    if data_root is not None:
+        result["data"] = str(data_root)
+    return result
 
 
 @dataclass

@@ -298,6 +298,28 @@ def dropout_generator(model: torch.nn.Module, generator: torch.Generator | None)
             module.generator = generator
 
 
+def train_pass(model: torch.nn.Module, recipe: Recipe, train_set, *, device: torch.device,
+               progress: ProgressFn | None = None, stop: threading.Event | None = None) -> tuple[dict | None, bool]:
+    """One pass of this loop for a model that already has its weights (a fine-tune,
+    ``core.finetune``): ``recipe``'s optimiser, schedule and loss; batches from ``train_set``,
+    anything with ``len()`` and :meth:`DeviceData.batches`'s ``batches(batch_size, generator,
+    augment)``, drawn with a generator of the pass's own seeded with ``recipe.seed`` (dropout too);
+    ``progress`` and ``stop`` as in :func:`train`.
+
+    Returns (the pass's train figures as a history entry, without test figures, or None if no
+    batch ran; whether it was asked to stop). Raises TrainingDiverged on a NaN/inf loss.
+    """
+    optimizer = _optimizer(model, recipe)
+    scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
+    run = _Run(model, recipe, device, train_set, optimizer, scheduler, unit, seeded(recipe.seed),
+               loss_function(recipe, model), progress, stop)
+    dropout_generator(model, torch.Generator(device=device).manual_seed(recipe.seed + 1))
+    try:
+        return _train_epoch(run, 1)
+    finally:
+        dropout_generator(model, None)
+
+
 def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = None,
           progress: ProgressFn | None = None, stop: threading.Event | None = None,
           keep_snapshots: bool = False, test_limit: int | None = None) -> TrainResult:

@@ -1,0 +1,122 @@
+"""Take the class home: a session's digits as files.
+
+- the ``.npz`` and CSV of ``ClassStore.export`` (every visible digit);
+- the four IDX files of torchvision's MNIST layout (``<folder>/MNIST/raw/train-images-idx3-ubyte``
+  ...), so ``torchvision.datasets.MNIST(root=<folder>)``, ``python -m core evaluate MODEL --data
+  <folder>`` or any MNIST code reads the class. The class's digits are split as a fine-tune splits
+  them (:func:`core.finetune.held_out_split`, same seed): the held-out part is the test set
+  (``t10k-*``), the rest the training set, so a model fine-tuned here is tested at home on the
+  same digits it was measured on. Digits marked "not fair" are left out, as in fine-tuning;
+- the wall as one printable HTML page: each digit as an inline PNG with its label and the
+  network's answer; nicknames only when asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from core import data
+from core.class_lessons import class_digits
+from core.class_store import ClassStore, Entry
+from core.files import atomic_write_bytes
+from core.finetune import FinetuneSettings, held_out_split
+
+PNG_SCALE = 3  # 28 px printed as 84 px, each pixel a crisp square
+
+
+def write_idx(store: ClassStore, folder: Path | str, session_id: int | None = None, *,
+              seed: int = FinetuneSettings.seed, fraction: float = FinetuneSettings.held_out) -> dict:
+    """Write the session's digits in torchvision's MNIST layout under ``folder`` (atomically, file
+    by file); return ``{"folder", "raw", "train", "test"}`` (paths and counts)."""
+    digits = class_digits(store, session_id)
+    train_index, test_index = held_out_split(digits.entry_ids, digits.labels, fraction=fraction, seed=seed)
+    raw = data.raw_dir(folder)
+    for prefix, index in (("train", train_index), ("t10k", test_index)):
+        atomic_write_bytes(raw / f"{prefix}-images-idx3-ubyte", data.idx_images(digits.images[index]))
+        atomic_write_bytes(raw / f"{prefix}-labels-idx1-ubyte", data.idx_labels(digits.labels[index]))
+    return {"folder": str(folder), "raw": str(raw), "train": int(len(train_index)), "test": int(len(test_index))}
+
+
+def png_data_uri(image: np.ndarray, scale: int = PNG_SCALE, *, ink_on_paper: bool = False) -> str:
+    """A uint8 picture as a ``data:image/png;base64,...`` URI, enlarged by whole pixels
+    (``ink_on_paper``: inverted, dark ink on white, as a printer should draw it)."""
+    pixels = np.asarray(image, dtype=np.uint8)
+    picture = Image.fromarray(255 - pixels if ink_on_paper else pixels)
+    picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_CSS = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; color: #000; margin: 2em; }
+h1 { font-size: 18pt; margin: 0 0 0.2em; }
+p.about { font-size: 11pt; margin: 0 0 1em; }
+.wall { display: flex; flex-wrap: wrap; gap: 0.6em; }
+figure { margin: 0; width: 96px; text-align: center; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 84px; height: 84px; image-rendering: pixelated; border: 1px solid #888; }
+figcaption { font-size: 10pt; line-height: 1.3; }
+figure.wrong figcaption .answer { font-weight: bold; text-decoration: underline; }
+.who { font-size: 9pt; color: #444; overflow-wrap: anywhere; }
+@media print {
+  body { margin: 0; }
+  @page { size: A4; margin: 12mm; }
+  figure img { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def _figure(entry: Entry, nicknames: bool) -> str:
+    wrong = "" if entry.right else " wrong"
+    mark = '<span title="right">✓</span>' if entry.right else '<span title="wrong">✗</span>'
+    who = f'<div class="who">{html.escape(entry.student)}</div>' if nicknames else ""
+    return (f'<figure class="digit{wrong}" data-entry="{entry.id}" data-label="{entry.label}" '
+            f'data-answer="{entry.prediction}">'
+            f'<img src="{png_data_uri(entry.image, ink_on_paper=True)}" '
+            f'alt="a handwritten {entry.label}, read as {entry.prediction}">'
+            f'<figcaption>meant {entry.label}<br><span class="answer">read {entry.prediction}</span> {mark} '
+            f'{entry.confidence:.0%}{who}</figcaption></figure>')
+
+
+def wall_html(store: ClassStore, session_id: int | None = None, *, nicknames: bool = False) -> str:
+    """The session's wall (visible digits, oldest first) as one self-contained printable HTML page:
+    each digit (dark ink on white, to print), the label its writer meant, the network's answer
+    when it was sent and how sure it was; the writers' nicknames only with ``nicknames=True``."""
+    session = store.session(session_id)
+    entries = list(reversed(store.entries(session.id)))
+    right = sum(e.right for e in entries)
+    models = ", ".join(sorted({e.model for e in entries})) or "none"
+    about = "No digits in this session."
+    if entries:
+        about = (f"{len(entries)} digits; the network read {right} of them as their writers meant "
+                 f"({right / len(entries):.1%}). Model: {html.escape(models)}.")
+    figures = "\n".join(_figure(e, nicknames) for e in entries)
+    printed = time.strftime("%Y-%m-%d %H:%M")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<title>{html.escape(session.name)}: our digits</title><style>{_CSS}</style></head>\n<body>'
+            f'<h1>{html.escape(session.name)}: our digits</h1>'
+            f'<p class="about">{about} Under each digit: what its writer meant, what the network read '
+            f'(✓ right, ✗ wrong) and how sure it was. Printed {printed}.</p>\n'
+            f'<div class="wall">\n{figures}\n</div>\n</body></html>\n')
+
+
+def export_all(store: ClassStore, path: Path | str, session_id: int | None = None, *,
+               nicknames: bool = False) -> dict:
+    """What ``python -m core class export PATH`` writes: ``PATH.npz`` and ``PATH.csv`` (every
+    visible digit), the IDX layout under the folder ``PATH`` (without the suffix) and the wall as
+    ``PATH.html``. Returns the paths and counts."""
+    session_id = store.session(session_id).id  # one session for every file, even if the current one changes
+    npz_path, csv_path = store.export(path, session_id)
+    folder = npz_path.with_suffix("")
+    idx = write_idx(store, folder, session_id)
+    html_path = npz_path.with_suffix(".html")
+    atomic_write_bytes(html_path, wall_html(store, session_id, nicknames=nicknames).encode("utf-8"))
+    return {"npz": str(npz_path), "csv": str(csv_path), "idx": idx["folder"], "html": str(html_path),
+            "entries": store.summary(session_id)["entries"], "idx_train": idx["train"], "idx_test": idx["test"]}
