@@ -24,8 +24,6 @@ does the run: it shares the one slot per server, the progress everyone sees and 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import os
 import threading
 import time
@@ -37,26 +35,16 @@ from typing import Callable
 import torch
 
 from core import checkpoints, models, recipes
-from core.data import REPO_ROOT
 from core.device import pick_device, shared_threads
-from core.files import atomic_write_bytes
+# The run's state and the files a group of processes shares it through; pages read jobs.RUNNING,
+# jobs.JobSnapshot and the rest from here.
+from core.job_state import FAILED, FINISHED, RUNNING, SAVING, STOPPED, TRAINING, JobSnapshot  # noqa: F401
+from core.run_group import PUBLISH_SECONDS, RemoteJob, RunGroup, fcntl, process_label  # noqa: F401
 from core.train import ProgressFn, TrainingDiverged, epoch_position, train
-
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; each process is then a group of its own
-    fcntl = None
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
 MAX_CURVE_POINTS = 2000
-RUNNING, SAVING, FINISHED, STOPPED, FAILED = "running", "saving", "finished", "stopped", "failed"
-# One folder per group (read when a group is first used); CNN_EXPLAINER_JOBS_DIR moves them, as a
-# test suite does for the servers it starts.
-JOBS_DIR = Path(os.environ.get("CNN_EXPLAINER_JOBS_DIR") or REPO_ROOT / "artifacts" / "jobs")
-PUBLISH_SECONDS = 1.0  # how often a running job rewrites its snapshot and looks for a stop request
-LOCK_PATIENCE_S = 0.25  # a start waits out another process's look at the lock (microseconds long)
-REPLICA_ENV = "CNN_EXPLAINER_REPLICA"  # "2/3", set by serve/ for each process it starts
 
 
 class JobInputError(ValueError):
@@ -99,9 +87,6 @@ def name_taken(name: str, folder: Path | str | None = None) -> str | None:
     if not ((folder / f"{name}.json").exists() or (folder / f"{name}.pt").exists()):
         return None
     return "a shipped checkpoint" if name in shipped_names() else "an existing checkpoint"
-
-
-TRAINING = "training"
 
 
 @dataclass(frozen=True)
@@ -165,145 +150,6 @@ def prepare(preset: str, recipe_name: str = "fast", *, name: str, overrides: dic
     if taken and not overwrite:
         raise NeedsConfirmation(f"{name!r} is {taken}: confirm to replace it, or choose another name")
     return JobSpec(preset, recipe_name, recipe, name, folder, keep_snapshots, test_limit, device)
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """A job's state at one moment, safe to read from any thread."""
-
-    id: int
-    name: str
-    preset: str
-    recipe_name: str
-    recipe: dict
-    status: str
-    message: str
-    epoch: int
-    epochs: int
-    step: int
-    steps: int
-    loss: float | None
-    accuracy: float | None
-    images_per_second: float | None
-    curve: list[tuple[float, float, float]]   # (epochs done, as a fraction; train loss; train accuracy)
-    history: list[dict]                        # one dict per epoch (a stopped one too), as in the record
-    elapsed: float
-    stop_requested: bool
-    saved: str | None = None
-    test_accuracy: float | None = None
-    process: str | None = None  # which server process runs it, when it is another one's (RemoteJob)
-    kind: str = TRAINING
-    result: dict | None = None  # a run of another kind: what it measured (see WorkOutcome)
-
-    @property
-    def running(self) -> bool:
-        return self.status in (RUNNING, SAVING)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "JobSnapshot":
-        """The snapshot ``dataclasses.asdict`` made (as JSON keeps it: the curve's tuples as lists)."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in values.items() if k in known}
-        return cls(**{**values, "curve": [tuple(point) for point in values.get("curve", [])]})
-
-    @property
-    def fraction(self) -> float:
-        """How much of the run is done, 0..1 (by batches)."""
-        if self.status == FINISHED:
-            return 1.0
-        if not self.epochs or not self.steps:
-            return 0.0
-        return min(1.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs)
-
-
-def _plain(value: object) -> object:
-    """What JSON cannot write itself, as plain numbers and lists (numpy scalars and arrays, tensors)."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
-
-
-def process_label() -> str:
-    """How the other processes of a group name this one: "server process 2 of 3" behind serve/."""
-    replica = os.environ.get(REPLICA_ENV, "").strip()
-    return f"server process {replica.replace('/', ' of ')}" if replica else f"server process {os.getpid()}"
-
-
-class RunGroup:
-    """The server processes that share a checkpoint folder, and the files through which their one
-    training run is locked, watched and stopped (in ``JOBS_DIR/<folder>-<hash of its path>/``):
-
-    - ``lock``: held with ``flock`` by the running job, so a second start anywhere is refused;
-      the kernel releases it when the job's process ends, however it ends;
-    - ``progress.json``: the job's snapshot, rewritten atomically (``core.files``) every second;
-    - ``stop.json``: a stop request for one run (by its owner and number), polled by the job.
-    """
-
-    def __init__(self, folder: Path | str) -> None:
-        folder = Path(folder).resolve()
-        self.path = JOBS_DIR / f"{folder.name}-{hashlib.sha256(str(folder).encode()).hexdigest()[:10]}"
-        self.lock_path = self.path / "lock"
-        self.progress_path = self.path / "progress.json"
-        self.stop_path = self.path / "stop.json"
-        self._seen: tuple[tuple, dict] | None = None  # (the file's identity, its record): read once per write
-
-    def acquire(self) -> int | None:
-        """Take the lock for a run: its file descriptor (closing it releases the lock), or None
-        while a run holds it. OSError when the folder cannot be written."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + LOCK_PATIENCE_S
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    return None
-                time.sleep(0.01)
-
-    def held(self) -> bool:
-        """Whether a run holds the lock now, in any process (this one included)."""
-        try:
-            fd = os.open(self.lock_path, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # let go at once, by the close below
-            return False
-        except BlockingIOError:
-            return True
-        finally:
-            os.close(fd)
-
-    def read(self) -> dict | None:
-        """The latest run's record, or None (none yet, unreadable); parsed again only after a write."""
-        try:
-            stat = self.progress_path.stat()
-            identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)  # a new file at every write
-            seen = self._seen
-            if seen is not None and seen[0] == identity:
-                return seen[1]
-            record = json.loads(self.progress_path.read_bytes())
-        except (OSError, ValueError):
-            return None
-        self._seen = (identity, record)
-        return record
-
-    def write(self, record: dict) -> None:
-        atomic_write_bytes(self.progress_path, json.dumps(record, default=_plain).encode())
-
-    def request_stop(self, owner: str, run_id: int) -> None:
-        atomic_write_bytes(self.stop_path, json.dumps({"owner": owner, "id": run_id, "at": time.time()}).encode())
-
-    def stop_requested(self, owner: str, run_id: int) -> bool:
-        try:
-            asked = json.loads(self.stop_path.read_bytes())
-        except (OSError, ValueError):
-            return False
-        return asked.get("owner") == owner and asked.get("id") == run_id
-
-    def clear_stop(self) -> None:
-        self.stop_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -468,59 +314,6 @@ class Job:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has ended (True) or ``timeout`` seconds passed (False)."""
         return self._done.wait(timeout)
-
-
-class RemoteJob:
-    """A run of another process of the group (or another manager), seen through the group's files:
-    what a page needs of a :class:`Job`. Its snapshot is the one the job last wrote (at most a
-    second old); ``stop()`` asks the job, which stops within a second and a batch."""
-
-    def __init__(self, group: RunGroup, record: dict) -> None:
-        self.group, self._record = group, record
-        self.owner, self.id = record["owner"], int(record["snapshot"]["id"])
-        self.started, self.pid, self.process = float(record["started"]), record.get("pid"), record.get("process")
-
-    def _latest(self) -> tuple[dict, bool]:
-        """This run's last record, and whether it is still the group's latest run."""
-        record = self.group.read()
-        if record is not None and record.get("owner") == self.owner and record["snapshot"].get("id") == self.id:
-            self._record = record
-            return record, True
-        return self._record, False
-
-    def snapshot(self) -> JobSnapshot:
-        record, latest = self._latest()
-        snap = JobSnapshot.from_dict(record["snapshot"])
-        if snap.running and latest and not self.group.held():
-            record, latest = self._latest()  # a job writes its end before it lets the lock go
-            snap = JobSnapshot.from_dict(record["snapshot"])
-        if snap.running and (not latest or not self.group.held()):
-            return dataclasses.replace(
-                snap, status=FAILED, process=self.process, stop_requested=False,
-                message=f"the run ended with its {self.process} (pid {self.pid}) before it could report "
-                        "how: the checkpoint list shows what was saved")
-        if snap.running:
-            return dataclasses.replace(snap, process=self.process, elapsed=time.time() - self.started,
-                                       stop_requested=snap.stop_requested
-                                       or self.group.stop_requested(self.owner, self.id))
-        return dataclasses.replace(snap, process=self.process)
-
-    @property
-    def running(self) -> bool:
-        return self.snapshot().running
-
-    def stop(self) -> None:
-        """Ask the run to end after the current batch, from this process."""
-        self.group.request_stop(self.owner, self.id)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run has ended (True) or ``timeout`` seconds passed (False)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.running:
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-            time.sleep(0.1)
-        return True
 
 
 class JobManager:

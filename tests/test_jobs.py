@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import checkpoints, jobs
+from core import checkpoints, jobs, run_group
 from core.confusion import predict_test_set
 
 TINY = dict(epochs=1, limit=2000, batch_size=100)
@@ -20,7 +20,7 @@ TINY = dict(epochs=1, limit=2000, batch_size=100)
 @pytest.fixture(autouse=True)
 def own_jobs_dir(tmp_path, monkeypatch):
     """Every run here locks and reports in a folder of the test's own, never artifacts/jobs."""
-    monkeypatch.setattr(jobs, "JOBS_DIR", tmp_path / "jobs")
+    monkeypatch.setattr(run_group, "JOBS_DIR", tmp_path / "jobs")
 
 
 def tiny_spec(folder, name="tiny", **kwargs):
@@ -210,7 +210,7 @@ def group(tmp_path, monkeypatch):
 def test_a_second_manager_of_the_group_is_refused_shows_the_run_and_stops_it(group, monkeypatch):
     # Two managers in one process hold the lock through separate descriptors, as two processes do
     # (flock): the second sees the first only through the group's files.
-    monkeypatch.setenv(jobs.REPLICA_ENV, "1/2")
+    monkeypatch.setenv(run_group.REPLICA_ENV, "1/2")
     first, second = jobs.JobManager(), jobs.JobManager()
     job = first.start(tiny_spec(group, "long", overrides=LONG))
     try:
@@ -254,8 +254,8 @@ def test_a_finished_run_is_shown_by_managers_made_before_it_not_by_later_ones(gr
 RUNNER = """
 import json, os, sys
 from pathlib import Path
-from core import jobs
-jobs.JOBS_DIR = Path(sys.argv[1])
+from core import jobs, run_group
+run_group.JOBS_DIR = Path(sys.argv[1])
 spec = jobs.prepare("lenet5", "fast", name="elsewhere", folder=sys.argv[2], test_limit=100,
                     overrides=dict(epochs=50, batch_size=20, limit=2000))
 job = jobs.manager().start(spec)
@@ -269,8 +269,8 @@ os._exit(0)  # as a server ends: not through torch's teardown with its threads s
 
 def start_elsewhere(group: Path) -> subprocess.Popen:
     """A long run in another process (server process 2 of 2 of the group); returns once it runs."""
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(jobs.JOBS_DIR), str(group)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT), jobs.REPLICA_ENV: "2/2",
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(run_group.JOBS_DIR), str(group)], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT), run_group.REPLICA_ENV: "2/2",
                                    "CNN_EXPLAINER_THREADS": "1"},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = runner.stdout.readline()

@@ -46,10 +46,10 @@ def no_job_running():
 def test_form_defaults_follow_the_chosen_recipe(at, no_job_running):
     assert [t.label for t in at.tabs] == ["Train a model", "Compare runs", "Confusion matrix", "Gallery",
                                           "Training scrubber"]
-    # lenet5's fast recipe (core.recipes): AdamW lr 1e-2, batch 256, 3 epochs, all 60,000 images.
+    # lenet5's fast recipe (core.recipes): AdamW lr 1e-2, batch 256, 2 epochs, all 60,000 images.
     s = at.session_state
     assert (s.tr_epochs, s.tr_batch, s.tr_optimizer, s.tr_lr, s.tr_limit, s.tr_name) == \
-        (3, 256, "adamw", "0.01", 60_000, "my_lenet5")
+        (2, 256, "adamw", "0.01", 60_000, "my_lenet5")
     assert at.button(key="tr_start").label == "Start training"
     at.selectbox(key="tr_preset").set_value("cnn_avgpool").run()
     at.segmented_control(key="tr_recipe").set_value("seed").run()
