@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from core import layers
+from core.i18n import _
 from core.models.lenet1998 import PartialConv2d
 
 PAPER, MODERN = "lenet5_1998", "lenet5"
@@ -42,35 +43,41 @@ def lenet_comparison() -> list[Difference]:
     n = lambda v: f"{v:,}"  # noqa: E731
     return [
         Difference(
-            "parameters", n(p_tot["weighted_layer_params"]), n(m_tot["weighted_layer_params"]),
-            f"LeNet-5 trains {n(p_tot['weighted_layer_params'])} parameters; the modern LeNet's "
-            f"convolutions and dense layers have {n(m_tot['weighted_layer_params'])} (plus "
-            f"{n(m_tot['batchnorm_params'])} BatchNorm scales and shifts), mostly because its second "
-            "convolution is fully connected and its output is a trained linear layer."),
+            _("parameters"), n(p_tot["weighted_layer_params"]), n(m_tot["weighted_layer_params"]),
+            _("LeNet-5 trains {paper} parameters; the modern LeNet's convolutions and dense layers have {modern} "
+              "(plus {batchnorm} BatchNorm scales and shifts), mostly because its second convolution is fully "
+              "connected and its output is a trained linear layer.").format(
+                paper=n(p_tot["weighted_layer_params"]), modern=n(m_tot["weighted_layer_params"]),
+                batchnorm=n(m_tot["batchnorm_params"]))),
         Difference(
             "C3 / conv2", n(c3.trainable_params), n(conv2.trainable_params),
-            f"C3 reads only some of S2's maps (Table I), so it has {c3.formula}; conv2 reads all of "
-            f"them: {conv2.formula}."),
+            _("C3 reads only some of S2's maps (Table I), so it has {c3}; conv2 reads all of them: "
+              "{conv2}.").format(c3=c3.formula, conv2=conv2.formula)),
         Difference(
-            "S2 / pool1", f"subsampling, {n(s2.trainable_params)} parameters", "max-pooling, 0 parameters",
-            f"S2 adds each 2x2 block, multiplies the sum by a trained coefficient and adds a trained "
-            f"bias, two per map ({s2.formula}); max-pooling keeps the largest of the four values and "
-            "learns nothing."),
+            "S2 / pool1", _("subsampling, {n} parameters").format(n=n(s2.trainable_params)),
+            _("max-pooling, 0 parameters"),
+            _("S2 adds each 2x2 block, multiplies the sum by a trained coefficient and adds a trained bias, two "
+              "per map ({formula}); max-pooling keeps the largest of the four values and learns "
+              "nothing.").format(formula=s2.formula)),
         Difference(
-            "output", f"RBF, {n(out_p.fixed)} fixed values", f"linear, {n(out_m.trainable_params)} parameters",
-            f"The 1998 output unit of each digit is the squared distance between F6's 84 values and "
-            f"a fixed 7x12 bitmap of that digit ({out_p.output_shape[0]} x {out_p.fixed // out_p.output_shape[0]}"
-            f" = {n(out_p.fixed)} values, none trained); the modern output is a trained "
-            f"linear layer, {out_m.formula}."),
+            _("output"), _("RBF, {n} fixed values").format(n=n(out_p.fixed)),
+            _("linear, {n} parameters").format(n=n(out_m.trainable_params)),
+            _("The 1998 output unit of each digit is the squared distance between F6's 84 values and a fixed "
+              "7x12 bitmap of that digit ({units} x {size} = {total} values, none trained); the modern output "
+              "is a trained linear layer, {formula}.").format(
+                units=out_p.output_shape[0], size=out_p.fixed // out_p.output_shape[0], total=n(out_p.fixed),
+                formula=out_m.formula)),
         Difference(
-            "activation", "1.7159 tanh(2a/3)", "BatchNorm, then ReLU",
-            "Every 1998 layer up to F6 squashes its sums with the scaled tanh 1.7159 tanh(2a/3); the "
-            "modern convolutions are followed by BatchNorm and ReLU, which train faster."),
+            _("activation"), "1.7159 tanh(2a/3)", _("BatchNorm, then ReLU"),
+            _("Every 1998 layer up to F6 squashes its sums with the scaled tanh 1.7159 tanh(2a/3); the "
+              "modern convolutions are followed by BatchNorm and ReLU, which train faster.")),
         Difference(
-            "connections", n(p_tot["connections"]), n(m_tot["connections"]),
-            f"A forward pass of LeNet-5 uses {n(p_tot['connections'])} connections and "
-            f"{n(p_tot['macs'])} multiply-adds; the modern one {n(m_tot['connections'])} and "
-            f"{n(m_tot['macs'])}, the partial C3 being the main saving."),
+            _("connections"), n(p_tot["connections"]), n(m_tot["connections"]),
+            _("A forward pass of LeNet-5 uses {paper_connections} connections and {paper_macs} multiply-adds; "
+              "the modern one {modern_connections} and {modern_macs}, the partial C3 being the main "
+              "saving.").format(
+                paper_connections=n(p_tot["connections"]), paper_macs=n(p_tot["macs"]),
+                modern_connections=n(m_tot["connections"]), modern_macs=n(m_tot["macs"]))),
     ]
 
 
@@ -107,8 +114,10 @@ def map_arithmetic(conv: PartialConv2d, index: int, out_size: tuple[int, int]) -
     units = out_size[0] * out_size[1]
     return MapArithmetic(
         index, inputs, (kh, kw), params, units * params,
-        f"{len(inputs)} kernels x {kh}x{kw} + 1 bias = {len(inputs) * kh * kw} + 1 = {params:,}",
-        f"{out_size[0]}x{out_size[1]} outputs x {params} = {units * params:,}")
+        _("{maps} kernels x {kh}x{kw} + 1 bias = {weights} + 1 = {params}").format(
+            maps=len(inputs), kh=kh, kw=kw, weights=len(inputs) * kh * kw, params=f"{params:,}"),
+        _("{height}x{width} outputs x {params} = {total}").format(
+            height=out_size[0], width=out_size[1], params=params, total=f"{units * params:,}"))
 
 
 def partial_conv_total(conv: PartialConv2d) -> str:

@@ -26,6 +26,7 @@ from torch import nn
 from core import models, receptive_field
 from core.copies import borrowed_copy, private_copy, random_copy
 from core.device import model_device
+from core.i18n import N_, _
 from core.models.lenet1998 import normalised_black
 
 # Captum says so on every call; here hooks always go on a private copy and are removed after.
@@ -80,7 +81,7 @@ def _deeplift(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tens
 def _grad_cam(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
     layer = models.last_conv_layer(model)
     if layer is None:
-        raise AttributionError("Grad-CAM needs a convolutional layer; this network has none")
+        raise AttributionError(_("Grad-CAM needs a convolutional layer; this network has none"))
     cam = LayerGradCam(model, layer).attribute(inputs, target=target, relu_attributions=True)
     geometry = unit_centres(model, layer, inputs)
     if geometry is None:  # a module whose geometry is unknown: stretch over the whole input
@@ -101,41 +102,45 @@ class Method:
     """One attribution method, described for a student, with its own Captum call."""
 
     key: str
-    title: str
-    summary: str
+    title: str         # Captum's name, never translated
+    summary: str       # marked N_; shown through :meth:`described`
     signed: bool       # the map has both signs (for: positive, against: negative)
     needs_conv: bool   # needs a convolutional layer (Grad-CAM)
     hooks: bool        # puts hooks on modules: must run on a private copy
     run: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] = field(repr=False, compare=False)
 
+    def described(self) -> str:
+        """The summary for a student, in the session's language (Occlusion's with its window and stride)."""
+        return _(self.summary).format(window=OCCLUSION_WINDOW, stride=OCCLUSION_STRIDE)
+
 
 _METHODS = [
     Method("saliency", "Saliency",
-           "How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013).",
+           N_("How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013)."),
            signed=False, needs_conv=False, hooks=False, run=_saliency),
     Method("integrated_gradients", "Integrated Gradients",
-           "Gradients averaged along the path from a black image to the digit, times the "
-           "difference (Sundararajan et al. 2017); the map adds up to the score's change.",
+           N_("Gradients averaged along the path from a black image to the digit, times the "
+              "difference (Sundararajan et al. 2017); the map adds up to the score's change."),
            signed=True, needs_conv=False, hooks=False, run=_integrated_gradients),
     Method("input_x_gradient", "Gradient × Input",
-           "The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016).",
+           N_("The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016)."),
            signed=True, needs_conv=False, hooks=False, run=_input_x_gradient),
     Method("guided_backprop", "Guided Backprop",
-           "The gradient with every ReLU passing back only positive signals "
-           "(Springenberg et al. 2015): sharp, but it looks alike for any class.",
+           N_("The gradient with every ReLU passing back only positive signals "
+              "(Springenberg et al. 2015): sharp, but it looks alike for any class."),
            signed=True, needs_conv=False, hooks=True, run=_guided_backprop),
     Method("deeplift", "DeepLift",
-           "Each pixel's share of the score's difference from the black image, passed back "
-           "layer by layer with the rescale rule (Shrikumar et al. 2017).",
+           N_("Each pixel's share of the score's difference from the black image, passed back "
+              "layer by layer with the rescale rule (Shrikumar et al. 2017)."),
            signed=True, needs_conv=False, hooks=True, run=_deeplift),
     Method("grad_cam", "Grad-CAM",
-           "The last convolution's maps weighted by their average gradient, ReLU, each unit put "
-           "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
-           "rather than which pixels.",
+           N_("The last convolution's maps weighted by their average gradient, ReLU, each unit put "
+              "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
+              "rather than which pixels."),
            signed=False, needs_conv=True, hooks=True, run=_grad_cam),
     Method("occlusion", "Occlusion",
-           f"The score's drop when a {OCCLUSION_WINDOW} × {OCCLUSION_WINDOW} black square "
-           f"covers each place (Zeiler & Fergus 2014), stride {OCCLUSION_STRIDE}.",
+           N_("The score's drop when a {window} × {window} black square "
+              "covers each place (Zeiler & Fergus 2014), stride {stride}."),
            signed=True, needs_conv=False, hooks=False, run=_occlusion),
 ]
 
@@ -156,12 +161,14 @@ def black_baseline(x: torch.Tensor) -> torch.Tensor:
 
 def _check(x: torch.Tensor, method: str, target: int) -> Method:
     if method not in METHODS:
-        raise AttributionError(f"unknown attribution method {method!r}; methods: {', '.join(METHODS)}")
+        raise AttributionError(_("unknown attribution method {method}; methods: {methods}").format(
+            method=repr(method), methods=", ".join(METHODS)))
     if not isinstance(x, torch.Tensor) or tuple(x.shape) != (1, 1, SIDE, SIDE):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise AttributionError(f"expected one input of shape 1 x 1 x 28 x 28, got {shape}")
+        raise AttributionError(_("expected one input of shape 1 x 1 x 28 x 28, got {shape}").format(shape=shape))
     if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= int(target) <= 9:
-        raise AttributionError(f"target must be a class from 0 to 9, got {target!r}")
+        raise AttributionError(_("target must be a class from 0 to 9, got {target}").format(target=repr(target)))
+
     return METHODS[method]
 
 

@@ -21,6 +21,7 @@ import torch
 from core import models
 from core.data import REPO_ROOT
 from core.files import atomic_write_bytes, file_digest
+from core.i18n import _
 
 DEFAULT_DIR = Path(os.environ.get("CNN_EXPLAINER_CHECKPOINTS", REPO_ROOT / "checkpoints"))
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -69,8 +70,8 @@ def validate_name(name: str) -> str:
     """A checkpoint name is a plain file stem: letters, digits, ``_ . -``, no paths."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
         raise CheckpointError(
-            f"invalid checkpoint name {name!r}: use 1-64 letters, digits, '_', '-' or '.', "
-            "starting with a letter or digit, and no folders")
+            _("invalid checkpoint name {name}: use 1-64 letters, digits, '_', '-' or '.', "
+              "starting with a letter or digit, and no folders").format(name=repr(name)))
     return name
 
 
@@ -81,7 +82,7 @@ def _state_bytes(state: dict) -> bytes:
 
 
 def regenerate_hint(name: str, preset: str | None = None) -> str:
-    return f"regenerate it with `python -m core train {preset or name} --name {name}`"
+    return _("regenerate it with {command}").format(command=f"`python -m core train {preset or name} --name {name}`")
 
 
 def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
@@ -119,11 +120,11 @@ def read_info(name: str, folder: Path | str | None = None) -> CheckpointInfo:
         if not isinstance(record, dict) or "preset" not in record or "sha256" not in record:
             raise ValueError("missing the 'preset' or 'sha256' field")
     except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint {json_path}: train one with "
-                              f"`python -m core train MODEL --name {name}`") from None
+        raise CheckpointError(_("no checkpoint {path}: train one with {command}").format(
+            path=json_path, command=f"`python -m core train MODEL --name {name}`")) from None
     except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{json_path} is not a valid checkpoint record ({exc}); "
-                              f"{regenerate_hint(name)}") from None
+        raise CheckpointError(_("{path} is not a valid checkpoint record ({reason}); {hint}").format(
+            path=json_path, reason=exc, hint=regenerate_hint(name))) from None
     return CheckpointInfo(name, folder, record)
 
 
@@ -148,17 +149,18 @@ def best_first(preset: str, folder: Path | str | None = None) -> list[Checkpoint
 
 def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> dict:
     if not path.is_file():
-        raise CheckpointError(f"weights file {path} is missing; {regenerate_hint(name, preset)}")
+        raise CheckpointError(_("weights file {path} is missing; {hint}").format(
+            path=path, hint=regenerate_hint(name, preset)))
     actual = file_digest(path, "sha256")
     if actual != expected_sha:
         raise CheckpointError(
-            f"{path} is corrupted: its SHA-256 {actual[:12]}... does not match the record's "
-            f"{expected_sha[:12]}...; {regenerate_hint(name, preset)}")
+            _("{path} is corrupted: its SHA-256 {actual}... does not match the record's {expected}...; {hint}").format(
+                path=path, actual=actual[:12], expected=expected_sha[:12], hint=regenerate_hint(name, preset)))
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a file with the right hash but unreadable: still say which
-        raise CheckpointError(f"{path} cannot be read ({type(exc).__name__}); "
-                              f"{regenerate_hint(name, preset)}") from None
+        raise CheckpointError(_("{path} cannot be read ({reason}); {hint}").format(
+            path=path, reason=type(exc).__name__, hint=regenerate_hint(name, preset))) from None
 
 
 def _as_tuples(value):
@@ -179,18 +181,20 @@ def load(name: str, *, folder: Path | str | None = None,
         # definition changed since still loads as it was. Records from before that use the preset's.
         model = models.build(info.preset, **_as_tuples(info.record.get("config") or {}))
     except models.UnknownModelError as exc:
-        raise CheckpointError(f"{info.json_path} names an unknown model: {exc}") from None
+        raise CheckpointError(_("{path} names an unknown model: {reason}").format(
+            path=info.json_path, reason=exc)) from None
     except (ValueError, TypeError) as exc:
-        raise CheckpointError(f"{info.json_path} describes another architecture than {info.preset} ({exc}); "
-                              f"{regenerate_hint(name, info.preset)}") from None
+        raise CheckpointError(_("{path} describes another architecture than {preset} ({reason}); {hint}").format(
+            path=info.json_path, preset=info.preset, reason=exc, hint=regenerate_hint(name, info.preset))) from None
     state = _verified_state(info.pt_path, info.record["sha256"], name, info.preset)
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise CheckpointError(
-            f"{info.pt_path} holds weights of another architecture than {info.preset} ({first}); "
-            f"{regenerate_hint(name, info.preset)}") from None
+            _("{path} holds weights of another architecture than {preset} ({reason}); {hint}").format(
+                path=info.pt_path, preset=info.preset, reason=first, hint=regenerate_hint(name, info.preset))) from None
+
     return model.to(device).eval(), info
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from core import data
+from core.i18n import _
 from core.inference import predict_batch
 
 NUM_CLASSES = 10
@@ -53,7 +54,8 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int =
     """Counts ``C[true, predicted]``: the diagonal holds the correct answers."""
     labels, predicted = np.asarray(labels), np.asarray(predicted)
     if labels.shape != predicted.shape:
-        raise ValueError(f"labels {labels.shape} and predictions {predicted.shape} differ in shape")
+        raise ValueError(_("labels {labels} and predictions {predicted} differ in shape").format(
+            labels=labels.shape, predicted=predicted.shape))
     return np.bincount(labels * n_classes + predicted, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 
@@ -93,5 +95,5 @@ def right_among(predictions: TestPredictions, indices: Iterable[int]) -> int:
 def random_gallery(n: int = 10, seed: int = 0, n_images: int = 10_000) -> np.ndarray:
     """``n`` distinct random test indices, the same ones for the same seed."""
     if not 1 <= n <= n_images:
-        raise ValueError(f"n must be between 1 and {n_images}, got {n}")
+        raise ValueError(_("n must be between 1 and {images}, got {n}").format(images=n_images, n=n))
     return torch.randperm(n_images, generator=torch.Generator().manual_seed(seed))[:n].numpy()

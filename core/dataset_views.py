@@ -11,8 +11,12 @@ import numpy as np
 import torch
 
 from core import data
+from core.i18n import N_
 
 SPLITS = ("train", "test")
+# How a page names each split (its option label, which the URL holds: ``?split=test``), shown
+# translated with ``_(SPLIT_LABELS[split])``.
+SPLIT_LABELS = {"train": N_("train"), "test": N_("test")}
 MAX_SAMPLES = 100
 
 

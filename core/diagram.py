@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from core import layers, models
+from core.i18n import N_, _
 from core.notation import shape_text
 
 STAGE_KINDS = ("conv", "partial conv", "subsampling", "max pool", "avg pool", "linear", "rbf")
@@ -42,30 +43,40 @@ class Stage:
 
 def _activation_name(module: nn.Module) -> str:
     name = type(module).__name__
-    return {"ScaledTanh": "scaled tanh", "ReLU": "ReLU"}.get(name, name)
+    return _("scaled tanh") if name == "ScaledTanh" else name
+
+
+# How a convolution is drawn: (partly connected?, what follows) -> the whole phrase, one each.
+_CONVOLUTIONS = {
+    (False, ""): N_("{kh}x{kw} convolution"),
+    (False, "padding"): N_("{kh}x{kw} convolution, padding {padding}"),
+    (False, "full"): N_("{kh}x{kw} convolution (= full connection)"),
+    (True, ""): N_("{kh}x{kw} convolution, partly connected"),
+    (True, "padding"): N_("{kh}x{kw} convolution, partly connected, padding {padding}"),
+    (True, "full"): N_("{kh}x{kw} convolution, partly connected (= full connection)"),
+}
 
 
 def _operation(module: nn.Module, kind: str, in_shape: tuple[int, ...], flattened: bool) -> str:
     if kind in ("conv", "partial conv"):
         kh, kw = module.kernel_size
         padding = getattr(module, "padding", (0, 0))
-        text = f"{kh}x{kw} convolution"
-        if kind == "partial conv":
-            text += ", partly connected"
+        then = ""
         if isinstance(padding, tuple) and any(padding):
-            text += f", padding {padding[0]}"
+            then = "padding"
         elif len(in_shape) == 3 and (in_shape[1], in_shape[2]) == (kh, kw):
-            text += " (= full connection)"  # a kernel as large as its input sees all of it
-        return text
+            then = "full"  # a kernel as large as its input sees all of it
+        padding = padding[0] if isinstance(padding, tuple) else padding
+        return _(_CONVOLUTIONS[kind == "partial conv", then]).format(kh=kh, kw=kw, padding=padding)
     if kind == "subsampling":
-        return f"{module.window}x{module.window} subsampling"
+        return _("{k}x{k} subsampling").format(k=module.window)
     if kind in ("max pool", "avg pool"):
         k = module.kernel_size if isinstance(module.kernel_size, int) else module.kernel_size[0]
-        return f"{k}x{k} {'max' if kind == 'max pool' else 'average'} pooling"
+        return (_("{k}x{k} max pooling") if kind == "max pool" else _("{k}x{k} average pooling")).format(k=k)
     if kind == "linear":
-        return "flatten, full connection" if flattened else "full connection"
+        return _("flatten, full connection") if flattened else _("full connection")
     if kind == "rbf":
-        return "Gaussian connections"
+        return _("Gaussian connections")
     raise ValueError(f"no diagram operation for kind {kind!r}")
 
 
@@ -79,14 +90,15 @@ def stages(model_or_name: nn.Module | str) -> list[Stage]:
     model = models.build(model_or_name) if isinstance(model_or_name, str) else model_or_name
     preset = model_or_name if isinstance(model_or_name, str) else getattr(model, "preset_name", None)
     rows = layers.layer_table(model)
-    result = [Stage("INPUT" if preset == "lenet5_1998" else "input", (1, 28, 28), "")]
+    result = [Stage("INPUT" if preset == "lenet5_1998" else _("input"), (1, 28, 28), "")]
     flattened = False
     for row in rows:
         module = model.get_submodule(row.name)
         current = result[-1]
         if row.kind == "pad" and len(result) == 1:
             pad = row.output_shape[1] - current.shape[1]
-            result[-1] = Stage(current.name, row.output_shape, "", note=f"28x28 with a {pad // 2}-pixel border")
+            result[-1] = Stage(current.name, row.output_shape, "",
+                               note=_("28x28 with a {pad}-pixel border").format(pad=pad // 2))
         elif row.kind == "flatten":
             flattened = True
         elif row.kind in STAGE_KINDS:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from core.i18n import N_, _
 from core.models.common import conv_output_size
 
 # The limits of the step-by-step grids: small enough to read every number on a projector.
@@ -91,10 +92,18 @@ class GridResult:
         return grid
 
 
+# The settings a message names (marked here, translated where the message is made).
+SETTING_NAMES = (N_("kernel size"), N_("stride"), N_("padding"), N_("dilation"), N_("pooling window"),
+                 N_("pooling stride"))
+GRID_NAMES = (N_("input"), N_("kernel"), N_("image"))
+SIDES = {"height": N_("height"), "width": N_("width")}
+
+
 def _check_range(name: str, value: int, bounds: tuple[int, int]) -> str | None:
     low, high = bounds
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not low <= value <= high:
-        return f"{name} must be a whole number from {low} to {high}, got {value!r}"
+        return _("{name} must be a whole number from {low} to {high}, got {value}").format(
+            name=_(name), low=low, high=high, value=repr(value))
     return None
 
 
@@ -103,10 +112,14 @@ def _fit_problem(height: int, width: int, kernel: int, *, stride: int, padding: 
     span = dilation * (kernel - 1) + 1
     for side, n in (("height", height), ("width", width)):
         if span > n + 2 * padding:
-            reach = f" (kernel {kernel} with dilation {dilation} spans {span} cells)" if dilation > 1 else ""
-            return (f"the kernel{reach} is larger than the padded input {side} "
-                    f"{n} + 2×{padding} = {n + 2 * padding}: use a smaller kernel or dilation, "
-                    "or more padding")
+            numbers = dict(side=_(SIDES[side]), n=n, padding=padding, padded=n + 2 * padding, kernel=kernel,
+                           dilation=dilation, span=span)
+            if dilation > 1:
+                return _("the kernel (kernel {kernel} with dilation {dilation} spans {span} cells) is larger "
+                         "than the padded input {side} {n} + 2×{padding} = {padded}: use a smaller kernel or "
+                         "dilation, or more padding").format(**numbers)
+            return _("the kernel is larger than the padded input {side} {n} + 2×{padding} = {padded}: use a "
+                     "smaller kernel or dilation, or more padding").format(**numbers)
     return None
 
 
@@ -126,13 +139,13 @@ def _as_chw(values: np.ndarray | list, name: str) -> np.ndarray:
     if array.ndim == 2:
         array = array[None]
     if array.ndim != 3:
-        raise GridSettingsError(f"the {name} must be a grid (rows x cols) or channels x rows x cols, "
-                                f"got {array.ndim} dimensions")
+        raise GridSettingsError(_("the {name} must be a grid (rows x cols) or channels x rows x cols, "
+                                  "got {ndim} dimensions").format(name=_(name), ndim=array.ndim))
     bad = np.argwhere(~np.isfinite(array))
     if len(bad):
         where = tuple(int(i) for i in bad[0][-2:])
-        raise GridSettingsError(f"the {name} cell at row {where[0]}, column {where[1]} is empty "
-                                "or not a number: type a number there")
+        raise GridSettingsError(_("the {name} cell at row {row}, column {col} is empty or not a number: "
+                                  "type a number there").format(name=_(name), row=where[0], col=where[1]))
     return array
 
 
@@ -142,17 +155,18 @@ def conv_problem(input_shape: tuple[int, ...], kernel_shape: tuple[int, ...], *,
     in_shape = (1, *input_shape) if len(input_shape) == 2 else tuple(input_shape)
     k_shape = (1, *kernel_shape) if len(kernel_shape) == 2 else tuple(kernel_shape)
     if len(in_shape) != 3 or len(k_shape) != 3:
-        return "input and kernel must be grids (rows x cols) or channels x rows x cols"
+        return _("input and kernel must be grids (rows x cols) or channels x rows x cols")
     channels, height, width = in_shape
     if not 1 <= channels <= MAX_CHANNELS:
-        return f"the input has {channels} channels: use 1 to {MAX_CHANNELS}"
+        return _("the input has {channels} channels: use 1 to {most}").format(channels=channels, most=MAX_CHANNELS)
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
-        return f"the input is {height}x{width}: use at most {MAX_SIDE}x{MAX_SIDE} cells"
+        return _("the input is {height}x{width}: use at most {most}x{most} cells").format(
+            height=height, width=width, most=MAX_SIDE)
     if k_shape[1] != k_shape[2]:
-        return f"the kernel must be square, got {k_shape[1]}x{k_shape[2]}"
+        return _("the kernel must be square, got {height}x{width}").format(height=k_shape[1], width=k_shape[2])
     if k_shape[0] != channels:
-        return (f"the filter has {k_shape[0]} channels but the input has {channels}: "
-                "a filter needs one kernel per input channel")
+        return _("the filter has {filter_channels} channels but the input has {channels}: a filter needs one "
+                 "kernel per input channel").format(filter_channels=k_shape[0], channels=channels)
     for problem in (_check_range("kernel size", k_shape[1], KERNEL_RANGE),
                     _check_range("stride", stride, STRIDE_RANGE),
                     _check_range("padding", padding, PADDING_RANGE),
@@ -205,8 +219,8 @@ def convolve(values: np.ndarray | list, kernel: np.ndarray | list, *, bias: floa
 
 
 def _grid_of(cells: dict[tuple[int, int], float]) -> np.ndarray:
-    rows = max(i for i, _ in cells) + 1
-    cols = max(j for _, j in cells) + 1
+    rows = max(i for i, _col in cells) + 1
+    cols = max(j for _row, j in cells) + 1
     grid = np.zeros((rows, cols))
     for (i, j), value in cells.items():
         grid[i, j] = value
@@ -216,17 +230,18 @@ def _grid_of(cells: dict[tuple[int, int], float]) -> np.ndarray:
 def pool_problem(input_shape: tuple[int, ...], kernel: int, stride: int) -> str | None:
     """Why these pooling settings cannot run (one sentence), or None when they can."""
     if len(input_shape) != 2:
-        return "pooling here works on one grid (rows x cols)"
+        return _("pooling here works on one grid (rows x cols)")
     height, width = input_shape
     if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
-        return f"the input is {height}x{width}: use at most {MAX_SIDE}x{MAX_SIDE} cells"
+        return _("the input is {height}x{width}: use at most {most}x{most} cells").format(
+            height=height, width=width, most=MAX_SIDE)
     for problem in (_check_range("pooling window", kernel, POOL_KERNEL_RANGE),
                     _check_range("pooling stride", stride, POOL_STRIDE_RANGE)):
         if problem:
             return problem
     if kernel > min(height, width):
-        return (f"the {kernel}x{kernel} pooling window is larger than the {height}x{width} input: "
-                "use a smaller window or a larger input")
+        return _("the {size}x{size} pooling window is larger than the {height}x{width} input: use a smaller "
+                 "window or a larger input").format(size=kernel, height=height, width=width)
     return None
 
 
@@ -238,10 +253,11 @@ def pool(values: np.ndarray | list, *, kind: str = "max", kernel: int = 2, strid
     or "subsample" (LeNet-5 S2: block sum x coefficient + bias, before the squashing).
     """
     if kind not in ("max", "avg", "subsample"):
-        raise GridSettingsError(f"unknown pooling kind {kind!r}: use 'max', 'avg' or 'subsample'")
+        raise GridSettingsError(_("unknown pooling kind {kind}: use 'max', 'avg' or 'subsample'").format(
+            kind=repr(kind)))
     x = _as_chw(values, "input")
     if x.shape[0] != 1:
-        raise GridSettingsError("pooling here works on one grid (rows x cols), not several channels")
+        raise GridSettingsError(_("pooling here works on one grid (rows x cols), not several channels"))
     problem = pool_problem(x.shape[1:], kernel, stride)
     if problem:
         raise GridSettingsError(problem)
@@ -267,7 +283,8 @@ def feature_map(image: np.ndarray, kernel: np.ndarray, *, bias: float = 0.0, str
     x = _as_chw(image, "image")[0]
     w = _as_chw(kernel, "kernel")[0]
     if w.shape[0] != w.shape[1]:
-        raise GridSettingsError(f"the kernel must be square, got {w.shape[0]}x{w.shape[1]}")
+        raise GridSettingsError(_("the kernel must be square, got {height}x{width}").format(
+            height=w.shape[0], width=w.shape[1]))
     problem = _fit_problem(*x.shape, w.shape[0], stride=stride, padding=padding, dilation=dilation)
     if problem:
         raise GridSettingsError(problem)
@@ -293,7 +310,7 @@ def describe_step(result: GridResult, index: int, decimals: int = 2) -> list[str
     """The arithmetic of one step as lines of plain text, ending with the value written."""
     step = result.steps[index]
     fmt = lambda v: format_number(v, decimals)  # noqa: E731
-    cell = f"output[{step.out_row}, {step.out_col}]"
+    cell = _("output[{row}, {col}]").format(row=step.out_row, col=step.out_col)
     numbers = [fmt(v) for v in step.patch.ravel()]
     if result.operation == "max":
         return [f"max({', '.join(numbers)}) = {fmt(step.value)}", f"{cell} = {fmt(step.value)}"]
@@ -309,11 +326,13 @@ def describe_step(result: GridResult, index: int, decimals: int = 2) -> list[str
     for c in range(step.patch.shape[0]):
         terms = " + ".join(f"{_signed(a, decimals)}×{_signed(b, decimals)}"
                            for a, b in zip(step.patch[c].ravel(), result.weights[c].ravel()))
-        label = f"channel {c + 1}: " if step.patch.shape[0] > 1 else ""
-        lines.append(f"{label}{terms} = {fmt(step.channel_sums[c])}")
+        line = f"{terms} = {fmt(step.channel_sums[c])}"
+        lines.append(_("channel {channel}: {arithmetic}").format(channel=c + 1, arithmetic=line)
+                     if step.patch.shape[0] > 1 else line)
     if step.patch.shape[0] > 1:
         lines.append(" + ".join(_signed(s, decimals) for s in step.channel_sums) + f" = {fmt(step.total)}")
-    lines.append(f"sum {fmt(step.total)} + bias {_signed(step.bias, decimals)} = {fmt(step.value)}")
+    lines.append(_("sum {total} + bias {bias} = {value}").format(
+        total=fmt(step.total), bias=_signed(step.bias, decimals), value=fmt(step.value)))
     return lines
 
 

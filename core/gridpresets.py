@@ -12,14 +12,16 @@ import numpy as np
 import torch
 
 from core import checkpoints
+from core.i18n import N_, _
 from core.preprocess import centre_of_mass
 
-# 3x3 kernels, written so that a bright-left / dark-right edge gives a positive response.
+# 3x3 kernels, written so that a bright-left / dark-right edge gives a positive response. The
+# names are the options' values (and in the URL): shown translated with ``_(name)``.
 KERNELS: dict[str, np.ndarray] = {
-    "Vertical edge": np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float),
-    "Horizontal edge": np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], dtype=float),
-    "Blur (box)": np.full((3, 3), 1 / 9),
-    "Sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+    N_("Vertical edge"): np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float),
+    N_("Horizontal edge"): np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]], dtype=float),
+    N_("Blur (box)"): np.full((3, 3), 1 / 9),
+    N_("Sharpen"): np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
 }
 
 LEVELS = 9  # MNIST brightness 0-255 shown as whole levels 0-9
@@ -111,12 +113,12 @@ def trained_first_layer(name: str = "lenet5",
     """
     folder = checkpoints.folder_or_default(folder)
     if not (folder / f"{name}.pt").is_file() or not (folder / f"{name}.json").is_file():
-        return None, (f"No trained `{name}` checkpoint yet: run `python -m core train {name}` "
-                      "to add its first-layer kernels here.")
+        return None, _("No trained `{name}` checkpoint yet: run `python -m core train {name}` to add its "
+                       "first-layer kernels here.").format(name=name)
     try:
         model, info = checkpoints.load(name, folder=folder)
     except checkpoints.CheckpointError as exc:
-        return None, f"The `{name}` checkpoint cannot be used: {exc}"
+        return None, _("The `{name}` checkpoint cannot be used: {reason}").format(name=name, reason=exc)
     conv = first_conv_layer(model)
     weights = conv.weight.detach().cpu().double().numpy()[:, 0]
     biases = (conv.bias.detach().cpu().double().numpy() if conv.bias is not None

@@ -37,10 +37,16 @@ from torch import nn
 
 from core import models
 from core.device import model_device
+from core.i18n import N_, _
 from core.models.lenet1998 import EuclideanRBF, PartialConv2d, ScaledTanh, Subsampling
 from core.notation import units_product
 
 WEIGHTED_KINDS = ("conv", "partial conv", "subsampling", "linear", "rbf")
+# Every kind a row can have, as a page labels it (``kind_label``); the kinds themselves are codes.
+KIND_LABELS = {"conv": N_("conv"), "partial conv": N_("partial conv"), "subsampling": N_("subsampling"),
+               "linear": N_("linear"), "rbf": N_("rbf"), "batchnorm": N_("batchnorm"), "max pool": N_("max pool"),
+               "avg pool": N_("avg pool"), "activation": N_("activation"), "dropout": N_("dropout"),
+               "flatten": N_("flatten"), "pad": N_("pad")}
 _ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Softmax, ScaledTanh)
 _BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
@@ -60,6 +66,11 @@ class LayerRow:
     connections_formula: str = ""
     dense_params: int | None = None       # partial conv only, when asked: every map reads every input
     dense_connections: int | None = None
+
+
+def kind_label(kind: str) -> str:
+    """A row's kind as a page shows it, in the session's language (an unknown kind as it is)."""
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
 def _n(value: int) -> str:
@@ -126,11 +137,12 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
     if isinstance(module, EuclideanRBF):
         classes, dim = module.centres.shape
         return dict(kind="rbf", connections=classes * dim, macs=classes * dim,
-                    formula=f"fixed: {classes} x {dim} = {_n(classes * dim)} (not trained)",
+                    formula=_("fixed: {classes} x {dim} = {total} (not trained)").format(
+                        classes=classes, dim=dim, total=_n(classes * dim)),
                     connections_formula=f"{classes} x {dim} = {_n(classes * dim)}")
     if isinstance(module, _BATCHNORMS):
         channels = module.num_features
-        formula = f"(1 + 1) x {channels} = {_n(2 * channels)}" if module.affine else "no scale/shift"
+        formula = f"(1 + 1) x {channels} = {_n(2 * channels)}" if module.affine else _("no scale/shift")
         return dict(kind="batchnorm", connections=0, macs=units, formula=formula)
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
         kh, kw = _pair(module.kernel_size)
@@ -182,7 +194,7 @@ def layer_table(model_or_name: nn.Module | str, *, compare_dense_c3: bool = Fals
         for handle in handles:
             handle.remove()
 
-    used = Counter(module for module, _ in calls)
+    used = Counter(module for module, _shape in calls)
     reused = [names[m] for m, count in used.items() if count > 1]
     if reused:
         raise ValueError(f"modules used more than once, so their counts would be ambiguous: {reused}")

@@ -31,6 +31,7 @@ from torch import nn
 from core.copies import private_copy
 from core.data import normalize
 from core.device import model_device
+from core.i18n import _
 
 SIDE = 28
 WHITE = 255.0
@@ -106,9 +107,9 @@ def as_picture(digit: np.ndarray | torch.Tensor) -> np.ndarray:
         array = array.reshape(SIDE, SIDE)
     array = np.asarray(array, dtype=np.float32)
     if array.shape != (SIDE, SIDE):
-        raise ValueError(f"expected a 28x28 digit, got shape {array.shape}")
+        raise ValueError(_("expected a 28x28 digit, got shape {shape}").format(shape=array.shape))
     if not np.isfinite(array).all() or array.min() < 0 or array.max() > WHITE:
-        raise ValueError("pixel values must lie in 0..255 (uint8 brightness), not a normalised tensor")
+        raise ValueError(_("pixel values must lie in 0..255 (uint8 brightness), not a normalised tensor"))
     return array.copy()
 
 
@@ -131,9 +132,9 @@ def occluded(digit: np.ndarray | torch.Tensor, row: int, col: int, size: int, fi
     ``fill`` (0: black, which is normalised black for the network); cut at the edges
     (:func:`patch_box`)."""
     if size < 1:
-        raise ValueError(f"the patch size must be at least 1 pixel, got {size}")
+        raise ValueError(_("the patch size must be at least 1 pixel, got {size}").format(size=size))
     if not 0 <= fill <= WHITE:
-        raise ValueError(f"the fill must be a brightness in 0..255, got {fill}")
+        raise ValueError(_("the fill must be a brightness in 0..255, got {fill}").format(fill=fill))
     picture = as_picture(digit)
     box = patch_box(row, col, size)
     if box is not None:
@@ -170,7 +171,7 @@ def thickened(digit: np.ndarray | torch.Tensor, steps: int = 1) -> np.ndarray:
     neighbourhood (a 3x3 max-pool at stride 1). Negative steps thin by grey erosion (the
     darkest of the neighbourhood, black beyond the frame)."""
     picture = as_picture(digit)
-    for _ in range(abs(int(steps))):
+    for _step in range(abs(int(steps))):
         windows = sliding_window_view(np.pad(picture, 1), (3, 3))
         picture = windows.max(axis=(2, 3)) if steps > 0 else windows.min(axis=(2, 3))
     return picture.astype(np.float32)
@@ -215,17 +216,20 @@ def transformations(model: nn.Module, digit: np.ndarray | torch.Tensor, *,
     prediction, evaluated in one batch."""
     pictures, meta = [], []
     for dx, dy in shifts:
-        words = [f"{'right' if dx > 0 else 'left'} {abs(dx)} px"] if dx else []
-        words += [f"{'down' if dy > 0 else 'up'} {abs(dy)} px"] if dy else []
+        words = [(_("right {px} px") if dx > 0 else _("left {px} px")).format(px=abs(dx))] if dx else []
+        words += [(_("down {px} px") if dy > 0 else _("up {px} px")).format(px=abs(dy))] if dy else []
         pictures.append(shifted(digit, dx, dy))
-        meta.append(("shift", (dx, dy), "shift " + (", ".join(words) or "0 px")))
+        meta.append(("shift", (dx, dy), _("shift {moves}").format(moves=_(", ").join(words)) if words
+                     else _("shift 0 px")))
     for degrees in angles:
         pictures.append(rotated(digit, degrees))
-        meta.append(("rotate", degrees, f"rotate {degrees:+g}° ({'anti' if degrees > 0 else ''}clockwise)"
-                     if degrees else "rotate 0°"))
+        turn = (_("rotate {degrees:+g}° (anticlockwise)") if degrees > 0 else _("rotate {degrees:+g}° (clockwise)")
+                if degrees else _("rotate 0°"))
+        meta.append(("rotate", degrees, turn.format(degrees=degrees)))
     for steps in thicken_steps:
         pictures.append(thickened(digit, steps))
-        meta.append(("thicken", steps, f"{'thicken' if steps >= 0 else 'thin'} by {abs(steps)} px"))
+        meta.append(("thicken", steps, (_("thicken by {px} px") if steps >= 0 else _("thin by {px} px")).format(
+            px=abs(steps))))
     if not pictures:
         return []
     probs = probabilities(model, np.stack(pictures))
@@ -259,7 +263,7 @@ def fgsm(model: nn.Module, digit: np.ndarray | torch.Tensor, epsilon: float, lab
     """One FGSM step of size ``epsilon`` (a fraction of full brightness, 0..1) away from
     ``label`` (default: the network's own prediction for the digit)."""
     if not 0.0 <= epsilon <= 1.0:
-        raise ValueError(f"epsilon is a fraction of full brightness, 0 to 1; got {epsilon}")
+        raise ValueError(_("epsilon is a fraction of full brightness, 0 to 1; got {epsilon}").format(epsilon=epsilon))
     original = outcome(model, digit)
     label = original.prediction if label is None else int(label)
     sign = gradient_sign(model, original.picture, label)
@@ -276,7 +280,8 @@ def smallest_flip(model: nn.Module, digit: np.ndarray | torch.Tensor, *, max_eps
     flipping epsilon found (the first crossing on the grid, refined), or None if none flips.
     """
     if not 0.0 < max_epsilon <= 1.0 or grid < 1 or tolerance <= 0:
-        raise ValueError("need 0 < max_epsilon <= 1, grid >= 1 and tolerance > 0")
+        raise ValueError(_("need 0 < max_epsilon <= 1, grid >= 1 and tolerance > 0"))
+
     original = outcome(model, digit)
     label = original.prediction if label is None else int(label)
     if original.prediction != label:  # already predicted as another class: nothing to flip

@@ -33,6 +33,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.data import normalize
+from core.i18n import _
 
 DIGIT_SIZE = 28
 BOX_SIZE = 20
@@ -120,39 +121,39 @@ def from_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
     over WORK_SIDE px are shrunk to it first, so ``raw`` and ``ink_box`` are in those pixels.
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise NotAnImageError(f"expected the bytes of an image file, got {type(data).__name__}")
+        raise NotAnImageError(_("expected the bytes of an image file, got {kind}").format(kind=type(data).__name__))
     if len(data) == 0:
-        raise NotAnImageError("the file is empty (0 bytes): not an image")
+        raise NotAnImageError(_("the file is empty (0 bytes): not an image"))
     if len(data) > max_bytes:
-        raise ImageTooLargeError(f"the file is {len(data):,} bytes, above the limit of "
-                                 f"{max_bytes:,}: use a smaller picture of the digit")
+        raise ImageTooLargeError(_("the file is {size:,} bytes, above the limit of {limit:,}: use a smaller "
+                                   "picture of the digit").format(size=len(data), limit=max_bytes))
     try:
         with warnings.catch_warnings():
             # PIL warns above ~89 Mpx; our own limit, checked next, is lower.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(bytes(data)))
     except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"the image is far too large ({exc}): use a smaller picture "
-                                 "of the digit") from exc
+        raise ImageTooLargeError(_("the image is far too large ({reason}): use a smaller picture "
+                                   "of the digit").format(reason=exc)) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise NotAnImageError("not an image that can be read (PNG, JPEG, GIF, BMP, ...): "
-                              "check that the file really is a picture") from exc
+        raise NotAnImageError(_("not an image that can be read (PNG, JPEG, GIF, BMP, ...): "
+                                "check that the file really is a picture")) from exc
     width, height = img.size
     if width * height > max_pixels:
-        raise ImageTooLargeError(f"the image is {width:,} x {height:,} = {width * height:,} "
-                                 f"pixels, above the limit of {max_pixels:,}: use a smaller "
-                                 "picture of the digit")
+        raise ImageTooLargeError(_("the image is {width:,} x {height:,} = {pixels:,} pixels, above the limit "
+                                   "of {limit:,}: use a smaller picture of the digit").format(
+                                       width=width, height=height, pixels=width * height, limit=max_pixels))
     frames = getattr(img, "n_frames", 1)
     if frames > 1:
-        raise AnimatedImageError(f"the image is animated or has several pages ({frames} frames): "
-                                 "use a single still picture of one digit")
+        raise AnimatedImageError(_("the image is animated or has several pages ({frames} frames): "
+                                   "use a single still picture of one digit").format(frames=frames))
     try:
         img.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 size directly
         img.load()
         img = ImageOps.exif_transpose(img)  # phone photos are stored sideways plus a rotation tag
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise NotAnImageError(f"the image could not be decoded ({exc}): the file is damaged "
-                              "or truncated") from exc
+        raise NotAnImageError(_("the image could not be decoded ({reason}): the file is damaged "
+                                "or truncated").format(reason=exc)) from exc
     return from_array(_pil_to_array(img), max_pixels=max_pixels,
                       min_ink_fraction=min_ink_fraction)
 
@@ -164,21 +165,22 @@ def from_path(path: str | Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int 
     try:
         size = path.stat().st_size
         if path.is_dir():
-            raise PreprocessError("is a folder, not an image file")
+            raise PreprocessError(_("is a folder, not an image file"))
         if size > max_bytes:
-            raise ImageTooLargeError(f"the file is {size:,} bytes, above the limit of "
-                                     f"{max_bytes:,}: use a smaller picture of the digit")
+            raise ImageTooLargeError(_("the file is {size:,} bytes, above the limit of {limit:,}: use a smaller "
+                                       "picture of the digit").format(size=size, limit=max_bytes))
         data = path.read_bytes()
         return from_bytes(data, max_pixels=max_pixels, max_bytes=max_bytes,
                           min_ink_fraction=min_ink_fraction)
     except FileNotFoundError as exc:
-        raise PreprocessError(f"{path}: no such file") from exc
+        raise PreprocessError(_("{path}: no such file").format(path=path)) from exc
     except PermissionError as exc:
-        raise PreprocessError(f"{path}: permission denied") from exc
+        raise PreprocessError(_("{path}: permission denied").format(path=path)) from exc
     except OSError as exc:
-        raise PreprocessError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        raise PreprocessError(_("{path}: cannot be read ({reason})").format(path=path,
+                                                                          reason=exc.strerror or exc)) from exc
     except PreprocessError as exc:
-        raise type(exc)(f"{path}: {exc}") from exc
+        raise type(exc)(_("{path}: {message}").format(path=path, message=exc)) from exc
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -200,13 +202,15 @@ def _grey_and_alpha(arr: np.ndarray, max_pixels: int) -> tuple[np.ndarray, np.nd
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (2, 3, 4))):
-        raise PreprocessError(f"expected an HxW, HxWx3 or HxWx4 image array, got shape {arr.shape}")
+        raise PreprocessError(_("expected an HxW, HxWx3 or HxWx4 image array, got shape {shape}").format(
+            shape=arr.shape))
     height, width = arr.shape[:2]
     if height == 0 or width == 0:
-        raise EmptyImageError(f"the image has no pixels (shape {arr.shape})")
+        raise EmptyImageError(_("the image has no pixels (shape {shape})").format(shape=arr.shape))
     if height * width > max_pixels:
-        raise ImageTooLargeError(f"the image is {width:,} x {height:,} pixels, above the limit "
-                                 f"of {max_pixels:,}: use a smaller picture of the digit")
+        raise ImageTooLargeError(_("the image is {width:,} x {height:,} pixels, above the limit of {limit:,}: "
+                                   "use a smaller picture of the digit").format(width=width, height=height,
+                                                                                limit=max_pixels))
     values = _unit_range(arr)
     channels = 1 if values.ndim == 2 else values.shape[2]
     alpha = values[:, :, channels - 1] if channels in (2, 4) else None
@@ -227,13 +231,14 @@ def _unit_range(arr: np.ndarray) -> np.ndarray:
     if arr.dtype == np.uint16:
         return arr.astype(np.float32) / 65535.0
     if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise PreprocessError(f"expected numbers in the image array, got dtype {arr.dtype}")
+        raise PreprocessError(_("expected numbers in the image array, got dtype {dtype}").format(dtype=arr.dtype))
     values = arr.astype(np.float32)
     if not np.isfinite(values).all():
-        raise PreprocessError("the image array holds NaN or infinite values")
+        raise PreprocessError(_("the image array holds NaN or infinite values"))
     low, high = float(values.min()), float(values.max())
     if low < 0 or high > 255:
-        raise PreprocessError(f"image values run from {low:g} to {high:g}: expected 0-1 or 0-255")
+        raise PreprocessError(_("image values run from {low:g} to {high:g}: expected 0-1 or 0-255").format(
+            low=low, high=high))
     return values if high <= 1.0 else values / 255.0
 
 
@@ -249,7 +254,7 @@ def _composite_and_polarity(grey: np.ndarray,
     """White-on-black float image, the background brightness, and whether it was inverted."""
     if alpha is not None and float(alpha.min()) < 1.0:
         if float(alpha.max()) == 0.0:
-            raise EmptyImageError("the picture is fully transparent: nothing is drawn")
+            raise EmptyImageError(_("the picture is fully transparent: nothing is drawn"))
         border_opaque = _border(alpha > 0.5)
         if border_opaque.mean() >= 0.5:
             # The picture has its own background; transparent holes take its colour.
@@ -273,13 +278,14 @@ def _level(ink: np.ndarray) -> np.ndarray:
     floor = float(np.median(border))
     peak = float(ink.max())
     if peak - floor < MIN_CONTRAST:
-        raise EmptyImageError("the picture is empty: no ink stands out from the background "
-                              f"(contrast {peak - floor:.0%}, needs {MIN_CONTRAST:.0%}): draw a digit")
+        raise EmptyImageError(_("the picture is empty: no ink stands out from the background "
+                                "(contrast {contrast:.0%}, needs {needed:.0%}): draw a digit").format(
+                                    contrast=peak - floor, needed=MIN_CONTRAST))
     noise = 1.4826 * float(np.median(np.abs(border - floor)))  # robust sigma (MAD)
     floor += NOISE_SIGMAS * noise
     if peak - floor < MIN_CONTRAST / 2:
-        raise EmptyImageError("the picture is empty: nothing stands out from the background "
-                              "noise: use a clearer picture of one digit")
+        raise EmptyImageError(_("the picture is empty: nothing stands out from the background "
+                                "noise: use a clearer picture of one digit"))
     return np.clip((ink - floor) / (peak - floor), 0.0, 1.0)
 
 
@@ -287,14 +293,16 @@ def _ink_box(levelled: np.ndarray, min_ink_fraction: float) -> tuple[int, int, i
     mask = levelled > INK_FRACTION
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
-        raise EmptyImageError("the picture is empty: draw a digit")
+        raise EmptyImageError(_("the picture is empty: draw a digit"))
     box = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
     longer = max(box[2] - box[0], box[3] - box[1])
     needed = max(2.0, min_ink_fraction * max(levelled.shape))
     if longer < needed:
-        raise TooLittleInkError(f"too little ink: draw a bigger digit (the ink spans {longer} px "
-                                f"of a {levelled.shape[1]} x {levelled.shape[0]} picture; "
-                                f"at least {int(np.ceil(needed))} px needed)")
+        raise TooLittleInkError(_("too little ink: draw a bigger digit (the ink spans {longer} px of a "
+                                  "{width} x {height} picture; at least {needed} px needed)").format(
+                                      longer=longer, width=levelled.shape[1], height=levelled.shape[0],
+                                      needed=int(np.ceil(needed))))
+
     return box
 
 

@@ -32,6 +32,7 @@ from torch import nn
 
 from core import models
 from core.copies import random_copy
+from core.i18n import _
 from core.device import model_device
 from core.models.common import INPUT_SIZE
 from core.models.lenet1998 import PartialConv2d, Subsampling
@@ -128,8 +129,8 @@ def _square(value, what: str, module: nn.Module) -> int:
         return value
     values = tuple(value)
     if len(set(values)) != 1:
-        raise ReceptiveFieldError(f"{type(module).__name__} has a non-square {what} {values}: "
-                                  "only square geometry is supported")
+        raise ReceptiveFieldError(_("{module} has a non-square {what} {values}: only square geometry is "
+                                    "supported").format(module=type(module).__name__, what=what, values=values))
     return int(values[0])
 
 
@@ -153,8 +154,8 @@ def layer_geometry(module: nn.Module) -> tuple[str, int, int, int, int] | None:
     if isinstance(module, _PADS):
         left, right, top, bottom = module.padding
         if not left == right == top == bottom:
-            raise ReceptiveFieldError(f"{type(module).__name__} pads unevenly {module.padding}: "
-                                      "only the same padding on all sides is supported")
+            raise ReceptiveFieldError(_("{module} pads unevenly {padding}: only the same padding on all sides "
+                                        "is supported").format(module=type(module).__name__, padding=module.padding))
         return "pad", 1, 1, int(left), 1
     return None
 
@@ -215,8 +216,10 @@ def _fields_of(model: nn.Module, input_size: int) -> list[LayerField]:
         geometry = layer_geometry(module)
         if geometry is None:
             if len(shape_out) == 4 and shape_out[-2:] != shape_in[-2:]:
-                raise ReceptiveFieldError(f"{name} ({type(module).__name__}) changes the map size "
-                                          f"{shape_in[-2:]} -> {shape_out[-2:]} in a way this module does not know")
+                raise ReceptiveFieldError(_("{name} ({module}) changes the map size {before} -> {after} in a way "
+                                            "this module does not know").format(
+                                                name=name, module=type(module).__name__, before=shape_in[-2:],
+                                                after=shape_out[-2:]))
             continue
         kind, kernel, stride, padding, dilation = geometry
         first -= padding * jump
@@ -233,8 +236,9 @@ def find_layer(fields: Sequence[LayerField], layer: str) -> LayerField:
     for field in fields:
         if layer in (field.name, field.short_name):
             return field
-    names = ", ".join(f.short_name for f in fields) or "none (no convolutions)"
-    raise ReceptiveFieldError(f"no conv, pooling or padding layer {layer!r}; layers: {names}")
+    names = ", ".join(f.short_name for f in fields) or _("none (no convolutions)")
+    raise ReceptiveFieldError(_("no conv, pooling or padding layer {layer}; layers: {names}").format(
+        layer=repr(layer), names=names))
 
 
 def _box(top: int, left: int, height: int, width: int, side: int) -> PixelBox:
@@ -249,8 +253,10 @@ def unit_box(fields: Sequence[LayerField], layer: str, channel: int, row: int, c
     field = find_layer(fields, layer)
     height, width = field.out_size
     if not (0 <= channel < field.channels and 0 <= row < height and 0 <= col < width):
-        raise ReceptiveFieldError(f"{field.short_name} has units channel 0..{field.channels - 1}, "
-                                  f"row 0..{height - 1}, col 0..{width - 1}; got ({channel}, {row}, {col})")
+        raise ReceptiveFieldError(_("{layer} has units channel 0..{last_channel}, row 0..{last_row}, col "
+                                    "0..{last_col}; got ({channel}, {row}, {col})").format(
+                                        layer=field.short_name, last_channel=field.channels - 1,
+                                        last_row=height - 1, last_col=width - 1, channel=channel, row=row, col=col))
     return _box(field.first + row * field.jump, field.first + col * field.jump, field.size, field.size,
                 input_size)
 
@@ -276,7 +282,8 @@ def trace_back(fields: Sequence[LayerField], layer: str, row: int, col: int,
     """
     index = fields.index(find_layer(fields, layer))
     if (input_size, input_size) != fields[0].in_size:
-        raise ReceptiveFieldError(f"the fields were computed for a {fields[0].in_size} input, not {input_size}")
+        raise ReceptiveFieldError(_("the fields were computed for a {computed} input, not {size}").format(
+            computed=fields[0].in_size, size=input_size))
     rows, cols = (row, row), (col, col)
     steps = [TraceStep(fields[index].name, rows, cols)]
     for position in range(index, -1, -1):
@@ -306,7 +313,7 @@ def _linearised_random_copy(model: nn.Module, seed: int) -> nn.Module:
     clone = random_copy(model, seed).double()
     for name, module in list(clone.named_modules()):
         if isinstance(module, nn.ReLU):
-            parent_name, _, child = name.rpartition(".")
+            parent_name, _dot, child = name.rpartition(".")
             setattr(clone.get_submodule(parent_name) if parent_name else clone, child, nn.Identity())
     return clone
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core import jobs, recipes
 from core.checkpoints import CheckpointInfo
+from core.i18n import N_, _
 from core.train import epoch_position
 
 
@@ -51,7 +52,8 @@ def run_row(name: str, record: dict) -> dict:
 
 # --- which checkpoints are whose -------------------------------------------------------------
 
-SHIPPED, REPRODUCTION, TRAINED_HERE = "shipped", "reproduction", "trained here"
+# Codes that are also the groups' English names (marked N_: a page shows them with _()).
+SHIPPED, REPRODUCTION, TRAINED_HERE = N_("shipped"), N_("reproduction"), N_("trained here")
 GROUPS = (SHIPPED, REPRODUCTION, TRAINED_HERE)
 
 
@@ -93,13 +95,18 @@ RISING = 0.005              # half a point of test accuracy over those epochs: s
 
 # What running a source's own code outside this project showed: no record can say it.
 OUTSIDE_CHECKS = {
-    "cnn_avgpool_bn": "Seed 000's own code, run outside this project, also ends near 45%: "
-                      "its {reported} came from another recipe",
+    "cnn_avgpool_bn": N_("Seed 000's own code, run outside this project, also ends near 45%: "
+                         "its {reported} came from another recipe."),
 }
 
 
 def _points(x: float) -> str:
-    return f"{abs(x) * 100:.2f} points"
+    return _("{points:.2f} points").format(points=abs(x) * 100)
+
+
+def _sentences(first: str, second: str) -> str:
+    """Two sentences one after the other (a space between them in English, none in Chinese)."""
+    return _("{first} {second}").format(first=first, second=second)
 
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
@@ -108,10 +115,19 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
 def _describe_optimizer(recipe: dict) -> str:
     """"SGD lr 0.001 without momentum at batch 512"."""
     optimizer = recipe.get("optimizer", "?")
-    text = f"{OPTIMIZER_NAMES.get(optimizer, optimizer)} lr {recipe.get('lr', float('nan')):g}"
-    if optimizer == "sgd" and not recipe.get("momentum"):
-        text += " without momentum"
-    return text + f" at batch {recipe.get('batch_size', '?')}"
+    plain = optimizer == "sgd" and not recipe.get("momentum")
+    text = (_("{optimizer} lr {lr:g} without momentum at batch {batch}") if plain else
+            _("{optimizer} lr {lr:g} at batch {batch}"))
+    return text.format(optimizer=OPTIMIZER_NAMES.get(optimizer, optimizer), lr=recipe.get("lr", float("nan")),
+                       batch=recipe.get("batch_size", "?"))
+
+
+# A recipe's settings as a sentence names them (its field names, underscores as spaces).
+SETTING_NAMES = {"optimizer": N_("optimizer"), "lr": N_("lr"), "batch_size": N_("batch size"),
+                 "epochs": N_("epochs"), "momentum": N_("momentum"), "weight_decay": N_("weight decay"),
+                 "schedule": N_("schedule"), "augment": N_("augment"), "limit": N_("limit"), "seed": N_("seed"),
+                 "select_by_validation": N_("select by validation"), "loss": N_("loss"),
+                 "label_smoothing": N_("label smoothing"), "milestones": N_("milestones")}
 
 
 def _changed_settings(preset: str, recipe: dict) -> list[str]:
@@ -120,10 +136,15 @@ def _changed_settings(preset: str, recipe: dict) -> list[str]:
         seed = recipes.get_recipe(preset, "seed").to_dict()
     except recipes.RecipeError:
         return []
-    def shown(value):
-        return "all" if value is None else value
-    return [f"{k.replace('_', ' ')} {shown(recipe[k])}, not {shown(seed[k])}" for k in seed
-            if k != "note" and k in recipe and recipe[k] != seed[k]]
+
+    def change(key: str) -> str:
+        ours, theirs = recipe[key], seed[key]
+        text = (_("{setting} all, not {seed}") if ours is None else _("{setting} {value}, not all") if theirs is None
+                else _("{setting} {value}, not {seed}"))
+        name = _(SETTING_NAMES[key]) if key in SETTING_NAMES else key.replace("_", " ")
+        return text.format(setting=name, value=ours, seed=theirs)
+
+    return [change(k) for k in seed if k != "note" and k in recipe and recipe[k] != seed[k]]
 
 
 def reproduction_note(record: dict) -> str:
@@ -137,49 +158,58 @@ def reproduction_note(record: dict) -> str:
     reported = record.get("reported")
     if not reported:
         if preset not in recipes.REPORTED:
-            return "The source's recipe; the source reports no accuracy to compare with."
+            return _("The source's recipe; the source reports no accuracy to compare with.")
         changed = _changed_settings(preset, recipe)
         source = recipes.REPORTED[preset]["source"]
-        return (f"The source's recipe with other settings ({'; '.join(changed) or 'changed'}): "
-                f"{source}'s figure is for its own settings, so there is none to compare with.")
+        return _("The source's recipe with other settings ({changes}): {source}'s figure is for its own settings, "
+                 "so there is none to compare with.").format(changes=_("; ").join(changed) or _("changed"),
+                                                             source=source)
     history = record.get("history") or []
     accuracy = record.get("test_accuracy")
     if accuracy is None or not history:
-        return "No test accuracy recorded: nothing to compare."
+        return _("No test accuracy recorded: nothing to compare.")
     target, source = reported["test_accuracy"], reported["source"]
     if record.get("stopped"):
         done = epoch_position(history[-1], train_images(record))
-        return (f"Stopped after {done:.2f} of {recipe.get('epochs', '?')} epochs: not comparable with "
-                f"{source}'s {target:.2%} after {reported['epochs']}.")
+        return _("Stopped after {done:.2f} of {epochs} epochs: not comparable with {source}'s {target:.2%} after "
+                 "{reported_epochs}.").format(done=done, epochs=recipe.get("epochs", "?"), source=source,
+                                              target=target, reported_epochs=reported["epochs"])
     difference = accuracy - target
     last = [h["test_accuracy"] for h in history[-LAST_EPOCHS:]]
     wobble = max(last) - min(last)
     if abs(difference) <= wobble:
-        return (f"Matches: {_points(difference)} {'below' if difference < 0 else 'above'} {source}'s "
-                f"{target:.2%}, less than its own last {len(last)} epochs differ ({_points(wobble)}).")
+        text = (_("Matches: {points} below {source}'s {target:.2%}, less than its own last {n} epochs differ "
+                  "({wobble}).") if difference < 0 else
+                _("Matches: {points} above {source}'s {target:.2%}, less than its own last {n} epochs differ "
+                  "({wobble})."))
+        return text.format(points=_points(difference), source=source, target=target, n=len(last),
+                           wobble=_points(wobble))
     if difference > 0:
-        return (f"{_points(difference)} above {source}'s {target:.2%}, more than its own last "
-                f"{len(last)} epochs differ ({_points(wobble)}).")
+        return _("{points} above {source}'s {target:.2%}, more than its own last {n} epochs differ "
+                 "({wobble}).").format(points=_points(difference), source=source, target=target, n=len(last),
+                                       wobble=_points(wobble))
     steps = math.ceil(train_images(record) / recipe.get("batch_size", 1))
-    text = (f"{_points(difference)} below: {_describe_optimizer(recipe)} is {steps:,} steps an epoch, "
-            f"{steps * len(history):,} in all; ")
     losses = [h["train_loss"] for h in history]
     near = CHANCE_LOSS * NEAR_CHANCE
     stuck = next((i for i, loss in enumerate(losses) if loss < near), len(losses))
     if stuck == len(losses):
-        text += (f"the train loss barely moved from an even guess's {CHANCE_LOSS:.2f} "
-                 f"({losses[0]:.2f} to {losses[-1]:.2f})")
+        loss = _("the train loss barely moved from an even guess's {chance:.2f} ({first:.2f} to {last:.2f})")
     elif stuck >= 2:
-        text += (f"the train loss stayed near an even guess's {CHANCE_LOSS:.2f} for {stuck} epochs, "
-                 f"then fell to {losses[-1]:.2f}")
+        loss = _("the train loss stayed near an even guess's {chance:.2f} for {stuck} epochs, then fell to "
+                 "{last:.2f}")
     else:
-        text += f"the train loss fell from {losses[0]:.2f} to {losses[-1]:.2f}"
+        loss = _("the train loss fell from {first:.2f} to {last:.2f}")
+    loss = loss.format(chance=CHANCE_LOSS, first=losses[0], last=losses[-1], stuck=stuck)
     span = min(LAST_EPOCHS, len(history) - 1)
     gain = accuracy - history[-span - 1]["test_accuracy"] if span else 0.0
     if stuck < len(losses) and gain > RISING:
-        text += f", and test accuracy was still rising (+{gain * 100:.1f} points in the last {span} epochs)"
+        loss = _("{loss}, and test accuracy was still rising (+{gain:.1f} points in the last {epochs} "
+                 "epochs)").format(loss=loss, gain=gain * 100, epochs=span)
+    text = _("{points} below: {optimizer} is {steps:,} steps an epoch, {total:,} in all; {loss}.").format(
+        points=_points(difference), optimizer=_describe_optimizer(recipe), steps=steps,
+        total=steps * len(history), loss=loss)
     finding = OUTSIDE_CHECKS.get(preset)
-    return text + "." + (f" {finding.format(reported=f'{target:.2%}')}." if finding else "")
+    return _sentences(text, _(finding).format(reported=f"{target:.2%}")) if finding else text
 
 
 # --- seed 000's printed recipe against its one-change variants (issue 19) --------------------------
@@ -228,13 +258,15 @@ def variant_study(preset: str, records: dict[str, dict]) -> tuple[str | None, di
         accuracy, target = record["test_accuracy"], reported["test_accuracy"]
         reaches = accuracy >= target - REACH
         factor = step_factor(variant, printed)
-        why = (f"each step about {factor:g} times the printed one" if factor is not None else
-               "Adam scales every weight's step to about the learning rate, however small its gradient")
-        verdict = (f"reaches {reported['source']}'s {target:.2%}" if reaches else
-                   f"{_points(accuracy - target)} short of {reported['source']}'s {target:.2%}")
-        results.append(VariantResult(name, variant.name, variant.label, accuracy, reaches, factor,
-                                     f"{variant.label}: {accuracy:.2%} after {len(record.get('history') or [])} "
-                                     f"epochs, {verdict} ({why})."))
+        why = (_("each step about {factor:g} times the printed one").format(factor=factor) if factor is not None
+               else _("Adam scales every weight's step to about the learning rate, however small its gradient"))
+        verdict = (_("reaches {source}'s {target:.2%}") if reaches else
+                   _("{points} short of {source}'s {target:.2%}")).format(
+                       points=_points(accuracy - target), source=reported["source"], target=target)
+        label = _(variant.label)
+        sentence = _("{label}: {accuracy:.2%} after {epochs} epochs, {verdict} ({why}).").format(
+            label=label, accuracy=accuracy, epochs=len(record.get("history") or []), verdict=verdict, why=why)
+        results.append(VariantResult(name, variant.name, label, accuracy, reaches, factor, sentence))
     return (printed_name if printed_name in records else None), reported, results
 
 
@@ -242,14 +274,15 @@ def variant_verdict(reported: dict, results: list[VariantResult]) -> str:
     """One sentence over all the variants: which single change reaches the source's figure."""
     if not results:
         return ""
-    target = f"{reported['source']}'s {reported['test_accuracy']:.2%}"
+    target = _("{source}'s {target:.2%}").format(source=reported["source"], target=reported["test_accuracy"])
     reaching = [r.label for r in results if r.reaches]
     if reaching:
-        return f"One change is enough to reach {target}: {'; or '.join(reaching)}."
+        return _("One change is enough to reach {target}: {changes}.").format(
+            target=target, changes=_("; or ").join(reaching))
     best = max(results, key=lambda r: r.test_accuracy)
-    return (f"No single change reaches {target} in the same epochs; the closest, {best.label}, ends "
-            f"{_points(best.test_accuracy - reported['test_accuracy'])} short: the write-up's figure needs more "
-            "than one change to its printed recipe.")
+    return _("No single change reaches {target} in the same epochs; the closest, {label}, ends {points} short: the "
+             "write-up's figure needs more than one change to its printed recipe.").format(
+                 target=target, label=best.label, points=_points(best.test_accuracy - reported["test_accuracy"]))
 
 
 def why_printed_barely_moves(record: dict) -> str:
@@ -257,7 +290,10 @@ def why_printed_barely_moves(record: dict) -> str:
     recipe = record.get("recipe") or {}
     steps = math.ceil(train_images(record) / recipe.get("batch_size", 1))
     epochs = len(record.get("history") or [])
-    return (f"Plain SGD moves each weight by the learning rate times its gradient: at lr {recipe.get('lr', 0):g}, "
-            f"without momentum, and with {steps:,} steps an epoch ({steps * epochs:,} in {epochs} epochs at batch "
-            f"{recipe.get('batch_size', '?')}), the weights travel a small fraction of their starting size, so the "
-            "loss stays near an even guess's. Any change that makes the steps larger or more of them lets it learn.")
+    return _("Plain SGD moves each weight by the learning rate times its gradient: at lr {lr:g}, without momentum, "
+             "and with {steps:,} steps an epoch ({total:,} in {epochs} epochs at batch {batch}), the weights travel "
+             "a small fraction of their starting size, so the loss stays near an even guess's. Any change that "
+             "makes the steps larger or more of them lets it learn.").format(
+                 lr=recipe.get("lr", 0), steps=steps, total=steps * epochs, epochs=epochs,
+                 batch=recipe.get("batch_size", "?"))
+

@@ -15,6 +15,7 @@ from torch import nn
 from core import data, models
 from core.device import model_device, torch_threads
 from core.feature_maps import feature_maps
+from core.i18n import _
 from core.inference import predict_batch
 
 
@@ -28,7 +29,8 @@ def model_at_epoch(preset: str, snapshots: dict[str, dict], epoch: int) -> nn.Mo
     """A fresh ``preset`` model holding the weights saved after ``epoch`` (eval mode)."""
     key = f"epoch_{epoch}"
     if key not in snapshots:
-        raise KeyError(f"no snapshot for epoch {epoch}; saved: {snapshot_epochs(snapshots)}")
+        raise KeyError(_("no snapshot for epoch {epoch}; saved: {saved}").format(epoch=epoch,
+                                                                           saved=snapshot_epochs(snapshots)))
     model = models.build(preset)
     model.load_state_dict(snapshots[key])
     return model.eval()
@@ -63,7 +65,8 @@ def first_conv_maps(model: nn.Module, image: np.ndarray | torch.Tensor) -> First
     with torch_threads(1):  # one digit: too little work to share between cores
         conv = next((s for s in feature_maps(model, x) if s.kind == "conv"), None)
         if conv is None:
-            raise ValueError(f"{type(model).__name__} has no convolution layer (an MLP has no feature maps)")
+            raise ValueError(_("{model} has no convolution layer (an MLP has no feature maps)").format(
+                model=type(model).__name__))
         probs = _softmax(model, x)
     return FirstConvMaps(conv.name, conv.tensor.numpy(), probs)
 
@@ -83,7 +86,7 @@ def learned_late(preset: str, snapshots: dict[str, dict], *, limit: int = 1000) 
     first snapshot to the last, among those right at the end: a digit worth scrubbing through."""
     epochs = snapshot_epochs(snapshots)
     if not epochs:
-        raise ValueError("no per-epoch snapshots")
+        raise ValueError(_("no per-epoch snapshots"))
     test = data.load_test()
     labels = test.labels[:limit]
     first, last = (predict_batch(model_at_epoch(preset, snapshots, e), test.images[:limit])

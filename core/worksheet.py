@@ -17,9 +17,11 @@ import html
 import numpy as np
 
 from core import gridmath
+from core.i18n import _, current_language, ngettext
 
 _CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; color: #000; margin: 2em; }
+body { font-family: "DejaVu Sans", Arial, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; color: #000;
+       margin: 2em; }
 h1 { font-size: 20pt; margin: 0 0 0.3em; }
 h2 { font-size: 14pt; margin: 1em 0 0.3em; }
 p, li, td { font-size: 12pt; }
@@ -66,10 +68,12 @@ def _size_work(n: int, k: int, stride: int, padding: int, dilation: int) -> str:
 
 def convolution_worksheet(values: np.ndarray | list, kernel: np.ndarray | list, *, bias: float = 0.0,
                           stride: int = 1, padding: int = 0, dilation: int = 1,
-                          title: str = "Convolution exercise", decimals: int = 2) -> str:
-    """The worksheet as one HTML document (a string). ``values``: ``H x W`` or ``C x H x W``;
-    ``kernel``: ``k x k`` or ``C x k x k``. Raises GridSettingsError when the settings cannot
-    work, with the reason (as ``gridmath.convolve`` does)."""
+                          title: str | None = None, decimals: int = 2) -> str:
+    """The worksheet as one HTML document (a string), in the session's language. ``values``:
+    ``H x W`` or ``C x H x W``; ``kernel``: ``k x k`` or ``C x k x k``; ``title``: "Convolution
+    exercise" unless given. Raises GridSettingsError when the settings cannot work, with the
+    reason (as ``gridmath.convolve`` does)."""
+    title = _("Convolution exercise") if title is None else title
     x = np.round(np.asarray(values, dtype=float), decimals)
     w = np.round(np.asarray(kernel, dtype=float), decimals)
     bias = round(float(bias), decimals)
@@ -79,41 +83,58 @@ def convolution_worksheet(values: np.ndarray | list, kernel: np.ndarray | list, 
     k = w.shape[1]
     out_h, out_w = result.output.shape
 
-    def channel_name(c: int) -> str:
-        return f" (channel {c + 1})" if channels > 1 else ""
+    def caption(one: str, each: str, c: int) -> str:
+        """A grid's caption: ``one`` for a single channel, ``each`` (naming channel c) for several."""
+        return each.format(channel=c + 1) if channels > 1 else one
 
-    settings = [("Input", f"{channels}×{height}×{width}" if channels > 1 else f"{height}×{width}"),
-                ("Kernel", f"{channels}×{k}×{k}" if channels > 1 else f"{k}×{k}"),
-                ("Stride", str(stride)), ("Padding", str(padding)), ("Dilation", str(dilation)),
-                ("Bias", gridmath.format_number(bias, decimals))]
-    settings_rows = "".join(f'<tr><td>{name}</td><td data-setting="{name.lower()}">{html.escape(value)}</td></tr>'
-                            for name, value in settings)
-    steps = ["Work out the output's size: floor((n + 2·padding − dilation·(k − 1) − 1) / stride) + 1.",
-             f"Surround the input with {padding} ring{'s' if padding > 1 else ''} of zeros." if padding else None,
-             f"Place the kernel on the top-left corner; its taps are {dilation} cells apart." if dilation > 1
-             else "Place the kernel on the top-left corner of the input.",
-             "Multiply each input cell under the kernel by the kernel cell on it and add the products,"
-             + (" over every channel," if channels > 1 else "") + " then add the bias.",
-             f"Write the result in the output, then move the kernel {stride} cell{'s' if stride > 1 else ''} "
-             "right; at the end of a row, go back left and move it down as far."]
+    # (label, data-setting, value): the data-setting names stay English (a test reads them).
+    settings = [(_("Input"), "input", f"{channels}×{height}×{width}" if channels > 1 else f"{height}×{width}"),
+                (_("Kernel"), "kernel", f"{channels}×{k}×{k}" if channels > 1 else f"{k}×{k}"),
+                (_("Stride"), "stride", str(stride)), (_("Padding"), "padding", str(padding)),
+                (_("Dilation"), "dilation", str(dilation)), (_("Bias"), "bias", gridmath.format_number(bias, decimals))]
+    settings_rows = "".join(f'<tr><td>{html.escape(label)}</td><td data-setting="{name}">{html.escape(value)}</td></tr>'
+                            for label, name, value in settings)
+    steps = [_("Work out the output's size: floor((n + 2·padding − dilation·(k − 1) − 1) / stride) + 1."),
+             ngettext("Surround the input with {n} ring of zeros.", "Surround the input with {n} rings of zeros.",
+                      padding).format(n=padding) if padding else None,
+             _("Place the kernel on the top-left corner; its taps are {n} cells apart.").format(n=dilation)
+             if dilation > 1 else _("Place the kernel on the top-left corner of the input."),
+             _("Multiply each input cell under the kernel by the kernel cell on it and add the products, over every "
+               "channel, then add the bias.") if channels > 1 else
+             _("Multiply each input cell under the kernel by the kernel cell on it and add the products, then add "
+               "the bias."),
+             ngettext("Write the result in the output, then move the kernel {n} cell right; at the end of a row, go "
+                      "back left and move it down as far.",
+                      "Write the result in the output, then move the kernel {n} cells right; at the end of a row, go "
+                      "back left and move it down as far.", stride).format(n=stride)]
     instructions = "".join(f"<li>{html.escape(s)}</li>" for s in steps if s)
-    inputs = "".join(_grid_table(x[c], "input", f"Input{channel_name(c)}", decimals, channel=c)
-                     for c in range(channels))
-    kernels = "".join(_grid_table(w[c], "kernel", f"Kernel{channel_name(c)}", decimals, channel=c)
-                      for c in range(channels))
+    inputs = "".join(_grid_table(x[c], "input", caption(_("Input"), _("Input (channel {channel})"), c), decimals,
+                                 channel=c) for c in range(channels))
+    kernels = "".join(_grid_table(w[c], "kernel", caption(_("Kernel"), _("Kernel (channel {channel})"), c), decimals,
+                                  channel=c) for c in range(channels))
     grids = (f'<div class="row">{inputs}{kernels}</div>' if channels == 1 else
              f'<div class="row">{inputs}</div><div class="row">{kernels}</div>')
-    blank = _grid_table(np.zeros((out_h, out_w)), "output-blank", "Output", decimals, blank=True)
+    blank = _grid_table(np.zeros((out_h, out_w)), "output-blank", _("Output"), decimals, blank=True)
     size_work = [_size_work(height, k, stride, padding, dilation)]
     if width != height:
-        size_work = [f"rows: {size_work[0]}", f"columns: {_size_work(width, k, stride, padding, dilation)}"]
-    padded = ("".join(_grid_table(result.padded[c], "padded", f"Padded input{channel_name(c)}", decimals,
+        size_work = [_("rows: {work}").format(work=size_work[0]),
+                     _("columns: {work}").format(work=_size_work(width, k, stride, padding, dilation))]
+    padded = ("".join(_grid_table(result.padded[c], "padded",
+                                  caption(_("Padded input"), _("Padded input (channel {channel})"), c), decimals,
                                   channel=c, padding_mask=result.padding_mask) for c in range(channels))
               if padding else "")
     first_step = "\n".join(gridmath.describe_step(result, 0, decimals))
     title_text = html.escape(title)
+    words = {key: html.escape(text) for key, text in (
+        ("name", _("Name: ______________________")), ("date", _("Date: ____________")),
+        ("todo", _("What to do")), ("answer", _("Your answer")), ("size", _("Output size: ____ × ____")),
+        ("key", _("Answer key: {title}").format(title=title)), ("size_head", _("Output size")),
+        ("output", _("Output")), ("first", _("The first cell, output[0, 0], step by step")),
+        ("rest", _("Every other cell is worked out the same way, with the kernel moved.")))}
+    output_caption = _("Output ({height}×{width})").format(height=out_h, width=out_w)
+    language = "zh-CN" if current_language() == "zh" else "en"
     return f"""<!DOCTYPE html>
-<html lang="en">
+<html lang="{language}">
 <head>
 <meta charset="utf-8">
 <title>{title_text}</title>
@@ -122,24 +143,24 @@ def convolution_worksheet(values: np.ndarray | list, kernel: np.ndarray | list, 
 <body>
 <section class="page" id="exercise">
 <h1>{title_text}</h1>
-<p class="name">Name: ______________________ &nbsp; Date: ____________</p>
+<p class="name">{words["name"]} &nbsp; {words["date"]}</p>
 <table class="settings">{settings_rows}</table>
-<h2>What to do</h2>
+<h2>{words["todo"]}</h2>
 <ol>{instructions}</ol>
 {grids}
-<h2>Your answer</h2>
-<p>Output size: ____ × ____</p>
+<h2>{words["answer"]}</h2>
+<p>{words["size"]}</p>
 {blank}
 </section>
 <section class="page" id="answers">
-<h1>Answer key: {title_text}</h1>
-<h2>Output size</h2>
+<h1>{words["key"]}</h1>
+<h2>{words["size_head"]}</h2>
 <div class="work" data-work="size">{html.escape(chr(10).join(size_work))}</div>
-<h2>Output</h2>
-<div class="row">{_grid_table(result.output, "output", f"Output ({out_h}×{out_w})", decimals)}{padded}</div>
-<h2>The first cell, output[0, 0], step by step</h2>
+<h2>{words["output"]}</h2>
+<div class="row">{_grid_table(result.output, "output", output_caption, decimals)}{padded}</div>
+<h2>{words["first"]}</h2>
 <div class="work" data-work="first-step">{html.escape(first_step)}</div>
-<p>Every other cell is worked out the same way, with the kernel moved.</p>
+<p>{words["rest"]}</p>
 </section>
 </body>
 </html>

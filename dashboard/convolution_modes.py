@@ -13,8 +13,9 @@ import streamlit as st
 
 from core import gridmath, gridpresets, worksheet
 from core.gridmath import GridSettingsError
+from core.i18n import N_, _
 from dashboard import stepper, ui
-from dashboard.grid_widgets import (geometry_controls, impossible, input_grid, kernel_choice,
+from dashboard.grid_widgets import (RANDOM, TYPED, geometry_controls, impossible, input_grid, kernel_choice, labels,
                                     output_shape_calculator, typed_grid)
 from dashboard.links import BOUND
 from dashboard.numbered_draw import numbered_draw
@@ -68,16 +69,18 @@ def stack(*parts: str, gap_px: int = 8) -> str:
             + "".join(parts) + "</div>")
 
 
-def play(key: str, settings: tuple, steps: list, draw, *, equation_key: str, target: str = "output",
+def play(key: str, settings: tuple, steps: list, draw, *, equation_key: str, target: str | None = None,
          bold_last: bool = True) -> None:
-    """The step player over ``steps`` (``target``: what the student predicts, e.g. ``output``);
+    """The step player over ``steps`` (``target``: what the student predicts, translated, e.g.
+    "max-pooling output"; the output cell by default, as ``gridmath.describe_step`` names it);
     new ``settings`` (every number and setting drawn) start it again. ``draw(pos, step, playing)``
     draws ``pos`` steps done, ``step`` the last of them (None at 0), and returns the equation."""
     digest = hashlib.sha1()
     for part in (key, *settings):
         digest.update(part.tobytes() if isinstance(part, np.ndarray) else repr(part).encode())
+    cell = (_("output[{row}, {col}]") if target is None else target + "[{row}, {col}]")
     animate(key, digest.hexdigest(), [s.value for s in steps],
-            [f"{target}[{s.out_row}, {s.out_col}]" for s in steps],
+            [cell.format(row=s.out_row, col=s.out_col) for s in steps],
             lambda pos, playing: draw(pos, steps[pos - 1] if pos else None, playing),
             decimals=DECIMALS, equation_key=equation_key, bold_last=bold_last)
 
@@ -97,21 +100,22 @@ def one_channel(digits: np.ndarray | None) -> None:
     try:
         result = gridmath.convolve(x, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation)
     except GridSettingsError as exc:
-        impossible("Cannot convolve", exc)
+        impossible(_("Cannot convolve"), exc)
         return
-    st.subheader("Step by step")
-    st.caption(f"Input: {described}. Grey cells are zero padding. The orange window multiplies the cells "
-               "under it by the kernel; the sum plus the bias is written into the green output cell.")
+    st.subheader(_("Step by step"))
+    st.caption(_("Input: {input}. Grey cells are zero padding. The orange window multiplies the cells under it by "
+                 "the kernel; the sum plus the bias is written into the green output cell.").format(input=described))
     if not ui.presenter():  # a download is for the teacher's own machine, not the projector
-        st.download_button("Download as a worksheet", worksheet.convolution_worksheet(
+        st.download_button(_("Download as a worksheet"), worksheet.convolution_worksheet(
             x, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation, decimals=DECIMALS),
             file_name="convolution_worksheet.html", mime="text/html", key="one_worksheet", on_click="ignore",
-            icon=":material/print:", help="This exercise on paper: page 1 the input, kernel and a blank output "
-            "grid, page 2 the answer key. Open the file and print it (or save it as PDF from the print dialog).")
+            icon=":material/print:", help=_("This exercise on paper: page 1 the input, kernel and a blank output "
+                                            "grid, page 2 the answer key. Open the file and print it (or save it as "
+                                            "PDF from the print dialog)."))
     steps = result.steps
     lines = max(stepper.equation_lines(gridmath.describe_step(result, i, DECIMALS)) for i in range(len(steps)))
     largest = largest_cell()
-    titles = ["Input", "Kernel", "Window × kernel", "Output"]
+    titles = [_("Input"), _("Kernel"), _("Window × kernel"), _("Output")]
     (hp, wp), k, wo = result.padding_mask.shape, kernel.shape[0], result.output.shape[1]
     parts = [GridPart(n, stepper.title_rem(t)) for n, t in zip((wp, k, k, wo), titles)]
     cell = stepper.cell_style(parts, hp, gap_px=GAP_PX, rest_rem=stepper.player_rest_rem(1, lines), largest=largest)
@@ -129,56 +133,57 @@ def one_channel(digits: np.ndarray | None) -> None:
             cell=cell)
         if step:
             return gridmath.describe_step(result, pos - 1, DECIMALS)
-        return ["Press Step forward (or Play) to compute the first output cell."]
+        return [_("Press Step forward (or Play) to compute the first output cell.")]
 
     play("one", (x, kernel, bias, stride, padding, dilation), steps, draw, equation_key="conv_sum")
-    with ui.guarded("The kernel on a real image"):
+    with ui.guarded(_("The kernel on a real image")):
         real_image(digits, kernel, bias, stride, padding, dilation, kernel_name)
 
 
 def real_image(digits: np.ndarray | None, kernel: np.ndarray, bias: float, stride: int, padding: int,
                dilation: int, kernel_name: str) -> None:
     """The same kernel and settings over a whole 28×28 test digit, as a feature map."""
-    st.subheader("On a real image")
+    st.subheader(_("On a real image"))
     if digits is None:
-        st.info("MNIST is not available here: run `python -m core data` to see the kernel on a whole digit.")
+        st.info(_("MNIST is not available here: run `python -m core data` to see the kernel on a whole digit."))
         return
-    index = st.number_input("Test digit number", 0, len(digits) - 1, 0, key="real_digit", width=220, bind=BOUND)
+    index = st.number_input(_("Test digit number"), 0, len(digits) - 1, 0, key="real_digit", width=220, bind=BOUND)
     image = gridpresets.to_levels(digits[index])
     try:
         fmap = gridmath.feature_map(image, kernel, bias=bias, stride=stride, padding=padding, dilation=dilation)
     except GridSettingsError as exc:
-        impossible("Cannot convolve the digit", exc)
+        impossible(_("Cannot convolve the digit"), exc)
         return
     colors = ui.palette("signed")
-    st.caption(f"The same kernel ({kernel_name}), bias, stride, padding and dilation over the whole 28×28 digit "
-               f"(brightness 0-9): a {fmap.shape[0]}×{fmap.shape[1]} feature map. {colors.high.capitalize()}: "
-               f"strong positive response, {colors.low}: negative.")
-    left, right, _ = st.columns([1, 1, 0.4])
+    st.caption(_("The same kernel ({kernel}), bias, stride, padding and dilation over the whole 28×28 digit "
+                 "(brightness 0-9): a {height}×{width} feature map. {high}: strong positive response, {low}: "
+                 "negative.").format(kernel=kernel_name, height=fmap.shape[0], width=fmap.shape[1],
+                                     high=_(colors.high).capitalize(), low=_(colors.low)))
+    left, right, _spare = st.columns([1, 1, 0.4])
     with left:
-        ui.chart(image_heatmap(image, title=f"Test digit #{index}", colorscale=ui.palette("image").scale),
-                 "fig_real_digit_fig")
+        ui.chart(image_heatmap(image, title=_("Test digit #{index}").format(index=index),
+                               colorscale=ui.palette("image").scale), "fig_real_digit_fig")
     with right:
-        ui.chart(image_heatmap(fmap, title="Feature map", colorscale=colors.scale, zmid=0), "fig_real_map_fig")
+        ui.chart(image_heatmap(fmap, title=_("Feature map"), colorscale=colors.scale, zmid=0), "fig_real_map_fig")
 
 
 # --- three channels ---------------------------------------------------------------------------
 
 def three_channels() -> None:
     """One filter (a kernel per channel) over a three-channel input, into one output channel."""
-    st.markdown("A colour image has three channels (red, green, blue). **One filter** holds one kernel "
-                "per channel: each channel is convolved with its own kernel, and the three results are "
-                "added, with one bias, into **one** output channel.")
+    st.markdown(_("A colour image has three channels (red, green, blue). **One filter** holds one kernel per "
+                  "channel: each channel is convolved with its own kernel, and the three results are added, with "
+                  "one bias, into **one** output channel."))
     left, right = st.columns([2, 1.3], gap="large")
     x, w, bias = gridpresets.multichannel_example()
     with left:
-        source = st.radio("Numbers", ["The example (3×5×5 input, 3×3×3 filter)", "Random whole numbers"],
+        source = st.radio(_("Numbers"), [THREE_EXAMPLE, RANDOM], format_func=labels(),
                           horizontal=True, key="three_source", bind=BOUND)
-        if source.startswith("Random"):
+        if source == RANDOM:
             seed = numbered_draw("three_seed", button_key="three_reroll")
             x = gridpresets.random_integers(x.shape, seed, 0, 3)
             w = gridpresets.random_integers(w.shape, seed + 1000, -1, 1)
-        bias = float(st.number_input("Bias", value=bias, step=0.5, format="%g", key="three_bias"))
+        bias = float(st.number_input(_("Bias"), value=bias, step=0.5, format="%g", key="three_bias"))
     stride, padding, dilation = geometry_controls("three", right)
     if not output_shape_calculator(x.shape[-1], w.shape[-1], stride, padding, dilation):
         return
@@ -194,9 +199,12 @@ def three_channels() -> None:
     lines = max(stepper.equation_lines(gridmath.describe_step(result, i, DECIMALS)[-2:])
                 for i in range(len(steps)))
     title = stepper.title_rem
-    column = GridPart(max(wp, 2 * k), max(title("Input channel 1"), title("Kernel 1") + title("Products") + 0.6),
+    input_title, kernel_title = _("Input channel {channel}"), _("Kernel {channel}")
+    products_title, output_title = _("Products"), _("Output (one channel)")
+    column = GridPart(max(wp, 2 * k), max(title(input_title.format(channel=1)),
+                                          title(kernel_title.format(channel=1)) + title(products_title) + 0.6),
                       extra_px=16)
-    parts = [column] * channels + [GridPart(wo, title("Output (one channel)"))]
+    parts = [column] * channels + [GridPart(wo, title(output_title))]
     cell = stepper.cell_style(parts, max(hp + k, ho), gap_px=GAP_PX,
                               rest_rem=stepper.player_rest_rem(2, lines, extra_rem=3.0), largest=largest)
     output_reach = reach(result.output)
@@ -204,83 +212,88 @@ def three_channels() -> None:
     def draw(pos: int, step, playing: bool) -> list[str]:
         columns = [stack(grid(result.padded[c], muted=result.padding_mask, cell_px=largest,
                               highlight=step.window_cells if step else None, zmin=0, zmax=max(x.max(), 1),
-                              title=f"Input channel {c + 1}"),
-                         grids_row(signed_grid(w[c], 1, cell_px=largest, title=f"Kernel {c + 1}"),
+                              title=input_title.format(channel=c + 1)),
+                         grids_row(signed_grid(w[c], 1, cell_px=largest, title=kernel_title.format(channel=c + 1)),
                                    signed_grid(step.products[c] if step else np.full((k, k), np.nan),
                                                muted=step.padding if step else None, cell_px=largest,
-                                               title="Products"), gap_px=12),
-                         label_html(f"sum = {gridmath.format_number(step.channel_sums[c], DECIMALS)}"
-                                    if step else "sum = ?"))
+                                               title=products_title), gap_px=12),
+                         label_html(_("sum = {value}").format(
+                             value=gridmath.format_number(step.channel_sums[c], DECIMALS) if step else "?")))
                    for c in range(channels)]
         row(*columns, signed_grid(result.output_after(pos), output_reach, accent=written(step), cell_px=largest,
-                                  title="Output (one channel)"), cell=cell)
+                                  title=output_title), cell=cell)
         if step:
             return gridmath.describe_step(result, pos - 1, DECIMALS)[-2:]
-        return ["Press Step forward (or Play)."]
+        return [_("Press Step forward (or Play).")]
 
     play("three", (x, w, bias, stride, padding, dilation), steps, draw, equation_key="three_sum")
 
 
 # --- pooling ----------------------------------------------------------------------------------
 
-POOLINGS = {"max": "Max pooling", "avg": "Average pooling", "subsample": "1998 subsampling"}
+THREE_EXAMPLE = N_("The example (3×5×5 input, 3×3×3 filter)")
+POOL_EXAMPLE = N_("The 4×4 example")
+POOLINGS = {"max": N_("Max pooling"), "avg": N_("Average pooling"), "subsample": N_("1998 subsampling")}
 
 
 def pooling_input() -> np.ndarray:
     """The grid to pool: the example, a numbered draw or typed."""
-    source = st.radio("Input", ["The 4×4 example", "Random whole numbers", "Type your own"],
+    source = st.radio(_("Input"), [POOL_EXAMPLE, RANDOM, TYPED], format_func=labels(),
                       horizontal=True, key="pool_source", bind=BOUND)
-    if source == "The 4×4 example":
+    if source == POOL_EXAMPLE:
         return gridpresets.pooling_example()
-    size = st.slider("Input size", 2, 8, 4, key="pool_size", bind=BOUND)
-    if source == "Random whole numbers":
+    size = st.slider(_("Input size"), 2, 8, 4, key="pool_size", bind=BOUND)
+    if source == RANDOM:
         return gridpresets.random_integers((size, size), numbered_draw("pool_seed", button_key="pool_reroll"))
-    return typed_grid("Type the input:", gridpresets.random_integers((size, size), 0), f"pool_typed_{size}")
+    return typed_grid(_("Type the input:"), gridpresets.random_integers((size, size), 0), f"pool_typed_{size}")
 
 
 def pooling() -> None:
     """Max, average and 1998 subsampling over the same windows, side by side."""
-    st.markdown("Pooling shrinks a feature map: each window is replaced by one number. **Max pooling** "
-                "keeps the largest, **average pooling** the mean. LeNet-5 (1998) used **trainable "
-                "subsampling**: add the window's inputs, multiply by a learned coefficient, add a learned "
-                "bias (the paper then squashes it with 1.7159 tanh(2a/3)).")
+    st.markdown(_("Pooling shrinks a feature map: each window is replaced by one number. **Max pooling** keeps the "
+                  "largest, **average pooling** the mean. LeNet-5 (1998) used **trainable subsampling**: add the "
+                  "window's inputs, multiply by a learned coefficient, add a learned bias (the paper then squashes "
+                  "it with 1.7159 tanh(2a/3))."))
     c1, c2, c3 = st.columns([1.3, 1, 1], gap="large")
     with c1:
         x = pooling_input()
     with c2:
-        kernel = st.slider("Window", *gridmath.POOL_KERNEL_RANGE, 2, key="pool_kernel", bind=BOUND)
-        stride = st.slider("Stride", *gridmath.POOL_STRIDE_RANGE, 2, key="pool_stride", bind=BOUND)
-    with c3, ui.secondary("1998 subsampling"):
-        coefficient = float(st.number_input("1998 coefficient", value=0.5, step=0.25, format="%g", key="pool_coef"))
-        bias = float(st.number_input("1998 bias", value=0.25, step=0.25, format="%g", key="pool_bias"))
+        kernel = st.slider(_("Window"), *gridmath.POOL_KERNEL_RANGE, 2, key="pool_kernel", bind=BOUND)
+        stride = st.slider(_("Stride"), *gridmath.POOL_STRIDE_RANGE, 2, key="pool_stride", bind=BOUND)
+    with c3, ui.secondary(_(POOLINGS["subsample"])):
+        coefficient = float(st.number_input(_("1998 coefficient"), value=0.5, step=0.25, format="%g",
+                                            key="pool_coef"))
+        bias = float(st.number_input(_("1998 bias"), value=0.25, step=0.25, format="%g", key="pool_bias"))
     try:
         results = {kind: gridmath.pool(x, kind=kind, kernel=kernel, stride=stride, coefficient=coefficient,
                                        bias=bias) for kind in POOLINGS}
     except GridSettingsError as exc:
-        impossible("Cannot pool", exc)
+        impossible(_("Cannot pool"), exc)
         return
     steps = results["max"].steps
     largest = largest_cell(60)
 
     def equation(i: int) -> list[str]:
-        return [f"{POOLINGS[kind]}: {gridmath.describe_step(result, i, DECIMALS)[0]}"
+        return [_("{name}: {arithmetic}").format(name=_(POOLINGS[kind]),
+                                                     arithmetic=gridmath.describe_step(result, i, DECIMALS)[0])
                 for kind, result in results.items()]
 
     lines = max(stepper.equation_lines(equation(i)) for i in range(len(steps)))
     (h, w), wo = x.shape, results["max"].output.shape[1]
-    parts = [GridPart(w, stepper.title_rem("Input"))] + [GridPart(wo, stepper.title_rem(t)) for t in POOLINGS.values()]
+    parts = [GridPart(w, stepper.title_rem(_("Input")))] + [GridPart(wo, stepper.title_rem(_(t)))
+                                                            for t in POOLINGS.values()]
     cell = stepper.cell_style(parts, h, gap_px=40, rest_rem=stepper.player_rest_rem(1, lines), largest=largest)
 
     def draw(pos: int, step, playing: bool) -> list[str]:
         outputs = [grid(result.output_after(pos), cell_px=largest, zmin=min(x.min(), 0),
                         zmax=max(result.output.max(), x.max()), accent=written(result.steps[pos - 1] if pos else None),
-                        title=POOLINGS[kind]) for kind, result in results.items()]
+                        title=_(POOLINGS[kind])) for kind, result in results.items()]
         row(grid(x, highlight=step.window_cells if step else None, cell_px=largest,
-                 accent=[step.largest_cell] if step else None, zmin=min(x.min(), 0), title="Input"),
+                 accent=[step.largest_cell] if step else None, zmin=min(x.min(), 0), title=_("Input")),
             *outputs, cell=cell, gap_px=40)
         if step:
             return equation(pos - 1)
-        return ["Press Step forward (or Play). The green input cell is the largest in the window."]
+        return [_("Press Step forward (or Play). The green input cell is the largest in the window.")]
 
     play("pool", (x, kernel, stride, coefficient, bias), steps, draw, equation_key="pool_sum",
-         target="max-pooling output", bold_last=False)
+         target=_("max-pooling output"), bold_last=False)

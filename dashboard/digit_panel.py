@@ -22,6 +22,7 @@ import torch
 from core import attributions, checkpoints, data, inference, models, pictures
 from core.device import torch_threads
 from core.feature_maps import feature_maps as stage_maps
+from core.i18n import N_, _, ngettext
 from dashboard import plots, ui
 from dashboard.links import BOUND
 from dashboard.palettes import ANSWER_RIGHT
@@ -33,7 +34,7 @@ from dashboard.plots import (OVERLAY_VISIBLE_FROM, attribution_overlay, grid_hea
 TILE_PX = 56  # one channel of a stage, enlarged by whole pixels
 PREDICTED = "predicted"
 TARGET_CHOICES = (PREDICTED, *range(10))
-TARGET_LABELS = {PREDICTED: "Predicted", **{digit: str(digit) for digit in range(10)}}
+TARGET_LABELS = {PREDICTED: N_("Predicted"), **{digit: str(digit) for digit in range(10)}}
 
 
 
@@ -53,75 +54,82 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
     winner = ui.palette("answer").colors[ANSWER_RIGHT]  # green, or blue in presenter mode
     facts = [f"{result.seconds * 1000:.1f} ms"]
     if accuracy is not None:
-        facts.append(f"test accuracy {accuracy:.2%}")
+        facts.append(_("test accuracy {accuracy:.2%}").format(accuracy=accuracy))
+    sure = _("{probability:.1%} sure").format(probability=result.probabilities[result.prediction])
     if compact:
         st.markdown(f"**{name}**")
         st.caption(title)
-        st.metric("Prediction", result.prediction)
-        st.caption(f"{result.probabilities[result.prediction]:.1%} sure · " + " · ".join(facts))
+        st.metric(_("Prediction"), result.prediction)
+        st.caption(" · ".join([sure, *facts]))
         ui.chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
                                highlight_color=winner), key)
         return result
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
-        st.metric("Prediction", result.prediction)
-        st.caption(f"{result.probabilities[result.prediction]:.1%} sure · {name}: {title} · "
-                   + " · ".join(facts))
+        st.metric(_("Prediction"), result.prediction)
+        st.caption(" · ".join([sure, f"{name}: {title}", *facts]))
     with right:
         ui.chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
-                               title="Probability of each class (softmax)"), key)
+                               title=_("Probability of each class (softmax)")), key)
     return result
 
 
 def feature_maps(model, x, *, prefix: str) -> None:
-    st.subheader("Feature maps")
+    st.subheader(_("Feature maps"))
     stages = stage_maps(model, x)
     if not stages:
-        st.info("This network has no convolutional layers: it sees the 784 pixels as one long "
-                "vector, so there are no maps to show. Pick a CNN to see them.", icon=":material/info:")
+        st.info(_("This network has no convolutional layers: it sees the 784 pixels as one long "
+                  "vector, so there are no maps to show. Pick a CNN to see them."), icon=":material/info:")
         return
-    st.caption("Every stage of the network on your digit, one small picture per channel, each "
-               "stretched from its own lowest (black) to highest (white) value. Shapes are "
-               "written as in the 1998 paper: channels@height×width.")
+    st.caption(_("Every stage of the network on your digit, one small picture per channel, each "
+                 "stretched from its own lowest (black) to highest (white) value. Shapes are "
+                 "written as in the 1998 paper: channels@height×width."))
     for first in range(0, len(stages), 2):
         cols = st.columns(2, gap="large")
         for col, stage in zip(cols, stages[first:first + 2]):
             with col:
                 st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
                 st.html(plots.channels_html(stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())))
-    st.markdown("**Look closer**")
+    st.markdown(_("**Look closer**"))
     by_name = {stage.short_name: stage for stage in stages}  # unique within a network
     pick, channel_col = st.columns([1, 2])
     with pick:
         # Stages by name, labelled by name: another network keeps the choice where it has a
         # stage of that name, else Streamlit goes back to the first stage.
-        stage = by_name[st.selectbox("Stage", list(by_name), key=f"{prefix}_stage")]
+        stage = by_name[st.selectbox(_("Stage"), list(by_name), key=f"{prefix}_stage")]
     channels = stage.shape[0]
     with channel_col:
         # Streamlit gives a slider a new identity when its range changes: never a stale channel.
-        channel = st.slider("Channel", 0, channels - 1, 0, key=f"{prefix}_channel") if channels > 1 else 0
+        channel = st.slider(_("Channel"), 0, channels - 1, 0, key=f"{prefix}_channel") if channels > 1 else 0
     left, right = st.columns([1, 1.2], gap="large")
     signed = ui.palette("signed")
     with left:
         ui.chart(image_heatmap(stage.tensor[channel].numpy(),
-                            title=f"{stage.short_name} ({stage.shape_text}), channel {channel}",
+                            title=_("{stage} ({shape}), channel {channel}").format(
+                                stage=stage.short_name, shape=stage.shape_text, channel=channel),
                             colorscale=ui.palette("activation").scale, size_px=300), f"{prefix}_channel_fig")
     with right:
         if stage.kernel is None:
-            st.caption("No convolution before this stage.")
+            st.caption(_("No convolution before this stage."))
         else:
             kernel = stage.kernel[channel]
             inputs = kernel.shape[0]
             source = stage.kernel_from.rsplit(".", 1)[-1]
             ui.chart(grid_heatmap(pictures.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
                                cell_px=52 if inputs == 1 else 16,
-                               title=f"{source}'s kernel {channel}"), f"{prefix}_kernel_fig")
-            made = "made" if stage.kind == "conv" else f"made the channel that {stage.short_name} turned into"
-            slices = ("" if inputs == 1 else
-                      f" It has one {kernel.shape[1]}×{kernel.shape[2]} slice per input channel "
-                      f"({inputs}, left to right, row by row); all-zero slices are inputs it does not read.")
-            st.caption(f"The weights that {made} this channel ({signed.high} positive, {signed.low} negative)."
-                       f"{slices}")
+                               title=_("{layer}'s kernel {channel}").format(layer=source, channel=channel)),
+                     f"{prefix}_kernel_fig")
+            weights = (_("The weights that made this channel ({high} positive, {low} negative).")
+                       if stage.kind == "conv" else
+                       _("The weights that made the channel that {stage} turned into this channel ({high} positive, "
+                         "{low} negative)."))
+            text = weights.format(stage=stage.short_name, high=plots.colour(signed.high), low=plots.colour(signed.low))
+            if inputs > 1:
+                text = _("{first} {second}").format(first=text, second=_(
+                    "It has one {height}×{width} slice per input channel ({inputs}, left to right, row by row); "
+                    "all-zero slices are inputs it does not read.").format(
+                        height=kernel.shape[1], width=kernel.shape[2], inputs=inputs))
+            st.caption(text)
 
 
 def explained_class(choice, predicted: int) -> int:
@@ -135,56 +143,70 @@ def explained_class(choice, predicted: int) -> int:
 def target_label(choice) -> str:
     # Anything that is not one of the choices gets a label that is none of theirs, so Streamlit
     # resets it instead of taking it for a choice.
-    return TARGET_LABELS.get(choice, f"{choice!r} (not a class)")
+    if choice in TARGET_LABELS:
+        return _(TARGET_LABELS[choice]) if choice == PREDICTED else TARGET_LABELS[choice]
+    return _("{value} (not a class)").format(value=repr(choice))
 
 
 def scale_caption(chosen: list[str], signed) -> str:
     """How the maps' colours read, for the methods shown: signed ones, one-sided ones, or both."""
     kinds = {attributions.METHODS[key].signed for key in chosen}
     titles = [attributions.METHODS[key].title for key in chosen if not attributions.METHODS[key].signed]
-    parts = []
-    if True in kinds:
-        parts.append(f"{signed.high} pixels raise it, {signed.low} pixels lower it")
-    if False in kinds:
-        parts.append(f"{' and '.join(titles)} {'shows' if len(titles) == 1 else 'show'} only how much, not "
-                     f"which way: the darker {signed.high}, the more the pixel matters")
-    percentile = f"{attributions.DISPLAY_PERCENTILE:g}"
-    return ("; ".join(parts) + f". Each map has its own scale, which ends at the {percentile}th percentile "
-            f"of its |attribution| (the {100 - attributions.DISPLAY_PERCENTILE:g}% most extreme pixels get "
-            f"the end colour, as Captum's visualisation clips outliers); pixels under {OVERLAY_VISIBLE_FROM:.0%} "
-            "of it are left uncoloured.")
+    if False not in kinds:
+        ways = _("{high} pixels raise it, {low} pixels lower it.")
+    elif True not in kinds:
+        ways = ngettext("{titles} shows only how much, not which way: the darker {high}, the more the pixel matters.",
+                        "{titles} show only how much, not which way: the darker {high}, the more the pixel matters.",
+                        len(titles))
+    else:
+        ways = ngettext("{high} pixels raise it, {low} pixels lower it; {titles} shows only how much, not which way: "
+                        "the darker {high}, the more the pixel matters.",
+                        "{high} pixels raise it, {low} pixels lower it; {titles} show only how much, not which way: "
+                        "the darker {high}, the more the pixel matters.", len(titles))
+    ways = ways.format(high=plots.colour(signed.high), low=plots.colour(signed.low), titles=_(" and ").join(titles))
+    scale = _("Each map has its own scale, which ends at the {percentile:g}th percentile of its |attribution| (the "
+              "{extreme:g}% most extreme pixels get the end colour, as Captum's visualisation clips outliers); "
+              "pixels under {visible:.0%} of it are left uncoloured.").format(
+                  percentile=attributions.DISPLAY_PERCENTILE, extreme=100 - attributions.DISPLAY_PERCENTILE,
+                  visible=OVERLAY_VISIBLE_FROM)
+    return _("{first} {second}").format(first=ways, second=scale)
 
 
 def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) -> None:
-    st.subheader("Which pixels mattered")
+    st.subheader(_("Which pixels mattered"))
     available = attributions.available_methods(model)
     target_col, methods_col, sanity_col = st.columns([1.1, 3, 1.3], vertical_alignment="bottom")
+    labels = {choice: target_label(choice) for choice in TARGET_CHOICES}  # in this session's language
     with target_col:
-        choice = st.selectbox("Explain the class", TARGET_CHOICES, key=f"{prefix}_target", bind=BOUND,
-                              format_func=target_label,
-                              help="Predicted: whatever the network predicts for your drawing. A number: that class, "
-                                   "until you choose another.")
+        choice = st.selectbox(_("Explain the class"), TARGET_CHOICES, key=f"{prefix}_target", bind=BOUND,
+                              format_func=lambda choice: labels[choice] if choice in labels else target_label(choice),
+                              help=_("Predicted: whatever the network predicts for your drawing. A number: that "
+                                     "class, until you choose another."))
     target = explained_class(choice, predicted)
     with methods_col:
-        chosen = st.multiselect("Methods (Captum)", available, key=f"{prefix}_methods", bind=BOUND,
+        chosen = st.multiselect(_("Methods (Captum)"), available, key=f"{prefix}_methods", bind=BOUND,
                                 default=[m for m in attributions.DEFAULT_METHODS if m in available],
                                 format_func=lambda key: attributions.METHODS[key].title)
     with sanity_col:
-        sanity = st.toggle("Sanity check", key=f"{prefix}_sanity", bind=BOUND,
-                           help="Also explain a copy of the network with random, untrained weights.")
+        sanity = st.toggle(_("Sanity check"), key=f"{prefix}_sanity", bind=BOUND,
+                           help=_("Also explain a copy of the network with random, untrained weights."))
     if not chosen:
-        st.info("Choose one or more methods.", icon=":material/info:")
+        st.info(_("Choose one or more methods."), icon=":material/info:")
         return
     start = time.perf_counter()
     maps = attributions.attribute_many(model, x, chosen, target)
     random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
     seconds = time.perf_counter() - start
     signed = ui.palette("signed")
-    whose = "the predicted class" if target == predicted else "the class you chose"
-    st.caption(f"Each map explains the score (logit) of class **{target}** ({whose}): "
-               f"{scale_caption(chosen, signed)} Computed in {seconds * 1000:.0f} ms.")
-    rows = [("Trained network", maps)] + ([("Random weights (sanity check)", random_maps)] if sanity else [])
-    for label, row_maps in rows:
+    explains = (_("Each map explains the score (logit) of class **{target}** (the predicted class): {scale} Computed "
+                  "in {ms:.0f} ms.") if target == predicted else
+                _("Each map explains the score (logit) of class **{target}** (the class you chose): {scale} Computed "
+                  "in {ms:.0f} ms."))
+    st.caption(explains.format(target=target, scale=scale_caption(chosen, signed), ms=seconds * 1000))
+    # (key, label, maps): the key names the row's charts whatever the language
+    rows = [("Traine", _("Trained network"), maps)] + (
+        [("Random", _("Random weights (sanity check)"), random_maps)] if sanity else [])
+    for row, label, row_maps in rows:
         if sanity:
             st.markdown(f"**{label}**")
         for first in range(0, len(chosen), 4):
@@ -194,31 +216,32 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
                 with col:
                     ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.title,
                                               colorscale=signed.scale),
-                          f"{prefix}_attr_{label[:6]}_{key}")
-                    if label == "Trained network":
-                        st.caption(method.summary)
+                          f"{prefix}_attr_{row}_{key}")
+                    if row == "Traine":
+                        st.caption(method.described())
     if sanity:
-        st.caption("If a map for random weights looks much like the trained one, the method is "
-                   "showing the digit's outline, not what the network learned "
-                   "(Adebayo et al., Sanity Checks for Saliency Maps, 2018).")
+        st.caption(_("If a map for random weights looks much like the trained one, the method is "
+                     "showing the digit's outline, not what the network learned "
+                     "(Adebayo et al., Sanity Checks for Saliency Maps, 2018)."))
 
 
 def explain_digit(digit: np.ndarray, name: str, *, prefix: str) -> None:
     """A 28x28 uint8 digit (already made like an MNIST digit) through checkpoint ``name``: the
     prediction, the feature maps and which pixels mattered, each section guarded."""
     model = record = None
-    with ui.guarded("The model"):
+    with ui.guarded(_("The model")):
         model, record = load(name)
     if model is None:
         return
     x = data.normalize(torch.as_tensor(np.asarray(digit, dtype=np.uint8))[None])
     result = None
     with torch_threads(1):
-        with ui.guarded("The prediction"):
+        with ui.guarded(_("The prediction")):
             result = prediction(name, model, record, x, key=f"{prefix}_probs")
         if result is None:
             return
-        with ui.guarded("The feature maps"):
+        with ui.guarded(_("The feature maps")):
             feature_maps(model, x, prefix=prefix)
-        with ui.guarded("Which pixels mattered"):
+        with ui.guarded(_("Which pixels mattered")):
+
             which_pixels(model, x, digit, result.prediction, prefix=prefix)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.i18n import N_
+
 FONT_SIZE = 16
 FONT = dict(size=FONT_SIZE)
 LEGEND_BELOW = dict(orientation="h", y=-0.2)  # a horizontal legend under the x axis
@@ -21,3 +23,9 @@ def styled(fig: go.Figure, height: int, *, top: int = 30, legend: dict | None = 
     if legend is not None:
         fig.update_layout(legend=legend)
     return fig
+
+
+# How the lesson pages' captions name the ends of a colour map (``dashboard.palettes``: the low,
+# high and middle names of the image and signed maps), marked here for the catalogue: a caption
+# shows ``_(palette.low)``.
+COLOUR_NAMES = (N_("black"), N_("white"), N_("red"), N_("blue"), N_("orange"))

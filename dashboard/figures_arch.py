@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import textwrap
+import unicodedata
+
 import numpy as np
 import plotly.graph_objects as go
 
+from core.dataset_views import SPLIT_LABELS
+from core.i18n import _
 from dashboard.figure_style import styled
 from dashboard.palettes import STANDARD, FigureColors
 
@@ -12,11 +18,11 @@ from dashboard.palettes import STANDARD, FigureColors
 def class_counts_bar(counts: dict[str, list[int]], colors: FigureColors = STANDARD) -> go.Figure:
     """Grouped bars: images per digit in the training and the test set (``colors.series``)."""
     fig = go.Figure([
-        go.Bar(name=f"{split} ({sum(c):,})", x=list(range(10)), y=c, text=[f"{v:,}" for v in c],
-               textposition="outside", marker_color=color)
+        go.Bar(name=f"{_(SPLIT_LABELS.get(split, split))} ({sum(c):,})", x=list(range(10)), y=c,
+               text=[f"{v:,}" for v in c], textposition="outside", marker_color=color)
         for (split, c), color in zip(counts.items(), colors.series)])
-    fig.update_layout(barmode="group", xaxis=dict(title="digit", dtick=1),
-                      yaxis=dict(title="images"), legend=dict(orientation="h", y=1.12))
+    fig.update_layout(barmode="group", xaxis=dict(title=_("digit"), dtick=1),
+                      yaxis=dict(title=_("images")), legend=dict(orientation="h", y=1.12))
     return styled(fig, 420)
 
 
@@ -27,7 +33,7 @@ def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figur
         z=vector[None, :], x=list(range(len(vector))), text=[[str(v) for v in vector]],
         texttemplate="%{text}", textfont=dict(size=20), colorscale=[[0, "#f0f0f0"], [1, colors.highlight]],
         zmin=0, zmax=1, showscale=False, xgap=3, ygap=3, hoverinfo="skip"))
-    fig.update_xaxes(dtick=1, title="position (digit)", side="bottom")
+    fig.update_xaxes(dtick=1, title=_("position (digit)"), side="bottom")
     fig.update_yaxes(visible=False)
     return styled(fig, 150)
 
@@ -46,9 +52,34 @@ def _bar_height(units: int) -> float:
     return min(220.0, 30 + 9 * units ** 0.5)  # 10 -> 58, 84 -> 112, 120 -> 129, 784+ -> 220
 
 
+def _wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in "WF"
+
+
+def _columns(text: str) -> int:
+    return sum(2 if _wide(ch) else 1 for ch in text)
+
+
 def _wrap(text: str, width: int = 16) -> str:
-    import textwrap
-    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+    """``text`` in lines of at most ``width`` columns, joined by ``<br>``. Chinese has no spaces
+    between words: there a line breaks after a comma or before a bracket, else between any two
+    characters (each two columns wide: about as wide as two Latin letters)."""
+    if not any(_wide(ch) for ch in text):
+        return "<br>".join(textwrap.wrap(text, width)) if text else ""
+    lines, line = [], ""
+    for phrase in re.split(r"(?<=，)|(?=（)", text):
+        if line and _columns(line + phrase) > width:
+            lines.append(line)
+            line = ""
+        for ch in phrase:
+            if line and _columns(line + ch) > width and ch not in _CLOSING:
+                lines.append(line)
+                line = ""
+            line += ch
+    return "<br>".join(part.strip() for part in lines + [line] if part.strip())
+
+
+_CLOSING = "，。、：；！？）》」"  # never at the start of a line
 
 
 def network_diagram(stages, colors: FigureColors = STANDARD) -> go.Figure:
@@ -102,7 +133,7 @@ CELL_MARKER_PX = 40  # the clickable square over each cell (cells are about 48 p
 
 
 def connection_table(grid: np.ndarray, *, selected: int | None = None,
-                     row_label: str = "S2 map", col_label: str = "C3 map",
+                     row_label: str | None = None, col_label: str | None = None,
                      colors: FigureColors = STANDARD) -> go.Figure:
     """The paper's Table I: one row per input map, one column per output map, X where connected.
 
@@ -111,6 +142,8 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
     report clicks): ``st.plotly_chart(..., on_select=..., selection_mode="points")`` gets the point,
     whose ``x`` is the column.
     """
+    row_label = _("S2 map") if row_label is None else row_label
+    col_label = _("C3 map") if col_label is None else col_label
     grid = np.asarray(grid, dtype=bool)
     rows, cols = grid.shape
     z = grid.astype(float)
@@ -123,12 +156,17 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
                     [1, colors.highlight]],
         hoverinfo="skip"))
     row_of, col_of = np.meshgrid(range(rows), range(cols), indexing="ij")
+
+    def hover(r: int, c: int, reads: bool) -> str:
+        names = dict(col=col_label, row=row_label, x=c, y=r)
+        said = (_("{col} {x} reads {row} {y}") if reads else _("{col} {x} does not read {row} {y}")).format(**names)
+        return said + "<br>" + _("click: show {col} {x}").format(**names)
+
     fig.add_scatter(
         x=col_of.ravel(), y=row_of.ravel(), mode="markers", showlegend=False,
         marker=dict(size=CELL_MARKER_PX, symbol="square", opacity=0.01, color="black"),
-        customdata=np.where(grid, "reads", "does not read").ravel(),
-        hovertemplate=f"{col_label} %{{x}} %{{customdata}} {row_label} %{{y}}<br>click: show {col_label} %{{x}}"
-                      "<extra></extra>")
+        customdata=[hover(int(r), int(c), bool(grid[r, c])) for r, c in zip(row_of.ravel(), col_of.ravel())],
+        hovertemplate="%{customdata}<extra></extra>")
     if selected is not None:
         fig.add_shape(type="rect", x0=selected - 0.5, x1=selected + 0.5, y0=-0.5, y1=rows - 0.5,
                       line=dict(color="#333", width=3))

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core import jobs
+from core.i18n import _
 from core.runs import history_series
 from dashboard import palettes, plots
 from dashboard.figure_style import FONT, LEGEND_BELOW, styled
@@ -25,7 +26,7 @@ def _style(fig: go.Figure, height: int) -> go.Figure:
 def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
     """Train loss/accuracy every few batches (small dots), test after each epoch (big dots): at the
     epoch's end, or where a stopped run left its last epoch."""
-    fig = make_subplots(1, 2, subplot_titles=("Loss (cross-entropy)", "Accuracy"))
+    fig = make_subplots(1, 2, subplot_titles=(_("Loss (cross-entropy)"), _("Accuracy")))
     # The train mean restarts every epoch: a gap between epochs, not a cliff joining them.
     curve: list[tuple] = []
     for point in snap.curve:
@@ -35,19 +36,19 @@ def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
     x = [p[0] for p in curve]
     tests = history_series({"history": snap.history, "recipe": snap.recipe})
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
-        fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name="train (mean so far this epoch)",
+        fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name=_("train (mean so far this epoch)"),
                         line=dict(color=palettes.SERIES[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
         fig.add_scatter(x=tests["epochs_done"], y=tests[f"test_{key}"], mode="lines+markers",
-                        name="test (after each epoch, or where it stopped)", marker=dict(size=12),
+                        name=_("test (after each epoch, or where it stopped)"), marker=dict(size=12),
                         line=dict(color=palettes.SERIES[1]), showlegend=col == 1, row=1, col=col)
     if snap.status == jobs.STOPPED and tests["epochs_done"]:
         stopped_at = tests["epochs_done"][-1]
         side = "left" if stopped_at > snap.epochs / 2 else "right"  # inside the plot
         for col, corner in ((1, f"top {side}"), (2, f"bottom {side}")):  # where the curves are not
             fig.add_vline(x=stopped_at, line=dict(color="grey", dash="dot", width=1), row=1, col=col,
-                          annotation_text=f"stopped at {stopped_at:.2f} epochs", annotation_position=corner,
-                          annotation_font=dict(color="grey"))
-    fig.update_xaxes(title="epochs done", range=[-0.03 * snap.epochs, snap.epochs * 1.04])
+                          annotation_text=_("stopped at {epochs:.2f} epochs").format(epochs=stopped_at),
+                          annotation_position=corner, annotation_font=dict(color="grey"))
+    fig.update_xaxes(title=_("epochs done"), range=[-0.03 * snap.epochs, snap.epochs * 1.04])
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
     _style(fig, 400)
@@ -85,7 +86,7 @@ def _label_range(lo: float, hi: float, lines: list[float]) -> tuple[tuple[float,
     share = LABEL_PX / COMPARE_PLOT_PX
     pad = 0.04 * max(hi - lo, 1e-3)
     bottom, top = max(0.0, lo - pad), hi + pad
-    for _ in range(4):  # a taller range makes a label shorter in y units: settle both
+    for _round in range(4):  # a taller range makes a label shorter in y units: settle both
         gap = share * (top - bottom)
         placed = label_positions(lines, gap)
         edges = [y + gap if side == "bottom" else y - gap for y, side in placed]
@@ -115,24 +116,23 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
         x, test = series["epochs_done"], series[f"test_{metric}"]
         single = len(x) == 1
         fig.add_scatter(x=x, y=test, mode="markers+text" if single else "lines+markers",
-                        name=f"{name} test", line=dict(color=color, width=3),
+                        name=_("{name} test").format(name=name), line=dict(color=color, width=3),
                         marker=dict(size=16 if single else 7, color=color),
                         text=[f"{v:.2%}" if metric == "accuracy" else f"{v:.3f}" for v in test] if single else None,
                         textposition="middle right", textfont=dict(color=color))
         if show_train:
             fig.add_scatter(x=x, y=series[f"train_{metric}"], mode="markers" if single else "lines",
-                            name=f"{name} train", line=dict(color=color, dash="dash"),
+                            name=_("{name} train").format(name=name), line=dict(color=color, dash="dash"),
                             marker=dict(size=14, color=color, symbol="circle-open", line=dict(width=2)))
             values += [v for v in series[f"train_{metric}"] if v is not None]
         values += [v for v in test if v is not None]
         xs += x
         reported = record.get("reported")
         if metric == "accuracy" and reported:
-            lines.append((reported["test_accuracy"], f"{reported['source']} reports {reported['test_accuracy']:.2%} "
-                                                     f"after {reported['epochs']} epochs", color))
+            lines.append((reported["test_accuracy"], reported_text(reported), color))
     if lines:
-        levels = [value for value, _, _ in lines]
-        (bottom, top), _, placed = _label_range(min(values + levels), max(values + levels), levels)
+        levels = [value for value, _text, _color in lines]
+        (bottom, top), _gap, placed = _label_range(min(values + levels), max(values + levels), levels)
         for (value, text, color), (y, side) in zip(lines, placed):
             fig.add_hline(y=value, line=dict(color=color, dash="dot", width=2))
             fig.add_annotation(x=1, xref="paper", xanchor="right", y=y, yref="y", yanchor=side, text=text,
@@ -140,15 +140,22 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
         fig.update_yaxes(range=[bottom, top])
     longest = max(xs)
     step = _epoch_step(longest)
-    fig.update_xaxes(title="epoch", tick0=0 if step > 1 else 1, dtick=step,
+    fig.update_xaxes(title=_("epoch"), tick0=0 if step > 1 else 1, dtick=step,
                      range=[min(0.5, min(xs) - 0.25), longest + max(0.5, 0.03 * longest)])
     narrow = metric == "accuracy" and values and max(values) - min(values) < 0.1  # ticks a point or less apart
-    fig.update_yaxes(title="test accuracy" if metric == "accuracy" else "cross-entropy loss",
+    fig.update_yaxes(title=_("test accuracy") if metric == "accuracy" else _("cross-entropy loss"),
                      tickformat=(".1%" if narrow else ".0%") if metric == "accuracy" else None)
     return _style(fig, COMPARE_HEIGHT)
 
 
+def reported_text(reported: dict) -> str:
+    """The label of a source's figure: "seed 000 reports 98.44% after 15 epochs"."""
+    return _("{source} reports {accuracy:.2%} after {epochs} epochs").format(
+        source=reported["source"], accuracy=reported["test_accuracy"], epochs=reported["epochs"])
+
+
 def confusion_figure(matrix: np.ndarray, colorscale) -> go.Figure:
+
     """Counts, true digit down and predicted across; the diagonal greyed so the mistakes stand out.
 
     Invisible markers over the cells make a click select a cell (plotly heatmaps do not report clicks).
@@ -158,10 +165,10 @@ def confusion_figure(matrix: np.ndarray, colorscale) -> go.Figure:
     fig.add_scatter(x=cols.ravel(), y=rows.ravel(), mode="markers", showlegend=False,
                     marker=dict(size=40, symbol="square", opacity=0.01, color="black"),
                     customdata=matrix.ravel(),
-                    hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>")
+                    hovertemplate=_("true %{y}, predicted %{x}: %{customdata} images") + "<extra></extra>")
     axis = dict(visible=True, tickvals=list(range(10)), tickfont=FONT, showgrid=False, zeroline=False)
-    fig.update_layout(xaxis={**axis, "title": "predicted", "side": "top"},
-                      yaxis={**axis, "title": "true digit"}, width=560, height=560,
+    fig.update_layout(xaxis={**axis, "title": _("predicted"), "side": "top"},
+                      yaxis={**axis, "title": _("true digit")}, width=560, height=560,
                       margin=dict(l=70, r=10, t=70, b=10), clickmode="event+select", dragmode=False)
     return fig
 
@@ -181,8 +188,8 @@ def trail_figure(epochs: list[int], trail: list[float], epoch: int, label: int) 
     """The right answer's probability after each epoch, the chosen epoch marked."""
     fig = go.Figure(go.Scatter(x=epochs, y=trail, mode="lines+markers", marker=dict(size=9)))
     fig.add_vline(x=epoch, line=dict(dash="dot"))
-    fig.update_xaxes(title="epoch", dtick=1)
-    fig.update_yaxes(title=f"probability of {label}", range=[0, 1.05], tickformat=".0%")
+    fig.update_xaxes(title=_("epoch"), dtick=1)
+    fig.update_yaxes(title=_("probability of {label}").format(label=label), range=[0, 1.05], tickformat=".0%")
     return _style(fig, 240)
 
 
@@ -201,8 +208,7 @@ def variants_figure(printed: tuple[str, dict] | None, variants: list[tuple[str, 
                         line=dict(color=color, width=width), marker=dict(size=5, color=color))
     fig.add_hline(y=reported["test_accuracy"], line=dict(color="#444444", dash="dot", width=2))
     fig.add_annotation(x=0, xref="paper", xanchor="left", y=reported["test_accuracy"], yref="y", yanchor="bottom",
-                       text=f"{reported['source']} reports {reported['test_accuracy']:.2%} after {reported['epochs']} epochs",
-                       showarrow=False, bgcolor="rgba(255,255,255,0.8)")
-    fig.update_xaxes(title="epoch", dtick=_epoch_step(longest), range=[0.5, longest + 0.5])
-    fig.update_yaxes(title="test accuracy", tickformat=".0%", range=[0, 1.02])
+                       text=reported_text(reported), showarrow=False, bgcolor="rgba(255,255,255,0.8)")
+    fig.update_xaxes(title=_("epoch"), dtick=_epoch_step(longest), range=[0.5, longest + 0.5])
+    fig.update_yaxes(title=_("test accuracy"), tickformat=".0%", range=[0, 1.02])
     return _style(fig, COMPARE_HEIGHT)

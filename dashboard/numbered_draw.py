@@ -6,6 +6,8 @@ the same numbers on every machine; the button adds one to it before the page rer
 
 import streamlit as st
 
+from core.i18n import _
+
 from dashboard.links import BOUND
 
 LARGEST_DRAW = 1_000_000
@@ -15,16 +17,17 @@ def next_draw(seed_key: str) -> None:
     st.session_state[seed_key] += 1
 
 
-def numbered_draw(seed_key: str, *, button_key: str, label: str = "New numbers", icon: str = ":material/casino:",
+def numbered_draw(seed_key: str, *, button_key: str, label: str | None = None, icon: str = ":material/casino:",
                   first: int = 1, in_url: bool = False) -> int:
-    """The draw's number (``first`` until the button is pressed) and the button for the next one.
+    """The draw's number (``first`` until the button is pressed) and the button for the next one,
+    labelled ``label`` (translated by the caller; "New numbers" unless given).
 
     ``in_url``: the number is also shown in a box the student can type into, kept in the URL
     under ``seed_key``, so that a shared link shows everyone the same numbers.
     """
     st.session_state.setdefault(seed_key, first)  # not as the box's default: the button sets it too
     if in_url:
-        st.number_input("Draw number", first, LARGEST_DRAW, key=seed_key, width=220, bind=BOUND,
-                        help="The same number gives the same grid on every machine.")
-    st.button(label, icon=icon, key=button_key, on_click=next_draw, args=(seed_key,))
+        st.number_input(_("Draw number"), first, LARGEST_DRAW, key=seed_key, width=220, bind=BOUND,
+                        help=_("The same number gives the same grid on every machine."))
+    st.button(_("New numbers") if label is None else label, icon=icon, key=button_key, on_click=next_draw, args=(seed_key,))
     return int(st.session_state[seed_key])

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core import gridmath
+from core.i18n import _
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,9 @@ class Verdict:
     def sentence(self, decimals: int = 2) -> str:
         truth = gridmath.format_number(self.value, decimals)
         if self.right:
-            return f"Right: step {self.step} writes {truth}."
-        return f"Not quite: you said {gridmath.format_number(self.guess, decimals)}, step {self.step} writes {truth}."
+            return _("Right: step {step} writes {value}.").format(step=self.step, value=truth)
+        return _("Not quite: you said {guess}, step {step} writes {value}.").format(
+            guess=gridmath.format_number(self.guess, decimals), step=self.step, value=truth)
 
 
 @dataclass

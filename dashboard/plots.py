@@ -15,8 +15,19 @@ from PIL import Image
 from plotly.colors import get_colorscale, unlabel_rgb
 
 from core.gridmath import format_number
+from core.i18n import N_, _
 from core.pictures import channel_tiles
 from dashboard.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_FILL, PADDING_TEXT, SIGNED_SCALE
+
+# The colours dashboard.palettes names (its ``low``/``high`` ends and the answer palette's
+# ``names``, which are also Streamlit's colour codes): marked here, said with :func:`colour`.
+COLOUR_NAMES = (N_("black"), N_("white"), N_("red"), N_("blue"), N_("dark blue"), N_("dark red"), N_("green"),
+                N_("dark purple"), N_("yellow"), N_("orange"), N_("gray"))
+
+
+def colour(name: str) -> str:
+    """A palette's colour name in the session's language ("red" -> 红色)."""
+    return _(name)
 
 def _as_key(colorscale: str | Sequence) -> str | tuple:
     return colorscale if isinstance(colorscale, str) else tuple((float(p), str(c)) for p, c in colorscale)
@@ -37,7 +48,7 @@ def _to_rgb(color: str) -> tuple[float, float, float]:
 def _scale_stops(colorscale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
     stops = get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
     positions = np.array([float(p) for p, _ in stops])
-    colors = np.array([_to_rgb(c) for _, c in stops], dtype=float)
+    colors = np.array([_to_rgb(c) for _position, c in stops], dtype=float)
     return positions, colors
 
 
@@ -206,7 +217,8 @@ def channels_html(maps, name: str, *, tile_px: int) -> str:
     ``core.pictures.channel_tiles``), ``name`` saying whose channels they are."""
     tiles = channel_tiles(maps, tile_px=tile_px)
     count = len(tiles)
-    return tiles_html(tiles, [str(c) for c in range(count)], [f"{name} channel {c}" for c in range(count)],
+    alts = [_("{name} channel {channel}").format(name=name, channel=c) for c in range(count)]
+    return tiles_html(tiles, [str(c) for c in range(count)], alts,
                       tile_px=tiles[0].shape[0] if tiles else tile_px)
 
 
@@ -231,7 +243,7 @@ def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: s
     # The layout goes into the constructor: update_layout costs several times more (8 ms vs 2).
     return go.Figure(go.Heatmap(z=values, colorscale=plotly_scale(colorscale), zmin=zmin, zmax=zmax,
                                 colorbar=dict(thickness=12, len=0.9),
-                                hovertemplate="row %{y}, col %{x}: %{z:.2f}<extra></extra>"),
+                                hovertemplate=_("row %{y}, col %{x}: %{z:.2f}") + "<extra></extra>"),
                      layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=17,
                                          extra_width=90))
 
@@ -310,7 +322,7 @@ def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, signed: b
                    zmin=-1.0 if signed else 0.0, zmax=1.0,
                    colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), tickvals=ticks[0],
                                  ticktext=ticks[1]),
-                   hovertemplate="row %{y}, col %{x}: %{customdata:.3g}<extra></extra>"),
+                   hovertemplate=_("row %{y}, col %{x}: %{customdata:.3g}") + "<extra></extra>"),
     ], layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=15, extra_width=80))
 
 
@@ -325,7 +337,7 @@ def probability_bars(probabilities: Iterable[float], *, highlight: int | None = 
     return go.Figure(data=go.Bar(
         x=[str(k) for k in range(len(values))], y=values, marker_color=colors,
         text=[f"{p:.0%}" if p >= 0.005 else "" for p in values], textposition="outside",
-        cliponaxis=False, hovertemplate="class %{x}: %{y:.4f}<extra></extra>"), layout=dict(
+        cliponaxis=False, hovertemplate=_("class %{x}: %{y:.4f}") + "<extra></extra>"), layout=dict(
         height=height_px, margin=dict(l=36, r=8, t=title_px, b=28), paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="white", bargap=0.25, showlegend=False,
         title=dict(text=title, x=0.5, xanchor="center", font=dict(size=15)) if title else None,
@@ -350,7 +362,8 @@ def digit_with_boxes(picture: np.ndarray, boxes: Iterable[tuple[int, int, int, i
     bottom = max([rows - 1] + [b[2] for b in boxes])
     right = max([cols - 1] + [b[3] for b in boxes])
     traces = [go.Heatmap(z=picture, colorscale=plotly_scale(colorscale), zmin=0, zmax=255, showscale=False,
-                         hovertemplate="row %{y}, col %{x}: %{z:.0f}<extra></extra>")]
+                         hovertemplate=_("row %{y}, col %{x}: %{z:.0f}") + "<extra></extra>")]
+
     if overlay is not None:
         traces.append(go.Heatmap(z=np.where(np.asarray(overlay, dtype=bool), 1.0, np.nan), showscale=False,
                                  colorscale=[[0, overlay_color], [1, overlay_color]], hoverinfo="skip"))

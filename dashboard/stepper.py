@@ -15,10 +15,12 @@ speed. Every control is as wide as its text, so none is cut.
 
 import itertools
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import streamlit as st
 
+from core.i18n import _
 from dashboard import ui
 from dashboard.playback import Playback, Verdict
 
@@ -61,13 +63,18 @@ class GridPart:
     extra_px: int = 2  # a table's border spacing at its two edges
 
 
+def text_columns(text: str) -> int:
+    """How many half-width columns ``text`` takes: a Chinese character (wide) takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def title_rem(title: str) -> float:
-    return len(title) * TITLE_CHAR_REM
+    return text_columns(title) * TITLE_CHAR_REM
 
 
 def equation_lines(lines: list[str]) -> int:
     """How many lines the equation ``lines`` take on the projector, long ones wrapped."""
-    return sum(max(1, -(-len(line) // EQUATION_CHARS)) for line in lines)
+    return sum(max(1, -(-text_columns(line) // EQUATION_CHARS)) for line in lines)
 
 
 def player_rest_rem(titles: int, equation: int, extra_rem: float = 0.0) -> float:
@@ -146,19 +153,19 @@ def controls(key: str, state: Playback) -> None:
     type, the sidebar open: an 880 px column) the five buttons and the counter just fit."""
     playing, n = state.playing, state.n
     with st.container(horizontal=True, vertical_alignment="center", gap="xsmall", key=f"{key}_controls"):
-        st.button("Pause" if playing else "Play", key=f"{key}_play", type="primary",
+        st.button(_("Pause") if playing else _("Play"), key=f"{key}_play", type="primary",
                   on_click=lambda: state.toggle(time.monotonic()),
                   icon=":material/pause:" if playing else ":material/play_arrow:")
         for label, name, delta, icon, disabled in (
-                ("Step back", "back", -1, "chevron_left", state.at_start),
-                ("Step forward", "forward", 1, "chevron_right", state.at_end),
-                ("Reset", "reset", -n, "first_page", state.at_start),
-                ("Last step", "end", n, "last_page", state.at_end)):
+                (_("Step back"), "back", -1, "chevron_left", state.at_start),
+                (_("Step forward"), "forward", 1, "chevron_right", state.at_end),
+                (_("Reset"), "reset", -n, "first_page", state.at_start),
+                (_("Last step"), "end", n, "last_page", state.at_end)):
             st.button(label, key=f"{key}_{name}", on_click=state.move, args=(delta,), icon=f":material/{icon}:",
                       disabled=disabled)
         with st.container(key=f"{key}_progress", width="content"):
-            st.markdown(f"<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
-                        f"Step {state.pos} of {n}</span>", unsafe_allow_html=True)
+            st.markdown("<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
+                        + _("Step {step} of {n}").format(step=state.pos, n=n) + "</span>", unsafe_allow_html=True)
 
 
 def animate(key: str, sig: str, values: list[float], targets: list[str], draw, decimals: int = 2, *,
@@ -188,7 +195,7 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
             st.rerun()
         pos, playing = state.pos, state.playing
         controls(key, state)
-        with ui.guarded("This step"):  # the fragment reruns on its own, outside the page's guards
+        with ui.guarded(_("This step")):  # the fragment reruns on its own, outside the page's guards
             lines = draw(pos, playing)
             with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
                 equation_block(lines, equation_key, bold_last)
@@ -198,15 +205,16 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
         # The next guess, then the speed, on one line; the number box takes what is left.
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small", key=f"{key}_quiz"):
             if not playing and pos < state.n:
-                st.number_input(f"Predict step {pos + 1}: what goes into {targets[pos]}?",
-                                value=None, step=1.0, format="%g", placeholder="type a number",
+                st.number_input(_("Predict step {step}: what goes into {target}?").format(step=pos + 1,
+                                                                                           target=targets[pos]),
+                                value=None, step=1.0, format="%g", placeholder=_("type a number"),
                                 key=f"{key}_guess_{pos}", width="stretch")
-                st.button("Check and reveal", key=f"{key}_check", on_click=reveal,
+                st.button(_("Check and reveal"), key=f"{key}_check", on_click=reveal,
                           icon=":material/visibility:", width="content",
                           disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
             else:
                 st.space("stretch")
-            st.select_slider("Speed (steps per second)", SPEEDS, key=speed_key, width=200,
+            st.select_slider(_("Speed (steps per second)"), SPEEDS, key=speed_key, width=200,
                              on_change=lambda: state.anchor(time.monotonic()))
 
     player()

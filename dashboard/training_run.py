@@ -10,10 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core import checkpoints, jobs, models, recipes
+from core.i18n import N_, _
 from dashboard import figures_training as figs
 from dashboard import roles, ui
 
 POLL_SECONDS = 1.0
+# core.jobs.name_taken's answers, for the catalogue: shown with _()
+NAME_TAKEN = (N_("a shipped checkpoint"), N_("an existing checkpoint"))
 
 
 def load_recipe_defaults() -> None:
@@ -31,7 +34,8 @@ def parse_lr(text: str) -> float:
     try:
         return float(text.strip())
     except ValueError:
-        raise jobs.JobInputError(f"learning rate must be a number such as 0.001 or 1e-3, got {text!r}") from None
+        raise jobs.JobInputError(_("learning rate must be a number such as 0.001 or 1e-3, got {text}").format(
+            text=repr(text))) from None
 
 
 def start_form() -> None:
@@ -39,27 +43,28 @@ def start_form() -> None:
         st.session_state.update(tr_preset="lenet5", tr_recipe="fast")
         load_recipe_defaults()
     c1, c2 = st.columns([3, 1])
-    c1.selectbox("Model", models.names(), key="tr_preset", on_change=load_recipe_defaults,
+    c1.selectbox(_("Model"), models.names(), key="tr_preset", on_change=load_recipe_defaults,
                  format_func=lambda n: f"{n}: {models.get(n).title}", persist_state="page")
-    c2.segmented_control("Recipe", ["fast", "seed"], key="tr_recipe", required=True, persist_state="page",
+    c2.segmented_control(_("Recipe"), ["fast", "seed"], key="tr_recipe", required=True, persist_state="page",
                          on_change=load_recipe_defaults,
-                         help="seed: the source write-up's settings; fast: the quickest way to 99%")
+                         help=_("seed: the source write-up's settings; fast: the quickest way to 99%"))
     note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
     if note:
-        st.caption(note)
-    with ui.secondary("Settings of the run"):
+        st.caption(_(note))
+    with ui.secondary(_("Settings of the run")):
         c = st.columns(6)
-        c[0].number_input("Epochs", 0, 500, key="tr_epochs", persist_state="page")
-        c[1].number_input("Batch size", 0, 60_000, key="tr_batch", persist_state="page")
-        c[2].selectbox("Optimiser", recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
-        c[3].text_input("Learning rate", key="tr_lr", help="e.g. 1e-3 for Adam, 0.1 for SGD", persist_state="page")
-        c[4].number_input("Training images", 0, 60_000, step=1000, key="tr_limit",
-                          help="a seeded random subset; 60,000 = all of them", persist_state="page")
-        c[5].number_input("Seed", 0, 2**31 - 1, key="tr_seed", persist_state="page")
+        c[0].number_input(_("Epochs"), 0, 500, key="tr_epochs", persist_state="page")
+        c[1].number_input(_("Batch size"), 0, 60_000, key="tr_batch", persist_state="page")
+        c[2].selectbox(_("Optimiser"), recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
+        c[3].text_input(_("Learning rate"), key="tr_lr", help=_("e.g. 1e-3 for Adam, 0.1 for SGD"),
+                        persist_state="page")
+        c[4].number_input(_("Training images"), 0, 60_000, step=1000, key="tr_limit",
+                          help=_("a seeded random subset; 60,000 = all of them"), persist_state="page")
+        c[5].number_input(_("Seed"), 0, 2**31 - 1, key="tr_seed", persist_state="page")
         c1, c2 = st.columns([3, 2])
-        name = c1.text_input("Save as (checkpoint name)", key="tr_name", persist_state="page")
-        c2.checkbox("Keep a snapshot after every epoch", key="tr_snapshots", persist_state="page",
-                    help="for the Training scrubber tab; small for LeNet, large for the wide models")
+        name = c1.text_input(_("Save as (checkpoint name)"), key="tr_name", persist_state="page")
+        c2.checkbox(_("Keep a snapshot after every epoch"), key="tr_snapshots", persist_state="page",
+                    help=_("for the Training scrubber tab; small for LeNet, large for the wide models"))
     taken = None
     try:
         checkpoints.validate_name(name)
@@ -67,19 +72,21 @@ def start_form() -> None:
     except checkpoints.CheckpointError as exc:
         st.error(str(exc), icon=":material/error:")
     if taken:
-        st.warning(f"**{name}** is {taken}: starting replaces it when the run finishes.", icon=":material/warning:")
-        st.checkbox(f"Yes, replace {name}", key=f"tr_overwrite:{name}")  # per name: a tick is for that name
+        st.warning(_("**{name}** is {taken}: starting replaces it when the run finishes.").format(
+            name=name, taken=_(taken)), icon=":material/warning:")
+        # per name: a tick is for that name
+        st.checkbox(_("Yes, replace {name}").format(name=name), key=f"tr_overwrite:{name}")
     teacher = roles.is_teacher()
-    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
+    if st.button(_("Start training"), type="primary", icon=":material/play_arrow:", key="tr_start",
                  disabled=not teacher):
         start_run(bool(taken) and st.session_state.get(f"tr_overwrite:{name}", False))
     if not teacher:
-        st.caption(roles.only_teacher("start or stop the server's training run"))
+        st.caption(roles.only_teacher(_("start or stop the server's training run")))
 
 
 def start_run(overwrite: bool) -> None:
     if not roles.is_teacher():  # checked where it acts: a crafted request from a student does nothing
-        st.warning(roles.only_teacher("start the server's training run"), icon=":material/lock:")
+        st.warning(roles.only_teacher(_("start the server's training run")), icon=":material/lock:")
         return
     s = st.session_state
     try:
@@ -90,9 +97,10 @@ def start_run(overwrite: bool) -> None:
                             overwrite=overwrite, keep_snapshots=s.tr_snapshots)
         jobs.manager().start(spec)
     except jobs.JobInputError as exc:
-        st.error(f"Not started: {exc}", icon=":material/error:")
+        st.error(_("Not started: {reason}").format(reason=exc), icon=":material/error:")
     except jobs.JobBusy as exc:
-        st.warning(f"Not started: {exc}. Its progress is below.", icon=":material/hourglass_top:")
+        st.warning(_("Not started: {reason}. Its progress is below.").format(reason=exc),
+                   icon=":material/hourglass_top:")
 
 
 def stop_run(job: jobs.Job) -> None:
@@ -100,47 +108,51 @@ def stop_run(job: jobs.Job) -> None:
     if roles.is_teacher():
         job.stop()
     else:
-        st.session_state["tr_denied"] = roles.only_teacher("stop the server's training run")
+        st.session_state["tr_denied"] = roles.only_teacher(_("stop the server's training run"))
 
 
 def live_panel(polling: bool) -> None:
     job = jobs.manager().current()
     if job is None:
-        st.caption("No run on this server yet: the one you start appears here, for everyone.")
+        st.caption(_("No run on this server yet: the one you start appears here, for everyone."))
         return
     snap = job.snapshot()
     r = snap.recipe
-    st.subheader(f"Run {snap.id}: {snap.name}")
-    st.caption(f"{snap.preset}, {snap.recipe_name} recipe: {r['optimizer']} lr {r['lr']:g}, batch {r['batch_size']}, "
-               f"{r['epochs']} epoch(s) on {r['limit'] or 60_000:,} images; {snap.elapsed:.0f} s so far"
-               if snap.running else
-               f"{snap.preset}, {snap.recipe_name} recipe: {r['optimizer']} lr {r['lr']:g}, "
-               f"batch {r['batch_size']}, {r['limit'] or 60_000:,} images; took {snap.elapsed:.0f} s")
+    st.subheader(_("Run {id}: {name}").format(id=snap.id, name=snap.name))
+    about = (_("{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {epochs} epoch(s) on {images:,} "
+               "images; {elapsed:.0f} s so far") if snap.running else
+             _("{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {images:,} images; took "
+               "{elapsed:.0f} s"))
+    st.caption(about.format(preset=snap.preset, recipe=snap.recipe_name, optimizer=r["optimizer"], lr=r["lr"],
+                            batch=r["batch_size"], epochs=r["epochs"], images=r["limit"] or 60_000,
+                            elapsed=snap.elapsed))
     if snap.running:
         if snap.status == jobs.SAVING:
-            text = "Saving the checkpoint..."
+            text = _("Saving the checkpoint...")
         elif snap.steps == 0:
-            text = "Loading the data and building the model..."
+            text = _("Loading the data and building the model...")
         else:
-            text = (f"Epoch {snap.epoch}/{snap.epochs}, batch {snap.step}/{snap.steps}, "
-                    f"{snap.images_per_second:,.0f} images/s")
+            text = _("Epoch {epoch}/{epochs}, batch {step}/{steps}, {speed:,.0f} images/s").format(
+                epoch=snap.epoch, epochs=snap.epochs, step=snap.step, steps=snap.steps, speed=snap.images_per_second)
         if snap.stop_requested:
-            text += " (stopping after this batch)"
+            text = _("{progress} (stopping after this batch)").format(progress=text)
         st.progress(snap.fraction, text=text)
         m = st.columns([1, 1, 1, 1])
-        m[0].metric("Train loss", f"{snap.loss:.4f}" if snap.loss is not None else "-")
-        m[1].metric("Train accuracy", f"{snap.accuracy:.2%}" if snap.accuracy is not None else "-")
-        m[2].metric("Test accuracy (last epoch)", f"{snap.history[-1]['test_accuracy']:.2%}" if snap.history else "-")
-        m[3].button("Stop", icon=":material/stop_circle:", on_click=stop_run, args=(job,), key="tr_stop",
+        m[0].metric(_("Train loss"), f"{snap.loss:.4f}" if snap.loss is not None else "-")
+        m[1].metric(_("Train accuracy"), f"{snap.accuracy:.2%}" if snap.accuracy is not None else "-")
+        m[2].metric(_("Test accuracy (last epoch)"),
+                    f"{snap.history[-1]['test_accuracy']:.2%}" if snap.history else "-")
+        m[3].button(_("Stop"), icon=":material/stop_circle:", on_click=stop_run, args=(job,), key="tr_stop",
                     disabled=snap.stop_requested or not roles.is_teacher(),
-                    help="ends the run after the current batch; what it learned is saved")
+                    help=_("ends the run after the current batch; what it learned is saved"))
         denied = st.session_state.pop("tr_denied", None)
         if denied or not roles.is_teacher():
-            st.caption(denied or roles.only_teacher("stop the server's training run"))
+            st.caption(denied or roles.only_teacher(_("stop the server's training run")))
     elif snap.status == jobs.FINISHED:
-        st.success(f"Saved: {snap.message}. It is now in every page's model picker.", icon=":material/check_circle:")
+        st.success(_("Saved: {message}. It is now in every page's model picker.").format(message=snap.message),
+                   icon=":material/check_circle:")
     elif snap.status == jobs.STOPPED:
-        st.warning(f"Stopped: {snap.message}", icon=":material/stop_circle:")
+        st.warning(_("Stopped: {message}").format(message=snap.message), icon=":material/stop_circle:")
     else:
         st.error(snap.message, icon=":material/error:")
     if snap.curve or snap.history:
@@ -156,7 +168,8 @@ def train_tab() -> None:
 
     @st.fragment(run_every=POLL_SECONDS if polling else None)
     def live() -> None:
-        with ui.guarded("The run's progress"):  # a fragment's rerun is not inside the tab's guard
+        with ui.guarded(_("The run's progress")):  # a fragment's rerun is not inside the tab's guard
+
             live_panel(polling)
 
     live()

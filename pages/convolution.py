@@ -20,22 +20,26 @@ if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through das
 
 import streamlit as st  # noqa: E402
 
+from core.i18n import N_, _  # noqa: E402
 from dashboard import convolution_modes, stepper, ui  # noqa: E402
-from dashboard.grid_widgets import test_digits  # noqa: E402
+from dashboard.grid_widgets import labels, test_digits  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
-st.title("Convolution, step by step")
-st.markdown("A convolution layer slides a small grid of weights, the **kernel**, over its input. At each "
-            "position it multiplies the cells under it by the weights, adds the products and a bias, and "
-            "writes one number of the output, the **feature map**. Predict each number before it appears.")
-mode = st.segmented_control("What to watch", ["One channel", "Three channels", "Pooling"], default="One channel",
+# The modes: English names are the values (and the link's labels in English), shown translated.
+ONE, THREE, POOLING = N_("One channel"), N_("Three channels"), N_("Pooling")
+
+st.title(_("Convolution, step by step"))
+st.markdown(_("A convolution layer slides a small grid of weights, the **kernel**, over its input. At each position "
+              "it multiplies the cells under it by the weights, adds the products and a bias, and writes one number "
+              "of the output, the **feature map**. Predict each number before it appears."))
+mode = st.segmented_control(_("What to watch"), [ONE, THREE, POOLING], format_func=labels(), default=ONE,
                             required=True, key="conv_mode", on_change=stepper.pause_all, bind=BOUND)
 st.html(stepper.GRID_CSS)
 digits = test_digits()
-with ui.guarded(mode):
-    if mode == "Three channels":
+with ui.guarded(_(mode)):
+    if mode == THREE:
         convolution_modes.three_channels()
-    elif mode == "Pooling":
+    elif mode == POOLING:
         convolution_modes.pooling()
     else:
         convolution_modes.one_channel(digits)

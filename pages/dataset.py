@@ -14,13 +14,34 @@ if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this
 import streamlit as st  # noqa: E402
 
 from core import dataset_views as dv  # noqa: E402
+from core.i18n import N_, _  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
 from dashboard import palettes, plots, ui  # noqa: E402
+from dashboard.grid_widgets import labels  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
 MEAN_ZOOM = 3     # ten means in one row
 PIXEL_CELL_PX = 34  # 28 cells fit a 1,000 px column, three digits still readable
+ALL = "all"        # the class filter's value for every class (?digit=all), shown as ALL_LABEL
+ALL_LABEL = N_("all")
+
+
+def split_name(split: str) -> str:
+    """``train`` / ``test`` as the page names it, in the session's language."""
+    return _(dv.SPLIT_LABELS[split])
+
+
+def split_labels():
+    """The split options' ``format_func`` (in the language of the run drawing them)."""
+    label = labels()
+    return lambda split: label(dv.SPLIT_LABELS[split])
+
+
+def class_labels():
+    """The class filter's ``format_func``: every class, or the digit."""
+    label = labels()
+    return lambda choice: label(ALL_LABEL) if choice == ALL else str(choice)
 
 
 @st.cache_data(show_spinner=False)
@@ -46,65 +67,68 @@ def cached_image(split: str, index: int):
 
 def samples_section() -> tuple[str, int]:
     """A grid of samples; returns the split shown and the index of its first image."""
-    st.header("Samples")
+    st.header(_("Samples"))
     c_split, c_n, c_digit, c_seed = st.columns([1, 2, 1, 1])
-    split = c_split.segmented_control("Split", dv.SPLITS, default="train", required=True, key="split",
-                                      bind=BOUND)
-    n = c_n.slider("How many", 1, dv.MAX_SAMPLES, 25, key="n", bind=BOUND)
-    digit_choice = c_digit.selectbox("Class", ["all", *range(10)], key="digit", bind=BOUND)
-    with c_seed, ui.secondary("Random draw"):
-        shuffle = st.toggle("Random draw", value=False, key="shuffle", bind=BOUND,
-                            help="Off: the first images of the file, as the write-ups preview them.")
-        seed = st.number_input("Seed", 0, 10_000, 7, key="seed", disabled=not shuffle, bind=BOUND)
-    digit = None if digit_choice == "all" else int(digit_choice)
+    split = c_split.segmented_control(_("Split"), dv.SPLITS, format_func=split_labels(), default="train",
+                                      required=True, key="split", bind=BOUND)
+    n = c_n.slider(_("How many"), 1, dv.MAX_SAMPLES, 25, key="n", bind=BOUND)
+    digit_choice = c_digit.selectbox(_("Class"), [ALL, *range(10)], format_func=class_labels(), key="digit",
+                                     bind=BOUND)
+    with c_seed, ui.secondary(_("Random draw")):
+        shuffle = st.toggle(_("Random draw"), value=False, key="shuffle", bind=BOUND,
+                            help=_("Off: the first images of the file, as the write-ups preview them."))
+        seed = st.number_input(_("Seed"), 0, 10_000, 7, key="seed", disabled=not shuffle, bind=BOUND)
+    digit = None if digit_choice == ALL else int(digit_choice)
     samples = cached_samples(split, n, digit, int(seed) if shuffle else None)
     st.image([dv.upscale_nearest(img, GRID_ZOOM) for img in samples.images],
              caption=[f"{label}  (#{idx})" for label, idx in zip(samples.labels, samples.indices)],
              width=28 * GRID_ZOOM, output_format="PNG")
-    st.caption(f"{len(samples)} {split} images; the caption is the label, then the image's index in the "
-               f"{split} set. Each pixel is drawn as a {GRID_ZOOM}x{GRID_ZOOM} block: no smoothing.")
+    st.caption(_("{n} {split} images; the caption is the label, then the image's index in the {split} set. Each "
+                 "pixel is drawn as a {zoom}x{zoom} block: no smoothing.").format(
+        n=len(samples), split=split_name(split), zoom=GRID_ZOOM))
     return split, int(samples.indices[0])
 
 
 def balance_section(counts: dict[str, list[int]], colors) -> None:
-    st.header("How many of each digit")
+    st.header(_("How many of each digit"))
     ui.plotly_chart(figs.class_counts_bar(counts, colors), key="counts")
     low, high = min(counts["train"]), max(counts["train"])
-    st.caption(f"The classes are roughly balanced: from {low:,} to {high:,} training images per digit, "
-               "so a network cannot score well by always answering the most common digit.")
+    st.caption(_("The classes are roughly balanced: from {low:,} to {high:,} training images per digit, so a network "
+                 "cannot score well by always answering the most common digit.").format(low=low, high=high))
 
 
 def means_section(counts: dict[str, list[int]]) -> None:
-    st.header("The average image of each class")
-    mean_split = st.segmented_control("Averaged over", dv.SPLITS, default="train", required=True,
-                                      key="mean_split", bind=BOUND)
+    st.header(_("The average image of each class"))
+    mean_split = st.segmented_control(_("Averaged over"), dv.SPLITS, format_func=split_labels(), default="train",
+                                      required=True, key="mean_split", bind=BOUND)
     means = cached_means(mean_split)
     st.image([dv.upscale_nearest(m.round().astype("uint8"), MEAN_ZOOM) for m in means],
              caption=[f"{d} ({counts[mean_split][d]:,})" for d in range(10)],
              width=28 * MEAN_ZOOM, output_format="PNG")
-    st.caption("Pixel by pixel average of every image of the class (how many in brackets). Bright where most "
-               "writers put ink; the blur shows how much handwriting varies.")
+    st.caption(_("Pixel by pixel average of every image of the class (how many in brackets). Bright where most "
+                 "writers put ink; the blur shows how much handwriting varies."))
 
 
 def one_image_section(split: str, counts: dict[str, list[int]], first_index: int, colors) -> None:
-    st.header("One image, every pixel")
+    st.header(_("One image, every pixel"))
     n_split = sum(counts[split])
-    index = st.number_input(f"Image index in the {split} set (0 to {n_split - 1:,})", 0, n_split - 1,
-                            first_index, key="index", bind=BOUND)
+    index = st.number_input(_("Image index in the {split} set (0 to {last:,})").format(split=split_name(split),
+                                                                                       last=n_split - 1),
+                            0, n_split - 1, first_index, key="index", bind=BOUND)
     image, label = cached_image(split, int(index))
     normalized = dv.normalized_image(image)
     facts = dv.normalization_facts()
 
     c_img, c_label, c_hot = st.columns([1, 1, 3], gap="large", vertical_alignment="center")
-    c_img.image(dv.upscale_nearest(image, 5), caption=f"#{index} of the {split} set", width=140,
-                output_format="PNG")
-    c_label.metric("Label", label)
+    c_img.image(dv.upscale_nearest(image, 5), caption=_("#{index} of the {split} set").format(
+        index=index, split=split_name(split)), width=140, output_format="PNG")
+    c_label.metric(_("Label"), label)
     with c_hot:
-        st.markdown(f"**The label as a one-hot vector**: the network is trained to output ten numbers, "
-                    f"1 at position {label} and 0 elsewhere.")
+        st.markdown(_("**The label as a one-hot vector**: the network is trained to output ten numbers, 1 at position "
+                      "{label} and 0 elsewhere.").format(label=label))
         ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label), colors), key="one_hot")
 
-    raw_tab, norm_tab = st.tabs(["Raw pixels 0-255", "After normalisation"])
+    raw_tab, norm_tab = st.tabs([_("Raw pixels 0-255"), _("After normalisation")])
     grey = ui.palette("image").scale
     ui.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale=grey, zmin=0, zmax=255,
                                        cell_px=PIXEL_CELL_PX), container=raw_tab, width="content", key="raw_pixels")
@@ -114,33 +138,33 @@ def one_image_section(split: str, counts: dict[str, list[int]], first_index: int
 
     y, x = divmod(int(image.argmax()), 28)
     v = int(image[y, x])
-    st.markdown(
-        f"""
-**Normalisation.** Before the network sees it, every pixel is scaled to 0-1 and standardised:
-`x' = (x / 255 - mean) / std` with **mean = {facts.mean}** and **std = {facts.std}**, the mean and
-standard deviation of all {facts.n_pixels:,} pixel values of the {facts.n_images:,} training images
-({facts.n_images:,} x 784), computed from the data. So black (0) becomes
-(0 - {facts.mean}) / {facts.std} = **{facts.black:.4f}** and white (255) becomes
-(1 - {facts.mean}) / {facts.std} = **{facts.white:.4f}**; the training set as a whole then has mean 0
+    st.markdown("\n" + _(
+        """**Normalisation.** Before the network sees it, every pixel is scaled to 0-1 and standardised:
+`x' = (x / 255 - mean) / std` with **mean = {mean}** and **std = {std}**, the mean and
+standard deviation of all {n_pixels:,} pixel values of the {n_images:,} training images
+({n_images:,} x 784), computed from the data. So black (0) becomes
+(0 - {mean}) / {std} = **{black:.4f}** and white (255) becomes
+(1 - {mean}) / {std} = **{white:.4f}**; the training set as a whole then has mean 0
 and standard deviation 1, which keeps the first layer's sums in a range where training is stable.
-For this image, the pixel at row {y}, column {x} holds {v}: ({v} / 255 - {facts.mean}) / {facts.std}
-= **{normalized[y, x]:.4f}**.
-""")
+For this image, the pixel at row {y}, column {x} holds {v}: ({v} / 255 - {mean}) / {std}
+= **{value:.4f}**.""").format(mean=facts.mean, std=facts.std, n_pixels=facts.n_pixels, n_images=facts.n_images,
+                              black=facts.black, white=facts.white, y=y, x=x, v=v, value=normalized[y, x])
+        + "\n")
 
 
-st.title("Dataset: what the network is given")
+st.title(_("Dataset: what the network is given"))
 counts = cached_counts()
-st.markdown(
-    f"MNIST: **{sum(counts['train']):,}** training and **{sum(counts['test']):,}** test images of "
-    "handwritten digits, each **28 x 28** grey pixels stored as whole numbers from 0 (black) to "
-    "255 (white), each with the digit it shows as its label.")
+st.markdown(_(
+    "MNIST: **{train:,}** training and **{test:,}** test images of handwritten digits, each **28 x 28** grey pixels "
+    "stored as whole numbers from 0 (black) to 255 (white), each with the digit it shows as its label.").format(
+    train=sum(counts["train"]), test=sum(counts["test"])))
 colors = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 split, first_index = "train", 0
-with ui.guarded("The samples"):
+with ui.guarded(_("The samples")):
     split, first_index = samples_section()
-with ui.guarded("The class counts"):
+with ui.guarded(_("The class counts")):
     balance_section(counts, colors)
-with ui.guarded("The average digits"):
+with ui.guarded(_("The average digits")):
     means_section(counts)
-with ui.guarded("The image's pixels"):
+with ui.guarded(_("The image's pixels")):
     one_image_section(split, counts, first_index, colors)

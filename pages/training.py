@@ -23,24 +23,24 @@ if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through das
 
 import streamlit as st  # noqa: E402
 
-from dashboard import ui  # noqa: E402
-from dashboard.links import BOUND  # noqa: E402
+from core.i18n import N_, _  # noqa: E402
+from dashboard import language, ui  # noqa: E402
 from dashboard.training_compare import compare_tab  # noqa: E402
 from dashboard.training_mistakes import confusion_tab, gallery_tab  # noqa: E402
 from dashboard.training_run import train_tab  # noqa: E402
 from dashboard.training_scrubber import scrubber_tab  # noqa: E402
 
-TABS = {"Train a model": train_tab, "Compare runs": compare_tab, "Confusion matrix": confusion_tab,
-        "Gallery": gallery_tab, "Training scrubber": scrubber_tab}
+TABS = {N_("Train a model"): train_tab, N_("Compare runs"): compare_tab, N_("Confusion matrix"): confusion_tab,
+        N_("Gallery"): gallery_tab, N_("Training scrubber"): scrubber_tab}
 
-st.title("Training")
-st.markdown("Train a network here and watch it learn; then compare runs and look at the mistakes it makes. "
-            "One run at a time per server: everyone in the room sees the same run.")
+st.title(_("Training"))
+st.markdown(_("Train a network here and watch it learn; then compare runs and look at the mistakes it makes. "
+              "One run at a time per server: everyone in the room sees the same run."))
 for key in ("cm_model", "gal_model"):  # the shared picker has no persist_state: keep its choice across tabs
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
-tabs = st.tabs(list(TABS), key="training_tab", on_change="rerun", bind=BOUND)
+tabs = language.tabs(list(TABS), key="training_tab", on_change="rerun")
 for tab, (title, draw) in zip(tabs, TABS.items()):
     if tab.open is not False:  # None when tabs do not track state: draw them all
-        with tab, ui.guarded(title):
+        with tab, ui.guarded(_(title)):
             draw()
