@@ -2,7 +2,8 @@
 
 ``?lang=zh`` / ``?lang=en`` in the link decides (the sidebar switch writes it, so a teacher's
 shared link opens in the class's language); without it, the browser's language
-(``st.context.locale``: any ``zh*`` gives Chinese), else English. Each session's text is looked up
+(``st.context.locale``: any ``zh*`` gives Chinese), else English. The switch is not a bound
+widget: a bound one would write its label (``中文``) into the link, not the code. Each session's text is looked up
 in its own language (``core.i18n``): one student's switch never changes another's page.
 """
 
@@ -13,6 +14,7 @@ import functools
 import streamlit as st
 
 from core import i18n
+from dashboard import links
 from dashboard.links import BOUND
 
 KEY = "lang"
@@ -26,11 +28,8 @@ def from_browser() -> str:
 
 
 def current() -> str:
-    """This session's language: the switch (or the link it is bound to), else the browser's."""
-    if KEY in st.session_state:  # the switch has run: its value (None: the browser decides)
-        chosen = st.session_state[KEY]
-    else:  # the first run of a page: the link, before the switch reads it
-        chosen = st.query_params.get(KEY)
+    """This session's language: the link's ``lang`` (which the switch writes), else the browser's."""
+    chosen = st.query_params.get(KEY)
     return chosen if chosen in NAMES else from_browser()
 
 
@@ -65,7 +64,7 @@ def carry_over() -> None:
             values = st.query_params.get_all(key)
             labels = [i18n.relabel(value, now) for value in values]
             if labels != values:
-                st.query_params[key] = labels if len(labels) > 1 else labels[0]
+                links.rewrite(key, labels)
     elif before != now:
         for key in _LABEL_KEYS & set(st.session_state):
             value = st.session_state[key]
@@ -84,7 +83,21 @@ def tabs(labels: list[str], *, key: str, **options):
     return st.tabs([i18n._(label) for label in labels], key=key, bind=BOUND, **options)
 
 
+_SWITCH = "_lang_switch"
+
+
+def _switched() -> None:
+    chosen = st.session_state.get(_SWITCH)
+    if chosen in NAMES:
+        st.query_params[KEY] = chosen
+    else:
+        st.query_params.pop(KEY, None)
+
+
 def switch() -> None:
-    """The sidebar's language switch: nothing chosen means the browser decides."""
-    st.segmented_control("Language · 语言", list(NAMES), format_func=NAMES.get, default=None, key=KEY, bind=BOUND,
-                         help="中文 / English. Kept in the link, so a shared link opens in the same language.")
+    """The sidebar's language switch, showing the link's ``lang`` (nothing chosen: the browser
+    decides); a choice goes into the link as ``?lang=zh`` or ``?lang=en``."""
+    chosen = st.query_params.get(KEY)
+    st.session_state[_SWITCH] = chosen if chosen in NAMES else None
+    st.segmented_control("Language · 语言", list(NAMES), format_func=NAMES.get, key=_SWITCH, on_change=_switched,
+                         help=i18n._("中文 / English. Kept in the link, so a shared link opens in the same language."))

@@ -78,6 +78,21 @@ def _url_form(key: str) -> object | None:
         return None
 
 
+def rewrite(key: str, values: list[str]) -> None:
+    """Put ``values`` in the link under ``key`` before any widget reads it: in the URL and in
+    what Streamlit seeds a bound widget with on a session's first run (it keeps the link as it
+    arrived, apart from ``st.query_params``). Any failure leaves the link as it was."""
+    st.query_params[key] = values if len(values) > 1 else values[0]
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+        initial = get_script_run_ctx().session_state._state.query_params._initial_query_params
+        if key in initial:
+            initial[key] = list(values)
+    except Exception:  # internals changed: the widget then says the value is not one it accepts
+        _LOG.debug("cannot rewrite the link's %s", key, exc_info=True)
+
+
 def _means(asked: list[str], form: object, value_type: str) -> bool:
     """Whether the link's text ``asked`` stands for the serialised value ``form``."""
     from streamlit.runtime.state.query_params import parse_url_param
