@@ -21,6 +21,8 @@ import urllib.parse
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from core.i18n import _
+
 SCHEMA_VERSION = 1
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
 BUSY_TIMEOUT_MS = 10_000
@@ -104,8 +106,9 @@ class ClassDatabase:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"the class database's folder {self.path.parent} cannot be made "
-                             f"({exc.strerror or exc}); set {DB_ENV} to a file in a folder this server can write") from None
+            raise StoreError(_("the class database's folder {parent} cannot be made ({strerror_or_exc}); set "
+                               "{db_env} to a file in a folder this server can write").format(
+                parent=self.path.parent, strerror_or_exc=exc.strerror or exc, db_env=DB_ENV)) from None
         try:
             self._prepare()
         except sqlite3.DatabaseError as exc:
@@ -119,11 +122,12 @@ class ClassDatabase:
                 try:
                     self._prepare()
                 except sqlite3.DatabaseError as again:
-                    raise StoreError(f"the class database {self.path} can be neither written nor read "
-                                     f"({again})") from None
+                    raise StoreError(_("the class database {path} can be neither written nor read ({again})").format(
+                        path=self.path, again=again)) from None
             else:
-                raise StoreError(f"the class database {self.path} cannot be created ({exc}); set {DB_ENV} "
-                                 "to a file in a folder this server can write") from None
+                raise StoreError(_("the class database {path} cannot be created ({exc}); set {db_env} to a file in a "
+                                   "folder this server can write").format(
+                    path=self.path, exc=exc, db_env=DB_ENV)) from None
         self._keeper = self._connect(keeper=True)
         self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
 
@@ -136,9 +140,10 @@ class ClassDatabase:
             if "schema_version" in tables:
                 found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
                 if found is not None and found > SCHEMA_VERSION:
-                    raise StoreError(f"{self.path} was written by a newer version of this dashboard "
-                                     f"(schema {found}, this one reads {SCHEMA_VERSION}): update the code, "
-                                     f"or set {DB_ENV} to another file")
+                    raise StoreError(_("{path} was written by a newer version of this dashboard (schema {found}, "
+                                       "this one reads {schema_version}): update the code, or set {db_env} to another "
+                                       "file").format(
+                        path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
                 if found == SCHEMA_VERSION:
                     return
             if self.read_only:
@@ -183,8 +188,9 @@ class ClassDatabase:
     def transaction(self, *, write: bool = False):
         """One connection for one operation; a write is one transaction."""
         if write and self.read_only:
-            raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
-                                   "(drawing still works; the teacher can fix the file's permissions)")
+            raise StoreUnavailable(_("the class database {path} is read-only: nothing new can be stored "
+                                     "(drawing still works; the teacher can fix the file's permissions)").format(
+                path=self.path))
         self._restore_if_deleted()
         try:
             with closing(self._connect()) as db:
@@ -201,16 +207,18 @@ class ClassDatabase:
         except sqlite3.OperationalError as exc:
             text = str(exc)
             if "readonly" in text or "read-only" in text or "unable to open" in text:
-                raise StoreUnavailable(f"the class database {self.path} is read-only: nothing new can be stored "
-                                       "(drawing still works; the teacher can fix the file's permissions)") from None
+                raise StoreUnavailable(_("the class database {path} is read-only: nothing new can be stored "
+                                         "(drawing still works; the teacher can fix the file's permissions)").format(
+                    path=self.path)) from None
             if "locked" in text or "busy" in text:
-                raise StoreUnavailable("the class database is busy: try again in a moment") from None
+                raise StoreUnavailable(_("the class database is busy: try again in a moment")) from None
             if "disk" in text or "full" in text:
-                raise StoreUnavailable(f"the class database cannot be written: {text}") from None
-            raise StoreError(f"the class database failed: {text}") from None
+                raise StoreUnavailable(_('the class database cannot be written: {text}').format(text=text)) from None
+            raise StoreError(_('the class database failed: {text}').format(text=text)) from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"the class database {self.path} cannot be read ({exc}); "
-                             "restart the server to move it aside and start a new one") from None
+            raise StoreError(_("the class database {path} cannot be read ({exc}); restart the server to move it "
+                               "aside and start a new one").format(
+                path=self.path, exc=exc)) from None
 
     def close(self) -> None:
         """Let go of the file (the last connection to close folds the WAL back into it)."""

@@ -28,6 +28,7 @@ import torch
 
 from core import checkpoints, preprocess
 from core.class_store import ClassStore, StoreError
+from core.i18n import _
 from core.inference import predict_batch
 
 DEFAULT_MODEL = "lenet5"
@@ -54,20 +55,21 @@ def parse_grid(text: str) -> Grid:
     """``"3x5"`` (or ``3X5``, ``3×5``): 3 rows, 5 columns, each from 1 to 30."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX×*]\s*(\d+)\s*", str(text))
     if not match or not all(1 <= int(n) <= MAX_GRID_SIDE for n in match.groups()):
-        raise PaperError(f"a grid is ROWSxCOLUMNS with each from 1 to {MAX_GRID_SIDE}, such as 3x5; got {text!r}")
+        raise PaperError(_("a grid is ROWSxCOLUMNS with each from 1 to {most}, such as 3x5; got {text!r}").format(
+            most=MAX_GRID_SIDE, text=text))
     return Grid(int(match.group(1)), int(match.group(2)))
 
 
 def _digits(text: str) -> list[int]:
     cleaned = re.sub(r"[\s,;]", "", str(text))
     if not cleaned or not cleaned.isdecimal() or not cleaned.isascii():
-        raise PaperError(f"labels are digits 0-9 (spaces and commas are ignored), got {text!r}")
+        raise PaperError(_('labels are digits 0-9 (spaces and commas are ignored), got {text!r}').format(text=text))
     return [int(ch) for ch in cleaned]
 
 
 def _one_label(label: object) -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise PaperError(f"a label is a digit from 0 to 9, got {label!r}")
+        raise PaperError(_('a label is a digit from 0 to 9, got {label!r}').format(label=label))
     return int(label)
 
 
@@ -76,23 +78,25 @@ def labels_for(count: int, *, label: int | None = None, labels: str | None = Non
     """The label of each picture (no grid; ``count`` pictures) or of each cell of one sheet (row
     by row), from ``label`` (all the same) or ``labels`` (see the module's docstring)."""
     if (label is None) == (labels is None):
-        raise PaperError("give the digits' label: either one label for all (--label 4) or a string of "
-                         "labels (--labels 0123)")
+        raise PaperError(_("give the digits' label: either one label for all (--label 4) or a string of "
+                           "labels (--labels 0123)"))
     if label is not None:
         return [_one_label(label)] * (grid.cells if grid else count)
     values = _digits(labels)
     if grid is None:
         if len(values) != count:
-            raise PaperError(f"--labels gives {len(values)} labels for {count} picture(s): one per picture, in order")
+            raise PaperError(_("--labels gives {given} labels for {count} picture(s): one per picture, in "
+                               "order").format(given=len(values), count=count))
         return values
     if len(values) == grid.rows:
-        return [values[r] for r in range(grid.rows) for _ in range(grid.cols)]
+        return [values[r] for r in range(grid.rows) for _col in range(grid.cols)]
     if len(values) == grid.cols:
-        return [values[c] for _ in range(grid.rows) for c in range(grid.cols)]
+        return [values[c] for _row in range(grid.rows) for c in range(grid.cols)]
     if len(values) == grid.cells:
         return values
-    raise PaperError(f"--labels gives {len(values)} labels for a {grid.rows}x{grid.cols} grid: give one per row "
-                     f"({grid.rows}), one per column ({grid.cols}) or one per cell ({grid.cells}, row by row)")
+    raise PaperError(_("--labels gives {given} labels for a {rows}x{cols} grid: give one per row ({rows}), one "
+                       "per column ({cols}) or one per cell ({cells}, row by row)").format(
+        given=len(values), rows=grid.rows, cols=grid.cols, cells=grid.cells))
 
 
 def cut_grid(sheet: np.ndarray, grid: Grid, margin: float = CELL_MARGIN) -> list[np.ndarray]:
@@ -168,10 +172,10 @@ def add_pictures(store: ClassStore, sources: list[Source], *, label: int | None 
     is not an error but a :class:`Refused` line in the report.
     """
     if not sources:
-        raise PaperError("no pictures given: name one or more image files")
+        raise PaperError(_("no pictures given: name one or more image files"))
     grid = parse_grid(grid) if isinstance(grid, str) else grid
     wanted = labels_for(len(sources), label=label, labels=labels, grid=grid)
-    net, _ = checkpoints.load(model, folder=folder)
+    net, _record = checkpoints.load(model, folder=folder)
     session = store.session(session_id)
     report = AddReport(session.id, model)
     found: list[tuple[str, str | None, int, np.ndarray]] = []  # source, cell, label, 28x28 digit

@@ -32,6 +32,7 @@ import numpy as np
 from core.class_db import (DB_ENV, BadEntry, ClassDatabase, StoreError,  # noqa: F401 (the store's errors)
                            StoreUnavailable, TooFast)
 from core.data import REPO_ROOT
+from core.i18n import N_, _
 from core.files import atomic_write_bytes
 
 DEFAULT_PATH = REPO_ROOT / "artifacts" / "class.sqlite"
@@ -87,29 +88,34 @@ def clean_nickname(text: str | None) -> str:
     if text is None:
         return ""
     if not isinstance(text, str):
-        raise BadEntry("a nickname must be text")
+        raise BadEntry(_("a nickname must be text"))
     cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C")).strip()
     if len(cleaned) > NICKNAME_MAX:
-        raise BadEntry(f"a nickname has at most {NICKNAME_MAX} characters (this one has {len(cleaned):,})")
+        raise BadEntry(_("a nickname has at most {most} characters (this one has {length:,})").format(
+            most=NICKNAME_MAX, length=len(cleaned)))
     return cleaned
+
+
+_NOT_A_DIGIT = {"label": N_("the label must be a digit from 0 to 9, got {value!r}"),
+                "prediction": N_("the prediction must be a digit from 0 to 9, got {value!r}")}
 
 
 def _check_label(label: object, what: str = "label") -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise BadEntry(f"the {what} must be a digit from 0 to 9, got {label!r}")
+        raise BadEntry(_(_NOT_A_DIGIT[what]).format(value=label))
     return int(label)
 
 
 def _check_image(image: object) -> bytes:
     array = np.asarray(image)
     if array.shape != (SIDE, SIDE):
-        raise BadEntry(f"a class digit is a 28 x 28 picture, got shape {array.shape}")
+        raise BadEntry(_('a class digit is a 28 x 28 picture, got shape {shape}').format(shape=array.shape))
     if array.dtype != np.uint8:
         if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 255:
-            raise BadEntry("a class digit's pixels are whole numbers from 0 to 255")
+            raise BadEntry(_("a class digit's pixels are whole numbers from 0 to 255"))
         array = np.rint(array).astype(np.uint8)
     if not array.any():
-        raise BadEntry("the picture is empty: draw a digit first")
+        raise BadEntry(_("the picture is empty: draw a digit first"))
     return array.tobytes()
 
 
@@ -117,7 +123,7 @@ def _check_probabilities(probabilities: object) -> bytes:
     values = np.asarray(probabilities, dtype=np.float64).ravel()
     if values.shape != (10,) or not np.all(np.isfinite(values)) or values.min() < 0 \
             or not math.isclose(float(values.sum()), 1.0, abs_tol=1e-3):
-        raise BadEntry("probabilities must be ten finite values adding up to 1")
+        raise BadEntry(_("probabilities must be ten finite values adding up to 1"))
     return values.astype(np.float32).tobytes()
 
 
@@ -178,7 +184,9 @@ class ClassStore:
         with self.db.transaction() as db:
             row = db.execute("SELECT id, name, started FROM sessions WHERE id = ?", (int(session_id),)).fetchone()
         if row is None:
-            raise StoreError(f"there is no class session {session_id}; `python -m core class sessions` lists them")
+            raise StoreError(_("there is no class session {session_id}; `python -m core class sessions` lists "
+                               "them").format(
+                session_id=session_id))
         return Session(*row)
 
     def delete_session(self, session_id: int) -> None:
@@ -210,7 +218,7 @@ class ClassStore:
         with self.db.transaction(write=True) as db:
             last = db.execute("SELECT max(sent_at) FROM entries WHERE student_key = ?", (student_key,)).fetchone()[0]
             if last is not None and now - last < MIN_SECONDS_BETWEEN_SENDS:
-                raise TooFast("one digit a second at most: wait a moment and send again")
+                raise TooFast(_("one digit a second at most: wait a moment and send again"))
             return _insert(db, session.id, student_key, nickname, digit, now)
 
     def add_many(self, digits: list[dict], *, student_key: str, nickname: str | None = None,
@@ -225,7 +233,7 @@ class ClassStore:
                 checked.append(_checked_digit(**{key: digit.get(key) for key in
                                                  ("label", "model", "prediction", "probabilities", "image")}))
             except BadEntry as exc:
-                raise BadEntry(f"digit {number}: {exc}") from None
+                raise BadEntry(_('digit {number}: {exc}').format(number=number, exc=exc)) from None
         nickname = _checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
@@ -268,7 +276,7 @@ class ClassStore:
                 "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
                 "ON s.session_id = e.session_id AND s.key = e.student_key WHERE e.id = ?", (int(entry_id),)).fetchone()
         if row is None:
-            raise StoreError(f"there is no class digit {entry_id}")
+            raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
         return _entry(row)
 
     def latest(self, session_id: int | None = None) -> tuple[int, int]:
@@ -285,7 +293,7 @@ class ClassStore:
         """Hide an entry from the wall (an unfair or rude drawing), or show it again."""
         with self.db.transaction(write=True) as db:
             if db.execute("UPDATE entries SET hidden = ? WHERE id = ?", (int(hidden), int(entry_id))).rowcount == 0:
-                raise StoreError(f"there is no class digit {entry_id}")
+                raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
 
     # --- the "fool the network" challenge -------------------------------------------------------
 
@@ -316,7 +324,7 @@ class ClassStore:
         (Teacher-only: the page checks the role.)"""
         with self.db.transaction(write=True) as db:
             if db.execute("UPDATE entries SET unfair = ? WHERE id = ?", (int(unfair), int(entry_id))).rowcount == 0:
-                raise StoreError(f"there is no class digit {entry_id}")
+                raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
 
     def summary(self, session_id: int | None = None) -> dict:
         """DESIGN.md's ``class summary --json``: entries, students, labels, right answers per model
@@ -374,7 +382,7 @@ def _checked_digit(*, label, model, prediction, probabilities, image) -> tuple:
     pixels = _check_image(image)
     probs = _check_probabilities(probabilities)
     if not isinstance(model, str) or not model:
-        raise BadEntry("a digit needs the name of the model that read it")
+        raise BadEntry(_("a digit needs the name of the model that read it"))
     return label, model[:64], prediction, probs, pixels
 
 
@@ -382,7 +390,7 @@ def _checked_sender(student_key: object, nickname: str | None) -> str:
     """The cleaned nickname; BadEntry when the sender's key is missing."""
     nickname = clean_nickname(nickname)
     if not isinstance(student_key, str) or not student_key:
-        raise BadEntry("a digit needs the sender's session key")
+        raise BadEntry(_("a digit needs the sender's session key"))
     return nickname
 
 

@@ -8,6 +8,8 @@ import os
 
 import torch
 
+from core.i18n import _, ngettext
+
 
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` ("cuda", "cuda:1", "mps", "cpu") overrides; else the best available."""
@@ -48,11 +50,11 @@ def describe(device: torch.device | None = None) -> str:
     """A short human name: the GPU's name, "Apple MPS", or "CPU (n threads)"."""
     device = device or pick_device()
     if device.type == "cuda":
-        return f"GPU: {torch.cuda.get_device_name(device)}"
+        return _("GPU: {name}").format(name=torch.cuda.get_device_name(device))
     if device.type == "mps":
         return "Apple MPS"
     n = torch.get_num_threads()
-    return f"CPU ({n} thread{'' if n == 1 else 's'})"
+    return ngettext("CPU ({n} thread)", "CPU ({n} threads)", n).format(n=n)
 
 
 @contextlib.contextmanager

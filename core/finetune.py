@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from core import checkpoints, data, jobs
+from core.i18n import N_, _
 from core.class_lessons import ClassDigits, accuracy_of, class_digits, class_predictions, mnist_predictions
 from core.class_store import ClassStore
 from core.confusion import predict_test_set
@@ -130,12 +131,14 @@ def held_out_split(entry_ids: np.ndarray, labels: np.ndarray, *, fraction: float
 def check_enough(digits: ClassDigits) -> None:
     """NotEnoughDigits, with a sentence, unless there are at least 30 digits and every label has one."""
     if len(digits) < MIN_DIGITS:
-        raise NotEnoughDigits(f"fine-tuning needs at least {MIN_DIGITS} of the class's digits and session "
-                              f"{digits.session} has {len(digits)}: send {MIN_DIGITS - len(digits)} more first")
+        raise NotEnoughDigits(_("fine-tuning needs at least {least} of the class's digits and session {session} has "
+                                "{count}: send {more} more first").format(
+            least=MIN_DIGITS, session=digits.session, count=len(digits), more=MIN_DIGITS - len(digits)))
     missing = [d for d, n in enumerate(digits.counts()) if n == 0]
     if missing:
-        raise NotEnoughDigits(f"fine-tuning needs every digit at least once and session {digits.session} has no "
-                              f"{', '.join(map(str, missing))} yet: draw and send some first")
+        raise NotEnoughDigits(_("fine-tuning needs every digit at least once and session {session} has no {digits} "
+                                "yet: draw and send some first").format(
+            session=digits.session, digits=", ".join(map(str, missing))))
 
 
 class MixedBatches:
@@ -153,7 +156,7 @@ class MixedBatches:
     def batches(self, batch_size: int, generator: torch.Generator | None = None, augment: bool = False):
         k = self.settings.class_per_batch
         device = self.mnist.device
-        for _ in range(self.settings.steps):
+        for _step in range(self.settings.steps):
             mine = torch.randint(len(self.labels), (k,), generator=generator).to(device)
             theirs = torch.randint(len(self.mnist), (batch_size - k,), generator=generator).to(device)
             class_x = self.images[mine]
@@ -248,7 +251,8 @@ def finetune(base: str, digits: ClassDigits, settings: FinetuneSettings | None =
         batches = MixedBatches(torch.from_numpy(digits.images[train_index]),
                                torch.from_numpy(digits.labels[train_index]),
                                DeviceData(data.load_train(), device), settings)
-        entry, stopped = train_pass(model, settings.recipe(_loss_of(info)), batches, device=device, progress=progress, stop=stop)
+        entry, stopped = train_pass(model, settings.recipe(_loss_of(info)), batches, device=device, progress=progress,
+                                    stop=stop)
         model.eval()
         after = class_predictions(model, held)
         mnist_after = predict_test_set(model, limit=settings.mnist_limit)
@@ -294,12 +298,14 @@ def prepare(base: str, store: ClassStore, session_id: int | None = None, setting
     def work(progress: ProgressFn, stop: threading.Event, on: torch.device) -> jobs.WorkOutcome:
         result = finetune(info.name, digits, settings, folder=folder, device=on, progress=progress, stop=stop)
         if result.stopped:
-            return jobs.WorkOutcome(True, "stopped: nothing was saved (a fine-tune takes seconds: start it again)",
+            return jobs.WorkOutcome(True, N_("stopped: nothing was saved (a fine-tune takes seconds: start it again)"),
                                     result=result.figures())
         progress({"event": "saving"})
         saved = save(result, folder=folder)
-        return jobs.WorkOutcome(False, f"class digits {result.class_before:.0%} -> {result.class_after:.0%}, MNIST "
-                                       f"{result.mnist_before:.2%} -> {result.mnist_after:.2%}; saved as {name!r}",
+        return jobs.WorkOutcome(False, N_("class digits {class_before:.0%} -> {class_after:.0%}, MNIST "
+                                          "{mnist_before:.2%} -> {mnist_after:.2%}; saved as '{name}'"),
+                                {"class_before": result.class_before, "class_after": result.class_after,
+                                 "mnist_before": result.mnist_before, "mnist_after": result.mnist_after, "name": name},
                                 str(saved.pt_path), result.mnist_after, result.figures())
 
     return jobs.JobSpec(info.preset, KIND, settings.recipe(_loss_of(info)), name, folder, device=device, kind=KIND,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from core.i18n import _
+
 RUNNING, SAVING, FINISHED, STOPPED, FAILED = "running", "saving", "finished", "stopped", "failed"
 TRAINING = "training"  # the kind of a run of core.train (a class fine-tune is another)
 
@@ -33,6 +35,8 @@ class JobSnapshot:
     stop_requested: bool
     saved: str | None = None
     test_accuracy: float | None = None
+    message_id: str = ""        # the message's template (core.i18n): shown in each reader's language
+    message_args: dict = dataclasses.field(default_factory=dict)
     process: str | None = None  # which server process runs it, when it is another one's (RemoteJob)
     kind: str = TRAINING
     result: dict | None = None  # a run of another kind: what it measured (see WorkOutcome)
@@ -56,3 +60,14 @@ class JobSnapshot:
         if not self.epochs or not self.steps:
             return 0.0
         return min(1.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs)
+
+
+def shown_message(snap: JobSnapshot) -> str:
+    """A run's message in the reader's language: it was written in the job's thread, where no
+    session (and so no language) is, as a template and its values."""
+    if not snap.message_id:
+        return snap.message
+    try:
+        return _(snap.message_id).format(**snap.message_args)
+    except (KeyError, IndexError, ValueError):  # a translation that does not fit its values
+        return snap.message

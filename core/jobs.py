@@ -35,6 +35,7 @@ from typing import Callable
 import torch
 
 from core import checkpoints, models, recipes
+from core.i18n import N_
 from core.device import pick_device, shared_threads
 # The run's state and the files a group of processes shares it through; pages read jobs.RUNNING,
 # jobs.JobSnapshot and the rest from here.
@@ -95,7 +96,8 @@ class WorkOutcome:
     unless ``saved`` says where; ``result`` is a plain dict for pages (e.g. before/after figures)."""
 
     stopped: bool
-    message: str
+    message: str                 # a template marked N_, filled with ``values``
+    values: dict = field(default_factory=dict)
     saved: str | None = None
     test_accuracy: float | None = None
     result: dict | None = None
@@ -161,6 +163,8 @@ class Job:
     started: float = field(default_factory=time.time)
     status: str = RUNNING
     message: str = ""
+    message_id: str = ""
+    message_args: dict = field(default_factory=dict)
     last: dict = field(default_factory=dict)
     curve: list[tuple[float, float, float]] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
@@ -198,15 +202,19 @@ class Job:
                 if not self.curve or self.curve[-1][0] < end:
                     self.curve.append((end, entry["train_loss"], entry["train_accuracy"]))
 
-    def _finish(self, status: str, message: str, saved: str | None = None,
+    def _finish(self, status: str, template: str, values: dict | None = None, saved: str | None = None,
                 test_accuracy: float | None = None, result: dict | None = None) -> None:
+        """End the run with a message: ``template`` (marked N_) and its ``values``, kept apart so
+        that every reader sees it in their language (job_state.shown_message)."""
+        values = values or {}
         with self._lock:
-            self.status, self.message, self.saved = status, message, saved
+            self.status, self.message, self.saved = status, template.format(**values), saved
+            self.message_id, self.message_args = template, values
             self.test_accuracy, self.result, self.ended = test_accuracy, result, time.time()
 
     def _run_work(self, device: torch.device) -> None:
         outcome = self.spec.work(self._on_progress, self._stop, device)
-        self._finish(STOPPED if outcome.stopped else FINISHED, outcome.message, outcome.saved,
+        self._finish(STOPPED if outcome.stopped else FINISHED, outcome.message, outcome.values, outcome.saved,
                      outcome.test_accuracy, outcome.result)
 
     def _run(self) -> None:
@@ -224,7 +232,7 @@ class Job:
             result = train(spec.preset, spec.recipe, device=device, progress=self._on_progress,
                            stop=self._stop, keep_snapshots=spec.keep_snapshots, test_limit=spec.test_limit)
             if not result.history:
-                self._finish(STOPPED, "stopped before the first batch finished: nothing was saved")
+                self._finish(STOPPED, N_("stopped before the first batch finished: nothing was saved"))
                 return
             with self._lock:
                 self.status = SAVING
@@ -232,16 +240,18 @@ class Job:
             record["trained_on"] = "training page"
             info = checkpoints.save(result.model, spec.name, preset=spec.preset, record=record,
                                     folder=spec.folder, snapshots=result.snapshots or None)
-            epochs = len(result.history)
-            how = (f"stopped during epoch {epochs}" if result.stopped else f"finished {epochs} epoch(s)")
+            values = {"epochs": len(result.history), "accuracy": result.test_accuracy, "name": spec.name}
             self._finish(STOPPED if result.stopped else FINISHED,
-                         f"{how}; test accuracy {result.test_accuracy:.2%}; saved as {spec.name!r}",
-                         str(info.pt_path), result.test_accuracy)
+                         N_("stopped during epoch {epochs}; test accuracy {accuracy:.2%}; saved as '{name}'")
+                         if result.stopped else
+                         N_("finished {epochs} epoch(s); test accuracy {accuracy:.2%}; saved as '{name}'"),
+                         values, str(info.pt_path), result.test_accuracy)
         except TrainingDiverged as exc:
-            self._finish(FAILED, f"training diverged: {exc}; the previous checkpoint {spec.name!r} "
-                                 "(if any) is unchanged")
+            self._finish(FAILED, N_("training diverged: {reason}; the previous checkpoint '{name}' (if any) is "
+                                    "unchanged"), {"reason": str(exc), "name": spec.name})
         except Exception as exc:  # a job thread must always end in a state the page can show
-            self._finish(FAILED, f"the run failed: {type(exc).__name__}: {exc}")
+            self._finish(FAILED, N_("the run failed: {kind}: {reason}"),
+                         {"kind": type(exc).__name__, "reason": str(exc)})
         finally:
             torch.set_num_threads(previous_threads)  # before anyone waiting is told the run ended
             try:
@@ -294,7 +304,8 @@ class Job:
             return JobSnapshot(
                 id=self.id, name=self.spec.name, preset=self.spec.preset,
                 recipe_name=self.spec.recipe_name, recipe=self.spec.recipe.to_dict(),
-                status=self.status, message=self.message,
+                status=self.status, message=self.message, message_id=self.message_id,
+                message_args=dict(self.message_args),
                 epoch=last.get("epoch", len(self.history) + 1 if self.status == RUNNING else len(self.history)),
                 epochs=self.spec.recipe.epochs, step=last.get("step", 0), steps=last.get("steps", 0),
                 loss=last.get("loss"), accuracy=last.get("accuracy"),

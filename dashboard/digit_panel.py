@@ -49,7 +49,7 @@ def load(name: str):
 def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = False):
     result = inference.predict(model, x)
     preset = record.get("preset", name)
-    title = models.PRESETS[preset].title if preset in models.PRESETS else preset
+    title = _(models.PRESETS[preset].title) if preset in models.PRESETS else preset
     accuracy = record.get("test_accuracy")
     winner = ui.palette("answer").colors[ANSWER_RIGHT]  # green, or blue in presenter mode
     facts = [f"{result.seconds * 1000:.1f} ms"]

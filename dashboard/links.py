@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core.i18n import _
+
 _LOG = logging.getLogger(__name__)
 BOUND = "query-params"  # the one spelling of the binding, for every page's widgets
 _CHECKED = "_links_checked"  # session state: the pages whose link was checked this session
@@ -34,18 +36,18 @@ class Rejected:
 
     def sentence(self) -> str:
         asked = ", ".join(self.asked) if self.asked else "(empty)"
-        return (f"This link's **{self.key}={asked}** is not a value this page accepts: "
-                f"showing **{self.shown_text}** instead.")
+        return _("This link's **{key}={asked}** is not a value this page accepts: showing **{shown}** "
+                 "instead.").format(key=self.key, asked=asked, shown=self.shown_text)
 
 
 def describe(value: object) -> str:
     """A widget's value as a student reads it: ``lenet5``, ``3``, ``a, b``, ``nothing``."""
     if value is None or value == [] or value == ():
-        return "nothing"
+        return _("nothing")
     if isinstance(value, (list, tuple)):
         return ", ".join(describe(v) for v in value)
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return _("on") if value else _("off")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 

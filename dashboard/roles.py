@@ -15,11 +15,12 @@ import uuid
 import streamlit as st
 
 from core import teacher
+from core.i18n import N_, _
 
 _TEACHER = "_teacher"
 _REFUSED = "_teacher_refused"
 _STUDENT_KEY = "_student_key"
-ONLY_TEACHER = ("Only the teacher can {what}: the teacher uses the server's own machine, or opens the "
+ONLY_TEACHER = N_("Only the teacher can {what}: the teacher uses the server's own machine, or opens the "
                 "teacher link printed in the server's terminal.")
 
 
@@ -62,8 +63,8 @@ def is_teacher() -> bool:
 def show_refusal(container) -> None:
     """Say, once, that a teacher link's token was not this server's."""
     if st.session_state.pop(_REFUSED, False):
-        container.warning("This teacher link's token is not this server's (a new one is made each time the "
-                          "server starts): you are a student here.", icon=":material/key_off:")
+        container.warning(_("This teacher link's token is not this server's (a new one is made each time the "
+                            "server starts): you are a student here."), icon=":material/key_off:")
 
 
 def student_key() -> str:
@@ -74,4 +75,4 @@ def student_key() -> str:
 
 def only_teacher(what: str) -> str:
     """The one line a student sees beside a control they may not use."""
-    return ONLY_TEACHER.format(what=what)
+    return _(ONLY_TEACHER).format(what=what)

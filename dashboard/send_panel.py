@@ -11,9 +11,10 @@ import numpy as np
 import streamlit as st
 
 from core import class_store
+from core.i18n import N_, _
 from dashboard import roles, ui
 
-WHAT_IS_SENT = ("Sends the 28 × 28 digit the network read (not your drawing as drawn), the digit you meant, "
+WHAT_IS_SENT = N_("Sends the 28 × 28 digit the network read (not your drawing as drawn), the digit you meant, "
                 "the model ({model}), its answer and its ten probabilities, the time, and your nickname if you "
                 "give one. Never your address.")
 _SENT = "_send_result"       # session state: the last sent entry's (label, prediction), or an error line
@@ -48,19 +49,21 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
     Short enough that on a phone the Send button is within one screen of the canvas's top: the
     network's answer is in its first line, and the nickname and the button share a row."""
     with st.container(border=True, key="send_panel"):
-        st.markdown(f"**Send to the class** · {model} reads it as **{int(prediction)}**")
-        label = st.pills("Which digit did you mean?", list(range(10)), key=LABEL_KEY, selection_mode="single")
+        st.markdown(_("**Send to the class** · {model} reads it as **{digit}**").format(model=model,
+                                                                                      digit=int(prediction)))
+        label = st.pills(_("Which digit did you mean?"), list(range(10)), key=LABEL_KEY, selection_mode="single")
         with st.container(horizontal=True, vertical_alignment="bottom", key="send_row"):  # a row on a phone too
-            st.text_input("Nickname (optional)", max_chars=class_store.NICKNAME_MAX, key="send_nickname",
-                          placeholder="anonymous: Student 1, 2, ...")
-            st.button("Send", type="primary", icon=":material/send:", key="send_button", disabled=label is None,
+            st.text_input(_("Nickname (optional)"), max_chars=class_store.NICKNAME_MAX, key="send_nickname",
+                          placeholder=_("anonymous: Student 1, 2, ..."))
+            st.button(_("Send"), type="primary", icon=":material/send:", key="send_button", disabled=label is None,
                       on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),
                                             [float(p) for p in probabilities]))
-        st.caption(WHAT_IS_SENT.format(model=model))
+        st.caption(_(WHAT_IS_SENT).format(model=model))
         result = st.session_state.get(_SENT)
         if result and result[0] == "sent":
-            _, meant, said, student = result
-            st.success(f"Sent as {ui.plain(student)}: your {meant}, the network said {said}. "
-                       "Draw another and send it too.", icon=":material/check_circle:")
+            meant, said, student = result[1:]
+            st.success(_("Sent as {student}: your {meant}, the network said {said}. Draw another and send it "
+                         "too.").format(student=ui.plain(student), meant=meant, said=said),
+                       icon=":material/check_circle:")
         elif result:
-            st.warning(f"Not sent: {result[1]}.", icon=":material/error:")
+            st.warning(_("Not sent: {reason}.").format(reason=result[1]), icon=":material/error:")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from core import checkpoints, jobs, models, recipes
 from core.i18n import N_, _
+from core.job_state import shown_message
 from dashboard import figures_training as figs
 from dashboard import roles, ui
 
@@ -43,8 +44,9 @@ def start_form() -> None:
         st.session_state.update(tr_preset="lenet5", tr_recipe="fast")
         load_recipe_defaults()
     c1, c2 = st.columns([3, 1])
+    titles = {n: f"{n}: {_(models.get(n).title)}" for n in models.names()}  # in this session's language
     c1.selectbox(_("Model"), models.names(), key="tr_preset", on_change=load_recipe_defaults,
-                 format_func=lambda n: f"{n}: {models.get(n).title}", persist_state="page")
+                 format_func=titles.get, persist_state="page")
     c2.segmented_control(_("Recipe"), ["fast", "seed"], key="tr_recipe", required=True, persist_state="page",
                          on_change=load_recipe_defaults,
                          help=_("seed: the source write-up's settings; fast: the quickest way to 99%"))
@@ -149,12 +151,12 @@ def live_panel(polling: bool) -> None:
         if denied or not roles.is_teacher():
             st.caption(denied or roles.only_teacher(_("stop the server's training run")))
     elif snap.status == jobs.FINISHED:
-        st.success(_("Saved: {message}. It is now in every page's model picker.").format(message=snap.message),
-                   icon=":material/check_circle:")
+        st.success(_("Saved: {message}. It is now in every page's model picker.").format(
+            message=shown_message(snap)), icon=":material/check_circle:")
     elif snap.status == jobs.STOPPED:
-        st.warning(_("Stopped: {message}").format(message=snap.message), icon=":material/stop_circle:")
+        st.warning(_("Stopped: {message}").format(message=shown_message(snap)), icon=":material/stop_circle:")
     else:
-        st.error(snap.message, icon=":material/error:")
+        st.error(shown_message(snap), icon=":material/error:")
     if snap.curve or snap.history:
         ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart")
     if polling and not snap.running:

@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from core import checkpoints, device
+from core.i18n import _
 from dashboard import language, palettes, plots, roles
 from dashboard.links import BOUND
 
@@ -40,25 +41,24 @@ def configure_torch() -> int:
     return threads
 
 
-@functools.cache
-def device_label() -> str:
-    return device.describe(device.pick_device())
-
-
 def sidebar() -> None:
     """The sidebar every page shares: presenter mode (kept in the URL as ``?presenter=true``),
     which device computes, which server process answers (behind HAProxy) and the teacher's role."""
     with st.sidebar:
         language.switch()
-        st.toggle("Presenter mode", key=PRESENTER_KEY, bind=BOUND,
-                  help="For a projector: larger type and figures, colour-blind-safe colour maps, "
-                       "secondary settings folded away. Kept in the link, so a shared link opens the same way.")
-        replica = os.environ.get("CNN_EXPLAINER_REPLICA")
-        st.caption(f"Compute: **{device_label()}**" + (f" · server process {replica.replace('/', ' of ')}"
-                                                         if replica else ""))
+        st.toggle(_("Presenter mode"), key=PRESENTER_KEY, bind=BOUND,
+                  help=_("For a projector: larger type and figures, colour-blind-safe colour maps, secondary "
+                         "settings folded away. Kept in the link, so a shared link opens the same way."))
+        replica = os.environ.get("CNN_EXPLAINER_REPLICA", "")
+        if "/" in replica:
+            index, count = replica.split("/", 1)
+            st.caption(_("Compute: **{device}** · server process {index} of {count}").format(
+                device=device.describe(device.pick_device()), index=index, count=count))
+        else:
+            st.caption(_("Compute: **{device}**").format(device=device.describe(device.pick_device())))
         if roles.is_teacher():
-            st.caption(":material/school: **Teacher**: you can start and stop training, hide class digits and "
-                       "manage class sessions.")
+            st.caption(_(":material/school: **Teacher**: you can start and stop training, hide class digits and "
+                         "manage class sessions."))
     if presenter():
         st.html(PRESENTER_CSS)
 
@@ -94,7 +94,7 @@ def chart(fig, key: str, **options):
     return plotly_chart(fig, key=key, width="content", **options)
 
 
-def secondary(label: str = "More settings"):
+def secondary(label: str):
     """Where a page puts its secondary controls: in place, or in presenter mode folded into a
     closed expander. Either way the widgets run, so their values and URL bindings are kept."""
     return st.expander(label, icon=":material/tune:") if presenter() else st.container()
@@ -105,7 +105,7 @@ def checkpoint_names() -> list[str]:
     return [info.name for info in checkpoints.list_checkpoints()]
 
 
-@st.cache_resource(max_entries=32, show_spinner="Loading the model...")
+@st.cache_resource(max_entries=32, show_spinner=False)  # a spinner's text would be fixed in one language
 def _load_cached(name: str, sha256: str) -> tuple[torch.nn.Module, dict]:
     # Keyed by the file's hash too, so a checkpoint retrained under the same name is reloaded.
     model, info = checkpoints.load(name)
@@ -124,7 +124,7 @@ def load_model(name: str) -> tuple[torch.nn.Module, dict]:
     return _load_cached(name, info.record["sha256"])
 
 
-def checkpoint_picker(label: str = "Model", *, key: str, default: str = "lenet5",
+def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
                       container=st, bind: str | None = None) -> str | None:
     """A selectbox over the present checkpoints (default ``lenet5``); None when there are none.
 
@@ -132,7 +132,7 @@ def checkpoint_picker(label: str = "Model", *, key: str, default: str = "lenet5"
     """
     names = checkpoint_names()
     if not names:
-        container.warning("No checkpoints yet: run `make checkpoints` or train one on the Training page.")
+        container.warning(_("No checkpoints yet: run `make checkpoints` or train one on the Training page."))
         return None
     index = names.index(default) if default in names else 0
     return container.selectbox(label, names, index=index, key=key, bind=bind)
@@ -163,4 +163,5 @@ def guarded(what: str):
         yield
     except Exception as exc:  # the point: no traceback on a page, whatever a section hits
         _LOG.exception("%s failed", what)
-        st.error(f"{what} could not be shown: {one_line(exc)}", icon=":material/error:")
+        st.error(_("{what} could not be shown: {reason}").format(what=what, reason=one_line(exc)),
+                 icon=":material/error:")

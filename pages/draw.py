@@ -28,13 +28,15 @@ import numpy as np  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from core import pictures, preprocess  # noqa: E402
+from core.i18n import N_, _  # noqa: E402
 from core.device import torch_threads  # noqa: E402
 from dashboard import digit_panel, explorations, send_panel, ui  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 CANVAS_PX = 280
-PROMPT = "Draw a digit in the black square (or upload a picture of one) to see what the network makes of it."
-UPLOAD_PROMPT = "Upload a picture of one digit to see what the network makes of it."
+PROMPT = N_("Draw a digit in the black square (or upload a picture of one) to see what the network makes of it.")
+UPLOAD_PROMPT = N_("Upload a picture of one digit to see what the network makes of it.")
+SOURCES = {"Draw": N_("Draw"), "Upload a picture": N_("Upload a picture")}  # link value -> label
 STEP_PX = 142  # preprocessing pictures: 28 px shown 5x (plus the outline), each pixel a crisp square
 OVERRIDE_KEY = "draw_image_override"
 
@@ -60,7 +62,8 @@ def read_input():
     override = st.session_state.get(OVERRIDE_KEY)
     if override is not None:
         return override, "canvas"
-    source = st.segmented_control("Input", ["Draw", "Upload a picture"], default="Draw",
+    labels = {value: _(label) for value, label in SOURCES.items()}  # in this session's language
+    source = st.segmented_control(_("Input"), list(SOURCES), default="Draw", format_func=labels.get,
                                   key="draw_source", label_visibility="collapsed", bind=BOUND) or "Draw"
     if source == "Draw":
         # The canvas's own toolbar (undo, redo, edit, reset) appears over its top right corner
@@ -70,14 +73,14 @@ def read_input():
         canvas_spot = st.container()
         # One row under the square, whatever the screen: Clear, the pen (folded), the hint.
         with st.container(horizontal=True, vertical_alignment="center", key="draw_controls"):
-            st.button("Clear", icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
-            with st.popover("Pen", icon=":material/edit:"):
-                stroke = st.slider("Stroke width (px)", 8, 40, 20, key="draw_stroke")
-            st.caption("Undo, redo: the square's top right corner.")
+            st.button(_("Clear"), icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
+            with st.popover(_("Pen"), icon=":material/edit:"):
+                stroke = st.slider(_("Stroke width (px)"), 8, 40, 20, key="draw_stroke")
+            st.caption(_("Undo, redo: the square's top right corner."))
         with canvas_spot:
             image = read_canvas(stroke)
         return image, "canvas"
-    upload = st.file_uploader("A picture of one digit (PNG or JPEG; dark on light or light on dark)",
+    upload = st.file_uploader(_("A picture of one digit (PNG or JPEG; dark on light or light on dark)"),
                               type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], key="draw_upload")
     return (upload.getvalue() if upload is not None else None), "upload"
 
@@ -85,7 +88,7 @@ def read_input():
 def preprocess_input(picture, origin: str) -> preprocess.Preprocessed | None:
     """The MNIST-style digit, or None after saying (without raising) why there is none."""
     if picture is None:
-        st.info(PROMPT if origin == "canvas" else UPLOAD_PROMPT, icon=":material/draw:")
+        st.info(_(PROMPT) if origin == "canvas" else _(UPLOAD_PROMPT), icon=":material/draw:")
         return None
     try:
         if isinstance(picture, (bytes, bytearray, memoryview)):
@@ -93,30 +96,34 @@ def preprocess_input(picture, origin: str) -> preprocess.Preprocessed | None:
         return preprocess.from_array(np.asarray(picture))
     except preprocess.EmptyImageError as exc:
         if origin == "canvas":
-            st.info(PROMPT, icon=":material/draw:")
+            st.info(_(PROMPT), icon=":material/draw:")
         else:
-            st.warning(f"Nothing to read in this picture: {exc}.", icon=":material/image:")
+            st.warning(_("Nothing to read in this picture: {reason}.").format(reason=exc), icon=":material/image:")
     except preprocess.TooLittleInkError as exc:
-        st.warning(f"Too little ink: {str(exc).removeprefix('too little ink: ')}. A digit fills "
-                   "most of the square, like the ones in MNIST.", icon=":material/ink_pen:")
+        st.warning(_("Too little ink: {reason}. A digit fills most of the square, like the ones in MNIST.").format(
+            reason=str(exc).removeprefix(_("too little ink: "))), icon=":material/ink_pen:")
     except preprocess.PreprocessError as exc:
         message = str(exc)
-        st.error(f"This file cannot be used: {message[0].lower()}{message[1:]}.", icon=":material/error:")
+        st.error(_("This file cannot be used: {reason}.").format(reason=message[:1].lower() + message[1:]),
+                 icon=":material/error:")
     return None
 
 
 def show_steps(pre: preprocess.Preprocessed, origin: str) -> None:
-    st.markdown("**What the network receives**: the drawing is made like an MNIST digit "
-                "(LeCun et al. 1998): cropped to the ink, its longer side scaled to 20 px, "
-                "and centred by its centre of mass in 28 × 28.")
+    st.markdown(_("**What the network receives**: the drawing is made like an MNIST digit "
+                  "(LeCun et al. 1998): cropped to the ink, its longer side scaled to 20 px, "
+                  "and centred by its centre of mass in 28 × 28."))
     cols = st.columns(4)
-    steps = [(pre.raw, "What you drew" if origin == "canvas" else "Your picture"), (pre.cropped, "Cropped to the ink"),
-             (pre.scaled, "Longer side 20 px"), (pre.digit, "Centred in 28 × 28")]
+    steps = [(pre.raw, _("What you drew") if origin == "canvas" else _("Your picture")),
+             (pre.cropped, _("Cropped to the ink")), (pre.scaled, _("Longer side 20 px")),
+             (pre.digit, _("Centred in 28 × 28"))]
     for col, (image, label) in zip(cols, steps):
         height, width = image.shape
         with col:
-            st.image(pictures.framed(image, round(STEP_PX * ui.figure_scale())))
-            st.caption(f"{label} · {height} × {width}")
+            st.image(pictures.framed(image, round(STEP_PX * ui.figure_scale())),
+                     alt=_("{step}: the picture at {height} × {width} pixels").format(step=label, height=height,
+                                                                                   width=width))
+            st.caption(_("{step} · {height} × {width}").format(step=label, height=height, width=width))
 
 
 def predictions(name: str, others: list[str], pre: preprocess.Preprocessed):
@@ -139,50 +146,50 @@ def predictions(name: str, others: list[str], pre: preprocess.Preprocessed):
 
 def pick_models() -> tuple[str | None, list[str]]:
     """The model (None without checkpoints) and, in compare mode, up to two others."""
-    name = ui.checkpoint_picker("Model", key="draw_model", bind=BOUND)
+    name = ui.checkpoint_picker(_("Model"), key="draw_model", bind=BOUND)
     others: list[str] = []
-    with ui.secondary("Compare models"):
-        compare = st.toggle("Compare models side by side", key="draw_compare", bind=BOUND)
+    with ui.secondary(_("Compare models")):
+        compare = st.toggle(_("Compare models side by side"), key="draw_compare", bind=BOUND)
         if compare and name is not None:
             options = [n for n in ui.checkpoint_names() if n != name]
-            others = st.multiselect("Compare with (up to two)", options, max_selections=2, key="draw_others",
+            others = st.multiselect(_("Compare with (up to two)"), options, max_selections=2, key="draw_others",
                                     default=options[:1], bind=BOUND)
     return name, others
 
 
-st.title("Draw a digit")
+st.title(_("Draw a digit"))
 st.session_state.setdefault("draw_canvas_round", 0)
 
 picture, origin, name, others, pre, shown = None, "canvas", None, [], None, None
 input_col, model_col = st.columns([1, 1.6], gap="large")
-with input_col, ui.guarded("The drawing"):
+with input_col, ui.guarded(_("The drawing")):
     picture, origin = read_input()
 # The Send panel right under the drawing: on a phone, where the columns stack, it is then within
 # one screen of the canvas (with the network's answer in its first line), and the prediction's
 # figure follows; the heavier panels come after.
 send_spot = input_col.container()
 with model_col:
-    with ui.guarded("The model picker"):
+    with ui.guarded(_("The model picker")):
         name, others = pick_models()
-    with ui.guarded("Your digit"):
+    with ui.guarded(_("Your digit")):
         pre = preprocess_input(picture, origin)
     if pre is not None and name is not None:
-        with ui.guarded("The prediction"), torch_threads(1):
+        with ui.guarded(_("The prediction")), torch_threads(1):
             shown = predictions(name, others, pre)
     if shown is not None:
-        with send_spot, ui.guarded("Send to the class"):
+        with send_spot, ui.guarded(_("Send to the class")):
             send_panel.send_panel(pre.digit, name, shown[2].prediction, shown[2].probabilities)
 
 if pre is not None:
-    with ui.guarded("What the network receives"):
+    with ui.guarded(_("What the network receives")):
         show_steps(pre, origin)
 if shown is not None:
     model, record, result = shown
     with torch_threads(1):
-        with ui.guarded("The feature maps"):
+        with ui.guarded(_("The feature maps")):
             digit_panel.feature_maps(model, pre.tensor, prefix="draw")
-        with ui.guarded("Which pixels mattered"):
+        with ui.guarded(_("Which pixels mattered")):
             digit_panel.which_pixels(model, pre.tensor, pre.digit, result.prediction, prefix="draw")
-        with ui.guarded("The explorations"):
-            st.subheader("Explore")
+        with ui.guarded(_("The explorations")):
+            st.subheader(_("Explore"))
             explorations.sections(model, name, record, pre.digit, result.prediction)
