@@ -25,6 +25,17 @@ the server and this rig were.
 The server gets its own checkpoint folder (a copy of the shipped ones), so the training run's
 checkpoint never lands in ``checkpoints/``.
 
+``--class-mode``: the students send every digit they draw to the class (/draw's Send panel:
+the digit they meant, then Send) and, with ``--wall`` (the default in class mode), a teacher's
+Chromium keeps the class wall (/class) open. Reported besides: how long a sent digit took to be
+on the teacher's wall, from the store's time of the entry to the first moment the wall's
+"Digits" count included it (the k-th entry is on the wall once the count reaches k: the count
+is of the session's entries, newest first, none hidden). ``--no-wall`` measures the same class
+with the wall closed, for a side-by-side comparison.
+
+    .venv/bin/python benchmarks/classroom_load.py --students 30 --seconds 300 --draw-seconds 5 \
+        --look-seconds 10 --class-mode            # and again with --no-wall
+
 ``--url`` measures a server already running instead, e.g. a lecture hall (``make run REPLICAS=2``:
 several processes behind HAProxy). Its processes are found in ``artifacts/hall.json`` (else the
 one listening on the URL's port) for their CPU and memory. Behind HAProxy every student keeps
@@ -218,6 +229,8 @@ class Tally:
     errors: list = field(default_factory=list)
     served_by: Counter = field(default_factory=Counter)  # students per process (behind HAProxy)
     media: list = field(default_factory=list)  # the websocket students' pictures: (answered 200, all fetched)
+    sends: int = 0  # digits sent to the class (class mode)
+    wall_counts: list = field(default_factory=list)  # (time.time(), the wall's "Digits" count) as it changed
 
 
 async def browser_student(browser, url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
@@ -279,7 +292,8 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
     tally.errors.extend(f"browser student {index}: {failed}" for failed in failed_media)
 
 
-async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally) -> None:
+async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally,
+                       send: bool = False) -> None:
     session = None
     rng = random.Random(index)
     try:
@@ -297,6 +311,10 @@ async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally:
                 tally.wire.append(run.seconds_to_prediction)
                 tally.wire_run.append(run.seconds)
                 tally.wire_at.append(time.monotonic())
+                if send:  # the digit meant: the one drawn (digit_strokes)
+                    sent = await session.send_to_class(DRAWN_DIGITS[k % 3])
+                    tally.errors.extend(f"wire student {index} (send): {error}" for error in sent.errors)
+                    tally.sends += 0 if sent.errors else 1
             await asyncio.sleep(pace.looking(rng))
             cleared = await session.clear()
             tally.errors.extend(f"wire student {index} (clear): {error}" for error in cleared.errors)
@@ -308,6 +326,41 @@ async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally:
             await session.close()  # waits for the pictures still being fetched
             tally.errors.extend(f"wire student {index}: {error}" for error in sticky_errors(session))
             tally.media.append((sum(a.status == 200 for a in session.media_answers), session.media_fetched))
+
+
+async def teacher_wall(browser, url: str, deadline: float, tally: Tally, teacher_token: str | None) -> None:
+    """A teacher's Chromium with the class wall open until the end: every change of its "Digits"
+    count, with the time it was seen (the wall polls the store every second itself)."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    try:
+        await page.goto(url + "/class" + (f"?teacher={teacher_token}" if teacher_token else ""), timeout=120_000)
+        await wait_finished(page)
+        last = None
+        while time.monotonic() < deadline + 5:  # the last digits sent still reach it
+            text = await page.evaluate("""() => {
+                const metric = document.querySelector('[data-testid="stMetricValue"]');
+                return metric ? metric.innerText : null; }""")
+            count = int(text) if text and text.strip().isdigit() else None
+            if count is not None and count != last:
+                tally.wall_counts.append((time.time(), count))
+                last = count
+            await asyncio.sleep(0.05)
+    except Exception as exc:
+        tally.errors.append(f"teacher's wall: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}")
+    finally:
+        await context.close()
+
+
+def wall_delays(sent_at: list[float], counts: list[tuple[float, int]]) -> list[float]:
+    """Seconds from each entry's time in the store to the first time the wall's count reached its
+    position (entries in the order the store numbered them)."""
+    delays = []
+    for position, stored in enumerate(sent_at, start=1):
+        seen = next((at for at, count in counts if count >= position), None)
+        if seen is not None:
+            delays.append(max(0.0, seen - stored))
+    return delays
 
 
 async def start_training(browser, url: str, images: int, epochs: int, name: str = "load_test_run",
@@ -346,7 +399,8 @@ def _total(values: dict) -> float | None:
 
 async def run(students: int, seconds: float, train_images: int, train_epochs: int,
               browsers: int = 1, pace: Pace | None = None, url: str | None = None,
-              teacher_token: str | None = None, training: bool = True, hall_state: Path = HALL_STATE) -> dict:
+              teacher_token: str | None = None, training: bool = True, hall_state: Path = HALL_STATE,
+              class_mode: bool = False, wall: bool = True, class_db: Path | None = None) -> dict:
     """The measurement; ``url``: a server already running (else one is started, and stopped after)."""
     from playwright.async_api import async_playwright
     pace = pace or Pace()
@@ -361,11 +415,15 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             if path.is_file():
                 shutil.copy2(path, folder / path.name)
         # The run's lock and progress (core.jobs) in the copy too, not in artifacts/jobs.
+        class_db = folder / "class.sqlite"  # the class store of the rig's own server
         server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder),
-                                      "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs")})
+                                      "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs"),
+                                      "CNN_EXPLAINER_CLASS_DB": str(class_db)})
         target, pids, run_name = server.url, {"server": server.process.pid}, "load_test_run"
     else:
         target, pids = url.rstrip("/"), server_pids(url, hall_state)
+        class_db = class_db or (Path(os.environ["CNN_EXPLAINER_CLASS_DB"]) if os.environ.get("CNN_EXPLAINER_CLASS_DB")
+                                else None)
         run_name = f"load_test_{time.strftime('%Y%m%d_%H%M%S')}"  # the server's folder may hold earlier ones
         teacher_token = teacher_token or os.environ.get("CNN_EXPLAINER_TEACHER_TOKEN")
     tally = Tally()
@@ -386,9 +444,12 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             cpu_before, wall_before = {n: cpu_seconds(pid) for n, pid in pids.items()}, time.monotonic()
             rig_before = cpu_seconds(os.getpid())
             memory_before = {n: rss_mb(pid, "VmRSS") for n, pid in pids.items()}
-            await asyncio.gather(*(
+            first_entry, shown_before = _store_state(class_db) if class_mode else (0, 0)
+            watching = ([teacher_wall(browser, target, deadline, tally, teacher_token)]
+                        if class_mode and wall else [])
+            await asyncio.gather(*watching, *(
                 arriving(i, browser_student(browser, target, i, deadline, pace, tally) if i < browsers
-                         else wire_student(target, i, deadline, pace, tally))
+                         else wire_student(target, i, deadline, pace, tally, send=class_mode))
                 for i in range(students)))
             await browser.close()
         peak = {n: rss_mb(pid) for n, pid in pids.items()}
@@ -398,6 +459,7 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
         # The run's checkpoint, there once it has finished (known only in a folder of the rig's own).
         saved = folder / f"{run_name}.pt" if folder is not None else None
         training_s = saved.stat().st_mtime - started if saved is not None and saved.exists() else None
+        stored = _entries_after(class_db, first_entry) if class_mode else []
     finally:
         if server is not None:
             server.stop()
@@ -408,6 +470,10 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     wire_p50, wire_p95 = percentiles(tally.wire)
     run_p50, run_p95 = percentiles(tally.wire_run)
     open_p50, open_p95 = percentiles(tally.open_s)
+    # The wall counts the session's entries: the k-th of this run is on it once the count is
+    # the entries shown before the run plus k.
+    delays = wall_delays(stored, [(at, count - shown_before) for at, count in tally.wall_counts])
+    wall_p50, wall_p95 = percentiles(delays)
     # Drift over a long run: the websocket students' p50 / p95 minute by minute.
     minutes = [percentiles([lat for lat, at in zip(tally.wire, tally.wire_at) if m * 60 <= at - began < (m + 1) * 60])
                for m in range(max(1, math.ceil(seconds / 60)))]
@@ -422,12 +488,31 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             "wire_by_minute": [{"p50_s": p50, "p95_s": p95} for p50, p95 in minutes],
             "students_by_server": dict(sorted(tally.served_by.items())),
             "wire_media_fetched": sum(n for _, n in tally.media), "wire_media_ok": sum(ok for ok, _ in tally.media),
+            "class_mode": class_mode, "wall_open": class_mode and wall, "sent": tally.sends,
+            "stored": len(stored), "on_wall": len(delays), "wall_p50_s": wall_p50, "wall_p95_s": wall_p95,
             "errors": len(tally.errors), "error_messages": tally.errors[:10],
             "servers": [{"name": n, "pid": pid, "peak_rss_mb": peak[n], "rss_before_mb": memory_before[n],
                          "rss_after_mb": memory_after[n], "cores_busy": cores[n]} for n, pid in pids.items()],
             "server_peak_rss_mb": _total(peak), "server_rss_before_mb": _total(memory_before),
             "server_rss_after_mb": _total(memory_after), "server_cores_busy": _total(cores),
             "rig_cores_busy": busy(rig_before, rig_after), "machine_cores": os.cpu_count()}
+
+
+def _store_state(class_db: Path | None) -> tuple[int, int]:
+    """The store's current session before the run: its newest entry id (0: none yet) and how
+    many entries its wall shows."""
+    if class_db is None:
+        raise SystemExit("class mode with --url needs the server's class store: --class-db PATH "
+                         "(or CNN_EXPLAINER_CLASS_DB)")
+    from core.class_store import ClassStore
+    store = ClassStore(class_db)
+    return store.latest()[0], store.summary()["entries"]
+
+
+def _entries_after(class_db: Path, first: int) -> list[float]:
+    """The store's times of the entries sent during the run, in the order it numbered them."""
+    from core.class_store import ClassStore
+    return [entry.sent_at for entry in reversed(ClassStore(class_db).entries(since_id=first))]
 
 
 def in_fresh_loop(coroutine):
@@ -470,6 +555,10 @@ def report(result: dict) -> str:
         f"{cores(result['server_cores_busy'])} of {result['machine_cores']} cores, this rig's Python "
         f"{cores(result['rig_cores_busy'])} (Chromium not counted)",
     ]
+    if result["class_mode"]:
+        lines.append(f"  sent to the class {result['sent']}, stored {result['stored']}"
+                     + (f"; on the teacher's wall {result['on_wall']}: store to wall p50 {ms(result['wall_p50_s'])}, "
+                        f"p95 {ms(result['wall_p95_s'])}" if result["wall_open"] else " (the wall was closed)"))
     if len(result["servers"]) > 1 or result["url"]:
         by_server = result["students_by_server"]
         lines += [f"  {s['name']} (pid {s['pid']}): {by_server.get(s['name'], 0)} students, busy "
@@ -495,12 +584,17 @@ def main(argv: list[str] | None = None) -> int:
                                                 "(default: CNN_EXPLAINER_TEACHER_TOKEN)")
     parser.add_argument("--hall-state", type=Path, default=HALL_STATE,
                         help="with --url: the hall's PIDs (default artifacts/hall.json, written by python -m serve)")
+    parser.add_argument("--class-mode", action="store_true",
+                        help="the students send every digit to the class; a teacher's Chromium watches the wall")
+    parser.add_argument("--no-wall", dest="wall", action="store_false", help="class mode with the wall closed")
+    parser.add_argument("--class-db", type=Path, help="with --url and --class-mode: the server's class store")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = in_fresh_loop(run(args.students, args.seconds, args.train_images, args.train_epochs,
                                browsers=args.browsers, pace=Pace(args.draw_seconds, args.look_seconds),
                                url=args.url, teacher_token=args.teacher_token, training=args.training,
-                               hall_state=args.hall_state))
+                               hall_state=args.hall_state, class_mode=args.class_mode, wall=args.wall,
+                               class_db=args.class_db))
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0 if result["errors"] == 0 else 1
 

@@ -6,7 +6,7 @@ PERFORMANCE.md. Here only correctness is asserted, never a time: the machine is 
 
 import pytest
 
-from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, run
+from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, run, wall_delays
 from benchmarks.wire_student import WireSession
 from conftest import chromium_path
 
@@ -46,3 +46,22 @@ def test_a_small_classroom_and_a_training_job_get_predictions_without_errors():
     assert result["browser_predictions"] >= 1  # the Chromium student, with the mouse on the canvas
     assert result["wire_predictions"] >= 2  # each websocket student at least once
     assert result["server_peak_rss_mb"] > 0
+
+
+def test_wall_delays_by_hand():
+    # Entries stored at t = 10.0, 10.5, 13.0; the wall's count was 1 at 11.2, 2 at 11.4, 3 at 14.1.
+    assert wall_delays([10.0, 10.5, 13.0], [(11.2, 1), (11.4, 2), (14.1, 3)]) == pytest.approx([1.2, 0.9, 1.1])
+    # A count that jumps by two shows two entries at once; an entry never shown has no delay.
+    assert wall_delays([10.0, 10.5, 13.0], [(12.0, 2)]) == pytest.approx([2.0, 1.5])
+
+
+@pytest.mark.browser
+def test_a_small_class_sends_its_digits_and_the_teachers_wall_shows_them():
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed")
+    result = in_fresh_loop(run(students=3, seconds=25, train_images=3000, train_epochs=1, browsers=0,
+                               class_mode=True, training=False))
+    assert result["errors"] == 0, result["error_messages"]
+    assert result["sent"] >= 3 and result["stored"] == result["sent"]  # every student at least once
+    assert result["on_wall"] == result["stored"]  # each one reached the teacher's wall
+    assert result["wall_p95_s"] is not None
