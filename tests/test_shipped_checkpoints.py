@@ -4,7 +4,7 @@ import pytest
 
 from core import checkpoints, models
 from core.inference import evaluate_checkpoint
-from core.recipes import shipped_runs
+from core.recipes import REPORTED, shipped_runs
 
 # Issue 9's floors on test accuracy.
 FLOOR = {"lenet5": 0.990, "lenet5_1998": 0.985, "cnn_avgpool": 0.980,
@@ -27,7 +27,15 @@ def test_shipped_checkpoint(run):
     if recipe == "fast":
         assert result["accuracy"] >= FLOOR.get(preset, CNN_FLOOR if models.is_cnn(preset) else 0.975)
     else:  # the seed recipe's run is kept for its history, beside the source's reported figure
-        assert info.record["reported"]["source"].startswith("seed")
+        assert info.record["reported"] == REPORTED[preset]
         assert len(info.record["history"]) == info.record["recipe"]["epochs"]
     if snapshots:
         assert len(checkpoints.load_snapshots(name)) == info.epochs
+
+
+def test_lenet5_1998_reaches_its_papers_error_with_the_papers_recipe():
+    # LeCun et al. 1998, section III-C: 0.95% test error without distortions after 20 passes.
+    info = checkpoints.read_info("lenet5_1998_seed")
+    assert info.record["recipe"]["loss"] == "map" and info.record["recipe"]["schedule"] == "lecun1998"
+    assert len(info.record["history"]) == 20
+    assert 1 - info.test_accuracy <= 0.0095
