@@ -1,6 +1,8 @@
-"""Figures of the class wall: the class's digits as one clickable grid.
+"""Figures of the class wall: the class's digits as one clickable grid; the class beside MNIST per
+digit; a fine-tune's before and after.
 
-Drawing only: the entries come from ``core.class_store``. One plotly figure rather than a grid
+Drawing only: the entries come from ``core.class_store``, the figures from ``core.class_lessons``
+and ``core.finetune``. One plotly figure rather than a grid
 of widgets: it is one element to send each time the wall polls, its text is rendered by the
 browser (any language), and a click on a digit is a plotly selection (the entry's id rides in
 ``customdata``), as the confusion matrix on /training does.
@@ -19,8 +21,11 @@ import numpy as np
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 
+from core.class_lessons import DigitAccuracy
 from core.class_store import Entry
 from core.dataset_views import upscale_nearest
+from core.i18n import _
+from dashboard.figure_style import LEGEND_BELOW, styled
 from dashboard.plots import png_data_uri
 
 TILE_ZOOM = 3  # 28 px -> 84 px before the browser scales it: pixels stay crisp squares
@@ -78,9 +83,11 @@ def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wro
         xs.append(col + 0.5)
         ys.append(row + 0.4)
         ids.append(entry.id)
-        verdict = "right" if entry.right else "wrong"
-        hover.append(f"{entry.student}: meant {entry.label}, {entry.model} said {entry.prediction} "
-                     f"({entry.confidence:.0%} sure, {verdict})")
+        hover.append((_("{student}: meant {label}, {model} said {prediction} ({confidence:.0%} sure, right)")
+                      if entry.right else
+                      _("{student}: meant {label}, {model} said {prediction} ({confidence:.0%} sure, wrong)")).format(
+            student=entry.student, label=entry.label, model=entry.model, prediction=entry.prediction,
+            confidence=entry.confidence))
     points = go.Scatter(x=xs, y=ys, customdata=ids, mode="markers", hovertext=hover, hoverinfo="text",
                         marker=dict(size=tile_px * DIGIT, symbol="square", color="black", opacity=0.01),
                         showlegend=False)
@@ -90,3 +97,47 @@ def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wro
         width=columns * tile_px + 2 * MARGIN_PX, margin=dict(l=MARGIN_PX, r=MARGIN_PX, t=MARGIN_PX, b=MARGIN_PX),
         plot_bgcolor="white", paper_bgcolor="rgba(0,0,0,0)", clickmode="event+select", dragmode=False,
         xaxis={**axis, "range": [0, columns]}, yaxis={**axis, "range": [rows, 0]}))
+
+
+def per_digit_figure(rows: Sequence[DigitAccuracy], colors: tuple[str, str]) -> go.Figure:
+    """Accuracy per digit: the class's bars (``colors[0]``, each share written on it) beside MNIST's
+    test set (``colors[1]``); a digit the class has not sent has no bar and says so."""
+    digits = [row.digit for row in rows]
+    fig = go.Figure()
+    series = ((_("our class"), [r.class_accuracy for r in rows], [r.class_n for r in rows], colors[0]),
+              (_("MNIST test set"), [r.mnist_accuracy for r in rows], [r.mnist_n for r in rows], colors[1]))
+    for number, (name, values, counts, color) in enumerate(series):
+        hover = [_("{series}, digit {digit}: {accuracy:.1%} of {n} read right").format(
+                     series=name, digit=d, accuracy=v, n=n) if v is not None else
+                 _("{series}, digit {digit}: none sent").format(series=name, digit=d)
+                 for d, v, n in zip(digits, values, counts)]
+        fig.add_bar(x=digits, y=values, name=name, marker_color=color, hovertext=hover, hoverinfo="text",
+                    # the class's shares written on its bars; MNIST's, all near 100%, would only crowd them
+                    text=[f"{v:.0%}" if v is not None and number == 0 else "" for v in values], textposition="outside",
+                    cliponaxis=False)
+    missing = [row.digit for row in rows if row.class_accuracy is None]
+    for digit in missing:
+        fig.add_annotation(x=digit, y=0, yanchor="bottom", text=_("none sent"), showarrow=False, textangle=-90,
+                           xshift=-10, font=dict(color="#666666"))
+    fig.update_layout(barmode="group", bargap=0.25)
+    fig.update_xaxes(title=_("digit"), tickvals=digits, fixedrange=True)
+    fig.update_yaxes(title=_("read right"), range=[0, 1.12], tickformat=".0%", fixedrange=True)
+    return styled(fig, 380, top=20, legend={**LEGEND_BELOW, "y": -0.25})
+
+
+def before_after_figure(figures: dict, colors: tuple[str, str]) -> go.Figure:
+    """A fine-tune's accuracy before (``colors[0]``) and after (``colors[1]``), on the held-out class
+    digits and on MNIST's test set (``core.finetune.FinetuneResult.figures``)."""
+    places = [_("held-out class digits ({n})").format(n=figures["class"]["n"]),
+              _("MNIST test set ({n:,})").format(n=figures["mnist"]["n"])]
+    fig = go.Figure()
+    for when, name, color in (("before", _("before"), colors[0]), ("after", _("after"), colors[1])):
+        values = [figures["class"][when], figures["mnist"][when]]
+        hover = [_("{series}, {place}: {accuracy:.2%} read right").format(series=name, place=p, accuracy=v)
+                 for p, v in zip(places, values)]
+        fig.add_bar(x=places, y=values, name=name, marker_color=color, text=[f"{v:.1%}" for v in values],
+                    textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text")
+    fig.update_layout(barmode="group", bargap=0.3)
+    fig.update_xaxes(fixedrange=True)
+    fig.update_yaxes(title=_("read right"), range=[0, 1.12], tickformat=".0%", fixedrange=True)
+    return styled(fig, 340, top=20, legend={**LEGEND_BELOW, "y": -0.2})

@@ -443,3 +443,85 @@ def test_every_digit_sent_before_the_server_is_killed_is_on_the_wall_after_a_res
     finally:
         context.close()
         server.stop()
+
+
+# --- issue 17: the class fools the network, then teaches it their hand ----------------------------
+
+FOOLED_TEXT = ".st-key-fool_chart text.annotation-text"
+
+
+def test_the_class_fools_the_network_and_then_the_network_learns_their_hand(class_server, browser):
+    from class_hand import fill_store, scripted_class
+
+    store = class_store.ClassStore(class_server.db)  # the server's own file, as another process shares it
+    session = store.new_session("our hand").id
+    images, labels = scripted_class(per_label=4, seed=1)
+    fill_store(store, images, labels, session_id=session)  # 40 digits in the script's hand, all read right
+    teacher_context, student_context = browser_context(browser, LAPTOP), browser_context(browser, LAPTOP)
+    try:
+        wall = teacher_context.new_page()
+        open_page(wall, class_server.url + f"/class?teacher={TOKEN}")
+        wall.locator(".st-key-fool_on label").click()  # the teacher turns the challenge on
+        wall.get_by_text("Nobody has fooled the network yet").wait_for(timeout=10_000)
+        assert store.challenge_on()
+
+        # A student draws a one and says it is a seven: the network is fooled, 1 for a 7.
+        student = student_context.new_page()
+        open_page(student, class_server.url + "/draw")
+        assert draw_on(student, student_context, [STROKES["stem"]], finger=False) == "1"
+        choose_and_send(student, 7, finger=False)
+        press_send(student, finger=False)
+        student.get_by_text("your 7, the network said 1").wait_for(timeout=10_000)
+        [fooled] = store.fooled(session)
+        wall.locator(FOOLED_TEXT).filter(has_text=re.compile(r"7\s*→\s*1")).wait_for(timeout=ARRIVAL_BOUND_S * 1000)
+
+        async def crafted_not_fair():
+            """A student opens the fooled digit and presses the disabled "Not fair" all the same."""
+            wire = await WireSession.open(class_server.url, "class")
+            try:
+                opened = await wire.select_points("fool_chart", [fooled.id])
+                return opened.disabled.get("fool_unfair"), await wire.press("fool_unfair")
+            finally:
+                await wire.close()
+
+        disabled, pressed = in_fresh_loop(crafted_not_fair())
+        assert disabled is True and pressed.shows("Only the teacher can mark a digit not fair"), pressed.texts
+        assert not store.entry(fooled.id).unfair
+
+        # The teacher opens it (its saliency and feature maps) and marks it not fair: it leaves the board.
+        tile = wall.locator(".st-key-fool_chart .layer-above image").first.bounding_box()
+        wall.mouse.click(tile["x"] + tile["width"] / 2, tile["y"] + tile["height"] / 2)
+        wall.locator(".st-key-fool_panel").wait_for(timeout=20_000)
+        wait_idle(wall)
+        assert "Saliency" in wall.locator(".st-key-fool_panel").inner_text()
+        button(wall, "fool_unfair").click()
+        wall.get_by_text("Marked not fair: it has left the board.").wait_for(timeout=20_000)
+        wall.get_by_text("Nobody has fooled the network yet").wait_for(timeout=10_000)
+        assert store.entry(fooled.id).unfair and store.fooled(session) == []
+        whole(wall)
+
+        # The network learns the class's hand: a short fine-tune started from the page.
+        wall.get_by_role("tab", name="Learning our handwriting").click()
+        wait_idle(wall)
+        steps = wall.locator(".st-key-ft_steps input")
+        steps.fill("15")
+        steps.press("Enter")
+        wait_idle(wall)
+        button(wall, "ft_start").click()
+        name = f"class_lenet5_{session}"
+        wall.get_by_text(f"Before and after: {name}").wait_for(timeout=180_000)
+        record = checkpoints.read_info(name, class_server.env["CNN_EXPLAINER_CHECKPOINTS"]).record["finetune"]
+        assert (record["steps"], record["class_digits"], record["held_out"]) == (15, 40, 10)  # the unfair one left out
+        whole(wall)
+        screenshot(wall, "class_finetune_teacher")
+
+        # Its checkpoint is in every picker: /draw's, for the student.
+        open_page(student, class_server.url + "/draw")
+        student.locator(".st-key-draw_model input").click()
+        student.keyboard.type(name)
+        student.get_by_role("option", name=name).wait_for(timeout=10_000)
+    finally:
+        store.set_challenge(False)
+        store.close()
+        teacher_context.close()
+        student_context.close()

@@ -1,0 +1,73 @@
+"""What the /class page's panels share: the class store, the teacher's actions (checked where
+they act), the shown session, and a row of digits as pictures with a line under each."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import streamlit as st
+
+from core import class_store
+from core.dataset_views import upscale_nearest
+from core.i18n import _
+from dashboard import plots, roles, ui
+
+# core.class_store names a session it starts "Class of 2024-05-13 09:30" (in English, stored): shown
+# in the session's language, as any other text of the page.
+DEFAULT_NAME = re.compile(r"Class of (\d{4}-\d\d-\d\d \d\d:\d\d)")
+DENIED = "_wall_denied"  # session state: the line saying why a teacher's action was not done
+TILE_ZOOM = 3           # a digit in a row of pictures: 28 px shown as 84 px, crisp squares
+
+
+def open_store() -> class_store.ClassStore | None:
+    """The class store, its notices said as warnings; None (and one error line) when it cannot open."""
+    try:
+        store = class_store.store()
+    except class_store.StoreError as exc:
+        st.error(_("The class wall cannot open its database: {reason}").format(reason=exc),
+                 icon=":material/database:")
+        return None
+    for notice in store.notices:
+        st.warning(notice, icon=":material/database:")
+    return store
+
+
+def session_name(name: str) -> str:
+    """A class session's name as shown: a name the store gave it, in this session's language; a
+    name the teacher gave it, as written."""
+    found = DEFAULT_NAME.fullmatch(name)
+    return _("Class of {date}").format(date=found.group(1)) if found else name
+
+
+def teacher_action(what: str, action, *args) -> None:
+    """Run ``action`` only for the teacher: a crafted request from a student does nothing but
+    leave a line saying so (``what`` is already in the session's language)."""
+    if not roles.is_teacher():
+        st.session_state[DENIED] = roles.only_teacher(what)
+        return
+    try:
+        action(*args)
+    except class_store.StoreError as exc:
+        st.session_state[DENIED] = _("Not done: {reason}.").format(reason=exc)
+
+
+def show_denied() -> None:
+    """The line a refused action left, once."""
+    denied = st.session_state.pop(DENIED, None)
+    if denied:
+        st.warning(denied, icon=":material/lock:")
+
+
+def only_teacher_caption(teacher: bool, what: str) -> None:
+    """Under a control a student sees disabled: the one line saying who may use it."""
+    if not teacher:
+        st.caption(roles.only_teacher(what))
+
+
+def digits_row(images: Sequence[np.ndarray], captions: Sequence[str], alts: Sequence[str]) -> None:
+    """Class digits as one block of pictures, each with its line under it (one element, however many)."""
+    side = round(28 * TILE_ZOOM * ui.figure_scale())
+    tiles = [upscale_nearest(np.asarray(image, dtype=np.uint8), TILE_ZOOM) for image in images]
+    st.html(plots.tiles_html(tiles, captions, alts, tile_px=side))

@@ -1,0 +1,239 @@
+"""The class wall itself: the teacher's class sessions, the filters, the chosen digit large, and the
+grid of every digit the class sent, redrawn every second.
+
+Thin: core.class_store (the digits) -> dashboard.figures_class (the grid) and
+dashboard.digit_panel (one digit, large, as /draw shows it). The grid is an ``st.fragment``
+that polls the store every second, so new digits appear without a whole-page rerun.
+
+The grid is drawn to the width it has (a phone, a laptop, a projector): a tiny component in the
+fragment reports that width, and the figure gets as many square tiles as fit in it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from core import class_store, pictures
+from core.i18n import _
+from dashboard import class_common, digit_panel, palettes, roles, ui
+from dashboard import figures_class as figs
+from dashboard.links import BOUND
+
+POLL_SECONDS = 1.0
+WALL_LIMIT = 200        # the newest digits shown; older ones stay in the store and the export
+TILE_PX = 100           # a digit on the wall, about (times ui.figure_scale())
+LARGE_PX = 224          # the chosen digit: 28 px shown 8x
+ASSUMED_WIDTH_PX = 900  # the wall's width until the browser has said (a laptop's)
+ALL = "__all__"          # the filters' "no filter" (a code no label equals)
+CURRENT = "current"     # the session digits are sent to now, whichever it is
+SELECTED = "wall_entry"
+
+# Reports the width the wall has, in steps of 20 px and only when it changes by more than a
+# scroll bar's width, so that a scroll bar coming and going never redraws the wall back and forth.
+_WIDTH_JS = """
+export default function (component) {
+    const { setStateValue, parentElement } = component;
+    const host = parentElement.host || parentElement;
+    const report = () => {
+        const width = Math.floor(host.getBoundingClientRect().width / 20) * 20;
+        if (width > 0 && (host.wallWidth === undefined || Math.abs(width - host.wallWidth) > 20)) {
+            host.wallWidth = width;
+            setStateValue("width", width);
+        }
+    };
+    const observer = new ResizeObserver(report);
+    observer.observe(host);
+    report();
+    return () => observer.disconnect();
+}
+"""
+
+
+def width_probe(key: str) -> int | None:
+    """The width (px) the browser gives the element after this one's place; None until it has said."""
+    probe = st.components.v2.component("class_wall_width", js=_WIDTH_JS)
+    return probe(key=key, on_width_change=lambda: None).width
+
+
+def start_new_session(store: class_store.ClassStore) -> None:
+    store.new_session()
+    st.session_state["wall_session"] = CURRENT  # the wall shows the new, empty session
+
+
+def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
+    """The teacher's controls for class sessions; returns the session the wall shows: None for
+    the current one, looked up again at every poll, so that a session started anywhere (another
+    tab, another server process, the command line) is on the wall at once."""
+    sessions = store.sessions()
+    if not any(s["current"] for s in sessions):
+        store.current_session()  # starts the first one
+        sessions = store.sessions()
+    # A label is a function of its option alone (no counts in it): the browser holds the label
+    # (dashboard/digit_panel.py says why), and a label that changed would choose another session.
+    names = {s["session"]: f"{class_common.session_name(s['name'])} (#{s['session']})" for s in sessions}
+    current_label = _("The current session")
+    with st.expander(_("Class sessions and export"), icon=":material/school:", expanded=False):
+        choice = st.selectbox(_("Show session"), [CURRENT, *names], key="wall_session",
+                              format_func=lambda c: current_label if c == CURRENT else names.get(c, str(c)))
+        shown = None if choice == CURRENT else int(choice)
+        session = store.session(shown)
+        facts = next((s for s in sessions if s["session"] == session.id), None)
+        if facts is not None:
+            about = (_("{name}: {entries} digits from {students} students; the digits students send now come here.")
+                     if facts["current"] else
+                     _("{name}: {entries} digits from {students} students; the digits students send now go to the "
+                       "current session, not this one."))
+            st.caption(about.format(name=names[session.id], entries=facts["entries"], students=facts["students"]))
+        c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
+        c1.button(_("New class session"), icon=":material/add:", key="wall_new", disabled=not teacher,
+                  on_click=class_common.teacher_action,
+                  args=(_("start a new class session"), start_new_session, store),
+                  help=_("The wall empties; this session's digits stay in the store until deleted."))
+        confirm = c2.checkbox(_("Yes, delete it"), key="wall_delete_confirm", disabled=not teacher)
+        c3.button(_("Delete this session"), icon=":material/delete:", key="wall_delete",
+                  disabled=not (teacher and confirm), on_click=class_common.teacher_action,
+                  args=(_("delete a class session"), store.delete_session, session.id))
+        if teacher:
+            npz, csv = store.export_payloads(session.id)
+            c4.download_button(_("Export (.npz)"), npz, file_name=f"class_session_{session.id}.npz", key="wall_npz",
+                               icon=":material/download:", on_click="ignore")
+            c4.download_button(_("Export (.csv)"), csv, file_name=f"class_session_{session.id}.csv", key="wall_csv",
+                               icon=":material/table:", on_click="ignore")
+        else:
+            c4.button(_("Export"), icon=":material/download:", key="wall_export_student", disabled=True)
+            st.caption(roles.only_teacher(_("start, delete or export a class session")))
+    return shown
+
+
+def filters(models: list[str]) -> dict:
+    c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")  # folded away on a projector
+    all_label = _("all")
+    mistakes = c1.toggle(_("Only mistakes"), key="wall_mistakes", bind=BOUND)
+    digit = c2.selectbox(_("Digit meant"), [ALL, *range(10)], key="wall_digit", bind=BOUND,
+                         format_func=lambda d: all_label if d == ALL else str(d))
+    model = c3.selectbox(_("Model"), [ALL, *models], key="wall_model", bind=BOUND,
+                         format_func=lambda m: all_label if m == ALL else str(m))
+    return {"mistakes_only": mistakes, "label": None if digit == ALL else int(digit),
+            "model": None if model == ALL else model}
+
+
+def counts(store: class_store.ClassStore, session: int | None) -> None:
+    summary = store.summary(session)
+    sent = sum(summary["sent"].values())
+    right = sum(summary["right"].values())
+    with st.container(horizontal=True, gap="large", key="wall_counts"):  # one row on a phone too
+        st.metric(_("Digits"), summary["entries"], width="content")
+        st.metric(_("Students"), summary["students"], width="content")
+        st.metric(_("Read right"), _("{right} of {sent}").format(right=right, sent=sent) if sent else "-",
+                  width="content", help=_("by the model each student used, when they sent it"))
+
+
+def describe(entry: class_store.Entry) -> str:
+    """One sentence on a sent digit: who, what they meant, what the network said, when."""
+    sentence = (_("**{student}** meant **{label}**; {model} said **{prediction}** ({confidence:.0%} sure, right), "
+                  "at {time}.") if entry.right else
+                _("**{student}** meant **{label}**; {model} said **{prediction}** ({confidence:.0%} sure, wrong), "
+                  "at {time}."))
+    return sentence.format(student=ui.plain(entry.student), label=entry.label, model=entry.model,
+                           prediction=entry.prediction, confidence=entry.confidence,
+                           time=time.strftime("%H:%M:%S", time.localtime(entry.sent_at)))
+
+
+def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
+    """The chosen digit, large, with the same panel as /draw; the teacher can hide it."""
+    entry_id = st.session_state.get(SELECTED)
+    if entry_id is None:
+        return
+    try:
+        entry = store.entry(entry_id)
+    except class_store.StoreError:
+        st.session_state.pop(SELECTED, None)
+        return
+    with st.container(border=True, key="wall_selected_panel"):
+        large, about = st.columns([1, 2.5], vertical_alignment="center")
+        side = round(LARGE_PX * ui.figure_scale())
+        large.image(pictures.framed(entry.image, side), width=side, output_format="PNG")
+        with about:
+            st.markdown(describe(entry))
+            with st.container(horizontal=True):
+                st.button(_("Show again") if entry.hidden else _("Hide from the wall"), key="wall_hide",
+                          icon=":material/visibility:" if entry.hidden else ":material/visibility_off:",
+                          disabled=not teacher, on_click=class_common.teacher_action,
+                          args=(_("hide a digit"), store.set_hidden, entry.id, not entry.hidden))
+                st.button(_("Close"), key="wall_close", icon=":material/close:",
+                          on_click=lambda: st.session_state.pop(SELECTED, None))
+            class_common.only_teacher_caption(teacher, _("hide a digit"))
+        # Folded: open, the panel is a page long and would push the wall off the screen.
+        with st.expander(_("How {model} read it: its answer, feature maps, the pixels that mattered").format(
+                model=entry.model), icon=":material/neurology:"):
+            digit_panel.explain_digit(entry.image, entry.model, prefix="wall")
+
+
+def picked_entry(event) -> int | None:
+    """The entry id a click on a grid of digits chose (its point's customdata), or None."""
+    points = (event.selection or {}).get("points") or [] if event else []
+    picked = points[0].get("customdata") if points else None
+    if isinstance(picked, list):
+        picked = picked[0]
+    return None if picked is None else int(picked)
+
+
+def grid(entries: list[class_store.Entry], width: int | None, *, key: str, selected: int | None):
+    """The digits as one clickable figure as wide as its place; returns the chart's event."""
+    answer = ui.palette("answer")
+    columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * ui.figure_scale()))
+    fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
+                           wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=tile_px, selected=selected)
+    return st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=ui.CHART_CONFIG,
+                           width="content")
+
+
+def wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
+    """The counts and the grid of digits, from the store as it is now."""
+    width = width_probe("wall_width")
+    counts(store, session)
+    entries = store.entries(session, limit=WALL_LIMIT, **chosen)
+    if not entries:
+        st.info(_("No digits yet that match these filters: students send theirs from **Draw a digit**, under their "
+                  "drawing.") if any(chosen.values()) else
+                _("No digits yet: students send theirs from **Draw a digit**, under their drawing."),
+                icon=":material/draw:")
+        return
+    picked = picked_entry(grid(entries, width, key="wall_chart", selected=st.session_state.get(SELECTED)))
+    if picked is not None and picked != st.session_state.get(SELECTED):
+        st.session_state[SELECTED] = picked
+        st.rerun()  # the whole page: the large panel sits outside this fragment
+    names = ui.palette("answer").names
+    caption = _("Newest first. Under each digit: the digit the student meant → the network's answer, how sure; "
+                "{right} when right, framed {wrong} when wrong. Click a digit to see it large.").format(
+        right=_(names[palettes.ANSWER_RIGHT]), wrong=_(names[palettes.ANSWER_WRONG]))
+    if len(entries) == WALL_LIMIT:
+        caption = _("{first} {second}").format(first=caption, second=_("The newest {limit} are shown.").format(
+            limit=WALL_LIMIT))
+    st.caption(caption)
+
+
+def live_wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
+    """:func:`wall`, redrawn every second (a fragment: the rest of the page stays as it is)."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def polled() -> None:
+        # Guarded inside the fragment: a poll that fails says so in its place, and the next
+        # poll's wall replaces the line.
+        with ui.guarded(_("The wall")):
+            wall(store, session, chosen)
+
+    polled()
+
+
+def wall_section(store: class_store.ClassStore, session: int | None, teacher: bool) -> None:
+    """The filters, the chosen digit large, and the live wall, each guarded."""
+    chosen = {"mistakes_only": False, "label": None, "model": None}
+    with ui.guarded(_("The filters")), ui.secondary(_("Filters")):
+        chosen = filters(sorted({e.model for e in store.entries(session, include_hidden=True)}))
+    with ui.guarded(_("The chosen digit")):
+        selected_panel(store, teacher)
+    with ui.guarded(_("The wall")):
+        live_wall(store, session, chosen)
