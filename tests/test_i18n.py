@@ -1,0 +1,237 @@
+"""The Chinese interface (issue 18): a complete, consistent catalogue, every page in Chinese, and
+each session in its own language.
+
+The catalogue is checked against the code as it is now (pybabel's extraction run here), so a
+string marked in the code without a translation fails; the glossary (locale/glossary.tsv) holds
+the terms Chinese courses and the seed write-ups use.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from playwright.sync_api import expect
+from streamlit.testing.v1 import AppTest
+
+from conftest import open_page, screenshot
+from core import checkpoints, i18n, models, recipes
+from core.attributions import METHODS
+from core.data import load_test
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+PO = ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+PAGES = ["home", "dataset", "convolution", "architecture", "draw", "training", "class"]
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%[sd]|%\([a-z_]+\)[sd]")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def extracted() -> dict:
+    """Every message marked in core, dashboard and pages, as pybabel extracts it (babel.cfg)."""
+    found = {}
+    for folder in ("core", "dashboard", "pages"):
+        for filename, _lineno, message, _comments, _context in extract_from_dir(
+                ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            found[message if isinstance(message, str) else tuple(message)] = f"{folder}/{filename}"
+    return found
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    with open(PO, "rb") as handle:
+        return read_po(handle, locale="zh_CN")
+
+
+def glossary() -> list[tuple[str, str, list[str]]]:
+    rows = []
+    for line in (ROOT / "locale" / "glossary.tsv").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, chinese, *forbidden = line.split("\t")
+            rows.append((english, chinese, [f for f in ",".join(forbidden).split(",") if f]))
+    return rows
+
+
+def translated(catalog, msgid) -> list[str]:
+    message = catalog.get(msgid)
+    if message is None:
+        return []
+    return [s for s in (message.string if isinstance(message.string, tuple) else (message.string,))]
+
+
+def test_every_marked_string_has_a_translation_and_none_is_fuzzy(catalog):
+    missing = [f"{where}: {msgid!r}" for msgid, where in extracted().items()
+               if not all(translated(catalog, msgid)) or not translated(catalog, msgid)]
+    assert missing == []
+    assert [m.id for m in catalog if m.id and m.fuzzy] == []
+
+
+def test_placeholders_are_the_same_in_both_languages(catalog):
+    wrong = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = sorted(PLACEHOLDER.findall(ids[-1]))
+        for string in strings:
+            if sorted(PLACEHOLDER.findall(string)) != expected:
+                wrong.append((ids[0], string))
+    assert wrong == []
+
+
+def test_one_term_for_one_concept(catalog):
+    problems = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        english = message.id if isinstance(message.id, str) else message.id[0]
+        chinese = message.string if isinstance(message.string, str) else " ".join(message.string)
+        text = PLACEHOLDER.sub("", english)
+        for term, zh, forbidden in glossary():
+            for synonym in forbidden:
+                if synonym in chinese:
+                    problems.append(f"{english!r}: {synonym} (say {zh})")
+            if re.search(rf"\b{re.escape(term)}(s|es)?\b", text, re.IGNORECASE) and zh not in chinese:
+                problems.append(f"{english!r}: no {zh} for {term!r} in {chinese!r}")
+    assert problems == []
+
+
+def test_the_glossary_holds_the_issues_terms():
+    terms = {zh for _, zh, _ in glossary()}
+    for term in ("卷积", "卷积核", "特征图", "池化", "最大池化", "平均池化", "下采样", "步长", "填充", "膨胀", "感受野",
+                 "全连接", "激活函数", "批归一化", "学习率", "训练轮次", "批大小", "混淆矩阵", "显著图", "积分梯度",
+                 "遮挡", "对抗"):
+        assert term in terms, term
+
+
+def test_the_command_line_and_threads_stay_english():
+    assert i18n.current_language() == "en"  # no session here: the command line's case
+    assert i18n._("Home") == "Home"
+
+
+# --- every page, in Chinese -----------------------------------------------------------------------
+
+def opened(page: str, language: str, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["lang"] = language
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(f"../pages/{page}.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error if "could not be shown" in e.value or "无法显示" in e.value]
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_in_chinese_with_a_chinese_title(page):
+    seven = load_test().images[0].numpy().repeat(10, 0).repeat(10, 1)
+    at = opened(page, "zh", draw_image_override=seven)
+    assert at.title and CJK.search(at.title[0].value), [t.value for t in at.title]
+    english = opened(page, "en", draw_image_override=seven)
+    assert not CJK.search(english.title[0].value)
+
+
+def test_a_link_made_in_chinese_opens_an_english_session_on_the_same_view():
+    zh_label = i18n.translations("zh").gettext("Compare runs")
+    assert zh_label != "Compare runs"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"training_tab": zh_label, "lang": "en"})
+    at.switch_page("../pages/training.py")
+    at.run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if w.value.startswith("This link's")]
+    assert at.session_state["training_tab"] == "Compare runs"
+
+
+# --- in Chromium: the visible text, two sessions, the switch ---------------------------------------
+
+# What is the same in both languages: model and checkpoint names, layer and module names, Captum's
+# method names, units and symbols. Streamlit's own widget texts cannot be translated (README).
+STREAMLIT_OWN = ("Drag and drop file here", "Browse files", "Limit 200MB per file", "Press Enter to apply",
+                 "Choose an option", "Choose options", "No results", "Deploy", "Running...", "Stop", "Upload")
+
+
+def neutral_words() -> list[str]:
+    words = set(models.names()) | {i.name for i in checkpoints.list_checkpoints()}
+    words |= {m.title for m in METHODS.values()} | set(STREAMLIT_OWN) | set(recipes.RECIPES)
+    words |= {"CNN", "MNIST", "LeNet-5", "LeNet", "ReLU", "BatchNorm", "Captum", "ONNX", "Netron", "PyTorch",
+              "Keras", "LeCun", "SGD", "Adam", "AdamW", "FGSM", "RBF", "tanh", "softmax", "PNG", "JPEG", "CSV", "HTML",
+              "IDX", "px", "ms", "lr", "ε"}
+    return sorted(words, key=len, reverse=True)
+
+
+# Not English: the sources' names (seed 004, LeCun et al.), a link, the paper's own labels (Table I,
+# INPUT, OUTPUT), an English term glossed after its Chinese one (独热（one-hot）), and arithmetic:
+# x between numbers is "times" (6x3, 60 x 5 x 5), a in tanh(2a/3), n=5 and s=2 in the formula's sentence.
+NOTATION = re.compile(r"\bseed \d{3}\b|\bet al\.|\b[a-z] ?= ?\d|https?://\S+|表 I\b|\b(INPUT|OUTPUT)\b|\(2[ax]/3\)"
+                      r"|(?<=[\d)])\s?[xX]\s?(?=[\d(])|(?<=[\u4e00-\u9fff])（[A-Za-z][A-Za-z -]*）")
+
+
+VISIBLE_TEXT = """() => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const clone = main.cloneNode(true);
+  // Material icons are ligatures ("download", "school"): hidden from readers, not words of ours
+  clone.querySelectorAll('.katex, code, pre, svg, [aria-hidden="true"], [data-testid="stFileUploaderDropzoneInstructions"]')
+       .forEach(e => e.remove());
+  return clone.innerText;
+}"""
+
+
+def letters(text: str) -> tuple[int, int, list[str]]:
+    """(Chinese characters, Latin letters, the Latin words) once names, layer names and units are out."""
+    for word in neutral_words():
+        text = text.replace(word, " ")
+    text = re.sub(r"\b[A-Z]\d+\b|\b(conv|pool|bn|relu|fc|c|s|f)\d+\b|\bfc\d+_relu\b", " ", text, flags=re.IGNORECASE)
+    text = re.sub(NOTATION, " ", text)
+    return len(CJK.findall(text)), len(LATIN.findall(text)), re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", PAGES)
+def test_browser_each_page_in_chinese_is_chinese(streamlit_server, browser, page):
+    ratios, english_left = {}, []
+    for language in ("zh", "en"):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+        tab = context.new_page()
+        open_page(tab, f"{streamlit_server.url}/{page}?lang={language}")
+        screenshot(tab, f"i18n_{page}_{language}")
+        cjk, latin, words = letters(tab.evaluate(VISIBLE_TEXT))
+        ratios[language] = cjk / max(cjk + latin, 1)
+        english_left = words if language == "zh" else english_left
+        context.close()
+    assert ratios["zh"] >= 0.95, (ratios, english_left[:80])
+    assert ratios["en"] == 0.0
+
+
+@pytest.mark.browser
+def test_browser_two_sessions_in_two_languages_and_the_switch_keeps_the_settings(streamlit_server, browser):
+    chinese = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    english = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    zh_tab, en_tab = chinese.new_page(), english.new_page()
+    # Padding 1, stride 2, the 3x3 Sharpen kernel on a 5x5 input: floor((5 + 2 - 2 - 1) / 2) + 1 = 3.
+    link = "/convolution?conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1"
+    open_page(zh_tab, streamlit_server.url + link)  # no ?lang: the browser's language decides
+    open_page(en_tab, streamlit_server.url + link)
+    zh_title = zh_tab.locator("h1").first.inner_text()
+    assert CJK.search(zh_title) and not CJK.search(en_tab.locator("h1").first.inner_text())
+    assert "The 5×5 input gives a 3×3 output (n=5, k=3, padding p=1, dilation d=1, stride s=2)" in en_tab.inner_text("body")
+    # The English student switches to Chinese: the page turns Chinese, the lesson's settings stay.
+    en_tab.locator("[data-testid='stSidebar'] button", has_text="中文").click()
+    expect(en_tab.locator("h1").first).to_have_text(zh_title, timeout=15_000)
+    assert "lang=zh" in en_tab.url and "conv_stride=2" in en_tab.url and "conv_padding=1" in en_tab.url
+    expect(en_tab.locator("body")).to_contain_text("5×5 的输入得到 3×3 的输出（n=5，k=3，填充 p=1，膨胀 d=1，步长 s=2）")
+    # ...and the other session is still English.
+    en_again = english.new_page()
+    open_page(en_again, streamlit_server.url + "/convolution?lang=en")
+    assert not CJK.search(en_again.locator("h1").first.inner_text())
+    assert CJK.search(zh_tab.locator("h1").first.inner_text())
+    chinese.close()
+    english.close()
