@@ -1,6 +1,6 @@
 """Take the class home: a session's digits as files.
 
-- the ``.npz`` and CSV of ``ClassStore.export`` (every visible digit);
+- the ``.npz`` and CSV (every visible digit): :func:`payloads`, :func:`write_dataset`;
 - the four IDX files of torchvision's MNIST layout (``<folder>/MNIST/raw/train-images-idx3-ubyte``
   ...), so ``torchvision.datasets.MNIST(root=<folder>)``, ``python -m core evaluate MODEL --data
   <folder>`` or any MNIST code reads the class. The class's digits are split as a fine-tune splits
@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import io
 import time
@@ -22,13 +23,45 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core import data
+from core import data, i18n
 from core.class_lessons import class_digits
-from core.class_store import ClassStore, Entry
+from core.class_store import SIDE, ClassStore, Entry, shown_name
 from core.files import atomic_write_bytes
 from core.finetune import FinetuneSettings, held_out_split
+from core.i18n import _
 
 PNG_SCALE = 3  # 28 px printed as 84 px, each pixel a crisp square
+
+
+def payloads(store: ClassStore, session_id: int | None = None) -> tuple[bytes, bytes]:
+    """The session's visible digits, oldest first, as the bytes of an ``.npz`` (images uint8
+    N x 28 x 28, labels, predictions, models, sent_at) and of a CSV (one row per digit)."""
+    entries = list(reversed(store.entries(session_id)))
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        images=np.stack([e.image for e in entries]) if entries else np.zeros((0, SIDE, SIDE), np.uint8),
+        labels=np.array([e.label for e in entries], dtype=np.int64),
+        predictions=np.array([e.prediction for e in entries], dtype=np.int64),
+        models=np.array([e.model for e in entries], dtype=str),
+        sent_at=np.array([e.sent_at for e in entries], dtype=np.float64))
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["index", "entry", "student", "label", "model", "prediction", "confidence", "sent_at"])
+    for index, e in enumerate(entries):
+        writer.writerow([index, e.id, e.student, e.label, e.model, e.prediction, f"{e.confidence:.4f}",
+                         time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at))])
+    return buffer.getvalue(), text.getvalue().encode()
+
+
+def write_dataset(store: ClassStore, path: Path | str, session_id: int | None = None) -> tuple[Path, Path]:
+    """:func:`payloads` written to ``path`` (``.npz``) and a ``.csv`` beside it, atomically."""
+    npz_bytes, csv_bytes = payloads(store, session_id)
+    path = Path(path)
+    npz_path = path if path.suffix == ".npz" else path.with_suffix(".npz")
+    atomic_write_bytes(npz_path, npz_bytes)
+    atomic_write_bytes(npz_path.with_suffix(".csv"), csv_bytes)
+    return npz_path, npz_path.with_suffix(".csv")
 
 
 def write_idx(store: ClassStore, folder: Path | str, session_id: int | None = None, *,
@@ -75,35 +108,41 @@ figure.wrong figcaption .answer { font-weight: bold; text-decoration: underline;
 
 def _figure(entry: Entry, nicknames: bool) -> str:
     wrong = "" if entry.right else " wrong"
-    mark = '<span title="right">✓</span>' if entry.right else '<span title="wrong">✗</span>'
+    title = _("right") if entry.right else _("wrong")
+    mark = f'<span title="{title}">{"✓" if entry.right else "✗"}</span>'
     who = f'<div class="who">{html.escape(entry.student)}</div>' if nicknames else ""
+    alt = _("a handwritten {label}, read as {prediction}").format(label=entry.label, prediction=entry.prediction)
+    meant = _("meant {label}").format(label=entry.label)
+    read = _("read {prediction}").format(prediction=entry.prediction)
     return (f'<figure class="digit{wrong}" data-entry="{entry.id}" data-label="{entry.label}" '
             f'data-answer="{entry.prediction}">'
-            f'<img src="{png_data_uri(entry.image, ink_on_paper=True)}" '
-            f'alt="a handwritten {entry.label}, read as {entry.prediction}">'
-            f'<figcaption>meant {entry.label}<br><span class="answer">read {entry.prediction}</span> {mark} '
+            f'<img src="{png_data_uri(entry.image, ink_on_paper=True)}" alt="{alt}">'
+            f'<figcaption>{meant}<br><span class="answer">{read}</span> {mark} '
             f'{entry.confidence:.0%}{who}</figcaption></figure>')
 
 
 def wall_html(store: ClassStore, session_id: int | None = None, *, nicknames: bool = False) -> str:
-    """The session's wall (visible digits, oldest first) as one self-contained printable HTML page:
-    each digit (dark ink on white, to print), the label its writer meant, the network's answer
-    when it was sent and how sure it was; the writers' nicknames only with ``nicknames=True``."""
+    """The session's wall (visible digits, oldest first) as one self-contained printable HTML page
+    in the reader's language: each digit (dark ink on white, to print), the label its writer meant,
+    the network's answer when it was sent and how sure it was; the writers' nicknames only with
+    ``nicknames=True``."""
     session = store.session(session_id)
     entries = list(reversed(store.entries(session.id)))
     right = sum(e.right for e in entries)
-    models = ", ".join(sorted({e.model for e in entries})) or "none"
-    about = "No digits in this session."
+    about = _("No digits in this session.")
     if entries:
-        about = (f"{len(entries)} digits; the network read {right} of them as their writers meant "
-                 f"({right / len(entries):.1%}). Model: {html.escape(models)}.")
+        about = _("{count} digits; the network read {right} of them as their writers meant ({share:.1%}). "
+                  "Model: {models}.").format(count=len(entries), right=right, share=right / len(entries),
+                                             models=html.escape(", ".join(sorted({e.model for e in entries}))))
+    title = html.escape(_("{session}: our digits").format(session=shown_name(session.name)))
+    explained = _("Under each digit: what its writer meant, what the network read (✓ right, ✗ wrong) and how "
+                  "sure it was. Printed {time}.").format(time=time.strftime("%Y-%m-%d %H:%M"))
     figures = "\n".join(_figure(e, nicknames) for e in entries)
-    printed = time.strftime("%Y-%m-%d %H:%M")
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<title>{html.escape(session.name)}: our digits</title><style>{_CSS}</style></head>\n<body>'
-            f'<h1>{html.escape(session.name)}: our digits</h1>'
-            f'<p class="about">{about} Under each digit: what its writer meant, what the network read '
-            f'(✓ right, ✗ wrong) and how sure it was. Printed {printed}.</p>\n'
+    language = "zh-CN" if i18n.current_language() == "zh" else "en"
+    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+            f'<title>{title}</title><style>{_CSS}</style></head>\n<body>'
+            f'<h1>{title}</h1>'
+            f'<p class="about">{about} {explained}</p>\n'
             f'<div class="wall">\n{figures}\n</div>\n</body></html>\n')
 
 
@@ -113,7 +152,7 @@ def export_all(store: ClassStore, path: Path | str, session_id: int | None = Non
     visible digit), the IDX layout under the folder ``PATH`` (without the suffix) and the wall as
     ``PATH.html``. Returns the paths and counts."""
     session_id = store.session(session_id).id  # one session for every file, even if the current one changes
-    npz_path, csv_path = store.export(path, session_id)
+    npz_path, csv_path = write_dataset(store, path, session_id)
     folder = npz_path.with_suffix("")
     idx = write_idx(store, folder, session_id)
     html_path = npz_path.with_suffix(".html")

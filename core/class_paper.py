@@ -22,6 +22,7 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -51,6 +52,16 @@ class Grid:
         return self.rows * self.cols
 
 
+class Cell(NamedTuple):
+    """Where a digit was on a sheet; both from 1."""
+
+    row: int
+    column: int
+
+    def __str__(self) -> str:  # the command line's words (it stays English)
+        return f"row {self.row}, column {self.column}"
+
+
 def parse_grid(text: str) -> Grid:
     """``"3x5"`` (or ``3X5``, ``3×5``): 3 rows, 5 columns, each from 1 to 30."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX×*]\s*(\d+)\s*", str(text))
@@ -78,14 +89,14 @@ def labels_for(count: int, *, label: int | None = None, labels: str | None = Non
     """The label of each picture (no grid; ``count`` pictures) or of each cell of one sheet (row
     by row), from ``label`` (all the same) or ``labels`` (see the module's docstring)."""
     if (label is None) == (labels is None):
-        raise PaperError(_("give the digits' label: either one label for all (--label 4) or a string of "
-                           "labels (--labels 0123)"))
+        raise PaperError(_("give the digits' labels: either one digit for all (4) or one digit per picture "
+                           "(0123)"))
     if label is not None:
         return [_one_label(label)] * (grid.cells if grid else count)
     values = _digits(labels)
     if grid is None:
         if len(values) != count:
-            raise PaperError(_("--labels gives {given} labels for {count} picture(s): one per picture, in "
+            raise PaperError(_("{given} labels for {count} picture(s): give one per picture, in "
                                "order").format(given=len(values), count=count))
         return values
     if len(values) == grid.rows:
@@ -94,7 +105,7 @@ def labels_for(count: int, *, label: int | None = None, labels: str | None = Non
         return [values[c] for _row in range(grid.rows) for c in range(grid.cols)]
     if len(values) == grid.cells:
         return values
-    raise PaperError(_("--labels gives {given} labels for a {rows}x{cols} grid: give one per row ({rows}), one "
+    raise PaperError(_("{given} labels for a {rows}x{cols} grid: give one per row ({rows}), one "
                        "per column ({cols}) or one per cell ({cells}, row by row)").format(
         given=len(values), rows=grid.rows, cols=grid.cols, cells=grid.cells))
 
@@ -115,7 +126,7 @@ def cut_grid(sheet: np.ndarray, grid: Grid, margin: float = CELL_MARGIN) -> list
 @dataclass(frozen=True)
 class Added:
     source: str
-    cell: str | None          # "row 2, column 3" on a sheet; None for a file of one digit
+    cell: Cell | None         # (row, column) from 1 on a sheet; None for a file of one digit
     entry: int
     label: int
     prediction: int
@@ -125,8 +136,12 @@ class Added:
 @dataclass(frozen=True)
 class Refused:
     source: str
-    cell: str | None
-    reason: str
+    cell: Cell | None
+    error: preprocess.PreprocessError  # its class says which of /draw's messages fits
+
+    @property
+    def reason(self) -> str:
+        return str(self.error)
 
 
 @dataclass
@@ -140,7 +155,7 @@ class AddReport:
 
     def to_dict(self) -> dict:
         return {"session": self.session, "model": self.model, "added": [asdict(a) for a in self.added],
-                "refused": [asdict(r) for r in self.refused]}
+                "refused": [{"source": r.source, "cell": r.cell, "reason": r.reason} for r in self.refused]}
 
 
 Source = Path | str | tuple[str, bytes]   # a file, or (a name, the bytes of an upload)
@@ -157,8 +172,9 @@ def _preprocess(source: Source, **options) -> preprocess.Preprocessed:
         raise type(exc)(reason[len(prefix):] if reason.startswith(prefix) else reason) from None
 
 
-def _cell_name(grid: Grid, index: int) -> str:
-    return f"row {index // grid.cols + 1}, column {index % grid.cols + 1}"
+def cell_of(grid: Grid, index: int) -> Cell:
+    """(row, column), each from 1, of the ``index``-th cell, row by row."""
+    return Cell(index // grid.cols + 1, index % grid.cols + 1)
 
 
 def add_pictures(store: ClassStore, sources: list[Source], *, label: int | None = None, labels: str | None = None,
@@ -178,7 +194,7 @@ def add_pictures(store: ClassStore, sources: list[Source], *, label: int | None 
     net, _record = checkpoints.load(model, folder=folder)
     session = store.session(session_id)
     report = AddReport(session.id, model)
-    found: list[tuple[str, str | None, int, np.ndarray]] = []  # source, cell, label, 28x28 digit
+    found: list[tuple[str, Cell | None, int, np.ndarray]] = []  # source, cell, label, 28x28 digit
     for number, source in enumerate(sources):
         name = source[0] if isinstance(source, tuple) else str(source)
         try:
@@ -187,13 +203,13 @@ def add_pictures(store: ClassStore, sources: list[Source], *, label: int | None 
                 continue
             sheet = _preprocess(source, min_ink_fraction=0.0).raw  # levelled: white ink on black
         except preprocess.PreprocessError as exc:
-            report.refused.append(Refused(name, None, str(exc)))
+            report.refused.append(Refused(name, None, exc))
             continue
         for index, cell in enumerate(cut_grid(sheet, grid)):
             try:
-                found.append((name, _cell_name(grid, index), wanted[index], preprocess.from_array(cell).digit))
+                found.append((name, cell_of(grid, index), wanted[index], preprocess.from_array(cell).digit))
             except preprocess.PreprocessError as exc:
-                report.refused.append(Refused(name, _cell_name(grid, index), str(exc)))
+                report.refused.append(Refused(name, cell_of(grid, index), exc))
     if not found:
         return report
     images = torch.from_numpy(np.stack([digit for *_, digit in found]))

@@ -17,29 +17,33 @@ Faults are messages, never lost data: see ``core.class_db``.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 import os
+import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from core import class_checks
+from core.class_checks import SIDE
 from core.class_db import (DB_ENV, BadEntry, ClassDatabase, StoreError,  # noqa: F401 (the store's errors)
                            StoreUnavailable, TooFast)
 from core.data import REPO_ROOT
-from core.i18n import N_, _
-from core.files import atomic_write_bytes
+from core.i18n import _
 
 DEFAULT_PATH = REPO_ROOT / "artifacts" / "class.sqlite"
-NICKNAME_MAX = 20
 MIN_SECONDS_BETWEEN_SENDS = 1.0  # per browser session
-SIDE = 28
 CHALLENGE_SETTING = "challenge"  # settings row: "on" / "off" ("fool the network")
+DEFAULT_NAME = re.compile(r"Class of (\d{4}-\d\d-\d\d \d\d:\d\d)")  # a session the store named
+
+
+def shown_name(name: str) -> str:
+    """A class session's name as shown: a name the store gave it, in the reader's language; a
+    name the teacher gave it, as written."""
+    found = DEFAULT_NAME.fullmatch(name)
+    return _("Class of {date}").format(date=found.group(1)) if found else name
 
 
 @dataclass(frozen=True)
@@ -78,53 +82,6 @@ class Entry:
 def default_path() -> Path:
     """``CNN_EXPLAINER_CLASS_DB``, else ``artifacts/class.sqlite`` (read at call time)."""
     return Path(os.environ.get(DB_ENV) or DEFAULT_PATH)
-
-
-def clean_nickname(text: str | None) -> str:
-    """A nickname as stored: control characters dropped, spaces trimmed, at most 20 characters.
-
-    Markup is kept as plain text (pages escape what they show); too long raises BadEntry.
-    """
-    if text is None:
-        return ""
-    if not isinstance(text, str):
-        raise BadEntry(_("a nickname must be text"))
-    cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C")).strip()
-    if len(cleaned) > NICKNAME_MAX:
-        raise BadEntry(_("a nickname has at most {most} characters (this one has {length:,})").format(
-            most=NICKNAME_MAX, length=len(cleaned)))
-    return cleaned
-
-
-_NOT_A_DIGIT = {"label": N_("the label must be a digit from 0 to 9, got {value!r}"),
-                "prediction": N_("the prediction must be a digit from 0 to 9, got {value!r}")}
-
-
-def _check_label(label: object, what: str = "label") -> int:
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise BadEntry(_(_NOT_A_DIGIT[what]).format(value=label))
-    return int(label)
-
-
-def _check_image(image: object) -> bytes:
-    array = np.asarray(image)
-    if array.shape != (SIDE, SIDE):
-        raise BadEntry(_('a class digit is a 28 x 28 picture, got shape {shape}').format(shape=array.shape))
-    if array.dtype != np.uint8:
-        if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 255:
-            raise BadEntry(_("a class digit's pixels are whole numbers from 0 to 255"))
-        array = np.rint(array).astype(np.uint8)
-    if not array.any():
-        raise BadEntry(_("the picture is empty: draw a digit first"))
-    return array.tobytes()
-
-
-def _check_probabilities(probabilities: object) -> bytes:
-    values = np.asarray(probabilities, dtype=np.float64).ravel()
-    if values.shape != (10,) or not np.all(np.isfinite(values)) or values.min() < 0 \
-            or not math.isclose(float(values.sum()), 1.0, abs_tol=1e-3):
-        raise BadEntry(_("probabilities must be ten finite values adding up to 1"))
-    return values.astype(np.float32).tobytes()
 
 
 class ClassStore:
@@ -210,9 +167,9 @@ class ClassStore:
             now: float | None = None) -> Entry:
         """Store one digit. Raises BadEntry for what cannot be stored, TooFast when the same
         ``student_key`` sent less than a second ago, StoreUnavailable when the file is read-only."""
-        digit = _checked_digit(label=label, model=model, prediction=prediction, probabilities=probabilities,
+        digit = class_checks.checked_digit(label=label, model=model, prediction=prediction, probabilities=probabilities,
                                image=image)
-        nickname = _checked_sender(student_key, nickname)
+        nickname = class_checks.checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
         with self.db.transaction(write=True) as db:
@@ -230,11 +187,11 @@ class ClassStore:
         checked = []
         for number, digit in enumerate(digits, 1):
             try:
-                checked.append(_checked_digit(**{key: digit.get(key) for key in
+                checked.append(class_checks.checked_digit(**{key: digit.get(key) for key in
                                                  ("label", "model", "prediction", "probabilities", "image")}))
             except BadEntry as exc:
                 raise BadEntry(_('digit {number}: {exc}').format(number=number, exc=exc)) from None
-        nickname = _checked_sender(student_key, nickname)
+        nickname = class_checks.checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
         with self.db.transaction(write=True) as db:
@@ -253,7 +210,7 @@ class ClassStore:
             where.append("e.unfair = 0")
         if label is not None:
             where.append("e.label = ?")
-            args.append(_check_label(label))
+            args.append(class_checks.check_label(label))
         if model is not None:
             where.append("e.model = ?")
             args.append(model)
@@ -345,53 +302,6 @@ class ClassStore:
                 "right": {model: int(n) for model, n in right.items()},
                 "sent": {model: int(n) for model, n in sent.items()}}
 
-    def export_payloads(self, session_id: int | None = None) -> tuple[bytes, bytes]:
-        """The session's visible digits, oldest first, as the bytes of an ``.npz`` (images uint8
-        N x 28 x 28, labels, predictions, models, sent_at) and of a CSV (one row per digit)."""
-        entries = list(reversed(self.entries(session_id)))
-        buffer = io.BytesIO()
-        np.savez_compressed(
-            buffer,
-            images=np.stack([e.image for e in entries]) if entries else np.zeros((0, SIDE, SIDE), np.uint8),
-            labels=np.array([e.label for e in entries], dtype=np.int64),
-            predictions=np.array([e.prediction for e in entries], dtype=np.int64),
-            models=np.array([e.model for e in entries], dtype=str),
-            sent_at=np.array([e.sent_at for e in entries], dtype=np.float64))
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(["index", "entry", "student", "label", "model", "prediction", "confidence", "sent_at"])
-        for index, e in enumerate(entries):
-            writer.writerow([index, e.id, e.student, e.label, e.model, e.prediction, f"{e.confidence:.4f}",
-                             time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at))])
-        return buffer.getvalue(), text.getvalue().encode()
-
-    def export(self, path: Path | str, session_id: int | None = None) -> tuple[Path, Path]:
-        """:meth:`export_payloads` written to ``path`` (``.npz``) and a ``.csv`` beside it, atomically."""
-        npz_bytes, csv_bytes = self.export_payloads(session_id)
-        path = Path(path)
-        npz_path = path if path.suffix == ".npz" else path.with_suffix(".npz")
-        atomic_write_bytes(npz_path, npz_bytes)
-        atomic_write_bytes(npz_path.with_suffix(".csv"), csv_bytes)
-        return npz_path, npz_path.with_suffix(".csv")
-
-
-def _checked_digit(*, label, model, prediction, probabilities, image) -> tuple:
-    """(label, model, prediction, probabilities bytes, pixels bytes), checked; BadEntry if not."""
-    label = _check_label(label)
-    prediction = _check_label(prediction, "prediction")
-    pixels = _check_image(image)
-    probs = _check_probabilities(probabilities)
-    if not isinstance(model, str) or not model:
-        raise BadEntry(_("a digit needs the name of the model that read it"))
-    return label, model[:64], prediction, probs, pixels
-
-
-def _checked_sender(student_key: object, nickname: str | None) -> str:
-    """The cleaned nickname; BadEntry when the sender's key is missing."""
-    nickname = clean_nickname(nickname)
-    if not isinstance(student_key, str) or not student_key:
-        raise BadEntry(_("a digit needs the sender's session key"))
-    return nickname
 
 
 def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, now: float) -> Entry:

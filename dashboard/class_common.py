@@ -1,9 +1,8 @@
 """What the /class page's panels share: the class store, the teacher's actions (checked where
-they act), the shown session, and a row of digits as pictures with a line under each."""
+they act) and a row of digits as pictures with a line under each."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,9 +13,6 @@ from core.dataset_views import upscale_nearest
 from core.i18n import _
 from dashboard import plots, roles, ui
 
-# core.class_store names a session it starts "Class of 2024-05-13 09:30" (in English, stored): shown
-# in the session's language, as any other text of the page.
-DEFAULT_NAME = re.compile(r"Class of (\d{4}-\d\d-\d\d \d\d:\d\d)")
 DENIED = "_wall_denied"  # session state: the line saying why a teacher's action was not done
 TILE_ZOOM = 3           # a digit in a row of pictures: 28 px shown as 84 px, crisp squares
 
@@ -32,13 +28,6 @@ def open_store() -> class_store.ClassStore | None:
     for notice in store.notices:
         st.warning(notice, icon=":material/database:")
     return store
-
-
-def session_name(name: str) -> str:
-    """A class session's name as shown: a name the store gave it, in this session's language; a
-    name the teacher gave it, as written."""
-    found = DEFAULT_NAME.fullmatch(name)
-    return _("Class of {date}").format(date=found.group(1)) if found else name
 
 
 def teacher_action(what: str, action, *args) -> None:

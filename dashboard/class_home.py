@@ -41,16 +41,16 @@ def home_tab(store: class_store.ClassStore, session: int | None, teacher: bool) 
     train, held = finetune.held_out_split(digits.entry_ids, digits.labels, fraction=settings.held_out,
                                           seed=settings.seed)
     st.markdown(_("**{name}**: {n} digits to take home, as data for your own code and as a wall to print.").format(
-        name=class_common.session_name(shown.name), n=store.summary(shown.id)["entries"]))
+        name=class_store.shown_name(shown.name), n=store.summary(shown.id)["entries"]))
     stem = f"class_session_{shown.id}"
     nicknames = st.checkbox(_("Show nicknames on the printed wall"), key="home_nicknames", disabled=not teacher,
                             help=_("Off: the printed wall shows the digits, what they meant and what the network "
                                    "read, and no names."))
     c1, c2, c3, c4 = st.columns(4)
     if teacher:
-        c1.download_button(_("Dataset (.npz)"), lambda: store.export_payloads(shown.id)[0], file_name=f"{stem}.npz",
+        c1.download_button(_("Dataset (.npz)"), lambda: class_export.payloads(store, shown.id)[0], file_name=f"{stem}.npz",
                            key="home_npz", icon=":material/download:", on_click="ignore", mime="application/zip")
-        c2.download_button(_("Dataset (.csv)"), lambda: store.export_payloads(shown.id)[1], file_name=f"{stem}.csv",
+        c2.download_button(_("Dataset (.csv)"), lambda: class_export.payloads(store, shown.id)[1], file_name=f"{stem}.csv",
                            key="home_csv", icon=":material/table:", on_click="ignore", mime="text/csv")
         c3.download_button(_("MNIST's IDX files (.zip)"), lambda: idx_zip(store, shown.id), file_name=f"{stem}_idx.zip",
                            key="home_idx", icon=":material/folder_zip:", on_click="ignore", mime="application/zip")

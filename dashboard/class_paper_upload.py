@@ -33,26 +33,6 @@ def refusal_line(error: preprocess.PreprocessError) -> str:
     return _("This file cannot be used: {reason}.").format(reason=message[:1].lower() + message[1:])
 
 
-def cell_number(cell: str) -> tuple[int, int]:
-    """(row, column), from 1, of a refused cell (core.class_paper names it "row 2, column 3")."""
-    row, column = map(int, re.findall(r"\d+", cell)[:2])
-    return row, column
-
-
-def why_refused(refused: class_paper.Refused, data: bytes, grid: class_paper.Grid | None) -> str:
-    """/draw's line for a refused picture or cell: its error found again from the upload's bytes."""
-    try:
-        if refused.cell is None:
-            preprocess.from_bytes(data, **({"min_ink_fraction": 0.0} if grid else {}))
-        else:
-            row, column = cell_number(refused.cell)
-            sheet = preprocess.from_bytes(data, min_ink_fraction=0.0).raw
-            preprocess.from_array(class_paper.cut_grid(sheet, grid)[(row - 1) * grid.cols + column - 1])
-    except preprocess.PreprocessError as exc:
-        return refusal_line(exc)
-    return refused.reason
-
-
 def add(store: class_store.ClassStore) -> None:
     """The Add button: the teacher only, checked here. The report is kept for the next run to show."""
     if not roles.is_teacher():
@@ -73,15 +53,14 @@ def add(store: class_store.ClassStore) -> None:
     except (class_paper.PaperError, checkpoints.CheckpointError, class_store.StoreError) as exc:
         s[_REPORT] = ("error", _("Nothing added: {reason}.").format(reason=exc))
         return
-    data = dict(uploads)
     lines = []
     for refused in report.refused:
         where = ui.plain(refused.source)
         if refused.cell is not None:
-            row, column = cell_number(refused.cell)
-            where = _("{file}, row {row}, column {column}").format(file=where, row=row, column=column)
-        lines.append((where, why_refused(refused, data[refused.source], grid)))
-    s[_REPORT] = ("report", report, class_common.session_name(store.session(report.session).name), lines)
+            where = _("{file}, row {row}, column {column}").format(file=where, row=refused.cell.row,
+                                                                  column=refused.cell.column)
+        lines.append((where, refusal_line(refused.error)))
+    s[_REPORT] = ("report", report, class_store.shown_name(store.session(report.session).name), lines)
 
 
 def show_report(store: class_store.ClassStore) -> None:
@@ -119,7 +98,7 @@ def paper_tab(store: class_store.ClassStore, session: int | None, teacher: bool)
     current = store.current_session()
     st.markdown(_("Digits written on paper, photographed or scanned, go into the current session (**{name}**) as "
                   "if sent from **Draw a digit**: made like MNIST digits, read by the network, on the wall.").format(
-        name=class_common.session_name(current.name)))
+        name=class_store.shown_name(current.name)))
     files = st.file_uploader(_("Pictures of digits (PNG or JPEG; dark on light or light on dark)"), type=TYPES,
                              accept_multiple_files=True, key="paper_files", disabled=not teacher)
     mode = st.segmented_control(_("Each picture holds"), list(MODES), format_func=lambda m: _(MODES[m]),

@@ -15,7 +15,7 @@ import time
 
 import streamlit as st
 
-from core import class_store, pictures
+from core import class_export, class_store, pictures
 from core.i18n import _
 from dashboard import class_common, digit_panel, palettes, roles, ui
 from dashboard import figures_class as figs
@@ -72,7 +72,7 @@ def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
         sessions = store.sessions()
     # A label is a function of its option alone (no counts in it): the browser holds the label
     # (dashboard/digit_panel.py says why), and a label that changed would choose another session.
-    names = {s["session"]: f"{class_common.session_name(s['name'])} (#{s['session']})" for s in sessions}
+    names = {s["session"]: f"{class_store.shown_name(s['name'])} (#{s['session']})" for s in sessions}
     current_label = _("The current session")
     with st.expander(_("Class sessions and export"), icon=":material/school:", expanded=False):
         choice = st.selectbox(_("Show session"), [CURRENT, *names], key="wall_session",
@@ -96,7 +96,7 @@ def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
                   disabled=not (teacher and confirm), on_click=class_common.teacher_action,
                   args=(_("delete a class session"), store.delete_session, session.id))
         if teacher:
-            npz, csv = store.export_payloads(session.id)
+            npz, csv = class_export.payloads(store, session.id)
             c4.download_button(_("Export (.npz)"), npz, file_name=f"class_session_{session.id}.npz", key="wall_npz",
                                icon=":material/download:", on_click="ignore")
             c4.download_button(_("Export (.csv)"), csv, file_name=f"class_session_{session.id}.csv", key="wall_csv",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import class_store
+from core import class_checks, class_store
 from core.i18n import N_, _
 from dashboard import roles, ui
 
@@ -53,7 +53,7 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
                                                                                       digit=int(prediction)))
         label = st.pills(_("Which digit did you mean?"), list(range(10)), key=LABEL_KEY, selection_mode="single")
         with st.container(horizontal=True, vertical_alignment="bottom", key="send_row"):  # a row on a phone too
-            st.text_input(_("Nickname (optional)"), max_chars=class_store.NICKNAME_MAX, key="send_nickname",
+            st.text_input(_("Nickname (optional)"), max_chars=class_checks.NICKNAME_MAX, key="send_nickname",
                           placeholder=_("anonymous: Student 1, 2, ..."))
             st.button(_("Send"), type="primary", icon=":material/send:", key="send_button", disabled=label is None,
                       on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),

@@ -98,7 +98,7 @@ def test_add_json_reports_what_was_added_and_what_was_refused_and_why(tmp_path):
     assert refused.returncode == 1 and json.loads(refused.stdout)["added"] == []  # nothing added: exit 1
     wrong = core(db, "class", "add", "--labels", "12", str(picture))
     assert wrong.returncode == 2 and wrong.stderr.strip() == \
-        "error: --labels gives 2 labels for 1 picture(s): one per picture, in order"
+        "error: 2 labels for 1 picture(s): give one per picture, in order"
 
 
 @needs_lenet5

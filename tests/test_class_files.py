@@ -15,7 +15,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from class_hand import fill_store, render_digit, scripted_class
-from core import checkpoints, class_paper
+from core import checkpoints, class_paper, i18n, preprocess
 from core.class_export import export_all, wall_html, write_idx
 from core.class_lessons import class_digits, class_predictions
 from core.class_store import ClassStore
@@ -84,6 +84,16 @@ def test_the_printable_wall_shows_digits_labels_and_answers_without_nicknames_un
     assert "&lt;b&gt;Ada&lt;/b&gt;" in named and "<b>Ada</b>" not in named and "Student 2" in named
 
 
+def test_the_printable_wall_is_in_the_readers_language(store, monkeypatch):
+    images, _ = scripted_class(per_label=1, seed=3)
+    store.add(student_key="a", label=4, model="lenet5", prediction=9, probabilities=[0.01] * 9 + [0.91],
+              image=images[4], now=1)
+    monkeypatch.setattr(i18n, "_language_source", lambda: "zh")  # as a Chinese session on /class
+    page = wall_html(store)
+    assert '<html lang="zh-CN">' in page and "：我们的数字</h1>" in page and "本意 4" in page and "认作 9" in page
+    assert "meant" not in page and "our digits" not in page
+
+
 def test_export_writes_npz_csv_idx_and_html_together(filled, tmp_path):
     store, _ = filled
     written = export_all(store, tmp_path / "out" / "class.npz")
@@ -139,10 +149,11 @@ def test_a_worksheet_is_cut_into_cells_labelled_per_row_and_a_blank_cell_refused
     path = tmp_path / "sheet.png"
     worksheet([[3, 3, 3], [7, 7, None]]).save(path)
     report = class_paper.add_pictures(store, [path], labels="37", grid="2x3")
-    assert [(a.cell, a.label) for a in report.added] == [("row 1, column 1", 3), ("row 1, column 2", 3),
-                                                         ("row 1, column 3", 3), ("row 2, column 1", 7),
-                                                         ("row 2, column 2", 7)]
-    assert [(r.cell, r.reason.split(":")[0]) for r in report.refused] == [("row 2, column 3", "the picture is empty")]
+    assert [(a.cell, a.label) for a in report.added] == [((1, 1), 3), ((1, 2), 3), ((1, 3), 3), ((2, 1), 7),
+                                                         ((2, 2), 7)]
+    assert [(r.cell, r.reason.split(":")[0]) for r in report.refused] == [((2, 3), "the picture is empty")]
+    assert isinstance(report.refused[0].error, preprocess.EmptyImageError)  # the page picks /draw's words by it
+    assert str(report.refused[0].cell) == "row 2, column 3"  # as the command line prints it
     # Each cell went through /draw's preprocessing: the box lines were cut off, the ink centred.
     for entry in store.entries():
         assert entry.image[:, :2].max() == 0 and entry.image[:, -2:].max() == 0
@@ -164,8 +175,8 @@ def test_labels_per_file_row_column_or_cell(count, grid, labels, expected):
 @pytest.mark.parametrize("kwargs, words", [
     (dict(count=2, labels="4"), "1 labels for 2 picture"),
     (dict(count=1, labels="3712", grid="2x3"), "one per row (2), one per column (3) or one per cell (6"),
-    (dict(count=1), "either one label for all"),
-    (dict(count=1, label=4, labels="4"), "either one label for all"),
+    (dict(count=1), "either one digit for all (4) or one digit per picture"),
+    (dict(count=1, label=4, labels="4"), "either one digit for all (4) or one digit per picture"),
     (dict(count=1, label=10), "a digit from 0 to 9, got 10"),
     (dict(count=1, labels="4a"), "labels are digits 0-9"),
 ])

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import class_store
+from core import class_export, class_store
 from core.class_store import BadEntry, ClassStore, StoreUnavailable, TooFast
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +150,7 @@ def test_export_writes_the_npz_and_csv_of_the_visible_digits(store, tmp_path):
     hidden = send(store, "b", label=1, prediction=1, now=2, seed=2)
     c = send(store, "c", label=7, prediction=7, now=3, seed=3)
     store.set_hidden(hidden.id)
-    npz_path, csv_path = store.export(tmp_path / "out" / "class.npz")
+    npz_path, csv_path = class_export.write_dataset(store, tmp_path / "out" / "class.npz")
     data = np.load(npz_path)
     assert data["images"].shape == (2, 28, 28) and data["images"].dtype == np.uint8
     assert np.array_equal(data["images"][0], a.image) and np.array_equal(data["images"][1], c.image)

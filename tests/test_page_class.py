@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import checkpoints, class_store, inference, preprocess, teacher
+from core import checkpoints, class_checks, class_store, inference, preprocess, teacher
 from core.data import load_test
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -113,7 +113,7 @@ def test_a_nickname_of_ten_thousand_characters_is_cut_to_twenty_by_the_server(st
     send(at, 1)
     # Streamlit holds a text box to its max_chars on the server; the store refuses longer ones itself
     # (tests/test_class_store.py).
-    assert store.entries()[0].student == "x" * class_store.NICKNAME_MAX
+    assert store.entries()[0].student == "x" * class_checks.NICKNAME_MAX
 
 
 def test_no_send_panel_without_a_digit(store):
