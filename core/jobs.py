@@ -30,30 +30,24 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from core import checkpoints, models, recipes
+from core import checkpoints
 from core.i18n import N_
 from core.device import pick_device, shared_threads
 # The run's state and the files a group of processes shares it through; pages read jobs.RUNNING,
 # jobs.JobSnapshot and the rest from here.
 from core.job_state import FAILED, FINISHED, RUNNING, SAVING, STOPPED, TRAINING, JobSnapshot  # noqa: F401
 from core.run_group import PUBLISH_SECONDS, RemoteJob, RunGroup, fcntl, process_label  # noqa: F401
-from core.train import ProgressFn, TrainingDiverged, epoch_position, train
+from core.train import TrainingDiverged, epoch_position, train
+# What a run is, checked before it starts: pages and tests read jobs.prepare, jobs.JobSpec and the rest from here.
+from core.job_spec import (JobInputError, JobSpec, NeedsConfirmation, WorkOutcome, name_taken,  # noqa: F401
+                           prepare, shipped_names)
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
 MAX_CURVE_POINTS = 2000
-
-
-class JobInputError(ValueError):
-    """A setting that cannot start a run; the message says which and what to do."""
-
-
-class NeedsConfirmation(JobInputError):
-    """The name is taken by an existing checkpoint: start again with ``overwrite=True``."""
 
 
 class JobBusy(RuntimeError):
@@ -71,87 +65,10 @@ class JobBusy(RuntimeError):
         self.job = job
 
 
-def shipped_names() -> set[str]:
-    """Names of the checkpoints the project ships (``make checkpoints``): overwriting one needs a confirmation."""
-    return {run.name for run in recipes.shipped_runs()}
-
-
 def training_threads(cpu_count: int | None = None) -> int:
     """CPU threads for a training job: half the cores (at least one), the other half serving the
     students' pages (which get the same share, ``core.device.shared_threads``)."""
     return shared_threads(cpu_count)
-
-
-def name_taken(name: str, folder: Path | str | None = None) -> str | None:
-    """"a shipped checkpoint" / "an existing checkpoint" when ``name`` is in use, else None."""
-    folder = checkpoints.folder_or_default(folder)
-    if not ((folder / f"{name}.json").exists() or (folder / f"{name}.pt").exists()):
-        return None
-    return "a shipped checkpoint" if name in shipped_names() else "an existing checkpoint"
-
-
-@dataclass(frozen=True)
-class WorkOutcome:
-    """How a run of another kind ended (what its ``work`` returns): a stopped one saved nothing
-    unless ``saved`` says where; ``result`` is a plain dict for pages (e.g. before/after figures)."""
-
-    stopped: bool
-    message: str                 # a template marked N_, filled with ``values``
-    values: dict = field(default_factory=dict)
-    saved: str | None = None
-    test_accuracy: float | None = None
-    result: dict | None = None
-
-
-# work(progress, stop, device): reports train.train's progress events (plus {"event": "saving"}),
-# ends soon after ``stop`` is set, raises TrainingDiverged or anything else to fail the run.
-Work = Callable[[ProgressFn, threading.Event, torch.device], WorkOutcome]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """Everything a run needs, already checked by :func:`prepare` (or, for a run of another
-    kind, by what built its ``work``: ``recipe`` then describes its optimiser and batches)."""
-
-    preset: str
-    recipe_name: str
-    recipe: recipes.Recipe
-    name: str
-    folder: Path
-    keep_snapshots: bool = False
-    test_limit: int | None = None
-    device: str | None = None
-    kind: str = TRAINING
-    work: Work | None = field(default=None, compare=False, repr=False)
-
-
-def prepare(preset: str, recipe_name: str = "fast", *, name: str, overrides: dict | None = None,
-            folder: Path | str | None = None, overwrite: bool = False, keep_snapshots: bool = False,
-            test_limit: int | None = None, strict: bool = True, device: str | None = None) -> JobSpec:
-    """Check a run's settings and return its spec; raise JobInputError without starting anything.
-
-    ``strict`` refuses absurd learning rates before starting (the page keeps it on; tests turn
-    it off to see a NaN stop a job). A name taken by an existing checkpoint raises
-    NeedsConfirmation unless ``overwrite``; the message says when it is a shipped one.
-    """
-    try:
-        models.get(preset)
-        base = recipes.get_recipe(preset, recipe_name)
-        recipe = base.with_overrides(strict=strict, **(overrides or {}))
-        available = 50_000 if recipe.select_by_validation else 60_000
-        recipe = recipes.validate(recipe, available, strict=strict)
-        checkpoints.validate_name(name)
-        if device is not None:
-            pick_device(device)
-    except (recipes.RecipeError, checkpoints.CheckpointError, ValueError) as exc:
-        raise JobInputError(str(exc)) from None
-    if test_limit is not None and test_limit < 1:
-        raise JobInputError(f"test_limit must be at least 1, got {test_limit}")
-    folder = checkpoints.folder_or_default(folder)
-    taken = name_taken(name, folder)
-    if taken and not overwrite:
-        raise NeedsConfirmation(f"{name!r} is {taken}: confirm to replace it, or choose another name")
-    return JobSpec(preset, recipe_name, recipe, name, folder, keep_snapshots, test_limit, device)
 
 
 @dataclass
