@@ -71,10 +71,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for folder in (ROOT, ROOT / "tests"):  # the project, and the browser tests' harness
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
-from benchmarks.harness import CHROMIUM_FLAGS, FINISHED, SCREENSHOTS, chromium_path, start_streamlit  # noqa: E402
+from harness import CHROMIUM_FLAGS, FINISHED, SCREENSHOTS, chromium_path, start_streamlit  # noqa: E402
 from benchmarks.wire_student import WireSession  # noqa: E402
 from serve.haproxy import COOKIE, SERVER_HEADER  # noqa: E402
 

@@ -27,15 +27,13 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from serve import haproxy
+from serve import haproxy, streamlit_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -61,20 +59,6 @@ def end_with_parent() -> None:
 
 class HallError(RuntimeError):
     """Something that stops the hall from starting; the message says what to do."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
 
 
 @dataclass
@@ -108,7 +92,7 @@ class Hall:
         self.env[LOCAL_ENV] = "0"
         # One core per process: torch's threads split between them, not each taking all cores.
         self.env.setdefault(THREADS_ENV, str(threads or max(1, cores // replicas)))
-        self.backends = [Backend(i, free_port(), self.artifacts / f"hall-server-{i}.log")
+        self.backends = [Backend(i, streamlit_process.free_port(), self.artifacts / f"hall-server-{i}.log")
                          for i in range(1, replicas + 1)]
         self.proxy: subprocess.Popen | None = None
         self.stopping = False
@@ -118,14 +102,8 @@ class Hall:
         return self.env[TOKEN_ENV]
 
     def _start_backend(self, backend: Backend) -> None:
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-               "--server.port", str(backend.port), "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         env = {**self.env, REPLICA_ENV: f"{backend.index}/{self.replicas}"}
-        backend.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(backend.log, "ab") as log:
-            backend.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                               preexec_fn=end_with_parent)
+        backend.process = streamlit_process.launch(backend.port, env, backend.log, preexec_fn=end_with_parent)
 
     def _write_state(self) -> None:
         state = {"supervisor": os.getpid(), "port": self.port,
@@ -142,7 +120,7 @@ class Hall:
             self._start_backend(backend)
         deadline = time.monotonic() + HEALTH_TIMEOUT_S
         for backend in self.backends:
-            while not healthy(backend.port):
+            while not streamlit_process.healthy(backend.port):
                 if backend.process.poll() is not None:
                     raise HallError(f"server {backend.index} exited at start; see {backend.log}")
                 if time.monotonic() > deadline:

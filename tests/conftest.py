@@ -2,7 +2,8 @@
 
 Browser tests: ``def test_x(streamlit_server, browser_page): open_page(browser_page,
 streamlit_server.url + "/draw")``. Screenshots go to ``artifacts/screenshots/``.
-The server and browser plumbing lives in ``benchmarks/harness.py`` (the load test uses it too).
+Helpers the tests import (``open_page``, ``screenshot``, ``start_streamlit``...) live in
+``tests/harness.py``; this file holds only fixtures and the run's environment.
 """
 
 from __future__ import annotations
@@ -13,9 +14,8 @@ import tempfile
 import pytest
 import torch
 
-from benchmarks.harness import (CHROMIUM_FLAGS, FINISHED, ROOT, SCREENSHOTS,  # noqa: F401
-                                StreamlitServer, chromium_path, free_port, open_page, screenshot,
-                                start_streamlit, wait_idle)
+from harness import (CHROMIUM_FLAGS, FINISHED, ROOT, SCREENSHOTS,  # noqa: F401 (until every test imports harness)
+                     StreamlitServer, chromium_path, free_port, open_page, screenshot, start_streamlit, wait_idle)
 
 # The class store of the whole run (and of every server it starts): a file of its own, never the
 # repository's artifacts/class.sqlite.
