@@ -75,14 +75,10 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
 
 def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
     """The fooled digit a click chose: large, "not fair" for the teacher, and how the network read it."""
-    entry_id = st.session_state.get(CHOSEN)
-    if entry_id is None:
+    entry = class_common.remembered_entry(store, CHOSEN)
+    if entry is None:
         return
-    try:
-        entry = store.entry(entry_id)
-    except class_store.StoreError:
-        entry = None
-    if entry is None or entry.unfair or entry.right or not store.challenge_on():
+    if entry.unfair or entry.right or not store.challenge_on():
         st.session_state.pop(CHOSEN, None)  # gone from the board meanwhile (or the challenge ended)
         return
     with st.container(border=True, key="fool_panel"):

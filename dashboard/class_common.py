@@ -30,6 +30,19 @@ def open_store() -> class_store.ClassStore | None:
     return store
 
 
+def remembered_entry(store: class_store.ClassStore, key: str) -> class_store.Entry | None:
+    """The class digit whose id session state keeps under ``key`` (a click on a grid); None, and
+    the id forgotten, when there is none or it has been deleted since."""
+    entry_id = st.session_state.get(key)
+    if entry_id is None:
+        return None
+    try:
+        return store.entry(entry_id)
+    except class_store.StoreError:
+        st.session_state.pop(key, None)
+        return None
+
+
 def teacher_action(what: str, action, *args) -> None:
     """Run ``action`` only for the teacher: a crafted request from a student does nothing but
     leave a line saying so (``what`` is already in the session's language)."""

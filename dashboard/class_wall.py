@@ -143,13 +143,8 @@ def describe(entry: class_store.Entry) -> str:
 
 def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
     """The chosen digit, large, with the same panel as /draw; the teacher can hide it."""
-    entry_id = st.session_state.get(SELECTED)
-    if entry_id is None:
-        return
-    try:
-        entry = store.entry(entry_id)
-    except class_store.StoreError:
-        st.session_state.pop(SELECTED, None)
+    entry = class_common.remembered_entry(store, SELECTED)
+    if entry is None:
         return
     with st.container(border=True, key="wall_selected_panel"):
         large, about = st.columns([1, 2.5], vertical_alignment="center")
