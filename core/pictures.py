@@ -2,7 +2,8 @@
 a stack of channels as tiles, a kernel's slices side by side.
 
 No text is drawn into a picture: numbers and labels go in captions and figure text, which the
-browser renders in the student's own language and fonts (no server font is needed).
+browser renders in the student's own language and fonts (no server font is needed). What a
+picture shows is said in words too (``describe_map``), for its text alternative.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import torch
 from PIL import Image
 
 from core.dataset_views import upscale_nearest
+from core.gridmath import format_number
+from core.i18n import N_, _
 
 
 def to_grey(values: np.ndarray) -> np.ndarray:
@@ -73,3 +76,91 @@ def kernel_grid(kernel: torch.Tensor | np.ndarray, *, columns: int = 6) -> np.nd
         top, left = (index // columns) * (height + 1), (index % columns) * (width + 1)
         grid[top:top + height, left:left + width] = piece
     return grid
+
+
+# --- what a map shows, in words (a picture's text alternative) -------------------------------------
+
+# The map is cut into 3 x 3 regions. A pixel is bright when it is at least halfway from the map's
+# typical value (its median) to its highest: a feature map's background, whatever its level, is
+# not bright, its strongest responses are. A region is bright when its share of bright pixels is
+# within the top 40% of the span from the emptiest region's share to the fullest's. When the
+# emptiest region's share is within UNIFORM_SHARE of the fullest's, the map is "about equally
+# bright": nothing stands out.
+BRIGHT_SHARE, UNIFORM_SHARE = 0.6, 0.25
+REGION_NAMES = ((N_("the top left"), N_("the top"), N_("the top right")),
+                (N_("the left"), N_("the centre"), N_("the right")),
+                (N_("the bottom left"), N_("the bottom"), N_("the bottom right")))
+_LEFT, _MIDDLE, _RIGHT = ({(r, c) for r in range(3)} for c in range(3))
+_TOP, _BAND, _BOTTOM = ({(r, c) for c in range(3)} for r in range(3))
+# Whole lines of regions that have a name of their own, before the list of regions.
+SHAPES = ((_LEFT, N_("along the left edge")), (_RIGHT, N_("along the right edge")),
+          (_TOP, N_("along the top edge")), (_BOTTOM, N_("along the bottom edge")),
+          (_MIDDLE, N_("in a vertical band through the middle")),
+          (_BAND, N_("in a horizontal band through the middle")),
+          ({(0, 0), (1, 1), (2, 2)}, N_("along the diagonal from the top left to the bottom right")),
+          ({(0, 2), (1, 1), (2, 0)}, N_("along the diagonal from the top right to the bottom left")),
+          ({(1, 1)}, N_("in the centre")),
+          ({(r, c) for r in range(3) for c in range(3)} - {(1, 1)}, N_("all around the border")))
+
+
+def _bands(size: int) -> list[tuple[int, np.ndarray]]:
+    """A side of ``size`` cells cut into up to three bands: (region index 0-2, which cells). One
+    band is the middle (a single row is neither top nor bottom); two are the two ends."""
+    count = min(3, size)
+    positions = {1: (1,), 2: (0, 2), 3: (0, 1, 2)}[count]
+    band = np.arange(size) * count // size
+    return [(position, band == i) for i, position in enumerate(positions)]
+
+
+def bright_regions(values: np.ndarray) -> set[tuple[int, int]] | None:
+    """The (row, column) regions, of 3 x 3, where the map is brightest; None when none stands
+    out (a flat or evenly bright map). A map under 3 cells in a direction has fewer regions there
+    (``_bands``)."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(values)
+    if values.ndim != 2 or not finite.any():
+        return None
+    low, high = float(values[finite].min()), float(values[finite].max())
+    if high - low < 1e-12:
+        return None
+    scaled = (values - low) / (high - low)
+    typical = float(np.median(scaled[finite]))
+    bright = scaled >= typical + 0.5 * (1.0 - typical)  # False where NaN
+    shares = {}
+    for r, rows in _bands(values.shape[0]):
+        for c, cols in _bands(values.shape[1]):
+            counted = finite[np.ix_(rows, cols)]
+            if counted.any():
+                shares[r, c] = float(bright[np.ix_(rows, cols)][counted].mean())
+    emptiest, fullest = min(shares.values()), max(shares.values())
+    if fullest - emptiest < UNIFORM_SHARE * fullest:
+        return None
+    threshold = emptiest + BRIGHT_SHARE * (fullest - emptiest)
+    return {region for region, share in shares.items() if share >= threshold}
+
+
+def where_bright(regions: set[tuple[int, int]]) -> str:
+    """Where ``regions`` (from ``bright_regions``) lie, as a phrase: a named shape (an edge, a
+    band, a diagonal, the centre), else the list of regions."""
+    for shape, phrase in SHAPES:
+        if regions == shape:
+            return _(phrase)
+    names = _(", ").join(_(REGION_NAMES[r][c]) for r, c in sorted(regions))
+    return _("at {places}").format(places=names)
+
+
+def describe_map(values: np.ndarray, *, signed: bool = False) -> str:
+    """What a map (a feature map, an attribution, a digit) shows, in words for its text
+    alternative: where it is bright ("bright along the left edge"), or that it is flat or evenly
+    bright. ``signed``: a map coloured by sign, whose bright end is its highest values."""
+    values = np.asarray(values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return _("empty: no values yet")
+    if float(finite.max() - finite.min()) < 1e-12:
+        return _("flat: every value is {value}").format(value=format_number(float(finite[0]), 2))
+    regions = bright_regions(values)
+    if regions is None:
+        return _("about the same values all over") if signed else _("about equally bright all over")
+    where = where_bright(regions)
+    return (_("highest values {where}") if signed else _("bright {where}")).format(where=where)

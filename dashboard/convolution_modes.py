@@ -14,6 +14,7 @@ import streamlit as st
 from core import gridmath, gridpresets, worksheet
 from core.gridmath import GridSettingsError
 from core.i18n import N_, _
+from core.pictures import describe_map
 from dashboard import stepper, ui
 from dashboard.grid_widgets import (RANDOM, TYPED, geometry_controls, impossible, input_grid, kernel_choice, labels,
                                     output_shape_calculator, typed_grid)
@@ -162,9 +163,14 @@ def real_image(digits: np.ndarray | None, kernel: np.ndarray, bias: float, strid
     left, right, _spare = st.columns([1, 1, 0.4])
     with left:
         ui.chart(image_heatmap(image, title=_("Test digit #{index}").format(index=index),
-                               colorscale=ui.palette("image").scale), "fig_real_digit_fig")
+                               colorscale=ui.palette("image").scale), "fig_real_digit_fig",
+                 description=_("Test digit #{index}, 28 × 28, as brightness levels 0-9: {where}.").format(
+                     index=index, where=describe_map(image)))
     with right:
-        ui.chart(image_heatmap(fmap, title=_("Feature map"), colorscale=colors.scale, zmid=0), "fig_real_map_fig")
+        ui.chart(image_heatmap(fmap, title=_("Feature map"), colorscale=colors.scale, zmid=0), "fig_real_map_fig",
+                 description=_("The feature map, {height} × {width}, from {low} to {high}: {where}.").format(
+                     height=fmap.shape[0], width=fmap.shape[1], low=gridmath.format_number(float(fmap.min())),
+                     high=gridmath.format_number(float(fmap.max())), where=describe_map(fmap, signed=True)))
 
 
 # --- three channels ---------------------------------------------------------------------------

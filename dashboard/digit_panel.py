@@ -62,7 +62,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.metric(_("Prediction"), result.prediction)
         st.caption(" · ".join([sure, *facts]))
         ui.chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
-                               highlight_color=winner), key)
+                               highlight_color=winner), key, description=plots.probabilities_text(result.probabilities))
         return result
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
@@ -70,7 +70,8 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.caption(" · ".join([sure, f"{name}: {title}", *facts]))
     with right:
         ui.chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
-                               title=_("Probability of each class (softmax)")), key)
+                               title=_("Probability of each class (softmax)")), key,
+                 description=plots.probabilities_text(result.probabilities))
     return result
 
 
@@ -104,10 +105,12 @@ def feature_maps(model, x, *, prefix: str) -> None:
     left, right = st.columns([1, 1.2], gap="large")
     signed = ui.palette("signed")
     with left:
-        ui.chart(image_heatmap(stage.tensor[channel].numpy(),
-                            title=_("{stage} ({shape}), channel {channel}").format(
-                                stage=stage.short_name, shape=stage.shape_text, channel=channel),
-                            colorscale=ui.palette("activation").scale, size_px=300), f"{prefix}_channel_fig")
+        values = stage.tensor[channel].numpy()
+        title = _("{stage} ({shape}), channel {channel}").format(stage=stage.short_name, shape=stage.shape_text,
+                                                                 channel=channel)
+        ui.chart(image_heatmap(values, title=title, colorscale=ui.palette("activation").scale, size_px=300),
+                 f"{prefix}_channel_fig",
+                 description=_("{title}: {where}.").format(title=title, where=pictures.describe_map(values)))
     with right:
         if stage.kernel is None:
             st.caption(_("No convolution before this stage."))
@@ -115,10 +118,14 @@ def feature_maps(model, x, *, prefix: str) -> None:
             kernel = stage.kernel[channel]
             inputs = kernel.shape[0]
             source = stage.kernel_from.rsplit(".", 1)[-1]
+            weights_of = kernel.numpy() if hasattr(kernel, "numpy") else np.asarray(kernel)
+            title = _("{layer}'s kernel {channel}").format(layer=source, channel=channel)
             ui.chart(grid_heatmap(pictures.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
-                               cell_px=52 if inputs == 1 else 16,
-                               title=_("{layer}'s kernel {channel}").format(layer=source, channel=channel)),
-                     f"{prefix}_kernel_fig")
+                               cell_px=52 if inputs == 1 else 16, title=title),
+                     f"{prefix}_kernel_fig",
+                     description=_("{title}: {count} weights from {low} to {high}.").format(
+                         title=title, count=weights_of.size, low=f"{float(weights_of.min()):.2g}",
+                         high=f"{float(weights_of.max()):.2g}"))
             weights = (_("The weights that made this channel ({high} positive, {low} negative).")
                        if stage.kind == "conv" else
                        _("The weights that made the channel that {stage} turned into this channel ({high} positive, "
@@ -216,7 +223,10 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
                 with col:
                     ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.title,
                                               colorscale=signed.scale),
-                          f"{prefix}_attr_{row}_{key}")
+                             f"{prefix}_attr_{row}_{key}",
+                             description=_("{method}'s map over the digit, for class {target}: {where}.").format(
+                                 method=method.title, target=target,
+                                 where=pictures.describe_map(np.asarray(row_maps[key]), signed=True)))
                     if row == "Traine":
                         st.caption(method.described())
     if sanity:

@@ -14,6 +14,7 @@ import torch
 from core import perturb
 from core.device import torch_threads
 from core.i18n import N_, _
+from core.pictures import describe_map
 from core import receptive_field as rf
 from dashboard import language, palettes, plots, ui
 from dashboard.links import BOUND
@@ -116,7 +117,11 @@ def receptive_field(preset: str, digit: np.ndarray, predicted: int) -> None:
     with picture:
         ui.chart(plots.digit_with_boxes(digit, [(top, left, bottom, right, palettes.HIGHLIGHT, "solid")],
                                      overlay=check.support, overlay_color=GRADIENT_TINT,
-                                     size_px=300), "rf_fig")
+                                     size_px=300), "rf_fig",
+                 description=_("Your digit with the receptive field of {what} as an orange box, rows {rows} and "
+                               "columns {cols}; the {reached} pixels its gradient reaches are tinted blue.").format(
+                     what=what.replace("**", ""), rows=span(top, bottom), cols=span(left, right),
+                     reached=check.reached))
         st.caption(_("Orange box: the field by the formula (grey: zero padding beyond the picture). "
                      "Blue: pixels where the gradient of the unit is not zero."))
     with facts:
@@ -179,7 +184,10 @@ def outcome_panel(outcome: perturb.Outcome, original: perturb.Outcome, key: str,
         sure=percent(outcome.confidence), digit=before, before=percent(original.probabilities[before]),
         after=percent(outcome.probabilities[before])))
     ui.chart(plots.probability_bars(outcome.probabilities, highlight=outcome.prediction, title=title,
-                                 highlight_color=answer.colors[verdict], height_px=220), key)
+                                 highlight_color=answer.colors[verdict], height_px=220), key,
+             description=_("{title}: {probabilities}").format(title=title,
+                                                              probabilities=plots.probabilities_text(
+                                                                  outcome.probabilities)))
 
 
 def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.Outcome) -> None:
@@ -192,7 +200,9 @@ def occlusion_tab(model: torch.nn.Module, digit: np.ndarray, original: perturb.O
     with left:
         box = perturb.patch_box(row, col, size)  # never None: the sliders keep the patch on the picture
         ui.chart(plots.digit_with_boxes(covered.picture, [(*box, palettes.HIGHLIGHT, "solid")],
-                                        title=_("The digit with a black patch"), size_px=240), "lab_occ_fig")
+                                        title=_("The digit with a black patch"), size_px=240), "lab_occ_fig",
+                 description=_("The digit with a black {size} × {size} patch over rows {rows} and columns "
+                               "{cols}.").format(size=size, rows=span(box[0], box[2]), cols=span(box[1], box[3])))
     with right:
         outcome_panel(covered, original, "lab_occ_probs", _("Probabilities with the patch"))
     st.caption(_("The patch is set to black, what the network saw around the digit. Move it over a stroke "
@@ -225,7 +235,10 @@ def fgsm_tab(model, name: str, sha256: str, digit: np.ndarray, original: perturb
             epsilon=epsilon), size_px=220), "lab_fgsm_fig")
     with change:
         ui.chart(plots.image_heatmap(nudge.change, title=_("The change"), colorscale=signed.scale, zmid=0,
-                                     size_px=200), "lab_fgsm_change")
+                                     size_px=200), "lab_fgsm_change",
+                 description=_("The change to each pixel, up to {levels:.0f} grey levels either way: "
+                               "{where}.").format(levels=epsilon * 255,
+                                                  where=describe_map(nudge.change, signed=True)))
     with probs:
         outcome_panel(nudge.outcome, original, "lab_fgsm_probs", _("Probabilities after the nudge"))
     largest = float(np.abs(nudge.change).max()) if epsilon else 0.0

@@ -26,6 +26,19 @@ def class_counts_bar(counts: dict[str, list[int]], colors: FigureColors = STANDA
     return styled(fig, 420)
 
 
+def class_counts_text(counts: dict[str, list[int]]) -> str:
+    """What ``class_counts_bar`` shows, in words: the fewest and the most images of a digit, per set."""
+    ends = {}
+    for split in ("train", "test"):
+        c = counts[split]
+        low, high = int(np.argmin(c)), int(np.argmax(c))
+        ends.update({f"{split}_low": c[low], f"{split}_low_digit": low, f"{split}_high": c[high],
+                     f"{split}_high_digit": high})
+    return _("Bar chart of how many images show each digit, 0 to 9: the training set has from {train_low:,} "
+             "({train_low_digit}) to {train_high:,} ({train_high_digit}) per digit, the test set from {test_low:,} "
+             "({test_low_digit}) to {test_high:,} ({test_high_digit}).").format(**ends)
+
+
 def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figure:
     """The ten target values as a row of cells, the 1 in ``colors.highlight``."""
     vector = np.asarray(vector)
@@ -127,6 +140,12 @@ def network_diagram(stages, colors: FigureColors = STANDARD) -> go.Figure:
     return fig
 
 
+def diagram_text(model: str, stages) -> str:
+    """What ``network_diagram`` shows, in words: the stages in order, each with its shape."""
+    return _("Diagram of {model}, stage by stage: {stages}.").format(
+        model=model, stages=" → ".join(f"{stage.name} {stage.caption}" for stage in stages))
+
+
 # --- C3's connection table ----------------------------------------------------------------
 
 CELL_MARKER_PX = 40  # the clickable square over each cell (cells are about 48 px, larger in presenter mode)
@@ -176,6 +195,15 @@ def connection_table(grid: np.ndarray, *, selected: int | None = None,
                      showgrid=False, zeroline=False, scaleanchor="x", constrain="domain")
     fig.update_layout(plot_bgcolor="white", clickmode="event+select", dragmode=False)
     return styled(fig, 60 + 52 * rows)
+
+
+def connection_text(grid: np.ndarray, selected: int) -> str:
+    """What ``connection_table`` shows, in words: its size and what the ``selected`` column reads."""
+    grid = np.asarray(grid, dtype=bool)
+    reads = ", ".join(str(r) for r in np.flatnonzero(grid[:, selected]))
+    return _("Table I as a grid: {maps} C3 maps in columns, {inputs} S2 maps in rows, an X where a C3 map reads an "
+             "S2 map ({count} in all). C3 map {map} is outlined: it reads S2 maps {reads}.").format(
+        maps=grid.shape[1], inputs=grid.shape[0], count=int(grid.sum()), map=selected, reads=reads)
 
 
 # --- the RBF bitmaps ---------------------------------------------------------------------------

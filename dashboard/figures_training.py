@@ -212,3 +212,49 @@ def variants_figure(printed: tuple[str, dict] | None, variants: list[tuple[str, 
     fig.update_xaxes(title=_("epoch"), dtick=_epoch_step(longest), range=[0.5, longest + 0.5])
     fig.update_yaxes(title=_("test accuracy"), tickformat=".0%", range=[0, 1.02])
     return _style(fig, COMPARE_HEIGHT)
+
+
+# --- what each figure shows, in words (read by a screen reader after the figure) ----------------------
+
+def _last(values: list) -> float | None:
+    return next((v for v in reversed(values) if v is not None), None)
+
+
+def _value(value: float | None, metric: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.2%}" if metric == "accuracy" else f"{value:.3f}"
+
+
+def live_text(snap: jobs.JobSnapshot) -> str:
+    """What ``live_figure`` shows: the run's curves and where they stand."""
+    tests = history_series({"history": snap.history, "recipe": snap.recipe})
+    return _("Run {name}: loss (left) and accuracy (right) against epochs done; train loss {loss}, train accuracy "
+             "{accuracy}, test accuracy after the last epoch {test}.").format(
+        name=snap.name, loss=_value(snap.loss, "loss"), accuracy=_value(snap.accuracy, "accuracy"),
+        test=_value(_last(tests["test_accuracy"]), "accuracy"))
+
+
+def curves_text(runs: dict[str, dict], metric: str) -> str:
+    """What ``compare_figure`` (or ``variants_figure``) shows: each run's test value after its last epoch."""
+    finals = _(", ").join(f"{name} {_value(_last(history_series(record)[f'test_{metric}']), metric)}"
+                          for name, record in runs.items())
+    if metric == "accuracy":
+        return _("Test accuracy epoch by epoch; after the last epoch: {finals}.").format(finals=finals)
+    return _("Test loss (cross-entropy) epoch by epoch; after the last epoch: {finals}.").format(finals=finals)
+
+
+def confusion_text(name: str, matrix: np.ndarray) -> str:
+    """What ``confusion_figure`` shows: its layout and how many answers are right."""
+    return _("Confusion matrix of {name}: the true digit in rows, the network's answer in columns, a count of test "
+             "images in each cell; {right:,} of {total:,} on the grey diagonal are right. Choose a cell with the two "
+             "boxes beside it to see its images.").format(name=name, right=int(np.trace(matrix)),
+                                                         total=int(matrix.sum()))
+
+
+def trail_text(epochs: list[int], trail: list[float], label: int) -> str:
+    """What ``trail_figure`` shows: the right answer's probability after each epoch."""
+    values = _(", ").join(_("epoch {epoch}: {probability:.0%}").format(epoch=e, probability=p)
+                          for e, p in zip(epochs, trail))
+    return _("The probability of the right answer, {label}, after each epoch: {values}.").format(label=label,
+                                                                                                 values=values)

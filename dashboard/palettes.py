@@ -13,7 +13,32 @@ SERIES = qualitative.D3  # one colour per run in a comparison, per curve in a fi
 HIGHLIGHT = "#f28e2b"  # the window
 ACCENT = "#2ca02c"      # the cell being written / the winner of a max
 PADDING_FILL = "#e6e6e6"
-PADDING_TEXT = "#8c8c8c"
+PADDING_TEXT = "#595959"  # 5.6:1 on PADDING_FILL: muted, still readable (WCAG AA asks 4.5:1)
+
+# --- contrast (WCAG 2.1): every text at least 4.5:1 against what is behind it ------------------------
+
+def relative_luminance(rgb: tuple[float, float, float]) -> float:
+    """WCAG 2.1's relative luminance of an sRGB colour given as 0-255 channels."""
+    def linear(channel: float) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    red, green, blue = (linear(c) for c in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast_ratio(first: tuple[float, float, float], second: tuple[float, float, float]) -> float:
+    """WCAG 2.1's contrast ratio of two colours, 1 to 21."""
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(rgb: tuple[float, float, float]) -> str:
+    """Black or white, whichever stands out more on ``rgb``: at least 4.58:1 on any colour (the
+    two are equal where the background's luminance is sqrt(1.05 x 0.05) - 0.05 = 0.18)."""
+    white = contrast_ratio(rgb, (255, 255, 255))
+    black = contrast_ratio(rgb, (0, 0, 0))
+    return "#fff" if white >= black else "#000"
+
 
 # Diverging blue-orange (orange half of ColorBrewer PuOr, blue half of RdBu): the pair that
 # stays apart for red-green colour-blind eyes, white at zero.

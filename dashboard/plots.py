@@ -16,8 +16,8 @@ from plotly.colors import get_colorscale, unlabel_rgb
 
 from core.gridmath import format_number
 from core.i18n import N_, _
-from core.pictures import channel_tiles
-from dashboard.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_FILL, PADDING_TEXT, SIGNED_SCALE
+from core.pictures import channel_tiles, describe_map
+from dashboard.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_FILL, PADDING_TEXT, SIGNED_SCALE, text_on
 
 # The colours dashboard.palettes names (its ``low``/``high`` ends and the answer palette's
 # ``names``, which are also Streamlit's colour codes): marked here, said with :func:`colour`.
@@ -79,7 +79,8 @@ def grid_html(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None
     """The same grid as ``grid_heatmap``, as an HTML table (for ``st.html``).
 
     A browser redraws a table of coloured cells far faster than a plotly chart, which is what
-    an animation needs: several grids redrawn four or more times a second.
+    an animation needs: several grids redrawn four or more times a second. A screen reader reads
+    it as a table named by its ``title``, cell by cell.
     """
     values = np.asarray(values, dtype=float)
     muted = np.zeros(values.shape, dtype=bool) if muted is None else np.asarray(muted, dtype=bool)
@@ -103,15 +104,18 @@ def grid_html(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None
             else:
                 red, green, blue = rgb[r, c]
                 background = f"rgb({red:.0f},{green:.0f},{blue:.0f})"
-                color = "#fff" if 0.299 * red + 0.587 * green + 0.114 * blue < 140 else "#111"
+                color = text_on((red, green, blue))
             outline = f"outline:{outlines[r, c]};outline-offset:-4px;" if (r, c) in outlines else ""
             label = "" if np.isnan(v) or not text else html.escape(format_number(v, decimals))
             cells.append(f"<td style='padding:0;border:none;width:{cell_px}px;height:{cell_px}px;min-width:{cell_px}px;"
                          f"background:{background};color:{color};{outline}'>{label}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    heading = (f"<div style='font-weight:600;font-size:1.05rem;text-align:center;margin-bottom:4px'>"
-               f"{html.escape(title)}</div>") if title else ""
-    table = ("<table style='border-collapse:separate;border-spacing:2px;margin:0 auto;table-layout:fixed;"
+    # The table is named by its title (a screen reader says it with the table), so the title
+    # itself is not read a second time.
+    heading = (f"<div aria-hidden='true' style='font-weight:600;font-size:1.05rem;text-align:center;"
+               f"margin-bottom:4px'>{html.escape(title)}</div>") if title else ""
+    name = f"role='table' aria-label='{html.escape(title, quote=True)}' " if title else ""
+    table = (f"<table {name}style='border-collapse:separate;border-spacing:2px;margin:0 auto;table-layout:fixed;"
              f"font-size:{font_px}px;font-variant-numeric:tabular-nums;text-align:center;line-height:1'>"
              + "".join(rows) + "</table>")
     return f"<div style='display:inline-block'>{heading}{table}</div>"
@@ -214,10 +218,13 @@ def tiles_html(pictures: Sequence[np.ndarray], captions: Sequence[str], alts: Se
 
 def channels_html(maps, name: str, *, tile_px: int) -> str:
     """A ``C x H x W`` stack of feature maps as numbered tiles (each stretched to its own range;
-    ``core.pictures.channel_tiles``), ``name`` saying whose channels they are."""
+    ``core.pictures.channel_tiles``), ``name`` saying whose channels they are; each tile's text
+    alternative says where it is bright (``core.pictures.describe_map``)."""
     tiles = channel_tiles(maps, tile_px=tile_px)
     count = len(tiles)
-    alts = [_("{name} channel {channel}").format(name=name, channel=c) for c in range(count)]
+    values = maps.numpy() if hasattr(maps, "numpy") else np.asarray(maps)
+    alts = [_("{name} channel {channel}: {description}").format(name=name, channel=c, description=describe_map(m))
+            for c, m in enumerate(values)]
     return tiles_html(tiles, [str(c) for c in range(count)], alts,
                       tile_px=tiles[0].shape[0] if tiles else tile_px)
 
@@ -343,6 +350,18 @@ def probability_bars(probabilities: Iterable[float], *, highlight: int | None = 
         title=dict(text=title, x=0.5, xanchor="center", font=dict(size=15)) if title else None,
         xaxis=dict(title=None, type="category", fixedrange=True),
         yaxis=dict(range=[0, 1.12], tickformat=".0%", fixedrange=True, gridcolor="#eeeeee")))
+
+
+def probabilities_text(probabilities: Iterable[float]) -> str:
+    """What a chart of ten class probabilities shows, in words: the classes with at least 1%,
+    most likely first, and that the others have less."""
+    values = [float(p) for p in probabilities]
+    order = sorted(range(len(values)), key=lambda k: -values[k])
+    listed = [k for k in order if values[k] >= 0.01] or order[:1]
+    classes = _(", ").join(_("{digit} at {probability:.0%}").format(digit=k, probability=values[k]) for k in listed)
+    if len(listed) == len(values):
+        return _("The probability of each class: {classes}.").format(classes=classes)
+    return _("The probability of each class: {classes}; every other class under 1%.").format(classes=classes)
 
 
 def digit_with_boxes(picture: np.ndarray, boxes: Iterable[tuple[int, int, int, int, str, str]] = (), *,

@@ -11,6 +11,10 @@ open: a column 880 px wide, 720 px high under Streamlit's see-through header): o
 buttons, the page's grids (sized by the browser to the room there is), the equation with the
 verdict of the last guess beside it (not under it), and one line for the next guess and the
 speed. Every control is as wide as its text, so none is cut.
+
+By keyboard: Tab goes through the buttons, the guess and Check and reveal in that order; a
+control that a step disables or replaces hands the focus on (``focus_next``), and each step's
+result is said to a screen reader (``ui.announce``) when the player is paused.
 """
 
 import itertools
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from core import gridmath
 from core.i18n import _
 from dashboard import ui
 from dashboard.playback import Playback, Verdict
@@ -148,6 +153,31 @@ def verdict_box(verdict: Verdict, decimals: int) -> None:
         st.warning(verdict.sentence(decimals), icon=":material/error:", width=VERDICT_PX)
 
 
+# --- the keyboard: where the focus goes when the control it was on goes away ----------------------
+# A button that a step disables (Step back at the first step, Reset, Last step...) and the guess's
+# field, new at every step, would leave the focus nowhere: the keyboard's user would start again
+# from the top of the page. The player puts it on the control that comes next instead.
+
+def focus_next(key: str, selector: str) -> None:
+    """After this rerun, put the focus on ``selector`` (a control of player ``key``)."""
+    count = st.session_state.get(f"{key}_focus_count", 0) + 1
+    st.session_state[f"{key}_focus_count"] = count
+    st.session_state[f"{key}_focus"] = (selector, count)
+
+
+def button_selector(key: str, name: str) -> str:
+    return f".st-key-{key}_{name} button"
+
+
+def moved(key: str, state: Playback, delta: int) -> None:
+    """A step button: move, and keep the focus on a button that can still be pressed."""
+    state.move(delta)
+    if state.at_start and delta < 0:
+        focus_next(key, button_selector(key, "forward"))
+    elif state.at_end and delta > 0:
+        focus_next(key, button_selector(key, "reset"))
+
+
 def controls(key: str, state: Playback) -> None:
     """One line of buttons and the step shown: on a 1280x720 projector (presenter mode, 20 px
     type, the sidebar open: an 880 px column) the five buttons and the counter just fit."""
@@ -161,7 +191,7 @@ def controls(key: str, state: Playback) -> None:
                 (_("Step forward"), "forward", 1, "chevron_right", state.at_end),
                 (_("Reset"), "reset", -n, "first_page", state.at_start),
                 (_("Last step"), "end", n, "last_page", state.at_end)):
-            st.button(label, key=f"{key}_{name}", on_click=state.move, args=(delta,), icon=f":material/{icon}:",
+            st.button(label, key=f"{key}_{name}", on_click=moved, args=(key, state, delta), icon=f":material/{icon}:",
                       disabled=disabled)
         with st.container(key=f"{key}_progress", width="content"):
             st.markdown("<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
@@ -183,7 +213,14 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
     interval = 1.0 / speed if state.playing else None
 
     def reveal():
-        state.reveal(st.session_state.get(f"{key}_guess_{state.pos}"), values, decimals)
+        guess = st.session_state.get(f"{key}_guess_{state.pos}")
+        if guess is None:  # nothing typed yet: say so where the verdict goes
+            st.session_state[f"{key}_no_guess"] = state.pos
+            return
+        state.reveal(guess, values, decimals)
+        # The next guess's field is new: the focus goes there (or, after the last step, to Play).
+        focus_next(key, f".st-key-{key}_guess_{state.pos} input" if state.pos < state.n
+                   else button_selector(key, "play"))
 
     @st.fragment(run_every=interval)
     def player():
@@ -197,11 +234,20 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
         controls(key, state)
         with ui.guarded(_("This step")):  # the fragment reruns on its own, outside the page's guards
             lines = draw(pos, playing)
+            verdict = state.verdict_shown()
+            unguessed = st.session_state.pop(f"{key}_no_guess", None) == pos and not playing
             with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
                 equation_block(lines, equation_key, bold_last)
-                verdict = state.verdict_shown()
                 if verdict:
                     verdict_box(verdict, decimals)
+                elif unguessed:
+                    st.info(_("Type your prediction for step {step} first, then check it.").format(step=pos + 1),
+                            icon=":material/edit:", width=VERDICT_PX)
+            if not playing and pos:  # while playing, the steps go by too fast to be read out
+                value = gridmath.format_number(values[pos - 1], decimals)
+                step_said = _("Step {step} of {n}: {target} = {value}.").format(step=pos, n=state.n,
+                                                                                 target=targets[pos - 1], value=value)
+                ui.announce(verdict.sentence(decimals) if verdict else step_said)
         # The next guess, then the speed, on one line; the number box takes what is left.
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small", key=f"{key}_quiz"):
             if not playing and pos < state.n:
@@ -209,13 +255,16 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
                                                                                            target=targets[pos]),
                                 value=None, step=1.0, format="%g", placeholder=_("type a number"),
                                 key=f"{key}_guess_{pos}", width="stretch")
+                # Never disabled: typed, then Tab, the focus must find it (the number is read on the way).
                 st.button(_("Check and reveal"), key=f"{key}_check", on_click=reveal,
-                          icon=":material/visibility:", width="content",
-                          disabled=st.session_state.get(f"{key}_guess_{pos}") is None)
+                          icon=":material/visibility:", width="content")
             else:
                 st.space("stretch")
             st.select_slider(_("Speed (steps per second)"), SPEEDS, key=speed_key, width=200,
                              on_change=lambda: state.anchor(time.monotonic()))
+        focus = st.session_state.pop(f"{key}_focus", None)
+        if focus:
+            ui.move_focus(focus[0], f"{key}:{focus[1]}")
 
     player()
 

@@ -37,8 +37,9 @@ def compare_tab() -> None:
                            help=_("dashed; a train curve far above the test curve is overfitting"),
                            persist_state="page")
     if chosen:
-        ui.plotly_chart(figs.compare_figure({n: records[n] for n in chosen}, metric, show_train),
-                        key="cmp_chart")
+        shown = {n: records[n] for n in chosen}
+        ui.plotly_chart(figs.compare_figure(shown, metric, show_train), key="cmp_chart",
+                        description=figs.curves_text(shown, metric))
         for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
             if runs.is_reproduction(records[name]):
                 st.caption(_("**{name}** (reproduction): {note}").format(
@@ -58,8 +59,11 @@ def variants_section(records: dict[str, dict]) -> None:
     preset = st.segmented_control(_("Model"), shown, default=shown[0], required=True, key="var_preset", bind=BOUND)
     printed_name, reported, results = runs.variant_study(preset, records)
     printed = (_("{name} (as printed)").format(name=printed_name), records[printed_name]) if printed_name else None
-    ui.plotly_chart(figs.variants_figure(printed, [(r.label, records[r.checkpoint]) for r in results], reported),
-                    key="var_chart")
+    variants = [(r.label, records[r.checkpoint]) for r in results]
+    ui.plotly_chart(figs.variants_figure(printed, variants, reported), key="var_chart",
+                    description=_("{first} {second}").format(
+                        first=figs.curves_text(dict(([printed] if printed else []) + variants), "accuracy"),
+                        second=figs.reported_text(reported)))
     if printed_name:
         st.caption(runs.why_printed_barely_moves(records[printed_name]))
     st.markdown("\n".join(f"- {':white_check_mark:' if r.reaches else ':x:'} {r.sentence}" for r in results))

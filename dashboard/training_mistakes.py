@@ -53,7 +53,7 @@ def confusion_tab() -> None:
     left, right = st.columns([5, 6])
     with left:
         ui.plotly_chart(figs.confusion_figure(matrix, ui.palette("count").scale), key="cm_chart", on_select=cell_clicked,
-                        selection_mode="points", width="content")
+                        selection_mode="points", width="content", description=figs.confusion_text(name, matrix))
         st.caption(_("Rows: the true digit; columns: the network's answer. Click a cell to see its images."))
     with right:
         c1, c2 = st.columns(2)
@@ -70,7 +70,11 @@ def confusion_tab() -> None:
         shown = idx[:12]
         if len(shown):
             st.image([zoomed(int(i)) for i in shown], width=84, output_format="PNG",
-                     caption=[f"#{i}: {preds.probabilities[i, pred_d]:.0%}" for i in shown])
+                     caption=[f"#{i}: {preds.probabilities[i, pred_d]:.0%}" for i in shown],
+                     alt=[_("test image #{index}, a handwritten {true} that the network reads as {predicted} "
+                            "({probability:.0%})").format(index=int(i), true=true_d, predicted=pred_d,
+                                                          probability=preds.probabilities[i, pred_d])
+                          for i in shown])
             st.caption(_("Under each image: its number in the test set, and the probability given to "
                          "{predicted}.").format(predicted=pred_d))
             options = [int(i) for i in shown]
@@ -80,10 +84,17 @@ def confusion_tab() -> None:
             pick = st.selectbox(_("All ten probabilities of"), options, key="cm_pick", format_func=labels.get,
                                 persist_state="page")
             answer = ui.palette("answer")
-            ui.plotly_chart(figs.answer_bars(preds.probabilities[pick], true_d, answer.colors), key="cm_probs")
+            ui.plotly_chart(figs.answer_bars(preds.probabilities[pick], true_d, answer.colors), key="cm_probs",
+                            description=answer_text(preds.probabilities[pick], true_d))
             right, wrong = answer.names[palettes.ANSWER_RIGHT], answer.names[palettes.ANSWER_WRONG]
             st.caption(_("{right}: the true digit ({true}); {wrong}: the network's wrong answer.").format(
                 right=plots.colour(right).capitalize(), true=true_d, wrong=plots.colour(wrong)))
+
+
+def answer_text(probabilities, label: int) -> str:
+    """What ``figures_training.answer_bars`` shows: the probabilities, and which digit is the true one."""
+    return _("{probabilities} The true digit is {label}.").format(
+        probabilities=plots.probabilities_text(probabilities), label=label)
 
 
 def gallery_tab() -> None:
@@ -100,7 +111,9 @@ def gallery_tab() -> None:
     names = ui.palette("answer").names
     for col, i in zip(cols, idx):
         label, guess = int(preds.labels[i]), int(preds.predicted[i])
-        col.image(zoomed(int(i)), width="stretch", output_format="PNG")
+        col.image(zoomed(int(i)), width="stretch", output_format="PNG",
+                  alt=_("test image #{index}, a handwritten {label} that the network reads as {guess}").format(
+                      index=int(i), label=label, guess=guess))
         color, icon = ((names[palettes.ANSWER_RIGHT], ":material/check:") if label == guess else
                        (names[palettes.ANSWER_WRONG], ":material/close:"))
         col.markdown(f":{color}-badge[{icon} **{guess}**] {preds.probabilities[i, guess]:.0%}  \n"

@@ -158,7 +158,7 @@ def live_panel(polling: bool) -> None:
     else:
         st.error(shown_message(snap), icon=":material/error:")
     if snap.curve or snap.history:
-        ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart")
+        ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart", description=figs.live_text(snap))
     if polling and not snap.running:
         st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
 

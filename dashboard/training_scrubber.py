@@ -8,10 +8,12 @@ import streamlit as st
 from core import checkpoints, models
 from core import snapshots as sn
 from core.data import load_test
+from core.dataset_views import SPLIT_LABELS
 from core.i18n import _
 from dashboard import figures_training as figs
 from dashboard import plots, ui
 from dashboard.links import BOUND
+from dashboard.training_mistakes import answer_text
 from dashboard.training_shared import last_run_name, zoomed
 
 
@@ -85,7 +87,9 @@ def scrubber_tab() -> None:
     first = cached_scrub(name, record["snapshots_sha256"], record["preset"], epoch, int(index))
     history = {h["epoch"]: h for h in record.get("history", [])}
     c1, c2, c3 = st.columns([1, 3, 3])
-    c1.image(zoomed(int(index), 4), caption=_("label {label}").format(label=label), output_format="PNG")
+    c1.image(zoomed(int(index), 4), caption=_("label {label}").format(label=label), output_format="PNG",
+             alt=_("the digit {label}: {split} image #{index}, 28 × 28 pixels").format(
+                 label=label, split=_(SPLIT_LABELS["test"]), index=int(index)))
     with c2:
         entry = history.get(epoch, {})
         acc, fraction = entry.get("test_accuracy"), entry.get("epoch_fraction", 1.0)
@@ -97,11 +101,13 @@ def scrubber_tab() -> None:
             text = (_("After epoch **{epoch}** (test accuracy {accuracy:.2%})") if acc is not None else
                     _("After epoch **{epoch}**"))
         st.markdown(text.format(epoch=epoch, fraction=fraction, accuracy=acc))
-        ui.plotly_chart(figs.answer_bars(first.probabilities, label, ui.palette("answer").colors), key="scrub_probs")
+        ui.plotly_chart(figs.answer_bars(first.probabilities, label, ui.palette("answer").colors), key="scrub_probs",
+                        description=answer_text(first.probabilities, label))
     with c3:
         trail = cached_trail(name, record["snapshots_sha256"], record["preset"], int(index), label)
         st.markdown(_("Probability of the right answer, epoch by epoch"))
-        ui.plotly_chart(figs.trail_figure(epochs, trail, epoch, label), key="scrub_trail")
+        ui.plotly_chart(figs.trail_figure(epochs, trail, epoch, label), key="scrub_trail",
+                        description=figs.trail_text(epochs, trail, label))
     channels = first.maps.shape[0]
     st.markdown(_("**First-layer feature maps** (`{layer}`, {channels} maps) after epoch {epoch}: "
                   "each map scaled to its own range, black low, white high").format(

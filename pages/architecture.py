@@ -16,7 +16,9 @@ import torch  # noqa: E402
 
 from core import architecture_views as av  # noqa: E402
 from core import checkpoints, diagram, layers, models, onnx_export  # noqa: E402
+from core.gridmath import format_number  # noqa: E402
 from core.i18n import _, current_language, ngettext  # noqa: E402
+from core.pictures import describe_map  # noqa: E402
 from core.models.init import seeded  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
 from dashboard import palettes, plots, ui  # noqa: E402
@@ -104,7 +106,8 @@ COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in pr
 
 # --- the diagram ---------------------------------------------------------------------------
 st.header(_("The network, stage by stage"))
-ui.plotly_chart(figs.network_diagram(cached_stages(name, language), COLORS), key="diagram")
+stages = cached_stages(name, language)
+ui.plotly_chart(figs.network_diagram(stages, COLORS), key="diagram", description=figs.diagram_text(name, stages))
 caption = _("Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at most {most} "
             "drawn), bars are layers of units; under each arrow, how the next stage is computed; under each box, "
             "what is applied to it value by value.").format(most=figs.MAX_STACK)
@@ -197,7 +200,11 @@ else:
                                cell_px=max(28, KERNEL_FIGURE_PX // kw),
                                title=_("channel {channel}").format(channel=channels[j])),
             container=columns[j % len(columns)], width="content", key=f"kernel_{j}",
-            )
+            description=_("{layer}, filter {index}, its kernel on input channel {channel}: {height} × {width} "
+                          "weights from {low} to {high}, {where}.").format(
+                layer=layer, index=index, channel=channels[j], height=kh, width=kw,
+                low=format_number(float(kernels[j].min())), high=format_number(float(kernels[j].max())),
+                where=describe_map(kernels[j], signed=True)))
     if k > shown:
         st.caption(_("The first {shown} of the filter's {n} kernels.").format(shown=shown, n=k))
 
@@ -232,8 +239,9 @@ with ui.guarded(_("C3's connection table")):
     chosen = st.pills(_("C3 map"), list(range(c3.out_channels)), default=DEFAULT_C3_MAP, key="c3_map",
                       bind=BOUND)
     chosen = DEFAULT_C3_MAP if chosen is None else chosen
-    ui.plotly_chart(figs.connection_table(av.connection_grid(c3), selected=chosen, colors=COLORS), key="c3_table",
-                    on_select=c3_clicked, selection_mode="points")
+    grid = av.connection_grid(c3)
+    ui.plotly_chart(figs.connection_table(grid, selected=chosen, colors=COLORS), key="c3_table",
+                    on_select=c3_clicked, selection_mode="points", description=figs.connection_text(grid, chosen))
     st.caption(_("Click a cell of the table, or a number above it, to see what that C3 map reads."))
     arith = av.map_arithmetic(c3, chosen, c3_row.output_shape[1:])
     st.markdown(
@@ -248,6 +256,8 @@ with ui.guarded(_("C3's connection table")):
 st.subheader(_("The output layer's bitmaps"))
 bitmaps = models.rbf_bitmaps().numpy()
 st.image([figs.bitmap_image(b) for b in bitmaps], caption=[str(d) for d in range(len(bitmaps))],
+         alt=[_("the output bitmap of the digit {digit}: a {height} × {width} picture of a {digit}, black on "
+                "grey").format(digit=d, height=bitmaps.shape[1], width=bitmaps.shape[2]) for d in range(len(bitmaps))],
          width=8 * figs.BITMAP_ZOOM, output_format="PNG")
 st.caption(_("Each output unit of LeNet-5 holds a fixed {height}x{width} picture of its digit, {size} values of +1 "
              "(black) or -1 (grey), never trained; its output is the squared distance between F6's 84 values and "

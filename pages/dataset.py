@@ -14,6 +14,8 @@ if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this
 import streamlit as st  # noqa: E402
 
 from core import dataset_views as dv  # noqa: E402
+from core.gridmath import format_number  # noqa: E402
+from core.pictures import describe_map  # noqa: E402
 from core.i18n import N_, _  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
 from dashboard import palettes, plots, ui  # noqa: E402
@@ -36,6 +38,12 @@ def split_labels():
     """The split options' ``format_func`` (in the language of the run drawing them)."""
     label = labels()
     return lambda split: label(dv.SPLIT_LABELS[split])
+
+
+def digit_alt(label: int, split: str, index: int) -> str:
+    """An MNIST image's text alternative: the digit it shows, and which image it is."""
+    return _("the digit {label}: {split} image #{index}, 28 × 28 pixels").format(label=label, split=split_name(split),
+                                                                                 index=index)
 
 
 def class_labels():
@@ -82,6 +90,7 @@ def samples_section() -> tuple[str, int]:
     samples = cached_samples(split, n, digit, int(seed) if shuffle else None)
     st.image([dv.upscale_nearest(img, GRID_ZOOM) for img in samples.images],
              caption=[f"{label}  (#{idx})" for label, idx in zip(samples.labels, samples.indices)],
+             alt=[digit_alt(int(label), split, int(idx)) for label, idx in zip(samples.labels, samples.indices)],
              width=28 * GRID_ZOOM, output_format="PNG")
     st.caption(_("{n} {split} images; the caption is the label, then the image's index in the {split} set. Each "
                  "pixel is drawn as a {zoom}x{zoom} block: no smoothing.").format(
@@ -91,7 +100,7 @@ def samples_section() -> tuple[str, int]:
 
 def balance_section(counts: dict[str, list[int]], colors) -> None:
     st.header(_("How many of each digit"))
-    ui.plotly_chart(figs.class_counts_bar(counts, colors), key="counts")
+    ui.plotly_chart(figs.class_counts_bar(counts, colors), key="counts", description=figs.class_counts_text(counts))
     low, high = min(counts["train"]), max(counts["train"])
     st.caption(_("The classes are roughly balanced: from {low:,} to {high:,} training images per digit, so a network "
                  "cannot score well by always answering the most common digit.").format(low=low, high=high))
@@ -104,9 +113,19 @@ def means_section(counts: dict[str, list[int]]) -> None:
     means = cached_means(mean_split)
     st.image([dv.upscale_nearest(m.round().astype("uint8"), MEAN_ZOOM) for m in means],
              caption=[f"{d} ({counts[mean_split][d]:,})" for d in range(10)],
+             alt=[_("the average {digit}: all {count:,} {split} images of {digit} laid over each other, a blurred "
+                    "{digit}").format(digit=d, count=counts[mean_split][d], split=split_name(mean_split))
+                  for d in range(10)],
              width=28 * MEAN_ZOOM, output_format="PNG")
     st.caption(_("Pixel by pixel average of every image of the class (how many in brackets). Bright where most "
                  "writers put ink; the blur shows how much handwriting varies."))
+
+
+def pixels_text(values, decimals: int, where: str) -> str:
+    """What a grid of the image's pixel values shows, for a screen reader."""
+    return _("The image's 28 × 28 pixel values written in grey cells, from {low} to {high}: {where}.").format(
+        low=format_number(float(values.min()), decimals), high=format_number(float(values.max()), decimals),
+        where=where)
 
 
 def one_image_section(split: str, counts: dict[str, list[int]], first_index: int, colors) -> None:
@@ -121,20 +140,24 @@ def one_image_section(split: str, counts: dict[str, list[int]], first_index: int
 
     c_img, c_label, c_hot = st.columns([1, 1, 3], gap="large", vertical_alignment="center")
     c_img.image(dv.upscale_nearest(image, 5), caption=_("#{index} of the {split} set").format(
-        index=index, split=split_name(split)), width=140, output_format="PNG")
+        index=index, split=split_name(split)), alt=digit_alt(label, split, int(index)), width=140, output_format="PNG")
     c_label.metric(_("Label"), label)
     with c_hot:
         st.markdown(_("**The label as a one-hot vector**: the network is trained to output ten numbers, 1 at position "
                       "{label} and 0 elsewhere.").format(label=label))
-        ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label), colors), key="one_hot")
+        ui.plotly_chart(figs.one_hot_bar(dv.one_hot(label), colors), key="one_hot",
+                        description=_("The one-hot vector as ten cells: 1 at position {label}, 0 at the other "
+                                      "nine.").format(label=label))
 
     raw_tab, norm_tab = st.tabs([_("Raw pixels 0-255"), _("After normalisation")])
     grey = ui.palette("image").scale
+    where = describe_map(image)  # the same picture, whichever numbers are written in it
     ui.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale=grey, zmin=0, zmax=255,
-                                       cell_px=PIXEL_CELL_PX), container=raw_tab, width="content", key="raw_pixels")
+                                       cell_px=PIXEL_CELL_PX), container=raw_tab, width="content", key="raw_pixels",
+                    description=pixels_text(image, 0, where))
     ui.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale=grey, zmin=facts.black, zmax=facts.white,
                                        cell_px=PIXEL_CELL_PX), container=norm_tab, width="content",
-                    key="norm_pixels")
+                    key="norm_pixels", description=pixels_text(normalized, 4, where))
 
     y, x = divmod(int(image.argmax()), 28)
     v = int(image[y, x])

@@ -319,3 +319,35 @@ def test_cells_fit_the_width_and_height_a_projector_leaves():
     # On a phone the widest grid (the 8-column input) may take the whole 358 px row alone.
     phone = css_length(re.search(r"--cell-narrow:([^;]+)", style)[1], row_px=358, window_px=844, rem_px=16)
     assert phone == pytest.approx((358 - 2 - 8) / 8 - 2)
+
+
+# --- accessibility (issue 21): named grids, a step said aloud, the focus handed on ----------------
+
+def announced(at) -> list[str]:
+    """What the page hands to the screen reader's live region (ui.announce), in order."""
+    return [re.search(r'data-announced="([^"]*)"', h.value).group(1) for h in at.get("html")
+            if "data-announced" in h.value]
+
+
+def test_a_check_without_a_guess_asks_for_one_and_each_step_is_announced(app):
+    result = default_result()
+    app.button(key="one_check").click().run()  # nothing typed: no verdict, no step taken
+    assert [i.value for i in app.info] == ["Type your prediction for step 1 first, then check it."]
+    assert any("Step 0 of 36" in m.value for m in app.markdown) and announced(app) == []
+    app.button(key="one_forward").click().run()
+    first = gridmath.format_number(result.steps[0].value)
+    assert announced(app) == [f"Step 1 of 36: output[0, 0] = {first}."]
+    app.number_input(key="one_guess_1").set_value(result.steps[1].value).run()
+    app.button(key="one_check").click().run()
+    assert announced(app) == [f"Right: step 2 writes {gridmath.format_number(result.steps[1].value)}."]
+    # The guess of step 2 is gone from the page: the focus is handed to the guess of step 3.
+    assert any(".st-key-one_guess_2 input" in h.value for h in app.get("html"))
+    app.button(key="one_reset").click().run()  # Reset disables itself: the focus goes to Step forward
+    assert any(".st-key-one_forward button" in h.value for h in app.get("html"))
+
+
+def test_each_grid_is_a_table_named_by_its_title(app):
+    grids = " ".join(h.value for h in app.get("html"))
+    for title in ("Input", "Kernel", "Window × kernel", "Output"):
+        assert f"role='table' aria-label='{title}'" in grids  # a screen reader says the name...
+    assert grids.count("<div aria-hidden='true'") >= 4    # ...not the visible title a second time

@@ -421,3 +421,33 @@ def test_browser_upload_bad_then_good_picture_compare_and_sanity(streamlit_serve
     assert page.locator(METRIC).count() == (2 if others else 1)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "draw_upload_compare_sanity")
+
+
+# --- accessibility (issue 21): a test digit for who cannot draw, every picture said in words ------
+
+@needs_lenet5
+def test_try_a_test_digit_puts_an_mnist_digit_through_the_drawings_preprocessing():
+    from core.pictures import describe_map
+
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.button(key="draw_try_test").click().run()
+    assert_whole(at)
+    index = at.session_state["draw_test_digit"]
+    test = load_test()
+    label = int(test.labels[index])
+    # The same steps as a drawing: the digit blown up to the canvas's 280 px, then core.preprocess.
+    pre = preprocess.from_array(drawn_test_digit(index))
+    model, _ = checkpoints.load("lenet5")
+    expected = inference.predict(model, pre.tensor)
+    assert [m.value for m in at.metric] == [str(expected.prediction)]
+    alts = [img.alt for element in at.get("image") for img in element.proto.imgs]
+    assert alts[0] == f"MNIST test digit #{index}, a handwritten {label}"
+    assert f"Centred in 28 × 28: your digit at 28 × 28 pixels, {describe_map(pre.digit)}" in alts
+    sure = expected.probabilities[expected.prediction]
+    said = [h.value for h in at.get("html") if "data-announced" in h.value]
+    assert len(said) == 1 and f"Prediction: {expected.prediction}, {sure:.0%} sure" in said[0]
+    # MNIST's handwriting is not the class's: nothing to send.
+    assert not [b for b in at.button if b.key == "send_button"]
+    assert any("A test digit is not sent to the class" in c.value for c in at.caption)
+    at.button(key="draw_clear").click().run()  # back to an empty canvas
+    assert "draw_test_digit" not in at.session_state and any(PROMPT in i.value for i in at.info)
