@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import class_store, pictures
+from core import class_store
 from core.i18n import _
 from dashboard import class_common, class_wall, digit_panel, roles, ui
 
@@ -71,6 +71,7 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
     st.caption(_("The network's most confident wrong answers first (the first {limit} places). Under each digit: "
                  "the digit meant → the network's answer, how sure. Click one to see how it fooled the "
                  "network.").format(limit=BOARD_LIMIT))
+    class_wall.open_by_keyboard(entries, key="fool_pick", chosen=CHOSEN)
 
 
 def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
@@ -83,8 +84,7 @@ def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
         return
     with st.container(border=True, key="fool_panel"):
         large, about = st.columns([1, 2.5], vertical_alignment="center")
-        side = round(class_wall.LARGE_PX * ui.figure_scale())
-        large.image(pictures.framed(entry.image, side), width=side, output_format="PNG")
+        class_wall.large_picture(large, entry)
         with about:
             st.markdown(class_wall.describe(entry))
             with st.container(horizontal=True):

@@ -16,7 +16,7 @@ import time
 import streamlit as st
 
 from core import class_export, class_store, pictures
-from core.i18n import _
+from core.i18n import _, ngettext
 from dashboard import class_common, digit_panel, palettes, roles, ui
 from dashboard import figures_class as figs
 from dashboard.links import BOUND
@@ -29,6 +29,7 @@ ASSUMED_WIDTH_PX = 900  # the wall's width until the browser has said (a laptop'
 ALL = "__all__"          # the filters' "no filter" (a code no label equals)
 CURRENT = "current"     # the session digits are sent to now, whichever it is
 SELECTED = "wall_entry"
+_OPEN_NOW = "_wall_open_now"  # session state: a digit was chosen from the list; the page reruns
 
 # Reports the width the wall has, in steps of 20 px and only when it changes by more than a
 # scroll bar's width, so that a scroll bar coming and going never redraws the wall back and forth.
@@ -141,6 +142,14 @@ def describe(entry: class_store.Entry) -> str:
                            time=time.strftime("%H:%M:%S", time.localtime(entry.sent_at)))
 
 
+def large_picture(column, entry: class_store.Entry) -> None:
+    """The chosen digit, large and crisp, with what it is for a screen reader."""
+    side = round(LARGE_PX * ui.figure_scale())
+    column.image(pictures.framed(entry.image, side), width=side, output_format="PNG",
+                 alt=_("a handwritten {label}, read as {prediction}").format(label=entry.label,
+                                                                            prediction=entry.prediction))
+
+
 def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
     """The chosen digit, large, with the same panel as /draw; the teacher can hide it."""
     entry = class_common.remembered_entry(store, SELECTED)
@@ -148,8 +157,7 @@ def selected_panel(store: class_store.ClassStore, teacher: bool) -> None:
         return
     with st.container(border=True, key="wall_selected_panel"):
         large, about = st.columns([1, 2.5], vertical_alignment="center")
-        side = round(LARGE_PX * ui.figure_scale())
-        large.image(pictures.framed(entry.image, side), width=side, output_format="PNG")
+        large_picture(large, entry)
         with about:
             st.markdown(describe(entry))
             with st.container(horizontal=True):
@@ -181,8 +189,29 @@ def grid(entries: list[class_store.Entry], width: int | None, *, key: str, selec
     columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * ui.figure_scale()))
     fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
                            wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=tile_px, selected=selected)
-    return st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=ui.CHART_CONFIG,
-                           width="content")
+    event = st.plotly_chart(fig, key=key, on_select="rerun", selection_mode="points", config=ui.CHART_CONFIG,
+                            width="content")  # not ui.plotly_chart: the tiles are already sized for presenter mode
+    right = sum(e.right for e in entries)
+    ui.describe(ngettext("{n} digit, newest first: {right} read as meant, {wrong} not. Each can be opened from the "
+                         "list below them.", "{n} digits, newest first: {right} read as meant, {wrong} not. Each "
+                         "can be opened from the list below them.", len(entries)).format(
+        n=len(entries), right=right, wrong=len(entries) - right))
+    return event
+
+
+def open_by_keyboard(entries: list[class_store.Entry], *, key: str, chosen: str) -> None:
+    """A list of the digits shown, for whoever cannot click the figure (keyboard, screen reader):
+    choosing one opens it as a click on its tile does (``chosen``: the session-state key)."""
+    def opened() -> None:
+        st.session_state[chosen], st.session_state[key] = st.session_state[key], None
+        st.session_state[_OPEN_NOW] = True
+
+    lines = {e.id: _("{student}: meant {label}, read as {prediction} ({confidence:.0%} sure)").format(
+        student=e.student, label=e.label, prediction=e.prediction, confidence=e.confidence) for e in entries}
+    st.selectbox(_("Open a digit"), list(lines), index=None, format_func=lines.get, key=key, on_change=opened,
+                 placeholder=_("Choose one of the digits above"))
+    if st.session_state.pop(_OPEN_NOW, False):
+        st.rerun()  # the whole page: the large panel sits outside the polled fragment
 
 
 def wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
@@ -208,6 +237,7 @@ def wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> No
         caption = _("{first} {second}").format(first=caption, second=_("The newest {limit} are shown.").format(
             limit=WALL_LIMIT))
     st.caption(caption)
+    open_by_keyboard(entries, key="wall_pick", chosen=SELECTED)
 
 
 def live_wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
