@@ -4,7 +4,7 @@ network's answer) and what was refused, and why, in /draw's words for a picture 
 
 Thin: core.class_paper.add_pictures preprocesses, reads and stores them (all accepted digits as
 one sender, "from paper"); its refusals say why, and core.preprocess's error classes say which of
-/draw's messages fits.
+/draw's messages fits (``draw_input.refusal``).
 """
 
 from __future__ import annotations
@@ -13,24 +13,13 @@ import re
 
 import streamlit as st
 
-from core import checkpoints, class_paper, class_store, preprocess
+from core import checkpoints, class_paper, class_store
 from core.i18n import N_, _, ngettext
-from dashboard import class_common, roles, ui
+from dashboard import class_common, draw_input, roles, ui
 
 MODES = {"files": N_("One digit per file"), "grid": N_("A worksheet cut into a grid")}
 TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]  # /draw's upload takes the same
 _REPORT = "_paper_report"  # session state: ("error", line) or ("report", AddReport, session name, lines)
-
-
-def refusal_line(error: preprocess.PreprocessError) -> str:
-    """What /draw says of an upload it cannot use, for this error."""
-    message = str(error)
-    if isinstance(error, preprocess.EmptyImageError):
-        return _("Nothing to read in this picture: {reason}.").format(reason=message)
-    if isinstance(error, preprocess.TooLittleInkError):
-        return _("Too little ink: {reason}. A digit fills most of the square, like the ones in MNIST.").format(
-            reason=message.removeprefix("too little ink: "))
-    return _("This file cannot be used: {reason}.").format(reason=message[:1].lower() + message[1:])
 
 
 def add(store: class_store.ClassStore) -> None:
@@ -59,7 +48,7 @@ def add(store: class_store.ClassStore) -> None:
         if refused.cell is not None:
             where = _("{file}, row {row}, column {column}").format(file=where, row=refused.cell.row,
                                                                   column=refused.cell.column)
-        lines.append((where, refusal_line(refused.error)))
+        lines.append((where, draw_input.refusal(refused.error)[1]))
     s[_REPORT] = ("report", report, class_store.shown_name(store.session(report.session).name), lines)
 
 
