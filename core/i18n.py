@@ -103,3 +103,12 @@ def N_(message: str) -> str:
     """Mark a string for the catalogue where it is defined (a constant); translate it with
     :func:`_` where it is shown."""
     return message
+
+
+def sentences(*parts: str) -> str:
+    """Sentences one after the other: a space after an English full stop, none after a Chinese
+    one (empty parts left out)."""
+    text = ""
+    for part in filter(None, parts):
+        text += part if not text or text[-1] in "。：；！？" else " " + part
+    return text

@@ -13,8 +13,9 @@ import re
 import streamlit as st
 import torch
 
-from core import checkpoints, device
+from core import checkpoints, device, models
 from core.i18n import _
+from core.models.init import seeded
 from dashboard import language, palettes, plots, roles
 from dashboard.links import BOUND
 
@@ -188,6 +189,13 @@ def _load_cached(name: str, sha256: str) -> tuple[torch.nn.Module, dict]:
     for p in model.parameters():
         p.requires_grad_(False)
     return model, info.record
+
+
+@st.cache_resource(show_spinner=False)
+def fresh_model(name: str) -> torch.nn.Module:
+    """The preset as initialised with seed 0 (a generator of its own, never torch's global one),
+    shared by every session: read only, as :func:`load_model`'s."""
+    return models.build(name, generator=seeded(0)).eval()
 
 
 def load_model(name: str) -> tuple[torch.nn.Module, dict]:
