@@ -30,7 +30,8 @@ from core import attributions, checkpoints, inference, models, preprocess  # noq
 from core.data import DataNotFoundError, load_test  # noqa: E402
 from core.device import torch_threads  # noqa: E402
 from core.feature_maps import feature_maps  # noqa: E402
-from dashboard.plots import attribution_overlay, channels_html, probability_bars  # noqa: E402
+from dashboard.html_pictures import channels_html  # noqa: E402
+from dashboard.plots import attribution_overlay, probability_bars  # noqa: E402
 
 BUDGET_MS = 150.0
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
@@ -21,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from core import data, i18n
 from core.class_lessons import class_digits
@@ -29,6 +27,8 @@ from core.class_store import SIDE, ClassStore, Entry, shown_name
 from core.files import atomic_write_bytes
 from core.finetune import FinetuneSettings, held_out_split
 from core.i18n import _
+from core.pictures import png_data_uri
+from core.dataset_views import upscale_nearest
 
 PNG_SCALE = 3  # 28 px printed as 84 px, each pixel a crisp square
 
@@ -77,15 +77,9 @@ def write_idx(store: ClassStore, folder: Path | str, session_id: int | None = No
     return {"folder": str(folder), "raw": str(raw), "train": int(len(train_index)), "test": int(len(test_index))}
 
 
-def png_data_uri(image: np.ndarray, scale: int = PNG_SCALE, *, ink_on_paper: bool = False) -> str:
-    """A uint8 picture as a ``data:image/png;base64,...`` URI, enlarged by whole pixels
-    (``ink_on_paper``: inverted, dark ink on white, as a printer should draw it)."""
-    pixels = np.asarray(image, dtype=np.uint8)
-    picture = Image.fromarray(255 - pixels if ink_on_paper else pixels)
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def printed_png(image: np.ndarray, scale: int = PNG_SCALE) -> str:
+    """A class digit as a PNG ``data:`` URI to print: dark ink on white, enlarged by whole pixels."""
+    return png_data_uri(upscale_nearest(255 - np.asarray(image, dtype=np.uint8), scale))
 
 
 _CSS = """
@@ -116,7 +110,7 @@ def _figure(entry: Entry, nicknames: bool) -> str:
     read = _("read {prediction}").format(prediction=entry.prediction)
     return (f'<figure class="digit{wrong}" data-entry="{entry.id}" data-label="{entry.label}" '
             f'data-answer="{entry.prediction}">'
-            f'<img src="{png_data_uri(entry.image, ink_on_paper=True)}" alt="{alt}">'
+            f'<img src="{printed_png(entry.image)}" alt="{alt}">'
             f'<figcaption>{meant}<br><span class="answer">{read}</span> {mark} '
             f'{entry.confidence:.0%}{who}</figcaption></figure>')
 

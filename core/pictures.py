@@ -8,6 +8,8 @@ picture shows is said in words too (``describe_map``), for its text alternative.
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 
 import numpy as np
@@ -164,3 +166,10 @@ def describe_map(values: np.ndarray, *, signed: bool = False) -> str:
         return _("about the same values all over") if signed else _("about equally bright all over")
     where = where_bright(regions)
     return (_("highest values {where}") if signed else _("bright {where}")).format(where=where)
+
+
+def png_data_uri(picture: np.ndarray) -> str:
+    """A uint8 picture (grey or RGB) as a PNG ``data:`` URI, to sit inside HTML or a figure."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(picture, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -11,7 +11,7 @@ import streamlit as st
 from core import class_store
 from core.dataset_views import upscale_nearest
 from core.i18n import _
-from dashboard import plots, roles, ui
+from dashboard import html_pictures, roles, ui
 
 DENIED = "_wall_denied"  # session state: the line saying why a teacher's action was not done
 TILE_ZOOM = 3           # a digit in a row of pictures: 28 px shown as 84 px, crisp squares
@@ -72,4 +72,4 @@ def digits_row(images: Sequence[np.ndarray], captions: Sequence[str], alts: Sequ
     """Class digits as one block of pictures, each with its line under it (one element, however many)."""
     side = round(28 * TILE_ZOOM * ui.figure_scale())
     tiles = [upscale_nearest(np.asarray(image, dtype=np.uint8), TILE_ZOOM) for image in images]
-    st.html(plots.tiles_html(tiles, captions, alts, tile_px=side))
+    st.html(html_pictures.tiles_html(tiles, captions, alts, tile_px=side))

@@ -2,7 +2,7 @@
 one filter over one channel (then over a whole MNIST digit), one filter over three channels,
 and pooling (max, average and LeNet-5's 1998 subsampling side by side).
 
-The grids are HTML tables (``dashboard.plots.grid_html``), redrawn at every step; a row of them
+The grids are HTML tables (``dashboard.html_pictures.grid_html``), redrawn at every step; a row of them
 is sized by the browser to fit the screen (``stepper.cell_style``).
 """
 
@@ -20,7 +20,8 @@ from dashboard.grid_widgets import (RANDOM, TYPED, geometry_controls, impossible
                                     output_shape_calculator, typed_grid)
 from dashboard.links import BOUND
 from dashboard.numbered_draw import numbered_draw
-from dashboard.plots import grid_html, grids_row, image_heatmap, label_html
+from dashboard.html_pictures import grid_html, grids_row, label_html
+from dashboard.plots import image_heatmap
 from dashboard.stepper import GridPart, animate
 
 DECIMALS = 2

@@ -23,7 +23,7 @@ from core import attributions, checkpoints, data, inference, models, pictures
 from core.device import torch_threads
 from core.feature_maps import feature_maps as stage_maps
 from core.i18n import N_, _, ngettext
-from dashboard import plots, ui
+from dashboard import html_pictures, plots, ui
 from dashboard.links import BOUND
 from dashboard.palettes import ANSWER_RIGHT
 from dashboard.plots import (OVERLAY_VISIBLE_FROM, attribution_overlay, grid_heatmap, image_heatmap,
@@ -90,7 +90,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
         for col, stage in zip(cols, stages[first:first + 2]):
             with col:
                 st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
-                st.html(plots.channels_html(stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())))
+                st.html(html_pictures.channels_html(stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())))
     st.markdown(_("**Look closer**"))
     by_name = {stage.short_name: stage for stage in stages}  # unique within a network
     pick, channel_col = st.columns([1, 2])

@@ -25,8 +25,8 @@ from core.class_lessons import DigitAccuracy
 from core.class_store import Entry
 from core.dataset_views import upscale_nearest
 from core.i18n import _
+from core.pictures import png_data_uri
 from dashboard.figure_style import LEGEND_BELOW, styled
-from dashboard.plots import png_data_uri
 
 TILE_ZOOM = 3  # 28 px -> 84 px before the browser scales it: pixels stay crisp squares
 DIGIT = 0.74   # the digit's side, as a share of its tile (the rest: the line under it, the gaps)

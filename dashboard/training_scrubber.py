@@ -11,7 +11,7 @@ from core.data import load_test
 from core.dataset_views import SPLIT_LABELS
 from core.i18n import _
 from dashboard import figures_training as figs
-from dashboard import plots, ui
+from dashboard import html_pictures, ui
 from dashboard.links import BOUND
 from dashboard.training_mistakes import answer_text
 from dashboard.training_shared import last_run_name, zoomed
@@ -113,4 +113,4 @@ def scrubber_tab() -> None:
                   "each map scaled to its own range, black low, white high").format(
                       layer=first.name, channels=channels, epoch=epoch))
 
-    st.html(plots.channels_html(first.maps, first.name, tile_px=round(112 * ui.figure_scale())))
+    st.html(html_pictures.channels_html(first.maps, first.name, tile_px=round(112 * ui.figure_scale())))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard import palettes, plots, ui
+from dashboard import html_pictures, palettes, ui
 from dashboard.palettes import contrast_ratio, text_on
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def test_every_number_in_a_grid_is_readable(kind, presenter):
     values = np.linspace(-9, 9, 64).reshape(8, 8)
     muted = np.zeros((8, 8), dtype=bool)
     muted[0] = True
-    html = plots.grid_html(values, muted=muted, colorscale=palettes.palette(kind, presenter).scale,
+    html = html_pictures.grid_html(values, muted=muted, colorscale=palettes.palette(kind, presenter).scale,
                            zmid=0 if kind == "signed" else None)
     cells = re.findall(r"background:([^;]+);color:([^;]+);", html)
     assert len(cells) == 64

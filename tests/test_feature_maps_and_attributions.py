@@ -418,11 +418,11 @@ def test_channel_tiles_stretch_each_channel_to_its_own_range():
 
 
 def test_channels_html_numbers_each_tile_in_text_and_gives_it_an_alternative():
-    from dashboard.plots import channels_html
+    from dashboard.html_pictures import channels_html
 
     html = channels_html(torch.rand(3, 14, 14), "conv1", tile_px=56)
     assert html.count("<img ") == 3 and html.count("data:image/png;base64,") == 3
-    assert ["<figcaption" in html, 'alt="conv1 channel 2"' in html] == [True, True]
+    assert "<figcaption" in html and 'alt="conv1 channel 2: ' in html  # where the map is bright follows
     assert ">0</figcaption>" in html and ">2</figcaption>" in html
 
 

@@ -269,7 +269,8 @@ def _step_shown(page) -> int:
 
 
 def test_grid_helpers_write_numbers_mark_padding_and_outline_the_window():
-    from dashboard.plots import PADDING_FILL, grid_heatmap, grid_html
+    from dashboard.html_pictures import grid_html
+    from dashboard.plots import PADDING_FILL, grid_heatmap
     values = np.array([[0.0, 1.5], [-2.0, np.nan]])
     muted = np.array([[True, False], [False, False]])
     html = grid_html(values, muted=muted, highlight=[(0, 1)], accent=[(1, 0)], title="Input")
