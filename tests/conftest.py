@@ -14,8 +14,7 @@ import tempfile
 import pytest
 import torch
 
-from harness import (CHROMIUM_FLAGS, FINISHED, ROOT, SCREENSHOTS,  # noqa: F401 (until every test imports harness)
-                     StreamlitServer, chromium_path, free_port, open_page, screenshot, start_streamlit, wait_idle)
+from harness import CHROMIUM_FLAGS, chromium_path, start_streamlit
 
 # The class store of the whole run (and of every server it starts): a file of its own, never the
 # repository's artifacts/class.sqlite.

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import FINISHED, open_page, screenshot, wait_idle
+from harness import FINISHED, open_page, screenshot, wait_idle
 from core import gridmath, gridpresets
 from core.data import load_test
 

@@ -31,7 +31,7 @@ from PIL import Image
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop
 from benchmarks.wire_student import WireSession
-from conftest import StreamlitServer, open_page, screenshot, start_streamlit, wait_idle
+from harness import StreamlitServer, open_page, screenshot, start_streamlit, wait_idle
 from core import checkpoints, class_store, data, inference, teacher
 from test_draw_canvas import STROKES, touch_stroke
 from test_page_draw import METRIC, draw, needs_lenet5

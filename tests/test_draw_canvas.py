@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from conftest import SCREENSHOTS, open_page, screenshot, wait_idle
+from harness import SCREENSHOTS, open_page, screenshot, wait_idle
 from test_page_draw import METRIC, PROMPT, draw, needs_lenet5
 
 pytestmark = [pytest.mark.browser, needs_lenet5]

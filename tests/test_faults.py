@@ -116,7 +116,7 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
 @pytest.mark.browser
 def test_app_started_without_data_rederives_it_and_serves(tmp_path, browser_page):
     """data/ deleted while the app was down: the next start derives MNIST again, pages work."""
-    from conftest import open_page, start_streamlit
+    from harness import open_page, start_streamlit
     root = tmp_path / "data"
     server = start_streamlit(env={"CNN_EXPLAINER_DATA": str(root)})
     try:
@@ -153,7 +153,7 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path, b
     import shutil
 
     from benchmarks.classroom_load import in_fresh_loop, start_training
-    from conftest import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
+    from harness import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
 
     if chromium_path() is None:
         pytest.skip("chromium is not installed")

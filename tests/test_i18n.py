@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page, screenshot
+from harness import open_page, screenshot
 from core import checkpoints, i18n, models, recipes
 from core.attributions import METHODS
 from core.data import load_test

@@ -27,7 +27,7 @@ import pytest
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, sticky_errors
 from benchmarks.wire_student import WireSession
-from conftest import ROOT, free_port, open_page, screenshot, wait_idle
+from harness import ROOT, free_port, open_page, screenshot, wait_idle
 from core import checkpoints, class_store, teacher
 from serve.haproxy import COOKIE, SERVER_HEADER
 from test_draw_canvas import STROKES

@@ -7,7 +7,7 @@ import onnx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page, screenshot, wait_idle
+from harness import open_page, screenshot, wait_idle
 from core import models
 
 def wait_for_charts(page, at_least: int) -> None:

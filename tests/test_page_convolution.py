@@ -14,7 +14,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page, screenshot, wait_idle
+from harness import open_page, screenshot, wait_idle
 from core import checkpoints, gridmath, gridpresets, models
 from core.data import load_test
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page, screenshot, wait_idle
+from harness import open_page, screenshot, wait_idle
 from core import checkpoints, inference, perturb, preprocess
 from core.data import load_test
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from harness import ROOT
 from core import checkpoints
 
 PAGE = str(ROOT / "pages" / "home.py")

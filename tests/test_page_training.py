@@ -10,7 +10,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, open_page, screenshot, start_streamlit, wait_idle
+from harness import ROOT, open_page, screenshot, start_streamlit, wait_idle
 from core import checkpoints, confusion, jobs
 from dashboard import figures_training as figs
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import open_page, screenshot, wait_idle
+from harness import open_page, screenshot, wait_idle
 from core import checkpoints
 from dashboard import palettes
 

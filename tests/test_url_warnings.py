@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import open_page
+from harness import open_page
 from core import checkpoints
 from core.data import load_test
 
