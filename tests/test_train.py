@@ -239,7 +239,9 @@ def test_a_variant_changes_one_thing_and_is_named_for_it():
     assert changed == {"momentum"} and momentum.momentum == 0.9
     assert recipes.run_name("cnn_avgpool_bn", "seed", "momentum") == "cnn_avgpool_bn_seed_momentum"
     names = [run.name for run in recipes.shipped_runs()]
-    assert len(names) == len(set(names)) == 10 + 3 + 2 * len(recipes.VARIANTS)
+    # Ten presets' fast runs, four seed recipes (lenet5_1998, cnn_avgpool, cnn_avgpool_bn, mlp_128),
+    # and every variant of the two seed-000 networks.
+    assert len(names) == len(set(names)) == 10 + 4 + 2 * len(recipes.VARIANTS)
     with pytest.raises(recipes.RecipeError, match="variants are of seed 000's printed recipe"):
         recipes.get_recipe("lenet5", "fast", "momentum")
 
