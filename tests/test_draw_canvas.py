@@ -133,12 +133,12 @@ def test_undo_redo_reset_and_clear_in_mixed_order(streamlit_server, browser_page
 
 
 def test_random_sequences_of_canvas_actions(streamlit_server, browser_page):
-    """16 actions drawn with a fixed seed from those the canvas allows at each point."""
+    """12 actions drawn with a fixed seed from those the canvas allows at each point."""
     page = browser_page
     open_draw(page, streamlit_server.url)
     rng = random.Random(12)
     canvas, seen, done = Canvas(), {}, []
-    for number in range(16):
+    for number in range(12):
         allowed = list(STROKES) + ["clear", "reset"]
         allowed += ["undo"] * 2 if canvas.undo_stack else []  # twice as likely: undo is the risky one
         allowed += ["redo"] * 2 if canvas.redo_stack else []
