@@ -94,6 +94,7 @@ class Run:
     media: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # markdown, captions, alerts, progress, metrics
     disabled: dict[str, bool] = field(default_factory=dict)  # widget key -> shown disabled
+    fragment_of: dict[str, str] = field(default_factory=dict)  # widget key -> its st.fragment's id
 
     def shows(self, words: str) -> bool:
         """Whether any text the run showed contains ``words``."""
@@ -126,6 +127,7 @@ class WireSession:
         self.url, self.page_name, self.socket = url, page_name, socket
         self.query = query  # sent with the first rerun only, as a link's query string is
         self.widget_ids: dict[str, str] = {}
+        self.fragment_of: dict[str, str] = {}  # widget key -> the st.fragment it is in
         self.values: dict[str, WidgetState] = {}  # widget id -> the value this student set
         self._media_tasks: set[asyncio.Task] = set()
         self.media_fetched = 0
@@ -154,10 +156,13 @@ class WireSession:
             raise WireError("; ".join(first.errors))
         return session
 
-    async def rerun(self, widgets: list[WidgetState], timeout_s: float = 120.0) -> Run:
+    async def rerun(self, widgets: list[WidgetState], timeout_s: float = 120.0, fragment_id: str = "") -> Run:
+        """One script run with these widget states; ``fragment_id``: only that fragment reruns, as
+        when a browser's widget inside an ``st.fragment`` changes."""
         message = BackMsg()
         message.rerun_script.page_name = self.page_name
         message.rerun_script.widget_states.widgets.extend(widgets)
+        message.rerun_script.fragment_id = fragment_id
         message.rerun_script.context_info.timezone = "UTC"
         message.rerun_script.context_info.locale = "en-US"
         message.rerun_script.context_info.url = f"{self.url}/{self.page_name}"
@@ -174,6 +179,7 @@ class WireSession:
             run.errors.append(f"no script_finished within {timeout_s:.0f} s")
         run.seconds = time.monotonic() - start
         self.widget_ids.update(run.widget_ids)
+        self.fragment_of.update(run.fragment_of)
         return run
 
     async def _read_until_finished(self, run: Run, start: float) -> None:
@@ -181,7 +187,7 @@ class WireSession:
             msg = ForwardMsg()
             msg.ParseFromString(await self.socket.recv())
             kind = msg.WhichOneof("type")
-            if kind == "script_finished":
+            if kind == "script_finished":  # the whole page's run, or a fragment's
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue  # the page asked for a rerun (st.rerun): it follows on this socket
                 if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
@@ -215,6 +221,8 @@ class WireSession:
             if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
                 key = widget_id.rsplit("-", 1)[-1]
                 run.widget_ids[key] = widget_id
+                if msg.delta.fragment_id:
+                    run.fragment_of[key] = msg.delta.fragment_id
                 if isinstance(getattr(element, "disabled", None), bool):
                     run.disabled[key] = element.disabled
 
@@ -277,13 +285,19 @@ class WireSession:
         for key, value in values.items():
             wid = self._widget_id(key)
             self.values[wid] = WidgetState(id=wid, **value)
-        return await self.rerun(list(self.values.values()), timeout_s)
+        return await self.rerun(list(self.values.values()), timeout_s, self._fragment(*values))
 
     async def press(self, key: str, timeout_s: float = 120.0) -> Run:
         """Press the button ``key`` (its trigger, with the values set so far), whether or not the
         page shows it enabled: what a crafted request does."""
         trigger = WidgetState(id=self._widget_id(key), trigger_value=True)
-        return await self.rerun([*self.values.values(), trigger], timeout_s)
+        return await self.rerun([*self.values.values(), trigger], timeout_s, self._fragment(key))
+
+    def _fragment(self, *keys: str) -> str:
+        """The fragment these widgets are in, when all are in the same one: a browser reruns only
+        that fragment. Else "" (the whole page)."""
+        fragments = {self.fragment_of.get(key, "") for key in keys}
+        return fragments.pop() if len(fragments) == 1 else ""
 
     async def select_points(self, key: str, customdata: list, timeout_s: float = 120.0) -> Run:
         """Click points of the plotly chart ``key`` (``on_select="rerun"``): the selection a

@@ -8,6 +8,7 @@ atomic (temporary file, then rename), so an interrupted run never leaves half a 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -138,6 +139,30 @@ def list_checkpoints(folder: Path | str | None = None) -> list[CheckpointInfo]:
         except CheckpointError:
             continue
     return found
+
+
+def names(folder: Path | str | None = None) -> list[str]:
+    """The names :func:`list_checkpoints` gives, sorted, without parsing again a record that has
+    not changed since it was last read (the model pickers ask on every run of a page)."""
+    folder = folder_or_default(folder)
+    found = []
+    for json_path in sorted(folder.glob("*.json")):
+        try:
+            stat = json_path.stat()
+        except OSError:  # removed since the listing
+            continue
+        if _readable(str(folder), json_path.stem, stat.st_mtime_ns, stat.st_size):
+            found.append(json_path.stem)
+    return found
+
+
+@functools.lru_cache(maxsize=512)
+def _readable(folder: str, name: str, mtime_ns: int, size: int) -> bool:
+    try:
+        read_info(name, folder)
+    except CheckpointError:
+        return False
+    return True
 
 
 def best_first(preset: str, folder: Path | str | None = None) -> list[CheckpointInfo]:

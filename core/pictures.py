@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -105,13 +106,14 @@ SHAPES = ((_LEFT, N_("along the left edge")), (_RIGHT, N_("along the right edge"
           ({(r, c) for r in range(3) for c in range(3)} - {(1, 1)}, N_("all around the border")))
 
 
-def _bands(size: int) -> list[tuple[int, np.ndarray]]:
+def _bands(size: int) -> list[tuple[int, slice]]:
     """A side of ``size`` cells cut into up to three bands: (region index 0-2, which cells). One
     band is the middle (a single row is neither top nor bottom); two are the two ends."""
     count = min(3, size)
     positions = {1: (1,), 2: (0, 2), 3: (0, 1, 2)}[count]
-    band = np.arange(size) * count // size
-    return [(position, band == i) for i, position in enumerate(positions)]
+    # Cell k is in band k * count // size: band i runs from ceil(i * size / count).
+    starts = [-(-i * size // count) for i in range(count + 1)]
+    return [(position, slice(starts[i], starts[i + 1])) for i, position in enumerate(positions)]
 
 
 def bright_regions(values: np.ndarray) -> set[tuple[int, int]] | None:
@@ -119,26 +121,43 @@ def bright_regions(values: np.ndarray) -> set[tuple[int, int]] | None:
     out (a flat or evenly bright map). A map under 3 cells in a direction has fewer regions there
     (``_bands``)."""
     values = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(values)
-    if values.ndim != 2 or not finite.any():
+    if values.ndim != 2:
         return None
-    low, high = float(values[finite].min()), float(values[finite].max())
-    if high - low < 1e-12:
-        return None
-    scaled = (values - low) / (high - low)
-    typical = float(np.median(scaled[finite]))
-    bright = scaled >= typical + 0.5 * (1.0 - typical)  # False where NaN
+    return _bright_regions_of_stack(values[None])[0]
+
+
+def _bright_regions_of_stack(stack: np.ndarray) -> list[set[tuple[int, int]] | None]:
+    """:func:`bright_regions` of each map of a ``C x H x W`` stack, worked out for all at once
+    (a layer's channels are described on every /draw run)."""
+    finite = np.isfinite(stack)
+    counted_all = finite.reshape(len(stack), -1).sum(1)
+    filled = np.where(finite, stack, np.nan)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN map: handled below
+        low, high = np.nanmin(filled, axis=(1, 2)), np.nanmax(filled, axis=(1, 2))
+        scaled = (filled - low[:, None, None]) / (high - low)[:, None, None]
+        typical = np.nanmedian(scaled.reshape(len(stack), -1), axis=1)
+        bright = scaled >= (typical + 0.5 * (1.0 - typical))[:, None, None]  # False where NaN
     shares = {}
-    for r, rows in _bands(values.shape[0]):
-        for c, cols in _bands(values.shape[1]):
-            counted = finite[np.ix_(rows, cols)]
-            if counted.any():
-                shares[r, c] = float(bright[np.ix_(rows, cols)][counted].mean())
-    emptiest, fullest = min(shares.values()), max(shares.values())
-    if fullest - emptiest < UNIFORM_SHARE * fullest:
-        return None
-    threshold = emptiest + BRIGHT_SHARE * (fullest - emptiest)
-    return {region for region, share in shares.items() if share >= threshold}
+    for r, rows in _bands(stack.shape[1]):
+        for c, cols in _bands(stack.shape[2]):
+            counted = finite[:, rows, cols].sum(axis=(1, 2))
+            with np.errstate(all="ignore"):
+                shares[r, c] = (np.where(counted > 0, bright[:, rows, cols].sum(axis=(1, 2)) / counted, np.nan),
+                                counted > 0)
+    found: list[set[tuple[int, int]] | None] = []
+    for k in range(len(stack)):
+        if counted_all[k] == 0 or not high[k] - low[k] >= 1e-12:
+            found.append(None)
+            continue
+        mine = {region: float(share[k]) for region, (share, present) in shares.items() if present[k]}
+        emptiest, fullest = min(mine.values()), max(mine.values())
+        if fullest - emptiest < UNIFORM_SHARE * fullest:
+            found.append(None)
+            continue
+        threshold = emptiest + BRIGHT_SHARE * (fullest - emptiest)
+        found.append({region for region, share in mine.items() if share >= threshold})
+    return found
 
 
 def where_bright(regions: set[tuple[int, int]]) -> str:
@@ -156,12 +175,21 @@ def describe_map(values: np.ndarray, *, signed: bool = False) -> str:
     alternative: where it is bright ("bright along the left edge"), or that it is flat or evenly
     bright. ``signed``: a map coloured by sign, whose bright end is its highest values."""
     values = np.asarray(values, dtype=np.float64)
+    return _describe(values, bright_regions(values), signed)
+
+
+def describe_maps(stack: np.ndarray, *, signed: bool = False) -> list[str]:
+    """:func:`describe_map` of each map of a ``C x H x W`` stack (a layer's channels)."""
+    stack = np.asarray(stack, dtype=np.float64)
+    return [_describe(values, regions, signed) for values, regions in zip(stack, _bright_regions_of_stack(stack))]
+
+
+def _describe(values: np.ndarray, regions: set[tuple[int, int]] | None, signed: bool) -> str:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return _("empty: no values yet")
     if float(finite.max() - finite.min()) < 1e-12:
         return _("flat: every value is {value}").format(value=format_number(float(finite[0]), 2))
-    regions = bright_regions(values)
     if regions is None:
         return _("about the same values all over") if signed else _("about equally bright all over")
     where = where_bright(regions)

@@ -11,7 +11,7 @@ import numpy as np
 
 from core.gridmath import format_number
 from core.i18n import _
-from core.pictures import channel_tiles, describe_map, png_data_uri
+from core.pictures import channel_tiles, describe_maps, png_data_uri
 from dashboard.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_FILL, PADDING_TEXT, text_on
 from dashboard.plots import cell_colors, color_range
 
@@ -88,12 +88,12 @@ def tiles_html(pictures: Sequence[np.ndarray], captions: Sequence[str], alts: Se
 def channels_html(maps, name: str, *, tile_px: int) -> str:
     """A ``C x H x W`` stack of feature maps as numbered tiles (each stretched to its own range;
     ``core.pictures.channel_tiles``), ``name`` saying whose channels they are; each tile's text
-    alternative says where it is bright (``core.pictures.describe_map``)."""
+    alternative says where it is bright (``core.pictures.describe_maps``)."""
     tiles = channel_tiles(maps, tile_px=tile_px)
     count = len(tiles)
     values = maps.numpy() if hasattr(maps, "numpy") else np.asarray(maps)
-    alts = [_("{name} channel {channel}: {description}").format(name=name, channel=c, description=describe_map(m))
-            for c, m in enumerate(values)]
+    alts = [_("{name} channel {channel}: {description}").format(name=name, channel=c, description=description)
+            for c, description in enumerate(describe_maps(values))]
     return tiles_html(tiles, [str(c) for c in range(count)], alts,
                       tile_px=tiles[0].shape[0] if tiles else tile_px)
 

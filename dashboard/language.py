@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from core import i18n
 from dashboard import links
@@ -33,10 +34,21 @@ def current() -> str:
     return chosen if chosen in NAMES else from_browser()
 
 
-def _session_language() -> str | None:
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+_RUN_LANGUAGE = "_cnn_explainer_language"  # on the run's context: (the run it was read in, the language)
 
-    return current() if get_script_run_ctx(suppress_warning=True) is not None else None
+
+def _session_language() -> str | None:
+    """The running session's language, read once per script run: a page translates hundreds of
+    strings a run, and reading the link each time was a tenth of a /draw run's time (py-spy).
+    A run is told apart by the context's cursors, which Streamlit replaces at each run's start."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return None
+    run, language = getattr(ctx, _RUN_LANGUAGE, (None, None))
+    if run is not ctx.cursors:
+        language = current()
+        setattr(ctx, _RUN_LANGUAGE, (ctx.cursors, language))
+    return language
 
 
 @functools.cache
@@ -88,6 +100,7 @@ _SWITCH = "_lang_switch"
 
 def _switched() -> None:
     chosen = st.session_state.get(_SWITCH)
+    setattr(get_script_run_ctx(), _RUN_LANGUAGE, (None, None))  # this run speaks the new language
     if chosen in NAMES:
         st.query_params[KEY] = chosen
     else:

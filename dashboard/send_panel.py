@@ -43,10 +43,13 @@ def forget_last() -> None:
     st.session_state.pop(_SENT, None)
 
 
+@st.fragment
 def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: list[float]) -> None:
     """The panel under the drawing. ``digit``: the 28x28 uint8 picture the network read.
 
-    Short enough that on a phone the Send button is within one screen of the canvas's top: the
+    A fragment: choosing the digit meant and pressing Send rerun this panel only, not the
+    prediction, the feature maps and the attributions above it (a class sending digits is three
+    runs a digit otherwise). Short enough that on a phone the Send button is within one screen of the canvas's top: the
     network's answer is in its first line, and the nickname and the button share a row."""
     with st.container(border=True, key="send_panel"):
         st.markdown(_("**Send to the class** · {model} reads it as **{digit}**").format(model=model,

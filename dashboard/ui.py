@@ -178,8 +178,8 @@ def secondary(label: str):
 
 
 def checkpoint_names() -> list[str]:
-    """Every checkpoint with a readable record, read afresh so new ones appear without a restart."""
-    return [info.name for info in checkpoints.list_checkpoints()]
+    """Every checkpoint with a readable record, looked at afresh so new ones appear without a restart."""
+    return checkpoints.names()
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)  # a spinner's text would be fixed in one language
