@@ -24,7 +24,7 @@ def config(backend_ports: list[int], *, port: int, bind: str = "*", stats_port: 
     if not backend_ports:
         raise ValueError("at least one backend port is needed")
     servers = "\n".join(
-        f"    server s{i} 127.0.0.1:{p} check inter 2s fall 2 rise 2 cookie s{i}"
+        f"    server s{i} 127.0.0.1:{p} check inter 2s fall 3 rise 2 cookie s{i}"
         for i, p in enumerate(backend_ports, start=1))
     stats = (f"""
 frontend stats
@@ -54,7 +54,11 @@ backend streamlit
     balance leastconn
     cookie {COOKIE} insert indirect nocache httponly
     http-response set-header {SERVER_HEADER} %s
+    # A process that is down refuses the check's connection at once: out after 3 checks (~6 s).
+    # One that is busy answers late (its event loop waits for the GIL): 10 s before that counts
+    # as a failed check, else an overloaded hall takes its own processes out (PERFORMANCE.md).
     option httpchk GET /_stcore/health
     http-check expect status 200
+    timeout check 10s
 {servers}
 """
