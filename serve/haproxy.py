@@ -52,6 +52,10 @@ frontend classroom
 {stats}
 backend streamlit
     balance leastconn
+    # A browser whose process has just died (before the health check says so) is sent to another
+    # one instead of an error: the connection is refused, and the last retry goes elsewhere.
+    retries 3
+    option redispatch
     cookie {COOKIE} insert indirect nocache httponly
     http-response set-header {SERVER_HEADER} %s
     # A process that is down refuses the check's connection at once: out after 3 checks (~6 s).

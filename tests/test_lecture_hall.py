@@ -274,6 +274,12 @@ def test_a_second_training_run_is_refused_from_the_other_process_which_shows_it_
     assert record["stopped"] is True and not (hall.checkpoints / "second_run.json").exists()
     watcher.get_by_text(re.compile(r"^Stopped: stopped during epoch")).first.wait_for(timeout=30_000)
 
+    # The run saved on one process is in the other process's model picker, without a restart.
+    open_page(watcher, hall.url + "/draw?draw_model=hall_run")
+    assert student.process() == other
+    assert watcher.locator(".st-key-draw_model input").input_value() == "hall_run"
+    assert watcher.locator("[data-testid='stAlertContentWarning']").filter(has_text="hall_run").count() == 0
+
 
 # --- the class store: written by both processes at once -------------------------------------------
 
@@ -324,9 +330,51 @@ def test_students_on_both_processes_send_at_once_and_the_store_keeps_every_digit
     assert any("by s2, cookie s1" in error for error in in_fresh_loop(strayed()))
 
 
+# --- a process that dies ---------------------------------------------------------------------------
+
+@needs_lenet5
+def test_a_process_that_dies_is_restarted_and_its_students_are_served_meanwhile(hall):
+    """Server process 1 killed outright: a student whose cookie names it is served all the same
+    (HAProxy sends a refused connection to process 2, and its health check soon takes process 1
+    out), and the supervisor starts process 1 again, which then has its students back."""
+    victim = hall.state["servers"][0]
+    os.kill(victim["pid"], signal.SIGKILL)
+
+    async def a_student_of_s1() -> tuple[str | None, str | None]:
+        try:
+            session = await WireSession.open(hall.url, "draw", cookie=f"{COOKIE}=s1", timeout_s=30)
+        except Exception as exc:  # e.g. HTTP 502 while the dead process's connections are torn down
+            return f"refused: {exc}", None
+        try:
+            return session.served_by, (await session.draw(digit_strokes(0))).prediction
+        finally:
+            await session.close()
+
+    # A browser reconnects by itself when its websocket drops: so does this student, once a second.
+    tries, deadline = [], time.monotonic() + 30
+    while not tries or (tries[-1][1] is None and time.monotonic() < deadline):
+        tries.append(in_fresh_loop(a_student_of_s1()))
+        time.sleep(0 if tries[-1][1] else 1)
+    served_by, prediction = tries[-1]
+    assert served_by in ("s1", "s2") and prediction == str(DRAWN_DIGITS[0]), (tries, hall.output())
+
+    deadline = time.monotonic() + START_S
+    while time.monotonic() < deadline:
+        hall.state = json.loads((hall.folder / "hall.json").read_text())
+        restarted = hall.state["servers"][0]
+        if restarted["pid"] != victim["pid"] and in_fresh_loop(a_student_of_s1()) == ("s1", str(DRAWN_DIGITS[0])):
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(f"server process 1 was not back within {START_S} s: {hall.output()}")
+    assert restarted["restarts"] == 1 and alive(restarted["pid"]) and not alive(victim["pid"])
+    assert f"server 1 (pid {victim['pid']}) exited" in hall.output()
+
+
 # --- stopping: nothing left behind -----------------------------------------------------------------
 
 def test_sigint_to_the_supervisor_stops_every_process_of_the_hall(hall):
+    hall.state = json.loads((hall.folder / "hall.json").read_text())  # a restarted process has a new PID
     pids = hall.pids()
     assert len(pids) == 4 and all(alive(p) for p in pids), hall.state  # supervisor, HAProxy, 2 servers
     hall.supervisor.send_signal(signal.SIGINT)
