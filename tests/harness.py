@@ -1,5 +1,6 @@
-"""Drive the dashboard in headless Chromium: what the browser tests (and the load rig,
-``benchmarks/classroom_load.py``) share. Starting a server is ``serve.streamlit_process``'s."""
+"""What the tests share: driving the dashboard in headless Chromium, running one page under
+Streamlit's AppTest, a checkpoint folder a server may save in. Starting a server is
+``serve.streamlit_process``'s."""
 
 from __future__ import annotations
 
@@ -38,3 +39,33 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def shipped_checkpoints_in(folder: Path) -> Path:
+    """``folder/checkpoints``: the shipped checkpoints for a server that may save there (a
+    training run, a fine-tune): the weights linked, never copied (a save replaces the link, not
+    the shipped file), the records copied."""
+    from core import checkpoints
+
+    ckpt = folder / "checkpoints"
+    ckpt.mkdir()
+    for path in checkpoints.DEFAULT_DIR.iterdir():
+        if path.suffix == ".pt":
+            (ckpt / path.name).symlink_to(path)
+        elif path.is_file():
+            shutil.copy2(path, ckpt / path.name)
+    return ckpt
+
+
+def run_page(page: str, params: dict | None = None, *, timeout: float = 120, **state):
+    """One run of ``pages/<page>.py`` under AppTest, through dashboard/app.py (the navigation,
+    the sidebar, the language) as a browser opening ``/page?params`` with ``state`` in its session
+    would run it. Returns the AppTest; what must hold of it is the caller's to assert."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=timeout)
+    at.query_params.update(params or {})
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.switch_page(f"../pages/{page}.py")
+    return at.run()

@@ -11,13 +11,11 @@ projector shows it (1280x720), the rest at a laptop's 1400x1000.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from harness import FINISHED, open_page, screenshot, wait_idle
+from harness import FINISHED, open_page, run_page, screenshot, wait_idle
 from core import gridmath, gridpresets
 from core.data import load_test
 
@@ -262,7 +260,6 @@ def test_a_test_digit_one_key_from_the_canvas_and_its_prediction_announced(strea
 
 # --- every picture in words (the page scripts, no browser) ----------------------------------------
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 SR_ONLY = 'class="cnnx-sr-only"'
 
 
@@ -276,14 +273,8 @@ SR_ONLY = 'class="cnnx-sr-only"'
 def test_every_picture_and_figure_says_what_it_shows(page, state, figures):
     """Each image has a text alternative, and each plotly figure a description right after it
     (ui.plotly_chart), on every page that draws them."""
-    at = AppTest.from_file(APP, default_timeout=180)
-    for key, value in state.items():
-        if key == "training_tab":
-            at.query_params[key] = value
-        else:
-            at.session_state[key] = value
-    at.switch_page(f"../pages/{page}.py")
-    at.run()
+    link = {key: value for key, value in state.items() if key == "training_tab"}  # a tab is chosen by the link
+    at = run_page(page, link, timeout=180, **{key: value for key, value in state.items() if key not in link})
     assert not at.exception, at.exception
     alts = [img.alt if img.HasField("alt") else None for element in at.get("image") for img in element.proto.imgs]
     assert None not in alts and "" not in alts, alts

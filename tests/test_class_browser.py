@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import io
 import re
-import shutil
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from PIL import Image
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop
 from benchmarks.wire_student import WireSession
-from harness import StreamlitServer, open_page, screenshot, start_streamlit, wait_idle
+from harness import StreamlitServer, open_page, screenshot, shipped_checkpoints_in, start_streamlit, wait_idle
 from core import checkpoints, class_store, data, inference, teacher
 from test_draw_canvas import STROKES, touch_stroke
 from test_page_draw import METRIC, draw, needs_lenet5
@@ -67,13 +66,7 @@ class ClassServer:
 def class_env(folder: Path) -> dict:
     """A server's environment: its own class database and checkpoint folder, a known token, and
     no teacher rights for localhost."""
-    ckpt = folder / "checkpoints"
-    ckpt.mkdir()
-    for path in checkpoints.DEFAULT_DIR.iterdir():
-        if path.suffix == ".pt":
-            (ckpt / path.name).symlink_to(path)  # a save replaces the link, never the shipped file
-        elif path.is_file():
-            shutil.copy2(path, ckpt / path.name)
+    ckpt = shipped_checkpoints_in(folder)
     return {class_store.DB_ENV: str(folder / "class.sqlite"), teacher.LOCAL_ENV: "0",
             teacher.TOKEN_ENV: TOKEN, "CNN_EXPLAINER_CHECKPOINTS": str(ckpt)}
 

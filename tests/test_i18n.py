@@ -8,7 +8,6 @@ the terms Chinese courses and the seed write-ups use.
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -18,13 +17,12 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot
+from harness import open_page, run_page, screenshot
 from core import checkpoints, i18n, models, recipes
 from core.attributions import METHODS
 from core.data import load_test
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "dashboard" / "app.py")
 PO = ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 PAGES = ["home", "dataset", "convolution", "architecture", "draw", "training", "class"]
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
@@ -119,12 +117,7 @@ def test_the_command_line_and_threads_stay_english():
 # --- every page, in Chinese -----------------------------------------------------------------------
 
 def opened(page: str, language: str, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params["lang"] = language
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(f"../pages/{page}.py")
-    at.run()
+    at = run_page(page, {"lang": language}, timeout=180, **state)
     assert not at.exception, at.exception
     assert not [e.value for e in at.error if "could not be shown" in e.value or "无法显示" in e.value]
     return at
@@ -142,10 +135,7 @@ def test_every_page_runs_in_chinese_with_a_chinese_title(page):
 def test_a_link_made_in_chinese_opens_an_english_session_on_the_same_view():
     zh_label = i18n.translations("zh").gettext("Compare runs")
     assert zh_label != "Compare runs"
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update({"training_tab": zh_label, "lang": "en"})
-    at.switch_page("../pages/training.py")
-    at.run()
+    at = run_page("training", {"training_tab": zh_label, "lang": "en"})
     assert not at.exception
     assert not [w.value for w in at.warning if w.value.startswith("This link's")]
     assert at.session_state["training_tab"] == "Compare runs"

@@ -27,7 +27,7 @@ import pytest
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, sticky_errors
 from benchmarks.wire_student import WireSession
-from harness import ROOT, free_port, open_page, screenshot, wait_idle
+from harness import ROOT, free_port, open_page, screenshot, shipped_checkpoints_in, wait_idle
 from core import checkpoints, class_store, teacher
 from serve.haproxy import COOKIE, SERVER_HEADER
 from test_draw_canvas import STROKES
@@ -78,13 +78,7 @@ class Hall:
 def start_hall(folder: Path, replicas: int) -> Hall:
     """``python -m serve`` in a session of its own (its process group is what a terminal's
     Ctrl-C reaches); returns once HAProxy answers with a healthy process behind it."""
-    ckpt = folder / "checkpoints"
-    ckpt.mkdir()
-    for path in checkpoints.DEFAULT_DIR.iterdir():
-        if path.suffix == ".pt":
-            (ckpt / path.name).symlink_to(path)  # a save replaces the link, never the shipped file
-        elif path.is_file():
-            shutil.copy2(path, ckpt / path.name)
+    ckpt = shipped_checkpoints_in(folder)
     port = free_port()
     env = {**os.environ, class_store.DB_ENV: str(folder / "class.sqlite"), "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
            teacher.TOKEN_ENV: TOKEN, "CNN_EXPLAINER_THREADS": "1", "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs")}

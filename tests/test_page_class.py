@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from harness import run_page
 from core import checkpoints, class_checks, class_store, inference, preprocess, teacher
 from core.data import load_test
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
 
@@ -37,12 +37,7 @@ def canvas_of(index: int) -> np.ndarray:
 
 
 def page(name: str, params: dict | None = None, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params or {})
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(f"../pages/{name}.py")
-    return at.run()
+    return run_page(name, params, **state)
 
 
 def whole(at: AppTest) -> AppTest:

@@ -20,11 +20,11 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from harness import run_page
 from core import checkpoints, inference, jobs
 from core.data import load_test
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "dashboard" / "app.py")
 # core/bench.py runs seed 004's DataLoader loop as written, in the command line's own process.
 OWN_PROCESS = {"core/bench.py"}
 GLOBAL_RNG = re.compile(r"torch\.(manual_seed|seed|set_rng_state)\(|fork_rng|torch\.random\.(manual_seed|seed)\(")
@@ -94,12 +94,7 @@ def every_page_with_everything_on() -> list[str]:
         ("home", {}),
     ]
     for page, state in runs:
-        at = AppTest.from_file(APP, default_timeout=300)
-        at.session_state["draw_image_override"] = seven
-        for key, value in state.items():
-            at.session_state[key] = value
-        at.switch_page(f"../pages/{page}.py")
-        at.run()
+        at = run_page(page, timeout=300, draw_image_override=seven, **state)
         assert not at.exception, (page, at.exception)
         assert not [e.value for e in at.error if "could not be shown" in e.value], page
     return ["lenet5", "lenet5_1998"]

@@ -5,28 +5,21 @@ Run through ``dashboard/app.py`` (the check lives there, around every page), as 
 ``/page?params`` would run it.
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page
+from harness import open_page, run_page
 from core import checkpoints
 from core.data import load_test
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
 
 
 def opened(page: str, params: dict, **state) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.switch_page(f"../pages/{page}.py")
-    at.run()
+    at = run_page(page, params, **state)
     assert not at.exception, at.exception
     return at
 
