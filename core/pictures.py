@@ -130,27 +130,23 @@ def _bright_regions_of_stack(stack: np.ndarray) -> list[set[tuple[int, int]] | N
     """:func:`bright_regions` of each map of a ``C x H x W`` stack, worked out for all at once
     (a layer's channels are described on every /draw run)."""
     finite = np.isfinite(stack)
-    counted_all = finite.reshape(len(stack), -1).sum(1)
-    filled = np.where(finite, stack, np.nan)
+    shares = {}  # region -> each map's share of bright pixels there (NaN: no finite pixel there)
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN map: handled below
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN map: its span is NaN, below
+        filled = np.where(finite, stack, np.nan)
         low, high = np.nanmin(filled, axis=(1, 2)), np.nanmax(filled, axis=(1, 2))
         scaled = (filled - low[:, None, None]) / (high - low)[:, None, None]
         typical = np.nanmedian(scaled.reshape(len(stack), -1), axis=1)
         bright = scaled >= (typical + 0.5 * (1.0 - typical))[:, None, None]  # False where NaN
-    shares = {}
-    for r, rows in _bands(stack.shape[1]):
-        for c, cols in _bands(stack.shape[2]):
-            counted = finite[:, rows, cols].sum(axis=(1, 2))
-            with np.errstate(all="ignore"):
-                shares[r, c] = (np.where(counted > 0, bright[:, rows, cols].sum(axis=(1, 2)) / counted, np.nan),
-                                counted > 0)
+        for r, rows in _bands(stack.shape[1]):
+            for c, cols in _bands(stack.shape[2]):
+                shares[r, c] = bright[:, rows, cols].sum(axis=(1, 2)) / finite[:, rows, cols].sum(axis=(1, 2))
     found: list[set[tuple[int, int]] | None] = []
     for k in range(len(stack)):
-        if counted_all[k] == 0 or not high[k] - low[k] >= 1e-12:
+        if not high[k] - low[k] >= 1e-12:  # flat, or no finite value at all (NaN)
             found.append(None)
             continue
-        mine = {region: float(share[k]) for region, (share, present) in shares.items() if present[k]}
+        mine = {region: float(share[k]) for region, share in shares.items() if not np.isnan(share[k])}
         emptiest, fullest = min(mine.values()), max(mine.values())
         if fullest - emptiest < UNIFORM_SHARE * fullest:
             found.append(None)

@@ -49,8 +49,9 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
 
     A fragment: choosing the digit meant and pressing Send rerun this panel only, not the
     prediction, the feature maps and the attributions above it (a class sending digits is three
-    runs a digit otherwise). Short enough that on a phone the Send button is within one screen of the canvas's top: the
-    network's answer is in its first line, and the nickname and the button share a row."""
+    runs a digit otherwise). Short enough that on a phone the Send button is within one screen of
+    the canvas's top: the network's answer is in its first line, and the nickname and the button
+    share a row."""
     with st.container(border=True, key="send_panel"):
         st.markdown(_("**Send to the class** · {model} reads it as **{digit}**").format(model=model,
                                                                                       digit=int(prediction)))
