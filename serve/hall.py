@@ -92,8 +92,14 @@ class Hall:
         self.env[LOCAL_ENV] = "0"
         # One core per process: torch's threads split between them, not each taking all cores.
         self.env.setdefault(THREADS_ENV, str(threads or max(1, cores // replicas)))
-        self.backends = [Backend(i, streamlit_process.free_port(), self.artifacts / f"hall-server-{i}.log")
-                         for i in range(1, replicas + 1)]
+        # Ports free now, none of them HAProxy's own: a port the system hands out as free is one
+        # nobody has bound yet, and that may be the one HAProxy is about to bind.
+        ports: list[int] = []
+        while len(ports) < replicas:
+            candidate = streamlit_process.free_port()
+            if candidate != port and candidate not in ports:
+                ports.append(candidate)
+        self.backends = [Backend(i, p, self.artifacts / f"hall-server-{i}.log") for i, p in enumerate(ports, start=1)]
         self.proxy: subprocess.Popen | None = None
         self.stopping = False
 
