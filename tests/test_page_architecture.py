@@ -170,6 +170,8 @@ def test_browser_click_on_the_c3_table_chooses_the_map(streamlit_server, browser
     # 6 kernels x 5x5 + 1 bias = 151 parameters, x 10x10 outputs = 15,100 connections.
     page.mouse.click(*c3_cell(page, 15, 2))
     wait_idle(page)
+    # On a busy machine the rerun the click asks for can start after wait_idle has looked.
+    page.locator("[data-testid='stMarkdown']").filter(has_text="C3 map 15 reads S2 maps").first.wait_for(timeout=30_000)
     text = c3_text(page)
     assert "C3 map 15 reads S2 maps 0, 1, 2, 3, 4, 5: 6 kernels x 5x5 + 1 bias = 150 + 1 = 151 parameters" in text
     assert "15,100 connections" in text
