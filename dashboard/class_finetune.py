@@ -89,16 +89,9 @@ def form(store: class_store.ClassStore, session: int | None, teacher: bool,
 
 
 def live() -> None:
-    """The server's background run, polled every second while it runs (/training's live panel)."""
-    job = jobs.manager().current()
-    polling = job is not None and job.running
-
-    @st.fragment(run_every=training_run.POLL_SECONDS if polling else None)
-    def polled() -> None:
-        with ui.guarded(_("The run's progress")):
-            training_run.live_panel(polling)
-
-    polled()
+    """The server's background run: /training's live panel, which also shows a run started
+    meanwhile from another browser within seconds."""
+    training_run.live_section("_ft_seen_run")
 
 
 def finetune_record(model: str, session: int) -> tuple[str, dict] | None:

@@ -2,7 +2,8 @@
 checked where each action acts) and the live panel of the server's run.
 
 The form is not bound to the URL: choosing a model there fills it from its recipe. The live panel
-is an ``st.fragment`` that polls the job every second while it runs.
+is an ``st.fragment`` that polls the job every second while it runs, and looks for a new run every
+few seconds while none runs (:func:`live_section`, the fine-tune tab on /class too).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dashboard import figures_training as figs
 from dashboard import roles, ui
 
 POLL_SECONDS = 1.0
+WATCH_SECONDS = 2.0  # how often a page without a running run looks for a new one
 # core.jobs.name_taken's answers, for the catalogue: shown with _()
 NAME_TAKEN = (N_("a shipped checkpoint"), N_("an existing checkpoint"))
 
@@ -163,15 +165,38 @@ def live_panel(polling: bool) -> None:
         st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
 
 
-def train_tab() -> None:
-    start_form()
+def run_mark(job: jobs.Job | jobs.RemoteJob | None) -> tuple | None:
+    """What a page's picture of the server's run depends on: which run it is and whether it goes on."""
+    return None if job is None else (job.id, job.started, job.running)
+
+
+def live_section(seen_key: str) -> None:
+    """The server's run, as every page that shows it draws it: polled every second while it runs;
+    otherwise a fragment that draws nothing looks every few seconds for another run (one the
+    teacher started in another browser, or in another server process) and then redraws the whole
+    page, so that every open page shows the new run within seconds without a reload. While nothing
+    changed, a look costs reading the job's state, nothing is drawn or sent."""
     job = jobs.manager().current()
     polling = job is not None and job.running
+    st.session_state[seen_key] = run_mark(job)
 
     @st.fragment(run_every=POLL_SECONDS if polling else None)
     def live() -> None:
         with ui.guarded(_("The run's progress")):  # a fragment's rerun is not inside the tab's guard
-
             live_panel(polling)
 
     live()
+    if polling:
+        return  # the live panel redraws the page when the run ends
+
+    @st.fragment(run_every=WATCH_SECONDS)
+    def watch() -> None:
+        if run_mark(jobs.manager().current()) != st.session_state.get(seen_key):
+            st.rerun(scope="app")
+
+    watch()
+
+
+def train_tab() -> None:
+    start_form()
+    live_section("_tr_seen_run")

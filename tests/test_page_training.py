@@ -6,12 +6,13 @@ while another run is busy.
 """
 
 import shutil
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from harness import ROOT, open_page, screenshot, start_streamlit, wait_idle
-from core import checkpoints, confusion, jobs
+from core import checkpoints, confusion, jobs, teacher
 from dashboard import figures_training as figs
 
 PAGE = str(ROOT / "pages" / "training.py")
@@ -287,13 +288,19 @@ def test_scrubber_keeps_the_image_a_link_asks_for(two_snapshot_runs, monkeypatch
 
 # --- in a browser --------------------------------------------------------------------------
 
+TOKEN = "training-test-token"
+
+
 @pytest.fixture(scope="module")
 def training_server(tmp_path_factory):
-    """A server of its own whose checkpoint folder is a temporary copy (so the run saves there)."""
+    """A server of its own whose checkpoint folder is a temporary copy (so the run saves there),
+    where only the teacher link (``?teacher=TOKEN``) makes a teacher: a browser on localhost is a
+    student, as in a classroom."""
     folder = tmp_path_factory.mktemp("checkpoints")
     for path in SHIPPED.glob("lenet5.*"):
         shutil.copy(path, folder / path.name)
-    server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder)})
+    server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder), teacher.LOCAL_ENV: "0",
+                                  teacher.TOKEN_ENV: TOKEN})
     server.folder = folder
     yield server
     server.stop()
@@ -309,7 +316,7 @@ def set_field(page, label: str, value: str) -> None:
 @pytest.mark.browser
 def test_browser_trains_for_one_epoch_and_saves(training_server, browser_page):
     browser_page.set_viewport_size({"width": 1400, "height": 1700})
-    open_page(browser_page, training_server.url + "/training")
+    open_page(browser_page, training_server.url + f"/training?teacher={TOKEN}")
     assert browser_page.locator("[data-testid='stException']").count() == 0
     set_field(browser_page, "Epochs", "1")
     set_field(browser_page, "Training images", "2000")
@@ -339,3 +346,43 @@ def test_browser_trains_for_one_epoch_and_saves(training_server, browser_page):
     screenshot(browser_page, "training_confusion")
     assert browser_page.locator("[data-testid='stException']").count() == 0
     assert not (SHIPPED / "browser_run.json").exists()
+
+
+@pytest.mark.browser
+def test_a_run_the_teacher_starts_appears_on_an_open_students_page_without_a_reload(training_server, browser):
+    """The student's /training is open before the teacher starts a run; the new run replaces what
+    it showed (no run yet, or an earlier run when the test above ran first) within a few seconds:
+    the page looks for a new run every WATCH_SECONDS (2 s), and redraws in about a second more."""
+    student_context, teacher_context = browser.new_context(), browser.new_context()
+    try:
+        student, boss = student_context.new_page(), teacher_context.new_page()
+        for page in (student, boss):
+            page.set_viewport_size({"width": 1400, "height": 1000})
+        open_page(student, training_server.url + "/training")
+        student.evaluate("window.__not_reloaded = true")  # a reload would forget it
+        assert student.locator(".st-key-tr_start").get_by_role("button").is_disabled()  # a student
+        assert student.get_by_text("live_run").count() == 0
+        open_page(boss, training_server.url + f"/training?teacher={TOKEN}")
+        set_field(boss, "Epochs", "1")
+        set_field(boss, "Training images", "1000")
+        set_field(boss, "Batch size", "100")
+        set_field(boss, "Save as (checkpoint name)", "live_run")
+        student.wait_for_timeout(3000)  # the student's page looks for a new run meanwhile: none yet
+        assert student.get_by_text("live_run").count() == 0
+        boss.get_by_role("button", name="Start training").click()
+        boss.get_by_text(": live_run").first.wait_for(timeout=30_000)  # "Run N: live_run" on the teacher's page
+        started = time.monotonic()
+        student.get_by_text(": live_run").first.wait_for(timeout=30_000)
+        seen_after = time.monotonic() - started
+        assert seen_after < 6, f"the student saw the new run {seen_after:.1f} s after the teacher"
+        assert student.evaluate("window.__not_reloaded === true")
+        screenshot(student, "training_student_sees_new_run")
+        # ... and its end: the saved run, with its curve, on the student's page too
+        student.get_by_text("saved as 'live_run'").wait_for(timeout=90_000)
+        wait_idle(student)
+        screenshot(student, "training_student_sees_run_saved")
+        assert student.evaluate("window.__not_reloaded === true")
+        assert student.locator("[data-testid='stException']").count() == 0
+    finally:
+        student_context.close()
+        teacher_context.close()
