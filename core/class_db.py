@@ -8,11 +8,13 @@ written, and is the only place that holds a connection:
 - a read-only file can still be read (``immutable``); a write says so (:class:`StoreUnavailable`);
 - a file deleted while the server runs is restored from the copy the server still holds open;
 - two processes on one file wait for each other (busy timeout), they do not fail;
-- a newer schema version is refused rather than misread.
+- a newer schema version is refused rather than misread; an older one is upgraded in place
+  (``_UPGRADES``), in one transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import threading
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from core.i18n import _
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -53,11 +55,39 @@ CREATE TABLE IF NOT EXISTS entries (
     image BLOB NOT NULL,
     sent_at REAL NOT NULL,
     hidden INTEGER NOT NULL DEFAULT 0,
-    unfair INTEGER NOT NULL DEFAULT 0
+    unfair INTEGER NOT NULL DEFAULT 0,
+    digest TEXT NOT NULL DEFAULT '',
+    revision INTEGER NOT NULL DEFAULT 0
 );
+"""
+# After the tables (and the upgrades of an older file): the indexes may name upgraded columns.
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
 CREATE INDEX IF NOT EXISTS entries_by_student ON entries (student_key, sent_at);
+CREATE INDEX IF NOT EXISTS entries_by_drawing ON entries (session_id, student_key, digest);
 """
+
+
+def image_digest(pixels: bytes) -> str:
+    """What tells one drawing from another: the SHA-256 of its 28x28 pixels (the same digit sent
+    again by the same student is the same entry)."""
+    return hashlib.sha256(bytes(pixels)).hexdigest()
+
+
+def _upgrade_1_to_2(db: sqlite3.Connection) -> None:
+    """Schema 2: one entry per drawing. Every entry gets its drawing's digest and a revision (how
+    often its label was changed since); of a drawing sent more than once by the same student
+    before, the newest copy stays on the wall and the older ones are hidden (kept, not deleted)."""
+    db.execute("ALTER TABLE entries ADD COLUMN digest TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE entries ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+    rows = db.execute("SELECT id, image FROM entries").fetchall()
+    db.executemany("UPDATE entries SET digest = ? WHERE id = ?", [(image_digest(image), i) for i, image in rows])
+    db.execute("UPDATE entries SET hidden = 1 WHERE hidden = 0 AND EXISTS (SELECT 1 FROM entries newer WHERE "
+               "newer.session_id = entries.session_id AND newer.student_key = entries.student_key AND "
+               "newer.digest = entries.digest AND newer.hidden = 0 AND newer.id > entries.id)")
+
+
+_UPGRADES = {1: _upgrade_1_to_2}  # from version N to N + 1, inside the opening transaction
 
 
 class StoreError(RuntimeError):
@@ -74,6 +104,10 @@ class BadEntry(StoreError, ValueError):
 
 class TooFast(StoreError):
     """The same browser session sent again within a second."""
+
+
+class AlreadySent(StoreError):
+    """The same drawing, with the same digit meant, is already on the wall."""
 
 
 
@@ -146,18 +180,34 @@ class ClassDatabase:
                         path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
                 if found == SCHEMA_VERSION:
                     return
+                if found is not None and self.read_only:
+                    raise StoreError(_("{path} was written by an older version of this dashboard (schema {found}) "
+                                       "and is read-only, so it cannot be upgraded to schema {schema_version}: make "
+                                       "it writable, or set {db_env} to another file").format(
+                        path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
             if self.read_only:
                 raise sqlite3.DatabaseError("not a class database (no schema version)")
             if tables - {"schema_version"} and "entries" not in tables:
                 raise sqlite3.DatabaseError("not a class database (no entries table)")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            if db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == 0:
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                # Read again inside the transaction: another process may have upgraded the file meanwhile.
+                found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+                    _UPGRADES[version](db)
+                for statement in _INDEXES.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("DELETE FROM schema_version")
                 db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            db.execute("COMMIT")
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
 
     def _move_aside(self, reason: Exception) -> None:
         stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -8,15 +8,21 @@ share one file.
 What an entry holds (what the Send panel says it sends): the 28x28 preprocessed digit (uint8),
 the label the student meant, the model used, its prediction and ten probabilities, the time, a
 nickname or nothing. Never the raw canvas, never an IP address: students are told apart by a
-random key per browser session, numbered per class session ("Student 12"). The teacher can hide
-an entry, or mark it "not fair" (it does not look like its label: it leaves the "fool the
-network" board, the class's measurements and fine-tuning); the challenge's on/off is a setting.
+random key per browser, numbered per class session ("Student 12", said in the reader's
+language). One drawing is one entry: the same 28x28 digit sent again by the same student changes
+that entry's label (or is refused as already sent), so re-sending cannot fill the wall or the
+board. The teacher can hide an entry, or mark it "not fair" (it does not look like its label: it
+leaves the "fool the network" board, the class's measurements and fine-tuning); the challenge's
+on/off is a setting.
+
+What counts: :data:`COUNTED`, the one rule every count of the class uses.
 
 Faults are messages, never lost data: see ``core.class_db``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import threading
@@ -28,15 +34,21 @@ import numpy as np
 
 from core import class_checks
 from core.class_checks import SIDE
-from core.class_db import (DB_ENV, BadEntry, ClassDatabase, StoreError,  # noqa: F401 (the store's errors)
-                           StoreUnavailable, TooFast)
+from core.class_db import (DB_ENV, AlreadySent, BadEntry, ClassDatabase, StoreError,  # noqa: F401 (errors)
+                           StoreUnavailable, TooFast, image_digest)
 from core.data import REPO_ROOT
-from core.i18n import _
+from core.i18n import N_, _
 
 DEFAULT_PATH = REPO_ROOT / "artifacts" / "class.sqlite"
 MIN_SECONDS_BETWEEN_SENDS = 1.0  # per browser session
 CHALLENGE_SETTING = "challenge"  # settings row: "on" / "off" ("fool the network")
 DEFAULT_NAME = re.compile(r"Class of (\d{4}-\d\d-\d\d \d\d:\d\d)")  # a session the store named
+PAPER_NICKNAME = "from paper"  # the sender of digits from paper (core.class_paper), shown translated
+# What counts, the one rule of every count of the class (the wall's, the sessions', ``class summary``,
+# our class vs MNIST, the fine-tune): as SQL on ``entries``, and in words for a page that shows one.
+COUNTED = "hidden = 0 AND unfair = 0"
+COUNTED_RULE = N_("Counted: each digit on the wall once (a drawing sent again counts once), less the ones the "
+                  "teacher hid or marked not fair.")
 
 
 def shown_name(name: str) -> str:
@@ -59,7 +71,8 @@ class Entry:
 
     id: int
     session_id: int
-    student: str                 # the nickname, or "Student 12"
+    nickname: str                # as typed ("" when none was given)
+    number: int | None           # the sender's number in the session ("Student 12")
     label: int                   # what the student meant
     model: str
     prediction: int              # the network's answer when it was sent
@@ -68,6 +81,20 @@ class Entry:
     sent_at: float
     hidden: bool = False
     unfair: bool = False
+    relabelled_from: int | None = None  # set by ``add`` when it changed this drawing's label
+
+    @property
+    def student(self) -> str:
+        """Who sent it, as shown (plain text: a page shows it without markup): the nickname, else
+        "Student 12" in the reader's language."""
+        if self.nickname == PAPER_NICKNAME:
+            return _("from paper")
+        return self.nickname or _("Student {number}").format(number=self.number)
+
+    @property
+    def counted(self) -> bool:
+        """Whether it counts (:data:`COUNTED`)."""
+        return not self.hidden and not self.unfair
 
     @property
     def right(self) -> bool:
@@ -102,7 +129,6 @@ class ClassStore:
 
     def close(self) -> None:
         self.db.close()
-
     # --- sessions -----------------------------------------------------------------------------
 
     def current_session(self) -> Session:
@@ -128,7 +154,8 @@ class ClassStore:
             current = db.execute("SELECT value FROM settings WHERE key = 'current_session'").fetchone()
             rows = db.execute(
                 "SELECT s.id, s.name, s.started, count(e.id), count(DISTINCT e.student_key) FROM sessions s "
-                "LEFT JOIN entries e ON e.session_id = s.id AND e.hidden = 0 GROUP BY s.id ORDER BY s.id DESC"
+                "LEFT JOIN entries e ON e.session_id = s.id AND e." + COUNTED.replace(" AND ", " AND e.")
+                + " GROUP BY s.id ORDER BY s.id DESC"
             ).fetchall()
         current_id = int(current[0]) if current else None
         return [{"session": r[0], "name": r[1], "started": r[2], "entries": r[3], "students": r[4],
@@ -165,18 +192,33 @@ class ClassStore:
     def add(self, *, student_key: str, label: int, model: str, prediction: int, probabilities,
             image, nickname: str | None = None, session_id: int | None = None,
             now: float | None = None) -> Entry:
-        """Store one digit. Raises BadEntry for what cannot be stored, TooFast when the same
-        ``student_key`` sent less than a second ago, StoreUnavailable when the file is read-only."""
+        """Store one digit; the same drawing (28x28 pixels) from the same ``student_key`` in the
+        session changes its entry instead (``relabelled_from`` of the entry returned). Raises
+        BadEntry for what cannot be stored, AlreadySent when nothing would change, TooFast when
+        the key sent less than a second ago, StoreUnavailable when the file is read-only."""
         digit = class_checks.checked_digit(label=label, model=model, prediction=prediction, probabilities=probabilities,
                                image=image)
         nickname = class_checks.checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
         with self.db.transaction(write=True) as db:
+            before = db.execute("SELECT id, label, model FROM entries WHERE session_id = ? AND student_key = ? AND "
+                                "digest = ? ORDER BY hidden, id DESC LIMIT 1",
+                                (session.id, student_key, image_digest(digit[4]))).fetchone()
+            if before is not None and tuple(before[1:]) == digit[:2]:
+                raise AlreadySent(_("this drawing is already on the wall as a {label}: draw a new one to send "
+                                    "another digit").format(label=before[1]))
             last = db.execute("SELECT max(sent_at) FROM entries WHERE student_key = ?", (student_key,)).fetchone()[0]
             if last is not None and now - last < MIN_SECONDS_BETWEEN_SENDS:
                 raise TooFast(_("one digit a second at most: wait a moment and send again"))
-            return _insert(db, session.id, student_key, nickname, digit, now)
+            if before is None:
+                return _insert(db, session.id, student_key, nickname, digit, now)
+            label_, model_, prediction_, probs, _pixels = digit
+            db.execute("UPDATE entries SET label = ?, model = ?, prediction = ?, probabilities = ?, nickname = ?, "
+                       "sent_at = ?, revision = revision + 1 WHERE id = ?",
+                       (label_, model_, prediction_, probs, nickname, now, before[0]))
+            return dataclasses.replace(_entry(db.execute(_SELECT + "WHERE e.id = ?", (before[0],)).fetchone()),
+                                       relabelled_from=int(before[1]))
 
     def add_many(self, digits: list[dict], *, student_key: str, nickname: str | None = None,
                  session_id: int | None = None, now: float | None = None) -> list[Entry]:
@@ -216,10 +258,8 @@ class ClassStore:
             args.append(model)
         if mistakes_only:
             where.append("e.prediction != e.label")
-        sql = ("SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
-               "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
-               "ON s.session_id = e.session_id AND s.key = e.student_key WHERE " + " AND ".join(where)
-               + " ORDER BY e.id DESC" + (" LIMIT ?" if limit is not None else ""))
+        sql = (_SELECT + "WHERE " + " AND ".join(where) + " ORDER BY e.id DESC"
+               + (" LIMIT ?" if limit is not None else ""))
         if limit is not None:
             args.append(int(limit))
         with self.db.transaction() as db:
@@ -228,22 +268,19 @@ class ClassStore:
 
     def entry(self, entry_id: int) -> Entry:
         with self.db.transaction() as db:
-            row = db.execute(
-                "SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
-                "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
-                "ON s.session_id = e.session_id AND s.key = e.student_key WHERE e.id = ?", (int(entry_id),)).fetchone()
+            row = db.execute(_SELECT + "WHERE e.id = ?", (int(entry_id),)).fetchone()
         if row is None:
             raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
         return _entry(row)
 
     def latest(self, session_id: int | None = None) -> tuple[int, int]:
         """(newest entry id, number of changes) of a session: cheap to poll, and it moves when a
-        digit arrives or one is hidden."""
+        digit arrives, is hidden, marked not fair or given another label."""
         session = self.session(session_id)
         with self.db.transaction() as db:
             newest, hidden = db.execute("SELECT coalesce(max(id), 0), coalesce(sum(hidden), 0) + "
-                                        "coalesce(sum(unfair), 0) FROM entries WHERE session_id = ?",
-                                        (session.id,)).fetchone()
+                                        "coalesce(sum(unfair), 0) + coalesce(sum(revision), 0) FROM entries "
+                                        "WHERE session_id = ?", (session.id,)).fetchone()
         return int(newest), int(hidden)
 
     def set_hidden(self, entry_id: int, hidden: bool = True) -> None:
@@ -283,25 +320,43 @@ class ClassStore:
             if db.execute("UPDATE entries SET unfair = ? WHERE id = ?", (int(unfair), int(entry_id))).rowcount == 0:
                 raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
 
-    def summary(self, session_id: int | None = None) -> dict:
-        """DESIGN.md's ``class summary --json``: entries, students, labels, right answers per model
-        (hidden entries left out)."""
+    def summary(self, session_id: int | None = None, *, label: int | None = None, model: str | None = None,
+                mistakes_only: bool = False) -> dict:
+        """``class summary --json``: what counts (:data:`COUNTED`) of the session, and of it what
+        the filters keep (the wall's): entries, students, labels, right answers per model (by the
+        answer stored when each was sent); ``not_counted``: the filtered digits on the wall left
+        out as not fair."""
         session = self.session(session_id)
+        where, args = ["session_id = ?", "hidden = 0"], [session.id]
+        if label is not None:
+            where.append("label = ?")
+            args.append(class_checks.check_label(label))
+        if model is not None:
+            where.append("model = ?")
+            args.append(model)
+        if mistakes_only:
+            where.append("prediction != label")
+        shown = " AND ".join(where)
+        counted = f"{shown} AND {COUNTED}"
         with self.db.transaction() as db:
             entries, students = db.execute(
-                "SELECT count(*), count(DISTINCT student_key) FROM entries WHERE session_id = ? AND hidden = 0",
-                (session.id,)).fetchone()
-            by_label = dict(db.execute("SELECT label, count(*) FROM entries WHERE session_id = ? AND hidden = 0 "
-                                       "GROUP BY label", (session.id,)).fetchall())
-            right = dict(db.execute("SELECT model, sum(prediction = label) FROM entries WHERE session_id = ? "
-                                    "AND hidden = 0 GROUP BY model ORDER BY model", (session.id,)).fetchall())
-            sent = dict(db.execute("SELECT model, count(*) FROM entries WHERE session_id = ? AND hidden = 0 "
-                                   "GROUP BY model ORDER BY model", (session.id,)).fetchall())
+                f"SELECT count(*), count(DISTINCT student_key) FROM entries WHERE {counted}", args).fetchone()
+            by_label = dict(db.execute(f"SELECT label, count(*) FROM entries WHERE {counted} GROUP BY label",
+                                       args).fetchall())
+            right = dict(db.execute(f"SELECT model, sum(prediction = label) FROM entries WHERE {counted} "
+                                    "GROUP BY model ORDER BY model", args).fetchall())
+            sent = dict(db.execute(f"SELECT model, count(*) FROM entries WHERE {counted} GROUP BY model "
+                                   "ORDER BY model", args).fetchall())
+            not_counted = db.execute(f"SELECT count(*) FROM entries WHERE {shown} AND unfair = 1", args).fetchone()[0]
         return {"session": session.id, "name": session.name, "entries": entries, "students": students,
                 "by_label": {str(d): int(by_label.get(d, 0)) for d in range(10)},
                 "right": {model: int(n) for model, n in right.items()},
-                "sent": {model: int(n) for model, n in sent.items()}}
+                "sent": {model: int(n) for model, n in sent.items()}, "not_counted": int(not_counted)}
 
+
+_SELECT = ("SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
+           "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
+           "ON s.session_id = e.session_id AND s.key = e.student_key ")
 
 
 def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, now: float) -> Entry:
@@ -315,9 +370,9 @@ def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, 
                         (session_id, student_key)).fetchone()[0]
     cursor = db.execute(
         "INSERT INTO entries (session_id, student_key, nickname, label, model, prediction, probabilities, "
-        "image, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (session_id, student_key, nickname, label, model, prediction, probs, pixels, now))
-    return Entry(cursor.lastrowid, session_id, nickname or f"Student {number}", label, model, prediction,
+        "image, sent_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (session_id, student_key, nickname, label, model, prediction, probs, pixels, now, image_digest(pixels)))
+    return Entry(cursor.lastrowid, session_id, nickname, number, label, model, prediction,
                  tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
                  np.frombuffer(pixels, dtype=np.uint8).reshape(SIDE, SIDE), now)
 
@@ -325,7 +380,7 @@ def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, 
 def _entry(row: tuple) -> Entry:
     (entry_id, session_id, nickname, number, label, model, prediction, probs, image, sent_at, hidden,
      unfair) = row
-    return Entry(entry_id, session_id, nickname or f"Student {number}", label, model, prediction,
+    return Entry(entry_id, session_id, nickname, number, label, model, prediction,
                  tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
                  np.frombuffer(image, dtype=np.uint8).reshape(SIDE, SIDE).copy(), sent_at, bool(hidden),
                  bool(unfair))

@@ -225,10 +225,15 @@ def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
+# Where GitHub-flavoured markdown would start a link by itself (``http://``, ``www.``, ``a@b``): it
+# finds them in the text after escapes are read, so a word joiner (U+2060, invisible) breaks them.
+_AUTOLINK_STARTS = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?<=ftp)(?=:)|(?=@)")
+
+
 def plain(text: str) -> str:
     """Text a student typed, safe inside Streamlit markdown: every markdown and HTML character
-    escaped, so ``**x**`` or ``<b>`` show as typed."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+    escaped, so ``**x**`` or ``<b>`` show as typed, and no web or mail address becomes a link."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINK_STARTS.sub("\u2060", str(text)))
 
 
 def one_line(exc: BaseException) -> str:

@@ -36,7 +36,9 @@ def probabilities(answer: int, sure: float = 0.9) -> list[float]:
 
 
 def send(store: ClassStore, key: str = "browser-a", label: int = 4, prediction: int = 9, *, now: float,
-         nickname: str | None = None, seed: int = 0):
+         nickname: str | None = None, seed: int | None = None):
+    """One digit sent; a new drawing for each ``now`` unless ``seed`` names the drawing."""
+    seed = int(now * 1000) if seed is None else seed
     return store.add(student_key=key, label=label, model="lenet5", prediction=prediction,
                      probabilities=probabilities(prediction), image=digit(seed=seed), nickname=nickname, now=now)
 
@@ -263,3 +265,81 @@ def test_the_default_path_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "elsewhere.sqlite"))
     assert class_store.default_path() == tmp_path / "elsewhere.sqlite"
     assert class_store.store().path == (tmp_path / "elsewhere.sqlite").resolve()
+
+
+# --- one drawing, one entry ----------------------------------------------------------------------
+
+def test_the_same_drawing_sent_again_changes_its_label_and_counts_once(store):
+    first = send(store, "a", label=8, prediction=3, now=1, seed=5)
+    before = store.latest()
+    again = send(store, "a", label=0, prediction=3, now=3, seed=5)  # the same 28x28 digit, another label
+    assert (again.id, again.label, again.relabelled_from) == (first.id, 0, 8)
+    assert store.latest() != before  # a poller sees the new label
+    with pytest.raises(TooFast):  # relabelling is no way round the one-a-second limit
+        send(store, "a", label=6, prediction=3, now=3.5, seed=5)
+    with pytest.raises(class_store.AlreadySent, match="already on the wall as a 0"):
+        send(store, "a", label=0, prediction=3, now=9, seed=5)
+    send(store, "b", label=6, prediction=3, now=10, seed=5)  # another student's identical digit is theirs
+    # two drawings: the first student's once (with its last label), the second student's
+    assert [(e.number, e.label) for e in store.entries()] == [(2, 6), (1, 0)]
+    assert len(store.fooled()) == 2 and store.summary()["entries"] == 2
+
+
+SCHEMA_1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+CREATE TABLE sessions (id INTEGER PRIMARY KEY, name TEXT NOT NULL, started REAL NOT NULL);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE students (session_id INTEGER NOT NULL, key TEXT NOT NULL, number INTEGER NOT NULL,
+                       PRIMARY KEY (session_id, key));
+CREATE TABLE entries (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, student_key TEXT NOT NULL,
+    nickname TEXT NOT NULL DEFAULT '', label INTEGER NOT NULL, model TEXT NOT NULL, prediction INTEGER NOT NULL,
+    probabilities BLOB NOT NULL, image BLOB NOT NULL, sent_at REAL NOT NULL, hidden INTEGER NOT NULL DEFAULT 0,
+    unfair INTEGER NOT NULL DEFAULT 0);
+INSERT INTO schema_version VALUES (1);
+INSERT INTO sessions VALUES (1, 'Class of 2026-01-05 09:00', 1.0);
+INSERT INTO settings VALUES ('current_session', '1');
+INSERT INTO students VALUES (1, 'a', 1), (1, 'b', 2);
+"""
+
+
+def test_a_schema_1_file_is_upgraded_in_place_and_a_drawing_sent_three_times_is_one_entry(tmp_path):
+    path = tmp_path / "class.sqlite"
+    probs = np.asarray(probabilities(3), dtype=np.float32).tobytes()
+    with sqlite3.connect(path) as db:  # a file as the dashboard wrote it before drawings were told apart
+        db.executescript(SCHEMA_1)
+        rows = [("a", 8, 5), ("a", 0, 5), ("a", 6, 5), ("b", 8, 5), ("a", 2, 6)]  # (student, label, drawing)
+        db.executemany("INSERT INTO entries (session_id, student_key, label, model, prediction, probabilities, "
+                       "image, sent_at) VALUES (1, ?, ?, 'lenet5', 3, ?, ?, ?)",
+                       [(key, label, probs, digit(seed=seed).tobytes(), 10.0 + i)
+                        for i, (key, label, seed) in enumerate(rows)])
+    store = ClassStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    # "a"'s drawing 5 three times: its newest (labelled 6) stays, the two older are hidden, not deleted
+    assert [(e.number, e.label) for e in store.entries()] == [(1, 2), (2, 8), (1, 6)]
+    assert len(store.entries(include_hidden=True)) == 5
+    relabelled = store.add(student_key="a", label=9, model="lenet5", prediction=3, probabilities=probabilities(3),
+                           image=digit(seed=5), now=100)
+    assert (relabelled.id, relabelled.relabelled_from) == (3, 6)  # the upgraded entry is the drawing's entry
+    assert ClassStore(path).summary()["entries"] == 3  # opened again: nothing upgraded twice
+
+
+# --- what counts ------------------------------------------------------------------------------
+
+def test_every_count_follows_the_one_rule_and_the_walls_filters(store):
+    from core import class_lessons
+
+    send(store, "a", label=4, prediction=9, now=1)
+    unfair = send(store, "b", label=4, prediction=4, now=2)
+    send(store, "c", label=7, prediction=7, now=3)
+    hidden = send(store, "d", label=7, prediction=1, now=4)
+    store.set_unfair(unfair.id)
+    store.set_hidden(hidden.id)
+    # 4 sent, 1 hidden, 1 not fair: 2 count, everywhere
+    assert store.summary()["entries"] == 2 and store.summary()["students"] == 2
+    assert store.sessions()[0]["entries"] == 2
+    assert len(class_lessons.class_digits(store)) == 2
+    assert sum(store.summary()["sent"].values()) == 2 and store.summary()["not_counted"] == 1
+    # the wall's filters: digit meant 4 keeps a (counted) and b (not fair)
+    assert store.summary(label=4)["entries"] == 1 and store.summary(label=4)["not_counted"] == 1
+    assert store.summary(mistakes_only=True)["entries"] == 1 and store.summary(label=7)["right"] == {"lenet5": 1}
