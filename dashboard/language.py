@@ -2,7 +2,8 @@
 
 ``?lang=zh`` / ``?lang=en`` in the link decides (the sidebar switch writes it, so a teacher's
 shared link opens in the class's language); without it, the browser's language
-(``st.context.locale``: any ``zh*`` gives Chinese), else English. The switch is not a bound
+(``st.context.locale``: any ``zh*`` gives Chinese), else English; a ``lang`` that is neither is
+named on the page (``dashboard.links``) and the browser decides. The switch is not a bound
 widget: a bound one would write its label (``中文``) into the link, not the code. Each session's text is looked up
 in its own language (``core.i18n``): one student's switch never changes another's page.
 """
@@ -69,6 +70,8 @@ def carry_over() -> None:
     widgets hold option values, not labels, and keep theirs by themselves.
     """
     now, before = current(), st.session_state.get(_SHOWN)
+    if KEY in st.query_params and st.query_params.get(KEY) not in NAMES:  # ?lang=fr: said, not swallowed
+        links.refuse(KEY, st.query_params.get_all(KEY), NAMES[now])
     if before is None:  # the first run: the link, as it was opened
         for key in list(st.query_params):
             if key in (KEY, "teacher"):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, run_page
+from harness import open_page, run_page, wait_idle
 from core import checkpoints
 from core.data import load_test
 
@@ -65,6 +65,37 @@ def test_draw_names_an_unknown_model_and_an_unknown_method():
     assert "showing **Saliency**" in found[0]  # the one method that exists is kept
 
 
+@needs_lenet5
+def test_a_value_with_control_characters_is_shown_escaped_and_the_sentence_stays_whole():
+    # %00%0a: a NUL and a newline. Shown as typed they broke the bold (a raw "**" on the page).
+    found = link_warnings(opened("draw", {"draw_model": "\x00\n"}, draw_image_override=drawn_seven()))
+    assert len(found) == 1, found
+    assert '**draw_model="\\\\x00\\\\n"** is not a value' in found[0], found[0]  # markdown: \\ shows one \
+    assert "\x00" not in found[0] and "\n" not in found[0]
+    assert found[0].count("**") == 4  # two bold spans: the setting and what is shown
+
+
+@pytest.mark.parametrize("value, markdown", [
+    ("**", "\\*\\*"), ("[hi](http://ev.il)", "\\[hi\\](http:\u2060//ev.il)"), ("$x$", "\\$x\\$"),
+    (":material/home:", ":\u2060material/home:\u2060"), ("lenet5_1998", "lenet5_1998"), ("_x_", "\\_x\\_"),
+    ("www.ev.il", "www\u2060.ev.il"), ("a@b.c", "a\u2060@b.c"),
+    (" a", '" a"'), ("a\u200bb", '"a\\\\u200bb"'),
+])
+def test_a_links_value_is_escaped_for_markdown(value, markdown):
+    from dashboard.links import markdown_text, visible
+
+    assert markdown_text(visible(value)) == markdown
+
+
+def test_an_unknown_language_is_named_and_the_page_stays_english():
+    # No widget holds ?lang: dashboard.language refuses it through links.refuse.
+    at = opened("home", {"lang": "fr"})
+    found = link_warnings(at)
+    assert len(found) == 1 and "**lang=fr**" in found[0] and "showing **English**" in found[0], found
+    for language in ("zh", "en"):
+        assert [w.value for w in opened("home", {"lang": language}).warning if "lang=" in w.value] == []
+
+
 @pytest.mark.parametrize("page, params", [
     ("dataset", {"split": "test", "n": "12", "digit": "3", "shuffle": "true", "seed": "8"}),
     ("dataset", {"n": "25", "split": "train"}),  # the defaults, spelled out: Streamlit drops them silently
@@ -90,6 +121,27 @@ def test_the_warning_goes_once_the_student_picks_a_value():
     at.selectbox(key="arch_model").select("lenet5").run()
     assert not at.exception
     assert link_warnings(at) == []
+
+
+@pytest.mark.browser
+def test_browser_every_unusable_value_of_a_draw_link_is_named(streamlit_server, browser_page):
+    # The methods' picker is drawn once there is a digit: draw_methods=Bogus is checked then (the
+    # browser keeps it in the URL while the picker shows the defaults, so only the picker tells).
+    open_page(browser_page, streamlit_server.url + "/draw?draw_methods=Bogus&lang=fr&draw_model=%00%0a")
+    model = 'draw_model="\\x00\\n"'  # the NUL and the newline as escapes, in quotes
+
+    def named() -> dict[str, str]:
+        alerts = [a.inner_text() for a in browser_page.locator("[data-testid='stAlertContentWarning']").all()]
+        return {key: text for text in alerts for key in ("draw_methods=Bogus", "lang=fr", model) if key in text}
+
+    assert sorted(named()) == sorted(["lang=fr", model])
+    browser_page.get_by_role("button", name="Try a test digit").click()
+    wait_idle(browser_page)
+    found = named()
+    assert sorted(found) == sorted(["draw_methods=Bogus", "lang=fr", model]), found
+    assert "showing Saliency, Integrated Gradients, Grad-CAM instead" in found["draw_methods=Bogus"]
+    assert "showing English instead" in found["lang=fr"]
+    assert "**" not in found[model] and "showing lenet5 instead" in found[model]  # the markdown held
 
 
 @pytest.mark.browser
