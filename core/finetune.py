@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from core import checkpoints, data, jobs
-from core.i18n import N_, _
+from core.i18n import N_
 from core.class_lessons import ClassDigits, accuracy_of, class_digits, class_predictions, mnist_predictions
 from core.class_store import ClassStore
 from core.confusion import predict_test_set
@@ -59,21 +59,23 @@ class FinetuneSettings:
 
     def check(self) -> "FinetuneSettings":
         """Itself, or JobInputError with the setting that cannot work."""
-        problems = []
+        problems = []  # (template, values) of each setting that cannot work
         if not isinstance(self.steps, int) or not 1 <= self.steps <= 10_000:
-            problems.append(f"steps must be a whole number from 1 to 10,000, got {self.steps!r}")
+            problems.append((N_("steps must be a whole number from 1 to 10,000, got {value}"), self.steps))
         if not isinstance(self.batch_size, int) or not 2 <= self.batch_size <= 4096:
-            problems.append(f"the batch size must be from 2 to 4,096, got {self.batch_size!r}")
+            problems.append((N_("the batch size must be from 2 to 4,096, got {value}"), self.batch_size))
         if not 0 < self.class_share <= 1:
-            problems.append(f"the class's share of a batch must be above 0 and at most 1, got {self.class_share!r}")
+            problems.append((N_("the class's share of a batch must be above 0 and at most 1, got {value}"),
+                             self.class_share))
         if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 1):
-            problems.append(f"the learning rate must be above 0 and at most 1, got {self.lr!r}")
+            problems.append((N_("the learning rate must be above 0 and at most 1, got {value}"), self.lr))
         if not 0.2 <= self.held_out <= 0.5:
-            problems.append(f"the held-out share must be from 0.2 to 0.5, got {self.held_out!r}")
+            problems.append((N_("the held-out share must be from 0.2 to 0.5, got {value}"), self.held_out))
         if self.mnist_limit is not None and not 1 <= self.mnist_limit <= data.N_TEST:
-            problems.append(f"mnist_limit must be from 1 to {data.N_TEST:,}, got {self.mnist_limit!r}")
-        if problems:
-            raise jobs.JobInputError("; ".join(problems))
+            problems.append((N_("mnist_limit must be from 1 to 10,000, got {value}"), self.mnist_limit))
+        if problems:  # the first; the others, if any, once it is fixed
+            template, value = problems[0]
+            raise jobs.JobInputError(template, {"value": repr(value)})
         return self
 
     @property
@@ -131,14 +133,15 @@ def held_out_split(entry_ids: np.ndarray, labels: np.ndarray, *, fraction: float
 def check_enough(digits: ClassDigits) -> None:
     """NotEnoughDigits, with a sentence, unless there are at least 30 digits and every label has one."""
     if len(digits) < MIN_DIGITS:
-        raise NotEnoughDigits(_("fine-tuning needs at least {least} of the class's digits and session {session} has "
-                                "{count}: send {more} more first").format(
-            least=MIN_DIGITS, session=digits.session, count=len(digits), more=MIN_DIGITS - len(digits)))
+        raise NotEnoughDigits(N_("fine-tuning needs at least {least} of the class's digits and session {session} has "
+                                 "{count}: send {more} more first"),
+                              dict(least=MIN_DIGITS, session=digits.session, count=len(digits),
+                                   more=MIN_DIGITS - len(digits)))
     missing = [d for d, n in enumerate(digits.counts()) if n == 0]
     if missing:
-        raise NotEnoughDigits(_("fine-tuning needs every digit at least once and session {session} has no {digits} "
-                                "yet: draw and send some first").format(
-            session=digits.session, digits=", ".join(map(str, missing))))
+        raise NotEnoughDigits(N_("fine-tuning needs every digit at least once and session {session} has no {digits} "
+                                 "yet: draw and send some first"),
+                              dict(session=digits.session, digits=", ".join(map(str, missing))))
 
 
 class MixedBatches:
@@ -278,11 +281,15 @@ def save(result: FinetuneResult, *, folder=None) -> checkpoints.CheckpointInfo:
 
 
 def prepare(base: str, store: ClassStore, session_id: int | None = None, settings: FinetuneSettings | None = None,
-            *, folder=None, device: str | None = None) -> jobs.JobSpec:
+            *, folder=None, device: str | None = None, overwrite: bool = False) -> jobs.JobSpec:
     """A background run for ``jobs.manager().start``: the class's digits are read now, and
     everything is checked now (NotEnoughDigits, JobInputError), so nothing starts that cannot
     run. The job saves ``class_<base>_<session>`` when it finishes; a stopped one saves nothing.
-    The job's ``snapshot().result`` is then :meth:`FinetuneResult.figures`."""
+    The job's ``snapshot().result`` is then :meth:`FinetuneResult.figures`.
+
+    A fine-tune of that model on that session already saved is replaced only with ``overwrite``
+    (else NeedsConfirmation), as a training run's name is: one name per model and session keeps
+    the picker short and the before/after the page shows the latest."""
     settings = (settings or FinetuneSettings()).check()
     digits = class_digits(store, session_id)
     check_enough(digits)
@@ -294,6 +301,9 @@ def prepare(base: str, store: ClassStore, session_id: int | None = None, setting
     except (checkpoints.CheckpointError, ValueError) as exc:
         raise jobs.JobInputError(str(exc)) from None
     folder = checkpoints.folder_or_default(folder)
+    taken = jobs.name_taken(name, folder)
+    if taken and not overwrite:
+        raise jobs.NeedsConfirmation(jobs.CONFIRM[taken], {"name": name})
 
     def work(progress: ProgressFn, stop: threading.Event, on: torch.device) -> jobs.WorkOutcome:
         result = finetune(info.name, digits, settings, folder=folder, device=on, progress=progress, stop=stop)

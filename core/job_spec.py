@@ -13,16 +13,24 @@ import torch
 
 from core import checkpoints, models, recipes
 from core.device import pick_device
-from core.job_state import TRAINING
+from core.i18n import N_
+from core.job_state import TRAINING, MessageError
 from core.train import ProgressFn
 
 
-class JobInputError(ValueError):
-    """A setting that cannot start a run; the message says which and what to do."""
+class JobInputError(MessageError, ValueError):
+    """A setting that cannot start a run; the message says which and what to do, in the language
+    of the session that shows it (:class:`core.job_state.MessageError`)."""
 
 
 class NeedsConfirmation(JobInputError):
     """The name is taken by an existing checkpoint: start again with ``overwrite=True``."""
+
+
+# core.job_spec.name_taken's answers, and what NeedsConfirmation says for each
+SHIPPED, EXISTING = N_("a shipped checkpoint"), N_("an existing checkpoint")
+CONFIRM = {SHIPPED: N_("'{name}' is a shipped checkpoint: confirm to replace it, or choose another name"),
+           EXISTING: N_("'{name}' is an existing checkpoint: confirm to replace it, or choose another name")}
 
 
 def shipped_names() -> set[str]:
@@ -35,7 +43,7 @@ def name_taken(name: str, folder: Path | str | None = None) -> str | None:
     folder = checkpoints.folder_or_default(folder)
     if not ((folder / f"{name}.json").exists() or (folder / f"{name}.pt").exists()):
         return None
-    return "a shipped checkpoint" if name in shipped_names() else "an existing checkpoint"
+    return SHIPPED if name in shipped_names() else EXISTING
 
 
 @dataclass(frozen=True)
@@ -94,9 +102,9 @@ def prepare(preset: str, recipe_name: str = "fast", *, name: str, overrides: dic
     except (recipes.RecipeError, checkpoints.CheckpointError, ValueError) as exc:
         raise JobInputError(str(exc)) from None
     if test_limit is not None and test_limit < 1:
-        raise JobInputError(f"test_limit must be at least 1, got {test_limit}")
+        raise JobInputError(N_("test_limit must be at least 1, got {value}"), {"value": test_limit})
     folder = checkpoints.folder_or_default(folder)
     taken = name_taken(name, folder)
     if taken and not overwrite:
-        raise NeedsConfirmation(f"{name!r} is {taken}: confirm to replace it, or choose another name")
+        raise NeedsConfirmation(CONFIRM[taken], {"name": name})
     return JobSpec(preset, recipe_name, recipe, name, folder, keep_snapshots, test_limit, device)

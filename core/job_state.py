@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from core.i18n import _
+from core.i18n import N_, _
 
 RUNNING, SAVING, FINISHED, STOPPED, FAILED = "running", "saving", "finished", "stopped", "failed"
 TRAINING = "training"  # the kind of a run of core.train (a class fine-tune is another)
@@ -60,6 +60,35 @@ class JobSnapshot:
         if not self.epochs or not self.steps:
             return 0.0
         return min(1.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs)
+
+
+class MessageError(Exception):
+    """An error a person reads, kept as its template (marked N_) and values, as a run's end is:
+    ``str()`` says it in the language of the session that shows it (English outside one: the
+    command line, a job's thread), and a job that ends with it stores ``template`` and ``values``
+    so every reader sees it in theirs. Text already in the reader's language (a message made with
+    ``_()`` in the session) may be the template itself: gettext gives back what it does not know."""
+
+    def __init__(self, template: str, values: dict | None = None) -> None:
+        self.template, self.values = template, dict(values or {})
+        super().__init__(fill(template, self.values))
+
+    def __str__(self) -> str:
+        return fill(_(self.template), self.values, fallback=self.template)
+
+
+def fill(template: str, values: dict, fallback: str | None = None) -> str:
+    """``template`` filled with ``values``; a translation that does not fit them falls back to the
+    English ``fallback``, and that (or a template without values) to the template as it is."""
+    try:
+        return template.format(**values) if values else template
+    except (KeyError, IndexError, ValueError):
+        return fill(fallback, values) if fallback is not None else template
+
+
+# The end of a run whose process ended before it could write how (core.run_group.RemoteJob).
+LOST = N_("the run ended with its server process (pid {pid}) before it could report how: the checkpoint list shows "
+          "what was saved")
 
 
 def shown_message(snap: JobSnapshot) -> str:

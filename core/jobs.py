@@ -38,30 +38,41 @@ from core.i18n import N_
 from core.device import pick_device, shared_threads
 # The run's state and the files a group of processes shares it through; pages read jobs.RUNNING,
 # jobs.JobSnapshot and the rest from here.
-from core.job_state import FAILED, FINISHED, RUNNING, SAVING, STOPPED, TRAINING, JobSnapshot  # noqa: F401
-from core.run_group import PUBLISH_SECONDS, RemoteJob, RunGroup, fcntl, process_label  # noqa: F401
+from core.job_state import (FAILED, FINISHED, RUNNING, SAVING, STOPPED, TRAINING, JobSnapshot,  # noqa: F401
+                            MessageError)
+from core.run_group import PUBLISH_SECONDS, RemoteJob, RunGroup, fcntl, process_label, shown_process  # noqa: F401
 from core.train import TrainingDiverged, epoch_position, train
 # What a run is, checked before it starts: pages and tests read jobs.prepare, jobs.JobSpec and the rest from here.
-from core.job_spec import (JobInputError, JobSpec, NeedsConfirmation, WorkOutcome, name_taken,  # noqa: F401
-                           prepare, shipped_names)
+from core.job_spec import (CONFIRM, JobInputError, JobSpec, NeedsConfirmation, WorkOutcome,  # noqa: F401
+                           name_taken, prepare, shipped_names)
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
 MAX_CURVE_POINTS = 2000
+# How a run whose loss became NaN or infinite ends (core.train.TrainingDiverged's values, and the name)
+DIVERGED = N_("training diverged: the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: "
+              "lower the learning rate. Nothing was saved: the previous checkpoint '{name}' (if any) is unchanged")
 
 
-class JobBusy(RuntimeError):
+class JobBusy(MessageError, RuntimeError):
     """Another run is in progress (one per server group); ``job`` is that run: a :class:`Job` of
-    this process, a :class:`RemoteJob` of another, or None when its record could not be read."""
+    this process, a :class:`RemoteJob` of another, or None when its record could not be read.
+    Its text is in the language of the session that shows it (:class:`MessageError`)."""
 
     def __init__(self, job: "Job | RemoteJob | None"):
         if job is None:
-            what = "in another server process"
+            super().__init__(N_("a training run is already in progress in another server process: wait for it to "
+                                "finish or stop it"))
         else:
             snap = job.snapshot()
-            what = (f"{snap.name}, started {time.strftime('%H:%M:%S', time.localtime(job.started))}"
-                    + (f", on {snap.process}" if snap.process else ""))
-        super().__init__(f"a training run is already in progress ({what}): wait for it to finish or stop it")
+            values = {"name": snap.name, "time": time.strftime("%H:%M:%S", time.localtime(job.started))}
+            if snap.process:
+                values["process"] = shown_process(snap.process)
+                super().__init__(N_("a training run is already in progress ({name}, started {time}, on {process}): "
+                                    "wait for it to finish or stop it"), values)
+            else:
+                super().__init__(N_("a training run is already in progress ({name}, started {time}): wait for it to "
+                                    "finish or stop it"), values)
         self.job = job
 
 
@@ -164,8 +175,9 @@ class Job:
                          N_("finished {epochs} epoch(s); test accuracy {accuracy:.2%}; saved as '{name}'"),
                          values, str(info.pt_path), result.test_accuracy)
         except TrainingDiverged as exc:
-            self._finish(FAILED, N_("training diverged: {reason}; the previous checkpoint '{name}' (if any) is "
-                                    "unchanged"), {"reason": str(exc), "name": spec.name})
+            self._finish(FAILED, DIVERGED, {**exc.values, "name": spec.name})
+        except MessageError as exc:  # kept as its template: each reader sees it in their language
+            self._finish(FAILED, exc.template, exc.values)
         except Exception as exc:  # a job thread must always end in a state the page can show
             self._finish(FAILED, N_("the run failed: {kind}: {reason}"),
                          {"kind": type(exc).__name__, "reason": str(exc)})

@@ -15,12 +15,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
 from core.data import REPO_ROOT
 from core.files import atomic_write_bytes
-from core.job_state import FAILED, JobSnapshot
+from core.i18n import N_, _
+from core.job_state import FAILED, LOST, JobSnapshot
 
 try:
     import fcntl
@@ -40,10 +42,24 @@ def _plain(value: object) -> object:
     return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
+PROCESS_OF = N_("server process {replica} of {replicas}")
+PROCESS_PID = N_("server process {pid}")
+
+
 def process_label() -> str:
-    """How the other processes of a group name this one: "server process 2 of 3" behind serve/."""
+    """How the other processes of a group name this one: "server process 2 of 3" behind serve/
+    (English: it is written into the group's files; :func:`shown_process` says it in a reader's language)."""
     replica = os.environ.get(REPLICA_ENV, "").strip()
     return f"server process {replica.replace('/', ' of ')}" if replica else f"server process {os.getpid()}"
+
+
+def shown_process(label: str) -> str:
+    """A :func:`process_label` in the running session's language (another label as it is)."""
+    found = re.fullmatch(r"server process (\d+) of (\d+)", label)
+    if found:
+        return _(PROCESS_OF).format(replica=found[1], replicas=found[2])
+    found = re.fullmatch(r"server process (\d+)", label)
+    return _(PROCESS_PID).format(pid=found[1]) if found else label
 
 
 class RunGroup:
@@ -151,9 +167,8 @@ class RemoteJob:
             snap = JobSnapshot.from_dict(record["snapshot"])
         if snap.running and (not latest or not self.group.held()):
             return dataclasses.replace(
-                snap, status=FAILED, process=self.process, stop_requested=False,
-                message=f"the run ended with its {self.process} (pid {self.pid}) before it could report "
-                        "how: the checkpoint list shows what was saved")
+                snap, status=FAILED, process=self.process, stop_requested=False, message=LOST.format(pid=self.pid),
+                message_id=LOST, message_args={"pid": self.pid})
         if snap.running:
             return dataclasses.replace(snap, process=self.process, elapsed=time.time() - self.started,
                                        stop_requested=snap.stop_requested

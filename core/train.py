@@ -21,6 +21,8 @@ import torch.nn.functional as F
 
 from core import data, models
 from core.device import pick_device
+from core.i18n import N_
+from core.job_state import MessageError
 from core.models.common import Dropout
 from core.models.lenet1998 import EuclideanRBF
 from core.models.init import seeded
@@ -35,8 +37,13 @@ EVAL_BATCH = 2000
 ProgressFn = Callable[[dict], None]
 
 
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; nothing is saved."""
+class TrainingDiverged(MessageError, RuntimeError):
+    """The loss became NaN or infinite; nothing is saved. ``values``: loss, epoch, step, lr."""
+
+    def __init__(self, loss: float, epoch: int, step: int, lr: float) -> None:
+        super().__init__(N_("the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: lower "
+                            "the learning rate; nothing was saved"),
+                         {"loss": str(loss), "epoch": epoch, "step": step, "lr": lr})
 
 
 @dataclass
@@ -270,9 +277,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict | None, bool]:
         if step % SYNC_EVERY == 0 or step == run.steps_per_epoch:
             mean_loss = float(loss_sum) / seen
             if not math.isfinite(mean_loss):
-                raise TrainingDiverged(
-                    f"the loss became {mean_loss} in epoch {epoch} (step {step}) with learning "
-                    f"rate {recipe.lr:g}: lower the learning rate; nothing was saved")
+                raise TrainingDiverged(mean_loss, epoch, step, recipe.lr)
             if run.progress:
                 run.progress({"event": "batch", "epoch": epoch, "epochs": recipe.epochs, "step": step,
                               "steps": run.steps_per_epoch, "loss": mean_loss, "accuracy": float(correct) / seen,

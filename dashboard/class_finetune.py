@@ -32,18 +32,39 @@ def settings() -> finetune.FinetuneSettings:
                                      class_share=int(s.get("ft_mix", DEFAULT_MIX)) / BATCH)
 
 
-def start(store: class_store.ClassStore, session: int | None) -> None:
-    """Start the fine-tune as the server's background run: the teacher only, checked here."""
+def start(store: class_store.ClassStore, session: int) -> None:
+    """Start the fine-tune of the session's digits as the server's background run: the teacher
+    only, checked here; replacing an earlier fine-tune only when the teacher ticked it."""
     if not roles.is_teacher():
         st.session_state[_SAID] = ("warning", roles.only_teacher(_("start or stop the server's training run")))
         return
     try:
-        spec = finetune.prepare(st.session_state.get("ft_model"), store, session, settings())
+        model = st.session_state.get("ft_model")
+        spec = finetune.prepare(model, store, session, settings(), overwrite=replace_ticked(model, session))
         jobs.manager().start(spec)
     except jobs.JobInputError as exc:  # too few digits (NotEnoughDigits), a model that does not load
         st.session_state[_SAID] = ("error", _("Not started: {reason}").format(reason=exc))
     except jobs.JobBusy as exc:
         st.session_state[_SAID] = ("warning", _("Not started: {reason}. Its progress is below.").format(reason=exc))
+
+
+def replace_key(name: str) -> str:
+    return f"ft_overwrite:{name}"  # per name: a tick is for that checkpoint
+
+
+def replace_ticked(model: str | None, session: int) -> bool:
+    """Whether the teacher ticked "replace" for the fine-tune this one would replace."""
+    name = replaces(model, session)
+    return bool(name and st.session_state.get(replace_key(name), False))
+
+
+def replaces(model: str | None, session: int) -> str | None:
+    """The name of the checkpoint a fine-tune of ``model`` on ``session`` would replace, or None."""
+    try:
+        name = finetune.checkpoint_name(model, session) if model else None
+    except checkpoints.CheckpointError:
+        return None
+    return name if name and jobs.name_taken(name) else None
 
 
 def too_few(digits: class_lessons.ClassDigits) -> str | None:
@@ -78,9 +99,15 @@ def form(store: class_store.ClassStore, session: int | None, teacher: bool,
         st.warning(reason, icon=":material/hourglass_empty:")
     job = jobs.manager().current()
     running = job is not None and job.running
+    taken = replaces(name, digits.session)
+    if taken:  # asked, as /training asks before a run replaces a checkpoint
+        st.warning(_("**{name}** is already there (its before and after are below): fine-tuning again replaces "
+                     "it.").format(name=taken), icon=":material/warning:")
+        st.checkbox(_("Yes, replace {name}").format(name=taken), key=replace_key(taken), disabled=not teacher)
     st.button(_("Fine-tune on our digits"), type="primary", icon=":material/school:", key="ft_start",
-              disabled=not teacher or name is None or bool(reason) or running,
-              on_click=start, args=(store, session),
+              disabled=not teacher or name is None or bool(reason) or running
+              or bool(taken and not st.session_state.get(replace_key(taken))),
+              on_click=start, args=(store, digits.session),
               help=_("Saved as a new checkpoint, `class_<model>_<session>`, in every model picker."))
     said = st.session_state.pop(_SAID, None)
     if said:

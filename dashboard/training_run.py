@@ -11,15 +11,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core import checkpoints, jobs, models, recipes
-from core.i18n import N_, _
+from core.i18n import _
 from core.job_state import shown_message
 from dashboard import figures_training as figs
 from dashboard import roles, ui
 
 POLL_SECONDS = 1.0
 WATCH_SECONDS = 2.0  # how often a page without a running run looks for a new one
-# core.jobs.name_taken's answers, for the catalogue: shown with _()
-NAME_TAKEN = (N_("a shipped checkpoint"), N_("an existing checkpoint"))
 
 
 def load_recipe_defaults() -> None:
@@ -50,7 +48,7 @@ def start_form() -> None:
     c1.selectbox(_("Model"), models.names(), key="tr_preset", on_change=load_recipe_defaults,
                  format_func=titles.get, persist_state="page")
     c2.segmented_control(_("Recipe"), ["fast", "seed"], key="tr_recipe", required=True, persist_state="page",
-                         on_change=load_recipe_defaults,
+                         on_change=load_recipe_defaults, format_func=recipes.title,
                          help=_("seed: the source write-up's settings; fast: the quickest way to 99%"))
     note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
     if note:
@@ -127,8 +125,8 @@ def live_panel(polling: bool) -> None:
                "images; {elapsed:.0f} s so far") if snap.running else
              _("{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {images:,} images; took "
                "{elapsed:.0f} s"))
-    st.caption(about.format(preset=snap.preset, recipe=snap.recipe_name, optimizer=r["optimizer"], lr=r["lr"],
-                            batch=r["batch_size"], epochs=r["epochs"], images=r["limit"] or 60_000,
+    st.caption(about.format(preset=snap.preset, recipe=recipes.title(snap.recipe_name), optimizer=r["optimizer"],
+                            lr=r["lr"], batch=r["batch_size"], epochs=r["epochs"], images=r["limit"] or 60_000,
                             elapsed=snap.elapsed))
     if snap.running:
         if snap.status == jobs.SAVING:

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from class_hand import fill_store, scripted_class
-from core import checkpoints, jobs
+from core import checkpoints, i18n, jobs
 from core.class_lessons import ClassDigits, class_digits, class_predictions
 from core.class_store import ClassStore
 from core.finetune import (FinetuneSettings, NotEnoughDigits, check_enough, checkpoint_name, finetune,
@@ -99,6 +99,17 @@ def test_too_few_digits_or_a_missing_label_is_a_sentence_not_a_run():
 def test_settings_that_cannot_work_are_refused(changes, words):
     with pytest.raises(jobs.JobInputError, match=words):
         FinetuneSettings(**changes).check()
+
+
+def test_refusals_are_said_in_the_language_of_the_page_that_shows_them(monkeypatch):
+    with pytest.raises(jobs.JobInputError) as bad:
+        FinetuneSettings(steps=0).check()
+    with pytest.raises(NotEnoughDigits) as few:
+        check_enough(digits_of([0] * 29))
+    assert str(bad.value) == "steps must be a whole number from 1 to 10,000, got 0"  # the command line's
+    monkeypatch.setattr(i18n, "_language_source", lambda: "zh")  # as a Chinese session on /class
+    assert str(bad.value) == "步数必须是 1 到 10,000 之间的整数，收到的是 0"  # the catalogue's entries
+    assert str(few.value) == "微调至少需要班级的 30 个数字，课堂 1 只有 29 个：请先再发送 1 个"
 
 
 # --- measured: the shift, and fine-tuning closing it ----------------------------------------------
@@ -217,3 +228,42 @@ def test_prepare_refuses_a_small_class_or_an_unknown_model_before_anything_start
         prepare("lenet9", store, folder=folder)
     assert prepare("lenet5", store, folder=folder).name == f"class_lenet5_{other}"  # 40 digits, every label
     assert threading.active_count() == before and not list(folder.glob("class_*"))
+
+
+def test_a_second_fine_tune_of_a_model_on_a_session_asks_before_it_replaces_the_first(tmp_path, folder, scripted):
+    images, labels = scripted
+    store = ClassStore(tmp_path / "class.sqlite")
+    fill_store(store, images[:40], labels[:40])
+    name = checkpoint_name("lenet5", store.current_session().id)
+    for suffix in (".pt", ".json"):  # as a first fine-tune saved it (its record is the test's stand-in)
+        shutil.copy(folder / f"lenet5{suffix}", folder / f"{name}{suffix}")
+    with pytest.raises(jobs.NeedsConfirmation, match=f"'{name}' is an existing checkpoint: confirm to replace it"):
+        prepare("lenet5", store, folder=folder)
+    assert prepare("lenet5", store, folder=folder, overwrite=True).name == name
+
+
+@needs_lenet5
+def test_the_fine_tune_tab_asks_before_a_second_fine_tune_replaces_the_first(tmp_path, folder, scripted, monkeypatch):
+    from harness import run_page
+
+    from core import class_store
+
+    job = jobs.manager().current()
+    if job is not None and job.running:  # the server's one run (another test's) would disable the button
+        job.stop()
+        job.wait(120)
+    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "class.sqlite"))
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", folder)
+    store = class_store.store()
+    images, labels = scripted
+    fill_store(store, images[:40], labels[:40])
+    name = checkpoint_name("lenet5", store.current_session().id)
+    for suffix in (".pt", ".json"):
+        shutil.copy(folder / f"lenet5{suffix}", folder / f"{name}{suffix}")
+    at = run_page("class", {"class_tab": "Learning our handwriting", "ft_model": "lenet5"})
+    assert not at.exception, at.exception
+    assert f"**{name}** is already there (its before and after are below): fine-tuning again replaces it." in [
+        w.value for w in at.warning]
+    assert at.button(key="ft_start").disabled  # a teacher (AppTest is localhost), but not ticked yet
+    at.checkbox(key=f"ft_overwrite:{name}").check().run()
+    assert not at.exception and not at.button(key="ft_start").disabled
