@@ -29,7 +29,8 @@ class JobSnapshot:
     loss: float | None
     accuracy: float | None
     images_per_second: float | None
-    curve: list[tuple[float, float, float]]   # (epochs done, as a fraction; train loss; train accuracy)
+    curve: list[tuple[float, float, float]]   # (epochs done, as a fraction; train loss, train accuracy over
+                                              # the batches since the point before)
     history: list[dict]                        # one dict per epoch (a stopped one too), as in the record
     elapsed: float
     stop_requested: bool

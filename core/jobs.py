@@ -46,7 +46,8 @@ from core.train import TrainingDiverged, epoch_position, train
 from core.job_spec import (CONFIRM, JobInputError, JobSpec, NeedsConfirmation, WorkOutcome,  # noqa: F401
                            name_taken, prepare, shipped_names)
 
-# Live curve: one point per progress event (every train.SYNC_EVERY batches); past this many,
+# Live curve: one point per progress event (every train.SYNC_EVERY batches), the mean over the
+# batches since the one before (not over the epoch so far, which restarts every epoch); past this many,
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
 MAX_CURVE_POINTS = 2000
 # How a run whose loss became NaN or infinite ends (core.train.TrainingDiverged's values, and the name)
@@ -110,6 +111,17 @@ class Job:
     _publish_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _published: tuple | None = field(default=None, repr=False)
     _closed: bool = field(default=False, repr=False)  # the final record is written: nothing after it
+    _sums: tuple = field(default=(0, 0.0, 0.0, 0), repr=False)  # (epoch, loss sum, right answers, images) so far
+
+    def _since_last(self, epoch: int, loss: float, accuracy: float, images: int) -> tuple[float, float] | None:
+        """The mean loss and accuracy over the images since the last report, from the epoch's
+        means so far (what the training loop reports); None when no image was added."""
+        last_epoch, loss_sum, right, seen = self._sums if self._sums[0] == epoch else (epoch, 0.0, 0.0, 0)
+        added = images - seen
+        if added <= 0:
+            return None
+        self._sums = (epoch, loss * images, accuracy * images, images)
+        return (loss * images - loss_sum) / added, (accuracy * images - right) / added
 
     def _on_progress(self, event: dict) -> None:
         with self._lock:
@@ -117,8 +129,10 @@ class Job:
                 self.status = SAVING
             elif event["event"] == "batch":
                 self.last = dict(event)
-                self.curve.append(((event["epoch"] - 1) + event["step"] / event["steps"],
-                                   event["loss"], event["accuracy"]))
+                images = event.get("images", event["step"] * self.spec.recipe.batch_size)
+                point = self._since_last(event["epoch"], event["loss"], event["accuracy"], images)
+                if point is not None:
+                    self.curve.append(((event["epoch"] - 1) + event["step"] / event["steps"], *point))
                 if len(self.curve) > MAX_CURVE_POINTS:
                     self.curve = self.curve[::2]
             else:
@@ -127,8 +141,10 @@ class Job:
                 # A stop part-way: the train curve ends where the epoch ended (its last report
                 # may be up to SYNC_EVERY batches earlier), at the test point's position.
                 end = epoch_position(entry)
-                if not self.curve or self.curve[-1][0] < end:
-                    self.curve.append((end, entry["train_loss"], entry["train_accuracy"]))
+                point = self._since_last(entry["epoch"], entry["train_loss"], entry["train_accuracy"],
+                                         entry.get("images", 0))
+                if point is not None and (not self.curve or self.curve[-1][0] < end):
+                    self.curve.append((end, *point))
 
     def _finish(self, status: str, template: str, values: dict | None = None, saved: str | None = None,
                 test_accuracy: float | None = None, result: dict | None = None) -> None:

@@ -281,7 +281,7 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict | None, bool]:
             if run.progress:
                 run.progress({"event": "batch", "epoch": epoch, "epochs": recipe.epochs, "step": step,
                               "steps": run.steps_per_epoch, "loss": mean_loss, "accuracy": float(correct) / seen,
-                              "images_per_second": seen / max(time.perf_counter() - started, 1e-9)})
+                              "images": seen, "images_per_second": seen / max(time.perf_counter() - started, 1e-9)})
         if run.stop is not None and run.stop.is_set():
             stopped = True
             break

@@ -23,21 +23,33 @@ def _style(fig: go.Figure, height: int) -> go.Figure:
     return styled(fig, height, top=TOP_PX, legend=LEGEND_BELOW)
 
 
+SMOOTH_POINTS = 5  # the train line: the mean of the last five points (each the mean of ~10 batches)
+
+
+def smoothed(values: list[float], window: int = SMOOTH_POINTS) -> list[float]:
+    """Each value replaced by the mean of it and the ``window - 1`` before it (fewer at the start):
+    a running mean that goes on across epochs, so the line does not jump where one begins."""
+    out, total = [], 0.0
+    for i, value in enumerate(values):
+        total += value - (values[i - window] if i >= window else 0.0)
+        out.append(total / min(i + 1, window))
+    return out
+
+
 def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
-    """Train loss/accuracy every few batches (small dots), test after each epoch (big dots): at the
-    epoch's end, or where a stopped run left its last epoch."""
+    """Train loss/accuracy as a line, the running mean of the last few reports (each the mean of the
+    batches since the one before: core.jobs), the reports themselves faint; test after each epoch
+    (big dots): at the epoch's end, or where a stopped run left its last epoch."""
     fig = make_subplots(1, 2, subplot_titles=(_("Loss (cross-entropy)"), _("Accuracy")))
-    # The train mean restarts every epoch: a gap between epochs, not a cliff joining them.
-    curve: list[tuple] = []
-    for point in snap.curve:
-        if curve and math.ceil(point[0]) != math.ceil(curve[-1][0]):
-            curve.append((None, None, None))
-        curve.append(point)
-    x = [p[0] for p in curve]
+    x = [p[0] for p in snap.curve]
     tests = history_series({"history": snap.history, "recipe": snap.recipe})
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
-        fig.add_scatter(x=x, y=[p[i] for p in curve], mode="lines+markers", name=_("train (mean so far this epoch)"),
-                        line=dict(color=palettes.SERIES[0]), marker=dict(size=5), showlegend=col == 1, row=1, col=col)
+        raw = [p[i] for p in snap.curve]
+        fig.add_scatter(x=x, y=raw, mode="markers", name=_("train, every few batches"), hoverinfo="skip",
+                        marker=dict(size=4, color=palettes.SERIES[0], opacity=0.35), showlegend=False,
+                        row=1, col=col)
+        fig.add_scatter(x=x, y=smoothed(raw), mode="lines", name=_("train (running mean of recent batches)"),
+                        line=dict(color=palettes.SERIES[0], width=3), showlegend=col == 1, row=1, col=col)
         fig.add_scatter(x=tests["epochs_done"], y=tests[f"test_{key}"], mode="lines+markers",
                         name=_("test (after each epoch, or where it stopped)"), marker=dict(size=12),
                         line=dict(color=palettes.SERIES[1]), showlegend=col == 1, row=1, col=col)

@@ -66,8 +66,12 @@ def variants_section(records: dict[str, dict]) -> None:
                         second=figs.reported_text(reported)))
     if printed_name:
         st.caption(runs.why_printed_barely_moves(records[printed_name]))
-    st.markdown("\n".join(f"- {':white_check_mark:' if r.reaches else ':x:'} {r.sentence}" for r in results))
+    # Streamlit's own Material icons: an emoji needs a font the machine may not have; the sentence says it in words
+    st.markdown("\n".join(f"- {REACHES if r.reaches else FALLS_SHORT} {r.sentence}" for r in results))
     st.markdown(f"**{runs.variant_verdict(reported, results)}**")
+
+
+REACHES, FALLS_SHORT = ":green[:material/check_circle:]", ":red[:material/cancel:]"
 
 
 def column_px(width: int, header: str = "") -> int:
@@ -93,7 +97,7 @@ def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:
                 if "difference" in row else "",
                 "by": _("{source}, {count} ep.").format(source=row["source"], count=row["reported_epochs"])
                 if row["source"] else "",
-                "epochs": row["epochs"], "recipe": row["recipe"],
+                "epochs": row["epochs"], "recipe": recipes.title(row["recipe"]),
                 "optimiser": _("{optimizer} lr {lr:g}, batch {batch}").format(
                     optimizer=row["optimizer"], lr=row["lr"], batch=row["batch"]) if row["lr"] is not None
                 else "", "model": row["model"], "train s": row["seconds"]})

@@ -9,6 +9,7 @@ few seconds while none runs (:func:`live_section`, the fine-tune tab on /class t
 from __future__ import annotations
 
 import streamlit as st
+import torch
 
 from core import checkpoints, jobs, models, recipes
 from core.i18n import _
@@ -159,8 +160,29 @@ def live_panel(polling: bool) -> None:
         st.error(shown_message(snap), icon=":material/error:")
     if snap.curve or snap.history:
         ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart", description=figs.live_text(snap))
+        st.caption(why_train_differs(snap))
     if polling and not snap.running:
         st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
+
+
+def has_dropout(preset: str) -> bool:
+    try:
+        model = ui.fresh_model(preset)
+    except (KeyError, ValueError):
+        return False
+    return any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules())
+
+
+def why_train_differs(snap: jobs.JobSnapshot) -> str:
+    """One line under the curves: why train accuracy may sit below test accuracy in this run."""
+    reasons = [_("the train line averages batches while the weights are still changing")]
+    if has_dropout(snap.preset):
+        reasons.append(_("dropout switches units off while it trains"))
+    if snap.recipe.get("augment") or snap.kind != jobs.TRAINING:  # a class fine-tune shifts and turns its digits
+        reasons.append(_("the training digits are shifted and turned a little"))
+    return _("Train accuracy can sit below test accuracy: {reasons}; each test point is measured after the epoch, "
+             "on images it never trained on, with the whole network and the epoch's final weights.").format(
+        reasons=_("; ").join(reasons))
 
 
 def run_mark(job: jobs.Job | jobs.RemoteJob | None) -> tuple | None:

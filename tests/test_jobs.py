@@ -333,3 +333,24 @@ def test_a_process_killed_mid_run_frees_the_group_and_its_run_shows_as_ended(gro
     assert "ended with its server process 2 of 2" in snap.message and f"pid {runner.pid}" in snap.message
     job = here.start(tiny_spec(group, "after"))  # not refused: the lock died with the process
     assert job.wait(60) and job.snapshot().status == jobs.FINISHED
+
+
+def test_the_live_curve_holds_the_mean_since_the_last_report_so_it_does_not_jump_at_each_epoch(tmp_path):
+    """The loop reports the epoch's mean so far; the curve keeps the mean of the images added since
+    the report before, which does not start over with each epoch (nothing is run: events by hand)."""
+    job = jobs.Job(1, tiny_spec(tmp_path, "by_hand"))
+    for epoch, step, images, loss, accuracy in ((1, 10, 100, 2.0, 0.30), (1, 20, 200, 1.5, 0.50),
+                                               (2, 10, 100, 0.9, 0.75), (2, 20, 200, 0.8, 0.80)):
+        job._on_progress({"event": "batch", "epoch": epoch, "epochs": 2, "step": step, "steps": 20, "loss": loss,
+                          "accuracy": accuracy, "images": images, "images_per_second": 1.0})
+    # step 20 of epoch 1: (1.5 * 200 - 2.0 * 100) / 100 = 1.0 and (0.5 * 200 - 0.3 * 100) / 100 = 0.7;
+    # epoch 2 starts afresh: 0.9 and 0.75 over its first 100; then (0.8 * 200 - 0.9 * 100) / 100 = 0.7, 0.85
+    assert [(x, round(loss, 6), round(accuracy, 6)) for x, loss, accuracy in job.curve] == [
+        (0.5, 2.0, 0.3), (1.0, 1.0, 0.7), (1.5, 0.9, 0.75), (2.0, 0.7, 0.85)]
+    # A stop after 150 images of epoch 3: its last 50 images, from the epoch's entry, end the curve.
+    job._on_progress({"event": "batch", "epoch": 3, "epochs": 3, "step": 10, "steps": 20, "loss": 0.6,
+                      "accuracy": 0.9, "images": 100, "images_per_second": 1.0})
+    job._on_progress({"event": "epoch", "epoch": 3, "epochs": 3, "train_loss": 0.5, "train_accuracy": 0.92,
+                      "images": 150, "epoch_fraction": 0.75, "test_loss": 0.4, "test_accuracy": 0.95})
+    x, loss, accuracy = job.curve[-1]  # (0.5 * 150 - 0.6 * 100) / 50 = 0.3; (0.92 * 150 - 0.9 * 100) / 50 = 0.96
+    assert (x, round(loss, 6), round(accuracy, 6)) == (2.75, 0.3, 0.96)

@@ -5,6 +5,7 @@ through core.jobs into a temporary folder, and the form is only submitted with b
 while another run is busy.
 """
 
+import dataclasses
 import shutil
 import time
 
@@ -156,6 +157,10 @@ def test_result_tabs_draw_for_lenet5(at):
     at.session_state["training_tab"] = "Compare runs"
     at.run()
     assert not at.exception and len(at.dataframe) == 1
+    # Seed 000's one-change variants, each marked by an icon Streamlit ships (no emoji: a font may lack it)
+    lines = [line for m in at.markdown if m.value.startswith("- ") for line in m.value.split("\n")]
+    assert len(lines) >= 4, lines  # the shipped variants of cnn_avgpool_bn_seed (core.recipes.VARIANTS)
+    assert all(line.startswith(("- :green[:material/check_circle:] ", "- :red[:material/cancel:] ")) for line in lines)
 
 
 # --- the figures, by hand ------------------------------------------------------------------
@@ -386,3 +391,25 @@ def test_a_run_the_teacher_starts_appears_on_an_open_students_page_without_a_rel
     finally:
         student_context.close()
         teacher_context.close()
+
+
+def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why_test_sits_above():
+    # Points (each the mean since the report before: core.jobs): 0.5 then 0.9 at every later report.
+    curve = [(0.25, 1.0, 0.5), (0.5, 0.5, 0.9), (0.75, 0.5, 0.9), (1.0, 0.5, 0.9), (1.25, 0.5, 0.9), (1.5, 0.5, 0.9)]
+    snap = jobs.JobSnapshot(
+        id=1, name="mean", preset="lenet5", recipe_name="fast", recipe={"limit": 2000, "batch_size": 40},
+        status=jobs.RUNNING, message="", epoch=2, epochs=2, step=25, steps=50, loss=0.5, accuracy=0.9,
+        images_per_second=1.0, curve=curve, history=[], elapsed=1.0, stop_requested=False)
+    fig = figs.live_figure(snap)
+    line = next(t for t in fig.data if t.name == "train (running mean of recent batches)" and t.xaxis == "x2")
+    # The mean of the last five (fewer at the start): 0.5, 0.7, 0.7667, 0.8, 0.82, then 0.9 (five of 0.9);
+    # no gap and no restart at epoch 1.
+    assert [round(y, 4) for y in line.y] == [0.5, 0.7, 0.7667, 0.8, 0.82, 0.9]
+    assert None not in line.x
+    from dashboard.training_run import why_train_differs
+    assert why_train_differs(snap) == (
+        "Train accuracy can sit below test accuracy: the train line averages batches while the weights are still "
+        "changing; each test point is measured after the epoch, on images it never trained on, with the whole "
+        "network and the epoch's final weights.")  # lenet5 has no dropout; the fast recipe does not augment
+    keras = dataclasses.replace(snap, preset="keras_cnn_small", recipe={"augment": True})
+    assert "dropout switches units off while it trains; the training digits are shifted" in why_train_differs(keras)
