@@ -151,6 +151,15 @@ _FAST = {
     "mlp_128": Recipe("adamw", 3e-3, 256, 8, weight_decay=1e-4, schedule="onecycle"),
 }
 RECIPES = {"seed": _SEED, "fast": _FAST}
+# A recipe as a reader sees it named: the code name in English, a word of theirs in Chinese. The
+# fine-tune on a class's digits (core.finetune) records itself as a recipe of its own.
+TITLES = {"seed": N_("seed"), "fast": N_("fast"), "class fine-tune": N_("class fine-tune")}
+
+
+def title(recipe_name: str) -> str:
+    """``recipe_name`` (``seed``, ``fast``, a fine-tune's) in the session's language; another
+    name as it is."""
+    return _(TITLES[recipe_name]) if recipe_name in TITLES else recipe_name
 
 
 @dataclass(frozen=True)

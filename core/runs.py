@@ -125,7 +125,7 @@ def _describe_optimizer(recipe: dict) -> str:
 # A recipe's settings as a sentence names them (its field names, underscores as spaces).
 SETTING_NAMES = {"optimizer": N_("optimizer"), "lr": N_("lr"), "batch_size": N_("batch size"),
                  "epochs": N_("epochs"), "momentum": N_("momentum"), "weight_decay": N_("weight decay"),
-                 "schedule": N_("schedule"), "augment": N_("augment"), "limit": N_("limit"), "seed": N_("seed"),
+                 "schedule": N_("schedule"), "augment": N_("augment"), "limit": N_("limit"), "seed": N_("random seed"),
                  "select_by_validation": N_("select by validation"), "loss": N_("loss"),
                  "label_smoothing": N_("label smoothing"), "milestones": N_("milestones")}
 
