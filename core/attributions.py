@@ -102,12 +102,17 @@ class Method:
     """One attribution method, described for a student, with its own Captum call."""
 
     key: str
-    title: str         # Captum's name, never translated
+    title: str         # Captum's name (marked N_): :meth:`named` says it to a reader
     summary: str       # marked N_; shown through :meth:`described`
     signed: bool       # the map has both signs (for: positive, against: negative)
     needs_conv: bool   # needs a convolutional layer (Grad-CAM)
     hooks: bool        # puts hooks on modules: must run on a private copy
     run: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] = field(repr=False, compare=False)
+
+    def named(self) -> str:
+        """The method's name in the session's language: Captum's name, in Chinese after a Chinese
+        one (显著图（Saliency）), so the name in Captum's documentation is still there."""
+        return _(self.title)
 
     def described(self) -> str:
         """The summary for a student, in the session's language (Occlusion's with its window and stride)."""
@@ -115,30 +120,30 @@ class Method:
 
 
 _METHODS = [
-    Method("saliency", "Saliency",
+    Method("saliency", N_("Saliency"),
            N_("How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013)."),
            signed=False, needs_conv=False, hooks=False, run=_saliency),
-    Method("integrated_gradients", "Integrated Gradients",
+    Method("integrated_gradients", N_("Integrated Gradients"),
            N_("Gradients averaged along the path from a black image to the digit, times the "
               "difference (Sundararajan et al. 2017); the map adds up to the score's change."),
            signed=True, needs_conv=False, hooks=False, run=_integrated_gradients),
-    Method("input_x_gradient", "Gradient × Input",
+    Method("input_x_gradient", N_("Gradient × Input"),
            N_("The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016)."),
            signed=True, needs_conv=False, hooks=False, run=_input_x_gradient),
-    Method("guided_backprop", "Guided Backprop",
+    Method("guided_backprop", N_("Guided Backprop"),
            N_("The gradient with every ReLU passing back only positive signals "
               "(Springenberg et al. 2015): sharp, but it looks alike for any class."),
            signed=True, needs_conv=False, hooks=True, run=_guided_backprop),
-    Method("deeplift", "DeepLift",
+    Method("deeplift", N_("DeepLift"),
            N_("Each pixel's share of the score's difference from the black image, passed back "
               "layer by layer with the rescale rule (Shrikumar et al. 2017)."),
            signed=True, needs_conv=False, hooks=True, run=_deeplift),
-    Method("grad_cam", "Grad-CAM",
+    Method("grad_cam", N_("Grad-CAM"),
            N_("The last convolution's maps weighted by their average gradient, ReLU, each unit put "
               "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
               "rather than which pixels."),
            signed=False, needs_conv=True, hooks=True, run=_grad_cam),
-    Method("occlusion", "Occlusion",
+    Method("occlusion", N_("Occlusion"),
            N_("The score's drop when a {window} × {window} black square "
               "covers each place (Zeiler & Fergus 2014), stride {stride}."),
            signed=True, needs_conv=False, hooks=False, run=_occlusion),

@@ -158,7 +158,7 @@ def target_label(choice) -> str:
 def scale_caption(chosen: list[str], signed) -> str:
     """How the maps' colours read, for the methods shown: signed ones, one-sided ones, or both."""
     kinds = {attributions.METHODS[key].signed for key in chosen}
-    titles = [attributions.METHODS[key].title for key in chosen if not attributions.METHODS[key].signed]
+    titles = [attributions.METHODS[key].named() for key in chosen if not attributions.METHODS[key].signed]
     if False not in kinds:
         ways = _("{high} pixels raise it, {low} pixels lower it.")
     elif True not in kinds:
@@ -193,7 +193,7 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
     with methods_col:
         chosen = st.multiselect(_("Methods (Captum)"), available, key=f"{prefix}_methods", bind=BOUND,
                                 default=[m for m in attributions.DEFAULT_METHODS if m in available],
-                                format_func=lambda key: attributions.METHODS[key].title)
+                                format_func=lambda key: attributions.METHODS[key].named())
     with sanity_col:
         sanity = st.toggle(_("Sanity check"), key=f"{prefix}_sanity", bind=BOUND,
                            help=_("Also explain a copy of the network with random, untrained weights."))
@@ -221,11 +221,11 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
             for col, key in zip(cols, chosen[first:first + 4]):
                 method = attributions.METHODS[key]
                 with col:
-                    ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.title,
+                    ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.named(),
                                               colorscale=signed.scale),
                              f"{prefix}_attr_{row}_{key}",
                              description=_("{method}'s map over the digit, for class {target}: {where}.").format(
-                                 method=method.title, target=target,
+                                 method=method.named(), target=target,
                                  where=pictures.describe_map(np.asarray(row_maps[key]), signed=True)))
                     if row == "Traine":
                         st.caption(method.described())
