@@ -41,3 +41,62 @@ def test_the_loopback_rule_can_be_turned_off(monkeypatch):
     assert teacher.loopback_counts()
     monkeypatch.setenv(teacher.LOCAL_ENV, "0")
     assert not teacher.loopback_counts()
+
+
+# --- the teacher's role kept in a browser's cookie ---------------------------------------------------
+
+NOW = 1_800_000_000.0  # a fixed time: the cookie's own clock is the argument, never the machine's
+
+
+def test_a_role_cookie_holds_no_token_and_another_token_refuses_it(monkeypatch):
+    monkeypatch.setenv(teacher.TOKEN_ENV, "lecture-hall-token")
+    cookie = teacher.role_cookie(now=NOW)
+    issued, mac = cookie.split(".")
+    assert issued == "1800000000" and len(mac) == 64  # the time it was made and a SHA-256 HMAC in hex
+    assert "lecture-hall-token" not in cookie and "lecture" not in cookie
+    assert teacher.role_cookie_valid(cookie, now=NOW + 60)
+    # Another process of the same hall (same token, its own cache) accepts it...
+    teacher.token.cache_clear()
+    assert teacher.role_cookie_valid(cookie, now=NOW + 60)
+    # ...a restart with another token does not, nor one with a random token.
+    monkeypatch.setenv(teacher.TOKEN_ENV, "lecture-hall-token2")
+    teacher.token.cache_clear()
+    assert not teacher.role_cookie_valid(cookie, now=NOW + 60)
+    monkeypatch.delenv(teacher.TOKEN_ENV)
+    teacher.token.cache_clear()
+    assert not teacher.role_cookie_valid(cookie, now=NOW + 60)
+
+
+def test_a_forged_altered_or_truncated_role_cookie_is_refused(monkeypatch):
+    monkeypatch.setenv(teacher.TOKEN_ENV, "s3cret-token")
+    cookie = teacher.role_cookie(now=NOW)
+    issued, mac = cookie.split(".")
+    flipped = mac[:10] + ("0" if mac[10] != "0" else "1") + mac[11:]
+    later = str(int(issued) + 3600)  # a later time with the old MAC: a role made to last longer
+    forged = [
+        cookie[:-1], cookie[:-32], issued, f"{issued}.", f".{mac}", mac,  # cut short
+        f"{issued}.{flipped}", f"{later}.{mac}", f"{issued}.{mac.upper()}", f"{issued}.{mac}0", f"0{issued}.{mac}",
+        f"{issued}.{'0' * 64}", f"{issued}.{teacher.token()}", "s3cret-token", f" {cookie}", f"{cookie}\n",
+        "", None, 42, b"bytes",
+    ]
+    assert teacher.role_cookie_valid(cookie, now=NOW)  # the control: the real one is accepted
+    for value in forged:
+        assert not teacher.role_cookie_valid(value, now=NOW), value
+
+
+def test_a_role_cookie_lasts_a_school_day(monkeypatch):
+    monkeypatch.setenv(teacher.TOKEN_ENV, "s3cret-token")
+    cookie = teacher.role_cookie(now=NOW)
+    assert teacher.COOKIE_MAX_AGE_S == 12 * 3600
+    assert teacher.role_cookie_valid(cookie, now=NOW + 12 * 3600)
+    assert not teacher.role_cookie_valid(cookie, now=NOW + 12 * 3600 + 1)
+    # A process whose clock is up to a minute behind the one that made it still accepts it.
+    assert teacher.role_cookie_valid(cookie, now=NOW - 60)
+    assert not teacher.role_cookie_valid(cookie, now=NOW - 61)
+
+
+def test_a_students_key_is_random_and_only_its_form_is_accepted():
+    keys = {teacher.new_student_key() for _ in range(100)}
+    assert len(keys) == 100 and all(teacher.is_student_key(key) for key in keys)
+    for wrong in ("", "abc", "g" * 32, "A" * 32, "0" * 31, "0" * 33, "0" * 32 + "\n", None, 7):
+        assert not teacher.is_student_key(wrong)
