@@ -24,6 +24,7 @@ which frame holds the digit is a guess, and this module reports, it does not gue
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,8 +134,15 @@ def from_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(bytes(data)))
     except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(_("the image is far too large ({reason}): use a smaller picture "
-                                   "of the digit").format(reason=exc)) from exc
+        # PIL's own words ("could be decompression bomb DOS attack") are not for a student, and
+        # English: only the pixel count is kept from them.
+        counted = re.search(r"\((\d+) pixels\)", str(exc))
+        if counted is None:
+            raise ImageTooLargeError(_("the image has far too many pixels: use a smaller picture of the "
+                                       "digit")) from exc
+        raise ImageTooLargeError(_("the image has {pixels:,} pixels, above the limit of {limit:,}: use a smaller "
+                                   "picture of the digit").format(pixels=int(counted.group(1)),
+                                                                  limit=max_pixels)) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise NotAnImageError(_("not an image that can be read (PNG, JPEG, GIF, BMP, ...): "
                                 "check that the file really is a picture")) from exc

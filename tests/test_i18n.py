@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from harness import open_page, run_page, screenshot
-from core import checkpoints, i18n, models, recipes
+from core import checkpoints, i18n, models, preprocess, recipes
 from core.attributions import METHODS
 from core.data import load_test
 
@@ -165,6 +165,26 @@ def test_an_attribution_method_is_named_in_chinese_with_its_english_name():
     assert names["saliency"] == "显著图（Saliency）", names
     for key, method in METHODS.items():
         assert CJK.search(names[key]) and names[key].endswith(f"（{method.title}）"), (key, names[key])
+
+
+@pytest.fixture
+def in_chinese():
+    """Text made as in a Chinese session (core.i18n asks its language source)."""
+    before = i18n._language_source
+    i18n.set_language_source(lambda: "zh")
+    yield
+    i18n.set_language_source(before)
+
+
+def test_the_image_librarys_own_words_never_reach_a_page(in_chinese):
+    from test_preprocess import black_1bit_png
+
+    # 30,000 x 30,000 = 900,000,000 pixels: over twice PIL's MAX_IMAGE_PIXELS, so PIL refuses it
+    # itself, in English ("could be decompression bomb DOS attack").
+    with pytest.raises(preprocess.ImageTooLargeError) as refused:
+        preprocess.from_bytes(black_1bit_png(30_000, 30_000, rows=1))
+    said = str(refused.value)
+    assert said == "图片有 900,000,000 个像素，超过了 25,000,000 的上限：请换一张小一些的数字图片", said
 
 
 def test_the_command_line_and_threads_stay_english():
