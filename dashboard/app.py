@@ -38,8 +38,10 @@ PAGES = [
 page = st.navigation(PAGES)
 language.carry_over()  # a link's labels in this session's language, before any widget reads them
 asked = links.requested()  # before any widget takes (or drops) a value of the link
-roles.establish()  # ?teacher=TOKEN: checked once, then out of the URL
+roles.establish()  # the role and key this browser keeps; ?teacher=TOKEN checked once, then out of the URL
 ui.sidebar()
+with st.sidebar:
+    roles.sidebar()  # under the role: leaving it; the browser's cookies kept as this session has them
 notices = st.container()  # above the page: what the link asked for that the page cannot show
 roles.show_refusal(notices)
 try:

@@ -19,6 +19,7 @@ WHAT_IS_SENT = N_("Sends the 28 × 28 digit the network read (not your drawing a
                 "give one. Never your address.")
 _SENT = "_send_result"       # session state: the last sent entry's (label, prediction), or an error line
 LABEL_KEY = "send_label"
+NICKNAME_KEY = "send_nickname"
 
 
 def _store() -> class_store.ClassStore:
@@ -30,7 +31,7 @@ def _send(digit: np.ndarray, model: str, prediction: int, probabilities: list[fl
     try:
         entry = _store().add(student_key=roles.student_key(), label=label, model=model, prediction=prediction,
                              probabilities=probabilities, image=digit,
-                             nickname=st.session_state.get("send_nickname") or None)
+                             nickname=st.session_state.get(NICKNAME_KEY) or None)
     except class_store.StoreError as exc:
         st.session_state[_SENT] = ("error", str(exc))
         return
@@ -57,12 +58,16 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
                                                                                       digit=int(prediction)))
         label = st.pills(_("Which digit did you mean?"), list(range(10)), key=LABEL_KEY, selection_mode="single")
         with st.container(horizontal=True, vertical_alignment="bottom", key="send_row"):  # a row on a phone too
-            st.text_input(_("Nickname (optional)"), max_chars=class_checks.NICKNAME_MAX, key="send_nickname",
-                          placeholder=_("anonymous: Student 1, 2, ..."))
+            # The box is not drawn while the canvas is empty, and Streamlit then forgets its value:
+            # the browser's nickname (roles) fills it again after Clear, a reload or another page.
+            st.session_state.setdefault(NICKNAME_KEY, roles.nickname())
+            nickname = st.text_input(_("Nickname (optional)"), max_chars=class_checks.NICKNAME_MAX,
+                                     key=NICKNAME_KEY, placeholder=_("anonymous: Student 1, 2, ..."))
             st.button(_("Send"), type="primary", icon=":material/send:", key="send_button", disabled=label is None,
                       on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),
                                             [float(p) for p in probabilities]))
         st.caption(_(WHAT_IS_SENT).format(model=model))
+        roles.keep_nickname(nickname)
         result = st.session_state.get(_SENT)
         if result and result[0] == "sent":
             meant, said, student = result[1:]
