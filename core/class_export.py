@@ -33,9 +33,19 @@ from core.dataset_views import upscale_nearest
 PNG_SCALE = 3  # 28 px printed as 84 px, each pixel a crisp square
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def cell_text(text: str) -> str:
+    """Text a student typed, as a CSV cell a spreadsheet shows as text: one that would start a
+    formula (``=HYPERLINK(...)``, ``+1``, ``@SUM``) gets a leading apostrophe, as OWASP advises."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def payloads(store: ClassStore, session_id: int | None = None) -> tuple[bytes, bytes]:
     """The session's visible digits, oldest first, as the bytes of an ``.npz`` (images uint8
-    N x 28 x 28, labels, predictions, models, sent_at) and of a CSV (one row per digit)."""
+    N x 28 x 28, labels, predictions, models, sent_at) and of a CSV (one row per digit; a nickname
+    never read as a spreadsheet formula: :func:`cell_text`)."""
     entries = list(reversed(store.entries(session_id)))
     buffer = io.BytesIO()
     np.savez_compressed(
@@ -49,7 +59,7 @@ def payloads(store: ClassStore, session_id: int | None = None) -> tuple[bytes, b
     writer = csv.writer(text)
     writer.writerow(["index", "entry", "student", "label", "model", "prediction", "confidence", "sent_at"])
     for index, e in enumerate(entries):
-        writer.writerow([index, e.id, e.student, e.label, e.model, e.prediction, f"{e.confidence:.4f}",
+        writer.writerow([index, e.id, cell_text(e.student), e.label, e.model, e.prediction, f"{e.confidence:.4f}",
                          time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at))])
     return buffer.getvalue(), text.getvalue().encode()
 
@@ -152,4 +162,4 @@ def export_all(store: ClassStore, path: Path | str, session_id: int | None = Non
     html_path = npz_path.with_suffix(".html")
     atomic_write_bytes(html_path, wall_html(store, session_id, nicknames=nicknames).encode("utf-8"))
     return {"npz": str(npz_path), "csv": str(csv_path), "idx": idx["folder"], "html": str(html_path),
-            "entries": store.summary(session_id)["entries"], "idx_train": idx["train"], "idx_test": idx["test"]}
+            "entries": len(store.entries(session_id)), "idx_train": idx["train"], "idx_test": idx["test"]}

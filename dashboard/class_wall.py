@@ -7,6 +7,10 @@ that polls the store every second, so new digits appear without a whole-page rer
 
 The grid is drawn to the width it has (a phone, a laptop, a projector): a tiny component in the
 fragment reports that width, and the figure gets as many square tiles as fit in it.
+
+The projector's view (``/class?view=wall``, :func:`wall_view`) is the wall alone: the counts in one
+line, the newest digits large above the fold, a fine-tune's progress while one runs, and the
+teacher's controls one click away. ``?wall_session=<number>`` opens an older class session.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import time
 
 import streamlit as st
 
-from core import class_export, class_store, pictures
+from core import class_export, class_store, finetune, jobs, pictures
+from core import i18n
 from core.i18n import _, ngettext
-from dashboard import class_common, digit_panel, palettes, roles, ui
+from dashboard import class_common, digit_panel, links, palettes, roles, ui
 from dashboard import figures_class as figs
 from dashboard.links import BOUND
 
@@ -29,6 +34,9 @@ ASSUMED_WIDTH_PX = 900  # the wall's width until the browser has said (a laptop'
 ALL = "__all__"          # the filters' "no filter" (a code no label equals)
 CURRENT = "current"     # the session digits are sent to now, whichever it is
 SELECTED = "wall_entry"
+SESSION_KEY = "wall_session"  # the session shown: the selectbox's key and the link's parameter
+VIEW_TILE_PX = 190      # a digit in the projector's view, about (times ui.figure_scale())
+VIEW_ROWS = 2           # the projector's view: the newest rows of digits, all above the fold at 1280x720
 _OPEN_NOW = "_wall_open_now"  # session state: a digit was chosen from the list; the page reruns
 
 # Reports the width the wall has, in steps of 20 px and only when it changes by more than a
@@ -60,7 +68,29 @@ def width_probe(key: str) -> int | None:
 
 def start_new_session(store: class_store.ClassStore) -> None:
     store.new_session()
-    st.session_state["wall_session"] = CURRENT  # the wall shows the new, empty session
+    st.session_state[SESSION_KEY] = CURRENT  # the wall shows the new, empty session
+    st.query_params.pop(SESSION_KEY, None)
+
+
+def linked_session(store: class_store.ClassStore) -> int | None:
+    """The class session the link asks for (``?wall_session=3``), checked: None for the current
+    one, and a number that is no session's named in the page's link notice."""
+    asked = st.query_params.get_all(SESSION_KEY)
+    if not asked:
+        return None
+    try:
+        return store.session(int(asked[-1])).id
+    except (ValueError, class_store.StoreError):
+        links.refuse(SESSION_KEY, asked, _("The current session"), shown=CURRENT, state_key=SESSION_KEY)
+        return None
+
+
+def keep_in_link(choice) -> None:
+    """The session chosen, in the link (a number), so that a shared link opens the same session."""
+    if choice == CURRENT:
+        st.query_params.pop(SESSION_KEY, None)
+    else:
+        st.query_params[SESSION_KEY] = str(choice)
 
 
 def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
@@ -75,9 +105,12 @@ def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
     # (dashboard/digit_panel.py says why), and a label that changed would choose another session.
     names = {s["session"]: f"{class_store.shown_name(s['name'])} (#{s['session']})" for s in sessions}
     current_label = _("The current session")
+    if SESSION_KEY not in st.session_state:  # the session's first run: the link's session, if it has one
+        st.session_state[SESSION_KEY] = linked_session(store) or CURRENT
     with st.expander(_("Class sessions and export"), icon=":material/school:", expanded=False):
-        choice = st.selectbox(_("Show session"), [CURRENT, *names], key="wall_session",
+        choice = st.selectbox(_("Show session"), [CURRENT, *names], key=SESSION_KEY,
                               format_func=lambda c: current_label if c == CURRENT else names.get(c, str(c)))
+        keep_in_link(choice)
         shown = None if choice == CURRENT else int(choice)
         session = store.session(shown)
         facts = next((s for s in sessions if s["session"] == session.id), None)
@@ -120,8 +153,23 @@ def filters(models: list[str]) -> dict:
             "model": None if model == ALL else model}
 
 
-def counts(store: class_store.ClassStore, session: int | None) -> None:
-    summary = store.summary(session)
+def counted_line(summary: dict, filtered: bool) -> str:
+    """What the counts count, in words: the store's one rule, the filters, and the digits on the
+    wall it leaves out."""
+    parts = [_(class_store.COUNTED_RULE)]
+    if filtered:
+        parts.append(_("Only the digits that match the filters."))
+    if summary["not_counted"]:
+        parts.append(ngettext("{n} digit shown here is marked not fair and not counted.",
+                              "{n} digits shown here are marked not fair and not counted.",
+                              summary["not_counted"]).format(n=summary["not_counted"]))
+    return i18n.sentences(*parts)
+
+
+def counts(store: class_store.ClassStore, session: int | None, chosen: dict | None = None) -> None:
+    """The wall's counts, of the digits its filters keep (``chosen``), by the store's one rule."""
+    chosen = chosen or {}
+    summary = store.summary(session, **chosen)
     sent = sum(summary["sent"].values())
     right = sum(summary["right"].values())
     with st.container(horizontal=True, gap="large", key="wall_counts"):  # one row on a phone too
@@ -129,6 +177,7 @@ def counts(store: class_store.ClassStore, session: int | None) -> None:
         st.metric(_("Students"), summary["students"], width="content")
         st.metric(_("Read right"), _("{right} of {sent}").format(right=right, sent=sent) if sent else "-",
                   width="content", help=_("by the model each student used, when they sent it"))
+    st.caption(counted_line(summary, any(chosen.values())))
 
 
 def describe(entry: class_store.Entry) -> str:
@@ -217,7 +266,7 @@ def open_by_keyboard(entries: list[class_store.Entry], *, key: str, chosen: str)
 def wall(store: class_store.ClassStore, session: int | None, chosen: dict) -> None:
     """The counts and the grid of digits, from the store as it is now."""
     width = width_probe("wall_width")
-    counts(store, session)
+    counts(store, session, chosen)
     entries = store.entries(session, limit=WALL_LIMIT, **chosen)
     if not entries:
         st.info(_("No digits yet that match these filters: students send theirs from **Draw a digit**, under their "
@@ -262,3 +311,57 @@ def wall_section(store: class_store.ClassStore, session: int | None, teacher: bo
         selected_panel(store, teacher)
     with ui.guarded(_("The wall")):
         live_wall(store, session, chosen)
+
+
+# --- the projector's view ---------------------------------------------------------------------------
+
+def one_line_counts(summary: dict) -> str:
+    """The counts of the projector's view in one line (the same rule as :func:`counts`)."""
+    sent, right = sum(summary["sent"].values()), sum(summary["right"].values())
+    return _("**{entries}** digits from **{students}** students · read right: **{right}** of {sent}").format(
+        entries=summary["entries"], students=summary["students"], right=right, sent=sent)
+
+
+def finetune_progress() -> None:
+    """The class fine-tune's progress bar while one runs (the server's one background run)."""
+    job = jobs.manager().current()
+    snap = job.snapshot() if job is not None else None
+    if snap is None or not snap.running or snap.kind != finetune.KIND:
+        return
+    st.progress(snap.fraction, text=_("The network is learning our handwriting ({name}): {share:.0%} done").format(
+        name=snap.name, share=snap.fraction))
+
+
+def wall_view(store: class_store.ClassStore, session: int | None, show_controls) -> None:
+    """The wall alone, for the projector: the counts in one line, the newest digits large (the
+    rows that fit above the fold at 1280x720), a fine-tune's progress while one runs; the
+    teacher's controls behind one button (``show_controls``: what it does before the page reruns)."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def polled() -> None:
+        with ui.guarded(_("The wall")):
+            width = width_probe("wall_view_width")
+            summary = store.summary(session)
+            with st.container(horizontal=True, vertical_alignment="center", key="wall_view_head"):
+                st.markdown(one_line_counts(summary), help=_(class_store.COUNTED_RULE), width="stretch")
+                if st.button(_("Teacher's controls"), key="wall_view_full", icon=":material/tune:", type="tertiary",
+                             width="content"):
+                    show_controls()
+                    st.rerun()  # the whole page, not this fragment: the controls are outside it
+            finetune_progress()
+            columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(VIEW_TILE_PX * ui.figure_scale()))
+            entries = store.entries(session, limit=columns * VIEW_ROWS)
+            if not entries:
+                st.info(_("No digits yet: students send theirs from **Draw a digit**, under their drawing."),
+                        icon=":material/draw:")
+                return
+            answer = ui.palette("answer")
+            fig = figs.wall_figure(entries, columns=columns, right_color=answer.colors[palettes.ANSWER_RIGHT],
+                                   wrong_color=answer.colors[palettes.ANSWER_WRONG], tile_px=tile_px)
+            st.plotly_chart(fig, key="wall_view_chart", config=ui.CHART_CONFIG, width="content")
+            right = sum(e.right for e in entries)
+            ui.describe(ngettext("The newest digit: {right} read as meant, {wrong} not.",
+                                 "The newest {n} digits: {right} read as meant, {wrong} not.", len(entries)).format(
+                n=len(entries), right=right, wrong=len(entries) - right))
+
+    polled()

@@ -2,7 +2,8 @@
 digit; a fine-tune's before and after.
 
 Drawing only: the entries come from ``core.class_store``, the figures from ``core.class_lessons``
-and ``core.finetune``. One plotly figure rather than a grid
+and ``core.finetune``. A nickname is plain text in a hover too (plotly reads ``<a href>`` and
+``<b>`` there: escaped). One plotly figure rather than a grid
 of widgets: it is one element to send each time the wall polls, its text is rendered by the
 browser (any language), and a click on a digit is a plotly selection (the entry's id rides in
 ``customdata``), as the confusion matrix on /training does.
@@ -10,6 +11,7 @@ browser (any language), and a click on a digit is a plotly selection (the entry'
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -86,7 +88,7 @@ def wall_figure(entries: Sequence[Entry], *, columns: int, right_color: str, wro
         hover.append((_("{student}: meant {label}, {model} said {prediction} ({confidence:.0%} sure, right)")
                       if entry.right else
                       _("{student}: meant {label}, {model} said {prediction} ({confidence:.0%} sure, wrong)")).format(
-            student=entry.student, label=entry.label, model=entry.model, prediction=entry.prediction,
+            student=html.escape(entry.student), label=entry.label, model=entry.model, prediction=entry.prediction,
             confidence=entry.confidence))
     points = go.Scatter(x=xs, y=ys, customdata=ids, mode="markers", hovertext=hover, hoverinfo="text",
                         marker=dict(size=tile_px * DIGIT, symbol="square", color="black", opacity=0.01),

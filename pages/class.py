@@ -18,8 +18,10 @@ controls disabled, and every action checks the role again where it acts
 (``class_common.teacher_action``).
 
 The settings a teacher would share live in the URL (``bind="query-params"``), e.g.
-``/class?class_tab=Our+class+vs+MNIST&vs_model=lenet5&vs_true=4&vs_pred=9``: ``class_tab
-wall_mistakes wall_digit wall_model vs_model vs_true vs_pred vs_all ft_model ft_steps ft_mix``, and
+``/class?class_tab=vs-mnist&vs_model=lenet5&vs_true=4&vs_pred=9``: ``class_tab`` (a tab's short
+key: ``wall vs-mnist finetune home paper``, or its title in either language), ``wall_session`` (a
+class session's number), ``view`` (``wall``: the projector's wall alone; ``full``: the whole page),
+``wall_mistakes wall_digit wall_model vs_model vs_true vs_pred vs_all ft_model ft_steps ft_mix``, and
 the digit panels' (``wall_*`` and ``fool_*``: dashboard.digit_panel).
 """
 
@@ -33,7 +35,7 @@ if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through das
 import streamlit as st  # noqa: E402
 
 from core.i18n import N_, _  # noqa: E402
-from dashboard import class_challenge, class_common, class_wall, language, roles, ui  # noqa: E402
+from dashboard import class_challenge, class_common, class_wall, language, links, roles, ui  # noqa: E402
 from dashboard.class_finetune import finetune_tab  # noqa: E402
 from dashboard.class_home import home_tab  # noqa: E402
 from dashboard.class_lessons_panel import lessons_tab  # noqa: E402
@@ -45,21 +47,56 @@ def wall_tab(store, session: int | None, teacher: bool) -> None:
     class_wall.wall_section(store, session, teacher)
 
 
-TABS = {N_("The wall"): wall_tab, N_("Our class vs MNIST"): lessons_tab, N_("Learning our handwriting"): finetune_tab,
-        N_("Take the class home"): home_tab, N_("Digits from paper"): paper_tab}
+# Each tab under a short key a link may name in any language (?class_tab=vs-mnist), or by its title.
+TABS = {"wall": (N_("The wall"), wall_tab), "vs-mnist": (N_("Our class vs MNIST"), lessons_tab),
+        "finetune": (N_("Learning our handwriting"), finetune_tab), "home": (N_("Take the class home"), home_tab),
+        "paper": (N_("Digits from paper"), paper_tab)}
+VIEW_KEY, WALL_VIEW, WHOLE_PAGE = "view", "wall", "full"
 
-st.title(_("The class wall"))
-st.markdown(_("Every digit the class sends from **Draw a digit** appears here within a second or two: what the "
-              "student meant, and what the network made of it."))
+
+def tab_from_link() -> None:
+    """A tab's short key in the link, read as that tab's title (what the tabs keep in the URL)."""
+    asked = st.query_params.get("class_tab")
+    if asked in TABS:
+        links.rewrite("class_tab", [_(TABS[asked][0])])
+
+
+def chosen_view() -> str:
+    """``?view=wall`` (the projector's wall alone) or ``?view=full``; without it, presenter mode
+    opens on the wall alone unless the link names a tab."""
+    asked = st.query_params.get_all(VIEW_KEY)
+    if asked and asked[-1] in (WALL_VIEW, WHOLE_PAGE):
+        return asked[-1]
+    if asked:
+        links.refuse(VIEW_KEY, asked, _("the whole page"))
+        return WHOLE_PAGE
+    return WALL_VIEW if ui.presenter() and "class_tab" not in st.query_params else WHOLE_PAGE
+
+
+def show_view(view: str) -> None:
+    st.query_params[VIEW_KEY] = view
+
+
 teacher = roles.is_teacher()
+view = chosen_view()
+if view == WHOLE_PAGE:
+    st.title(_("The class wall"))
+    st.markdown(_("Every digit the class sends from **Draw a digit** appears here within a second or two: what "
+                  "the student meant, and what the network made of it."))
+    st.button(_("The wall alone, for the projector"), key="wall_view_open", icon=":material/fullscreen:",
+              type="tertiary", on_click=show_view, args=(WALL_VIEW,))
 class_common.show_denied()
 store = class_common.open_store()
-if store is not None:
+if store is not None and view == WALL_VIEW:
+    with ui.guarded(_("The wall")):
+        class_wall.wall_view(store, class_wall.linked_session(store), lambda: show_view(WHOLE_PAGE))
+elif store is not None:
     session = None  # the current one, also when the sessions panel cannot be shown
     with ui.guarded(_("The class sessions")):
         session = class_wall.sessions_panel(store, teacher)
-    tabs = language.tabs(list(TABS), key="class_tab", on_change="rerun")
-    for tab, (title, draw) in zip(tabs, TABS.items()):
+    tab_from_link()
+    tabs = language.tabs([title for title, _draw in TABS.values()], key="class_tab", on_change="rerun")
+    for tab, (title, draw) in zip(tabs, TABS.values()):
         if tab.open is not False:  # None when tabs do not track state: draw them all
             with tab, ui.guarded(_(title)):
                 draw(store, session, teacher)

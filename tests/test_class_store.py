@@ -5,6 +5,8 @@ Expected values are the ones put in: a digit sent is the digit read back, byte f
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import shutil
 import sqlite3
@@ -161,6 +163,29 @@ def test_export_writes_the_npz_and_csv_of_the_visible_digits(store, tmp_path):
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("index,entry,student,label,model,prediction,confidence,sent_at")
     assert len(lines) == 3
+
+
+@pytest.mark.parametrize("nickname, cell", [
+    ("=HYPERLINK(\"ev.il\")", "'=HYPERLINK(\"ev.il\")"),  # a spreadsheet would run it
+    ("+1+1", "'+1+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("Ada", "Ada"), ("[hi](http://ev.il)", "[hi](http://ev.il)"),  # text as typed
+])
+def test_a_nickname_in_the_csv_is_never_a_spreadsheet_formula(store, nickname, cell):
+    send(store, "a", now=1, nickname=nickname)
+    _npz, text = class_export.payloads(store)
+    [row] = list(csv.reader(io.StringIO(text.decode())))[1:]
+    assert row[2] == cell
+
+
+def test_a_nickname_is_plain_text_in_the_walls_hover_and_printed_wall(store):
+    from dashboard import figures_class
+
+    sent = send(store, "a", now=1, nickname="<a href=x>hi</a>")
+    fig = figures_class.wall_figure([sent], columns=2, right_color="#000", wrong_color="#f00")
+    hover = fig.data[0].hovertext[0]
+    assert hover.startswith("&lt;a href=x&gt;hi&lt;/a&gt;: meant 4")  # plotly reads <a href> in a hover: escaped
+    printed = class_export.wall_html(store, nicknames=True)
+    assert "&lt;a href=x&gt;hi&lt;/a&gt;" in printed and "<a href" not in printed
 
 
 def test_it_survives_a_reopen(tmp_path):
