@@ -100,3 +100,41 @@ def test_a_students_key_is_random_and_only_its_form_is_accepted():
     assert len(keys) == 100 and all(teacher.is_student_key(key) for key in keys)
     for wrong in ("", "abc", "g" * 32, "A" * 32, "0" * 31, "0" * 33, "0" * 32 + "\n", None, 7):
         assert not teacher.is_student_key(wrong)
+
+
+# --- the Streamlit side (dashboard.roles) ------------------------------------------------------------
+
+def test_only_the_teacher_names_the_rule_in_force(monkeypatch):
+    from dashboard import roles
+
+    monkeypatch.delenv(teacher.LOCAL_ENV, raising=False)
+    assert roles.only_teacher("hide a digit") == ("Only the teacher can hide a digit: the teacher uses the server's "
+                                                  "own machine, or opens the teacher link printed in the server's "
+                                                  "terminal.")
+    monkeypatch.setenv(teacher.LOCAL_ENV, "0")  # a lecture hall, a classroom test: the machine is no teacher
+    assert roles.only_teacher("hide a digit") == ("Only the teacher can hide a digit: the teacher opens the teacher "
+                                                  "link printed in the server's terminal.")
+
+
+def cookie_scripts(at) -> str:
+    return "\n".join(h.value for h in at.get("html") if "data-cookies" in h.value)
+
+
+def test_the_teacher_link_writes_a_signed_cookie_and_leaving_drops_it_with_the_rights(monkeypatch, tmp_path):
+    from harness import run_page
+
+    monkeypatch.setenv("CNN_EXPLAINER_CLASS_DB", str(tmp_path / "class.sqlite"))
+    monkeypatch.setenv(teacher.LOCAL_ENV, "0")
+    monkeypatch.setenv(teacher.TOKEN_ENV, "s3cret-token")
+    at = run_page("class", {"teacher": "s3cret-token"})
+    assert not at.exception and not at.button(key="wall_new").disabled
+    written = cookie_scripts(at)
+    role = next(value for value in written.split('"') if value.startswith(f"{teacher.COOKIE}="))
+    assert teacher.role_cookie_valid(role.removeprefix(f"{teacher.COOKIE}="))
+    assert "s3cret-token" not in written and "SameSite=Strict" in written and "Path=/" in written
+    assert f"Max-Age={teacher.COOKIE_MAX_AGE_S}" in written
+
+    at.button(key="leave_teacher").click().run()
+    assert at.button(key="wall_new").disabled and "leave_teacher" not in [b.key for b in at.button]
+    assert f'"{teacher.COOKIE}=" + \'; Path=/; Max-Age=0' in cookie_scripts(at)  # the browser drops it
+    assert any("You left the teacher's role" in c.value for c in at.sidebar.caption)
