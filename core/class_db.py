@@ -23,7 +23,7 @@ import urllib.parse
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from core.i18n import _
+from core.i18n import N_, Deferred, _
 
 SCHEMA_VERSION = 2
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
@@ -117,7 +117,7 @@ class ClassDatabase:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.notices: list[str] = []   # what happened to the file, for the wall to say
+        self.notices: list[Deferred] = []  # what happened to the file, for the wall to say in its language
         self.read_only = False
         self._lock = threading.Lock()
         self._keeper: sqlite3.Connection | None = None
@@ -151,8 +151,9 @@ class ClassDatabase:
                 self._prepare()
             elif self.path.exists():
                 self.read_only = True
-                self.notices.append(f"The class database {self.path} is read-only: the wall shows what is "
-                                    "stored, and nothing new can be sent until the file can be written again.")
+                self.notices.append(Deferred(N_("The class database {path} is read-only: the wall shows what is "
+                                                "stored, and nothing new can be sent until the file can be written "
+                                                "again."), path=self.path))
                 try:
                     self._prepare()
                 except sqlite3.DatabaseError as again:
@@ -169,7 +170,8 @@ class ClassDatabase:
         with closing(self._connect()) as db:
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(f"integrity check failed: {check[0] if check else 'no answer'}")
+                raise sqlite3.DatabaseError(Deferred(N_("its integrity check failed: {answer}"),
+                                                     answer=check[0] if check else "-"))
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "schema_version" in tables:
                 found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
@@ -186,9 +188,9 @@ class ClassDatabase:
                                        "it writable, or set {db_env} to another file").format(
                         path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
             if self.read_only:
-                raise sqlite3.DatabaseError("not a class database (no schema version)")
+                raise sqlite3.DatabaseError(Deferred(N_("not a class database (no schema version)")))
             if tables - {"schema_version"} and "entries" not in tables:
-                raise sqlite3.DatabaseError("not a class database (no entries table)")
+                raise sqlite3.DatabaseError(Deferred(N_("not a class database (no entries table)")))
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -216,8 +218,11 @@ class ClassDatabase:
             source = Path(f"{self.path}{suffix}")
             if source.exists():
                 os.replace(source, Path(f"{aside}{suffix}"))
-        self.notices.append(f"The class database {self.path.name} could not be read ({reason}); it was "
-                            f"moved aside as {aside.name}, untouched, and a new one started.")
+        said = reason.args[0] if reason.args and isinstance(reason.args[0], Deferred) else str(reason)
+        said = Deferred(_SQLITE_SAYS[said]) if said in _SQLITE_SAYS else said
+        self.notices.append(Deferred(N_("The class database {name} could not be read ({reason}); it was moved "
+                                        "aside as {aside}, untouched, and a new one started."),
+                                     name=self.path.name, reason=said, aside=aside.name))
 
     def _restore_if_deleted(self) -> None:
         """The file was deleted while this server held it open: write the open copy back."""
@@ -231,8 +236,9 @@ class ClassDatabase:
             count = self._keeper.execute("SELECT count(*) FROM entries").fetchone()[0]
             self._keeper.close()
             self._keeper = self._connect(keeper=True)
-            self.notices.append(f"The class database {self.path.name} was deleted while the server ran; "
-                                f"it was restored from the server's open copy ({count} entries).")
+            self.notices.append(Deferred(N_("The class database {name} was deleted while the server ran; it was "
+                                            "restored from the server's open copy ({count} entries)."),
+                                         name=self.path.name, count=count))
 
     @contextmanager
     def transaction(self, *, write: bool = False):
@@ -277,6 +283,11 @@ class ClassDatabase:
                 self._keeper.close()
                 self._keeper = None
 
+
+
+# SQLite's words for a file that is not one of its databases, or a damaged one, said to a reader.
+_SQLITE_SAYS = {"file is not a database": N_("the file is not a database"),
+                "database disk image is malformed": N_("the file is damaged (malformed)")}
 
 
 def _corrupted(exc: Exception) -> bool:

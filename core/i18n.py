@@ -74,8 +74,48 @@ def compile_po(po: Path) -> bytes:
 
 
 def _(message: str) -> str:
-    """``message`` in the running session's language."""
+    """``message`` in the running session's language (a :class:`Deferred` one: filled in it)."""
+    if isinstance(message, Deferred):
+        return message.said()
     return translations(current_language()).gettext(message)
+
+
+class Deferred(str):
+    """A message made where no session's language is known (a shared object, a background thread),
+    for a page to show later: the English text as a ``str`` (logs, the command line, ``in``), with
+    its template (marked ``N_``) and values kept, so that ``_(message)`` says it in the language of
+    the session that shows it. A value that is itself Deferred is said in that language too."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, **values) -> "Deferred":
+        text = super().__new__(cls, _filled(template, {k: str(v) for k, v in values.items()}))
+        text.template, text.values = template, values
+        return text
+
+    def said(self) -> str:
+        values = {key: value.said() if isinstance(value, Deferred) else value for key, value in self.values.items()}
+        try:
+            return translations(current_language()).gettext(self.template).format(**values)
+        except (KeyError, IndexError, ValueError):  # a translation that does not fit its values: English
+            return _filled(self.template, values)
+
+    def __reduce__(self):  # pickled (st.session_state may keep one) as what it is
+        return (_rebuild, (self.template, self.values))
+
+
+def _rebuild(template: str, values: dict) -> Deferred:
+    return Deferred(template, **values)
+
+
+def _filled(template: str, values: dict) -> str:
+    """``template`` with ``values``; a translation whose placeholders do not fit them is never an
+    error on a page: the template is shown as it is."""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return template
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:

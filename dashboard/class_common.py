@@ -26,7 +26,7 @@ def open_store() -> class_store.ClassStore | None:
                  icon=":material/database:")
         return None
     for notice in store.notices:
-        st.warning(notice, icon=":material/database:")
+        st.warning(_(notice), icon=":material/database:")  # Deferred: made outside any session
     return store
 
 

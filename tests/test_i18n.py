@@ -187,6 +187,18 @@ def test_the_image_librarys_own_words_never_reach_a_page(in_chinese):
     assert said == "图片有 900,000,000 个像素，超过了 25,000,000 的上限：请换一张小一些的数字图片", said
 
 
+def test_the_class_databases_notices_are_said_in_the_readers_language(tmp_path, in_chinese):
+    from core import class_db
+
+    path = tmp_path / "class.sqlite"
+    path.write_bytes(b"not SQLite at all " * 100)  # SQLite: "file is not a database"
+    notice = class_db.ClassDatabase(path).notices[0]
+    assert "could not be read (the file is not a database)" in notice  # English where no session is (logs)
+    aside = next(tmp_path.glob("class.sqlite.corrupt-*")).name
+    assert i18n._(notice) == (f"无法读取班级数据库 class.sqlite（这个文件不是数据库）：它已原样移到一旁，改名为 {aside}，"
+                              "并新建了一个数据库。")
+
+
 def test_the_command_line_and_threads_stay_english():
     assert i18n.current_language() == "en"  # no session here: the command line's case
     assert i18n._("Home") == "Home"
