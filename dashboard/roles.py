@@ -95,8 +95,11 @@ def establish() -> None:
 
 def is_teacher() -> bool:
     """This browser session has the teacher's rights."""
-    if st.session_state.get(_TEACHER):
-        return True
+    return bool(st.session_state.get(_TEACHER)) or _on_the_servers_machine()
+
+
+def _on_the_servers_machine() -> bool:
+    """The teacher by place: a browser on the server's own machine, unless that rule is off."""
     ip = st.context.ip_address
     # A real connection gives a string, or None on localhost; anything else (AppTest's stand-in)
     # is a script run on the server's own machine.
@@ -115,11 +118,11 @@ def sidebar() -> None:
     """In the sidebar, under the role: "Leave the teacher's role" for a role that came from the
     link (the server's own machine is the teacher by where it is, not by a choice), a line after
     leaving; and the script that keeps this browser's cookies as the session has them."""
-    if st.session_state.get(_TEACHER):
+    if st.session_state.get(_TEACHER) and not _on_the_servers_machine():
         st.button(_("Leave the teacher's role"), key=LEAVE_KEY, icon=":material/logout:", on_click=leave,
                   help=_("This browser becomes a student: its other open pages too, when they are reloaded. "
                          "The teacher link gives the role back."))
-    elif st.session_state.get(_LEFT) and not is_teacher():
+    elif st.session_state.get(_LEFT):
         st.caption(_("You left the teacher's role: this browser is a student. The teacher link gives it back."))
     _write_cookies()
 
