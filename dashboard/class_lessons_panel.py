@@ -89,7 +89,7 @@ def confusion(result: class_lessons.Comparison) -> None:
         # /training's matrix, square to the width its column has (a phone's, a projector's half)
         width = class_wall.width_probe("vs_confusion_width") or CONFUSION_PX
         side = min(CONFUSION_PX, int(width / ui.figure_scale()))
-        fig = figs_training.confusion_figure(matrix, ui.palette("count").scale).update_layout(width=side, height=side)
+        fig = figs_training.confusion_figure(matrix, ui.palette("count").scale, side)  # counts sized to the cells
         ui.plotly_chart(fig, key="vs_confusion", on_select=cell_clicked, selection_mode="points", width="content")
         st.caption(_("Rows: the digit meant; columns: the network's answer. Click a cell to see its digits."))
     with right:

@@ -166,22 +166,40 @@ def reported_text(reported: dict) -> str:
         source=reported["source"], accuracy=reported["test_accuracy"], epochs=reported["epochs"])
 
 
-def confusion_figure(matrix: np.ndarray, colorscale) -> go.Figure:
+CONFUSION_PX = 560  # the confusion matrix's side, at most
+CONFUSION_MARGIN = (60, 64)  # left (the row ticks and title), top (the column ticks and title)
+DIGIT_EM = 0.56  # a digit's width in ems in the figures' font (Source Sans), with a little room
 
+
+def count_font_px(side: int, largest: int, *, most: int = 16, least: int = 8) -> int:
+    """The size of the counts written in the cells of a ``side`` px matrix so that the widest of
+    them (``largest``'s digits) fits its cell with a few pixels either side."""
+    cell = (side - CONFUSION_MARGIN[0] - 6) / 10
+    digits = len(str(max(int(largest), 0)))
+    return max(least, min(most, int((cell - 6) / (DIGIT_EM * digits))))
+
+
+def confusion_figure(matrix: np.ndarray, colorscale, side: int = CONFUSION_PX) -> go.Figure:
     """Counts, true digit down and predicted across; the diagonal greyed so the mistakes stand out.
+    ``side`` px square (the page gives it the width its column has): the counts are written at a
+    size their cells hold, four digits too, on a phone as on a projector.
 
     Invisible markers over the cells make a click select a cell (plotly heatmaps do not report clicks).
     """
-    fig = plots.grid_heatmap(matrix, muted=np.eye(10, dtype=bool), decimals=0, colorscale=colorscale, cell_px=46)
+    side = int(side)
+    cell = (side - CONFUSION_MARGIN[0] - 6) / 10
+    fig = plots.grid_heatmap(matrix, muted=np.eye(10, dtype=bool), decimals=0, colorscale=colorscale,
+                             cell_px=round(cell), font_px=count_font_px(side, int(np.max(matrix, initial=0))))
     rows, cols = np.meshgrid(range(10), range(10), indexing="ij")
     fig.add_scatter(x=cols.ravel(), y=rows.ravel(), mode="markers", showlegend=False,
-                    marker=dict(size=40, symbol="square", opacity=0.01, color="black"),
+                    marker=dict(size=max(6, int(cell * 0.85)), symbol="square", opacity=0.01, color="black"),
                     customdata=matrix.ravel(),
                     hovertemplate=_("true %{y}, predicted %{x}: %{customdata} images") + "<extra></extra>")
     axis = dict(visible=True, tickvals=list(range(10)), tickfont=FONT, showgrid=False, zeroline=False)
     fig.update_layout(xaxis={**axis, "title": _("predicted"), "side": "top"},
-                      yaxis={**axis, "title": _("true digit")}, width=560, height=560,
-                      margin=dict(l=70, r=10, t=70, b=10), clickmode="event+select", dragmode=False)
+                      yaxis={**axis, "title": _("true digit")}, width=side, height=round(10 * cell) + CONFUSION_MARGIN[1] + 6,
+                      margin=dict(l=CONFUSION_MARGIN[0], r=6, t=CONFUSION_MARGIN[1], b=6), clickmode="event+select",
+                      dragmode=False)
     return fig
 
 

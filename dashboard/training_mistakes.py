@@ -8,7 +8,7 @@ import streamlit as st
 from core import confusion as cf
 from core.i18n import _
 from dashboard import figures_training as figs
-from dashboard import palettes, plots, ui
+from dashboard import class_wall, palettes, plots, ui
 from dashboard.links import BOUND
 from dashboard.training_shared import pick_record, zoomed
 
@@ -50,9 +50,14 @@ def confusion_tab() -> None:
                                                                 wrong=cf.mistakes(matrix), confusions=confusions))
     if "cm_true" not in st.session_state and worst:
         st.session_state.cm_true, st.session_state.cm_pred = worst[0][0], worst[0][1]
-    left, right = st.columns([5, 6])
+    # on a projector the matrix has the page's width (a column would make its counts too small to read)
+    left, right = (st.container(), st.container()) if ui.presenter() else st.columns([5, 6])
     with left:
-        ui.plotly_chart(figs.confusion_figure(matrix, ui.palette("count").scale), key="cm_chart", on_select=cell_clicked,
+        # as large as its column allows (a phone's, a laptop's), at most CONFUSION_PX; the counts fit their cells
+        width = class_wall.width_probe("cm_width") or figs.CONFUSION_PX
+        side = min(figs.CONFUSION_PX, int(width / ui.figure_scale()))
+        ui.plotly_chart(figs.confusion_figure(matrix, ui.palette("count").scale, side), key="cm_chart",
+                        on_select=cell_clicked,
                         selection_mode="points", width="content", description=figs.confusion_text(name, matrix))
         st.caption(_("Rows: the true digit; columns: the network's answer. Click a cell to see its images."))
     with right:

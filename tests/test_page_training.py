@@ -413,3 +413,42 @@ def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why
         "network and the epoch's final weights.")  # lenet5 has no dropout; the fast recipe does not augment
     keras = dataclasses.replace(snap, preset="keras_cnn_small", recipe={"augment": True})
     assert "dropout switches units off while it trains; the training digits are shifted" in why_train_differs(keras)
+
+
+def count_boxes(page) -> tuple[float, list[dict]]:
+    """The confusion matrix's cell width and the box of every count written in it, as drawn."""
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.wait_for(timeout=60_000)
+    return chart.evaluate("""el => {
+        const plot = el.querySelector('.nsewdrag').getBoundingClientRect();
+        const texts = [...el.querySelectorAll('.hm text, .heatmaplayer text, g.textpoint text')]
+            .filter(t => /^\\d+$/.test(t.textContent.trim()))
+            .map(t => { const b = t.getBoundingClientRect();
+                        return {text: t.textContent.trim(), x: b.x, width: b.width}; });
+        return [plot.width / 10, texts];
+    }""")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("profile, query", [
+    (dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True), ""),  # a phone
+    (dict(viewport={"width": 1280, "height": 720}), "&presenter=true"),  # the projector
+])
+def test_the_confusion_matrix_counts_fit_their_cells_on_a_phone_and_a_projector(training_server, browser, profile,
+                                                                                 query):
+    """lenet5 answers 1132 of the 1,135 test 1s right: the widest count must fit its cell, where it
+    used to overlap its neighbour ("1132 1")."""
+    context = browser.new_context(**profile)
+    try:
+        page = context.new_page()
+        open_page(page, training_server.url + "/training?training_tab=Confusion+matrix&cm_model=lenet5" + query)
+        page.get_by_text("lenet5 answers").wait_for(timeout=60_000)
+        wait_idle(page)
+        cell, texts = count_boxes(page)
+        assert len(texts) >= 100, texts  # a count in every cell (the grey diagonal's layer writes its own)
+        widest = max(texts, key=lambda t: t["width"])
+        assert len(widest["text"]) == 4 and widest["width"] <= cell - 4, (cell, widest)
+        page.locator("[data-testid='stPlotlyChart']").first.scroll_into_view_if_needed()
+        screenshot(page, "training_confusion_" + ("phone" if profile.get("is_mobile") else "presenter"))
+    finally:
+        context.close()
