@@ -13,7 +13,7 @@ import re
 import streamlit as st
 import torch
 
-from core import checkpoints, device, models
+from core import checkpoints, device, model_names, models
 from core.i18n import _
 from core.models.init import seeded
 from dashboard import language, palettes, plots, roles
@@ -208,18 +208,52 @@ def load_model(name: str) -> tuple[torch.nn.Module, dict]:
     return _load_cached(name, info.record["sha256"])
 
 
+_URL_HOLDER = "cnnx-url-"  # the key prefix of a container that only holds a link's value
+# Such a container takes no room and is read by no one: its widget only keeps the value in the link.
+_URL_HOLDER_CSS = (f'<style>[class*="st-key-{_URL_HOLDER}"], [data-testid="stLayoutWrapper"]:has(> '
+                   f'[class*="st-key-{_URL_HOLDER}"]) {{ display: none !important; }}</style>')
+
+
+def _follow(key: str, shown_key: str) -> None:
+    st.session_state[key] = st.session_state[shown_key]
+
+
 def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
                       container=st, bind: str | None = None) -> str | None:
     """A selectbox over the present checkpoints (default ``lenet5``); None when there are none.
 
-    ``bind="query-params"`` keeps the choice in the URL under ``key``.
+    Each is listed by a short name with its own name in brackets, shipped ones first, then the
+    reproductions of the sources, those trained here and the class's (``core.model_names``);
+    under the picker, the chosen one's group and what it is in one line. The value is the
+    checkpoint's own name. ``bind="query-params"`` keeps it in the URL under ``key`` as that
+    name (``?draw_model=lenet5_1998``): Streamlit would write the shown text there, so a
+    selectbox of the names, not drawn, holds the link's value under ``key`` and the one shown
+    follows it.
     """
     names = checkpoint_names()
     if not names:
         container.warning(_("No checkpoints yet: run `make checkpoints` or train one on the Training page."))
         return None
-    index = names.index(default) if default in names else 0
-    return container.selectbox(label, names, index=index, key=key, bind=bind)
+    described = {m.name: m for m in model_names.for_names(names)}
+    options = list(described)
+    index = options.index(default) if default in options else 0
+
+    def shown(name: str) -> str:
+        return described[name].label if name in described else name
+
+    if bind is None:
+        chosen = container.selectbox(label, options, index=index, key=key, format_func=shown)
+    else:
+        container.html(_URL_HOLDER_CSS)
+        with container.container(key=f"{_URL_HOLDER}{key}"):
+            chosen = st.selectbox(label, options, index=index, key=key, bind=bind)
+        shown_key = f"{key}_shown"
+        st.session_state[shown_key] = chosen
+        container.selectbox(label, options, key=shown_key, format_func=shown, on_change=_follow,
+                            args=(key, shown_key))
+    if chosen in described:
+        container.caption(plain(described[chosen].about))
+    return chosen
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -233,7 +267,7 @@ _AUTOLINK_STARTS = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.
 def plain(text: str) -> str:
     """Text a student typed, safe inside Streamlit markdown: every markdown and HTML character
     escaped, so ``**x**`` or ``<b>`` show as typed, and no web or mail address becomes a link."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINK_STARTS.sub("\u2060", str(text)))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
 
 
 def one_line(exc: BaseException) -> str:
