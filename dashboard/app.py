@@ -1,6 +1,6 @@
 """Entry point: ``streamlit run dashboard/app.py``.
 
-Page config, the shared sidebar (compute device), and navigation over the seven pages.
+Page config, the shared sidebar (compute device), and navigation over the eight pages.
 Streamlit puts only ``dashboard/`` on sys.path; the repository root goes there too so that
 pages can import ``core`` and ``dashboard.ui``.
 """
@@ -33,6 +33,7 @@ PAGES = [
     st.Page("../pages/draw.py", title=_("Draw a digit"), icon=":material/draw:", url_path="draw"),
     st.Page("../pages/training.py", title=_("Training"), icon=":material/monitoring:", url_path="training"),
     st.Page("../pages/class.py", title=_("Class wall"), icon=":material/groups:", url_path="class"),
+    st.Page("../pages/models.py", title=_("Models"), icon=":material/table_view:", url_path="models"),
 ]
 
 page = st.navigation(PAGES)

@@ -1,8 +1,6 @@
-"""Home: what the dashboard teaches, in what order, and which checkpoints are present.
-
-The checkpoints come in three groups (``core.runs.group_checkpoints``): those shipped with
-the dashboard, the reproductions of the source write-ups (each with one line on why it differs
-from the figure its source reports), and those trained here.
+"""Home: where a lesson starts. What the dashboard teaches and the lesson's steps in order, each
+a link to its page; the models the pickers offer are on a page of their own (/models), linked
+at the end: a long reference table would push the lesson off a projector's first screen.
 """
 
 import sys
@@ -14,83 +12,62 @@ if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this
 
 import streamlit as st  # noqa: E402
 
-from core import checkpoints  # noqa: E402
-from core import runs  # noqa: E402
+from core import checkpoints, model_names  # noqa: E402
 from core.i18n import N_, _  # noqa: E402
 from dashboard import ui  # noqa: E402
 
-# Marked here (import time has no session), shown with _().
-GROUP_TEXT = {
-    runs.SHIPPED: (N_("Shipped with the dashboard"),
-                   N_("Trained by `make checkpoints` with each model's fast recipe: the ones the other pages start "
-                      "with.")),
-    runs.REPRODUCTION: (N_("Reproductions of the source write-ups"),
-                        N_("Each source's own recipe, run here, beside the figure the source reports, and why they "
-                           "differ.")),
-    runs.TRAINED_HERE: (N_("Trained here"),
-                        N_("Runs saved from the Training page (or the command line) on this machine.")),
-}
-EMPTY_TEXT = {
-    runs.SHIPPED: N_("None: run `make checkpoints` (or `python -m core train lenet5`)."),
-    runs.REPRODUCTION: N_("None: `make checkpoints` trains them, or pick the seed recipe on the Training page."),
-    runs.TRAINED_HERE: N_("None yet: a run saved on the Training page appears here."),
-}
+# The lesson's steps: the page (as app.py names its file), its title, its icon, what a class does
+# there. Marked here (import time has no session), shown with _().
+LESSON = [
+    ("../pages/dataset.py", N_("Dataset"), ":material/grid_view:",
+     N_("What the network is given: 28x28 grey images, their labels, their statistics.")),
+    ("../pages/convolution.py", N_("Convolution"), ":material/blur_on:",
+     N_("One filter sliding over a small grid, step by step, then pooling.")),
+    ("../pages/architecture.py", N_("Architecture"), ":material/account_tree:",
+     N_("How layers stack into LeNet-5 and its cousins, and where every parameter goes.")),
+    ("../pages/draw.py", N_("Draw a digit"), ":material/draw:",
+     N_("Each student draws a digit (a phone works) and sees what the network sees, what it predicts and why; "
+        "then sends it to the class.")),
+    ("../pages/class.py", N_("Class wall"), ":material/groups:",
+     N_("The class's digits on the projector, with what the network made of each: fool the network, our class "
+        "against MNIST.")),
+    ("../pages/training.py", N_("Training"), ":material/monitoring:",
+     N_("Train a network from the browser and watch it learn; then, on the class wall, it learns the class's "
+        "handwriting.")),
+]
+MODELS_PAGE = "../pages/models.py"
+KEPT = ("lang", "presenter")  # what a link to the next page carries over
 
 
-def accuracy_text(info: checkpoints.CheckpointInfo) -> str:
-    return f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else "-"
-
-
-def epochs_text(info: checkpoints.CheckpointInfo) -> str:
-    """Epochs trained: a whole number, or where a stopped run left its last epoch."""
-    done = runs.history_series(info.record)["epochs_done"]
-    if info.record.get("stopped") and done:
-        return _("{done:.2f} (stopped)").format(done=done[-1])
-    return str(info.epochs)
-
-
-def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
-    """The group's table: its column names (the rows' keys) and cells in the session's language."""
-    if group == runs.REPRODUCTION:
-        out = []
-        for info in infos:
-            reported = info.record.get("reported")
-            out.append({_("checkpoint"): info.name,
-                        _("test accuracy"): _("{accuracy} ({n} ep.)").format(accuracy=accuracy_text(info),
-                                                                            n=epochs_text(info)),
-                        _("source reports"): (_("{accuracy:.2%} ({source}, {n} ep.)").format(
-                            accuracy=reported["test_accuracy"], source=reported["source"], n=reported["epochs"])
-                            if reported else "-"),
-                        _("how it compares, and why"): runs.reproduction_note(info.record)})
-        return out
-    extra = (lambda info: {_("recipe"): info.record.get("recipe_name", "-")}) if group == runs.TRAINED_HERE else (
-        lambda info: {})
-    return [{_("checkpoint"): info.name, _("model"): info.preset, _("test accuracy"): accuracy_text(info),
-             _("epochs"): epochs_text(info), **extra(info)} for info in infos]
+def carried() -> dict[str, str]:
+    """The link's language and presenter mode, for the lesson's links."""
+    return {key: st.query_params[key] for key in KEPT if key in st.query_params}
 
 
 st.title(_("How a convolutional network reads a digit"))
-st.markdown("\n" + _(
-    """This dashboard takes a real network apart on MNIST, the 70,000 handwritten digits that
-LeNet-5 was built for in 1998. Walk through it in this order:
+st.markdown(_("This dashboard takes a real network apart on MNIST, the 70,000 handwritten digits that LeNet-5 was "
+              "built for in 1998."))
 
-1. **Dataset**: what the network is given: 28x28 grey images, their labels, their statistics.
-2. **Convolution**: one filter sliding over a small grid, step by step, then pooling.
-3. **Architecture**: how layers stack into LeNet-5 and its cousins, and where every parameter goes.
-4. **Draw a digit**: your own digit through the network: what it sees, what it predicts, and why.
-5. **Training**: train a network from the browser and watch it learn.""") + "\n")
+st.header(_("The lesson, in order"))
+with st.container(key="lesson"):
+    for number, (page, title, icon, what) in enumerate(LESSON, 1):
+        with st.container(gap="xxsmall"):
+            st.page_link(page, label=_("{number}. {page}").format(number=number, page=_(title)), icon=icon,
+                         query_params=carried())
+            st.caption(_(what))
 
-with ui.guarded(_("The checkpoints")):
-    found = checkpoints.list_checkpoints()
-    if not found:
+st.header(_("The models"))
+with ui.guarded(_("The models")):
+    found = model_names.describe_all(checkpoints.list_checkpoints())
+    counts = {group: sum(m.group == group for m in found) for group in model_names.GROUPS}
+    if found:
+        st.markdown(_("Each page's model picker offers {n} models: {shipped} shipped with the dashboard, "
+                      "{reproductions} reproductions of the sources, {here} trained here, {class_} of the "
+                      "class's.").format(n=len(found), shipped=counts[model_names.runs.SHIPPED],
+                                         reproductions=counts[model_names.runs.REPRODUCTION],
+                                         here=counts[model_names.runs.TRAINED_HERE],
+                                         class_=counts[model_names.CLASS]))
+    else:
         st.info(_("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`)."))
-    groups = runs.group_checkpoints(found)
-    for group in runs.GROUPS if found else ():
-        title, text = (_(t) for t in GROUP_TEXT[group])
-        with ui.guarded(title):
-            st.subheader(title)
-            st.caption(text)
-            if groups[group]:
-                st.table(rows(group, groups[group]))
-            else:
-                st.caption(_(EMPTY_TEXT[group]))
+    st.page_link(MODELS_PAGE, label=_("Every model, and how the reproductions compare with their sources"),
+                 icon=":material/table_view:", query_params=carried())
