@@ -267,7 +267,7 @@ _AUTOLINK_STARTS = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.
 def plain(text: str) -> str:
     """Text a student typed, safe inside Streamlit markdown: every markdown and HTML character
     escaped, so ``**x**`` or ``<b>`` show as typed, and no web or mail address becomes a link."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINK_STARTS.sub("\u2060", str(text)))
 
 
 def one_line(exc: BaseException) -> str:
