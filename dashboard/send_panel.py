@@ -2,7 +2,9 @@
 
 Nothing is sent without the press, and the line above the button says exactly what is sent.
 The store (core.class_store) checks everything again: a label outside 0-9, a nickname too long,
-more than one digit a second from one browser session; its refusal is shown as one line.
+more than one digit a second from one browser session; its refusal is shown as one line. One
+drawing is one entry: sending the same drawing again changes the digit it is meant as (or says it
+is already sent), so it never fills the wall or the "fooled it" board.
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ def _send(digit: np.ndarray, model: str, prediction: int, probabilities: list[fl
         entry = _store().add(student_key=roles.student_key(), label=label, model=model, prediction=prediction,
                              probabilities=probabilities, image=digit,
                              nickname=st.session_state.get(NICKNAME_KEY) or None)
+    except class_store.AlreadySent as exc:  # one drawing, one entry: not an error, a fact
+        st.session_state[_SENT] = ("already", str(exc))
+        return
     except class_store.StoreError as exc:
         st.session_state[_SENT] = ("error", str(exc))
         return
-    st.session_state[_SENT] = ("sent", entry.label, entry.prediction, entry.student)
+    st.session_state[_SENT] = ("sent", entry.label, entry.prediction, entry.student, entry.relabelled_from)
     st.session_state[LABEL_KEY] = None  # the next digit gets its own answer
 
 
@@ -69,10 +74,17 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
         st.caption(_(WHAT_IS_SENT).format(model=model))
         roles.keep_nickname(nickname)
         result = st.session_state.get(_SENT)
-        if result and result[0] == "sent":
-            meant, said, student = result[1:]
+        if result and result[0] == "sent" and result[4] is not None:
+            meant, said, student, was = result[1:]
+            st.success(_("Changed: {student}'s drawing is one entry on the wall, now meant as {meant} (it was "
+                         "{was}); the network said {said}.").format(student=ui.plain(student), meant=meant, was=was,
+                                                                  said=said), icon=":material/edit:")
+        elif result and result[0] == "sent":
+            meant, said, student = result[1:4]
             st.success(_("Sent as {student}: your {meant}, the network said {said}. Draw another and send it "
                          "too.").format(student=ui.plain(student), meant=meant, said=said),
                        icon=":material/check_circle:")
+        elif result and result[0] == "already":
+            st.info(_("Already sent: {reason}.").format(reason=result[1]), icon=":material/done_all:")
         elif result:
             st.warning(_("Not sent: {reason}.").format(reason=result[1]), icon=":material/error:")

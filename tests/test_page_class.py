@@ -607,3 +607,24 @@ def test_a_numbered_student_and_digits_from_paper_are_named_in_chinese(store):
     options = list(at.selectbox(key="wall_pick").proto.options)
     assert options[0].startswith("来自纸上") and options[1].startswith("学生 1"), options
     assert any("学生 1" in m.value for m in at.markdown)  # the open digit's panel
+
+
+def test_the_projectors_view_shows_a_running_fine_tunes_progress(store, monkeypatch):
+    from core import finetune, jobs
+    from core.job_state import RUNNING, JobSnapshot
+
+    add(store, "a", 4, 9)
+    snap = JobSnapshot(id=1, name="class_lenet5_1", preset="lenet5", recipe_name=finetune.KIND, recipe={},
+                       status=RUNNING, message="", epoch=1, epochs=1, step=30, steps=120, loss=0.1, accuracy=0.9,
+                       images_per_second=None, curve=[], history=[], elapsed=3.0, stop_requested=False,
+                       kind=finetune.KIND)
+
+    class Running:
+        def current(self):
+            return type("Job", (), {"snapshot": lambda self: snap})()
+
+    monkeypatch.setattr(jobs, "manager", Running)
+    at = whole(page("class", {"view": "wall"}))
+    # 30 of 120 steps of its one epoch: a quarter done
+    assert [p.proto.text for p in at.get("progress")] == [
+        "The network is learning our handwriting (class_lenet5_1): 25% done"]
