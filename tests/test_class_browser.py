@@ -514,7 +514,7 @@ def test_the_class_fools_the_network_and_then_the_network_learns_their_hand(clas
 
         # Its checkpoint is in every picker: /draw's, for the student.
         open_page(student, class_server.url + "/draw")
-        student.locator(".st-key-draw_model input").click()
+        student.locator(".st-key-draw_model_shown input").click()  # the picker shown (draw_model holds the link's)
         student.keyboard.type(name)
         student.get_by_role("option", name=name).wait_for(timeout=10_000)
     finally:
