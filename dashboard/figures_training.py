@@ -23,22 +23,24 @@ def _style(fig: go.Figure, height: int) -> go.Figure:
     return styled(fig, height, top=TOP_PX, legend=LEGEND_BELOW)
 
 
-SMOOTH_POINTS = 5  # the train line: the mean of the last five points (each the mean of ~10 batches)
+SMOOTH_HALF = 2  # the train line: each point the mean of it and two either side (each ~10 batches' mean)
 
 
-def smoothed(values: list[float], window: int = SMOOTH_POINTS) -> list[float]:
-    """Each value replaced by the mean of it and the ``window - 1`` before it (fewer at the start):
-    a running mean that goes on across epochs, so the line does not jump where one begins."""
-    out, total = [], 0.0
-    for i, value in enumerate(values):
-        total += value - (values[i - window] if i >= window else 0.0)
-        out.append(total / min(i + 1, window))
+def smoothed(values: list[float], half: int = SMOOTH_HALF) -> list[float]:
+    """Each value replaced by the mean of it and ``half`` values either side (fewer near the ends,
+    as many on each side): a mean that goes on across epochs, so the line does not jump where one
+    begins, and that does not lag behind a curve still falling or rising (a straight stretch stays
+    where it is; the newest point is its own)."""
+    out = []
+    for i in range(len(values)):
+        k = min(half, i, len(values) - 1 - i)
+        out.append(sum(values[i - k:i + k + 1]) / (2 * k + 1))
     return out
 
 
 def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
-    """Train loss/accuracy as a line, the running mean of the last few reports (each the mean of the
-    batches since the one before: core.jobs), the reports themselves faint; test after each epoch
+    """Train loss/accuracy as a line, a running mean of the reports (each the mean of the batches since
+    the one before: core.jobs), the reports themselves faint; test after each epoch
     (big dots): at the epoch's end, or where a stopped run left its last epoch."""
     fig = make_subplots(1, 2, subplot_titles=(_("Loss (cross-entropy)"), _("Accuracy")))
     x = [p[0] for p in snap.curve]
@@ -48,7 +50,7 @@ def live_figure(snap: jobs.JobSnapshot) -> go.Figure:
         fig.add_scatter(x=x, y=raw, mode="markers", name=_("train, every few batches"), hoverinfo="skip",
                         marker=dict(size=4, color=palettes.SERIES[0], opacity=0.35), showlegend=False,
                         row=1, col=col)
-        fig.add_scatter(x=x, y=smoothed(raw), mode="lines", name=_("train (running mean of recent batches)"),
+        fig.add_scatter(x=x, y=smoothed(raw), mode="lines", name=_("train (smoothed over nearby batches)"),
                         line=dict(color=palettes.SERIES[0], width=3), showlegend=col == 1, row=1, col=col)
         fig.add_scatter(x=tests["epochs_done"], y=tests[f"test_{key}"], mode="lines+markers",
                         name=_("test (after each epoch, or where it stopped)"), marker=dict(size=12),

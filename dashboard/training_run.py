@@ -174,14 +174,16 @@ def has_dropout(preset: str) -> bool:
 
 
 def why_train_differs(snap: jobs.JobSnapshot) -> str:
-    """One line under the curves: why train accuracy may sit below test accuracy in this run."""
+    """One line under the curves: why the train curves may look worse than the test points in this run."""
     reasons = [_("the train line averages batches while the weights are still changing")]
     if has_dropout(snap.preset):
         reasons.append(_("dropout switches units off while it trains"))
     if snap.recipe.get("augment") or snap.kind != jobs.TRAINING:  # a class fine-tune shifts and turns its digits
         reasons.append(_("the training digits are shifted and turned a little"))
-    return _("Train accuracy can sit below test accuracy: {reasons}; each test point is measured after the epoch, "
-             "on images it never trained on, with the whole network and the epoch's final weights.").format(
+    if snap.recipe.get("label_smoothing"):
+        reasons.append(_("label smoothing adds to the train loss (its targets are never quite 100%)"))
+    return _("Why train can look worse than test: {reasons}; each test point is measured after the epoch, on "
+             "images it never trained on, with the whole network and the epoch's final weights.").format(
         reasons=_("; ").join(reasons))
 
 

@@ -401,18 +401,20 @@ def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why
         status=jobs.RUNNING, message="", epoch=2, epochs=2, step=25, steps=50, loss=0.5, accuracy=0.9,
         images_per_second=1.0, curve=curve, history=[], elapsed=1.0, stop_requested=False)
     fig = figs.live_figure(snap)
-    line = next(t for t in fig.data if t.name == "train (running mean of recent batches)" and t.xaxis == "x2")
-    # The mean of the last five (fewer at the start): 0.5, 0.7, 0.7667, 0.8, 0.82, then 0.9 (five of 0.9);
-    # no gap and no restart at epoch 1.
-    assert [round(y, 4) for y in line.y] == [0.5, 0.7, 0.7667, 0.8, 0.82, 0.9]
+    line = next(t for t in fig.data if t.name == "train (smoothed over nearby batches)" and t.xaxis == "x2")
+    # Each the mean of it and up to two either side (as many each side): 0.5 alone; (0.5 + 0.9 + 0.9) / 3;
+    # (0.5 + 4 x 0.9) / 5 = 0.82; then 0.9. No gap and no restart at epoch 1.
+    assert [round(y, 4) for y in line.y] == [0.5, 0.7667, 0.82, 0.9, 0.9, 0.9]
     assert None not in line.x
+    assert figs.smoothed([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])  # no lag
     from dashboard.training_run import why_train_differs
     assert why_train_differs(snap) == (
-        "Train accuracy can sit below test accuracy: the train line averages batches while the weights are still "
+        "Why train can look worse than test: the train line averages batches while the weights are still "
         "changing; each test point is measured after the epoch, on images it never trained on, with the whole "
-        "network and the epoch's final weights.")  # lenet5 has no dropout; the fast recipe does not augment
-    keras = dataclasses.replace(snap, preset="keras_cnn_small", recipe={"augment": True})
-    assert "dropout switches units off while it trains; the training digits are shifted" in why_train_differs(keras)
+        "network and the epoch's final weights.")  # lenet5 has no dropout; this recipe neither augments nor smooths
+    keras = dataclasses.replace(snap, preset="keras_cnn_small", recipe={"augment": True, "label_smoothing": 0.1})
+    assert ("dropout switches units off while it trains; the training digits are shifted and turned a little; "
+            "label smoothing adds to the train loss") in why_train_differs(keras)
 
 
 def count_boxes(page) -> tuple[float, list[dict]]:
