@@ -81,8 +81,12 @@ def _operation(module: nn.Module, kind: str, in_shape: tuple[int, ...], flattene
 
 
 def _display_name(preset: str | None, module_name: str) -> str:
+    """The paper's names for LeNet-5 of 1998 (C1, S2 ... OUTPUT, the last in the reader's
+    language), else the module's own."""
     short = module_name.rsplit(".", 1)[-1]
-    return short.upper() if preset == "lenet5_1998" else short
+    if preset != "lenet5_1998":
+        return short
+    return _("OUTPUT") if short == "output" else short.upper()
 
 
 def stages(model_or_name: nn.Module | str) -> list[Stage]:
@@ -90,7 +94,7 @@ def stages(model_or_name: nn.Module | str) -> list[Stage]:
     model = models.build(model_or_name) if isinstance(model_or_name, str) else model_or_name
     preset = model_or_name if isinstance(model_or_name, str) else getattr(model, "preset_name", None)
     rows = layers.layer_table(model)
-    result = [Stage("INPUT" if preset == "lenet5_1998" else _("input"), (1, 28, 28), "")]
+    result = [Stage(_("INPUT") if preset == "lenet5_1998" else _("input"), (1, 28, 28), "")]
     flattened = False
     for row in rows:
         module = model.get_submodule(row.name)

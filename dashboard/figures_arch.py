@@ -1,10 +1,8 @@
-"""Plotly figures of the /dataset and /architecture pages (drawing only: the numbers come from core)."""
+"""Figures of the /dataset and /architecture pages, plotly and HTML (drawing only: the numbers come from core)."""
 
 from __future__ import annotations
 
-import re
-import textwrap
-import unicodedata
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -53,7 +51,6 @@ def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figur
 
 # --- the network diagram (the 1998 paper's Fig. 2 style) ------------------------------------
 
-SLOT = 160          # horizontal room per stage, in diagram units (about pixels)
 MAX_STACK = 8       # feature maps drawn per stage; more are implied by the label
 
 
@@ -65,83 +62,60 @@ def _bar_height(units: int) -> float:
     return min(220.0, 30 + 9 * units ** 0.5)  # 10 -> 58, 84 -> 112, 120 -> 129, 784+ -> 220
 
 
-def _wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in "WF"
+DIAGRAM_SCALE = 0.6  # the boxes' sizes above are the paper's proportions; drawn at this share of them
 
 
-def _columns(text: str) -> int:
-    return sum(2 if _wide(ch) else 1 for ch in text)
+def _stage_box(stage, color: str, scale: float) -> tuple[str, float]:
+    """The stage's box drawn with CSS (no words: its name and shape are text beside it) and its
+    height in pixels: a stack of at most ``MAX_STACK`` squares for feature maps, a bar for units."""
+    step = 5.0 * scale
+    if stage.is_maps:
+        side, depth = _map_side(stage.shape[1]) * scale, min(stage.shape[0], MAX_STACK)
+        size = side + step * (depth - 1)
+        rects = [(k * step, size - side - k * step, side, side) for k in range(depth - 1, -1, -1)]
+        width = height = size
+    else:
+        width, height = 22 * scale, _bar_height(stage.shape[0]) * scale
+        rects = [(0, 0, width, height)]
+    body = "".join(f'<div style="position:absolute;left:{x:.1f}px;top:{y:.1f}px;width:{w:.1f}px;height:{h:.1f}px;'
+                   f'background:{color};border:1.2px solid #333;box-sizing:border-box"></div>' for x, y, w, h in rects)
+    return (f'<div aria-hidden="true" style="position:relative;width:{width:.0f}px;height:{height:.0f}px;'
+            f'margin:0 auto">{body}</div>'), height
 
 
-def _wrap(text: str, width: int = 16) -> str:
-    """``text`` in lines of at most ``width`` columns, joined by ``<br>``. Chinese has no spaces
-    between words: there a line breaks after a comma or before a bracket, else between any two
-    characters (each two columns wide: about as wide as two Latin letters)."""
-    if not any(_wide(ch) for ch in text):
-        return "<br>".join(textwrap.wrap(text, width)) if text else ""
-    lines, line = [], ""
-    for phrase in re.split(r"(?<=，)|(?=（)", text):
-        if line and _columns(line + phrase) > width:
-            lines.append(line)
-            line = ""
-        for ch in phrase:
-            if line and _columns(line + ch) > width and ch not in _CLOSING:
-                lines.append(line)
-                line = ""
-            line += ch
-    return "<br>".join(part.strip() for part in lines + [line] if part.strip())
-
-
-_CLOSING = "，。、：；！？）》」"  # never at the start of a line
-
-
-def network_diagram(stages, colors: FigureColors = STANDARD) -> go.Figure:
-    """Boxes for each stage (stacks of feature maps, bars of units), names and shapes above,
-    the operation that makes each stage written under the arrow leading to it; boxes filled
-    by layer kind (``colors.kinds``)."""
-    shapes, notes, spans = [], [], []
-    base, step, tallest = 0.0, 5.0, 0.0  # boxes sit on ``base``; text goes above and below
-    for i, st in enumerate(stages):
-        cx = i * SLOT + SLOT / 2
-        color = colors.kinds.get(st.kind, colors.kinds.get("input", "#d9d9d9"))
-        if st.is_maps:
-            side = _map_side(st.shape[1])
-            depth = min(st.shape[0], MAX_STACK)
-            x0 = cx - (side + step * (depth - 1)) / 2
-            for k in range(depth - 1, -1, -1):  # back to front
-                shapes.append(dict(type="rect", x0=x0 + k * step, x1=x0 + k * step + side,
-                                   y0=base + k * step, y1=base + k * step + side,
-                                   fillcolor=color, line=dict(color="#333", width=1.2)))
-            top, span = base + side + step * (depth - 1), (x0, x0 + side + step * (depth - 1))
-        else:
-            top, span = base + _bar_height(st.shape[0]), (cx - 11, cx + 11)
-            shapes.append(dict(type="rect", x0=span[0], x1=span[1], y0=base, y1=top,
-                               fillcolor=color, line=dict(color="#333", width=1.2)))
-        spans.append(span)
-        tallest = max(tallest, top)
-        notes.append(dict(x=cx, y=top + 8, text=f"<b>{st.name}</b><br>{st.caption}", showarrow=False,
-                          yanchor="bottom", font=dict(size=17)))
-        under = ", ".join(st.after) or st.note
-        if under:
-            notes.append(dict(x=cx, y=base - 10, text=_wrap(under, 18), showarrow=False,
-                              yanchor="top", font=dict(size=14, color="#555")))
-        if i:  # the arrow from the previous box to this one, and what it does
-            start, end = spans[i - 1][1] + 6, span[0] - 6
-            notes.append(dict(x=end, y=base + 12, ax=start, ay=base + 12, xref="x", yref="y",
-                              axref="x", ayref="y", text="", showarrow=True, arrowhead=2,
-                              arrowsize=1.2, arrowwidth=2, arrowcolor=colors.ink))
-            notes.append(dict(x=cx - SLOT / 2, y=base - 62, text=f"<i>{_wrap(st.operation)}</i>",
-                              showarrow=False, yanchor="top", font=dict(size=15, color=colors.ink)))
-    fig = go.Figure()
-    fig.update_layout(shapes=shapes, annotations=notes, plot_bgcolor="white", showlegend=False,
-                      height=int(tallest + 70 + 150), margin=dict(l=5, r=5, t=5, b=5))
-    fig.update_xaxes(visible=False, range=[0, SLOT * len(stages)], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[base - 150, tallest + 70], fixedrange=True)
-    return fig
+def network_html(stages, colors: FigureColors = STANDARD, scale: float = 1.0, label: str = "") -> str:
+    """The network drawn like Fig. 2 of the 1998 paper, as HTML (for ``st.html``): for each stage
+    its name and shape, its box (stacks of feature maps, bars of units, filled by layer kind:
+    ``colors.kinds``) and under it what is applied value by value; between two stages an arrow
+    with how the next is computed. Every word is text the page's language gives and the browser
+    wraps, and the stages flow onto further lines on a narrow screen, so nothing overlaps or is cut."""
+    pictures = [_stage_box(stage, colors.kinds.get(stage.kind, colors.kinds.get("input", "#d9d9d9")),
+                           DIAGRAM_SCALE * scale) for stage in stages]
+    room = max(height for _box, height in pictures)  # every box stands on one line, as in the paper
+    items = []
+    for i, (stage, (box, _height)) in enumerate(zip(stages, pictures)):
+        if i:
+            items.append(
+                f'<li class="cnnx-op" style="display:flex;flex-direction:column;align-items:center;width:5rem;'
+                f'padding-top:calc(2.1rem + {room / 2:.0f}px)">'
+                f'<span aria-hidden="true" style="font-size:1.6rem;line-height:1;color:{colors.ink}">&#10230;</span>'
+                f'<i style="font-size:0.8rem;line-height:1.25;text-align:center;color:{colors.ink};'
+                f'overflow-wrap:anywhere">{html.escape(stage.operation)}</i></li>')
+        under = ", ".join(stage.after) or stage.note
+        items.append(
+            f'<li class="cnnx-stage" style="display:flex;flex-direction:column;align-items:center;width:5.6rem">'
+            f'<b style="font-size:1rem">{html.escape(stage.name)}</b>'
+            f'<span style="font-size:0.9rem;color:#555">{html.escape(stage.caption)}</span>'
+            f'<div style="height:{room:.0f}px;display:flex;align-items:flex-end;margin-top:4px">{box}</div>'
+            f'<small style="font-size:0.8rem;line-height:1.25;color:#555;text-align:center;margin-top:4px;'
+            f'overflow-wrap:anywhere">{html.escape(under)}</small></li>')
+    return (f'<ol class="cnnx-diagram" aria-label="{html.escape(label, quote=True)}" style="list-style:none;margin:0;'
+            'padding:0;display:flex;flex-wrap:wrap;row-gap:1.2rem;column-gap:0.2rem;align-items:flex-start">'
+            + "".join(items) + "</ol>")
 
 
 def diagram_text(model: str, stages) -> str:
-    """What ``network_diagram`` shows, in words: the stages in order, each with its shape."""
+    """What ``network_html`` shows, in words: the stages in order, each with its shape."""
     return _("Diagram of {model}, stage by stage: {stages}.").format(
         model=model, stages=" → ".join(f"{stage.name} {stage.caption}" for stage in stages))
 

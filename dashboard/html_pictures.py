@@ -21,7 +21,7 @@ def grid_html(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None
               preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
               text: bool = True, decimals: int = 2, colorscale: str | Sequence = INPUT_SCALE,
               zmid: float | None = None, zmin: float | None = None, zmax: float | None = None,
-              title: str | None = None, cell_px: int = 48) -> str:
+              title: str | None = None, cell_px: int = 48, font_px: int | None = None) -> str:
     """The same grid as ``grid_heatmap``, as an HTML table (for ``st.html``).
 
     A browser redraws a table of coloured cells far faster than a plotly chart, which is what
@@ -37,7 +37,7 @@ def grid_html(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None
                          (accent, f"4px solid {ACCENT}")):
         for cell in cells or []:
             outlines[tuple(cell)] = style
-    font_px = max(12, min(24, int(cell_px * 0.42)))
+    font_px = font_px or max(12, min(24, int(cell_px * 0.42)))
     rows = []
     for r in range(values.shape[0]):
         cells = []
@@ -103,3 +103,32 @@ def label_html(text: str, *, size_rem: float = 1.4, bold: bool = True) -> str:
     weight = 700 if bold else 400
     return (f"<div style='font-size:{size_rem}rem;font-weight:{weight};white-space:nowrap;"
             f"font-variant-numeric:tabular-nums'>{html.escape(text)}</div>")
+
+
+def fitted_grid_html(values: np.ndarray, *, decimals: int, colorscale: str | Sequence, zmin: float, zmax: float,
+                     max_cell_px: int, min_cell_px: int, label: str) -> str:
+    """A large grid of numbers (a 28x28 digit) as wide as its column allows, up to ``max_cell_px``
+    a cell: square cells whose numbers scale with them, so the grid is exactly as tall as it is
+    drawn (no blank band above or below, as a plotly figure of fixed height had). Below
+    ``min_cell_px`` a cell it keeps that size and the grid scrolls sideways inside its own box (a
+    phone), never past the screen. One picture for a screen reader, named by ``label``."""
+    values = np.asarray(values, dtype=float)
+    rows, cols = values.shape
+    rgb = cell_colors(values, colorscale, zmin, zmax)
+    cells = []
+    for r in range(rows):
+        for c in range(cols):
+            red, green, blue = rgb[r, c]
+            cells.append(f"<div style='background:rgb({red:.0f},{green:.0f},{blue:.0f});"
+                         f"color:{text_on((red, green, blue))}'>{html.escape(format_number(values[r, c], decimals))}"
+                         "</div>")
+    gap = 1
+    # Container units: 100cqw is the grid's own width, so a cell's number is a share of the cell.
+    grid = (f"<div role='img' aria-label='{html.escape(label, quote=True)}' style='display:grid;"
+            f"grid-template-columns:repeat({cols},1fr);gap:{gap}px;width:max(100%,{cols * (min_cell_px + gap)}px);"
+            f"max-width:{cols * (max_cell_px + gap)}px;container-type:inline-size;font-variant-numeric:tabular-nums'>"
+            f"<style>.cnnx-fitted>div>div{{aspect-ratio:1;display:flex;align-items:center;justify-content:center;"
+            f"font-size:calc(100cqw / {cols} * 0.36);line-height:1;overflow:hidden}}</style>"
+            + "".join(cells) + "</div>")
+    # Focusable, so that a keyboard can scroll it where it scrolls.
+    return f"<div class='cnnx-fitted' tabindex='0' style='overflow-x:auto;max-width:100%'>{grid}</div>"

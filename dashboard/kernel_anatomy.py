@@ -11,12 +11,13 @@ from core import layers
 from core.gridmath import format_number
 from core.i18n import _, ngettext, sentences
 from core.pictures import describe_map
-from dashboard import plots, ui
+from dashboard import html_pictures, ui
 from dashboard.links import BOUND
 
 MAX_KERNELS_SHOWN = 16
-KERNEL_COLUMNS = 6
-KERNEL_FIGURE_PX = 150  # smaller plotly figures clip their last column
+KERNEL_GRID_PX = 200   # a kernel's grid is about this wide (5x5: cells of 40 px), larger in presenter mode
+KERNEL_CELL_PX = 40    # ... never with cells below this: "-0.07" must fit in one
+KERNEL_FONT_PX = 13
 
 
 def channels_text(count: int) -> str:
@@ -83,17 +84,19 @@ def section(model: torch.nn.Module, name: str, rows: list[layers.LayerRow], chec
                                        "positive, {middle} zero.").format(index=index, low=_(signed.low),
                                                                           high=_(signed.high), middle=_(signed.middle))))
         shown = min(k, MAX_KERNELS_SHOWN)
-        columns = st.columns(KERNEL_COLUMNS)
-        for j in range(shown):
-            ui.plotly_chart(
-                plots.grid_heatmap(kernels[j], decimals=2, colorscale=signed.scale, zmid=0,
-                                   cell_px=max(28, KERNEL_FIGURE_PX // kw),
-                                   title=_("channel {channel}").format(channel=channels[j])),
-                container=columns[j % len(columns)], width="content", key=f"kernel_{j}",
-                description=_("{layer}, filter {index}, its kernel on input channel {channel}: {height} × {width} "
-                              "weights from {low} to {high}, {where}.").format(
-                    layer=layer, index=index, channel=channels[j], height=kh, width=kw,
-                    low=format_number(float(kernels[j].min())), high=format_number(float(kernels[j].max())),
-                    where=describe_map(kernels[j], signed=True)))
+        # HTML grids in a row that wraps: each kernel whole at any width (plotly figures in six
+        # fixed columns were cut on the right in presenter mode), its description for a screen reader.
+        scale = ui.figure_scale()
+        cell = round(max(KERNEL_CELL_PX, KERNEL_GRID_PX // kw) * scale)
+        grids = [html_pictures.grid_html(kernels[j], decimals=2, colorscale=signed.scale, zmid=0, cell_px=cell,
+                                         font_px=round(KERNEL_FONT_PX * scale),
+                                         title=_("channel {channel}").format(channel=channels[j]))
+                 + ui.hidden_html(_("{layer}, filter {index}, its kernel on input channel {channel}: {height} × "
+                                    "{width} weights from {low} to {high}, {where}.").format(
+                     layer=layer, index=index, channel=channels[j], height=kh, width=kw,
+                     low=format_number(float(kernels[j].min())), high=format_number(float(kernels[j].max())),
+                     where=describe_map(kernels[j], signed=True)))
+                 for j in range(shown)]
+        st.html(html_pictures.grids_row(*grids, gap_px=round(18 * scale)))
         if k > shown:
             st.caption(_("The first {shown} of the filter's {n} kernels.").format(shown=shown, n=k))

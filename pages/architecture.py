@@ -64,7 +64,7 @@ COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in pr
 # --- the diagram ---------------------------------------------------------------------------
 st.header(_("The network, stage by stage"))
 stages = cached_stages(name, language)
-ui.plotly_chart(figs.network_diagram(stages, COLORS), key="diagram", description=figs.diagram_text(name, stages))
+st.html(figs.network_html(stages, COLORS, ui.figure_scale(), label=figs.diagram_text(name, stages)))
 caption = _("Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at most {most} "
             "drawn), bars are layers of units; under each arrow, how the next stage is computed; under each box, "
             "what is applied to it value by value.").format(most=figs.MAX_STACK)
@@ -84,11 +84,12 @@ st.table(
       _("multiply-adds"): f"{r.macs:,}"}
      for r in rows],
     hide_index=True)
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(_("Trainable parameters"), f"{total['trainable_params']:,}")
-m2.metric(_("Fixed values"), f"{total['fixed']:,}")
-m3.metric(_("Connections"), f"{total['connections']:,}")
-m4.metric(_("Multiply-adds per image"), f"{total['macs']:,}")
+# Each total as wide as its number, onto a new line where the row is full: four equal columns cut
+# "340,908" to "340,…" in presenter mode's large type.
+with st.container(horizontal=True, gap="medium", key="arch_totals"):
+    for label, value in ((_("Trainable parameters"), total["trainable_params"]), (_("Fixed values"), total["fixed"]),
+                         (_("Connections"), total["connections"]), (_("Multiply-adds per image"), total["macs"])):
+        st.metric(label, f"{value:,}", width="content")
 if total["batchnorm_params"]:
     st.caption(_("Of the trainable parameters, {batchnorm:,} are BatchNorm scales and shifts; the convolutions and "
                  "dense layers alone have {weighted:,}.").format(batchnorm=total["batchnorm_params"],

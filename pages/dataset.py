@@ -18,13 +18,14 @@ from core.gridmath import format_number  # noqa: E402
 from core.pictures import describe_map  # noqa: E402
 from core.i18n import N_, _  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
-from dashboard import palettes, plots, ui  # noqa: E402
+from dashboard import html_pictures, palettes, ui  # noqa: E402
 from dashboard.grid_widgets import labels  # noqa: E402
 from dashboard.links import BOUND  # noqa: E402
 
 GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
 MEAN_ZOOM = 3     # ten means in one row
 PIXEL_CELL_PX = 34  # 28 cells fit a 1,000 px column, three digits still readable
+PIXEL_MIN_CELL_PX = 22  # a phone scrolls the grid rather than shrink "253" below reading
 ALL = "all"        # the class filter's value for every class (?digit=all), shown as ALL_LABEL
 ALL_LABEL = N_("all")
 
@@ -152,12 +153,14 @@ def one_image_section(split: str, counts: dict[str, list[int]], first_index: int
     raw_tab, norm_tab = st.tabs([_("Raw pixels 0-255"), _("After normalisation")])
     grey = ui.palette("image").scale
     where = describe_map(image)  # the same picture, whichever numbers are written in it
-    ui.plotly_chart(plots.grid_heatmap(image, decimals=0, colorscale=grey, zmin=0, zmax=255,
-                                       cell_px=PIXEL_CELL_PX), container=raw_tab, width="content", key="raw_pixels",
-                    description=pixels_text(image, 0, where))
-    ui.plotly_chart(plots.grid_heatmap(normalized, decimals=1, colorscale=grey, zmin=facts.black, zmax=facts.white,
-                                       cell_px=PIXEL_CELL_PX), container=norm_tab, width="content",
-                    key="norm_pixels", description=pixels_text(normalized, 4, where))
+    # HTML grids as wide as the column allows: exactly as tall as they are drawn, whole on a projector,
+    # scrolled sideways in their own box on a phone.
+    cell = {"max_cell_px": round(PIXEL_CELL_PX * ui.figure_scale()), "min_cell_px": PIXEL_MIN_CELL_PX,
+            "colorscale": grey}
+    raw_tab.html(html_pictures.fitted_grid_html(image, decimals=0, zmin=0, zmax=255, label=pixels_text(image, 0, where),
+                                                **cell))
+    norm_tab.html(html_pictures.fitted_grid_html(normalized, decimals=1, zmin=facts.black, zmax=facts.white,
+                                                 label=pixels_text(normalized, 4, where), **cell))
 
     y, x = divmod(int(image.argmax()), 28)
     v = int(image[y, x])

@@ -26,6 +26,32 @@ def test_lenet5_1998_stages_are_the_papers_figure_2():
     assert stages[1].after == ("scaled tanh",) and stages[3].trainable_params == 1516
 
 
+def test_lenet5_1998_stages_in_chinese_say_input_and_output_in_chinese():
+    from core import i18n
+
+    before = i18n._language_source
+    i18n.set_language_source(lambda: "zh")
+    try:
+        stages = diagram.stages("lenet5_1998")
+    finally:
+        i18n.set_language_source(before)
+    # The paper's letters stay (C1 ... F6); its two words are the reader's: 输入, 输出.
+    assert [s.name for s in stages] == ["输入", "C1", "S2", "C3", "S4", "C5", "F6", "输出"]
+    assert stages[1].operation == "5x5 卷积"
+
+
+def test_the_diagram_is_html_text_that_wraps():
+    from dashboard import figures_arch
+
+    stages = diagram.stages("lenet5_1998")
+    drawn = figures_arch.network_html(stages, label="LeNet-5")
+    # One list item per stage and per arrow between two (8 + 7), in a list that wraps on a narrow
+    # screen; every name and operation is text in it (a screen reader reads it, a browser wraps it).
+    assert drawn.count("<li ") == 15 and "flex-wrap:wrap" in drawn
+    assert all(s.name in drawn and s.operation in drawn for s in stages)
+    assert "<svg" not in drawn and "<text" not in drawn  # the boxes carry no words
+
+
 def test_modern_lenet_stages_fold_elementwise_layers():
     stages = diagram.stages("lenet5")
     assert [s.name for s in stages] == ["input", "conv1", "pool1", "conv2", "pool2", "fc1", "fc2", "fc3"]

@@ -12,9 +12,10 @@ from core import models
 
 def wait_for_charts(page, at_least: int) -> None:
     """Charts, tables and metrics draw a few seconds after the script run ends (their code loads
-    lazily): wait for them before a screenshot."""
+    lazily): wait for them, and the stage diagram, before a screenshot."""
     page.wait_for_function(
         f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}", timeout=30_000)
+    page.wait_for_selector(".cnnx-diagram", timeout=30_000)
     page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
     page.wait_for_selector("[data-testid='stTable']", timeout=30_000)
     page.wait_for_timeout(1000)
@@ -105,7 +106,7 @@ def test_browser_architecture_page(streamlit_server, browser_page):
     browser_page.set_viewport_size({"width": 1400, "height": 5200})
     open_page(browser_page, streamlit_server.url + "/architecture")
     assert browser_page.locator("[data-testid='stException']").count() == 0
-    wait_for_charts(browser_page, 4)
+    wait_for_charts(browser_page, 1)  # C3's connection table; the diagram and kernels are HTML
     assert browser_page.get_by_text("Trainable parameters").count() == 1
     screenshot(browser_page, "architecture")
     # The ONNX file is made when the button is clicked (a deferred download): it must be a valid model.
@@ -117,7 +118,7 @@ def test_browser_architecture_page(streamlit_server, browser_page):
     browser_page.get_by_role("combobox").first.click()
     browser_page.get_by_role("option", name="keras_cnn_deeper", exact=True).click()
     wait_idle(browser_page)
-    wait_for_charts(browser_page, 4)
+    wait_for_charts(browser_page, 1)
     assert browser_page.locator("[data-testid='stException']").count() == 0
     assert "arch_model=keras_cnn_deeper" in browser_page.url  # the choice is kept in the link
     screenshot(browser_page, "architecture_keras_cnn_deeper")
@@ -163,6 +164,11 @@ def pill_checked(page, label: str) -> bool:
 def test_browser_click_on_the_c3_table_chooses_the_map(streamlit_server, browser_page):
     page = browser_page
     open_page(page, streamlit_server.url + "/architecture")
+    # What is drawn above the table first (the diagram, the totals, the kernels), so that the
+    # table stays where its cells are measured.
+    page.locator(".cnnx-diagram").wait_for(timeout=30_000)
+    page.locator("[data-testid='stMetric']").last.wait_for(timeout=30_000)
+    page.locator("[role=table][aria-label^='channel ']").last.wait_for(timeout=30_000)
     page.locator(".st-key-c3_table").scroll_into_view_if_needed()
     page.locator(".st-key-c3_table .nsewdrag").first.wait_for(timeout=30_000)
     assert "C3 map 6 reads S2 maps 0, 1, 2, 3:" in c3_text(page)  # the default

@@ -149,3 +149,89 @@ def test_fgsm_flip_is_bad_news_and_epsilon_is_said_in_grey_levels(streamlit_serv
     delta.evaluate("e => e.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(500)
     screenshot(page, "projector_fgsm")
+
+
+# --- /architecture and /dataset on a projector and on a phone ---------------------------------------
+# At 1280x720 in presenter mode the stage diagram's italic labels overlapped, the totals were cut
+# ("340,…"), the C3 kernels' grids were cut on the right; on a phone the diagram was cut on the left;
+# /dataset's pixel grid had blank bands above and below it.
+
+SIZES = {"projector": ({"viewport": PROJECTOR}, "presenter=true"),
+         "phone": ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}, "")}
+
+# Each box of ``selector``: its text, left and right edges, top and bottom (in the page, scroll included).
+BOXES = """(selector) => [...document.querySelectorAll(selector)].map(e => { const r = e.getBoundingClientRect();
+    const top = r.top + document.querySelector('[data-testid=stMain]').scrollTop;
+    return {text: e.innerText.trim().slice(0, 40), left: r.left, right: r.right, top, bottom: top + r.height,
+            cut: e.scrollWidth > e.clientWidth + 1}; })"""
+
+
+def outside(boxes: list[dict], width: int) -> list[str]:
+    """The boxes that reach past the screen's left or right edge."""
+    return [b["text"] for b in boxes if b["left"] < 0 or b["right"] > width]
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of boxes that overlap (by more than a pixel each way)."""
+    return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
+            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 1]
+
+
+@pytest.fixture(params=list(SIZES))
+def sized_page(request, browser):
+    options, query = SIZES[request.param]
+    context = browser.new_context(**options)
+    page = context.new_page()
+    yield request.param, page, query, options["viewport"]["width"]
+    context.close()
+
+
+@pytest.mark.browser
+def test_architecture_fits_a_projector_and_a_phone(streamlit_server, sized_page):
+    size, page, query, width = sized_page
+    open_page(page, f"{streamlit_server.url}/architecture?{query}")
+    page.locator(".cnnx-diagram").wait_for(timeout=30_000)
+    page.locator("[role=table][aria-label='channel 0']").wait_for(timeout=30_000)
+    page.locator(".st-key-arch_totals [data-testid='stMetricValue']").nth(3).wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    # The diagram: LeNet-5's 8 stages and 7 operations, every one whole on the screen, none over another.
+    parts = page.evaluate(BOXES, ".cnnx-diagram > li")
+    assert len(parts) == 8 + 7
+    assert outside(parts, width) == [] and overlapping(parts) == []
+    # Each word under an arrow inside its own part: the part is not drawn over by its text.
+    labels = page.evaluate(BOXES, ".cnnx-diagram > li > i, .cnnx-diagram > li > small")
+    assert len(labels) == 7 + 8 and outside(labels, width) == [] and overlapping(labels) == []
+    # The totals: LeNet-5's 60,000 parameters, 840 fixed values, 340,908 connections, 332,824 multiply-adds
+    # (core.layers, the paper's figures), each number whole.
+    totals = page.evaluate(BOXES, ".st-key-arch_totals [data-testid='stMetricValue']")
+    assert [t["text"] for t in totals] == ["60,000", "840", "340,908", "332,824"]
+    assert [t["text"] for t in totals if t["cut"]] == [] and outside(totals, width) == []
+    # C3's filter 0 reads S2 maps 0, 1, 2 (Table I): three 5x5 grids, each whole on the screen.
+    grids = page.evaluate(BOXES, "[role=table][aria-label^='channel ']")
+    assert len(grids) == 3 and outside(grids, width) == [] and overlapping(grids) == []
+    page.locator(".cnnx-diagram").scroll_into_view_if_needed()
+    screenshot(page, f"architecture_diagram_{size}")
+    page.locator("[role=table][aria-label='channel 0']").scroll_into_view_if_needed()
+    screenshot(page, f"architecture_kernels_{size}")
+
+
+@pytest.mark.browser
+def test_dataset_pixel_grid_has_no_blank_bands(streamlit_server, sized_page):
+    size, page, query, width = sized_page
+    open_page(page, f"{streamlit_server.url}/dataset?{query}")
+    pixels = page.locator("[role=img][aria-label^=\"The image's 28 × 28 pixel values\"]")
+    grid = pixels.first  # the raw values' tab, shown first
+    grid.wait_for(timeout=30_000)
+    grid.scroll_into_view_if_needed()
+    assert page.locator("[data-testid='stException']").count() == 0
+    box = grid.bounding_box()
+    # As tall as wide (28 x 28 square cells), and the element that holds it no taller: no band of blank.
+    holder = page.locator("[data-testid='stHtml']").filter(has=pixels).first.bounding_box()
+    assert abs(box["height"] - box["width"]) <= 2, box
+    assert holder["height"] <= box["height"] + 20, (holder, box)  # at most a scroll bar's height more
+    # Whole on a projector; on a phone the grid scrolls sideways inside its own box, which stays on screen.
+    assert holder["x"] >= 0 and holder["x"] + holder["width"] <= width, holder
+    if size == "projector":
+        assert box["x"] + box["width"] <= width
+    screenshot(page, f"dataset_pixels_{size}")

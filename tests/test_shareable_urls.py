@@ -171,11 +171,11 @@ def test_every_page_runs_in_presenter_mode(page, state):
         state = {**state, "draw_image_override": drawn_seven()}
     at = opened(page, {}, presenter=True, **state)
     assert not at.error, [e.value for e in at.error]
-    # Figures are drawn 1.3 times larger: e.g. the dataset's 28 x 28 pixel grid, 28 cells of
-    # 34 px + 8 = 960 px wide, becomes 1,248 px.
+    # Figures are drawn 1.3 times larger: e.g. the dataset's 28 x 28 pixel grid, cells of at most
+    # 34 px and 1 px between them (up to 980 px wide), has cells of up to 44 px: 28 x 45 = 1,260 px.
     if page == "dataset":
-        chart = next(c for c in at.get("plotly_chart") if '"width":' in c.proto.spec and "raw" in str(c.proto.id))
-        assert '"width":1248' in chart.proto.spec
+        grid = next(h.value for h in at.get("html") if "pixel values" in h.value)
+        assert "max-width:1260px" in grid
 
 
 def test_presenter_mode_changes_colours_and_folds_secondary_controls():
