@@ -101,8 +101,10 @@ def form(store: class_store.ClassStore, session: int | None, teacher: bool,
     running = job is not None and job.running
     taken = replaces(name, digits.session)
     if taken:  # asked, as /training asks before a run replaces a checkpoint
-        st.warning(_("**{name}** is already there (its before and after are below): fine-tuning again replaces "
-                     "it.").format(name=taken), icon=":material/warning:")
+        text = (_("**{name}** is already there (its before and after are below): fine-tuning again replaces it.")
+                if finetune_record(name, digits.session) else
+                _("**{name}** is already a checkpoint: fine-tuning replaces it."))
+        st.warning(text.format(name=taken), icon=":material/warning:")
         st.checkbox(_("Yes, replace {name}").format(name=taken), key=replace_key(taken), disabled=not teacher)
     st.button(_("Fine-tune on our digits"), type="primary", icon=":material/school:", key="ft_start",
               disabled=not teacher or name is None or bool(reason) or running

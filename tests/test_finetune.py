@@ -262,8 +262,8 @@ def test_the_fine_tune_tab_asks_before_a_second_fine_tune_replaces_the_first(tmp
         shutil.copy(folder / f"lenet5{suffix}", folder / f"{name}{suffix}")
     at = run_page("class", {"class_tab": "Learning our handwriting", "ft_model": "lenet5"})
     assert not at.exception, at.exception
-    assert f"**{name}** is already there (its before and after are below): fine-tuning again replaces it." in [
-        w.value for w in at.warning]
+    # (its record is lenet5's, no fine-tune's: no before and after to point to)
+    assert f"**{name}** is already a checkpoint: fine-tuning replaces it." in [w.value for w in at.warning]
     assert at.button(key="ft_start").disabled  # a teacher (AppTest is localhost), but not ticked yet
     at.checkbox(key=f"ft_overwrite:{name}").check().run()
     assert not at.exception and not at.button(key="ft_start").disabled
