@@ -120,23 +120,25 @@ def sessions_panel(store: class_store.ClassStore, teacher: bool) -> int | None:
                      _("{name}: {entries} digits from {students} students; the digits students send now go to the "
                        "current session, not this one."))
             st.caption(about.format(name=names[session.id], entries=facts["entries"], students=facts["students"]))
-        c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
-        c1.button(_("New class session"), icon=":material/add:", key="wall_new", disabled=not teacher,
-                  on_click=class_common.teacher_action,
-                  args=(_("start a new class session"), start_new_session, store),
-                  help=_("The wall empties; this session's digits stay in the store until deleted."))
-        confirm = c2.checkbox(_("Yes, delete it"), key="wall_delete_confirm", disabled=not teacher)
-        c3.button(_("Delete this session"), icon=":material/delete:", key="wall_delete",
-                  disabled=not (teacher and confirm), on_click=class_common.teacher_action,
-                  args=(_("delete a class session"), store.delete_session, session.id))
+        # One row that wraps, each control as wide as its label: a label is never cut (a projector's
+        # large type, a phone).
+        row = st.container(horizontal=True, vertical_alignment="center", key="wall_session_actions")
+        row.button(_("New class session"), icon=":material/add:", key="wall_new", disabled=not teacher,
+                   on_click=class_common.teacher_action,
+                   args=(_("start a new class session"), start_new_session, store),
+                   help=_("The wall empties; this session's digits stay in the store until deleted."))
+        confirm = row.checkbox(_("Yes, delete it"), key="wall_delete_confirm", disabled=not teacher)
+        row.button(_("Delete this session"), icon=":material/delete:", key="wall_delete",
+                   disabled=not (teacher and confirm), on_click=class_common.teacher_action,
+                   args=(_("delete a class session"), store.delete_session, session.id))
         if teacher:
             npz, csv = class_export.payloads(store, session.id)
-            c4.download_button(_("Export (.npz)"), npz, file_name=f"class_session_{session.id}.npz", key="wall_npz",
-                               icon=":material/download:", on_click="ignore")
-            c4.download_button(_("Export (.csv)"), csv, file_name=f"class_session_{session.id}.csv", key="wall_csv",
-                               icon=":material/table:", on_click="ignore")
+            row.download_button(_("Export (.npz)"), npz, file_name=f"class_session_{session.id}.npz",
+                                key="wall_npz", icon=":material/download:", on_click="ignore")
+            row.download_button(_("Export (.csv)"), csv, file_name=f"class_session_{session.id}.csv",
+                                key="wall_csv", icon=":material/table:", on_click="ignore")
         else:
-            c4.button(_("Export"), icon=":material/download:", key="wall_export_student", disabled=True)
+            row.button(_("Export"), icon=":material/download:", key="wall_export_student", disabled=True)
             st.caption(roles.only_teacher(_("start, delete or export a class session")))
     return shown
 

@@ -127,7 +127,7 @@ def test_a_web_address_as_a_nickname_stays_plain_text_on_the_projector(server, b
     ("1280x720_presenter", PROJECTOR, "/class?class_tab=home&presenter=true"),
     ("390x844_phone", PHONE, "/class?class_tab=home"),
 ])
-def test_the_take_home_buttons_show_their_whole_labels(server, browser, name, profile, link):
+def test_the_take_home_and_session_buttons_show_their_whole_labels(server, browser, name, profile, link):
     running, store = server
     fresh_session(store, 3)
     context = browser.new_context(**profile)
@@ -143,6 +143,13 @@ def test_the_take_home_buttons_show_their_whole_labels(server, browser, name, pr
                                                  "Printable wall (.html)"]
         cut = [text for text, scroll, client in widths if scroll > client + 1]
         assert not cut, widths  # an ellipsis shows when a label is wider than its button
+        page.get_by_text("Class sessions and export").click()  # the sessions' buttons, as a student sees them
+        button(page, "wall_new").wait_for(timeout=30_000)
+        widths = page.locator(".st-key-wall_session_actions button p").evaluate_all(
+            "ps => ps.filter(p => p.checkVisibility()).map(p => [p.innerText, p.scrollWidth, p.clientWidth])")
+        assert [text for text, *_ in widths] == ["New class session", "Delete this session", "Export"]
+        assert not [text for text, scroll, client in widths if scroll > client + 1], widths
+        screenshot(page, f"class_projector_sessions_{name}")
     finally:
         context.close()
 
