@@ -90,7 +90,7 @@ def test_the_printable_wall_is_in_the_readers_language(store, monkeypatch):
               image=images[4], now=1)
     monkeypatch.setattr(i18n, "_language_source", lambda: "zh")  # as a Chinese session on /class
     page = wall_html(store)
-    assert '<html lang="zh-CN">' in page and "：我们的数字</h1>" in page and "本意 4" in page and "认作 9" in page
+    assert '<html lang="zh-CN">' in page and "：我们的数字</h1>" in page and "想写 4" in page and "认作 9" in page
     assert "meant" not in page and "our digits" not in page
 
 
