@@ -221,8 +221,9 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
             for col, key in zip(cols, chosen[first:first + 4]):
                 method = attributions.METHODS[key]
                 with col:
-                    ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed, title=method.named(),
-                                              colorscale=signed.scale),
+                    # the picker above gives Captum's name too: a quarter of a projector holds only one
+                    ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed,
+                                                 title=method.named().split("（")[0], colorscale=signed.scale),
                              f"{prefix}_attr_{row}_{key}",
                              description=_("{method}'s map over the digit, for class {target}: {where}.").format(
                                  method=method.named(), target=target,

@@ -11,6 +11,7 @@ in its own language (``core.i18n``): one student's switch never changes another'
 from __future__ import annotations
 
 import functools
+import json
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
@@ -98,6 +99,53 @@ def tabs(labels: list[str], *, key: str, **options):
     return st.tabs([i18n._(label) for label in labels], key=key, bind=BOUND, **options)
 
 
+# Streamlit's own labels for screen readers, in the page's language: the skip link and each help
+# icon's "Help for <label>" (Streamlit has no setting for them). Also the page's lang, which picks
+# a screen reader's voice. Kept by a MutationObserver, once a frame at most; back to English on a switch.
+_STREAMLIT_LABELS_JS = """(() => {
+  const w = window, doc = document, zh = %(zh)s;
+  doc.documentElement.lang = zh ? "zh-CN" : "en";
+  w.__cnnxChinese = zh;
+  if (w.__cnnxRelabel) { w.__cnnxRelabel(); return; }
+  const skip = %(skip)s, help = %(help)s, helpFor = %(help_for)s;
+  const relabel = () => {
+    const chinese = w.__cnnxChinese;
+    doc.querySelectorAll('[data-testid="stSkipToContent"]').forEach(link => {
+      if (chinese && link.textContent !== skip) { link.dataset.cnnxEn = link.textContent; link.textContent = skip; }
+      else if (!chinese && link.dataset.cnnxEn) { link.textContent = link.dataset.cnnxEn; delete link.dataset.cnnxEn; }
+    });
+    doc.querySelectorAll('[aria-label]').forEach(element => {
+      const label = element.getAttribute("aria-label");
+      if (chinese && (label === "Help" || label.startsWith("Help for "))) {
+        element.dataset.cnnxEn = label;
+        element.dataset.cnnxZh = label === "Help" ? help : helpFor.replace("{label}", label.slice(9));
+        element.setAttribute("aria-label", element.dataset.cnnxZh);
+      } else if (!chinese && element.dataset.cnnxEn) {  // unless Streamlit has written a new one since
+        if (label === element.dataset.cnnxZh) { element.setAttribute("aria-label", element.dataset.cnnxEn); }
+        delete element.dataset.cnnxEn;
+        delete element.dataset.cnnxZh;
+      }
+    });
+  };
+  let queued = false;
+  w.__cnnxRelabel = () => {
+    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; relabel(); }); }
+  };
+  new MutationObserver(w.__cnnxRelabel).observe(doc.body, {subtree: true, childList: true, attributes: true,
+                                                             attributeFilter: ["aria-label"]});
+  relabel();
+})();"""
+
+
+def streamlit_labels() -> None:
+    """Streamlit's own screen-reader labels in this session's language (nothing shows on screen)."""
+    script = _STREAMLIT_LABELS_JS % {
+        "zh": "true" if current() == "zh" else "false", "skip": json.dumps(i18n._("Skip to main content")),
+        "help": json.dumps(i18n._("Help")), "help_for": json.dumps(i18n._("Help for {label}"))}
+    st.html(f'<span data-testid="cnnx-labels" style="display:none"></span><script>{script}</script>',
+            unsafe_allow_javascript=True)
+
+
 _SWITCH = "_lang_switch"
 
 
@@ -117,3 +165,4 @@ def switch() -> None:
     st.session_state[_SWITCH] = chosen if chosen in NAMES else None
     st.segmented_control("Language · 语言", list(NAMES), format_func=NAMES.get, key=_SWITCH, on_change=_switched,
                          help=i18n._("中文 / English. Kept in the link, so a shared link opens in the same language."))
+    streamlit_labels()
