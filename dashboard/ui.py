@@ -218,6 +218,27 @@ def _follow(key: str, shown_key: str) -> None:
     st.session_state[key] = st.session_state[shown_key]
 
 
+def named_selectbox(label: str, options: list[str], *, shown, key: str, index: int = 0, container=st,
+                    bind: str | None = None) -> str:
+    """A selectbox whose options read as ``shown(option)`` while its value stays the option.
+
+    With ``bind="query-params"`` the link keeps the option itself under ``key``
+    (``?draw_model=lenet5_1998``): Streamlit writes a bound selectbox's shown text in the link,
+    so a selectbox of the options, not drawn, is the one bound under ``key`` (its value is
+    ``st.session_state[key]``, and a link's unusable value is named as for any widget) and the
+    one drawn (``key + "_shown"``) follows it.
+    """
+    if bind is None:
+        return container.selectbox(label, options, index=index, key=key, format_func=shown)
+    container.html(_URL_HOLDER_CSS)
+    with container.container(key=f"{_URL_HOLDER}{key}"):
+        chosen = st.selectbox(label, options, index=index, key=key, bind=bind)
+    shown_key = f"{key}_shown"
+    st.session_state[shown_key] = chosen
+    container.selectbox(label, options, key=shown_key, format_func=shown, on_change=_follow, args=(key, shown_key))
+    return chosen
+
+
 def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
                       container=st, bind: str | None = None) -> str | None:
     """A selectbox over the present checkpoints (default ``lenet5``); None when there are none.
@@ -225,10 +246,7 @@ def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
     Each is listed by a short name with its own name in brackets, shipped ones first, then the
     reproductions of the sources, those trained here and the class's (``core.model_names``);
     under the picker, the chosen one's group and what it is in one line. The value is the
-    checkpoint's own name. ``bind="query-params"`` keeps it in the URL under ``key`` as that
-    name (``?draw_model=lenet5_1998``): Streamlit would write the shown text there, so a
-    selectbox of the names, not drawn, holds the link's value under ``key`` and the one shown
-    follows it.
+    checkpoint's own name, and so is the link's with ``bind="query-params"`` (:func:`named_selectbox`).
     """
     names = checkpoint_names()
     if not names:
@@ -241,16 +259,7 @@ def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
     def shown(name: str) -> str:
         return described[name].label if name in described else name
 
-    if bind is None:
-        chosen = container.selectbox(label, options, index=index, key=key, format_func=shown)
-    else:
-        container.html(_URL_HOLDER_CSS)
-        with container.container(key=f"{_URL_HOLDER}{key}"):
-            chosen = st.selectbox(label, options, index=index, key=key, bind=bind)
-        shown_key = f"{key}_shown"
-        st.session_state[shown_key] = chosen
-        container.selectbox(label, options, key=shown_key, format_func=shown, on_change=_follow,
-                            args=(key, shown_key))
+    chosen = named_selectbox(label, options, shown=shown, key=key, index=index, container=container, bind=bind)
     if chosen in described:
         container.caption(plain(described[chosen].about))
     return chosen

@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this
 import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
-from core import checkpoints, diagram, layers, models, onnx_export  # noqa: E402
+from core import checkpoints, diagram, layers, model_names, models, onnx_export  # noqa: E402
 from core.architecture_views import PAPER  # noqa: E402
 from core.i18n import _, current_language, sentences  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
@@ -51,9 +51,10 @@ language = current_language()
 st.title(_("Architecture: what the network is made of"))
 names = models.names()
 wanted = st.session_state.get("model")
-# The preset's own name as the option (no format_func): it is what the URL holds, ?arch_model=lenet5.
-name = st.selectbox(_("Model"), names, index=names.index(wanted if wanted in names else DEFAULT_MODEL),
-                    key="arch_model", bind=BOUND)
+# Shown by its short name; the preset's own name is the value and what the URL holds, ?arch_model=lenet5.
+name = ui.named_selectbox(_("Model"), names, key="arch_model", bind=BOUND,
+                          shown=lambda n: _("{title} ({name})").format(title=model_names.model_title(n), name=n),
+                          index=names.index(wanted if wanted in names else DEFAULT_MODEL))
 preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
 st.markdown(f"**{_(preset.title)}.** {_(preset.description)}  \n*" + _("From {source}.").format(source=preset.source)

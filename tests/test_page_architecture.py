@@ -41,6 +41,10 @@ def at():
 
 def test_lenet5_1998_shows_the_papers_numbers(at):
     assert at.selectbox(key="arch_model").value == "lenet5_1998"
+    # The picker shown names each preset in words, its own name (the link's) in brackets.
+    shown = at.selectbox(key="arch_model_shown")
+    assert shown.value == "lenet5_1998"
+    assert shown.options[:2] == ["LeNet-5 of 1998 (lenet5_1998)", "Modern LeNet (lenet5)"]
     text = page_text(at)
     # LeCun et al. 1998, section II-B: C1 has 156 parameters, C3 1,516, the network 60,000.
     assert "(5x5x1 + 1) x 6 = 156" in text
@@ -115,8 +119,8 @@ def test_browser_architecture_page(streamlit_server, browser_page):
     assert download.value.suggested_filename.startswith("lenet5_1998")
     proto = onnx.load(download.value.path())
     assert proto.graph.node[1].op_type == "Conv" and proto.graph.node[3].op_type == "Subsampling"
-    browser_page.get_by_role("combobox").first.click()
-    browser_page.get_by_role("option", name="keras_cnn_deeper", exact=True).click()
+    browser_page.locator(".st-key-arch_model_shown input").click()  # the picker shown, by short names
+    browser_page.get_by_role("option", name="Deeper Keras CNN (keras_cnn_deeper)", exact=True).click()
     wait_idle(browser_page)
     wait_for_charts(browser_page, 1)
     assert browser_page.locator("[data-testid='stException']").count() == 0
