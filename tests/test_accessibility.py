@@ -41,6 +41,7 @@ VIEWS = [
     ("training-gallery", "training?training_tab=Gallery", None),
     ("training-scrubber", "training?training_tab=Training+scrubber", None),
     ("class", "class", None),
+    ("models", "models", None),
 ]
 # Each view in both languages and both modes, paired so that the suite stays short: half the views
 # in English as on a laptop and in Chinese on the projector, the other half the other way round,
