@@ -88,8 +88,8 @@ def fill(template: str, values: dict, fallback: str | None = None) -> str:
 
 
 # The end of a run whose process ended before it could write how (core.run_group.RemoteJob).
-LOST = N_("the run ended with its server process (pid {pid}) before it could report how: the checkpoint list shows "
-          "what was saved")
+LOST = N_("the run ended with its {process} (pid {pid}) before it could report how: the checkpoint list shows what "
+          "was saved")
 
 
 def shown_message(snap: JobSnapshot) -> str:

@@ -166,9 +166,11 @@ class RemoteJob:
             record, latest = self._latest()  # a job writes its end before it lets the lock go
             snap = JobSnapshot.from_dict(record["snapshot"])
         if snap.running and (not latest or not self.group.held()):
+            # made where a page reads it: the process named in that session's language
             return dataclasses.replace(
-                snap, status=FAILED, process=self.process, stop_requested=False, message=LOST.format(pid=self.pid),
-                message_id=LOST, message_args={"pid": self.pid})
+                snap, status=FAILED, process=self.process, stop_requested=False,
+                message=LOST.format(process=self.process, pid=self.pid), message_id=LOST,
+                message_args={"process": shown_process(self.process or ""), "pid": self.pid})
         if snap.running:
             return dataclasses.replace(snap, process=self.process, elapsed=time.time() - self.started,
                                        stop_requested=snap.stop_requested

@@ -95,7 +95,14 @@ def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypat
     # train curve, sit at k / 100 of epoch 1.
     k = snap.history[0]["images"] // 20
     assert snap.history[0]["images"] == 20 * k and snap.history[0]["epoch_fraction"] == pytest.approx(k / 100)
-    assert snap.curve[-1] == pytest.approx((k / 100, snap.history[0]["train_loss"], snap.history[0]["train_accuracy"]))
+    assert snap.curve[-1][0] == pytest.approx(k / 100)
+    # Each point is the mean over the images since the one before: weighted by them, the points
+    # average to the epoch's own train mean (20 images a batch, 100 batches an epoch).
+    done = [0.0] + [x for x, _loss, _accuracy in snap.curve]
+    images = [(b - a) * 2000 for a, b in zip(done, done[1:])]
+    for i, key in ((1, "train_loss"), (2, "train_accuracy")):
+        mean = sum(point[i] * n for point, n in zip(snap.curve, images)) / sum(images)
+        assert mean == pytest.approx(snap.history[0][key], rel=1e-4)
     assert checkpoints.read_info("long", tmp_path).record["stopped"] is True
     assert not (tmp_path / "second.json").exists()
     assert manager.stop() is False  # nothing running any more
@@ -197,16 +204,18 @@ def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
     # last report was at 1 + 20/50 = 1.4 epochs, the epoch's entry at 1 + 23/50 = 1.46.
     job = jobs.Job(1, tiny_spec(tmp_path))
     batch = dict(event="batch", epoch=2, epochs=3, steps=50, images_per_second=1.0)
-    job._on_progress({**batch, "step": 10, "loss": 0.50, "accuracy": 0.80})
-    job._on_progress({**batch, "step": 20, "loss": 0.45, "accuracy": 0.82})
+    job._on_progress({**batch, "step": 10, "images": 400, "loss": 0.50, "accuracy": 0.80})
+    job._on_progress({**batch, "step": 20, "images": 800, "loss": 0.45, "accuracy": 0.82})
     job._on_progress(dict(event="epoch", epochs=3, epoch=2, train_loss=0.44, train_accuracy=0.83, test_loss=0.4,
                           test_accuracy=0.85, images=23 * 40, epoch_fraction=23 / 50))
     snap = job.snapshot()
     assert [round(p[0], 2) for p in snap.curve] == [1.2, 1.4, 1.46]
-    assert snap.curve[-1][1:] == (0.44, 0.83)  # the epoch's own train mean, where the test was made
+    # the mean of the last 120 images, from the epoch's own train mean where the test was made:
+    # (0.44 * 920 - 0.45 * 800) / 120 and (0.83 * 920 - 0.82 * 800) / 120
+    assert snap.curve[-1][1:] == pytest.approx((44.8 / 120, 107.6 / 120))
     assert "event" not in snap.history[0] and snap.history[0]["epoch_fraction"] == pytest.approx(0.46)
     # A whole epoch adds no point: its last report is already at its end (step 50 of 50 = 2.0).
-    job._on_progress({**batch, "epoch": 3, "step": 50, "loss": 0.3, "accuracy": 0.9})
+    job._on_progress({**batch, "epoch": 3, "step": 50, "images": 2000, "loss": 0.3, "accuracy": 0.9})
     job._on_progress(dict(event="epoch", epochs=3, epoch=3, train_loss=0.3, train_accuracy=0.9, test_loss=0.3,
                           test_accuracy=0.9, images=2000, epoch_fraction=1.0))
     assert [round(p[0], 2) for p in job.snapshot().curve] == [1.2, 1.4, 1.46, 3.0]
