@@ -117,12 +117,13 @@ def test_stop_event_ends_after_the_current_batch():
 
     def progress(event):
         if event["event"] == "batch":
-            steps.append(event["step"])
+            steps.append((event["step"], event["images"]))  # the images so far this epoch (core.jobs' curve)
             stop.set()
     recipe = recipes.get_recipe("mlp_128", "fast").with_overrides(epochs=3, limit=3000, batch_size=100)
     result = train("mlp_128", recipe, progress=progress, stop=stop, test_limit=200)
     assert result.stopped and len(result.history) == 1
     assert result.history[0]["images"] == 10 * 100  # the first progress report comes after 10 batches
+    assert steps == [(10, 1000)]
     # Stopped after 10 of the epoch's 30 batches (3,000 images at 100): a third of epoch 1, and
     # that is where its test point goes, not at epoch 1.
     assert result.history[0]["epoch_fraction"] == pytest.approx(1000 / 3000)
