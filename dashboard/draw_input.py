@@ -12,6 +12,10 @@ the class: not the student's handwriting); or the upload.
 
 from __future__ import annotations
 
+import functools
+import logging
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
@@ -30,10 +34,55 @@ TEST_DIGIT_KEY = "draw_test_digit"  # the MNIST test digit shown in the canvas's
 MISSING_KEY = "_draw_test_missing"  # why there is no test digit to try (MNIST not in data/)
 CANVAS_ZOOM = CANVAS_PX // 28       # a test digit blown up to the canvas's size, as if drawn there
 
+# The canvas (streamlit-drawable-canvas 0.13, a Streamlit component in a shadow root) has a
+# toolbar (upload, undo, redo, edit, reset) that shows only while a mouse is on the square, and
+# that yet lies over it when hidden: 141 x 46 px from 1rem above the top right corner, i.e. the
+# top 30 px of the square's right half. A touch that started there, or a mouse pressed within
+# 0.2 s of entering (the toolbar moves up 0.1 s after the pointer arrives, in 0.1 s), went to the
+# invisible toolbar and drew nothing; on a phone, whose finger never hovers, the toolbar stayed
+# invisible and a tap in that corner pressed a button unseen. Here the toolbar always shows,
+# its bottom on the square's top edge (in the space read_input keeps above the square).
+TOOLBAR_CSS = """
+.dc-toolbar, .dc-root:hover > .dc-toolbar, .dc-toolbar:hover, .dc-toolbar:focus-within,
+.dc-toolbar[data-pinned=true] {
+    top: auto; bottom: 100%; opacity: 1; transition: none;
+}
+"""
+CANVAS_COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"  # the name the package registers
+
+
+@functools.cache
+def canvas_css() -> str:
+    """The package's own stylesheet, then the toolbar's place (TOOLBAR_CSS)."""
+    import streamlit_drawable_canvas
+
+    (sheet,) = (Path(streamlit_drawable_canvas.__file__).parent / "frontend" / "build").glob("index-*.css")
+    return sheet.read_text(encoding="utf-8") + TOOLBAR_CSS
+
+
+class _OwnDefinition(logging.Filter):
+    """Streamlit warns once when a component's definition is replaced; the canvas's is, on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.args and record.args[0] == CANVAS_COMPONENT)
+
+
+logging.getLogger("streamlit.components.v2.component_registry").addFilter(_OwnDefinition())
+
+
+def register_canvas() -> None:
+    """The canvas as the package defines it (its script, its root), with canvas_css() for its
+    stylesheet. A component's stylesheet is the only one its shadow root reads, and the last
+    definition of a name is the one used. Done at every run: a test's runtime is a new one."""
+    st.components.v2.component(CANVAS_COMPONENT, js="index-*.js", css=canvas_css(),
+                               html='<div class="canvas-root"></div>', isolate_styles=True)
+
+
 def read_canvas(stroke_width: int):
     """The canvas's RGBA picture, or None before anything is drawn."""
     from streamlit_drawable_canvas import st_canvas  # raises on import outside a running app
 
+    register_canvas()
     result = st_canvas(fill_color="rgba(0, 0, 0, 0)", stroke_width=stroke_width, stroke_color="#FFFFFF",
                        background_color="#000000", height=CANVAS_PX, width=CANVAS_PX,
                        drawing_mode="freedraw", return_image_data=True,
@@ -93,9 +142,9 @@ def read_input():
                       help=_("No mouse or pen at hand? A random handwritten digit of the MNIST test set goes "
                              "through the same steps as a drawing."))
     if source == "Draw":
-        # The canvas's own toolbar (undo, redo, edit, reset) appears over its top right corner
-        # while the pointer is on it, 2.65rem above the square: the space keeps that free, and
-        # the app's controls go below the square.
+        # The canvas's own toolbar (undo, redo, edit, reset) is right above the square's top
+        # right corner (TOOLBAR_CSS): the space keeps that free, and the app's controls go below
+        # the square.
         st.space("medium")
         canvas_spot = st.container()
         # One row under the square, whatever the screen: Clear, the pen (folded), the hint.
@@ -103,7 +152,7 @@ def read_input():
             st.button(_("Clear"), icon=":material/delete:", key="draw_clear", on_click=clear_canvas)
             with st.popover(_("Pen"), icon=":material/edit:"):
                 stroke = st.slider(_("Stroke width (px)"), 8, 40, 20, key="draw_stroke")
-            st.caption(_("Undo, redo: the square's top right corner."))
+            st.caption(_("Undo, redo: above the square's top right corner."))
         with canvas_spot:
             missing = st.session_state.pop(MISSING_KEY, None)
             if missing:

@@ -5,8 +5,10 @@ The canvas is streamlit-drawable-canvas 0.13, a Streamlit v2 component: it is no
 but in an open shadow root, which Playwright's CSS locators enter by themselves. Its toolbar
 (frontend/build/index-*.js) is a ``.dc-toolbar-card`` of ``button.dc-icon-button`` named by
 ``aria-label``: "Update the app with this drawing", "Undo", "Redo", "Edit", then (in edit mode)
-"Bring forward", "Send backward", "Delete selected", and "Reset canvas & history". It shows
-while the pointer is over the canvas, 2.65rem above its top right corner; undo and redo are
+"Bring forward", "Send backward", "Delete selected", and "Reset canvas & history". It always
+shows, right above the square's top right corner (dashboard/draw_input.py's TOOLBAR_CSS; the
+package shows it only while a mouse is on the square, and lays it over the square while it is
+hidden: tests/test_draw_square.py checks that every point of the square draws); undo and redo are
 disabled when there is nothing to undo or redo. Its history, mirrored by :class:`Canvas`: a
 stroke is pushed, undo and redo move through the strokes, reset empties the canvas and the
 history; the app's Clear gives a new, empty canvas (a new key).
@@ -83,7 +85,7 @@ def act(page, canvas: Canvas, action: str) -> None:
         canvas.empty()
     else:
         button = toolbar_button(page, {"undo": UNDO, "redo": REDO, "reset": RESET}[action])
-        page.locator("canvas.upper-canvas").first.hover()  # the toolbar shows over the canvas
+        page.locator("canvas.upper-canvas").first.hover()  # as a hand would: the pen on the square
         button.click()
         {"undo": canvas.undo, "redo": canvas.redo, "reset": canvas.empty}[action]()
     wait_idle(page)
@@ -167,17 +169,18 @@ OVERLAPS = """card => {
 
 
 def toolbar_overlaps(page) -> list[str]:
-    """The page's elements that the canvas's toolbar covers while it shows (their whole boxes)."""
+    """The page's elements that the canvas's toolbar covers (their whole boxes), with the pointer on
+    the square as while drawing."""
     page.locator("canvas.upper-canvas").first.hover()
     card = page.locator(".dc-toolbar-card").first
     page.wait_for_function("el => getComputedStyle(el.parentElement).opacity === '1'", arg=card.element_handle(),
                            timeout=5_000)
-    page.wait_for_timeout(400)  # the toolbar slides up as it fades in
+    page.wait_for_timeout(400)  # any transition over
     return card.evaluate(OVERLAPS)
 
 
 def touch_stroke(page, context, points) -> None:
-    """One stroke with a finger: CDP touch events (DESIGN.md, phones)."""
+    """One stroke with a finger through canvas-relative points: CDP touch events, as a phone sends them."""
     box = page.locator("canvas.upper-canvas").first.bounding_box()
     cdp = context.new_cdp_session(page)
     at = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in points]
