@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core import preprocess
+from core import class_store, preprocess
 from core.data import DataNotFoundError, load_test
 from core.i18n import N_, _
 from dashboard import send_panel
@@ -165,6 +165,21 @@ def read_input():
     upload = st.file_uploader(_("A picture of one digit (PNG or JPEG; dark on light or light on dark)"),
                               type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], key="draw_upload")
     return (upload.getvalue() if upload is not None else None), "upload"
+
+
+def challenge_note() -> None:
+    """While the teacher's "fool the network" challenge is on (a setting of the class store, the
+    same for every page and server process), one line under the drawing says so and what to do.
+    Read at each run of the page: it shows at the next stroke after the teacher turns it on,
+    under the square, so the square does not move under the finger."""
+    try:
+        on = class_store.store().challenge_on()
+    except class_store.StoreError:
+        return  # nothing can be sent either, and the Send panel says why
+    if on:
+        st.info(_("**Fool the network** is on: draw a digit the network reads wrong and send it with the digit "
+                  "you meant."),
+                icon=":material/psychology_alt:")
 
 
 def refusal(error: preprocess.PreprocessError) -> tuple[str, str]:

@@ -90,6 +90,7 @@ picture, origin, name, others, pre, shown = None, "canvas", None, [], None, None
 input_col, model_col = st.columns([1, 1.6], gap="large")
 with input_col, ui.guarded(_("The drawing")):
     picture, origin = draw_input.read_input()
+    draw_input.challenge_note()
 # The Send panel right under the drawing: on a phone, where the columns stack, it is then within
 # one screen of the canvas (with the network's answer in its first line), and the prediction's
 # figure follows; the heavier panels come after.

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot, wait_idle
-from core import checkpoints, inference, perturb, preprocess
+from harness import open_page, run_page, screenshot, wait_idle
+from core import checkpoints, class_store, inference, perturb, preprocess
 from core.data import load_test
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +132,29 @@ def test_a_network_without_convolutions_has_no_maps_and_no_grad_cam():
     assert_whole(at)
     assert any("no convolutional layers" in info.value for info in at.info)
     assert "grad_cam" not in at.multiselect(key="draw_methods").options
+
+
+# The teacher's "fool the network" challenge, said where the students draw: one line, in the
+# page's language, while the class store's setting (the one /class's switch writes) is on.
+CHALLENGE_LINE = {"en": "**Fool the network** is on: draw a digit the network reads wrong",
+                  "zh": "**骗过网络**挑战进行中：画一个网络会认错的数字"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_challenge_is_said_where_the_students_draw(tmp_path, monkeypatch, lang):
+    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "class.sqlite"))  # a class of this test's own
+    store = class_store.store()
+
+    def challenge_lines() -> list[str]:
+        at = run_page("draw", {"lang": lang})
+        assert not at.exception, at.exception
+        return [info.value for info in at.info if CHALLENGE_LINE[lang] in info.value]
+
+    assert challenge_lines() == []  # off: the store's default
+    store.set_challenge(True)
+    assert len(challenge_lines()) == 1
+    store.set_challenge(False)
+    assert challenge_lines() == []
 
 
 # --- widgets that outlive what they were made for (issue 14) -------------------------------
