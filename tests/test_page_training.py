@@ -12,7 +12,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import ROOT, open_page, screenshot, start_streamlit, wait_idle
+from harness import ROOT, open_page, run_page, screenshot, start_streamlit, wait_idle
 from core import checkpoints, confusion, jobs, teacher
 from dashboard import figures_training as figs
 
@@ -110,6 +110,12 @@ def test_live_panel_of_a_running_then_a_finished_run(tmp_path, no_job_running):
     assert "Run " in texts(app.subheader) and "slow" in texts(app.subheader)
     app.button(key="tr_start").click().run()  # a second start while one runs
     assert "already in progress" in texts(app.warning) and jobs.manager().current() is job
+    # ... and on a Chinese page, in Chinese: core's refusal is said in the reader's language
+    chinese = run_page("training", {"lang": "zh"})
+    chinese.button(key="tr_start").click().run()
+    started = time.strftime("%H:%M:%S", time.localtime(job.started))
+    assert f"已经有一次训练在进行（slow，{started} 开始）：请等它结束，或者停止它" in texts(chinese.warning)
+    assert "already in progress" not in texts(chinese.warning)
     app.button(key="tr_stop").click().run()
     assert job.wait(60) and job.snapshot().status == jobs.STOPPED
     app.run()
