@@ -51,7 +51,7 @@ def confusion_tab() -> None:
     if "cm_true" not in st.session_state and worst:
         st.session_state.cm_true, st.session_state.cm_pred = worst[0][0], worst[0][1]
     # on a projector the matrix has the page's width (a column would make its counts too small to read)
-    left, right = (st.container(), st.container()) if ui.presenter() else st.columns([5, 6])
+    left, right = (st.container(), st.container()) if ui.presenter() else st.columns([6, 5])
     with left:
         # as large as its column allows (a phone's, a laptop's), at most CONFUSION_PX; the counts fit their cells
         width = class_wall.width_probe("cm_width") or figs.CONFUSION_PX

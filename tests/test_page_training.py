@@ -350,6 +350,11 @@ def test_browser_trains_for_one_epoch_and_saves(training_server, browser_page):
     drag = browser_page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first
     drag.wait_for(timeout=30_000)
     area = drag.bounding_box()
+    for _ in range(20):  # the matrix is drawn again once its column's width is known: wait for that one
+        wait_idle(browser_page)
+        area = drag.bounding_box()
+        if area is not None:
+            break
     browser_page.mouse.click(area["x"] + area["width"] * 5.5 / 10, area["y"] + area["height"] * 3.5 / 10)
     browser_page.get_by_text("3s misclassified as 5").wait_for(timeout=30_000)
     wait_idle(browser_page)
@@ -450,6 +455,7 @@ def test_the_confusion_matrix_counts_fit_their_cells_on_a_phone_and_a_projector(
         open_page(page, training_server.url + "/training?training_tab=Confusion+matrix&cm_model=lenet5" + query)
         page.get_by_text("lenet5 answers").wait_for(timeout=60_000)
         wait_idle(page)
+        wait_idle(page)  # the matrix is drawn again once its column's width is known
         cell, texts = count_boxes(page)
         assert len(texts) >= 100, texts  # a count in every cell (the grey diagonal's layer writes its own)
         widest = max(texts, key=lambda t: t["width"])
