@@ -15,6 +15,7 @@ teacher's controls one click away. ``?wall_session=<number>`` opens an older cla
 
 from __future__ import annotations
 
+import html
 import time
 
 import streamlit as st
@@ -338,6 +339,8 @@ def wall_view(store: class_store.ClassStore, session: int | None, show_controls)
     """The wall alone, for the projector: the counts in one line, the newest digits large (the
     rows that fit above the fold at 1280x720), a fine-tune's progress while one runs; the
     teacher's controls behind one button (``show_controls``: what it does before the page reruns)."""
+    # The page's heading for a screen reader only: the room sees the digits, not a title.
+    st.html(f'<h1 class="{ui.SR_ONLY}">{html.escape(_("The class wall"))}</h1>')
 
     @st.fragment(run_every=POLL_SECONDS)
     def polled() -> None:
