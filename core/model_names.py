@@ -134,7 +134,8 @@ def describe(info: CheckpointInfo, shipped: Collection[str] | None = None) -> Mo
             title = _("{model}, the source's recipe").format(model=model)
         if reported:
             line = _("{accuracy} right on the test set; {source} reports {reported:.2%}").format(
-                accuracy=accuracy, source=reported.get("source", "?"), reported=reported.get("test_accuracy", 0.0))
+                accuracy=accuracy, source=recipes.source_name(reported.get("source", "?")),
+                reported=reported.get("test_accuracy", 0.0))
         else:
             line = _("{accuracy} right on the test set").format(accuracy=accuracy)
     elif group == runs.SHIPPED:

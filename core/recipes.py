@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 
 from core.i18n import N_, _
@@ -154,6 +155,20 @@ RECIPES = {"seed": _SEED, "fast": _FAST}
 # A recipe as a reader sees it named: the code name in English, a word of theirs in Chinese. The
 # fine-tune on a class's digits (core.finetune) records itself as a recipe of its own.
 TITLES = {"seed": N_("seed"), "fast": N_("fast"), "class fine-tune": N_("class fine-tune")}
+
+
+# The source write-ups a figure comes from, as records name them: "seed 000" (shared/seeds), the paper.
+SOURCE_NAMES = (N_("seed {number}"), N_("LeCun et al. 1998"))
+
+
+def source_name(source: str) -> str:
+    """A source as a reader sees it named: ``seed 000`` is the write-up numbered 000 (原文 000 in
+    Chinese, never read as a random seed), ``LeCun et al. 1998`` the paper; several, joined."""
+    def one(part: str) -> str:
+        numbered = re.fullmatch(r"seed (\d+)", part.strip())
+        return _("seed {number}").format(number=numbered.group(1)) if numbered else _(part.strip())
+
+    return _(", ").join(one(part) for part in source.split(", "))
 
 
 def title(recipe_name: str) -> str:

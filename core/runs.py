@@ -160,7 +160,7 @@ def reproduction_note(record: dict) -> str:
         if preset not in recipes.REPORTED:
             return _("The source's recipe; the source reports no accuracy to compare with.")
         changed = _changed_settings(preset, recipe)
-        source = recipes.REPORTED[preset]["source"]
+        source = recipes.source_name(recipes.REPORTED[preset]["source"])
         return _("The source's recipe with other settings ({changes}): {source}'s figure is for its own settings, "
                  "so there is none to compare with.").format(changes=_("; ").join(changed) or _("changed"),
                                                              source=source)
@@ -168,7 +168,7 @@ def reproduction_note(record: dict) -> str:
     accuracy = record.get("test_accuracy")
     if accuracy is None or not history:
         return _("No test accuracy recorded: nothing to compare.")
-    target, source = reported["test_accuracy"], reported["source"]
+    target, source = reported["test_accuracy"], recipes.source_name(reported["source"])
     if record.get("stopped"):
         done = epoch_position(history[-1], train_images(record))
         return _("Stopped after {done:.2f} of {epochs} epochs: not comparable with {source}'s {target:.2%} after "
@@ -262,7 +262,7 @@ def variant_study(preset: str, records: dict[str, dict]) -> tuple[str | None, di
                else _("Adam scales every weight's step to about the learning rate, however small its gradient"))
         verdict = (_("reaches {source}'s {target:.2%}") if reaches else
                    _("{points} short of {source}'s {target:.2%}")).format(
-                       points=_points(accuracy - target), source=reported["source"], target=target)
+                       points=_points(accuracy - target), source=recipes.source_name(reported["source"]), target=target)
         label = _(variant.label)
         sentence = _("{label}: {accuracy:.2%} after {epochs} epochs, {verdict} ({why}).").format(
             label=label, accuracy=accuracy, epochs=len(record.get("history") or []), verdict=verdict, why=why)
@@ -274,7 +274,8 @@ def variant_verdict(reported: dict, results: list[VariantResult]) -> str:
     """One sentence over all the variants: which single change reaches the source's figure."""
     if not results:
         return ""
-    target = _("{source}'s {target:.2%}").format(source=reported["source"], target=reported["test_accuracy"])
+    target = _("{source}'s {target:.2%}").format(source=recipes.source_name(reported["source"]),
+                                               target=reported["test_accuracy"])
     reaching = [r.label for r in results if r.reaches]
     if reaching:
         return _("One change is enough to reach {target}: {changes}.").format(

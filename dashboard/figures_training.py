@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core import jobs
+from core import jobs, recipes
 from core.i18n import _
 from core.runs import history_series
 from dashboard import palettes, plots
@@ -165,7 +165,7 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
 def reported_text(reported: dict) -> str:
     """The label of a source's figure: "seed 000 reports 98.44% after 15 epochs"."""
     return _("{source} reports {accuracy:.2%} after {epochs} epochs").format(
-        source=reported["source"], accuracy=reported["test_accuracy"], epochs=reported["epochs"])
+        source=recipes.source_name(reported["source"]), accuracy=reported["test_accuracy"], epochs=reported["epochs"])
 
 
 CONFUSION_PX = 560  # the confusion matrix's side, at most

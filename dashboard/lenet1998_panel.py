@@ -35,7 +35,8 @@ def against_the_paper() -> None:
     st.subheader(_("Its test error: the paper's and ours"))
     paper_error = 1 - reported["test_accuracy"]
     cells = st.columns(1 + len(ours))
-    cells[0].metric(_("{source}, {epochs} passes").format(source=reported["source"], epochs=reported["epochs"]),
+    cells[0].metric(_("{source}, {epochs} passes").format(source=recipes.source_name(reported["source"]),
+                                                          epochs=reported["epochs"]),
                     f"{paper_error:.2%}", help=_("Section III-C of the paper, without distortions; 0.8% with "
                                                  "the training set distorted at random."))
     for cell, info in zip(cells[1:], ours):

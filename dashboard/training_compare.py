@@ -95,7 +95,8 @@ def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:
                 "reported": f"{row['reported_accuracy']:.2%}" if row["reported_accuracy"] is not None else "",
                 "difference": _("{points:+.2f} pts").format(points=row["difference"] * 100)
                 if "difference" in row else "",
-                "by": _("{source}, {count} ep.").format(source=row["source"], count=row["reported_epochs"])
+                "by": _("{source}, {count} ep.").format(source=recipes.source_name(row["source"]),
+                                                        count=row["reported_epochs"])
                 if row["source"] else "",
                 "epochs": row["epochs"], "recipe": recipes.title(row["recipe"]),
                 "optimiser": _("{optimizer} lr {lr:g}, batch {batch}").format(

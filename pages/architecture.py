@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this
 import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
-from core import checkpoints, diagram, layers, model_names, models, onnx_export  # noqa: E402
+from core import checkpoints, diagram, layers, model_names, models, onnx_export, recipes  # noqa: E402
 from core.architecture_views import PAPER  # noqa: E402
 from core.i18n import _, current_language, sentences  # noqa: E402
 from dashboard import figures_arch as figs  # noqa: E402
@@ -57,8 +57,8 @@ name = ui.named_selectbox(_("Model"), names, key="arch_model", bind=BOUND,
                           index=names.index(wanted if wanted in names else DEFAULT_MODEL))
 preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
-st.markdown(f"**{_(preset.title)}.** {_(preset.description)}  \n*" + _("From {source}.").format(source=preset.source)
-            + "*")
+st.markdown(f"**{_(preset.title)}.** {_(preset.description)}  \n*"
+            + _("From {source}.").format(source=recipes.source_name(preset.source)) + "*")
 
 COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 

@@ -64,7 +64,8 @@ def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
             row.update({_("test accuracy"): _("{accuracy} ({n} ep.)").format(accuracy=accuracy_text(info),
                                                                             n=epochs_text(info)),
                         _("source reports"): (_("{accuracy:.2%} ({source}, {n} ep.)").format(
-                            accuracy=reported["test_accuracy"], source=reported["source"], n=reported["epochs"])
+                            accuracy=reported["test_accuracy"], source=recipes.source_name(reported["source"]),
+                            n=reported["epochs"])
                             if reported else "-"),
                         _("how it compares, and why"): runs.reproduction_note(info.record)})
         elif group == runs.TRAINED_HERE:

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
 from harness import open_page, run_page, screenshot, wait_idle
-from core import checkpoints, i18n, models, preprocess
+from core import checkpoints, i18n, models, preprocess, recipes
 from core.attributions import METHODS
 from core.data import load_test
 
@@ -191,6 +191,13 @@ def test_the_sources_are_named_as_sources(catalog):
     assert wrong == []
 
 
+def test_a_source_shown_on_a_page_is_named_as_a_source(in_chinese):
+    # The records and presets name their sources "seed 004" (shared/seeds): on a page, 原文 004.
+    assert recipes.source_name("seed 004, LeCun et al. 1998") == "原文 004、LeCun 等 1998"
+    i18n.set_language_source(lambda: None)
+    assert recipes.source_name("seed 004, LeCun et al. 1998") == "seed 004, LeCun et al. 1998"
+
+
 def test_an_attribution_method_is_named_in_chinese_with_its_english_name():
     zh = i18n.translations("zh")
     names = {key: zh.gettext(method.title) for key, method in METHODS.items()}
@@ -304,11 +311,11 @@ def layer_names() -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-# Not English: the sources' names (seed 004, LeCun et al.), a link, the paper's own labels (Table I,
+# Not English: an author's et al. (a source is 原文 000 in Chinese), a link, the paper's own labels (Table I,
 # INPUT, OUTPUT, the X of its connection table), an English term glossed after its Chinese one
 # (独热（one-hot）, 显著图（Saliency）), and arithmetic: x between numbers is "times" (6x3, 60 x 5 x 5), a
 # in tanh(2a/3), n=5 and s=2 in the formula's sentence.
-NOTATION = re.compile(r"\bseed \d{3}\b|\bet al\.|\b[a-z] ?= ?\d|https?://\S+|表 I\b|\b(INPUT|OUTPUT|X)\b|\(2[ax]/3\)"
+NOTATION = re.compile(r"\bet al\.|\b[a-z] ?= ?\d|https?://\S+|表 I\b|\b(INPUT|OUTPUT|X)\b|\(2[ax]/3\)"
                       r"|(?<=[\d)])\s?[xX]\s?(?=[\d(])|(?<=[\u4e00-\u9fff])（[A-Za-z][A-Za-z ×-]*）")
 
 
