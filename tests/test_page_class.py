@@ -628,3 +628,15 @@ def test_the_projectors_view_shows_a_running_fine_tunes_progress(store, monkeypa
     # 30 of 120 steps of its one epoch: a quarter done
     assert [p.proto.text for p in at.get("progress")] == [
         "The network is learning our handwriting (class_lenet5_1): 25% done"]
+
+
+def test_an_unusable_value_for_a_tab_not_open_is_named_when_the_tab_opens(store):
+    add(store, "a", 4, 9)
+    add(store, "b", 7, 7, image_index=7)
+    at = whole(page("class", {"vs_true": "11"}))  # the wall's tab is open: nothing to say yet
+    assert not [w.value for w in at.warning if "vs_true" in w.value]
+    at.session_state["class_tab"] = "Our class vs MNIST"  # what a click on the tab sends
+    whole(at.run())
+    # no digit 11: the matrix's largest mistake is shown instead, a's 4 read as 9
+    assert [w.value for w in at.warning] == ["This link's **vs_true=11** is not a value this page accepts: showing "
+                                             "**4** instead."]
