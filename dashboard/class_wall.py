@@ -83,6 +83,7 @@ def linked_session(store: class_store.ClassStore) -> int | None:
         return store.session(int(asked[-1])).id
     except (ValueError, class_store.StoreError):
         links.refuse(SESSION_KEY, asked, _("The current session"), shown=CURRENT, state_key=SESSION_KEY)
+        st.session_state.setdefault(SESSION_KEY, CURRENT)  # what is shown instead (the projector's view too)
         return None
 
 

@@ -578,6 +578,8 @@ def test_a_class_session_that_does_not_exist_is_named_in_the_links_notice(store)
     at = whole(page("class", {"wall_session": "999999"}))
     assert [w.value for w in at.warning] == ["This link's **wall_session=999999** is not a value this page accepts: "
                                              "showing **The current session** instead."]
+    at = whole(page("class", {"wall_session": "999999", "view": "wall"}))  # the projector's view says it too
+    assert [w.value for w in at.warning if "wall_session=999999" in w.value]
     at = whole(page("class", {"wall_session": str(first.id)}))  # an older session, by its number
     assert at.session_state["wall_session"] == first.id and [m.value for m in at.metric][:1] == ["1"]
     assert not at.warning
