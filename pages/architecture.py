@@ -57,8 +57,8 @@ name = ui.named_selectbox(_("Model"), names, key="arch_model", bind=BOUND,
                           index=names.index(wanted if wanted in names else DEFAULT_MODEL))
 preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
-st.markdown(f"**{_(preset.title)}.** {_(preset.description)}  \n*"
-            + _("From {source}.").format(source=recipes.source_name(preset.source)) + "*")
+st.markdown(_("**{title}.** {description}").format(title=_(preset.title), description=_(preset.description))
+            + "  \n*" + _("From {source}.").format(source=recipes.source_name(preset.source)) + "*")
 
 COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 
