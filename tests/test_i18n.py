@@ -111,6 +111,15 @@ def test_every_marked_string_has_a_translation_and_none_is_fuzzy(catalog):
     assert [m.id for m in catalog if m.id and m.fuzzy] == []
 
 
+def test_no_message_is_in_the_catalogue_twice():
+    # Entries are appended by hand: a second entry of one msgid is silently merged by Babel (one of
+    # the two translations is lost) and refused by GNU msgfmt.
+    raw = PO.read_text(encoding="utf-8")
+    ids = ["".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
+           for block in re.findall(r'^msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)', raw, re.MULTILINE)]
+    assert [msgid for msgid in set(ids) if msgid and ids.count(msgid) > 1] == []
+
+
 def test_placeholders_are_the_same_in_both_languages(catalog):
     wrong = []
     for message in catalog:
