@@ -78,8 +78,9 @@ class ModelName:
 
     @property
     def about(self) -> str:
-        """Its group and what it is, in one line (under a picker, for the chosen one)."""
-        return _("{group} · {line}").format(group=group_title(self.group), line=self.line)
+        """Its group, what it is and its own name, in one line (under a picker, for the chosen one:
+        the picker's box cuts a long title, and the name with it)."""
+        return _("{group} · {line} · {name}").format(group=group_title(self.group), line=self.line, name=self.name)
 
 
 def group_title(group: str) -> str:

@@ -65,7 +65,7 @@ def test_trained_here_and_the_class_s_and_the_group_order():
     assert described[1].line == "the fast recipe, 3 epochs: 97.12% right on the test set"
     assert described[2].title == "Modern LeNet, tuned on the class's digits"
     assert described[2].about == "The class's · session 2: 30 steps on 24 of the class's digits; 98.75% right on " \
-                                 "MNIST's test set"
+                                 "MNIST's test set · class_lenet5_2"
 
 
 def test_names_in_chinese(chinese):
@@ -93,4 +93,4 @@ def test_the_picker_shows_names_and_keeps_the_technical_one_in_the_link():
     at.selectbox(key="draw_model_shown").set_value("mlp_128").run()
     assert not at.exception
     assert at.selectbox(key="draw_model").value == "mlp_128" and at.session_state["draw_model"] == "mlp_128"
-    assert any(c.value.startswith("Shipped · one hidden layer of 128 units") for c in at.caption)
+    assert "Shipped · one hidden layer of 128 units, no convolution · mlp\\_128" in [c.value for c in at.caption]
