@@ -90,7 +90,7 @@ class Deferred(str):
     values: dict
 
     def __new__(cls, template: str, **values) -> "Deferred":
-        text = super().__new__(cls, _filled(template, {k: str(v) for k, v in values.items()}))
+        text = super().__new__(cls, _filled(template, values))  # numbers keep their format specs
         text.template, text.values = template, values
         return text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from core.i18n import N_, _
+from core.i18n import N_, Deferred, _
 
 RUNNING, SAVING, FINISHED, STOPPED, FAILED = "running", "saving", "finished", "stopped", "failed"
 TRAINING = "training"  # the kind of a run of core.train (a class fine-tune is another)
@@ -64,27 +64,18 @@ class JobSnapshot:
 
 
 class MessageError(Exception):
-    """An error a person reads, kept as its template (marked N_) and values, as a run's end is:
-    ``str()`` says it in the language of the session that shows it (English outside one: the
-    command line, a job's thread), and a job that ends with it stores ``template`` and ``values``
-    so every reader sees it in theirs. Text already in the reader's language (a message made with
-    ``_()`` in the session) may be the template itself: gettext gives back what it does not know."""
+    """An error a person reads, kept as its template (marked N_) and values (a
+    :class:`core.i18n.Deferred`): ``str()`` says it in the language of the session that shows it
+    (English outside one: the command line, a job's thread), and a job that ends with it stores
+    ``template`` and ``values`` so every reader sees it in theirs."""
 
     def __init__(self, template: str, values: dict | None = None) -> None:
         self.template, self.values = template, dict(values or {})
-        super().__init__(fill(template, self.values))
+        self.said = Deferred(template, **self.values)
+        super().__init__(str(self.said))
 
     def __str__(self) -> str:
-        return fill(_(self.template), self.values, fallback=self.template)
-
-
-def fill(template: str, values: dict, fallback: str | None = None) -> str:
-    """``template`` filled with ``values``; a translation that does not fit them falls back to the
-    English ``fallback``, and that (or a template without values) to the template as it is."""
-    try:
-        return template.format(**values) if values else template
-    except (KeyError, IndexError, ValueError):
-        return fill(fallback, values) if fallback is not None else template
+        return _(self.said)
 
 
 # The end of a run whose process ended before it could write how (core.run_group.RemoteJob).
@@ -95,9 +86,4 @@ LOST = N_("the run ended with its {process} (pid {pid}) before it could report h
 def shown_message(snap: JobSnapshot) -> str:
     """A run's message in the reader's language: it was written in the job's thread, where no
     session (and so no language) is, as a template and its values."""
-    if not snap.message_id:
-        return snap.message
-    try:
-        return _(snap.message_id).format(**snap.message_args)
-    except (KeyError, IndexError, ValueError):  # a translation that does not fit its values
-        return snap.message
+    return _(Deferred(snap.message_id, **snap.message_args)) if snap.message_id else snap.message

@@ -120,6 +120,7 @@ def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monk
     assert job.wait(60)
     snap = job.snapshot()
     assert snap.status == jobs.FAILED and "diverged" in snap.message and "lower the learning rate" in snap.message
+    assert "with learning rate 1e+06:" in snap.message  # the template's {lr:g}, filled in English too
     # Every reader sees it in their language: the job's thread kept the template and its values.
     assert (snap.message_id, set(snap.message_args)) == (jobs.DIVERGED, {"loss", "epoch", "step", "lr", "name"})
     in_chinese(monkeypatch)
