@@ -60,7 +60,7 @@ def scrubber_tab() -> None:
                   "'Keep a snapshot after every epoch' when training."))
         return
     names = [i.name for i in with_snaps]
-    c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([3, 2, 3], vertical_alignment="bottom")  # the button's label whole at 1280x720
     default = next((n for n in (last_run_name(), "lenet5") if n in names), names[0])
     name = c1.selectbox(_("Checkpoint with snapshots"), names, key="scrub_model", index=names.index(default),
                         persist_state="page", bind=BOUND)

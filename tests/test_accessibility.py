@@ -42,6 +42,8 @@ VIEWS = [
     ("training-scrubber", "training?training_tab=Training+scrubber", None),
     ("class", "class", None),
     ("models", "models", None),
+    # In presenter mode /class opens on the wall alone; the whole page with the teacher's controls:
+    ("class-full", "class?view=full", None),
 ]
 # Each view in both languages and both modes, paired so that the suite stays short: half the views
 # in English as on a laptop and in Chinese on the projector, the other half the other way round,
