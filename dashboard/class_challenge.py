@@ -17,7 +17,7 @@ import streamlit as st
 
 from core import class_store
 from core.i18n import _
-from dashboard import class_common, class_wall, digit_panel, roles, ui
+from dashboard import class_common, class_wall, digit_panel, links, roles, ui
 
 POLL_SECONDS = 2.0
 BOARD_LIMIT = 12   # the board's places
@@ -60,7 +60,7 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
                   "with the digit you meant."), icon=":material/psychology_alt:")
         return
     top = _(", ").join(_("{student} ({confidence:.0%} sure of a wrong {prediction})").format(
-        student=ui.plain(e.student), confidence=e.confidence, prediction=e.prediction) for e in entries[:TOP_NAMED])
+        student=links.markdown_text(e.student), confidence=e.confidence, prediction=e.prediction) for e in entries[:TOP_NAMED])
     st.markdown(_("**Most convincing so far**: {names}.").format(names=top))
     width = class_wall.width_probe("fool_width")
     event = class_wall.grid(entries, width, key="fool_chart", selected=st.session_state.get(CHOSEN))

@@ -15,7 +15,7 @@ import streamlit as st
 
 from core import checkpoints, class_paper, class_store
 from core.i18n import N_, _, ngettext
-from dashboard import class_common, draw_input, roles, ui
+from dashboard import class_common, draw_input, links, roles, ui
 
 MODES = {"files": N_("One digit per file"), "grid": N_("A worksheet cut into a grid")}
 TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]  # /draw's upload takes the same
@@ -44,7 +44,7 @@ def add(store: class_store.ClassStore) -> None:
         return
     lines = []
     for refused in report.refused:
-        where = ui.plain(refused.source)
+        where = links.markdown_text(refused.source)
         if refused.cell is not None:
             where = _("{file}, row {row}, column {column}").format(file=where, row=refused.cell.row,
                                                                   column=refused.cell.column)

@@ -190,7 +190,7 @@ def describe(entry: class_store.Entry) -> str:
                   "at {time}.") if entry.right else
                 _("**{student}** meant **{label}**; {model} said **{prediction}** ({confidence:.0%} sure, wrong), "
                   "at {time}."))
-    return sentence.format(student=ui.plain(entry.student), label=entry.label, model=entry.model,
+    return sentence.format(student=links.markdown_text(entry.student), label=entry.label, model=entry.model,
                            prediction=entry.prediction, confidence=entry.confidence,
                            time=time.strftime("%H:%M:%S", time.localtime(entry.sent_at)))
 

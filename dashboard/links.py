@@ -88,7 +88,9 @@ _SHORTCUTS = re.compile(r"(?<=:)|(?i:(?<=www)(?=\.))|(?=@)")
 
 
 def markdown_text(text: str) -> str:
-    """``text`` for the middle of a markdown line: shown as it is, never as markup, an icon or a link."""
+    """``text`` for the middle of a markdown line: shown as it is, never as markup, an icon or a link.
+    The one way to put anything a person typed (a link's value, a nickname, a file's name) into
+    markdown."""
     return _MARKUP.sub(lambda match: "\\" + match.group(0), _SHORTCUTS.sub("\u2060", text))
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core import class_checks, class_store
 from core.i18n import N_, _
-from dashboard import roles, ui
+from dashboard import links, roles, ui
 
 WHAT_IS_SENT = N_("Sends the 28 × 28 digit the network read (not your drawing as drawn), the digit you meant, "
                 "the model ({model}), its answer and its ten probabilities, the time, and your nickname if you "
@@ -77,12 +77,12 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
         if result and result[0] == "sent" and result[4] is not None:
             meant, said, student, was = result[1:]
             st.success(_("Changed: {student}'s drawing is one entry on the wall, now meant as {meant} (it was "
-                         "{was}); the network said {said}.").format(student=ui.plain(student), meant=meant, was=was,
+                         "{was}); the network said {said}.").format(student=links.markdown_text(student), meant=meant, was=was,
                                                                   said=said), icon=":material/edit:")
         elif result and result[0] == "sent":
             meant, said, student = result[1:4]
             st.success(_("Sent as {student}: your {meant}, the network said {said}. Draw another and send it "
-                         "too.").format(student=ui.plain(student), meant=meant, said=said),
+                         "too.").format(student=links.markdown_text(student), meant=meant, said=said),
                        icon=":material/check_circle:")
         elif result and result[0] == "already":
             st.info(_("Already sent: {reason}.").format(reason=result[1]), icon=":material/done_all:")

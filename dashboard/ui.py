@@ -17,7 +17,7 @@ from core import checkpoints, device, model_names, models
 from core.i18n import _
 from core.models.init import seeded
 from dashboard import language, palettes, plots, roles
-from dashboard.links import BOUND
+from dashboard.links import BOUND, markdown_text
 
 _LOG = logging.getLogger(__name__)
 PRESENTER_KEY = "presenter"
@@ -261,22 +261,8 @@ def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
 
     chosen = named_selectbox(label, options, shown=shown, key=key, index=index, container=container, bind=bind)
     if chosen in described:
-        container.caption(plain(described[chosen].about))
+        container.caption(markdown_text(described[chosen].about))
     return chosen
-
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-# Where GitHub-flavoured markdown would start a link by itself (``http://``, ``www.``, ``a@b``): it
-# finds them in the text after escapes are read, so a word joiner (U+2060, invisible) breaks them.
-_AUTOLINK_STARTS = re.compile(r"(?i)(?<=https)(?=:)|(?<=http)(?=:)|(?<=www)(?=\.)|(?<=ftp)(?=:)|(?=@)")
-
-
-def plain(text: str) -> str:
-    """Text a student typed, safe inside Streamlit markdown: every markdown and HTML character
-    escaped, so ``**x**`` or ``<b>`` show as typed, and no web or mail address becomes a link."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", _AUTOLINK_STARTS.sub("\u2060", str(text)))
 
 
 def one_line(exc: BaseException) -> str:

@@ -517,8 +517,8 @@ def test_digits_from_paper_are_added_and_bad_pictures_refused_as_draw_refuses_th
     assert (entry.label, entry.prediction, entry.student) == (7, 7, "from paper")  # lenet5 reads it as a 7
     assert at.success[0].value.startswith("1 digit added to ")
     [refused] = [w.value for w in at.warning if w.value.startswith("2 pictures refused:")]
-    assert "- **blank\\.png**: Nothing to read in this picture: the picture is empty" in refused
-    assert "- **notes\\.png**: This file cannot be used: not an image that can be read" in refused
+    assert "- **blank.png**: Nothing to read in this picture: the picture is empty" in refused
+    assert "- **notes.png**: This file cannot be used: not an image that can be read" in refused
 
 
 @needs_lenet5
@@ -533,7 +533,7 @@ def test_a_worksheet_is_cut_into_a_grid_and_a_blank_cell_refused(store):
     whole(at.button(key="paper_add").click().run())
     assert sorted((e.label, e.prediction) for e in store.entries()) == [(2, 2), (7, 7)]
     [refused] = [w.value for w in at.warning if w.value.startswith("1 picture refused:")]
-    assert "- **sheet\\.png, row 1, column 3**: Nothing to read in this picture" in refused
+    assert "- **sheet.png, row 1, column 3**: Nothing to read in this picture" in refused
 
 
 # --- what counts, links, the projector's view, names in the reader's language -----------------
