@@ -90,12 +90,16 @@ DRAWN_DIGITS = (1, 0, 7)  # what digit_strokes(k) draws, by k % 3
 
 
 def digit_strokes(k: int) -> list[list[tuple[float, float]]]:
-    """A few digit shapes on the 280x280 canvas: a one, a zero, a seven; varied a little by k."""
-    dx = (k % 5) * 6 - 12
-    one = [(140 + dx, 45 + 10 * i) for i in range(20)]
-    zero = [(140 + dx + 65 * math.sin(a), 140 - 95 * math.cos(a))
+    """A few digit shapes on the 280x280 canvas: a one, a zero, a seven. Each student draws a new
+    one each time: a shape of its own for 24 drawings (a slant, a width, a bar's length), since the
+    class store takes the same 28x28 digit sent again as the same entry, and a mere shift is the
+    same digit once it is centred as MNIST's are. k < 3 are the plain shapes."""
+    dx, s = (k % 5) * 6 - 12, (k // 3) % 8
+    one = [(140 + dx + 0.8 * s * i, 45 + 10 * i) for i in range(20)]
+    zero = [(140 + dx + (65 - 3 * s) * math.sin(a), 140 - 95 * math.cos(a))
             for a in [2 * math.pi * i / 40 for i in range(41)]]
-    seven = [(70 + dx + 7 * i, 50) for i in range(20)] + [(210 + dx - 4 * i, 50 + 10 * i) for i in range(1, 20)]
+    seven = ([(70 + dx + 7 * i, 50) for i in range(20 - s)]
+             + [(210 + dx - 4 * i, 50 + 10 * i) for i in range(1, 20)])
     return [[one], [zero], [seven]][k % 3]
 
 
@@ -315,7 +319,9 @@ async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally:
                 if send:  # the digit meant: the one drawn (digit_strokes)
                     sent = await session.send_to_class(DRAWN_DIGITS[k % 3])
                     tally.errors.extend(f"wire student {index} (send): {error}" for error in sent.errors)
-                    tally.sends += 0 if sent.errors else 1
+                    # A digit counts as sent when the page says so ("Sent as ..."), not when the
+                    # store called it a drawing already on the wall or refused it.
+                    tally.sends += 1 if not sent.errors and sent.shows("Sent as") else 0
             await asyncio.sleep(pace.looking(rng))
             cleared = await session.clear()
             tally.errors.extend(f"wire student {index} (clear): {error}" for error in cleared.errors)

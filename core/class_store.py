@@ -132,21 +132,20 @@ class ClassStore:
     # --- sessions -----------------------------------------------------------------------------
 
     def current_session(self) -> Session:
-        """The class session digits go to (the first one is started on first use)."""
+        """The class session digits go to (the first one is started on first use, by one process
+        only: the others, racing it, find it inside their own write transaction)."""
         with self.db.transaction() as db:
-            row = db.execute("SELECT s.id, s.name, s.started FROM sessions s JOIN settings c "
-                             "ON c.key = 'current_session' AND s.id = CAST(c.value AS INTEGER)").fetchone()
-        return Session(*row) if row else self.new_session()
+            row = _current_session(db)
+        if row is not None:
+            return Session(*row)
+        with self.db.transaction(write=True) as db:
+            row = _current_session(db)
+            return Session(*row) if row is not None else _start_session(db, None)
 
     def new_session(self, name: str | None = None) -> Session:
         """Start a new class session: the wall empties; older sessions stay until deleted."""
-        now = time.time()
         with self.db.transaction(write=True) as db:
-            name = name or f"Class of {time.strftime('%Y-%m-%d %H:%M', time.localtime(now))}"
-            cursor = db.execute("INSERT INTO sessions (name, started) VALUES (?, ?)", (name[:80], now))
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current_session', ?)",
-                       (str(cursor.lastrowid),))
-            return Session(cursor.lastrowid, name[:80], now)
+            return _start_session(db, name)
 
     def sessions(self) -> list[dict]:
         """Every session, newest first, with its counts."""
@@ -357,6 +356,19 @@ class ClassStore:
 _SELECT = ("SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
            "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
            "ON s.session_id = e.session_id AND s.key = e.student_key ")
+
+
+def _current_session(db) -> tuple | None:
+    return db.execute("SELECT s.id, s.name, s.started FROM sessions s JOIN settings c "
+                      "ON c.key = 'current_session' AND s.id = CAST(c.value AS INTEGER)").fetchone()
+
+
+def _start_session(db, name: str | None) -> Session:
+    now = time.time()
+    name = name or f"Class of {time.strftime('%Y-%m-%d %H:%M', time.localtime(now))}"
+    cursor = db.execute("INSERT INTO sessions (name, started) VALUES (?, ?)", (name[:80], now))
+    db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current_session', ?)", (str(cursor.lastrowid),))
+    return Session(cursor.lastrowid, name[:80], now)
 
 
 def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, now: float) -> Entry:

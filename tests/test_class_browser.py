@@ -422,6 +422,9 @@ def test_every_digit_sent_before_the_server_is_killed_is_on_the_wall_after_a_res
         # students mean what they drew.
         in_fresh_loop(send_from_the_wire(server.url, [(0, 1), (1, 0), (2, 7)], first_student=1))
         wait_for_count(projector, 3, ARRIVAL_BOUND_S)
+        # The figure drawn before the kill: a browser still fetching the chart's script when the
+        # server dies keeps that failed import (a page the class would reload).
+        assert wall_pairs(projector, 3, timeout_s=45) == Counter([(1, 1), (0, 0), (7, 7)])
 
         server.process.kill()  # SIGKILL: no clean shutdown, the WAL never folded back into the file
         server.process.wait(10)

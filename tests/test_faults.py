@@ -184,7 +184,7 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path, b
 
     server = start_streamlit(env=env)
     try:
-        open_page(browser_page, server.url + "/home")
+        open_page(browser_page, server.url + "/models")  # the page that lists every checkpoint
         assert browser_page.locator("[data-testid='stException']").count() == 0
         assert browser_page.get_by_text("mlp_128").count() > 0
     finally:
