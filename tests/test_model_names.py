@@ -93,4 +93,4 @@ def test_the_picker_shows_names_and_keeps_the_technical_one_in_the_link():
     at.selectbox(key="draw_model_shown").set_value("mlp_128").run()
     assert not at.exception
     assert at.selectbox(key="draw_model").value == "mlp_128" and at.session_state["draw_model"] == "mlp_128"
-    assert "Shipped · one hidden layer of 128 units, no convolution · mlp\\_128" in [c.value for c in at.caption]
+    assert "Shipped · one hidden layer of 128 units, no convolution · mlp_128" in [c.value for c in at.caption]
