@@ -157,7 +157,7 @@ RECIPES = {"seed": _SEED, "fast": _FAST}
 TITLES = {"seed": N_("seed"), "fast": N_("fast"), "class fine-tune": N_("class fine-tune")}
 
 
-# The source write-ups a figure comes from, as records name them: "seed 000" (shared/seeds), the paper.
+# The source write-ups a figure comes from, as records name them: "seed 000" (the source write-up numbered 000), the paper.
 SOURCE_NAMES = (N_("seed {number}"), N_("LeCun et al. 1998"))
 
 

@@ -1,4 +1,4 @@
-"""The app shell: it runs, and the navigation lists the seven pages of DESIGN.md and /models."""
+"""The app shell: it runs, and the navigation lists its eight pages (README's table)."""
 
 from pathlib import Path
 

@@ -189,7 +189,7 @@ def test_the_glossary_holds_the_issues_terms():
 
 
 def test_the_sources_are_named_as_sources(catalog):
-    # "seed 000" is the source write-up numbered 000 (shared/seeds), not a random seed: 原文 000.
+    # "seed 000" is the source write-up numbered 000, not a random seed: 原文 000.
     wrong = []
     for message in catalog:
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
@@ -201,7 +201,7 @@ def test_the_sources_are_named_as_sources(catalog):
 
 
 def test_a_source_shown_on_a_page_is_named_as_a_source(in_chinese):
-    # The records and presets name their sources "seed 004" (shared/seeds): on a page, 原文 004.
+    # The records and presets name their sources "seed 004": on a page, 原文 004.
     assert recipes.source_name("seed 004, LeCun et al. 1998") == "原文 004、LeCun 等 1998"
     i18n.set_language_source(lambda: None)
     assert recipes.source_name("seed 004, LeCun et al. 1998") == "seed 004, LeCun et al. 1998"
