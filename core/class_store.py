@@ -249,14 +249,7 @@ class ClassStore:
             where.append("e.hidden = 0")
         if fair_only:
             where.append("e.unfair = 0")
-        if label is not None:
-            where.append("e.label = ?")
-            args.append(class_checks.check_label(label))
-        if model is not None:
-            where.append("e.model = ?")
-            args.append(model)
-        if mistakes_only:
-            where.append("e.prediction != e.label")
+        _filter(where, args, label, model, mistakes_only, table="e.")
         sql = (_SELECT + "WHERE " + " AND ".join(where) + " ORDER BY e.id DESC"
                + (" LIMIT ?" if limit is not None else ""))
         if limit is not None:
@@ -327,14 +320,7 @@ class ClassStore:
         out as not fair."""
         session = self.session(session_id)
         where, args = ["session_id = ?", "hidden = 0"], [session.id]
-        if label is not None:
-            where.append("label = ?")
-            args.append(class_checks.check_label(label))
-        if model is not None:
-            where.append("model = ?")
-            args.append(model)
-        if mistakes_only:
-            where.append("prediction != label")
+        _filter(where, args, label, model, mistakes_only)
         shown = " AND ".join(where)
         counted = f"{shown} AND {COUNTED}"
         with self.db.transaction() as db:
@@ -356,6 +342,20 @@ class ClassStore:
 _SELECT = ("SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
            "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
            "ON s.session_id = e.session_id AND s.key = e.student_key ")
+
+
+def _filter(where: list[str], args: list, label: int | None, model: str | None, mistakes_only: bool,
+            table: str = "") -> None:
+    """The wall's filters (the digit meant, the model, only mistakes) added to a WHERE clause on
+    ``entries`` (``table``: its alias with a dot, where the query has one)."""
+    if label is not None:
+        where.append(f"{table}label = ?")
+        args.append(class_checks.check_label(label))
+    if model is not None:
+        where.append(f"{table}model = ?")
+        args.append(model)
+    if mistakes_only:
+        where.append(f"{table}prediction != {table}label")
 
 
 def _current_session(db) -> tuple | None:
