@@ -14,7 +14,7 @@ import tempfile
 import pytest
 import torch
 
-from harness import CHROMIUM_FLAGS, chromium_path, start_streamlit
+from harness import CHROMIUM_FLAGS, chromium_path, speak_chinese, start_streamlit
 
 # The class store of the whole run (and of every server it starts): a file of its own, never the
 # repository's artifacts/class.sqlite.
@@ -56,3 +56,7 @@ def browser_page(browser):
     context.close()
 
 
+@pytest.fixture
+def in_chinese(monkeypatch):
+    """The test's texts in Chinese (harness.speak_chinese from its start)."""
+    speak_chinese(monkeypatch)

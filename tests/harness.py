@@ -69,3 +69,11 @@ def run_page(page: str, params: dict | None = None, *, timeout: float = 120, **s
         at.session_state[key] = value
     at.switch_page(f"../pages/{page}.py")
     return at.run()
+
+
+def speak_chinese(monkeypatch) -> None:
+    """From here on, core's texts in Chinese, as a Chinese session's run says them (core.i18n asks
+    its language source; undone at the test's end)."""
+    from core import i18n
+
+    monkeypatch.setattr(i18n, "_language_source", lambda: "zh")

@@ -26,15 +26,8 @@ def test_lenet5_1998_stages_are_the_papers_figure_2():
     assert stages[1].after == ("scaled tanh",) and stages[3].trainable_params == 1516
 
 
-def test_lenet5_1998_stages_in_chinese_say_input_and_output_in_chinese():
-    from core import i18n
-
-    before = i18n._language_source
-    i18n.set_language_source(lambda: "zh")
-    try:
-        stages = diagram.stages("lenet5_1998")
-    finally:
-        i18n.set_language_source(before)
+def test_lenet5_1998_stages_in_chinese_say_input_and_output_in_chinese(in_chinese):
+    stages = diagram.stages("lenet5_1998")
     # The paper's letters stay (C1 ... F6); its two words are the reader's: 输入, 输出.
     assert [s.name for s in stages] == ["输入", "C1", "S2", "C3", "S4", "C5", "F6", "输出"]
     assert stages[1].operation == "5x5 卷积"

@@ -215,15 +215,6 @@ def test_an_attribution_method_is_named_in_chinese_with_its_english_name():
         assert CJK.search(names[key]) and names[key].endswith(f"（{method.title}）"), (key, names[key])
 
 
-@pytest.fixture
-def in_chinese():
-    """Text made as in a Chinese session (core.i18n asks its language source)."""
-    before = i18n._language_source
-    i18n.set_language_source(lambda: "zh")
-    yield
-    i18n.set_language_source(before)
-
-
 def test_the_image_librarys_own_words_never_reach_a_page(in_chinese):
     from test_preprocess import black_1bit_png
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import checkpoints, i18n, jobs, run_group
+from harness import speak_chinese
+from core import checkpoints, jobs, run_group
 from core.job_state import shown_message
 from core.confusion import predict_test_set
 
@@ -66,10 +67,6 @@ def test_run_reports_progress_and_its_checkpoint_loads(tmp_path):
     assert not info.record.get("reported")  # the fast recipe reproduces no source's figure
 
 
-def in_chinese(monkeypatch) -> None:
-    monkeypatch.setattr(i18n, "_language_source", lambda: "zh")  # as a Chinese session on a page
-
-
 def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypatch):
     manager = jobs.JobManager()
     # 50 epochs of 100 steps: far more than the test waits for, even on a GPU
@@ -80,7 +77,7 @@ def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypat
         assert busy.value.job is first and manager.current() is first
         # A Chinese page says it in Chinese (the catalogue's entry), the name and the time as they are.
         started = time.strftime("%H:%M:%S", time.localtime(first.started))
-        in_chinese(monkeypatch)
+        speak_chinese(monkeypatch)
         assert str(busy.value) == f"已经有一次训练在进行（long，{started} 开始）：请等它结束，或者停止它"
         monkeypatch.undo()
         assert wait_for(lambda: first.snapshot().step > 0), "no progress within 60 s"
@@ -123,7 +120,7 @@ def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monk
     assert "with learning rate 1e+06:" in snap.message  # the template's {lr:g}, filled in English too
     # Every reader sees it in their language: the job's thread kept the template and its values.
     assert (snap.message_id, set(snap.message_args)) == (jobs.DIVERGED, {"loss", "epoch", "step", "lr", "name"})
-    in_chinese(monkeypatch)
+    speak_chinese(monkeypatch)
     args = snap.message_args
     assert shown_message(snap) == (f"训练发散了：学习率为 1e+06 时，损失在第 {args['epoch']} 个训练轮次（第 {args['step']} 步）"
                                    f"变成了 {args['loss']}：请调低学习率。什么都没有保存：之前的检查点“victim”（如果有）保持不变")
@@ -165,7 +162,7 @@ def test_taken_names_need_confirmation_and_shipped_ones_say_so(tmp_path, monkeyp
     with pytest.raises(jobs.NeedsConfirmation, match="'mine' is an existing checkpoint") as taken:
         tiny_spec(tmp_path, "mine")
     assert str(taken.value) == "'mine' is an existing checkpoint: confirm to replace it, or choose another name"
-    monkeypatch.setattr(i18n, "_language_source", lambda: "zh")
+    speak_chinese(monkeypatch)
     assert str(taken.value) == "“mine”是已有的检查点：请确认替换它，或者换一个名字"  # on a Chinese page
     monkeypatch.undo()
     assert tiny_spec(tmp_path, "lenet5", overwrite=True).name == "lenet5"

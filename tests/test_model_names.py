@@ -5,17 +5,8 @@ Chinese; the value and the link still the checkpoint's own name."""
 import pytest
 
 from harness import run_page
-from core import checkpoints, i18n, model_names, models, recipes, runs
+from core import checkpoints, model_names, models, recipes, runs
 from core.checkpoints import CheckpointInfo
-
-
-@pytest.fixture
-def chinese():
-    """core's texts in Chinese for the test (what a Chinese session's run does)."""
-    before = i18n._language_source
-    i18n.set_language_source(lambda: "zh")
-    yield
-    i18n.set_language_source(before)
 
 
 def shipped_info(run: recipes.ShippedRun, **record) -> CheckpointInfo:
@@ -68,7 +59,7 @@ def test_trained_here_and_the_class_s_and_the_group_order():
                                  "MNIST's test set · class_lenet5_2"
 
 
-def test_names_in_chinese(chinese):
+def test_names_in_chinese(in_chinese):
     named = {run.name: model_names.describe(shipped_info(run)) for run in recipes.shipped_runs()}
     assert named["lenet5"].label == "现代 LeNet（lenet5）"
     assert named["mlp_128_seed"].title == "小型多层感知机，原文的方案"
