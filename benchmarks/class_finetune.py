@@ -5,7 +5,7 @@ into a fresh class store; then ``python -m core class finetune lenet5 --json`` r
 the shipped lenet5 with its default steps and mix, and the figures it prints are reported with
 the command's wall time. Nothing outside a temporary folder is written.
 
-    .venv/bin/python benchmarks/class_finetune.py [--per-label 30] [--model lenet5]
+    .venv/bin/python -m benchmarks.class_finetune [--per-label 30] [--model lenet5]
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
-from class_hand import fill_store, scripted_class  # noqa: E402
-from core.class_store import ClassStore  # noqa: E402
+from core.classroom.store import ClassStore
+from serve.streamlit_process import ROOT
+from tests.class_hand import fill_store, scripted_class
 
 
 def main() -> int:

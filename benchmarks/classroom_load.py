@@ -18,9 +18,9 @@ Reported: p50 / p95 of each kind's latency, the time to open /draw, errors (must
 number of predictions, the server's peak memory (VmHWM of the Streamlit process), and how busy
 the server and this rig were.
 
-    .venv/bin/python benchmarks/classroom_load.py --students 10 --seconds 60
-    .venv/bin/python benchmarks/classroom_load.py --students 30 --seconds 90 --json
-    .venv/bin/python benchmarks/classroom_load.py --students 10 --browsers 10   # all in Chromium
+    .venv/bin/python -m benchmarks.classroom_load --students 10 --seconds 60
+    .venv/bin/python -m benchmarks.classroom_load --students 30 --seconds 90 --json
+    .venv/bin/python -m benchmarks.classroom_load --students 10 --browsers 10   # all in Chromium
 
 The server gets its own checkpoint folder (a copy of the shipped ones), so the training run's
 checkpoint never lands in ``checkpoints/``.
@@ -33,7 +33,7 @@ on the teacher's wall, from the store's time of the entry to the first moment th
 is of the session's entries, newest first, none hidden). ``--no-wall`` measures the same class
 with the wall closed, for a side-by-side comparison.
 
-    .venv/bin/python benchmarks/classroom_load.py --students 30 --seconds 300 --draw-seconds 5 \
+    .venv/bin/python -m benchmarks.classroom_load --students 30 --seconds 300 --draw-seconds 5 \
         --look-seconds 10 --class-mode            # and again with --no-wall
 
 ``--url`` measures a server already running instead, e.g. a lecture hall (``make run REPLICAS=2``:
@@ -47,7 +47,7 @@ training run is started with the teacher link's token (``--teacher-token``, else
 start the server with ``CNN_EXPLAINER_CHECKPOINTS`` on a copy, or pass ``--no-training``.
 
     make run REPLICAS=2 &      # in another terminal, with CNN_EXPLAINER_TEACHER_TOKEN exported
-    .venv/bin/python benchmarks/classroom_load.py --url http://127.0.0.1:8501 --students 30
+    .venv/bin/python -m benchmarks.classroom_load --url http://127.0.0.1:8501 --students 30
 """
 
 from __future__ import annotations
@@ -70,14 +70,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-for folder in (ROOT, ROOT / "tests"):  # the project, and the browser tests' harness
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-
-from harness import CHROMIUM_FLAGS, FINISHED, SCREENSHOTS, chromium_path, start_streamlit  # noqa: E402
-from benchmarks.wire_student import WireSession  # noqa: E402
-from serve.haproxy import COOKIE, SERVER_HEADER  # noqa: E402
+from benchmarks.wire_student import WireSession
+from serve.haproxy import COOKIE, SERVER_HEADER
+from serve.streamlit_process import ROOT
+from tests.harness import CHROMIUM_FLAGS, FINISHED, SCREENSHOTS, chromium_path, start_streamlit
 
 HALL_STATE = ROOT / "artifacts" / "hall.json"  # serve/hall.py: the PIDs of a running lecture hall
 
@@ -421,7 +417,7 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
         for path in (ROOT / "checkpoints").glob("*"):
             if path.is_file():
                 shutil.copy2(path, folder / path.name)
-        # The run's lock and progress (core.jobs) in the copy too, not in artifacts/jobs.
+        # The run's lock and progress (core.training.jobs.runner) in the copy too, not in artifacts/jobs.
         class_db = folder / "class.sqlite"  # the class store of the rig's own server
         server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder),
                                       "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs"),
@@ -471,7 +467,8 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
         if server is not None:
             server.stop()
             shutil.rmtree(folder, ignore_errors=True)
-    busy = (lambda a, b: (b - a) / wall if a is not None and b is not None else None)
+    def busy(a, b):
+        return ((b - a) / wall if a is not None and b is not None else None)
     cores = {n: busy(cpu_before[n], cpu_after[n]) for n in pids}
     browser_p50, browser_p95 = percentiles(tally.browser)
     wire_p50, wire_p95 = percentiles(tally.wire)
@@ -511,14 +508,14 @@ def _store_state(class_db: Path | None) -> tuple[int, int]:
     if class_db is None:
         raise SystemExit("class mode with --url needs the server's class store: --class-db PATH "
                          "(or CNN_EXPLAINER_CLASS_DB)")
-    from core.class_store import ClassStore
+    from core.classroom.store import ClassStore
     store = ClassStore(class_db)
     return store.latest()[0], store.summary()["entries"]
 
 
 def _entries_after(class_db: Path, first: int) -> list[float]:
     """The store's times of the entries sent during the run, in the order it numbered them."""
-    from core.class_store import ClassStore
+    from core.classroom.store import ClassStore
     return [entry.sent_at for entry in reversed(ClassStore(class_db).entries(since_id=first))]
 
 
@@ -531,9 +528,12 @@ def in_fresh_loop(coroutine):
 
 
 def report(result: dict) -> str:
-    ms = (lambda s: f"{s * 1000:.0f} ms" if s is not None else "-")
-    mib = (lambda v: f"{v:.0f} MiB" if v is not None else "-")
-    cores = (lambda v: f"{v:.2f}" if v is not None else "-")
+    def ms(s):
+        return (f"{s * 1000:.0f} ms" if s is not None else "-")
+    def mib(v):
+        return (f"{v:.0f} MiB" if v is not None else "-")
+    def cores(v):
+        return (f"{v:.2f}" if v is not None else "-")
     if result["training_finished_after_s"]:
         ended = f"finished {result['training_finished_after_s']:.0f} s into the run"
     elif result["url"] is None:

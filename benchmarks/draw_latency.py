@@ -5,7 +5,7 @@ the prediction, the feature maps of every stage (with their channel pictures), a
 attribution methods (the page's default ones). The plotly figures are timed on their own line
 (the browser draws them; building them is Python's share).
 
-    .venv/bin/python benchmarks/draw_latency.py [--model lenet5] [--runs 30] [--threads 1]
+    .venv/bin/python -m benchmarks.draw_latency [--model lenet5] [--runs 30] [--threads 1]
 
 Uses ``checkpoints/<model>.pt`` when present, else a freshly initialised network of the same
 preset (same architecture, same arithmetic, so the same time). Prints median and p95 in ms.
@@ -15,23 +15,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from core import attributions, checkpoints, inference, models, preprocess  # noqa: E402
-from core.data import DataNotFoundError, load_test  # noqa: E402
-from core.device import torch_threads  # noqa: E402
-from core.feature_maps import feature_maps  # noqa: E402
-from dashboard.html_pictures import channels_html  # noqa: E402
-from dashboard.plots import attribution_overlay, probability_bars  # noqa: E402
+from core import models
+from core.data import preprocess
+from core.data.mnist import DataNotFoundError, load_test
+from core.device import torch_threads
+from core.explain import attributions
+from core.explain.feature_maps import feature_maps
+from core.models import checkpoints, inference
+from dashboard.figures.html_pictures import channels_html
+from dashboard.figures.plots import attribution_overlay, probability_bars
 
 BUDGET_MS = 150.0
 

@@ -138,7 +138,7 @@ class WireSession:
 
     @classmethod
     async def open(cls, url: str, page_name: str = "draw", timeout_s: float = 120.0,
-                   query: str = "", cookie: str = "") -> "WireSession":
+                   query: str = "", cookie: str = "") -> WireSession:
         """Open ``page_name`` as a browser tab does; ``query``: the link's query string (``a=1&b=2``);
         ``cookie``: a Cookie header to keep (HAProxy's, which holds a student to one process)."""
         from websockets.asyncio.client import connect
@@ -175,7 +175,7 @@ class WireSession:
         await self.socket.send(message.SerializeToString())
         try:
             await asyncio.wait_for(self._read_until_finished(run, start), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             run.errors.append(f"no script_finished within {timeout_s:.0f} s")
         run.seconds = time.monotonic() - start
         self.widget_ids.update(run.widget_ids)

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+REPO_ROOT = Path(__file__).resolve().parent.parent  # the project's folder: data/, checkpoints/, locale/, artifacts/
+
 
 def file_digest(path: Path | str, algorithm: str = "sha256") -> str:
     """Hex digest of a file's bytes ("md5" for MNIST's published sums, "sha256" for checkpoints)."""

@@ -16,10 +16,10 @@ import functools
 import gettext
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from core.data import REPO_ROOT
+from core.files import REPO_ROOT
 
 LOCALE_DIR = REPO_ROOT / "locale"
 DOMAIN = "messages"
@@ -89,7 +89,7 @@ class Deferred(str):
     template: str
     values: dict
 
-    def __new__(cls, template: str, **values) -> "Deferred":
+    def __new__(cls, template: str, **values) -> Deferred:
         text = super().__new__(cls, _filled(template, values))  # numbers keep their format specs
         text.template, text.values = template, values
         return text

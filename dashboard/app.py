@@ -1,24 +1,19 @@
 """Entry point: ``streamlit run dashboard/app.py``.
 
 Page config, the shared sidebar (compute device), and navigation over the eight pages.
-Streamlit puts only ``dashboard/`` on sys.path; the repository root goes there too so that
-pages can import ``core`` and ``dashboard.ui``.
+``core``, ``dashboard`` and ``serve`` are importable because the project is installed
+(``pip install -e .``, done by ``make setup``).
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 # Plotly reads pandas from the loaded modules: imported here, at the first run, so that no session
 # finds it half-imported by another one ("partially initialized module 'pandas'").
-import pandas  # noqa: E402,F401
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core.i18n import _  # noqa: E402
-from dashboard import language, links, roles, ui  # noqa: E402
+from core.i18n import _
+from dashboard import ui
+from dashboard.frame import language, links, roles
 
 ui.configure_torch()
 language.connect()  # every _() below is in this session's language

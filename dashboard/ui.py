@@ -8,16 +8,18 @@ import html
 import json
 import logging
 import os
-import re
 
 import streamlit as st
 import torch
 
-from core import checkpoints, device, model_names, models
+from core import device, models
 from core.i18n import _
+from core.models import checkpoints
 from core.models.init import seeded
-from dashboard import language, palettes, plots, roles
-from dashboard.links import BOUND, markdown_text
+from core.training import names as model_names
+from dashboard.figures import palettes, plots
+from dashboard.frame import language, roles
+from dashboard.frame.links import BOUND, markdown_text
 
 _LOG = logging.getLogger(__name__)
 PRESENTER_KEY = "presenter"
@@ -200,7 +202,7 @@ def fresh_model(name: str) -> torch.nn.Module:
 
 def load_model(name: str) -> tuple[torch.nn.Module, dict]:
     """A verified checkpoint, shared by every session: NEVER train it or add hooks to it in
-    place; use a copy first (``core.copies``: what core itself does).
+    place; use a copy first (``core.models.copies``: what core itself does).
 
     Raises ``checkpoints.CheckpointError`` with a message fit for ``st.error``.
     """
@@ -244,7 +246,7 @@ def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
     """A selectbox over the present checkpoints (default ``lenet5``); None when there are none.
 
     Each is listed by a short name with its own name in brackets, shipped ones first, then the
-    reproductions of the sources, those trained here and the class's (``core.model_names``);
+    reproductions of the sources, those trained here and the class's (``core.training.names``);
     under the picker, the chosen one's group and what it is in one line. The value is the
     checkpoint's own name, and so is the link's with ``bind="query-params"`` (:func:`named_selectbox`).
     """

@@ -4,22 +4,23 @@ The main settings live in the URL (``bind="query-params"``, the key is the param
 ``/architecture?arch_model=lenet5&anatomy_layer=features.conv2&anatomy_filter=3&c3_map=15``.
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this otherwise
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
-import torch  # noqa: E402
+import streamlit as st
+import torch
 
-from core import checkpoints, diagram, layers, model_names, models, onnx_export, recipes  # noqa: E402
-from core.architecture_views import PAPER  # noqa: E402
-from core.i18n import _, current_language, sentences  # noqa: E402
-from dashboard import figures_arch as figs  # noqa: E402
-from dashboard import kernel_anatomy, lenet1998_panel, palettes, ui  # noqa: E402
-from dashboard.links import BOUND  # noqa: E402
+from core import models
+from core.architecture import diagram, layers
+from core.architecture.views import PAPER
+from core.i18n import _, current_language, sentences
+from core.models import checkpoints, onnx_export
+from core.training import names as model_names
+from core.training import recipes
+from dashboard import ui
+from dashboard.architecture import figures as figs
+from dashboard.architecture import kernel_anatomy, lenet1998_panel
+from dashboard.figures import palettes
+from dashboard.frame.links import BOUND
 
 DEFAULT_MODEL = "lenet5_1998"
 

@@ -1,18 +1,18 @@
 """/class: the class wall. Every digit the class sent, live, for the projector; and what the class's
 handwriting teaches about the network (issue 17).
 
-A table of contents. Above the tabs, the class sessions (dashboard.class_wall: the session every
+A table of contents. Above the tabs, the class sessions (dashboard.classroom.wall: the session every
 tab shows). Each tab is drawn by a module of its own, only the open one:
 
-- The wall: the "fool the network" challenge and its board (dashboard.class_challenge), the
-  filters, the chosen digit large and the live grid of digits (dashboard.class_wall).
-- Our class vs MNIST: dashboard.class_lessons_panel (core.class_lessons).
+- The wall: the "fool the network" challenge and its board (dashboard.classroom.challenge), the
+  filters, the chosen digit large and the live grid of digits (dashboard.classroom.wall).
+- Our class vs MNIST: dashboard.classroom.vs_mnist (core.classroom.lessons).
 - Learning our handwriting: the fine-tune, as the server's background run
-  (dashboard.class_finetune: core.finetune, core.jobs).
-- Take the class home: the dataset, MNIST's IDX files and the printable wall (dashboard.class_home).
-- Digits from paper: dashboard.class_paper_upload (core.class_paper).
+  (dashboard.classroom.finetune: core.classroom.finetune, core.training.jobs.runner).
+- Take the class home: the dataset, MNIST's IDX files and the printable wall (dashboard.classroom.home).
+- Digits from paper: dashboard.classroom.paper_upload (core.classroom.paper).
 
-Only the teacher (dashboard.roles) may hide digits, start or delete a class session, export, turn
+Only the teacher (dashboard.frame.roles) may hide digits, start or delete a class session, export, turn
 the challenge on, mark a digit not fair, fine-tune or add digits from paper; students see those
 controls disabled, and every action checks the role again where it acts
 (``class_common.teacher_action``).
@@ -22,29 +22,26 @@ The settings a teacher would share live in the URL (``bind="query-params"``), e.
 key: ``wall vs-mnist finetune home paper``, or its title in either language), ``wall_session`` (a
 class session's number), ``view`` (``wall``: the projector's wall alone; ``full``: the whole page),
 ``wall_mistakes wall_digit wall_model vs_model vs_true vs_pred vs_all ft_model ft_steps ft_mix``, and
-the digit panels' (``wall_*`` and ``fool_*``: dashboard.digit_panel).
+the digit panels' (``wall_*`` and ``fool_*``: dashboard.draw.digit_panel).
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core.i18n import N_, _  # noqa: E402
-from dashboard import class_challenge, class_common, class_wall, language, links, roles, ui  # noqa: E402
-from dashboard.class_finetune import finetune_tab  # noqa: E402
-from dashboard.class_home import home_tab  # noqa: E402
-from dashboard.class_lessons_panel import lessons_tab  # noqa: E402
-from dashboard.class_paper_upload import paper_tab  # noqa: E402
+from core.i18n import N_, _
+from dashboard import ui
+from dashboard.classroom import challenge, common, wall
+from dashboard.classroom.finetune import finetune_tab
+from dashboard.classroom.home import home_tab
+from dashboard.classroom.paper_upload import paper_tab
+from dashboard.classroom.vs_mnist import lessons_tab
+from dashboard.frame import language, links, roles
 
 
 def wall_tab(store, session: int | None, teacher: bool) -> None:
-    class_challenge.challenge_section(store, session, teacher)
-    class_wall.wall_section(store, session, teacher)
+    challenge.challenge_section(store, session, teacher)
+    wall.wall_section(store, session, teacher)
 
 
 # Each tab under a short key a link may name in any language (?class_tab=vs-mnist), or by its title.
@@ -85,15 +82,15 @@ if view == WHOLE_PAGE:
                   "the student meant, and what the network made of it."))
     st.button(_("The wall alone, for the projector"), key="wall_view_open", icon=":material/fullscreen:",
               type="tertiary", on_click=show_view, args=(WALL_VIEW,))
-class_common.show_denied()
-store = class_common.open_store()
+common.show_denied()
+store = common.open_store()
 if store is not None and view == WALL_VIEW:
     with ui.guarded(_("The wall")):
-        class_wall.wall_view(store, class_wall.linked_session(store), lambda: show_view(WHOLE_PAGE))
+        wall.wall_view(store, wall.linked_session(store), lambda: show_view(WHOLE_PAGE))
 elif store is not None:
     session = None  # the current one, also when the sessions panel cannot be shown
     with ui.guarded(_("The class sessions")):
-        session = class_wall.sessions_panel(store, teacher)
+        session = wall.sessions_panel(store, teacher)
     tab_from_link()
     tabs = language.tabs([title for title, _draw in TABS.values()], key="class_tab", on_change="rerun")
     for tab, (title, draw) in zip(tabs, TABS.values()):

@@ -1,8 +1,8 @@
 """/convolution: one filter sliding over a small grid, step by step; then pooling.
 
-Thin: the mode picked here is drawn by dashboard.convolution_modes, from the controls of
-dashboard.grid_widgets, the numbers of core.gridmath / core.gridpresets and the step player
-(play, pause, step, predict-then-reveal) of dashboard.stepper.
+Thin: the mode picked here is drawn by dashboard.convolution.modes, from the controls of
+dashboard.convolution.grid_widgets, the numbers of core.grids.gridmath / core.grids.presets and the step player
+(play, pause, step, predict-then-reveal) of dashboard.convolution.stepper.
 
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/convolution?conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1``
@@ -11,19 +11,15 @@ conv_stride conv_padding conv_dilation real_digit``; three channels ``three_sour
 three_padding three_dilation``; pooling ``pool_source pool_size pool_kernel pool_stride``).
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core.i18n import N_, _  # noqa: E402
-from dashboard import convolution_modes, stepper, ui  # noqa: E402
-from dashboard.grid_widgets import labels, test_digits  # noqa: E402
-from dashboard.links import BOUND  # noqa: E402
+from core.i18n import N_, _
+from dashboard import ui
+from dashboard.convolution import modes, stepper
+from dashboard.convolution.grid_widgets import labels, test_digits
+from dashboard.frame.links import BOUND
 
 # The modes: English names are the values (and the link's labels in English), shown translated.
 ONE, THREE, POOLING = N_("One channel"), N_("Three channels"), N_("Pooling")
@@ -38,8 +34,8 @@ st.html(stepper.GRID_CSS)
 digits = test_digits()
 with ui.guarded(_(mode)):
     if mode == THREE:
-        convolution_modes.three_channels()
+        modes.three_channels()
     elif mode == POOLING:
-        convolution_modes.pooling()
+        modes.pooling()
     else:
-        convolution_modes.one_channel(digits)
+        modes.one_channel(digits)

@@ -4,23 +4,19 @@ The main settings live in the URL (``bind="query-params"``, the key is the param
 ``/dataset?split=test&n=50&digit=3&shuffle=true&seed=8&index=12&mean_split=test``.
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this otherwise
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core import dataset_views as dv  # noqa: E402
-from core.gridmath import format_number  # noqa: E402
-from core.pictures import describe_map  # noqa: E402
-from core.i18n import N_, _  # noqa: E402
-from dashboard import figures_arch as figs  # noqa: E402
-from dashboard import html_pictures, palettes, ui  # noqa: E402
-from dashboard.grid_widgets import labels  # noqa: E402
-from dashboard.links import BOUND  # noqa: E402
+from core.data import views as dv
+from core.explain.pictures import describe_map
+from core.grids.gridmath import format_number
+from core.i18n import N_, _
+from dashboard import ui
+from dashboard.architecture import figures as figs
+from dashboard.convolution.grid_widgets import labels
+from dashboard.figures import html_pictures, palettes
+from dashboard.frame.links import BOUND
 
 GRID_ZOOM = 3     # 28 px -> 84 px per sample, pixel-exact
 MEAN_ZOOM = 3     # ten means in one row

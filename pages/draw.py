@@ -1,36 +1,33 @@
 """/draw: draw a digit (or upload a picture) and see what the network does with it.
 
-Thin: canvas or file -> core.preprocess -> dashboard.digit_panel (prediction, feature maps,
-attributions, shared with the class wall), dashboard.send_panel (send the digit to the class)
-and dashboard.explorations (receptive field, perturbation lab).
+Thin: canvas or file -> core.data.preprocess -> dashboard.draw.digit_panel (prediction, feature maps,
+attributions, shared with the class wall), dashboard.draw.send_panel (send the digit to the class)
+and dashboard.draw.explorations (receptive field, perturbation lab).
 
-The input (canvas, upload, a test digit for whoever cannot draw) is ``dashboard.draw_input``.
+The input (canvas, upload, a test digit for whoever cannot draw) is ``dashboard.draw.inputs``.
 The prediction is said to a screen reader each time it changes (``ui.announce``).
 
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/draw?draw_model=lenet5_1998&draw_methods=Saliency&draw_methods=Occlusion&draw_target=3``:
 ``draw_source draw_model draw_compare draw_others draw_target draw_methods draw_sanity``, and
-the explorations' (dashboard/explorations.py) ``draw_rf rf_layer rf_class rf_channel rf_row
+the explorations' (dashboard/draw/explorations.py) ``draw_rf rf_layer rf_class rf_channel rf_row
 rf_col draw_lab lab_tab occ_size occ_row occ_col fgsm_eps tf_dx tf_dy tf_angle tf_thicken``.
 ``draw_target`` is a class, ``0`` to ``9``; without it the maps follow the prediction.
 
 Each section runs in ``ui.guarded``: whatever fails is said in one line, the rest still shown.
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core import pictures, preprocess  # noqa: E402
-from core.i18n import _  # noqa: E402
-from core.device import torch_threads  # noqa: E402
-from dashboard import digit_panel, draw_input, explorations, send_panel, ui  # noqa: E402
-from dashboard.links import BOUND  # noqa: E402
+from core.data import preprocess
+from core.device import torch_threads
+from core.explain import pictures
+from core.i18n import _
+from dashboard import ui
+from dashboard.draw import digit_panel, explorations, inputs, send_panel
+from dashboard.frame.links import BOUND
 
 STEP_PX = 142  # preprocessing pictures: 28 px shown 5x (plus the outline), each pixel a crisp square
 
@@ -89,8 +86,8 @@ st.session_state.setdefault("draw_canvas_round", 0)
 picture, origin, name, others, pre, shown = None, "canvas", None, [], None, None
 input_col, model_col = st.columns([1, 1.6], gap="large")
 with input_col, ui.guarded(_("The drawing")):
-    picture, origin = draw_input.read_input()
-    draw_input.challenge_note()
+    picture, origin = inputs.read_input()
+    inputs.challenge_note()
 # The Send panel right under the drawing: on a phone, where the columns stack, it is then within
 # one screen of the canvas (with the network's answer in its first line), and the prediction's
 # figure follows; the heavier panels come after.
@@ -99,7 +96,7 @@ with model_col:
     with ui.guarded(_("The model picker")):
         name, others = pick_models()
     with ui.guarded(_("Your digit")):
-        pre = draw_input.preprocess_input(picture, origin)
+        pre = inputs.preprocess_input(picture, origin)
     if pre is not None and name is not None:
         with ui.guarded(_("The prediction")), torch_threads(1):
             shown = predictions(name, others, pre)

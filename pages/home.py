@@ -3,18 +3,14 @@ a link to its page; the models the pickers offer are on a page of their own (/mo
 at the end: a long reference table would push the lesson off a projector's first screen.
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this otherwise
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core import checkpoints, model_names  # noqa: E402
-from core.i18n import N_, _  # noqa: E402
-from dashboard import ui  # noqa: E402
+from core.i18n import N_, _
+from core.models import checkpoints
+from core.training import names
+from dashboard import ui
 
 # The lesson's steps: the page (as app.py names its file), its title, its icon, what a class does
 # there. Marked here (import time has no session), shown with _().
@@ -58,15 +54,15 @@ with st.container(key="lesson"):
 
 st.header(_("The models"))
 with ui.guarded(_("The models")):
-    found = model_names.describe_all(checkpoints.list_checkpoints())
-    counts = {group: sum(m.group == group for m in found) for group in model_names.GROUPS}
+    found = names.describe_all(checkpoints.list_checkpoints())
+    counts = {group: sum(m.group == group for m in found) for group in names.GROUPS}
     if found:
         st.markdown(_("Each page's model picker offers {n} models: {shipped} shipped with the dashboard, "
                       "{reproductions} reproductions of the sources, {here} trained here, {class_} of the "
-                      "class's.").format(n=len(found), shipped=counts[model_names.runs.SHIPPED],
-                                         reproductions=counts[model_names.runs.REPRODUCTION],
-                                         here=counts[model_names.runs.TRAINED_HERE],
-                                         class_=counts[model_names.CLASS]))
+                      "class's.").format(n=len(found), shipped=counts[names.runs.SHIPPED],
+                                         reproductions=counts[names.runs.REPRODUCTION],
+                                         here=counts[names.runs.TRAINED_HERE],
+                                         class_=counts[names.CLASS]))
     else:
         st.info(_("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`)."))
     st.page_link(MODELS_PAGE, label=_("Every model, and how the reproductions compare with their sources"),

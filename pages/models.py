@@ -1,22 +1,18 @@
-"""/models: every model the pickers offer, in four groups (``core.model_names``): those shipped
+"""/models: every model the pickers offer, in four groups (``core.training.names``): those shipped
 with the dashboard, the reproductions of the source write-ups (each with one line on why it
 differs from the figure its source reports), those trained here, and the class's fine-tunes.
 
 A reference for the curious and the teacher, linked from Home, which starts the lesson.
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # when run on its own (AppTest); app.py does this otherwise
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core import checkpoints, model_names, recipes, runs  # noqa: E402
-from core.i18n import N_, _  # noqa: E402
-from dashboard import ui  # noqa: E402
+from core.i18n import N_, _
+from core.models import checkpoints
+from core.training import names, recipes, runs
+from dashboard import ui
 
 # Marked here (import time has no session), shown with _().
 GROUP_TEXT = {
@@ -28,7 +24,7 @@ GROUP_TEXT = {
                            "differ.")),
     runs.TRAINED_HERE: (N_("Trained here"),
                         N_("Runs saved from the Training page (or the command line) on this machine.")),
-    model_names.CLASS: (N_("The class's fine-tunes"),
+    names.CLASS: (N_("The class's fine-tunes"),
                         N_("A model that learned the class's handwriting (on the class wall), measured on MNIST's test "
                            "set.")),
 }
@@ -36,7 +32,7 @@ EMPTY_TEXT = {
     runs.SHIPPED: N_("None: run `make checkpoints` (or `python -m core train lenet5`)."),
     runs.REPRODUCTION: N_("None: `make checkpoints` trains them, or pick the seed recipe on the Training page."),
     runs.TRAINED_HERE: N_("None yet: a run saved on the Training page appears here."),
-    model_names.CLASS: N_("None yet: the teacher fine-tunes one on the class wall."),
+    names.CLASS: N_("None yet: the teacher fine-tunes one on the class wall."),
 }
 
 
@@ -54,10 +50,10 @@ def epochs_text(info: checkpoints.CheckpointInfo) -> str:
 
 def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
     """The group's table: its column names (the rows' keys) and cells in the session's language."""
-    shipped = model_names.shipped_names()
+    shipped = names.shipped_names()
     out = []
     for info in infos:
-        named = model_names.describe(info, shipped)
+        named = names.describe(info, shipped)
         row = {_("model"): named.title, _("checkpoint"): info.name}
         if group == runs.REPRODUCTION:
             reported = info.record.get("reported")
@@ -87,12 +83,12 @@ with ui.guarded(_("The checkpoints")):
     found = checkpoints.list_checkpoints()
     if not found:
         st.info(_("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`)."))
-    shipped = model_names.shipped_names()
-    groups = {group: [] for group in model_names.GROUPS}
+    shipped = names.shipped_names()
+    groups = {group: [] for group in names.GROUPS}
     by_name = {info.name: info for info in found}
-    for named in model_names.describe_all(found, shipped):  # in a group, LeNet-5 first, as the pickers list them
+    for named in names.describe_all(found, shipped):  # in a group, LeNet-5 first, as the pickers list them
         groups[named.group].append(by_name[named.name])
-    for group in model_names.GROUPS if found else ():
+    for group in names.GROUPS if found else ():
         title, text = (_(t) for t in GROUP_TEXT[group])
         with ui.guarded(title):
             st.subheader(title)

@@ -2,11 +2,11 @@
 
 A table of contents: each tab is drawn by a module of its own, only the open one.
 
-- Train a model: dashboard.training_run (the start form, the live panel of the server's run;
-  core.jobs runs it in a background thread owned by the server process).
-- Compare runs: dashboard.training_compare (core.runs).
-- Confusion matrix, Gallery: dashboard.training_mistakes (core.confusion).
-- Training scrubber: dashboard.training_scrubber (core.snapshots).
+- Train a model: dashboard.training.run (the start form, the live panel of the server's run;
+  core.training.jobs.runner runs it in a background thread owned by the server process).
+- Compare runs: dashboard.training.compare (core.training.runs).
+- Confusion matrix, Gallery: dashboard.training.mistakes (core.training.confusion).
+- Training scrubber: dashboard.training.scrubber (core.training.snapshots).
 
 The open tab and the checkpoint pickers live in the URL (``bind="query-params"``, the key is
 the parameter's name), e.g. ``/training?training_tab=Confusion+matrix&cm_model=lenet5&cm_true=4&cm_pred=9``:
@@ -14,21 +14,17 @@ the parameter's name), e.g. ``/training?training_tab=Confusion+matrix&cm_model=l
 scrub_epoch``. The start form is not bound: choosing a model there fills the form from its recipe.
 """
 
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run standalone (AppTest) as well as through dashboard/app.py
-    sys.path.insert(0, str(ROOT))
 
-import streamlit as st  # noqa: E402
+import streamlit as st
 
-from core.i18n import N_, _  # noqa: E402
-from dashboard import language, ui  # noqa: E402
-from dashboard.training_compare import compare_tab  # noqa: E402
-from dashboard.training_mistakes import confusion_tab, gallery_tab  # noqa: E402
-from dashboard.training_run import train_tab  # noqa: E402
-from dashboard.training_scrubber import scrubber_tab  # noqa: E402
+from core.i18n import N_, _
+from dashboard import ui
+from dashboard.frame import language
+from dashboard.training.compare import compare_tab
+from dashboard.training.mistakes import confusion_tab, gallery_tab
+from dashboard.training.run import train_tab
+from dashboard.training.scrubber import scrubber_tab
 
 TABS = {N_("Train a model"): train_tab, N_("Compare runs"): compare_tab, N_("Confusion matrix"): confusion_tab,
         N_("Gallery"): gallery_tab, N_("Training scrubber"): scrubber_tab}

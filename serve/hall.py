@@ -8,7 +8,7 @@ that dies, and on Ctrl-C (or SIGTERM) stops every one of them: no orphan is left
 
 What must be one across the processes is one: the class store is one SQLite file in WAL mode,
 the teacher token is passed to every process (``CNN_EXPLAINER_TEACHER_TOKEN``), the training
-run is one per group (a lock file, core.jobs), checkpoints are one folder every picker rereads.
+run is one per group (a lock file, core.training.jobs.runner), checkpoints are one folder every picker rereads.
 Every browser reaches the processes through HAProxy, from the loopback address, so the
 loopback rule for the teacher is off (``CNN_EXPLAINER_LOCAL_TEACHER=0``): the teacher uses the
 teacher link printed at start.

@@ -14,12 +14,12 @@ import tempfile
 import pytest
 import torch
 
-from harness import CHROMIUM_FLAGS, chromium_path, speak_chinese, start_streamlit
+from tests.harness import CHROMIUM_FLAGS, chromium_path, speak_chinese, start_streamlit
 
 # The class store of the whole run (and of every server it starts): a file of its own, never the
 # repository's artifacts/class.sqlite.
 os.environ["CNN_EXPLAINER_CLASS_DB"] = os.path.join(tempfile.mkdtemp(prefix="class-db-"), "class.sqlite")
-# ...and its training runs' lock and progress files (core.jobs), never the repository's artifacts/jobs.
+# ...and its training runs' lock and progress files (core.training.jobs.runner), never the repository's artifacts/jobs.
 os.environ["CNN_EXPLAINER_JOBS_DIR"] = tempfile.mkdtemp(prefix="jobs-")
 
 # The suite shares 2 cores with a Streamlit server and Chromium: with torch's default of one

@@ -45,7 +45,7 @@ def shipped_checkpoints_in(folder: Path) -> Path:
     """``folder/checkpoints``: the shipped checkpoints for a server that may save there (a
     training run, a fine-tune): the weights linked, never copied (a save replaces the link, not
     the shipped file), the records copied."""
-    from core import checkpoints
+    from core.models import checkpoints
 
     ckpt = folder / "checkpoints"
     ckpt.mkdir()

@@ -15,9 +15,9 @@ import re
 import numpy as np
 import pytest
 
-from harness import FINISHED, open_page, run_page, screenshot, wait_idle
-from core import gridmath, gridpresets
-from core.data import load_test
+from core.data.mnist import load_test
+from core.grids import gridmath, presets
+from tests.harness import FINISHED, open_page, run_page, screenshot, wait_idle
 
 SERIOUS = ("serious", "critical")
 # Findings in Streamlit's own markup that the project cannot change: (rule, a piece of the
@@ -168,8 +168,8 @@ def test_the_convolution_lesson_by_keyboard_alone(streamlit_server, browser_page
     The numbers are core's on the page's defaults (tests/test_page_convolution.py)."""
     page = browser_page
     open_page(page, streamlit_server.url + "/convolution")
-    steps = gridmath.convolve(gridpresets.mnist_patch(load_test().images[0].numpy(), 8),
-                              gridpresets.KERNELS["Vertical edge"]).steps
+    steps = gridmath.convolve(presets.mnist_patch(load_test().images[0].numpy(), 8),
+                              presets.KERNELS["Vertical edge"]).steps
     progress = page.locator(".st-key-one_progress")
 
     tab_to(page, "one_play")
@@ -231,8 +231,10 @@ def test_a_test_digit_one_key_from_the_canvas_and_its_prediction_announced(strea
     """Who cannot draw: from the choice of input, one Tab reaches "Try a test digit"; Enter puts
     a random MNIST test digit through the drawing's preprocessing. Its prediction is core's for
     that digit and is announced as "Prediction: 7, 98% sure"."""
-    from core import checkpoints, inference, preprocess
     import numpy as np
+
+    from core.data import preprocess
+    from core.models import checkpoints, inference
 
     if not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file():
         pytest.skip("no trained lenet5: run `make checkpoints`")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot
+from tests.harness import open_page, screenshot
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGE_PATHS = ["home", "dataset", "convolution", "architecture", "draw", "training", "class", "models"]

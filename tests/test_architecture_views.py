@@ -1,10 +1,11 @@
-"""core.diagram and core.architecture_views: the /architecture page's numbers, from the models."""
+"""core.architecture.diagram and core.architecture.views: the /architecture page's numbers, from the models."""
 
 import pytest
 import torch
 
-from core import architecture_views as av
-from core import diagram, models
+from core import models
+from core.architecture import diagram
+from core.architecture import views as av
 
 # Table I of LeCun et al. 1998, read column by column: C3 map -> the S2 maps it reads.
 PAPER_TABLE_I = [
@@ -34,10 +35,10 @@ def test_lenet5_1998_stages_in_chinese_say_input_and_output_in_chinese(in_chines
 
 
 def test_the_diagram_is_html_text_that_wraps():
-    from dashboard import figures_arch
+    from dashboard.architecture import figures
 
     stages = diagram.stages("lenet5_1998")
-    drawn = figures_arch.network_html(stages, label="LeNet-5")
+    drawn = figures.network_html(stages, label="LeNet-5")
     # One list item per stage and per arrow between two (8 + 7), in a list that wraps on a narrow
     # screen; every name and operation is text in it (a screen reader reads it, a browser wraps it).
     assert drawn.count("<li ") == 15 and "flex-wrap:wrap" in drawn

@@ -1,9 +1,9 @@
-"""core.checkpoints.best_first: which checkpoint of a preset /architecture shows, from records
+"""core.models.checkpoints.best_first: which checkpoint of a preset /architecture shows, from records
 written by hand (it reads records only, never weights)."""
 
 import json
 
-from core import checkpoints
+from core.models import checkpoints
 
 
 def write_record(folder, name, preset, accuracy=None):

@@ -30,10 +30,13 @@ from PIL import Image
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop
 from benchmarks.wire_student import WireSession
-from harness import StreamlitServer, open_page, screenshot, shipped_checkpoints_in, start_streamlit, wait_idle
-from core import checkpoints, class_store, data, inference, teacher
-from test_draw_canvas import STROKES, touch_stroke
-from test_page_draw import METRIC, draw, needs_lenet5
+from core.classroom import store as class_store
+from core.classroom import teacher
+from core.data import mnist
+from core.models import checkpoints, inference
+from tests.harness import StreamlitServer, open_page, screenshot, shipped_checkpoints_in, start_streamlit, wait_idle
+from tests.test_draw_canvas import STROKES, touch_stroke
+from tests.test_page_draw import METRIC, draw, needs_lenet5
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 
@@ -250,7 +253,7 @@ def test_a_phone_draws_a_four_in_quick_strokes_and_sends_it_from_one_screen(clas
         assert page.locator(METRIC).first.inner_text().strip() == "4"
 
         # The network got ink from every stroke: "What you drew" is the 280 x 280 canvas shown in a
-        # 142 px square (core.pictures.framed: a 1 px outline around the canvas halved).
+        # 142 px square (core.explain.pictures.framed: a 1 px outline around the canvas halved).
         drawn = picture_under(page, class_server.url, "What you drew")
         assert drawn.shape == (142, 142)
         for number, stroke in enumerate(FOUR):
@@ -293,9 +296,9 @@ def test_a_phone_draws_a_four_in_quick_strokes_and_sends_it_from_one_screen(clas
 
 def real_entry(store: class_store.ClassStore, index: int, label: int) -> class_store.Entry:
     """MNIST test digit ``index`` sent with lenet5's own answer, as the Send panel would."""
-    digit = data.load_test().images[index].numpy()
+    digit = mnist.load_test().images[index].numpy()
     model, _ = checkpoints.load("lenet5")
-    result = inference.predict(model, data.normalize(torch.as_tensor(digit)[None]))
+    result = inference.predict(model, mnist.normalize(torch.as_tensor(digit)[None]))
     return store.add(student_key=f"test-{index}", label=label, model="lenet5", prediction=result.prediction,
                      probabilities=result.probabilities, image=digit)
 
@@ -451,7 +454,7 @@ FOOLED_TEXT = ".st-key-fool_chart text.annotation-text"
 
 
 def test_the_class_fools_the_network_and_then_the_network_learns_their_hand(class_server, browser):
-    from class_hand import fill_store, scripted_class
+    from tests.class_hand import fill_store, scripted_class
 
     store = class_store.ClassStore(class_server.db)  # the server's own file, as another process shares it
     session = store.new_session("our hand").id

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from class_hand import probabilities_for, scripted_class
-from core.class_store import BadEntry, ClassStore, StoreError
+from core.classroom.store import BadEntry, ClassStore, StoreError
+from tests.class_hand import probabilities_for, scripted_class
 
 
 @pytest.fixture

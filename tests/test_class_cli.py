@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.class_store import DB_ENV, ClassStore
+from core.classroom.store import DB_ENV, ClassStore
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_lenet5 = pytest.mark.skipif(not (ROOT / "checkpoints" / "lenet5.pt").is_file(),
@@ -79,7 +79,7 @@ def lenet5_folder(tmp_path: Path) -> Path:
 
 @needs_lenet5
 def test_add_json_reports_what_was_added_and_what_was_refused_and_why(tmp_path):
-    from class_hand import render_digit
+    from tests.class_hand import render_digit
     picture = tmp_path / "seven.png"
     Image.fromarray(255 - np.kron(render_digit(7, np.random.default_rng(0)), np.ones((6, 6), np.uint8))).save(picture)
     (tmp_path / "notes.txt").write_text("not a picture")
@@ -103,7 +103,7 @@ def test_add_json_reports_what_was_added_and_what_was_refused_and_why(tmp_path):
 
 @needs_lenet5
 def test_finetune_json_prints_before_and_after_under_keys_that_say_which(tmp_path, capsys):
-    from class_hand import fill_store, scripted_class
+    from tests.class_hand import fill_store, scripted_class
     store = ClassStore(tmp_path / "class.sqlite")
     images, labels = scripted_class(per_label=30, seed=0)
     fill_store(store, images, labels)

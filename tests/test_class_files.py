@@ -1,4 +1,4 @@
-"""The class as files (core.class_export) and digits from paper (core.class_paper).
+"""The class as files (core.classroom.export) and digits from paper (core.classroom.paper).
 
 Expected values: the digits put in are the digits read back, byte for byte, by torchvision's own
 MNIST reader; the labels given are the labels stored; a picture that is not a digit is refused
@@ -14,13 +14,16 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from class_hand import fill_store, render_digit, scripted_class
-from core import checkpoints, class_paper, i18n, preprocess
-from core.class_export import export_all, wall_html, write_idx
-from core.class_lessons import class_digits, class_predictions
-from core.class_store import ClassStore
-from core.finetune import held_out_split
-from core.inference import evaluate_checkpoint
+from core import i18n
+from core.classroom import paper
+from core.classroom.export import export_all, wall_html, write_idx
+from core.classroom.finetune import held_out_split
+from core.classroom.lessons import class_digits, class_predictions
+from core.classroom.store import ClassStore
+from core.data import preprocess
+from core.models import checkpoints
+from core.models.inference import evaluate_checkpoint
+from tests.class_hand import fill_store, render_digit, scripted_class
 
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
@@ -131,7 +134,7 @@ def test_add_files_good_ones_are_stored_bad_ones_refused_with_their_reasons(stor
     text.write_text("not a picture")
     blank = tmp_path / "blank.png"
     Image.new("L", (200, 200), 255).save(blank)
-    report = class_paper.add_pictures(store, [good[0], text, blank, good[1]], label=4)
+    report = paper.add_pictures(store, [good[0], text, blank, good[1]], label=4)
     assert [(a.source, a.label) for a in report.added] == [(str(good[0]), 4), (str(good[1]), 4)]
     assert [(r.source, r.reason.split(":")[0]) for r in report.refused] == [
         (str(text), "not an image that can be read (PNG, JPEG, GIF, BMP, ...)"),
@@ -148,7 +151,7 @@ def test_add_files_good_ones_are_stored_bad_ones_refused_with_their_reasons(stor
 def test_a_worksheet_is_cut_into_cells_labelled_per_row_and_a_blank_cell_refused(store, tmp_path):
     path = tmp_path / "sheet.png"
     worksheet([[3, 3, 3], [7, 7, None]]).save(path)
-    report = class_paper.add_pictures(store, [path], labels="37", grid="2x3")
+    report = paper.add_pictures(store, [path], labels="37", grid="2x3")
     assert [(a.cell, a.label) for a in report.added] == [((1, 1), 3), ((1, 2), 3), ((1, 3), 3), ((2, 1), 7),
                                                          ((2, 2), 7)]
     assert [(r.cell, r.reason.split(":")[0]) for r in report.refused] == [((2, 3), "the picture is empty")]
@@ -168,8 +171,8 @@ def test_a_worksheet_is_cut_into_cells_labelled_per_row_and_a_blank_cell_refused
     (1, "2x2", "58", [5, 5, 8, 8]),                  # as many rows as columns: per row
 ])
 def test_labels_per_file_row_column_or_cell(count, grid, labels, expected):
-    grid = class_paper.parse_grid(grid) if grid else None
-    assert class_paper.labels_for(count, labels=labels, grid=grid) == expected
+    grid = paper.parse_grid(grid) if grid else None
+    assert paper.labels_for(count, labels=labels, grid=grid) == expected
 
 
 @pytest.mark.parametrize("kwargs, words", [
@@ -181,15 +184,15 @@ def test_labels_per_file_row_column_or_cell(count, grid, labels, expected):
     (dict(count=1, labels="4a"), "labels are digits 0-9"),
 ])
 def test_labels_that_do_not_fit_are_refused_with_how_to_write_them(kwargs, words):
-    grid = class_paper.parse_grid(kwargs.pop("grid")) if "grid" in kwargs else None
-    with pytest.raises(class_paper.PaperError, match=re.escape(words)):
-        class_paper.labels_for(kwargs.pop("count"), grid=grid, **kwargs)
+    grid = paper.parse_grid(kwargs.pop("grid")) if "grid" in kwargs else None
+    with pytest.raises(paper.PaperError, match=re.escape(words)):
+        paper.labels_for(kwargs.pop("count"), grid=grid, **kwargs)
 
 
 @pytest.mark.parametrize("text", ["3", "0x4", "3x31", "axb", "3x4x5"])
 def test_a_grid_is_rows_x_columns(text):
-    with pytest.raises(class_paper.PaperError, match="ROWSxCOLUMNS"):
-        class_paper.parse_grid(text)
+    with pytest.raises(paper.PaperError, match="ROWSxCOLUMNS"):
+        paper.parse_grid(text)
 
 
 @needs_lenet5
@@ -197,7 +200,7 @@ def test_an_upload_is_added_from_its_bytes_as_the_page_would(store):
     import io
     buffer = io.BytesIO()
     Image.fromarray(on_paper(2, seed=4)).save(buffer, format="PNG")
-    report = class_paper.add_pictures(store, [("two.png", buffer.getvalue()), ("empty.png", b"")], label=2,
+    report = paper.add_pictures(store, [("two.png", buffer.getvalue()), ("empty.png", b"")], label=2,
                                       nickname=None)
     assert [(a.source, a.label) for a in report.added] == [("two.png", 2)]
     assert [(r.source, r.reason) for r in report.refused] == [("empty.png", "the file is empty (0 bytes): not an image")]

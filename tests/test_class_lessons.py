@@ -1,4 +1,4 @@
-"""core.class_lessons: our class against MNIST, from numbers worked out by hand, then on real models.
+"""core.classroom.lessons: our class against MNIST, from numbers worked out by hand, then on real models.
 
 The hand-made part sets the probabilities itself (no network), so every expected count is read
 off the table in the test; the measured part runs the shipped lenet5 and checks its figures
@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 import torch
 
-from class_hand import fill_store, scripted_class
-from core import checkpoints, class_lessons
-from core.class_lessons import ClassDigits, Comparison, class_digits, compare, compare_models
-from core.class_store import ClassStore
-from core import confusion
-from core.data import normalize
+from core.classroom import lessons
+from core.classroom.lessons import ClassDigits, Comparison, class_digits, compare, compare_models
+from core.classroom.store import ClassStore
+from core.data.mnist import normalize
+from core.models import checkpoints
+from core.training import confusion
+from tests.class_hand import fill_store, scripted_class
 
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
@@ -105,13 +106,13 @@ def test_lenet5_is_measured_on_the_class_and_on_mnist_as_its_record_says(tmp_pat
 def test_mnist_predictions_are_kept_per_checkpoint_hash(tmp_path):
     for suffix in (".pt", ".json"):
         shutil.copy(checkpoints.DEFAULT_DIR / f"lenet5{suffix}", tmp_path / f"lenet5{suffix}")
-    first = class_lessons.mnist_predictions("lenet5", folder=tmp_path, limit=300)
-    assert class_lessons.mnist_predictions("lenet5", folder=tmp_path, limit=300) is first  # not measured again
+    first = lessons.mnist_predictions("lenet5", folder=tmp_path, limit=300)
+    assert lessons.mnist_predictions("lenet5", folder=tmp_path, limit=300) is first  # not measured again
     model, _ = checkpoints.load("lenet5", folder=tmp_path)
     with torch.no_grad():
         model.classifier.fc3.bias += 5.0 * torch.nn.functional.one_hot(torch.tensor(3), 10)  # a different checkpoint
     checkpoints.save(model, "lenet5", preset="lenet5", record={}, folder=tmp_path)
-    changed = class_lessons.mnist_predictions("lenet5", folder=tmp_path, limit=300)
+    changed = lessons.mnist_predictions("lenet5", folder=tmp_path, limit=300)
     assert changed is not first and changed.accuracy != first.accuracy
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from harness import SCREENSHOTS, open_page, screenshot, start_streamlit, wait_idle
-from core import class_store, preprocess
-from core.data import load_test
-from test_class_browser import FOUR, LAPTOP, PHONE, button, class_env, draw_on, whole
-from test_page_draw import needs_lenet5
+from core.classroom import store as class_store
+from core.data import preprocess
+from core.data.mnist import load_test
+from tests.harness import SCREENSHOTS, open_page, screenshot, start_streamlit, wait_idle
+from tests.test_class_browser import FOUR, LAPTOP, PHONE, button, class_env, draw_on, whole
+from tests.test_page_draw import needs_lenet5
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 

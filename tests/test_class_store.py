@@ -1,4 +1,4 @@
-"""The class store (core.class_store): what is kept, what is refused, and faults that lose nothing.
+"""The class store (core.classroom.store): what is kept, what is refused, and faults that lose nothing.
 
 Expected values are the ones put in: a digit sent is the digit read back, byte for byte.
 """
@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import class_export, class_store
-from core.class_store import BadEntry, ClassStore, StoreUnavailable, TooFast
+from core.classroom import export
+from core.classroom import store as class_store
+from core.classroom.store import BadEntry, ClassStore, StoreUnavailable, TooFast
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,7 +155,7 @@ def test_export_writes_the_npz_and_csv_of_the_visible_digits(store, tmp_path):
     hidden = send(store, "b", label=1, prediction=1, now=2, seed=2)
     c = send(store, "c", label=7, prediction=7, now=3, seed=3)
     store.set_hidden(hidden.id)
-    npz_path, csv_path = class_export.write_dataset(store, tmp_path / "out" / "class.npz")
+    npz_path, csv_path = export.write_dataset(store, tmp_path / "out" / "class.npz")
     data = np.load(npz_path)
     assert data["images"].shape == (2, 28, 28) and data["images"].dtype == np.uint8
     assert np.array_equal(data["images"][0], a.image) and np.array_equal(data["images"][1], c.image)
@@ -172,19 +173,19 @@ def test_export_writes_the_npz_and_csv_of_the_visible_digits(store, tmp_path):
 ])
 def test_a_nickname_in_the_csv_is_never_a_spreadsheet_formula(store, nickname, cell):
     send(store, "a", now=1, nickname=nickname)
-    _npz, text = class_export.payloads(store)
+    _npz, text = export.payloads(store)
     [row] = list(csv.reader(io.StringIO(text.decode())))[1:]
     assert row[2] == cell
 
 
 def test_a_nickname_is_plain_text_in_the_walls_hover_and_printed_wall(store):
-    from dashboard import figures_class
+    from dashboard.classroom import figures
 
     sent = send(store, "a", now=1, nickname="<a href=x>hi</a>")
-    fig = figures_class.wall_figure([sent], columns=2, right_color="#000", wrong_color="#f00")
+    fig = figures.wall_figure([sent], columns=2, right_color="#000", wrong_color="#f00")
     hover = fig.data[0].hovertext[0]
     assert hover.startswith("&lt;a href=x&gt;hi&lt;/a&gt;: meant 4")  # plotly reads <a href> in a hover: escaped
-    printed = class_export.wall_html(store, nicknames=True)
+    printed = export.wall_html(store, nicknames=True)
     assert "&lt;a href=x&gt;hi&lt;/a&gt;" in printed and "<a href" not in printed
 
 
@@ -267,7 +268,7 @@ def test_a_read_only_file_can_be_read_and_a_write_says_so(tmp_path):
 
 WRITER_SCRIPT = """
 import sys, numpy as np
-from core.class_store import ClassStore
+from core.classroom.store import ClassStore
 store = ClassStore(sys.argv[1])
 for i in range(40):
     store.add(student_key=f"{sys.argv[2]}-{i}", label=i % 10, model="lenet5", prediction=i % 10,
@@ -279,7 +280,7 @@ def test_two_server_processes_write_the_same_file_and_nothing_is_lost(tmp_path):
     path = tmp_path / "class.sqlite"
     ClassStore(path)
     writers = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(path), name], cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE, text=True)
+                                env=dict(os.environ), stderr=subprocess.PIPE, text=True)
                for name in ("a", "b")]
     for writer in writers:
         assert writer.wait(120) == 0, writer.stderr.read()
@@ -352,7 +353,7 @@ def test_a_schema_1_file_is_upgraded_in_place_and_a_drawing_sent_three_times_is_
 # --- what counts ------------------------------------------------------------------------------
 
 def test_every_count_follows_the_one_rule_and_the_walls_filters(store):
-    from core import class_lessons
+    from core.classroom import lessons
 
     send(store, "a", label=4, prediction=9, now=1)
     unfair = send(store, "b", label=4, prediction=4, now=2)
@@ -363,7 +364,7 @@ def test_every_count_follows_the_one_rule_and_the_walls_filters(store):
     # 4 sent, 1 hidden, 1 not fair: 2 count, everywhere
     assert store.summary()["entries"] == 2 and store.summary()["students"] == 2
     assert store.sessions()[0]["entries"] == 2
-    assert len(class_lessons.class_digits(store)) == 2
+    assert len(lessons.class_digits(store)) == 2
     assert sum(store.summary()["sent"].values()) == 2 and store.summary()["not_counted"] == 1
     # the wall's filters: digit meant 4 keeps a (counted) and b (not fair)
     assert store.summary(label=4)["entries"] == 1 and store.summary(label=4)["not_counted"] == 1

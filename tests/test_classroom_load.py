@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, run, wall_delays
 from benchmarks.wire_student import WireSession
-from harness import chromium_path
+from tests.harness import chromium_path
 
 
 def test_a_websocket_student_gets_the_digit_it_drew(streamlit_server):

@@ -9,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core import layers, models
+from core import models
 from core.__main__ import main
+from core.architecture import layers
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,12 +1,13 @@
-"""core.confusion: confusion matrices and their cells counted by hand, torch as the reference
+"""core.training.confusion: confusion matrices and their cells counted by hand, torch as the reference
 for the test-set predictions."""
 
 import numpy as np
 import pytest
 import torch
 
-from core import confusion as cf
-from core import data, models
+from core import models
+from core.data import mnist
+from core.training import confusion as cf
 
 
 @pytest.fixture
@@ -53,9 +54,9 @@ def test_predict_test_set_matches_the_model_run_by_hand():
     torch.manual_seed(0)
     model = models.build("lenet5").eval()
     preds = cf.predict_test_set(model, limit=50)
-    test = data.load_test()
+    test = mnist.load_test()
     with torch.no_grad():
-        expected = torch.softmax(model(data.normalize(test.images[:50])), 1).numpy()
+        expected = torch.softmax(model(mnist.normalize(test.images[:50])), 1).numpy()
     assert len(preds) == 50 and preds.labels.tolist() == test.labels[:50].tolist()
     np.testing.assert_allclose(preds.probabilities, expected, atol=1e-5)
     np.testing.assert_allclose(preds.probabilities.sum(1), 1.0, atol=1e-5)

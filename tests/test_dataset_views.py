@@ -1,10 +1,10 @@
-"""core.dataset_views: the numbers the /dataset page shows."""
+"""core.data.views: the numbers the /dataset page shows."""
 
 import numpy as np
 import pytest
 import torch
 
-from core import dataset_views as dv
+from core.data import views as dv
 
 # Class counts of MNIST, published with the dataset (LeCun et al.) and reproduced everywhere.
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -6,7 +6,7 @@ but in an open shadow root, which Playwright's CSS locators enter by themselves.
 (frontend/build/index-*.js) is a ``.dc-toolbar-card`` of ``button.dc-icon-button`` named by
 ``aria-label``: "Update the app with this drawing", "Undo", "Redo", "Edit", then (in edit mode)
 "Bring forward", "Send backward", "Delete selected", and "Reset canvas & history". It always
-shows, right above the square's top right corner (dashboard/draw_input.py's TOOLBAR_CSS; the
+shows, right above the square's top right corner (dashboard/draw/inputs.py's TOOLBAR_CSS; the
 package shows it only while a mouse is on the square, and lays it over the square while it is
 hidden: tests/test_draw_square.py checks that every point of the square draws); undo and redo are
 disabled when there is nothing to undo or redo. Its history, mirrored by :class:`Canvas`: a
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from harness import SCREENSHOTS, open_page, screenshot, wait_idle
-from test_page_draw import METRIC, PROMPT, draw, needs_lenet5
+from tests.harness import SCREENSHOTS, open_page, screenshot, wait_idle
+from tests.test_page_draw import METRIC, PROMPT, draw, needs_lenet5
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 

@@ -3,7 +3,7 @@
 The canvas's toolbar (streamlit-drawable-canvas 0.13) used to lie, invisible, over the top 30 px
 of the square's right half (141 x 46 px from 1rem above its top right corner): a phone lost a
 stroke that started there (a finger's "5" does), and a mouse lost one pressed within 0.2 s of
-entering the square there. dashboard/draw_input.py's TOOLBAR_CSS puts it right above the square.
+entering the square there. dashboard/draw/inputs.py's TOOLBAR_CSS puts it right above the square.
 
 Ink is read from the canvas itself, fabric's lower canvas, where every finished stroke is drawn
 (white on black): each stroke starts at a point of a grid over the square and goes 8 px to the
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import pytest
 
-from harness import open_page, screenshot, wait_idle
-from test_draw_canvas import EXCEPTION, REDO, UNDO, toolbar_button
-from test_page_draw import PROMPT, needs_lenet5
+from tests.harness import open_page, screenshot, wait_idle
+from tests.test_draw_canvas import EXCEPTION, REDO, UNDO, toolbar_button
+from tests.test_page_draw import PROMPT, needs_lenet5
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 
-SIDE = 280  # the square, in canvas pixels (dashboard.draw_input.CANVAS_PX)
+SIDE = 280  # the square, in canvas pixels (dashboard.draw.inputs.CANVAS_PX)
 # Where strokes start, as fractions of the side: the whole square, denser where the toolbar was
 # (y under 0.11, x over 0.5). A stroke from 0.96 of 280 ends inside the square.
 COLUMNS = (0.01, 0.3, 0.55, 0.7, 0.85, 0.96)

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from core import checkpoints, data, models
+from core import models
+from core.data import mnist
+from core.models import checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +79,7 @@ def test_deleted_data_is_rederived(tmp_path):
     out = subprocess.run([sys.executable, "-m", "core", "data", "--json", "--root", str(root)],
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    assert all(data.verify(root).values())
+    assert all(mnist.verify(root).values())
 
 
 def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch):
@@ -102,7 +104,7 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
     from dashboard import ui
     ui._load_cached.clear()
 
-    seven = np.kron(data.load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
+    seven = np.kron(mnist.load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
     at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=120)
     at.session_state["draw_image_override"] = seven
     at.run()
@@ -116,7 +118,7 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
 @pytest.mark.browser
 def test_app_started_without_data_rederives_it_and_serves(tmp_path, browser_page):
     """data/ deleted while the app was down: the next start derives MNIST again, pages work."""
-    from harness import open_page, start_streamlit
+    from tests.harness import open_page, start_streamlit
     root = tmp_path / "data"
     server = start_streamlit(env={"CNN_EXPLAINER_DATA": str(root)})
     try:
@@ -125,14 +127,14 @@ def test_app_started_without_data_rederives_it_and_serves(tmp_path, browser_page
         assert browser_page.get_by_text("60,000").count() > 0
     finally:
         server.stop()
-    assert all(data.verify(root).values())
+    assert all(mnist.verify(root).values())
 
 
 def test_cli_predict_reads_image_files(tmp_path):
     import json
 
     from PIL import Image
-    test = data.load_test()
+    test = mnist.load_test()
     files = []
     for i in range(3):  # MNIST test digits 7, 2, 1, written as dark ink on white like a scan
         path = tmp_path / f"digit{i}.png"
@@ -153,7 +155,7 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path, b
     import shutil
 
     from benchmarks.classroom_load import in_fresh_loop, start_training
-    from harness import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
+    from tests.harness import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
 
     if chromium_path() is None:
         pytest.skip("chromium is not installed")

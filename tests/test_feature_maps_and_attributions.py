@@ -1,4 +1,4 @@
-"""core.feature_maps, core.copies, core.pictures and core.attributions (Captum methods).
+"""core.explain.feature_maps, core.models.copies, core.explain.pictures and core.explain.attributions (Captum methods).
 
 Exact expectations come from networks with hand-set weights, where each method has a closed form:
 for one linear layer y = W x + b, the gradient of y_t is the row W_t, so Saliency = |W_t|,
@@ -13,11 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core import attributions, checkpoints, copies, data, models, pictures
-from core.feature_maps import feature_maps
-from core.data import load_test
+from core import models
+from core.data import mnist
+from core.data.mnist import load_test
+from core.explain import attributions, pictures
+from core.explain.feature_maps import feature_maps
+from core.models import checkpoints, copies
 from core.models.lenet1998 import C3_TABLE, normalised_black
-from dashboard import palettes, plots
+from dashboard.figures import palettes, plots
 
 BLACK = normalised_black()  # (0 - 0.1307) / 0.3081 = -0.4242
 needs_lenet5 = pytest.mark.skipif(
@@ -313,7 +316,7 @@ def test_every_method_colours_at_least_a_fifth_of_the_ink_on_the_shipped_lenet5(
     assert int(test.labels[0]) == 7
     image = test.images[:1]  # MNIST test digit #0
     ink = image[0].numpy() > 0  # every pixel with some ink: 116 of 784
-    maps = attributions.attribute_many(model, data.normalize(image), list(attributions.METHODS), 7)
+    maps = attributions.attribute_many(model, mnist.normalize(image), list(attributions.METHODS), 7)
     for key, values in maps.items():
         scaled = attributions.scaled_for_display(values, signed=attributions.METHODS[key].signed)
         coloured = np.abs(scaled[ink]) >= plots.OVERLAY_VISIBLE_FROM
@@ -418,7 +421,7 @@ def test_channel_tiles_stretch_each_channel_to_its_own_range():
 
 
 def test_channels_html_numbers_each_tile_in_text_and_gives_it_an_alternative():
-    from dashboard.html_pictures import channels_html
+    from dashboard.figures.html_pictures import channels_html
 
     html = channels_html(torch.rand(3, 14, 14), "conv1", tile_px=56)
     assert html.count("<img ") == 3 and html.count("data:image/png;base64,") == 3

@@ -1,19 +1,19 @@
-"""dashboard.figure_style: one font size and one set of margins for the figures of /dataset,
-/architecture and /training; one highlight colour, dashboard.palettes.HIGHLIGHT."""
+"""dashboard.figures.style: one font size and one set of margins for the figures of /dataset,
+/architecture and /training; one highlight colour, dashboard.figures.palettes.HIGHLIGHT."""
 
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard import figure_style, palettes, plots
-from dashboard import figures_arch as arch
-from dashboard import figures_training as training
+from dashboard.architecture import figures as arch
+from dashboard.figures import palettes, plots, style
+from dashboard.training import figures as training
 
 
 def test_styled_sets_height_font_and_margins():
-    fig = figure_style.styled(go.Figure(), 420)
+    fig = style.styled(go.Figure(), 420)
     assert fig.layout.height == 420 and fig.layout.font.size == 16
     assert (fig.layout.margin.l, fig.layout.margin.r, fig.layout.margin.t, fig.layout.margin.b) == (10, 10, 30, 10)
-    below = figure_style.styled(go.Figure(), 240, top=40, legend=figure_style.LEGEND_BELOW)
+    below = style.styled(go.Figure(), 240, top=40, legend=style.LEGEND_BELOW)
     assert below.layout.margin.t == 40 and below.layout.legend.orientation == "h" and below.layout.legend.y == -0.2
 
 
@@ -24,7 +24,7 @@ def test_every_page_figure_has_the_one_font_size():
                arch.connection_table(np.eye(6, 16, dtype=bool), selected=2),
                training.compare_figure({"run": record}, "accuracy", show_train=False),
                training.trail_figure([1, 2], [0.5, 0.9], 2, 7)]
-    assert [f.layout.font.size for f in figures] == [figure_style.FONT_SIZE] * 5 == [16] * 5
+    assert [f.layout.font.size for f in figures] == [style.FONT_SIZE] * 5 == [16] * 5
 
 
 def test_the_one_hot_1_is_drawn_in_the_palettes_highlight():

@@ -1,4 +1,4 @@
-"""core.finetune: the held-out split, the refusals, and fine-tuning measured on a scripted class.
+"""core.classroom.finetune: the held-out split, the refusals, and fine-tuning measured on a scripted class.
 
 The class is drawn by tests/class_hand.py in a hand unlike MNIST's (thick, slanted, off-centre
 strokes; never MNIST images): 300 digits, 30 per label. Expected figures come from measuring:
@@ -16,12 +16,24 @@ import numpy as np
 import pytest
 import torch
 
-from class_hand import fill_store, scripted_class
-from core import checkpoints, i18n, jobs
-from core.class_lessons import ClassDigits, class_digits, class_predictions
-from core.class_store import ClassStore
-from core.finetune import (FinetuneSettings, NotEnoughDigits, check_enough, checkpoint_name, finetune,
-                           held_out_split, prepare, save)
+from core import i18n
+from core.classroom.finetune import (
+    FinetuneSettings,
+    NotEnoughDigits,
+    check_enough,
+    checkpoint_name,
+    finetune,
+    held_out_split,
+    prepare,
+    save,
+)
+from core.classroom.lessons import ClassDigits, class_digits, class_predictions
+from core.classroom.store import ClassStore
+from core.models import checkpoints
+from core.training.jobs import runner
+from core.training.jobs.spec import JobInputError, NeedsConfirmation
+from core.training.jobs.state import FINISHED, STOPPED
+from tests.class_hand import fill_store, scripted_class
 
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
@@ -87,7 +99,7 @@ def test_too_few_digits_or_a_missing_label_is_a_sentence_not_a_run():
     with pytest.raises(NotEnoughDigits, match="has no 7, 9 yet"):
         check_enough(digits_of([d for d in range(10) if d not in (7, 9)] * 5))
     check_enough(digits_of(np.arange(30) % 10))  # 30, every label: enough
-    assert issubclass(NotEnoughDigits, jobs.JobInputError)  # a page catches both alike
+    assert issubclass(NotEnoughDigits, JobInputError)  # a page catches both alike
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -97,12 +109,12 @@ def test_too_few_digits_or_a_missing_label_is_a_sentence_not_a_run():
     (dict(lr=-1.0), "learning rate"),
 ])
 def test_settings_that_cannot_work_are_refused(changes, words):
-    with pytest.raises(jobs.JobInputError, match=words):
+    with pytest.raises(JobInputError, match=words):
         FinetuneSettings(**changes).check()
 
 
 def test_refusals_are_said_in_the_language_of_the_page_that_shows_them(monkeypatch):
-    with pytest.raises(jobs.JobInputError) as bad:
+    with pytest.raises(JobInputError) as bad:
         FinetuneSettings(steps=0).check()
     with pytest.raises(NotEnoughDigits) as few:
         check_enough(digits_of([0] * 29))
@@ -176,19 +188,19 @@ def test_a_fine_tune_job_reports_progress_and_saves(tmp_path, folder, scripted):
     images, labels = scripted
     store = ClassStore(tmp_path / "class.sqlite")
     fill_store(store, images, labels)
-    manager = jobs.JobManager()
+    manager = runner.JobManager()
     spec = prepare("lenet5", store, settings=FinetuneSettings(steps=30, mnist_limit=500), folder=folder)
     assert (spec.kind, spec.name, spec.preset) == ("class fine-tune", f"class_lenet5_{store.current_session().id}",
                                                    "lenet5")
     job = manager.start(spec)
-    with pytest.raises(jobs.JobBusy):
+    with pytest.raises(runner.JobBusy):
         manager.start(spec)  # one run per server, training or fine-tune
     seen = []
     while job.running:
         seen.append(job.snapshot())
         time.sleep(0.05)
     snap = job.snapshot()
-    assert snap.status == jobs.FINISHED, snap.message
+    assert snap.status == FINISHED, snap.message
     assert "saved as 'class_lenet5_" in snap.message and snap.kind == "class fine-tune"
     assert snap.steps == 30 and snap.fraction == 1.0 and len(snap.history) == 1
     assert [round(p[0], 2) for p in snap.curve] == [0.33, 0.67, 1.0]  # a progress event every 10 of 30 steps
@@ -203,14 +215,14 @@ def test_a_stopped_fine_tune_saves_nothing(tmp_path, folder, scripted):
     store = ClassStore(tmp_path / "class.sqlite")
     fill_store(store, images, labels)
     spec = prepare("lenet5", store, settings=FinetuneSettings(steps=10_000, mnist_limit=200), folder=folder)
-    job = jobs.JobManager().start(spec)
+    job = runner.JobManager().start(spec)
     deadline = time.monotonic() + 60
     while job.snapshot().step == 0 and time.monotonic() < deadline:
         time.sleep(0.02)
     job.stop()
     assert job.wait(60)
     snap = job.snapshot()
-    assert snap.status == jobs.STOPPED and "nothing was saved" in snap.message
+    assert snap.status == STOPPED and "nothing was saved" in snap.message
     assert not (folder / f"{spec.name}.json").exists()
 
 
@@ -224,7 +236,7 @@ def test_prepare_refuses_a_small_class_or_an_unknown_model_before_anything_start
     four_each = np.concatenate([np.flatnonzero(labels == d)[:4] for d in range(10)])
     other = store.new_session("enough digits").id
     fill_store(store, images[four_each], labels[four_each], session_id=other, start=5000.0)
-    with pytest.raises(jobs.JobInputError, match="no checkpoint"):
+    with pytest.raises(JobInputError, match="no checkpoint"):
         prepare("lenet9", store, folder=folder)
     assert prepare("lenet5", store, folder=folder).name == f"class_lenet5_{other}"  # 40 digits, every label
     assert threading.active_count() == before and not list(folder.glob("class_*"))
@@ -237,18 +249,17 @@ def test_a_second_fine_tune_of_a_model_on_a_session_asks_before_it_replaces_the_
     name = checkpoint_name("lenet5", store.current_session().id)
     for suffix in (".pt", ".json"):  # as a first fine-tune saved it (its record is the test's stand-in)
         shutil.copy(folder / f"lenet5{suffix}", folder / f"{name}{suffix}")
-    with pytest.raises(jobs.NeedsConfirmation, match=f"'{name}' is an existing checkpoint: confirm to replace it"):
+    with pytest.raises(NeedsConfirmation, match=f"'{name}' is an existing checkpoint: confirm to replace it"):
         prepare("lenet5", store, folder=folder)
     assert prepare("lenet5", store, folder=folder, overwrite=True).name == name
 
 
 @needs_lenet5
 def test_the_fine_tune_tab_asks_before_a_second_fine_tune_replaces_the_first(tmp_path, folder, scripted, monkeypatch):
-    from harness import run_page
+    from core.classroom import store as class_store
+    from tests.harness import run_page
 
-    from core import class_store
-
-    job = jobs.manager().current()
+    job = runner.manager().current()
     if job is not None and job.running:  # the server's one run (another test's) would disable the button
         job.stop()
         job.wait(120)

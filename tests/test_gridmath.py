@@ -1,4 +1,4 @@
-"""core.gridmath against torch as the reference answer, over hundreds of seeded random cases.
+"""core.grids.gridmath against torch as the reference answer, over hundreds of seeded random cases.
 
 Expected numbers come from ``torch.nn.functional.conv2d`` / ``max_pool2d`` / ``avg_pool2d``
 run on the same values in float64, and from hand computations written out below.
@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import gridmath, gridpresets
-from core.gridmath import GridSettingsError
+from core.grids import gridmath, presets
+from core.grids.gridmath import GridSettingsError
 
 N_CASES = 600
 
@@ -104,7 +104,7 @@ def test_dilation_spaces_the_taps():
 
 
 def test_multichannel_sums_the_channels_into_one_output():
-    x, w, bias = gridpresets.multichannel_example()
+    x, w, bias = presets.multichannel_example()
     result = gridmath.convolve(x, w, bias=bias)
     assert result.output.shape == (3, 3)
     np.testing.assert_allclose(result.output, torch_conv_multi(x, w, bias))
@@ -150,9 +150,9 @@ def test_lenet_subsampling_is_block_sum_times_coefficient_plus_bias():
         mean = F.avg_pool2d(torch.tensor(x)[None, None], kernel, stride)[0, 0].numpy()
         np.testing.assert_allclose(result.output, mean * kernel ** 2 * coef + bias, rtol=1e-12, atol=1e-12)
     # By hand on the 4x4 example: top-left block 1 + 3 + 4 + 2 = 10; 10 x 0.5 + 0.25 = 5.25.
-    result = gridmath.pool(gridpresets.pooling_example(), kind="subsample", coefficient=0.5, bias=0.25)
+    result = gridmath.pool(presets.pooling_example(), kind="subsample", coefficient=0.5, bias=0.25)
     assert result.output[0, 0] == 5.25
-    np.testing.assert_array_equal(gridmath.pool(gridpresets.pooling_example()).output, [[4, 2], [6, 8]])
+    np.testing.assert_array_equal(gridmath.pool(presets.pooling_example()).output, [[4, 2], [6, 8]])
 
 
 def test_output_size_formula_matches_torch_shapes():
@@ -196,9 +196,9 @@ def test_impossible_settings_give_the_reason(call, reason):
 
 
 def test_feature_map_matches_torch_on_a_digit():
-    from core.data import load_test
-    image = gridpresets.to_levels(load_test().images[0].numpy())
-    kernel = gridpresets.KERNELS["Vertical edge"]
+    from core.data.mnist import load_test
+    image = presets.to_levels(load_test().images[0].numpy())
+    kernel = presets.KERNELS["Vertical edge"]
     for stride, padding, dilation in [(1, 0, 1), (2, 1, 1), (1, 2, 2), (3, 0, 2)]:
         got = gridmath.feature_map(image, kernel, bias=0.5, stride=stride, padding=padding, dilation=dilation)
         expected = torch_conv(image[None], kernel[None], 0.5, stride, padding, dilation)
@@ -209,9 +209,9 @@ def test_describe_step_writes_the_arithmetic():
     result = gridmath.convolve([[1, 2], [3, 4]], [[1, -1], [0, 2]], bias=-1)
     # Hand: 1x1 + 2x(-1) + 3x0 + 4x2 = 7; 7 + (-1) = 6.
     assert gridmath.describe_step(result, 0) == ["1×1 + 2×(-1) + 3×0 + 4×2 = 7", "sum 7 + bias (-1) = 6"]
-    pooled = gridmath.pool(gridpresets.pooling_example(), kind="avg")
+    pooled = gridmath.pool(presets.pooling_example(), kind="avg")
     assert gridmath.describe_step(pooled, 0)[0] == "(1 + 3 + 4 + 2) / 4 = 10 / 4 = 2.5"
-    maxed = gridmath.pool(gridpresets.pooling_example())
+    maxed = gridmath.pool(presets.pooling_example())
     assert gridmath.describe_step(maxed, 3)[0] == "max(7, 2, 3, 8) = 8"
     assert maxed.steps[3].largest_cell == (3, 3)
     assert gridmath.format_number(-0.001) == "0" and gridmath.format_number(0.125, 2) == "0.12"
@@ -219,16 +219,16 @@ def test_describe_step_writes_the_arithmetic():
 
 
 def test_presets_are_small_whole_numbers():
-    from core.data import load_test
-    patch = gridpresets.mnist_patch(load_test().images[0].numpy(), 8)
+    from core.data.mnist import load_test
+    patch = presets.mnist_patch(load_test().images[0].numpy(), 8)
     assert patch.shape == (8, 8) and patch.min() >= 0 and patch.max() == 9
     assert np.array_equal(patch, np.rint(patch))
-    edge = gridpresets.vertical_edge(6)
+    edge = presets.vertical_edge(6)
     assert edge[:, :3].min() == 9 and edge[:, 3:].max() == 0
-    a = gridpresets.random_integers((5, 5), seed=3)
-    assert np.array_equal(a, gridpresets.random_integers((5, 5), seed=3)) and 0 <= a.min() and a.max() <= 9
+    a = presets.random_integers((5, 5), seed=3)
+    assert np.array_equal(a, presets.random_integers((5, 5), seed=3)) and 0 <= a.min() and a.max() <= 9
 
 
 def test_trained_first_layer_reports_a_missing_checkpoint(tmp_path):
-    layer, reason = gridpresets.trained_first_layer("lenet5", folder=tmp_path)
+    layer, reason = presets.trained_first_layer("lenet5", folder=tmp_path)
     assert layer is None and "python -m core train lenet5" in reason

@@ -18,10 +18,13 @@ from babel.messages.pofile import read_po
 from playwright.sync_api import expect
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, run_page, screenshot, wait_idle
-from core import checkpoints, i18n, models, preprocess, recipes
-from core.attributions import METHODS
-from core.data import load_test
+from core import i18n, models
+from core.data import preprocess
+from core.data.mnist import load_test
+from core.explain.attributions import METHODS
+from core.models import checkpoints
+from core.training import recipes
+from tests.harness import open_page, run_page, screenshot, wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
@@ -216,7 +219,7 @@ def test_an_attribution_method_is_named_in_chinese_with_its_english_name():
 
 
 def test_the_image_librarys_own_words_never_reach_a_page(in_chinese):
-    from test_preprocess import black_1bit_png
+    from tests.test_preprocess import black_1bit_png
 
     # 30,000 x 30,000 = 900,000,000 pixels: over twice PIL's MAX_IMAGE_PIXELS, so PIL refuses it
     # itself, in English ("could be decompression bomb DOS attack").
@@ -227,11 +230,11 @@ def test_the_image_librarys_own_words_never_reach_a_page(in_chinese):
 
 
 def test_the_class_databases_notices_are_said_in_the_readers_language(tmp_path, in_chinese):
-    from core import class_db
+    from core.classroom import db
 
     path = tmp_path / "class.sqlite"
     path.write_bytes(b"not SQLite at all " * 100)  # SQLite: "file is not a database"
-    notice = class_db.ClassDatabase(path).notices[0]
+    notice = db.ClassDatabase(path).notices[0]
     assert "could not be read (the file is not a database)" in notice  # English where no session is (logs)
     aside = next(tmp_path.glob("class.sqlite.corrupt-*")).name
     assert i18n._(notice) == (f"无法读取班级数据库 class.sqlite（这个文件不是数据库）：它已原样移到一旁，改名为 {aside}，"
@@ -383,7 +386,7 @@ def test_browser_each_page_in_chinese_is_chinese(streamlit_server, browser, page
                 tabs.nth(index).click()
                 wait_idle(tab)
                 shares[name], english_left[name] = chinese_share(tab)
-            # Streamlit's skip link and its "Help for <label>" on each help icon (dashboard.language)
+            # Streamlit's skip link and its "Help for <label>" on each help icon (dashboard.frame.language)
             expect(tab.locator("[data-testid='stSkipToContent']")).to_have_text("跳到主要内容")
             labels = tab.evaluate(STREAMLITS_LABELS)
             assert labels["lang"] == "zh-CN" and labels["help"] == [], labels

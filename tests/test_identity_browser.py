@@ -1,5 +1,5 @@
 """One browser, one role, one student, in real Chromium: what a browser keeps in its cookies
-(dashboard/roles.py, core/teacher.py) across a reload, a new tab, Clear and another page.
+(dashboard/frame/roles.py, core/classroom/teacher.py) across a reload, a new tab, Clear and another page.
 
 One server for the module, started as a classroom's is (``CNN_EXPLAINER_LOCAL_TEACHER=0``: a
 browser on localhost is a student until it opens the teacher link), with its own class database
@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from core import class_store, teacher
-from harness import open_page, screenshot, start_streamlit, wait_idle
-from test_class_browser import LAPTOP, TOKEN, button, choose_and_send, class_env, draw_on, press_send, whole
-from test_draw_canvas import STROKES
-from test_page_draw import PROMPT, needs_lenet5
+from core.classroom import store as class_store
+from core.classroom import teacher
+from tests.harness import open_page, screenshot, start_streamlit, wait_idle
+from tests.test_class_browser import LAPTOP, TOKEN, button, choose_and_send, class_env, draw_on, press_send, whole
+from tests.test_draw_canvas import STROKES
+from tests.test_page_draw import PROMPT, needs_lenet5
 
 pytestmark = pytest.mark.browser
 

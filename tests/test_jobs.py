@@ -11,10 +11,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from harness import speak_chinese
-from core import checkpoints, jobs, run_group
-from core.job_state import shown_message
-from core.confusion import predict_test_set
+from core.models import checkpoints
+from core.training.confusion import predict_test_set
+from core.training.jobs import group as run_group
+from core.training.jobs import runner as jobs
+from core.training.jobs.group import RemoteJob
+from core.training.jobs.spec import JobInputError, NeedsConfirmation, name_taken, prepare, shipped_names
+from core.training.jobs.state import FAILED, FINISHED, RUNNING, STOPPED, shown_message
+from tests.harness import speak_chinese
 
 TINY = dict(epochs=1, limit=2000, batch_size=100)
 
@@ -27,7 +31,7 @@ def own_jobs_dir(tmp_path, monkeypatch):
 
 def tiny_spec(folder, name="tiny", **kwargs):
     overrides = {**TINY, **kwargs.pop("overrides", {})}
-    return jobs.prepare("lenet5", "fast", name=name, overrides=overrides, folder=folder, test_limit=500, **kwargs)
+    return prepare("lenet5", "fast", name=name, overrides=overrides, folder=folder, test_limit=500, **kwargs)
 
 
 def wait_for(predicate, timeout=60.0):
@@ -53,7 +57,7 @@ def test_run_reports_progress_and_its_checkpoint_loads(tmp_path):
         time.sleep(0.05)
     assert job.wait(60)
     snap = job.snapshot()
-    assert snap.status == jobs.FINISHED and "saved as 'tiny'" in snap.message, snap.message
+    assert snap.status == FINISHED and "saved as 'tiny'" in snap.message, snap.message
     assert [round(p[0], 2) for p in snap.curve] == [0.5, 1.0]  # steps 10 and 20 of 20, in epochs
     assert snap.steps == 20 and snap.fraction == 1.0 and len(snap.history) == 1
     fractions = [e.fraction for e in events]
@@ -86,7 +90,7 @@ def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypat
     assert first.wait(60)
     snap = first.snapshot()
     # Stopped in epoch 1 (100 steps of 20 images): one partial epoch is kept and saved.
-    assert snap.status == jobs.STOPPED and snap.stop_requested and len(snap.history) == 1, snap.message
+    assert snap.status == STOPPED and snap.stop_requested and len(snap.history) == 1, snap.message
     assert snap.history[0]["images"] < 2000
     # Stopped after k of the epoch's 100 batches of 20 images: the test point, and the end of the
     # train curve, sit at k / 100 of epoch 1.
@@ -104,7 +108,7 @@ def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypat
     assert not (tmp_path / "second.json").exists()
     assert manager.stop() is False  # nothing running any more
     nxt = manager.start(tiny_spec(tmp_path, "second"))  # the slot is free again
-    assert nxt.wait(60) and nxt.snapshot().status == jobs.FINISHED
+    assert nxt.wait(60) and nxt.snapshot().status == FINISHED
 
 
 def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
@@ -116,7 +120,7 @@ def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monk
     job = manager.start(spec)
     assert job.wait(60)
     snap = job.snapshot()
-    assert snap.status == jobs.FAILED and "diverged" in snap.message and "lower the learning rate" in snap.message
+    assert snap.status == FAILED and "diverged" in snap.message and "lower the learning rate" in snap.message
     assert "with learning rate 1e+06:" in snap.message  # the template's {lr:g}, filled in English too
     # Every reader sees it in their language: the job's thread kept the template and its values.
     assert (snap.message_id, set(snap.message_args)) == (jobs.DIVERGED, {"loss", "epoch", "step", "lr", "name"})
@@ -141,32 +145,32 @@ def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monk
 ])
 def test_bad_input_is_refused_before_anything_starts(tmp_path, overrides, name, message):
     before = threading.active_count()
-    with pytest.raises(jobs.JobInputError, match=message):
+    with pytest.raises(JobInputError, match=message):
         tiny_spec(tmp_path, name, overrides=overrides)
     assert threading.active_count() == before and list(tmp_path.iterdir()) == []
 
 
 def test_unknown_model_and_recipe_are_refused(tmp_path):
-    with pytest.raises(jobs.JobInputError, match="unknown model 'lenet7'"):
-        jobs.prepare("lenet7", name="x", folder=tmp_path)
-    with pytest.raises(jobs.JobInputError, match="'seed' or 'fast'"):
-        jobs.prepare("lenet5", "slow", name="x", folder=tmp_path)
+    with pytest.raises(JobInputError, match="unknown model 'lenet7'"):
+        prepare("lenet7", name="x", folder=tmp_path)
+    with pytest.raises(JobInputError, match="'seed' or 'fast'"):
+        prepare("lenet5", "slow", name="x", folder=tmp_path)
 
 
 def test_taken_names_need_confirmation_and_shipped_ones_say_so(tmp_path, monkeypatch):
-    assert "lenet5" in jobs.shipped_names() and "cnn_avgpool_bn_seed" in jobs.shipped_names()
+    assert "lenet5" in shipped_names() and "cnn_avgpool_bn_seed" in shipped_names()
     (tmp_path / "lenet5.json").write_text("{}")
     (tmp_path / "mine.json").write_text("{}")
-    with pytest.raises(jobs.NeedsConfirmation, match="'lenet5' is a shipped checkpoint"):
+    with pytest.raises(NeedsConfirmation, match="'lenet5' is a shipped checkpoint"):
         tiny_spec(tmp_path, "lenet5")
-    with pytest.raises(jobs.NeedsConfirmation, match="'mine' is an existing checkpoint") as taken:
+    with pytest.raises(NeedsConfirmation, match="'mine' is an existing checkpoint") as taken:
         tiny_spec(tmp_path, "mine")
     assert str(taken.value) == "'mine' is an existing checkpoint: confirm to replace it, or choose another name"
     speak_chinese(monkeypatch)
     assert str(taken.value) == "“mine”是已有的检查点：请确认替换它，或者换一个名字"  # on a Chinese page
     monkeypatch.undo()
     assert tiny_spec(tmp_path, "lenet5", overwrite=True).name == "lenet5"
-    assert jobs.name_taken("fresh", tmp_path) is None
+    assert name_taken("fresh", tmp_path) is None
 
 
 def threads_of_a_new_thread() -> int:
@@ -244,27 +248,27 @@ def test_a_second_manager_of_the_group_is_refused_shows_the_run_and_stops_it(gro
         with pytest.raises(jobs.JobBusy, match=r"already in progress \(long, started .*, on server process 1 of 2\)") \
                 as busy:
             second.start(tiny_spec(group, "second"))
-        assert isinstance(busy.value.job, jobs.RemoteJob)
+        assert isinstance(busy.value.job, RemoteJob)
         seen = second.current()
-        assert isinstance(seen, jobs.RemoteJob) and seen.running
+        assert isinstance(seen, RemoteJob) and seen.running
         # The progress crosses within a second or so of the job's own.
         assert wait_for(lambda: second.current().snapshot().step > 0), "no progress seen from the other manager"
         remote, local = second.current().snapshot(), job.snapshot()
         assert (remote.id, remote.name, remote.preset, remote.epochs, remote.steps) == \
             (local.id, "long", "lenet5", 50, 100)
-        assert remote.process == "server process 1 of 2" and remote.status == jobs.RUNNING
+        assert remote.process == "server process 1 of 2" and remote.status == RUNNING
         assert remote.curve == local.curve[:len(remote.curve)]  # the same points, up to a second behind
     finally:
         assert second.stop() is True  # a stop file; the job polls it every second
     assert job.wait(60), "the stop asked by the other manager did not reach the run"
     snap = job.snapshot()
     # Stopped within a second or two of the request: long before its 50 epochs.
-    assert snap.status == jobs.STOPPED and snap.stop_requested and len(snap.history) < 50, snap.message
+    assert snap.status == STOPPED and snap.stop_requested and len(snap.history) < 50, snap.message
     seen = second.current().snapshot()  # its end as written before the lock was let go
-    assert (seen.status, seen.message, seen.saved) == (jobs.STOPPED, snap.message, snap.saved)
+    assert (seen.status, seen.message, seen.saved) == (STOPPED, snap.message, snap.saved)
     assert second.stop() is False
     nxt = second.start(tiny_spec(group, "second"))  # the group's slot is free again
-    assert nxt.wait(60) and nxt.snapshot().status == jobs.FINISHED
+    assert nxt.wait(60) and nxt.snapshot().status == FINISHED
     assert nxt.id == job.id + 1  # runs are numbered across the group
     assert first.current().snapshot().name == "second"  # the group's latest run, seen from the first
 
@@ -272,7 +276,7 @@ def test_a_second_manager_of_the_group_is_refused_shows_the_run_and_stops_it(gro
 def test_a_finished_run_is_shown_by_managers_made_before_it_not_by_later_ones(group):
     before = jobs.JobManager()
     job = jobs.JobManager().start(tiny_spec(group, "done"))
-    assert job.wait(60) and job.snapshot().status == jobs.FINISHED
+    assert job.wait(60) and job.snapshot().status == FINISHED
     assert before.current().snapshot().message == job.snapshot().message
     # A server started after the run ended (yesterday's run, a new server) shows no run yet.
     assert jobs.JobManager().current() is None
@@ -281,9 +285,11 @@ def test_a_finished_run_is_shown_by_managers_made_before_it_not_by_later_ones(gr
 RUNNER = """
 import json, os, sys
 from pathlib import Path
-from core import jobs, run_group
+from core.training.jobs import runner as jobs
+from core.training.jobs import group as run_group
+from core.training.jobs.spec import prepare
 run_group.JOBS_DIR = Path(sys.argv[1])
-spec = jobs.prepare("lenet5", "fast", name="elsewhere", folder=sys.argv[2], test_limit=100,
+spec = prepare("lenet5", "fast", name="elsewhere", folder=sys.argv[2], test_limit=100,
                     overrides=dict(epochs=50, batch_size=20, limit=2000))
 job = jobs.manager().start(spec)
 print("started", flush=True)
@@ -297,7 +303,7 @@ os._exit(0)  # as a server ends: not through torch's teardown with its threads s
 def start_elsewhere(group: Path) -> subprocess.Popen:
     """A long run in another process (server process 2 of 2 of the group); returns once it runs."""
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(run_group.JOBS_DIR), str(group)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT), run_group.REPLICA_ENV: "2/2",
+                              env={**os.environ, run_group.REPLICA_ENV: "2/2",
                                    "CNN_EXPLAINER_THREADS": "1"},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = runner.stdout.readline()
@@ -322,8 +328,8 @@ def test_a_run_in_another_process_is_refused_here_watched_here_and_stopped_from_
             runner.kill()
             runner.wait()
     assert runner.returncode == 0, err
-    assert json.loads(out) == {"status": jobs.STOPPED, "stop_requested": True}
-    assert here.current().snapshot().status == jobs.STOPPED
+    assert json.loads(out) == {"status": STOPPED, "stop_requested": True}
+    assert here.current().snapshot().status == STOPPED
     assert checkpoints.read_info("elsewhere", group).record["stopped"] is True
 
 
@@ -336,10 +342,10 @@ def test_a_process_killed_mid_run_frees_the_group_and_its_run_shows_as_ended(gro
         runner.kill()  # SIGKILL: no chance to write its end; the kernel lets the lock go
         runner.wait()
     snap = here.current().snapshot()
-    assert snap.status == jobs.FAILED and not snap.running
+    assert snap.status == FAILED and not snap.running
     assert "ended with its server process 2 of 2" in snap.message and f"pid {runner.pid}" in snap.message
     job = here.start(tiny_spec(group, "after"))  # not refused: the lock died with the process
-    assert job.wait(60) and job.snapshot().status == jobs.FINISHED
+    assert job.wait(60) and job.snapshot().status == FINISHED
 
 
 def test_the_live_curve_holds_the_mean_since_the_last_report_so_it_does_not_jump_at_each_epoch(tmp_path):

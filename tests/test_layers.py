@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from core import layers, models
+from core import models
+from core.architecture import layers
 
 # paper, section II-B: (trainable parameters, fixed values, connections) per layer
 LENET_1998 = {

@@ -27,11 +27,12 @@ import pytest
 
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, sticky_errors
 from benchmarks.wire_student import WireSession
-from harness import ROOT, free_port, open_page, screenshot, shipped_checkpoints_in, wait_idle
-from core import checkpoints, class_store, teacher
+from core.classroom import store, teacher
+from core.models import checkpoints
 from serve.haproxy import COOKIE, SERVER_HEADER
-from test_draw_canvas import STROKES
-from test_page_draw import METRIC, draw, needs_lenet5
+from tests.harness import ROOT, free_port, open_page, screenshot, shipped_checkpoints_in, wait_idle
+from tests.test_draw_canvas import STROKES
+from tests.test_page_draw import METRIC, draw, needs_lenet5
 
 pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None,
                                 reason="HAProxy is not installed: `make test` installs it as root "
@@ -80,7 +81,7 @@ def start_hall(folder: Path, replicas: int) -> Hall:
     Ctrl-C reaches); returns once HAProxy answers with a healthy process behind it."""
     ckpt = shipped_checkpoints_in(folder)
     port = free_port()
-    env = {**os.environ, class_store.DB_ENV: str(folder / "class.sqlite"), "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
+    env = {**os.environ, store.DB_ENV: str(folder / "class.sqlite"), "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
            teacher.TOKEN_ENV: TOKEN, "CNN_EXPLAINER_THREADS": "1", "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs")}
     with open(folder / "supervisor.log", "wb") as log:
         supervisor = subprocess.Popen(
@@ -219,7 +220,7 @@ def test_a_digit_sent_on_one_process_is_on_the_teachers_wall_served_by_the_other
         """() => { const v = document.querySelector(".st-key-wall_counts [data-testid='stMetricValue']");
                    return v !== null && v.innerText.trim() === "1"; }""", timeout=15_000)
     assert student.process() != teacher_.process()
-    [entry] = class_store.ClassStore(hall.db).entries()
+    [entry] = store.ClassStore(hall.db).entries()
     assert (entry.label, entry.prediction) == (1, int(said))
     under = wall.locator(".st-key-wall_chart text.annotation-text").first  # "1 → 1 98%" under the digit
     under.wait_for(timeout=15_000)
@@ -282,7 +283,7 @@ def test_a_second_training_run_is_refused_from_the_other_process_which_shows_it_
 def test_students_on_both_processes_send_at_once_and_the_store_keeps_every_digit(hall):
     """Six students over the websocket, three held on each process by HAProxy's cookie, each
     sending three digits as fast as the store allows (one a second): 18 rows in the one file."""
-    before = class_store.ClassStore(hall.db).summary()
+    before = store.ClassStore(hall.db).summary()
 
     async def student(server: str) -> tuple[list[str], WireSession]:
         session = await WireSession.open(hall.url, "draw", cookie=f"{COOKIE}={server}")
@@ -305,7 +306,7 @@ def test_students_on_both_processes_send_at_once_and_the_store_keeps_every_digit
     for (_, session), server in zip(results, ["s1", "s2"] * 3):
         assert session.served_by == server and sticky_errors(session) == []
         assert any(f"server process {server[1]} of 2" in t for t in session.opened.texts)
-    after = class_store.ClassStore(hall.db).summary()
+    after = store.ClassStore(hall.db).summary()
     assert (after["entries"] - before["entries"], after["students"] - before["students"]) == (18, 6)
     added = {label: after["by_label"][label] - n for label, n in before["by_label"].items()}
     assert {label: n for label, n in added.items() if n} == {"1": 6, "0": 6, "7": 6}  # three of each, per student

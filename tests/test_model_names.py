@@ -1,12 +1,15 @@
-"""core.model_names and the model pickers: each checkpoint by a short name and one line on what it
+"""core.training.names and the model pickers: each checkpoint by a short name and one line on what it
 is, grouped (shipped, reproductions of the sources, trained here, the class's), in English and
 Chinese; the value and the link still the checkpoint's own name."""
 
 import pytest
 
-from harness import run_page
-from core import checkpoints, model_names, models, recipes, runs
-from core.checkpoints import CheckpointInfo
+from core import models
+from core.models import checkpoints
+from core.models.checkpoints import CheckpointInfo
+from core.training import names as model_names
+from core.training import recipes, runs
+from tests.harness import run_page
 
 
 def shipped_info(run: recipes.ShippedRun, **record) -> CheckpointInfo:
@@ -28,7 +31,7 @@ def test_every_preset_and_variant_has_a_short_name_and_a_line():
 def test_every_shipped_run_has_its_own_name_in_its_group():
     runs_ = recipes.shipped_runs()
     named = [model_names.describe(shipped_info(run)) for run in runs_]
-    # core.recipes: 10 fast runs (shipped), 4 seed runs of a reported figure + 2 x 4 variants (reproductions).
+    # core.training.recipes: 10 fast runs (shipped), 4 seed runs of a reported figure + 2 x 4 variants (reproductions).
     assert [m.group for m in named].count(runs.SHIPPED) == 10
     assert [m.group for m in named].count(runs.REPRODUCTION) == 12
     assert len({m.title for m in named}) == len(named) == 22  # no two alike

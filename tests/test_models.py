@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from captum.attr import LayerGradCam, Saliency
 from torch import nn
 
-from core import data, models
+from core import models
+from core.data import mnist
 from core.models.init import initialise, seeded
 from core.models.lenet1998 import C3_TABLE, DENSE_C3_TABLE, ScaledTanh
 
@@ -180,7 +181,7 @@ def test_rbf_bitmaps_and_output():
 
 
 def test_lenet1998_pads_with_normalised_black():
-    mean, std = data.norm_stats()
+    mean, std = mnist.norm_stats()
     model = _build("lenet5_1998")
     black = torch.full((1, 1, 28, 28), (0 - mean) / std)
     padded = model.pad(black)

@@ -1,4 +1,4 @@
-"""core.onnx_export: the exported graph computes what the torch model computes."""
+"""core.models.onnx_export: the exported graph computes what the torch model computes."""
 
 import numpy as np
 import onnx
@@ -7,7 +7,7 @@ import torch
 from onnx.reference import ReferenceEvaluator
 
 from core import models
-from core.onnx_export import export_onnx, file_name
+from core.models.onnx_export import export_onnx, file_name
 
 
 @pytest.mark.parametrize("name", ["lenet5_1998", "lenet5", "mlp_128"])

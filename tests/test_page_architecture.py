@@ -7,8 +7,9 @@ import onnx
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot, wait_idle
 from core import models
+from tests.harness import open_page, screenshot, wait_idle
+
 
 def wait_for_charts(page, at_least: int) -> None:
     """Charts, tables and metrics draw a few seconds after the script run ends (their code loads
@@ -69,7 +70,7 @@ def test_the_papers_error_rate_beside_ours(at):
 
 def test_comparison_with_the_modern_lenet(at):
     text = page_text(at)
-    # core.layers: 60,000 vs 61,706 (conv + dense), C3 1,516 vs conv2 (5x5x6 + 1) x 16 = 2,416.
+    # core.architecture.layers: 60,000 vs 61,706 (conv + dense), C3 1,516 vs conv2 (5x5x6 + 1) x 16 = 2,416.
     for number in ("60,000", "61,706", "2,416", "840", "850"):
         assert number in text, number
     assert "456 + 909 + 151 = 1,516" in text  # Table I grouped: 6, 9 and 1 maps reading 3, 4 and 6
@@ -129,11 +130,11 @@ def test_browser_architecture_page(streamlit_server, browser_page):
 
 
 def test_c3_table_has_a_clickable_point_over_every_cell():
-    from core import architecture_views as av
-    from dashboard import figures_arch
+    from core.architecture import views as av
+    from dashboard.architecture import figures
 
     grid = av.connection_grid(av.partial_conv(models.build(av.PAPER)))
-    fig = figures_arch.connection_table(grid, selected=15)
+    fig = figures.connection_table(grid, selected=15)
     points = next(t for t in fig.data if t.type == "scatter")
     # Table I: 6 S2 maps x 16 C3 maps, one point per cell, its x the C3 map a click chooses.
     assert sorted(zip(points.x, points.y)) == [(c, r) for c in range(16) for r in range(6)]

@@ -1,7 +1,7 @@
 """The class features in AppTest: /draw's Send panel, the class wall, the teacher's rights.
 
 Every test has a class store of its own (``CNN_EXPLAINER_CLASS_DB`` in a temporary folder); what
-the page stores is read back through core.class_store, and what it shows is compared with it.
+the page stores is read back through core.classroom.store, and what it shows is compared with it.
 """
 
 from __future__ import annotations
@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import run_page
-from core import checkpoints, class_checks, class_store, inference, preprocess, teacher
-from core.data import load_test
+from core.classroom import checks, teacher
+from core.classroom import store as class_store
+from core.data import preprocess
+from core.data.mnist import load_test
+from core.models import checkpoints, inference
+from tests.harness import run_page
 
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
@@ -125,7 +128,7 @@ def test_a_nickname_of_ten_thousand_characters_is_cut_to_twenty_by_the_server(st
     send(at, 1)
     # Streamlit holds a text box to its max_chars on the server; the store refuses longer ones itself
     # (tests/test_class_store.py).
-    assert store.entries()[0].student == "x" * class_checks.NICKNAME_MAX
+    assert store.entries()[0].student == "x" * checks.NICKNAME_MAX
 
 
 def test_no_send_panel_without_a_digit(store):
@@ -249,15 +252,15 @@ def test_a_student_cannot_start_a_training_run(as_student):
 # --- issue 17: our class's handwriting as data ----------------------------------------------------
 #
 # A class of digits drawn by tests/class_hand.py (a hand unlike MNIST's, never MNIST images), put
-# in the store through core; every figure the page shows is compared with core.class_lessons,
-# core.finetune and core.class_paper on the same digits.
+# in the store through core; every figure the page shows is compared with core.classroom.lessons,
+# core.classroom.finetune and core.classroom.paper on the same digits.
 
 TAB_VS, TAB_FINETUNE, TAB_HOME, TAB_PAPER = ("Our class vs MNIST", "Learning our handwriting",
                                             "Take the class home", "Digits from paper")
 
 
 def hand_class(store: class_store.ClassStore, per_label: int = 3, seed: int = 0, predictions=None) -> list:
-    from class_hand import fill_store, scripted_class
+    from tests.class_hand import fill_store, scripted_class
 
     images, labels = scripted_class(per_label=per_label, seed=seed)
     return fill_store(store, images, labels, predictions=predictions)
@@ -282,11 +285,11 @@ def html_of(at: AppTest) -> str:
 
 @needs_lenet5
 def test_our_class_vs_mnist_shows_what_core_measures_on_the_class(store):
-    from core import class_lessons
+    from core.classroom import lessons
 
     hand_class(store)
     at = whole(page("class", {"class_tab": TAB_VS, "vs_model": "lenet5"}))
-    expected = class_lessons.compare("lenet5", class_lessons.class_digits(store))
+    expected = lessons.compare("lenet5", lessons.class_digits(store))
     # 30 digits; the shipped lenet5 reads MNIST's 10,000 test digits at 99.18% (its record).
     assert len(expected.digits) == 30 and expected.mnist_accuracy == pytest.approx(0.9918)
     headline = f"**lenet5** reads **{expected.class_accuracy:.0%}** of the class's 30 digits right, and **99.18%**"
@@ -311,29 +314,29 @@ def test_our_class_vs_mnist_shows_what_core_measures_on_the_class(store):
 
 @needs_lenet5
 def test_a_click_on_the_class_confusion_matrix_shows_that_cells_digits(store):
-    from core import class_lessons
+    from core.classroom import lessons
 
     hand_class(store)
     at = whole(page("class", {"class_tab": TAB_VS, "vs_true": "2", "vs_pred": "2"}))
-    expected = class_lessons.compare("lenet5", class_lessons.class_digits(store))
+    expected = lessons.compare("lenet5", lessons.class_digits(store))
     right_twos = int(expected.class_confusion[2, 2])
     assert any(m.value.startswith(f"**{right_twos}** of the class's 2s read as 2") for m in at.markdown)
 
 
 @needs_lenet5
 def test_every_model_is_measured_once_per_class_and_weights(store, monkeypatch):
-    from core import class_lessons
-    from dashboard import class_lessons_panel
+    from core.classroom import lessons
+    from dashboard.classroom import vs_mnist
 
     hand_class(store)
     calls = []
-    measure = class_lessons.compare_models
-    monkeypatch.setattr(class_lessons, "compare_models", lambda digits, names, **kw: calls.append(list(names))
+    measure = lessons.compare_models
+    monkeypatch.setattr(lessons, "compare_models", lambda digits, names, **kw: calls.append(list(names))
                         or measure(digits, names, **kw))
-    monkeypatch.setattr(class_lessons_panel, "table_models", lambda session: ["lenet5", "mlp_128"])
+    monkeypatch.setattr(vs_mnist, "table_models", lambda session: ["lenet5", "mlp_128"])
     at = whole(page("class", {"class_tab": TAB_VS, "vs_all": "true"}))
     table = at.dataframe[0].value
-    rows = measure(class_lessons.class_digits(store), ["lenet5", "mlp_128"])
+    rows = measure(lessons.class_digits(store), ["lenet5", "mlp_128"])
     best_first = sorted(rows, key=lambda r: -r.class_accuracy)
     assert list(table["Model"]) == [r.model for r in best_first]
     assert list(table["MNIST test accuracy"]) == [f"{r.mnist_accuracy:.2%}" for r in best_first]
@@ -344,7 +347,7 @@ def test_every_model_is_measured_once_per_class_and_weights(store, monkeypatch):
     add(store, "late", 7, 7)  # a digit arrives: the session's latest() moves
     whole(at.run())
     assert len(calls) == 2
-    monkeypatch.setattr(class_lessons_panel, "checkpoint_hash", lambda name: f"retrained {name}")
+    monkeypatch.setattr(vs_mnist, "checkpoint_hash", lambda name: f"retrained {name}")
     whole(at.run())
     assert len(calls) == 3  # a checkpoint's hash changed: measured again
 
@@ -393,7 +396,7 @@ def test_a_student_sees_the_challenge_switch_disabled_with_one_line(store, as_st
 
 
 def test_too_few_digits_to_fine_tune_is_a_clear_message(store):
-    hand_class(store, per_label=1)  # 10 digits; core.finetune needs 30
+    hand_class(store, per_label=1)  # 10 digits; core.classroom.finetune needs 30
     at = whole(page("class", {"class_tab": TAB_FINETUNE}))
     # (in a whole-suite run another test's stopped training run may also be shown: the server's one run)
     assert ("Not enough digits yet: fine-tuning needs at least 30 of the class's digits and session "
@@ -417,10 +420,10 @@ def own_checkpoints(tmp_path, monkeypatch):
 
 @pytest.fixture
 def no_run():
-    from core import jobs
+    from core.training.jobs import runner
 
     def stop():
-        job = jobs.manager().current()
+        job = runner.manager().current()
         if job is not None and job.running:
             job.stop()
             job.wait(120)
@@ -432,7 +435,8 @@ def no_run():
 
 @needs_lenet5
 def test_the_teacher_fine_tunes_from_the_page_and_everyone_sees_before_and_after(store, own_checkpoints, no_run):
-    from core import jobs
+    from core.training.jobs import runner
+    from core.training.jobs.state import FINISHED
 
     hand_class(store, per_label=4)  # 40 digits: 4 of each, 1 of each held out
     session = store.current_session().id
@@ -441,11 +445,11 @@ def test_the_teacher_fine_tunes_from_the_page_and_everyone_sees_before_and_after
     assert ("Each of the 12 steps trains on 24 of the class's digits (shifted and turned a little) and 40 MNIST "
             "training images. Of the session's 40 digits, 10 are held out") in caption
     at.button(key="ft_start").click().run()
-    job = jobs.manager().current()
+    job = runner.manager().current()
     assert job.snapshot().name == f"class_lenet5_{session}"
     assert job.wait(240), "the fine-tune did not end"
     snap = job.snapshot()
-    assert snap.status == jobs.FINISHED, snap.message
+    assert snap.status == FINISHED, snap.message
     whole(at.run())
     assert f"Before and after: class_lenet5_{session}" in [s.value for s in at.subheader]
     figures = checkpoints.read_info(f"class_lenet5_{session}").record["finetune"]
@@ -466,20 +470,20 @@ def test_the_teacher_takes_the_class_home_as_idx_files_mnist_code_reads(store, t
     import io
     import zipfile
 
-    from core import class_export
-    from dashboard.class_home import idx_zip
+    from core.classroom import export
+    from dashboard.classroom.home import idx_zip
 
     hand_class(store, per_label=2)
     at = whole(page("class", {"class_tab": TAB_HOME}))
     assert [b.key for b in at.get("download_button") if b.key.startswith("home_")] == \
         ["home_npz", "home_csv", "home_idx", "home_html"]
     assert at.checkbox(key="home_nicknames").value is False  # the printed wall shows no names unless asked
-    expected = class_export.write_idx(store, tmp_path / "expected")
+    expected = export.write_idx(store, tmp_path / "expected")
     with zipfile.ZipFile(io.BytesIO(idx_zip(store, store.current_session().id))) as archive:
         for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                      "t10k-labels-idx1-ubyte"):
             assert archive.read(f"MNIST/raw/{name}") == (Path(expected["raw"]) / name).read_bytes()
-    # 20 digits, 2 of each: one of each held out as the test set (core.finetune.held_out_split)
+    # 20 digits, 2 of each: one of each held out as the test set (core.classroom.finetune.held_out_split)
     assert (expected["train"], expected["test"]) == (10, 10)
 
 
@@ -612,8 +616,9 @@ def test_a_numbered_student_and_digits_from_paper_are_named_in_chinese(store):
 
 
 def test_the_projectors_view_shows_a_running_fine_tunes_progress(store, monkeypatch):
-    from core import finetune, jobs
-    from core.job_state import RUNNING, JobSnapshot
+    from core.classroom import finetune
+    from core.training.jobs import runner
+    from core.training.jobs.state import RUNNING, JobSnapshot
 
     add(store, "a", 4, 9)
     snap = JobSnapshot(id=1, name="class_lenet5_1", preset="lenet5", recipe_name=finetune.KIND, recipe={},
@@ -625,7 +630,7 @@ def test_the_projectors_view_shows_a_running_fine_tunes_progress(store, monkeypa
         def current(self):
             return type("Job", (), {"snapshot": lambda self: snap})()
 
-    monkeypatch.setattr(jobs, "manager", Running)
+    monkeypatch.setattr(runner, "manager", Running)
     at = whole(page("class", {"view": "wall"}))
     # 30 of 120 steps of its one epoch: a quarter done
     assert [p.proto.text for p in at.get("progress")] == [

@@ -1,6 +1,6 @@
 """/convolution: AppTest of the page script, and a browser test that steps the animation.
 
-Expected numbers come from core.gridmath on the page's default settings (test digit #0's
+Expected numbers come from core.grids.gridmath on the page's default settings (test digit #0's
 middle 8x8 as brightness levels 0-9, the vertical-edge kernel, stride 1, no padding, bias 0),
 which tests/test_gridmath.py checks against torch.
 """
@@ -14,17 +14,19 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot, wait_idle
-from core import checkpoints, gridmath, gridpresets, models
-from core.data import load_test
+from core import models
+from core.data.mnist import load_test
+from core.grids import gridmath, presets
+from core.models import checkpoints
+from tests.harness import open_page, screenshot, wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "convolution.py")
 
 
 def default_result():
-    patch = gridpresets.mnist_patch(load_test().images[0].numpy(), 8)
-    return gridmath.convolve(patch, gridpresets.KERNELS["Vertical edge"])
+    patch = presets.mnist_patch(load_test().images[0].numpy(), 8)
+    return gridmath.convolve(patch, presets.KERNELS["Vertical edge"])
 
 
 def equation(at):
@@ -128,7 +130,7 @@ def test_trained_lenet_kernels_are_offered(monkeypatch, tmp_path):
     conv = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
     weights, bias = conv.weight[1, 0].detach().double().numpy(), float(conv.bias[1].detach())
     assert at.number_input(key="conv_bias_LeNet-5 C1 kernel 2").value == pytest.approx(bias, abs=1e-4)
-    patch = gridpresets.mnist_patch(load_test().images[0].numpy(), 8)
+    patch = presets.mnist_patch(load_test().images[0].numpy(), 8)
     expected = gridmath.convolve(patch, weights, bias=round(bias, 4)).steps[0].value
     assert last_number(equation(at)[-1]) == gridmath.format_number(expected)
 
@@ -137,7 +139,7 @@ def test_three_channels_and_pooling_modes(app):
     app.button_group(key="conv_mode").set_value("Three channels").run()
     assert not app.exception
     app.button(key="three_forward").click().run()
-    x, w, bias = gridpresets.multichannel_example()
+    x, w, bias = presets.multichannel_example()
     first = gridmath.convolve(x, w, bias=bias).steps[0]
     # Hand check of the example's output[0, 0], channel by channel, then summed with the bias.
     hand = [float((x[c, :3, :3] * w[c]).sum()) for c in range(3)]
@@ -160,7 +162,7 @@ def test_three_channel_output_size_comes_from_the_arrays(monkeypatch):
     # filter give floor((7 - 1(2 - 1) - 1) / 1) + 1 = 6, a 6x6 output of 36 steps.
     x = np.arange(3 * 7 * 7, dtype=float).reshape(3, 7, 7) % 5
     w = np.array([[[1.0, 0], [0, -1]], [[0, 1], [1, 0]], [[-1, 0], [0, 1]]])
-    monkeypatch.setattr(gridpresets, "multichannel_example", lambda: (x, w, 0.5))
+    monkeypatch.setattr(presets, "multichannel_example", lambda: (x, w, 0.5))
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.button_group(key="conv_mode").set_value("Three channels").run()
     assert not at.exception
@@ -186,18 +188,18 @@ def take_draw(app, key: str, seed: int) -> None:
 def test_new_numbers_in_three_channels_and_pooling(app):
     # Draw n of three channels: inputs 0-3 drawn with seed n, weights -1..1 with seed n + 1000.
     app.button_group(key="conv_mode").set_value("Three channels").run()
-    _, _, bias = gridpresets.multichannel_example()
+    _, _, bias = presets.multichannel_example()
     for seed in (1, 2):
         take_draw(app, "three", seed)
-        x = gridpresets.random_integers((3, 5, 5), seed, 0, 3)
-        w = gridpresets.random_integers((3, 3, 3), seed + 1000, -1, 1)
+        x = presets.random_integers((3, 5, 5), seed, 0, 3)
+        w = presets.random_integers((3, 3, 3), seed + 1000, -1, 1)
         value = gridmath.convolve(x, w, bias=bias).steps[0].value
         assert last_number(equation(app)[-1]) == gridmath.format_number(value)
     # Pooling: draw n is a 4x4 grid of 0-9 drawn with seed n; the first 2x2 window's largest.
     app.button_group(key="conv_mode").set_value("Pooling").run()
     for seed in (1, 2):
         take_draw(app, "pool", seed)
-        largest = gridpresets.random_integers((4, 4), seed)[:2, :2].max()
+        largest = presets.random_integers((4, 4), seed)[:2, :2].max()
         assert "Max pooling: max(" in equation(app)[0] and f") = {largest:g}" in equation(app)[0]
     # Their draw numbers are not in the URL (only the one-channel input's is, as conv_seed).
     assert not [n for n in app.number_input if n.key in ("three_seed", "pool_seed")]
@@ -208,7 +210,7 @@ def test_a_numbered_draw_starts_at_its_first_number_and_counts_up():
     def script():
         import streamlit as st
 
-        from dashboard.numbered_draw import numbered_draw
+        from dashboard.convolution.numbered_draw import numbered_draw
         st.markdown(f"draw {numbered_draw('gal_seed', button_key='gal_new', label='Ten other images', first=0)}")
 
     at = AppTest.from_function(script).run()
@@ -269,8 +271,8 @@ def _step_shown(page) -> int:
 
 
 def test_grid_helpers_write_numbers_mark_padding_and_outline_the_window():
-    from dashboard.html_pictures import grid_html
-    from dashboard.plots import PADDING_FILL, grid_heatmap
+    from dashboard.figures.html_pictures import grid_html
+    from dashboard.figures.plots import PADDING_FILL, grid_heatmap
     values = np.array([[0.0, 1.5], [-2.0, np.nan]])
     muted = np.array([[True, False], [False, False]])
     html = grid_html(values, muted=muted, highlight=[(0, 1)], accent=[(1, 0)], title="Input")
@@ -293,7 +295,7 @@ def css_length(expr: str, *, row_px: float, window_px: float, rem_px: float) -> 
 
 
 def test_cells_fit_the_width_and_height_a_projector_leaves():
-    from dashboard import stepper
+    from dashboard.convolution import stepper
     # /convolution's default one-channel player: an 8x8 input, a 3x3 kernel and products, a 6x6
     # output, 28 px apart; presenter mode's 20 px type leaves 880 px at 1280x720 (sidebar open).
     titles = ["Input", "Kernel", "Window × kernel", "Output"]

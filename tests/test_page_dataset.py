@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot, wait_idle
+from tests.harness import open_page, screenshot, wait_idle
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "dataset.py")
 

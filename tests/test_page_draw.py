@@ -1,6 +1,6 @@
 """/draw: AppTest of the page script with a drawing injected, and a browser test on the real canvas.
 
-The expected prediction is core's own answer (core.preprocess -> core.inference.predict with the
+The expected prediction is core's own answer (core.data.preprocess -> core.models.inference.predict with the
 same checkpoint), and for the digits used here also the true label: MNIST test digit #0 is a 7,
 a drawn vertical stroke a 1 and a drawn circle a 0. Tests that need a trained network use
 ``checkpoints/lenet5`` and are skipped, saying so, where it has not been trained yet.
@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, run_page, screenshot, wait_idle
-from core import checkpoints, class_store, inference, perturb, preprocess
-from core.data import load_test
+from core.classroom import store as class_store
+from core.data import preprocess
+from core.data.mnist import load_test
+from core.explain import perturb
+from core.models import checkpoints, inference
+from tests.harness import open_page, run_page, screenshot, wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "draw.py")
@@ -167,7 +170,7 @@ def explained(at: AppTest) -> str:
 
 @needs_lenet5
 def test_the_class_explained_follows_the_prediction_unless_the_student_chose_one():
-    # lenet5 predicts MNIST's labels for test digits #0 (7) and #1 (2): see core.inference.
+    # lenet5 predicts MNIST's labels for test digits #0 (7) and #1 (2): see core.models.inference.
     at = page_with(drawn_test_digit(0))
     assert at.selectbox(key="draw_target").value == "predicted"
     assert at.selectbox(key="draw_target").options[:2] == ["Predicted", "0"]
@@ -264,7 +267,7 @@ def test_checkpoints_that_go_away_leave_no_widget_holding_them(tmp_path, monkeyp
 
 @needs_lenet5
 def test_a_section_that_fails_says_so_in_one_line_and_the_rest_is_shown(monkeypatch):
-    from core import attributions
+    from core.explain import attributions
 
     def broken(*args, **kwargs):
         raise RuntimeError("the attribution broke\nand its second line")
@@ -318,7 +321,7 @@ def test_perturbation_lab_answers_as_core_does():
     def metrics() -> list[str]:
         return [m.value for m in at.metric]  # the page's prediction, then the lab's
 
-    # Whatever the weights, the page answers as core.perturb does (the reference here); the 7 is
+    # Whatever the weights, the page answers as core.explain.perturb does (the reference here); the 7 is
     # MNIST's label for test digit #0, which any good checkpoint reads right.
     assert metrics() == ["7", str(perturb.occlude(model, digit, 11, 11, 6).prediction)]
     at.slider(key="occ_size").set_value(14)
@@ -344,7 +347,7 @@ def test_perturbation_lab_answers_as_core_does():
     moved = perturb.outcome(model, perturb.rotated(perturb.shifted(digit, 4, 0), 45)).prediction
     assert not at.exception, at.exception
     assert metrics() == ["7", str(moved)]
-    # The table: core.perturb.transformations' default 4 shifts, 4 rotations, thicken and thin.
+    # The table: core.explain.perturb.transformations' default 4 shifts, 4 rotations, thicken and thin.
     assert len(at.dataframe[0].value) == 10
 
 
@@ -450,7 +453,7 @@ def test_browser_upload_bad_then_good_picture_compare_and_sanity(streamlit_serve
 
 @needs_lenet5
 def test_try_a_test_digit_puts_an_mnist_digit_through_the_drawings_preprocessing():
-    from core.pictures import describe_map
+    from core.explain.pictures import describe_map
 
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.button(key="draw_try_test").click().run()
@@ -458,7 +461,7 @@ def test_try_a_test_digit_puts_an_mnist_digit_through_the_drawings_preprocessing
     index = at.session_state["draw_test_digit"]
     test = load_test()
     label = int(test.labels[index])
-    # The same steps as a drawing: the digit blown up to the canvas's 280 px, then core.preprocess.
+    # The same steps as a drawing: the digit blown up to the canvas's 280 px, then core.data.preprocess.
     pre = preprocess.from_array(drawn_test_digit(index))
     model, _ = checkpoints.load("lenet5")
     expected = inference.predict(model, pre.tensor)

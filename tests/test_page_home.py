@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from harness import run_page
-from core import checkpoints
+from core.models import checkpoints
+from tests.harness import run_page
 
 
 def write_record(folder, name, **record):
@@ -79,7 +79,7 @@ def test_models_page_shows_the_four_groups(folder):
     write_record(folder, "stop_test", recipe_name="fast", trained_on="training page", stopped=True,
                  history=[{"epoch": 1, "test_accuracy": 0.9, "epoch_fraction": 1.0},
                           {"epoch": 2, "test_accuracy": 0.913, "epoch_fraction": 0.25}])
-    # a fine-tune on the class's digits (core.finetune's record): session 3, 40 steps on 32 digits
+    # a fine-tune on the class's digits (core.classroom.finetune's record): session 3, 40 steps on 32 digits
     write_record(folder, "class_lenet5_3", recipe_name="class fine-tune", trained_on="class fine-tune",
                  test_accuracy=0.9871, finetune={"model": "lenet5", "session": 3, "steps": 40, "train_digits": 32})
     app = run("models")

@@ -1,7 +1,7 @@
 """/training: the form, its refusals, the live panel of a run, the result tabs; one run in a browser.
 
 AppTest tests never start a run that saves into checkpoints/: runs they show are started
-through core.jobs into a temporary folder, and the form is only submitted with bad input or
+through core.training.jobs.runner into a temporary folder, and the form is only submitted with bad input or
 while another run is busy.
 """
 
@@ -12,9 +12,14 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import ROOT, open_page, run_page, screenshot, start_streamlit, wait_idle
-from core import checkpoints, confusion, jobs, teacher
-from dashboard import figures_training as figs
+from core.classroom import teacher
+from core.models import checkpoints
+from core.training import confusion
+from core.training.jobs import runner
+from core.training.jobs.spec import prepare
+from core.training.jobs.state import RUNNING, STOPPED, JobSnapshot
+from dashboard.training import figures as figs
+from tests.harness import ROOT, open_page, run_page, screenshot, start_streamlit, wait_idle
 
 PAGE = str(ROOT / "pages" / "training.py")
 TINY = dict(epochs=1, limit=2000, batch_size=100)
@@ -34,12 +39,12 @@ def at():
 
 @pytest.fixture
 def no_job_running():
-    job = jobs.manager().current()
+    job = runner.manager().current()
     if job is not None:
         job.stop()
         job.wait(60)
     yield
-    job = jobs.manager().current()
+    job = runner.manager().current()
     if job is not None and job.running:
         job.stop()
         job.wait(60)
@@ -48,7 +53,7 @@ def no_job_running():
 def test_form_defaults_follow_the_chosen_recipe(at, no_job_running):
     assert [t.label for t in at.tabs] == ["Train a model", "Compare runs", "Confusion matrix", "Gallery",
                                           "Training scrubber"]
-    # lenet5's fast recipe (core.recipes): AdamW lr 1e-2, batch 256, 2 epochs, all 60,000 images.
+    # lenet5's fast recipe (core.training.recipes): AdamW lr 1e-2, batch 256, 2 epochs, all 60,000 images.
     s = at.session_state
     assert (s.tr_epochs, s.tr_batch, s.tr_optimizer, s.tr_lr, s.tr_limit, s.tr_name) == \
         (2, 256, "adamw", "0.01", 60_000, "my_lenet5")
@@ -75,7 +80,7 @@ BAD_INPUT = [
 
 
 def test_bad_input_shows_a_message_and_starts_nothing(at, no_job_running):
-    before = jobs.manager().current()
+    before = runner.manager().current()
     valid = {"tr_lr": "0.01", "tr_epochs": 1, "tr_batch": 100, "tr_name": "my_lenet5"}
     for field, value, message in BAD_INPUT:
         at.number_input(key="tr_limit").set_value(2000)
@@ -86,7 +91,7 @@ def test_bad_input_shows_a_message_and_starts_nothing(at, no_job_running):
         at.button(key="tr_start").click().run()
         assert not at.exception
         assert message in texts(at.error), (field, value, texts(at.error))
-        assert jobs.manager().current() is before
+        assert runner.manager().current() is before
 
 
 @pytest.mark.skipif(not (SHIPPED / "lenet5.json").exists(), reason="needs the shipped lenet5 checkpoint")
@@ -94,22 +99,22 @@ def test_a_shipped_name_asks_for_confirmation(at, no_job_running):
     at.text_input(key="tr_name").set_value("lenet5").run()
     assert "is a shipped checkpoint" in texts(at.warning)
     assert at.checkbox(key="tr_overwrite:lenet5").label == "Yes, replace lenet5"
-    before = jobs.manager().current()
+    before = runner.manager().current()
     at.button(key="tr_start").click().run()  # not ticked: refused
-    assert "confirm to replace it" in texts(at.error) and jobs.manager().current() is before
+    assert "confirm to replace it" in texts(at.error) and runner.manager().current() is before
 
 
 def test_live_panel_of_a_running_then_a_finished_run(tmp_path, no_job_running):
-    spec = jobs.prepare("lenet5", "fast", name="slow", overrides={**TINY, "epochs": 50, "batch_size": 10},
+    spec = prepare("lenet5", "fast", name="slow", overrides={**TINY, "epochs": 50, "batch_size": 10},
                         folder=tmp_path, test_limit=200)
-    job = jobs.manager().start(spec)
+    job = runner.manager().start(spec)
     app = AppTest.from_file(PAGE, default_timeout=90)
     app.run()
     assert not app.exception
     assert len(app.get("progress")) == 1 and app.button(key="tr_stop").label == "Stop"
     assert "Run " in texts(app.subheader) and "slow" in texts(app.subheader)
     app.button(key="tr_start").click().run()  # a second start while one runs
-    assert "already in progress" in texts(app.warning) and jobs.manager().current() is job
+    assert "already in progress" in texts(app.warning) and runner.manager().current() is job
     # ... and on a Chinese page, in Chinese: core's refusal is said in the reader's language
     chinese = run_page("training", {"lang": "zh"})
     chinese.button(key="tr_start").click().run()
@@ -117,7 +122,7 @@ def test_live_panel_of_a_running_then_a_finished_run(tmp_path, no_job_running):
     assert f"已经有一次训练在进行（slow，{started} 开始）：请等它结束，或者停止它" in texts(chinese.warning)
     assert "already in progress" not in texts(chinese.warning)
     app.button(key="tr_stop").click().run()
-    assert job.wait(60) and job.snapshot().status == jobs.STOPPED
+    assert job.wait(60) and job.snapshot().status == STOPPED
     app.run()
     assert "Stopped" in texts(app.warning) and "saved as 'slow'" in texts(app.warning)
     assert len(app.get("plotly_chart")) == 1  # the curves of what ran
@@ -139,7 +144,7 @@ def test_result_tabs_draw_for_lenet5(at):
     at.session_state["training_tab"] = "Confusion matrix"
     at.run()
     assert not at.exception
-    # The page's figures are core's: lenet5 over the 10,000 test images (core.confusion).
+    # The page's figures are core's: lenet5 over the 10,000 test images (core.training.confusion).
     model, _ = checkpoints.load("lenet5")
     preds = confusion.predict_test_set(model)
     matrix = confusion.confusion_matrix(preds.labels, preds.predicted)
@@ -165,7 +170,7 @@ def test_result_tabs_draw_for_lenet5(at):
     assert not at.exception and len(at.dataframe) == 1
     # Seed 000's one-change variants, each marked by an icon Streamlit ships (no emoji: a font may lack it)
     lines = [line for m in at.markdown if m.value.startswith("- ") for line in m.value.split("\n")]
-    assert len(lines) >= 4, lines  # the shipped variants of cnn_avgpool_bn_seed (core.recipes.VARIANTS)
+    assert len(lines) >= 4, lines  # the shipped variants of cnn_avgpool_bn_seed (core.training.recipes.VARIANTS)
     assert all(line.startswith(("- :green[:material/check_circle:] ", "- :red[:material/cancel:] ")) for line in lines)
 
 
@@ -186,7 +191,7 @@ SEED_000_RUNS = {
     "cnn_avgpool_bn_seed": curve_record([0.10 + 0.0246 * i for i in range(15)],
                                         {"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15}),
 }
-# 16 px text (dashboard.figure_style.FONT_SIZE) is about 21 px tall, and the plot area of the
+# 16 px text (dashboard.figures.style.FONT_SIZE) is about 21 px tall, and the plot area of the
 # 480 px compare figure is at most 400 px (its legend and x axis take the rest): a label takes at
 # least 5.25% of the y range.
 LABEL_SHARE = 21 / 400
@@ -233,9 +238,9 @@ def test_live_figure_puts_a_stopped_epochs_test_where_it_stopped():
                     epoch_fraction=1.0),
                dict(epoch=2, train_loss=0.3, train_accuracy=0.9, test_loss=0.3, test_accuracy=0.91, images=1160,
                     epoch_fraction=1160 / 2000)]
-    snap = jobs.JobSnapshot(
+    snap = JobSnapshot(
         id=1, name="stopped", preset="lenet5", recipe_name="fast", recipe={"limit": 2000, "batch_size": 40},
-        status=jobs.STOPPED, message="", epoch=2, epochs=3, step=20, steps=50, loss=0.3, accuracy=0.9,
+        status=STOPPED, message="", epoch=2, epochs=3, step=20, steps=50, loss=0.3, accuracy=0.9,
         images_per_second=1.0, curve=[(0.4, 0.9, 0.7), (1.0, 0.5, 0.85), (1.4, 0.3, 0.9), (1.58, 0.3, 0.9)],
         history=history, elapsed=1.0, stop_requested=True)
     fig = figs.live_figure(snap)
@@ -249,9 +254,9 @@ def test_live_figure_puts_a_stopped_epochs_test_where_it_stopped():
 @pytest.fixture(scope="module")
 def two_snapshot_runs(tmp_path_factory):
     """Two tiny lenet5 runs with per-epoch snapshots, and the "learned late" digit of each."""
-    from core.snapshots import learned_late
-    from core import recipes
-    from core.train import train
+    from core.training import recipes
+    from core.training.snapshots import learned_late
+    from core.training.train import train
     folder = tmp_path_factory.mktemp("scrub_checkpoints")
     late = {}
     for name, seed in (("scrub_a", 0), ("scrub_b", 1)):
@@ -403,11 +408,11 @@ def test_a_run_the_teacher_starts_appears_on_an_open_students_page_without_a_rel
 
 
 def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why_test_sits_above():
-    # Points (each the mean since the report before: core.jobs): 0.5 then 0.9 at every later report.
+    # Points (each the mean since the report before: core.training.jobs.runner): 0.5 then 0.9 at every later report.
     curve = [(0.25, 1.0, 0.5), (0.5, 0.5, 0.9), (0.75, 0.5, 0.9), (1.0, 0.5, 0.9), (1.25, 0.5, 0.9), (1.5, 0.5, 0.9)]
-    snap = jobs.JobSnapshot(
+    snap = JobSnapshot(
         id=1, name="mean", preset="lenet5", recipe_name="fast", recipe={"limit": 2000, "batch_size": 40},
-        status=jobs.RUNNING, message="", epoch=2, epochs=2, step=25, steps=50, loss=0.5, accuracy=0.9,
+        status=RUNNING, message="", epoch=2, epochs=2, step=25, steps=50, loss=0.5, accuracy=0.9,
         images_per_second=1.0, curve=curve, history=[], elapsed=1.0, stop_requested=False)
     fig = figs.live_figure(snap)
     line = next(t for t in fig.data if t.name == "train (smoothed over nearby batches)" and t.xaxis == "x2")
@@ -416,7 +421,7 @@ def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why
     assert [round(y, 4) for y in line.y] == [0.5, 0.7667, 0.82, 0.9, 0.9, 0.9]
     assert None not in line.x
     assert figs.smoothed([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])  # no lag
-    from dashboard.training_run import why_train_differs
+    from dashboard.training.run import why_train_differs
     assert why_train_differs(snap) == (
         "Why train can look worse than test: the train line averages batches while the weights are still "
         "changing; each test point is measured after the epoch, on images it never trained on, with the whole "

@@ -1,4 +1,4 @@
-"""core.perturb: occlusion, FGSM, shifts, rotations and thickening.
+"""core.explain.perturb: occlusion, FGSM, shifts, rotations and thickening.
 
 Pictures are 28x28 in pixel units (0-255). Expected values: hand computations on tiny pictures,
 ``captum.robust.FGSM`` as the reference for FGSM, and the shipped ``checkpoints/lenet5``
@@ -10,8 +10,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import checkpoints, models, perturb
-from core.data import load_test, norm_stats, normalize
+from core import models
+from core.data.mnist import load_test, norm_stats, normalize
+from core.explain import perturb
+from core.models import checkpoints
 
 
 @pytest.fixture(scope="module")

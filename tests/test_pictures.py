@@ -1,6 +1,6 @@
-"""core.pictures.describe_map: a map's text alternative, worked out by hand on made-up maps.
+"""core.explain.pictures.describe_map: a map's text alternative, worked out by hand on made-up maps.
 
-The rule (core/pictures.py): the map is cut into 3 x 3 regions by rows and columns (row r of an
+The rule (core/explain/pictures.py): the map is cut into 3 x 3 regions by rows and columns (row r of an
 H-row map is in band r*3//H); stretched to 0-1, a pixel is bright when it is at least halfway from
 the map's median to 1; a region is bright when its share of bright pixels is at least the emptiest
 region's share plus 60% of the span up to the fullest region's; when the emptiest region's share
@@ -10,7 +10,7 @@ is within 25% of the fullest's, the map is "about equally bright".
 import numpy as np
 import pytest
 
-from core.pictures import bright_regions, describe_map
+from core.explain.pictures import bright_regions, describe_map
 
 
 def test_a_bright_left_column_is_bright_along_the_left_edge():

@@ -1,4 +1,4 @@
-"""The step player's state machine (dashboard.playback), driven without Streamlit: play, pause,
+"""The step player's state machine (dashboard.convolution.playback), driven without Streamlit: play, pause,
 step, the clock while playing, and predict-then-reveal.
 
 The computation is /convolution's default one-channel exercise (36 steps: an 8x8 input and a
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.playback import Playback, Verdict
+from dashboard.convolution.playback import Playback, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 36
@@ -120,5 +120,5 @@ def test_the_verdict_writes_numbers_as_the_page_does(right, expected):
 
 
 def test_the_state_machine_needs_no_streamlit():
-    code = "import sys, dashboard.playback; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, dashboard.convolution.playback; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

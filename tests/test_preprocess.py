@@ -1,4 +1,4 @@
-"""core.preprocess: picture -> MNIST-style 28x28 tensor, and every bad input it must refuse.
+"""core.data.preprocess: picture -> MNIST-style 28x28 tensor, and every bad input it must refuse.
 
 Expected numbers come from MNIST's recipe (LeCun et al. 1998, section III-A: longer side
 20 px, centre of mass at the centre of 28x28), from measuring MNIST itself (centre of mass
@@ -16,8 +16,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw, ImageFile, ImageFilter
 
-from core import preprocess as pp
-from core.data import load_test
+from core.data import preprocess as pp
+from core.data.mnist import load_test
 
 CANVAS = 280  # the draw page's canvas: 10x MNIST's 28
 

@@ -12,9 +12,9 @@ import re
 
 import pytest
 
-from harness import open_page, screenshot, wait_idle
-from core import checkpoints
-from dashboard import palettes
+from core.models import checkpoints
+from dashboard.figures import palettes
+from tests.harness import open_page, screenshot, wait_idle
 
 PROJECTOR = {"width": 1280, "height": 720}
 # mode, its URL value, the player's key, the equation's key, the input grid's and an output grid's title
@@ -35,7 +35,7 @@ def projector_page(browser):
 
 def grid_box(page, title: str) -> dict:
     """The bounding box of the grid (an HTML table) under the title ``title``."""
-    table = page.locator("div:has(> div:text-is(%r)) > table" % title)
+    table = page.locator(f"div:has(> div:text-is({title!r})) > table")
     assert table.count() == 1, title
     return table.bounding_box()
 
@@ -103,7 +103,7 @@ def seven_png() -> bytes:
     import numpy as np
     from PIL import Image
 
-    from core.data import load_test
+    from core.data.mnist import load_test
     grey = np.kron(load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
     buffer = io.BytesIO()
     Image.fromarray(255 - grey).save(buffer, format="PNG")
@@ -203,7 +203,7 @@ def test_architecture_fits_a_projector_and_a_phone(streamlit_server, sized_page)
     labels = page.evaluate(BOXES, ".cnnx-diagram > li > i, .cnnx-diagram > li > small")
     assert len(labels) == 7 + 8 and outside(labels, width) == [] and overlapping(labels) == []
     # The totals: LeNet-5's 60,000 parameters, 840 fixed values, 340,908 connections, 332,824 multiply-adds
-    # (core.layers, the paper's figures), each number whole.
+    # (core.architecture.layers, the paper's figures), each number whole.
     totals = page.evaluate(BOXES, ".st-key-arch_totals [data-testid='stMetricValue']")
     assert [t["text"] for t in totals] == ["60,000", "840", "340,908", "332,824"]
     assert [t["text"] for t in totals if t["cut"]] == [] and outside(totals, width) == []

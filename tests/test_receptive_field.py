@@ -1,4 +1,4 @@
-"""core.receptive_field: sizes by hand, boxes by hand, and every CNN preset against a gradient.
+"""core.explain.receptive_field: sizes by hand, boxes by hand, and every CNN preset against a gradient.
 
 Hand computations use r_out = r_in + (k - 1) d j_in, j_out = j_in s, f_out = f_in - p j_in
 (Araujo et al., Distill 2019), starting from one pixel (r 1, j 1, f 0):
@@ -21,7 +21,7 @@ import pytest
 import torch
 
 from core import models
-from core import receptive_field as rf
+from core.explain import receptive_field as rf
 
 # name -> [(layer, kind, size, jump, first)], from the hand computations above.
 HAND = {

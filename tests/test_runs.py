@@ -1,10 +1,11 @@
-"""core.runs: run histories and table rows, checkpoint groups and the reproduction notes, each
+"""core.training.runs: run histories and table rows, checkpoint groups and the reproduction notes, each
 against numbers worked out by hand."""
 
 import pytest
 
-from core import data, recipes, runs
-from core.checkpoints import CheckpointInfo
+from core.files import REPO_ROOT
+from core.models.checkpoints import CheckpointInfo
+from core.training import recipes, runs
 
 
 def test_history_series_and_run_row():
@@ -38,7 +39,7 @@ def test_history_series_places_a_stopped_epoch_at_its_fraction():
 
 
 def info(name, **record):
-    return CheckpointInfo(name, data.REPO_ROOT, {"preset": "lenet5", "sha256": "0" * 64, **record})
+    return CheckpointInfo(name, REPO_ROOT, {"preset": "lenet5", "sha256": "0" * 64, **record})
 
 
 def test_checkpoint_groups():

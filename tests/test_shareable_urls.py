@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, screenshot, wait_idle
-from core import checkpoints
-from core.data import load_test
+from core.data.mnist import load_test
+from core.models import checkpoints
+from tests.harness import open_page, screenshot, wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"

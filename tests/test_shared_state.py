@@ -20,13 +20,16 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from harness import run_page
-from core import checkpoints, inference, jobs
-from core.data import load_test
+from core.data.mnist import load_test
+from core.models import checkpoints, inference
+from core.training.jobs import runner
+from core.training.jobs.spec import prepare
+from core.training.jobs.state import FINISHED
+from tests.harness import run_page
 
 ROOT = Path(__file__).resolve().parent.parent
-# core/bench.py runs seed 004's DataLoader loop as written, in the command line's own process.
-OWN_PROCESS = {"core/bench.py"}
+# core/training/bench.py runs seed 004's DataLoader loop as written, in the command line's own process.
+OWN_PROCESS = {"core/training/bench.py"}
 GLOBAL_RNG = re.compile(r"torch\.(manual_seed|seed|set_rng_state)\(|fork_rng|torch\.random\.(manual_seed|seed)\(")
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
@@ -114,19 +117,20 @@ def test_every_page_leaves_the_shared_models_as_they_were_loaded():
 
 
 def seeded_run(folder: Path, name: str) -> dict[str, torch.Tensor]:
-    """A seeded training job through core.jobs (keras_cnn_small: it has dropout too), its weights."""
-    spec = jobs.prepare("keras_cnn_small", "fast", name=name, folder=folder, test_limit=200,
+    """A seeded training job through core.training.jobs.runner (keras_cnn_small: it has dropout too), its weights."""
+    spec = prepare("keras_cnn_small", "fast", name=name, folder=folder, test_limit=200,
                         overrides=dict(epochs=1, limit=1500, batch_size=100, seed=11))
-    job = jobs.JobManager().start(spec)
+    job = runner.JobManager().start(spec)
     assert job.wait(300), "the training job did not finish in 5 minutes"
-    assert job.snapshot().status == jobs.FINISHED, job.snapshot().message
+    assert job.snapshot().status == FINISHED, job.snapshot().message
     return checkpoints.load(name, folder=folder)[0].state_dict()
 
 
 @needs_lenet5
 def test_a_seeded_run_is_the_same_to_the_bit_while_pages_draw_random_numbers(tmp_path):
-    from core import attributions, models
-    from core.preprocess import from_array
+    from core import models
+    from core.data.preprocess import from_array
+    from core.explain import attributions
 
     alone = seeded_run(tmp_path, "alone")
     model, _ = checkpoints.load("lenet5")

@@ -2,9 +2,10 @@
 
 import pytest
 
-from core import checkpoints, models
-from core.inference import evaluate_checkpoint
-from core.recipes import REPORTED, shipped_runs
+from core import models
+from core.models import checkpoints
+from core.models.inference import evaluate_checkpoint
+from core.training.recipes import REPORTED, shipped_runs
 
 # Issue 9's floors on test accuracy.
 FLOOR = {"lenet5": 0.990, "lenet5_1998": 0.985, "cnn_avgpool": 0.980,

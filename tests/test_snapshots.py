@@ -1,4 +1,4 @@
-"""core.snapshots: torch as the reference for the first convolution's maps, hand-set weights for
+"""core.training.snapshots: torch as the reference for the first convolution's maps, hand-set weights for
 the probability trail, every image by hand for the digit learned late."""
 
 import numpy as np
@@ -6,9 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core import data, models, recipes
-from core import snapshots as sn
-from core.train import train
+from core import models
+from core.data import mnist
+from core.training import recipes
+from core.training import snapshots as sn
+from core.training.train import train
 
 
 @pytest.mark.parametrize("preset, shape", [("lenet5", (6, 28, 28)), ("keras_cnn_small", (32, 28, 28)),
@@ -16,15 +18,15 @@ from core.train import train
 def test_first_conv_maps_equal_torch_conv2d(preset, shape):
     torch.manual_seed(1)
     model = models.build(preset).eval()
-    image = data.load_test().images[0]  # a 7
+    image = mnist.load_test().images[0]  # a 7
     first = sn.first_conv_maps(model, image.numpy())
     conv = model.get_submodule(first.name)
-    x = data.normalize(image[None])
+    x = mnist.normalize(image[None])
     if preset == "lenet5_1998":  # the paper's 32x32 input: the 28x28 digit padded by 2 (of black)
         x = F.pad(x, (2, 2, 2, 2), value=float(x.min()))
     with torch.no_grad():
         reference = F.conv2d(x, conv.weight, conv.bias, padding=conv.padding)[0]
-        probs = torch.softmax(model(data.normalize(image[None])), 1)[0]
+        probs = torch.softmax(model(mnist.normalize(image[None])), 1)[0]
     assert first.maps.shape == shape and isinstance(conv, torch.nn.Conv2d)
     np.testing.assert_allclose(first.maps, reference.numpy(), atol=1e-5)
     np.testing.assert_allclose(first.probabilities, probs.numpy(), atol=1e-6)
@@ -56,8 +58,8 @@ def test_learned_late_picks_the_largest_gain_among_right_answers():
     snaps = {"epoch_1": untrained, "epoch_2": trained}
     index = sn.learned_late("lenet5", snaps, limit=200)
     # Reference: every one of the 200 images by hand, with the two models run directly.
-    test = data.load_test()
-    x, y = data.normalize(test.images[:200]), test.labels[:200]
+    test = mnist.load_test()
+    x, y = mnist.normalize(test.images[:200]), test.labels[:200]
     with torch.no_grad():
         p1, p2 = (torch.softmax(sn.model_at_epoch("lenet5", snaps, e)(x), 1) for e in (1, 2))
     gains = [(float(p2[i, y[i]] - p1[i, y[i]]), i) for i in range(200) if int(p2[i].argmax()) == int(y[i])]
@@ -83,7 +85,7 @@ def test_probability_trail_by_hand():
     # Epoch 10: ln 81: 81 / (81 + 9) = 0.9. The image does not matter to these weights.
     snaps = {"epoch_10": snapshot_answering(0.9), "epoch_1": snapshot_answering(0.1),
              "epoch_2": snapshot_answering(0.5), "other": {}}
-    image = data.load_test().images[0]
+    image = mnist.load_test().images[0]
     assert sn.probability_trail("lenet5", snaps, image, 7) == pytest.approx([0.1, 0.5, 0.9], abs=1e-6)
     # Any other digit shares what is left evenly: (1 - p) / 9.
     assert sn.probability_trail("lenet5", snaps, image, 3) == pytest.approx([0.1, 0.5 / 9, 0.1 / 9], abs=1e-6)
@@ -92,6 +94,6 @@ def test_probability_trail_by_hand():
 def test_probability_trail_is_what_the_scrubber_shows_after_each_epoch():
     torch.manual_seed(5)
     snaps = {f"epoch_{e}": models.build("lenet5").state_dict() for e in (1, 2, 3)}
-    image = data.load_test().images[1]  # a 2
+    image = mnist.load_test().images[1]  # a 2
     shown = [sn.first_conv_maps(sn.model_at_epoch("lenet5", snaps, e), image).probabilities[2] for e in (1, 2, 3)]
     assert sn.probability_trail("lenet5", snaps, image, 2) == pytest.approx(shown, abs=1e-6)

@@ -1,8 +1,8 @@
-"""core.teacher: the token and the loopback rule."""
+"""core.classroom.teacher: the token and the loopback rule."""
 
 import pytest
 
-from core import teacher
+from core.classroom import teacher
 
 
 @pytest.fixture(autouse=True)
@@ -102,10 +102,10 @@ def test_a_students_key_is_random_and_only_its_form_is_accepted():
         assert not teacher.is_student_key(wrong)
 
 
-# --- the Streamlit side (dashboard.roles) ------------------------------------------------------------
+# --- the Streamlit side (dashboard.frame.roles) ------------------------------------------------------------
 
 def test_only_the_teacher_names_the_rule_in_force(monkeypatch):
-    from dashboard import roles
+    from dashboard.frame import roles
 
     monkeypatch.delenv(teacher.LOCAL_ENV, raising=False)
     assert roles.only_teacher("hide a digit") == ("Only the teacher can hide a digit: the teacher uses the server's "
@@ -121,7 +121,7 @@ def cookie_scripts(at) -> str:
 
 
 def test_the_teacher_link_writes_a_signed_cookie_and_leaving_drops_it_with_the_rights(monkeypatch, tmp_path):
-    from harness import run_page
+    from tests.harness import run_page
 
     monkeypatch.setenv("CNN_EXPLAINER_CLASS_DB", str(tmp_path / "class.sqlite"))
     monkeypatch.setenv(teacher.LOCAL_ENV, "0")

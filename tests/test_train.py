@@ -8,11 +8,14 @@ import sys
 import pytest
 import torch
 
-from core import checkpoints, models, recipes
-from core.models.init import seeded
+from core import models
+from core.data.batches import random_affine
 from core.files import file_digest
-from core.inference import load_model
-from core.train import TrainingDiverged, epoch_position, lecun1998_factor, map_loss, random_affine, train
+from core.models import checkpoints
+from core.models.inference import load_model
+from core.models.init import seeded
+from core.training import recipes
+from core.training.train import TrainingDiverged, epoch_position, lecun1998_factor, map_loss, train
 
 SMALL = dict(epochs=1, limit=2000, batch_size=100)
 
@@ -117,7 +120,7 @@ def test_stop_event_ends_after_the_current_batch():
 
     def progress(event):
         if event["event"] == "batch":
-            steps.append((event["step"], event["images"]))  # the images so far this epoch (core.jobs' curve)
+            steps.append((event["step"], event["images"]))  # the images so far this epoch (core.training.jobs.runner' curve)
             stop.set()
     recipe = recipes.get_recipe("mlp_128", "fast").with_overrides(epochs=3, limit=3000, batch_size=100)
     result = train("mlp_128", recipe, progress=progress, stop=stop, test_limit=200)
@@ -139,8 +142,8 @@ def test_a_whole_epoch_sits_at_its_number(short_run):
 
 
 def test_augmentation_keeps_digits_in_place_on_average():
-    from core import data
-    x = data.load_train().images[:200]
+    from core.data import mnist
+    x = mnist.load_train().images[:200]
     out = random_affine(x, torch.Generator().manual_seed(0))
     assert out.dtype == torch.uint8 and out.shape == x.shape
     # Shifts of at most 2 px and rotations of 10 degrees keep most ink where it was.
@@ -181,8 +184,8 @@ def test_one_cycle_with_fewer_steps_than_its_warm_up_still_trains():
 
 
 def test_bench_smoke_runs_both_loops_side_by_side():
-    from core.bench import bench
     from core.device import pick_device
+    from core.training.bench import bench
 
     r = bench("mlp_128", seed_epochs=1, fast_epochs=1, limit=1000, seeds=2, log=lambda line: None)
     a, b = r["seed_loop"], r["fast_path"]
@@ -196,7 +199,7 @@ def test_bench_smoke_runs_both_loops_side_by_side():
 
 
 def test_only_an_unchanged_seed_recipe_is_recorded_as_the_sources_reproduction():
-    from core.train import TrainResult
+    from core.training.train import TrainResult
     seed = recipes.get_recipe("mlp_128", "seed")
 
     def record(recipe, name):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from harness import open_page, run_page, wait_idle
-from core import checkpoints
-from core.data import load_test
+from core.data.mnist import load_test
+from core.models import checkpoints
+from tests.harness import open_page, run_page, wait_idle
 
 needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
                                   reason="no checkpoints/lenet5.pt: run `make checkpoints`")
@@ -82,13 +82,13 @@ def test_a_value_with_control_characters_is_shown_escaped_and_the_sentence_stays
     (" a", '" a"'), ("a\u200bb", '"a\\\\u200bb"'),
 ])
 def test_a_links_value_is_escaped_for_markdown(value, markdown):
-    from dashboard.links import markdown_text, visible
+    from dashboard.frame.links import markdown_text, visible
 
     assert markdown_text(visible(value)) == markdown
 
 
 def test_an_unknown_language_is_named_and_the_page_stays_english():
-    # No widget holds ?lang: dashboard.language refuses it through links.refuse.
+    # No widget holds ?lang: dashboard.frame.language refuses it through links.refuse.
     at = opened("home", {"lang": "fr"})
     found = link_warnings(at)
     assert len(found) == 1 and "**lang=fr**" in found[0] and "showing **English**" in found[0], found

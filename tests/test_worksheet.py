@@ -1,6 +1,6 @@
-"""core.worksheet: the printable exercise parses and holds the exercise's numbers and the key.
+"""core.grids.worksheet: the printable exercise parses and holds the exercise's numbers and the key.
 
-The answer key is checked against ``core.gridmath.convolve`` (itself checked against torch in
+The answer key is checked against ``core.grids.gridmath.convolve`` (itself checked against torch in
 tests/test_gridmath.py) and, for one tiny case, against a hand computation.
 """
 
@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from core import gridmath, gridpresets, worksheet
-from core.gridmath import GridSettingsError
+from core.grids import gridmath, presets, worksheet
+from core.grids.gridmath import GridSettingsError
 
 VOID = {"meta", "br", "hr", "img", "link", "input"}
 
@@ -90,8 +90,8 @@ def test_hand_computed_key_of_a_tiny_exercise():
                                       dict(stride=2, padding=1, dilation=1, bias=0.5),
                                       dict(stride=1, padding=2, dilation=2, bias=-1.0)])
 def test_sheet_holds_the_exercise_and_the_key_equals_gridmath(settings):
-    x = gridpresets.random_integers((6, 6), seed=3)
-    k = gridpresets.KERNELS["Sharpen"]
+    x = presets.random_integers((6, 6), seed=3)
+    k = presets.KERNELS["Sharpen"]
     text = worksheet.convolution_worksheet(x, k, **settings)
     sheet = Sheet(text)
     assert sheet.sections == ["exercise", "answers"]
@@ -117,8 +117,8 @@ def test_sheet_holds_the_exercise_and_the_key_equals_gridmath(settings):
 
 def test_the_key_uses_the_numbers_as_printed():
     # The box blur is 1/9 in every cell; the sheet prints 0.11, so the key uses 0.11.
-    x = gridpresets.vertical_edge(4)
-    sheet = Sheet(worksheet.convolution_worksheet(x, gridpresets.KERNELS["Blur (box)"]))
+    x = presets.vertical_edge(4)
+    sheet = Sheet(worksheet.convolution_worksheet(x, presets.KERNELS["Blur (box)"]))
     assert sheet.grids["kernel", 0] == [["0.11"] * 3] * 3
     printed = gridmath.convolve(x, np.full((3, 3), 0.11)).output
     assert sheet.grids["output", 0] == formatted(printed)  # 9 x 6 x 0.11 = 5.94 in the first cell
@@ -126,7 +126,7 @@ def test_the_key_uses_the_numbers_as_printed():
 
 
 def test_three_channels_get_one_grid_each():
-    x, w, bias = gridpresets.multichannel_example()
+    x, w, bias = presets.multichannel_example()
     sheet = Sheet(worksheet.convolution_worksheet(x, w, bias=bias))
     for c in range(3):
         assert sheet.grids["input", c] == formatted(x[c]) and sheet.grids["kernel", c] == formatted(w[c])

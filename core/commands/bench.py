@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from core.bench import bench
 from core.commands import CliError, emit
+from core.training.bench import bench
 
 HELP = "training speed: seed 004's DataLoader loop vs the fast path, side by side"
 

@@ -1,10 +1,10 @@
 """``python -m core class ...``: the class's digits from the command line (DESIGN.md's class CLI).
 
 ``summary`` and ``sessions`` read the class store; ``export PATH`` writes a session's digits as
-``.npz`` and CSV, in torchvision's MNIST layout and as a printable wall (``core.class_export``);
-``add`` stores digits from picture files or a worksheet (``core.class_paper``); ``compare`` runs
-models on the class's digits beside MNIST (``core.class_lessons``); ``finetune MODEL`` teaches a
-model the class's handwriting and prints the before/after figures (``core.finetune``).
+``.npz`` and CSV, in torchvision's MNIST layout and as a printable wall (``core.classroom.export``);
+``add`` stores digits from picture files or a worksheet (``core.classroom.paper``); ``compare`` runs
+models on the class's digits beside MNIST (``core.classroom.lessons``); ``finetune MODEL`` teaches a
+model the class's handwriting and prints the before/after figures (``core.classroom.finetune``).
 ``--session ID`` picks an older session (default: the current one). The store is
 ``CNN_EXPLAINER_CLASS_DB`` or ``artifacts/class.sqlite``.
 """
@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from core import checkpoints, class_store, jobs
+from core.classroom import store as class_store
 from core.commands import CliError, emit
-from core.train import TrainingDiverged
+from core.models import checkpoints
+from core.training.jobs.spec import JobInputError
+from core.training.train import TrainingDiverged
 
 HELP = "the class's digits: summary, sessions, export, add, compare, finetune"
 
@@ -97,7 +99,7 @@ def _sessions(args) -> None:
 
 
 def _export(args) -> None:
-    from core.class_export import export_all
+    from core.classroom.export import export_all
     try:
         written = export_all(_store(), args.path, args.session, nicknames=args.nicknames)
     except OSError as exc:
@@ -108,9 +110,9 @@ def _export(args) -> None:
 
 
 def _add(args) -> int:
-    from core import class_paper
+    from core.classroom import paper
     files = list(args.files)
-    report = class_paper.add_pictures(_store(), files, label=args.label, labels=args.labels, grid=args.grid,
+    report = paper.add_pictures(_store(), files, label=args.label, labels=args.labels, grid=args.grid,
                                       model=args.model, session_id=args.session, nickname=args.nickname,
                                       folder=args.folder)
     lines = [f"added {len(report.added)} digit(s) to session {report.session}, read by {report.model}"]
@@ -122,9 +124,9 @@ def _add(args) -> int:
 
 
 def _compare(args) -> None:
-    from core import class_lessons
-    digits = class_lessons.class_digits(_store(), args.session)
-    rows = class_lessons.compare_models(digits, args.models or None, folder=args.folder)
+    from core.classroom import lessons
+    digits = lessons.class_digits(_store(), args.session)
+    rows = lessons.compare_models(digits, args.models or None, folder=args.folder)
 
     def percent(value):
         return "-" if value is None else f"{value:.2%}"
@@ -137,8 +139,8 @@ def _compare(args) -> None:
 
 
 def _finetune(args) -> None:
-    from core import finetune
-    from core.class_lessons import class_digits
+    from core.classroom import finetune
+    from core.classroom.lessons import class_digits
     from core.commands.train import ProgressBar
     given = {"steps": args.steps, "batch_size": args.batch_size, "class_share": args.class_share, "lr": args.lr,
              "held_out": args.held_out, "seed": args.seed, "mnist_limit": args.mnist_limit}
@@ -148,7 +150,7 @@ def _finetune(args) -> None:
         bar = ProgressBar(finetune.checkpoint_name(args.model, digits.session), enabled=not args.json)
         result = finetune.finetune(args.model, digits, settings, folder=args.folder, device=args.device, progress=bar)
         saved = None if args.dry_run else str(finetune.save(result, folder=args.folder).pt_path)
-    except (jobs.JobInputError, checkpoints.CheckpointError, TrainingDiverged, ValueError) as exc:
+    except (JobInputError, checkpoints.CheckpointError, TrainingDiverged, ValueError) as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
         folder = args.folder or checkpoints.folder_or_default(None)

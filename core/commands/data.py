@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from core import data
 from core.commands import CliError, emit
+from core.data import mnist
 
 HELP = "make sure MNIST is in data/, verify it, print counts"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--root", default=str(data.DEFAULT_ROOT), help="data folder (default: data/)")
+    parser.add_argument("--root", default=str(mnist.DEFAULT_ROOT), help="data folder (default: data/)")
 
 
 def run(args) -> int:
     try:
-        info = data.summary(args.root)
-    except data.DataNotFoundError as exc:
+        info = mnist.summary(args.root)
+    except mnist.DataNotFoundError as exc:
         raise CliError(str(exc)) from None
-    train_counts = data.class_counts(data.load_train(args.root))
-    mean, std = data.norm_stats(args.root)
+    train_counts = mnist.class_counts(mnist.load_train(args.root))
+    mean, std = mnist.norm_stats(args.root)
     info_h = (f"MNIST in {info['root']}\n"
               f"  train {info['train']:,} images, test {info['test']:,} images, "
               f"md5 {'ok' if info['md5_ok'] else 'WRONG'}\n"

@@ -3,9 +3,9 @@ MNIST's test set or on the test IDX files of another folder in the same layout."
 
 from __future__ import annotations
 
-from core import checkpoints
 from core.commands import CliError, emit
-from core.inference import evaluate_checkpoint
+from core.models import checkpoints
+from core.models.inference import evaluate_checkpoint
 
 HELP = "test accuracy and loss of a checkpoint (a name in checkpoints/ or a path), on MNIST or --data PATH"
 

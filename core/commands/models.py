@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core import layers, models
+from core import models
+from core.architecture import layers
 from core.commands import emit
 
 HELP = "list the model presets with their parameter counts"
@@ -13,7 +14,7 @@ def add_arguments(parser) -> None:
 
 
 def preset_rows() -> list[dict]:
-    """One plain dict per preset, in registry order, with the counts of ``core.layers``."""
+    """One plain dict per preset, in registry order, with the counts of ``core.architecture.layers``."""
     out = []
     for name in models.names():
         preset = models.PRESETS[name]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from core import checkpoints, preprocess
 from core.commands import CliError, emit
-from core.inference import load_model, predict
+from core.data import preprocess
+from core.models import checkpoints
+from core.models.inference import load_model, predict
 
 HELP = "predict digits in image files (same preprocessing as the draw page)"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from core import layers, models
+from core import models
+from core.architecture import layers
+from core.architecture.notation import shape_text
 from core.commands import CliError, emit
-from core.notation import shape_text
 
 HELP = "per-layer table of a preset: output shape, parameters, connections, multiply-adds"
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from core import checkpoints, models, recipes
+from core import models
 from core.commands import CliError, emit
-from core.train import TrainingDiverged, train
+from core.models import checkpoints
+from core.training import recipes
+from core.training.train import TrainingDiverged, train
 
 HELP = "train a preset (progress bar); writes checkpoints/<name>.pt + .json"
 

@@ -9,8 +9,8 @@ own module (``c1_act`` ...). Parameter and connection counts come out as the pap
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -133,12 +133,12 @@ class LeNet1998Config:
 
 
 def normalised_black() -> float:
-    """(0 - mean) / std with the training set's statistics from ``core.data.norm_stats()``."""
-    from core import data  # late: importing models must not touch the dataset
+    """(0 - mean) / std with the training set's statistics from ``core.data.mnist.norm_stats()``."""
+    from core.data import mnist
 
     try:
-        mean, std = data.norm_stats()
-    except data.DataNotFoundError:
+        mean, std = mnist.norm_stats()
+    except mnist.DataNotFoundError:
         mean, std = _MNIST_MEAN, _MNIST_STD
     return (0.0 - mean) / std
 

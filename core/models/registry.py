@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from core.i18n import N_
-
 from core.models.avgpool import AvgPoolCnnConfig, build_avgpool_cnn
 from core.models.init import initialise
 from core.models.keras import KerasCnnConfig, build_keras_cnn

@@ -1,0 +1,1 @@
+"""Figures measured, never asserted; run from the repository root: ``python -m benchmarks.NAME``."""

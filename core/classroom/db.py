@@ -1,0 +1,296 @@
+"""The class database's file: SQLite in WAL mode, opened once per process, kept safe from faults.
+
+``core.classroom.store`` says what is stored; this module says how the file is opened, guarded and
+written, and is the only place that holds a connection:
+
+- a corrupted file is moved aside (``class.sqlite.corrupt-<time>``), reported, and a new one
+  started: never overwritten;
+- a read-only file can still be read (``immutable``); a write says so (:class:`StoreUnavailable`);
+- a file deleted while the server runs is restored from the copy the server still holds open;
+- two processes on one file wait for each other (busy timeout), they do not fail;
+- a newer schema version is refused rather than misread; an older one is upgraded in place
+  (``_UPGRADES``), in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import time
+import urllib.parse
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+from core.i18n import N_, Deferred, _
+
+SCHEMA_VERSION = 2
+DB_ENV = "CNN_EXPLAINER_CLASS_DB"
+BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    started REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS students (
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    PRIMARY KEY (session_id, key)
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    student_key TEXT NOT NULL,
+    nickname TEXT NOT NULL DEFAULT '',
+    label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    model TEXT NOT NULL,
+    prediction INTEGER NOT NULL CHECK (prediction BETWEEN 0 AND 9),
+    probabilities BLOB NOT NULL,
+    image BLOB NOT NULL,
+    sent_at REAL NOT NULL,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    unfair INTEGER NOT NULL DEFAULT 0,
+    digest TEXT NOT NULL DEFAULT '',
+    revision INTEGER NOT NULL DEFAULT 0
+);
+"""
+# After the tables (and the upgrades of an older file): the indexes may name upgraded columns.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
+CREATE INDEX IF NOT EXISTS entries_by_student ON entries (student_key, sent_at);
+CREATE INDEX IF NOT EXISTS entries_by_drawing ON entries (session_id, student_key, digest);
+"""
+
+
+def image_digest(pixels: bytes) -> str:
+    """What tells one drawing from another: the SHA-256 of its 28x28 pixels (the same digit sent
+    again by the same student is the same entry)."""
+    return hashlib.sha256(bytes(pixels)).hexdigest()
+
+
+def _upgrade_1_to_2(db: sqlite3.Connection) -> None:
+    """Schema 2: one entry per drawing. Every entry gets its drawing's digest and a revision (how
+    often its label was changed since); of a drawing sent more than once by the same student
+    before, the newest copy stays on the wall and the older ones are hidden (kept, not deleted)."""
+    db.execute("ALTER TABLE entries ADD COLUMN digest TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE entries ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
+    rows = db.execute("SELECT id, image FROM entries").fetchall()
+    db.executemany("UPDATE entries SET digest = ? WHERE id = ?", [(image_digest(image), i) for i, image in rows])
+    db.execute("UPDATE entries SET hidden = 1 WHERE hidden = 0 AND EXISTS (SELECT 1 FROM entries newer WHERE "
+               "newer.session_id = entries.session_id AND newer.student_key = entries.student_key AND "
+               "newer.digest = entries.digest AND newer.hidden = 0 AND newer.id > entries.id)")
+
+
+_UPGRADES = {1: _upgrade_1_to_2}  # from version N to N + 1, inside the opening transaction
+
+
+class StoreError(RuntimeError):
+    """Something the class store cannot do; the message is fit for a page."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be written (read-only, disk full, locked too long)."""
+
+
+class BadEntry(StoreError, ValueError):
+    """A digit that cannot be stored as it is (a label outside 0-9, an empty picture, ...)."""
+
+
+class TooFast(StoreError):
+    """The same browser session sent again within a second."""
+
+
+class AlreadySent(StoreError):
+    """The same drawing, with the same digit meant, is already on the wall."""
+
+
+
+class ClassDatabase:
+    """The database file at ``path``. Safe to share between threads: every operation opens its
+    own connection (:meth:`transaction`); one more is kept open to restore the file if deleted."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.notices: list[Deferred] = []  # what happened to the file, for the wall to say in its language
+        self.read_only = False
+        self._lock = threading.Lock()
+        self._keeper: sqlite3.Connection | None = None
+        self._open()
+
+    def _connect(self, *, keeper: bool = False) -> sqlite3.Connection:
+        if self.read_only:  # "immutable": no -shm or -wal needed, which a read-only folder cannot hold
+            target, uri = f"file:{urllib.parse.quote(str(self.path))}?immutable=1", True
+        else:
+            target, uri = str(self.path), False
+        connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                     check_same_thread=not keeper)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    def _open(self) -> None:
+        """Open (or create) the file: a corrupted one is moved aside first; one that cannot be
+        written is opened for reading only."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(_("the class database's folder {parent} cannot be made ({strerror_or_exc}); set "
+                               "{db_env} to a file in a folder this server can write").format(
+                parent=self.path.parent, strerror_or_exc=exc.strerror or exc, db_env=DB_ENV)) from None
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as exc:
+            if _corrupted(exc):
+                self._move_aside(exc)
+                self._prepare()
+            elif self.path.exists():
+                self.read_only = True
+                self.notices.append(Deferred(N_("The class database {path} is read-only: the wall shows what is "
+                                                "stored, and nothing new can be sent until the file can be written "
+                                                "again."), path=self.path))
+                try:
+                    self._prepare()
+                except sqlite3.DatabaseError as again:
+                    raise StoreError(_("the class database {path} can be neither written nor read ({again})").format(
+                        path=self.path, again=again)) from None
+            else:
+                raise StoreError(_("the class database {path} cannot be created ({exc}); set {db_env} to a file in a "
+                                   "folder this server can write").format(
+                    path=self.path, exc=exc, db_env=DB_ENV)) from None
+        self._keeper = self._connect(keeper=True)
+        self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
+
+    def _prepare(self) -> None:
+        with closing(self._connect()) as db:
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(Deferred(N_("its integrity check failed: {answer}"),
+                                                     answer=check[0] if check else "-"))
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "schema_version" in tables:
+                found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                if found is not None and found > SCHEMA_VERSION:
+                    raise StoreError(_("{path} was written by a newer version of this dashboard (schema {found}, "
+                                       "this one reads {schema_version}): update the code, or set {db_env} to another "
+                                       "file").format(
+                        path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
+                if found == SCHEMA_VERSION:
+                    return
+                if found is not None and self.read_only:
+                    raise StoreError(_("{path} was written by an older version of this dashboard (schema {found}) "
+                                       "and is read-only, so it cannot be upgraded to schema {schema_version}: make "
+                                       "it writable, or set {db_env} to another file").format(
+                        path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
+            if self.read_only:
+                raise sqlite3.DatabaseError(Deferred(N_("not a class database (no schema version)")))
+            if tables - {"schema_version"} and "entries" not in tables:
+                raise sqlite3.DatabaseError(Deferred(N_("not a class database (no entries table)")))
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                # Read again inside the transaction: another process may have upgraded the file meanwhile.
+                found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+                for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+                    _UPGRADES[version](db)
+                for statement in _INDEXES.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("DELETE FROM schema_version")
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def _move_aside(self, reason: Exception) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                os.replace(source, Path(f"{aside}{suffix}"))
+        said = reason.args[0] if reason.args and isinstance(reason.args[0], Deferred) else str(reason)
+        said = Deferred(_SQLITE_SAYS[said]) if said in _SQLITE_SAYS else said
+        self.notices.append(Deferred(N_("The class database {name} could not be read ({reason}); it was moved "
+                                        "aside as {aside}, untouched, and a new one started."),
+                                     name=self.path.name, reason=said, aside=aside.name))
+
+    def _restore_if_deleted(self) -> None:
+        """The file was deleted while this server held it open: write the open copy back."""
+        if self.path.exists() or self._keeper is None:
+            return
+        with self._lock:
+            if self.path.exists():
+                return
+            with closing(sqlite3.connect(self.path)) as fresh:
+                self._keeper.backup(fresh)
+            count = self._keeper.execute("SELECT count(*) FROM entries").fetchone()[0]
+            self._keeper.close()
+            self._keeper = self._connect(keeper=True)
+            self.notices.append(Deferred(N_("The class database {name} was deleted while the server ran; it was "
+                                            "restored from the server's open copy ({count} entries)."),
+                                         name=self.path.name, count=count))
+
+    @contextmanager
+    def transaction(self, *, write: bool = False):
+        """One connection for one operation; a write is one transaction."""
+        if write and self.read_only:
+            raise StoreUnavailable(_("the class database {path} is read-only: nothing new can be stored "
+                                     "(drawing still works; the teacher can fix the file's permissions)").format(
+                path=self.path))
+        self._restore_if_deleted()
+        try:
+            with closing(self._connect()) as db:
+                if write:
+                    db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield db
+                        db.execute("COMMIT")
+                    except BaseException:
+                        db.execute("ROLLBACK")
+                        raise
+                else:
+                    yield db
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                raise StoreUnavailable(_("the class database {path} is read-only: nothing new can be stored "
+                                         "(drawing still works; the teacher can fix the file's permissions)").format(
+                    path=self.path)) from None
+            if "locked" in text or "busy" in text:
+                raise StoreUnavailable(_("the class database is busy: try again in a moment")) from None
+            if "disk" in text or "full" in text:
+                raise StoreUnavailable(_('the class database cannot be written: {text}').format(text=text)) from None
+            raise StoreError(_('the class database failed: {text}').format(text=text)) from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_("the class database {path} cannot be read ({exc}); restart the server to move it "
+                               "aside and start a new one").format(
+                path=self.path, exc=exc)) from None
+
+    def close(self) -> None:
+        """Let go of the file (the last connection to close folds the WAL back into it)."""
+        with self._lock:
+            if self._keeper is not None:
+                self._keeper.close()
+                self._keeper = None
+
+
+
+# SQLite's words for a file that is not one of its databases, or a damaged one, said to a reader.
+_SQLITE_SAYS = {"file is not a database": N_("the file is not a database"),
+                "database disk image is malformed": N_("the file is damaged (malformed)")}
+
+
+def _corrupted(exc: Exception) -> bool:
+    """Whether SQLite's error says the file's contents are bad (rather than out of reach)."""
+    text = str(exc).lower()
+    return any(words in text for words in ("not a database", "malformed", "integrity check", "not a class database"))
