@@ -40,17 +40,24 @@ def main() -> int:
             shutil.copy(ROOT / "checkpoints" / f"{args.model}{suffix}", folder)
         env = {**os.environ, "CNN_EXPLAINER_CLASS_DB": str(tmp / "class.sqlite")}
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "core", "class", "finetune", args.model, "--json",
-                               "--folder", str(folder)], cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "core", "class", "finetune", args.model, "--json", "--folder", str(folder)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - start
     if done.returncode != 0:
         print(done.stderr.strip() or done.stdout.strip(), file=sys.stderr)
         return 1
     result = json.loads(done.stdout)
     mix = result["mix"]
-    print(f"{args.model} fine-tuned on {result['train_digits']} of {result['class_digits']} class digits "
-          f"({result['held_out']} held out): {result['steps']} steps of batch {mix['batch_size']} "
-          f"({mix['class_per_batch']} class + {mix['mnist_per_batch']} MNIST), lr {result['lr']:g}")
+    print(
+        f"{args.model} fine-tuned on {result['train_digits']} of {result['class_digits']} class digits "
+        f"({result['held_out']} held out): {result['steps']} steps of batch {mix['batch_size']} "
+        f"({mix['class_per_batch']} class + {mix['mnist_per_batch']} MNIST), lr {result['lr']:g}"
+    )
     print(f"  held-out class digits: {result['class']['before']:.2%} -> {result['class']['after']:.2%}")
     print(f"  MNIST test: {result['mnist']['before']:.2%} -> {result['mnist']['after']:.2%}")
     print(f"  fine-tuning {result['seconds']:.1f} s; the whole command {wall:.1f} s (target: under 30 s)")

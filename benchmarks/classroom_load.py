@@ -92,10 +92,11 @@ def digit_strokes(k: int) -> list[list[tuple[float, float]]]:
     same digit once it is centred as MNIST's are. k < 3 are the plain shapes."""
     dx, s = (k % 5) * 6 - 12, (k // 3) % 8
     one = [(140 + dx + 0.8 * s * i, 45 + 10 * i) for i in range(20)]
-    zero = [(140 + dx + (65 - 3 * s) * math.sin(a), 140 - 95 * math.cos(a))
-            for a in [2 * math.pi * i / 40 for i in range(41)]]
-    seven = ([(70 + dx + 7 * i, 50) for i in range(20 - s)]
-             + [(210 + dx - 4 * i, 50 + 10 * i) for i in range(1, 20)])
+    zero = [
+        (140 + dx + (65 - 3 * s) * math.sin(a), 140 - 95 * math.cos(a))
+        for a in [2 * math.pi * i / 40 for i in range(41)]
+    ]
+    seven = [(70 + dx + 7 * i, 50) for i in range(20 - s)] + [(210 + dx - 4 * i, 50 + 10 * i) for i in range(1, 20)]
     return [[one], [zero], [seven]][k % 3]
 
 
@@ -169,8 +170,12 @@ def sticky_errors(session: WireSession) -> list[str]:
         return []
     server = session.cookie.split("=", 1)[1]
     errors = [] if session.served_by == server else [f"websocket answered by {session.served_by}, cookie {server}"]
-    shown = [m[1] for t in (session.opened.texts if session.opened else []) for m in
-             [re.search(r"server process (\d+) of \d+", t)] if m]
+    shown = [
+        m[1]
+        for t in (session.opened.texts if session.opened else [])
+        for m in [re.search(r"server process (\d+) of \d+", t)]
+        if m
+    ]
     if shown and f"s{shown[0]}" != server:
         errors.append(f"page rendered by server process {shown[0]}, cookie {server}")
     for answer in session.media_answers:
@@ -281,8 +286,10 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
             await page.screenshot(path=str(shot), full_page=True)
         except Exception:
             shot = None
-        tally.errors.append(f"browser student {index}, {step}: {type(exc).__name__}: "
-                            f"{str(exc).splitlines()[0][:160]}" + (f" (screenshot {shot})" if shot else ""))
+        tally.errors.append(
+            f"browser student {index}, {step}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:160]}" + (f" (screenshot {shot})" if shot else "")
+        )
     finally:
         cookies = {c["value"] for c in await context.cookies() if c["name"] == COOKIE}
         await context.close()
@@ -293,8 +300,7 @@ async def browser_student(browser, url: str, index: int, deadline: float, pace: 
     tally.errors.extend(f"browser student {index}: {failed}" for failed in failed_media)
 
 
-async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally,
-                       send: bool = False) -> None:
+async def wire_student(url: str, index: int, deadline: float, pace: Pace, tally: Tally, send: bool = False) -> None:
     session = None
     rng = random.Random(index)
     try:
@@ -366,8 +372,9 @@ def wall_delays(sent_at: list[float], counts: list[tuple[float, int]]) -> list[f
     return delays
 
 
-async def start_training(browser, url: str, images: int, epochs: int, name: str = "load_test_run",
-                         teacher_token: str | None = None) -> str:
+async def start_training(
+    browser, url: str, images: int, epochs: int, name: str = "load_test_run", teacher_token: str | None = None
+) -> str:
     """Start a run on /training through its form (with the teacher link's token, if given);
     return what the page said."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1400})
@@ -400,12 +407,24 @@ def _total(values: dict) -> float | None:
     return None if not values or None in values.values() else sum(values.values())
 
 
-async def run(students: int, seconds: float, train_images: int, train_epochs: int,
-              browsers: int = 1, pace: Pace | None = None, url: str | None = None,
-              teacher_token: str | None = None, training: bool = True, hall_state: Path = HALL_STATE,
-              class_mode: bool = False, wall: bool = True, class_db: Path | None = None) -> dict:
+async def run(
+    students: int,
+    seconds: float,
+    train_images: int,
+    train_epochs: int,
+    browsers: int = 1,
+    pace: Pace | None = None,
+    url: str | None = None,
+    teacher_token: str | None = None,
+    training: bool = True,
+    hall_state: Path = HALL_STATE,
+    class_mode: bool = False,
+    wall: bool = True,
+    class_db: Path | None = None,
+) -> dict:
     """The measurement; ``url``: a server already running (else one is started, and stopped after)."""
     from playwright.async_api import async_playwright
+
     pace = pace or Pace()
     browsers = max(0, min(browsers, students))
     chromium = chromium_path()
@@ -419,14 +438,19 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
                 shutil.copy2(path, folder / path.name)
         # The run's lock and progress (core.training.jobs.runner) in the copy too, not in artifacts/jobs.
         class_db = folder / "class.sqlite"  # the class store of the rig's own server
-        server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder),
-                                      "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs"),
-                                      "CNN_EXPLAINER_CLASS_DB": str(class_db)})
+        server = start_streamlit(
+            env={
+                "CNN_EXPLAINER_CHECKPOINTS": str(folder),
+                "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs"),
+                "CNN_EXPLAINER_CLASS_DB": str(class_db),
+            }
+        )
         target, pids, run_name = server.url, {"server": server.process.pid}, "load_test_run"
     else:
         target, pids = url.rstrip("/"), server_pids(url, hall_state)
-        class_db = class_db or (Path(os.environ["CNN_EXPLAINER_CLASS_DB"]) if os.environ.get("CNN_EXPLAINER_CLASS_DB")
-                                else None)
+        class_db = class_db or (
+            Path(os.environ["CNN_EXPLAINER_CLASS_DB"]) if os.environ.get("CNN_EXPLAINER_CLASS_DB") else None
+        )
         run_name = f"load_test_{time.strftime('%Y%m%d_%H%M%S')}"  # the server's folder may hold earlier ones
         teacher_token = teacher_token or os.environ.get("CNN_EXPLAINER_TEACHER_TOKEN")
     tally = Tally()
@@ -439,8 +463,11 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
-            said = (await start_training(browser, target, train_images, train_epochs, run_name, teacher_token)
-                    if training else "not asked for")
+            said = (
+                await start_training(browser, target, train_images, train_epochs, run_name, teacher_token)
+                if training
+                else "not asked for"
+            )
             started = time.time()
             began = time.monotonic()
             deadline = began + seconds
@@ -448,12 +475,19 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
             rig_before = cpu_seconds(os.getpid())
             memory_before = {n: rss_mb(pid, "VmRSS") for n, pid in pids.items()}
             first_entry, shown_before = _store_state(class_db) if class_mode else (0, 0)
-            watching = ([teacher_wall(browser, target, deadline, tally, teacher_token)]
-                        if class_mode and wall else [])
-            await asyncio.gather(*watching, *(
-                arriving(i, browser_student(browser, target, i, deadline, pace, tally) if i < browsers
-                         else wire_student(target, i, deadline, pace, tally, send=class_mode))
-                for i in range(students)))
+            watching = [teacher_wall(browser, target, deadline, tally, teacher_token)] if class_mode and wall else []
+            await asyncio.gather(
+                *watching,
+                *(
+                    arriving(
+                        i,
+                        browser_student(browser, target, i, deadline, pace, tally)
+                        if i < browsers
+                        else wire_student(target, i, deadline, pace, tally, send=class_mode),
+                    )
+                    for i in range(students)
+                ),
+            )
             await browser.close()
         peak = {n: rss_mb(pid) for n, pid in pids.items()}
         memory_after = {n: rss_mb(pid, "VmRSS") for n, pid in pids.items()}
@@ -467,8 +501,10 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
         if server is not None:
             server.stop()
             shutil.rmtree(folder, ignore_errors=True)
+
     def busy(a, b):
-        return ((b - a) / wall if a is not None and b is not None else None)
+        return (b - a) / wall if a is not None and b is not None else None
+
     cores = {n: busy(cpu_before[n], cpu_after[n]) for n in pids}
     browser_p50, browser_p95 = percentiles(tally.browser)
     wire_p50, wire_p95 = percentiles(tally.wire)
@@ -479,36 +515,74 @@ async def run(students: int, seconds: float, train_images: int, train_epochs: in
     delays = wall_delays(stored, [(at, count - shown_before) for at, count in tally.wall_counts])
     wall_p50, wall_p95 = percentiles(delays)
     # Drift over a long run: the websocket students' p50 / p95 minute by minute.
-    minutes = [percentiles([lat for lat, at in zip(tally.wire, tally.wire_at) if m * 60 <= at - began < (m + 1) * 60])
-               for m in range(max(1, math.ceil(seconds / 60)))]
-    return {"url": url, "students": students, "browsers": browsers, "wire_students": students - browsers,
-            "seconds": seconds, "draw_seconds": pace.draw_s, "look_seconds": pace.look_s,
-            "training": said, "training_name": run_name if training else None,
-            "training_finished_after_s": training_s, "predictions": len(tally.browser) + len(tally.wire),
-            "browser_predictions": len(tally.browser), "browser_p50_s": browser_p50, "browser_p95_s": browser_p95,
-            "wire_predictions": len(tally.wire), "wire_p50_s": wire_p50, "wire_p95_s": wire_p95,
-            "wire_run_p50_s": run_p50, "wire_run_p95_s": run_p95,
-            "open_p50_s": open_p50, "open_p95_s": open_p95,
-            "wire_by_minute": [{"p50_s": p50, "p95_s": p95} for p50, p95 in minutes],
-            "students_by_server": dict(sorted(tally.served_by.items())),
-            "wire_media_fetched": sum(n for _, n in tally.media), "wire_media_ok": sum(ok for ok, _ in tally.media),
-            "class_mode": class_mode, "wall_open": class_mode and wall, "sent": tally.sends,
-            "stored": len(stored), "on_wall": len(delays), "wall_p50_s": wall_p50, "wall_p95_s": wall_p95,
-            "errors": len(tally.errors), "error_messages": tally.errors[:10],
-            "servers": [{"name": n, "pid": pid, "peak_rss_mb": peak[n], "rss_before_mb": memory_before[n],
-                         "rss_after_mb": memory_after[n], "cores_busy": cores[n]} for n, pid in pids.items()],
-            "server_peak_rss_mb": _total(peak), "server_rss_before_mb": _total(memory_before),
-            "server_rss_after_mb": _total(memory_after), "server_cores_busy": _total(cores),
-            "rig_cores_busy": busy(rig_before, rig_after), "machine_cores": os.cpu_count()}
+    minutes = [
+        percentiles([lat for lat, at in zip(tally.wire, tally.wire_at) if m * 60 <= at - began < (m + 1) * 60])
+        for m in range(max(1, math.ceil(seconds / 60)))
+    ]
+    return {
+        "url": url,
+        "students": students,
+        "browsers": browsers,
+        "wire_students": students - browsers,
+        "seconds": seconds,
+        "draw_seconds": pace.draw_s,
+        "look_seconds": pace.look_s,
+        "training": said,
+        "training_name": run_name if training else None,
+        "training_finished_after_s": training_s,
+        "predictions": len(tally.browser) + len(tally.wire),
+        "browser_predictions": len(tally.browser),
+        "browser_p50_s": browser_p50,
+        "browser_p95_s": browser_p95,
+        "wire_predictions": len(tally.wire),
+        "wire_p50_s": wire_p50,
+        "wire_p95_s": wire_p95,
+        "wire_run_p50_s": run_p50,
+        "wire_run_p95_s": run_p95,
+        "open_p50_s": open_p50,
+        "open_p95_s": open_p95,
+        "wire_by_minute": [{"p50_s": p50, "p95_s": p95} for p50, p95 in minutes],
+        "students_by_server": dict(sorted(tally.served_by.items())),
+        "wire_media_fetched": sum(n for _, n in tally.media),
+        "wire_media_ok": sum(ok for ok, _ in tally.media),
+        "class_mode": class_mode,
+        "wall_open": class_mode and wall,
+        "sent": tally.sends,
+        "stored": len(stored),
+        "on_wall": len(delays),
+        "wall_p50_s": wall_p50,
+        "wall_p95_s": wall_p95,
+        "errors": len(tally.errors),
+        "error_messages": tally.errors[:10],
+        "servers": [
+            {
+                "name": n,
+                "pid": pid,
+                "peak_rss_mb": peak[n],
+                "rss_before_mb": memory_before[n],
+                "rss_after_mb": memory_after[n],
+                "cores_busy": cores[n],
+            }
+            for n, pid in pids.items()
+        ],
+        "server_peak_rss_mb": _total(peak),
+        "server_rss_before_mb": _total(memory_before),
+        "server_rss_after_mb": _total(memory_after),
+        "server_cores_busy": _total(cores),
+        "rig_cores_busy": busy(rig_before, rig_after),
+        "machine_cores": os.cpu_count(),
+    }
 
 
 def _store_state(class_db: Path | None) -> tuple[int, int]:
     """The store's current session before the run: its newest entry id (0: none yet) and how
     many entries its wall shows."""
     if class_db is None:
-        raise SystemExit("class mode with --url needs the server's class store: --class-db PATH "
-                         "(or CNN_EXPLAINER_CLASS_DB)")
+        raise SystemExit(
+            "class mode with --url needs the server's class store: --class-db PATH (or CNN_EXPLAINER_CLASS_DB)"
+        )
     from core.classroom.store import ClassStore
+
     store = ClassStore(class_db)
     return store.latest()[0], store.summary()["entries"]
 
@@ -516,6 +590,7 @@ def _store_state(class_db: Path | None) -> tuple[int, int]:
 def _entries_after(class_db: Path, first: int) -> list[float]:
     """The store's times of the entries sent during the run, in the order it numbered them."""
     from core.classroom.store import ClassStore
+
     return [entry.sent_at for entry in reversed(ClassStore(class_db).entries(since_id=first))]
 
 
@@ -523,17 +598,21 @@ def in_fresh_loop(coroutine):
     """Run a coroutine to completion in a thread of its own: callers that already have an
     event loop (pytest after sync Playwright tests) cannot use ``asyncio.run`` directly."""
     from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
 
 
 def report(result: dict) -> str:
     def ms(s):
-        return (f"{s * 1000:.0f} ms" if s is not None else "-")
+        return f"{s * 1000:.0f} ms" if s is not None else "-"
+
     def mib(v):
-        return (f"{v:.0f} MiB" if v is not None else "-")
+        return f"{v:.0f} MiB" if v is not None else "-"
+
     def cores(v):
-        return (f"{v:.2f}" if v is not None else "-")
+        return f"{v:.2f}" if v is not None else "-"
+
     if result["training_finished_after_s"]:
         ended = f"finished {result['training_finished_after_s']:.0f} s into the run"
     elif result["url"] is None:
@@ -554,8 +633,8 @@ def report(result: dict) -> str:
         f"  Chromium students: mouse-up to prediction shown p50 {ms(result['browser_p50_s'])}, "
         f"p95 {ms(result['browser_p95_s'])} ({result['browser_predictions']} predictions)",
         f"  /draw opened: p50 {ms(result['open_p50_s'])}, p95 {ms(result['open_p95_s'])}",
-        "  websocket prediction p50 / p95 minute by minute: " + ", ".join(
-            f"{ms(m['p50_s'])} / {ms(m['p95_s'])}" for m in result["wire_by_minute"]),
+        "  websocket prediction p50 / p95 minute by minute: "
+        + ", ".join(f"{ms(m['p50_s'])} / {ms(m['p95_s'])}" for m in result["wire_by_minute"]),
         f"  server memory {mib(result['server_rss_before_mb'])} when the students came, "
         f"{mib(result['server_rss_after_mb'])} when they left, peak {mib(result['server_peak_rss_mb'])}",
         f"  server busy "
@@ -563,14 +642,23 @@ def report(result: dict) -> str:
         f"{cores(result['rig_cores_busy'])} (Chromium not counted)",
     ]
     if result["class_mode"]:
-        lines.append(f"  sent to the class {result['sent']}, stored {result['stored']}"
-                     + (f"; on the teacher's wall {result['on_wall']}: store to wall p50 {ms(result['wall_p50_s'])}, "
-                        f"p95 {ms(result['wall_p95_s'])}" if result["wall_open"] else " (the wall was closed)"))
+        lines.append(
+            f"  sent to the class {result['sent']}, stored {result['stored']}"
+            + (
+                f"; on the teacher's wall {result['on_wall']}: store to wall p50 {ms(result['wall_p50_s'])}, "
+                f"p95 {ms(result['wall_p95_s'])}"
+                if result["wall_open"]
+                else " (the wall was closed)"
+            )
+        )
     if len(result["servers"]) > 1 or result["url"]:
         by_server = result["students_by_server"]
-        lines += [f"  {s['name']} (pid {s['pid']}): {by_server.get(s['name'], 0)} students, busy "
-                  f"{cores(s['cores_busy'])} cores, memory {mib(s['rss_before_mb'])} -> {mib(s['rss_after_mb'])} "
-                  f"(peak since it started {mib(s['peak_rss_mb'])})" for s in result["servers"]]
+        lines += [
+            f"  {s['name']} (pid {s['pid']}): {by_server.get(s['name'], 0)} students, busy "
+            f"{cores(s['cores_busy'])} cores, memory {mib(s['rss_before_mb'])} -> {mib(s['rss_after_mb'])} "
+            f"(peak since it started {mib(s['peak_rss_mb'])})"
+            for s in result["servers"]
+        ]
     return "\n".join(lines + ["  " + message for message in result["error_messages"]])
 
 
@@ -583,25 +671,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--look-seconds", type=float, default=Pace.look_s, help="time to look at the result")
     parser.add_argument("--train-images", type=int, default=60_000, help="the background run's training set")
     parser.add_argument("--train-epochs", type=int, default=5)
-    parser.add_argument("--no-training", dest="training", action="store_false",
-                        help="no training run alongside the students")
-    parser.add_argument("--url", help="a server already running (e.g. a lecture hall: http://127.0.0.1:8501); "
-                                      "default: start one of the rig's own")
-    parser.add_argument("--teacher-token", help="with --url: the teacher link's token, to start the training run "
-                                                "(default: CNN_EXPLAINER_TEACHER_TOKEN)")
-    parser.add_argument("--hall-state", type=Path, default=HALL_STATE,
-                        help="with --url: the hall's PIDs (default artifacts/hall.json, written by python -m serve)")
-    parser.add_argument("--class-mode", action="store_true",
-                        help="the students send every digit to the class; a teacher's Chromium watches the wall")
+    parser.add_argument(
+        "--no-training", dest="training", action="store_false", help="no training run alongside the students"
+    )
+    parser.add_argument(
+        "--url",
+        help="a server already running (e.g. a lecture hall: http://127.0.0.1:8501); "
+        "default: start one of the rig's own",
+    )
+    parser.add_argument(
+        "--teacher-token",
+        help="with --url: the teacher link's token, to start the training run (default: CNN_EXPLAINER_TEACHER_TOKEN)",
+    )
+    parser.add_argument(
+        "--hall-state",
+        type=Path,
+        default=HALL_STATE,
+        help="with --url: the hall's PIDs (default artifacts/hall.json, written by python -m serve)",
+    )
+    parser.add_argument(
+        "--class-mode",
+        action="store_true",
+        help="the students send every digit to the class; a teacher's Chromium watches the wall",
+    )
     parser.add_argument("--no-wall", dest="wall", action="store_false", help="class mode with the wall closed")
     parser.add_argument("--class-db", type=Path, help="with --url and --class-mode: the server's class store")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = in_fresh_loop(run(args.students, args.seconds, args.train_images, args.train_epochs,
-                               browsers=args.browsers, pace=Pace(args.draw_seconds, args.look_seconds),
-                               url=args.url, teacher_token=args.teacher_token, training=args.training,
-                               hall_state=args.hall_state, class_mode=args.class_mode, wall=args.wall,
-                               class_db=args.class_db))
+    result = in_fresh_loop(
+        run(
+            args.students,
+            args.seconds,
+            args.train_images,
+            args.train_epochs,
+            browsers=args.browsers,
+            pace=Pace(args.draw_seconds, args.look_seconds),
+            url=args.url,
+            teacher_token=args.teacher_token,
+            training=args.training,
+            hall_state=args.hall_state,
+            class_mode=args.class_mode,
+            wall=args.wall,
+            class_db=args.class_db,
+        )
+    )
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0 if result["errors"] == 0 else 1
 

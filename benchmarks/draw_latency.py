@@ -65,11 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default="lenet5", help="checkpoint or preset name (default lenet5)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads; the page uses 1 (torch_threads); "
-                             f"0 for torch's default ({torch.get_num_threads()} here)")
-    parser.add_argument("--methods", default=",".join(attributions.DEFAULT_METHODS),
-                        help="comma-separated attribution methods (default: the page's three)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads; the page uses 1 (torch_threads); "
+        f"0 for torch's default ({torch.get_num_threads()} here)",
+    )
+    parser.add_argument(
+        "--methods",
+        default=",".join(attributions.DEFAULT_METHODS),
+        help="comma-separated attribution methods (default: the page's three)",
+    )
     args = parser.parse_args(argv)
     with torch_threads(args.threads or torch.get_num_threads()):
         return measure(args)
@@ -81,8 +88,9 @@ def measure(args: argparse.Namespace) -> int:
     methods = [m for m in methods if m in attributions.available_methods(model)]
     picture = canvas_picture()
 
-    parts: dict[str, list[float]] = {k: [] for k in ("preprocess", "predict", "feature maps", *methods,
-                                                   "panel", "figures")}
+    parts: dict[str, list[float]] = {
+        k: [] for k in ("preprocess", "predict", "feature maps", *methods, "panel", "figures")
+    }
     cpu: dict[str, list[float]] = {"panel": [], "figures": []}
     for run in range(args.warmup + args.runs):
         times = {}
@@ -114,8 +122,10 @@ def measure(args: argparse.Namespace) -> int:
         cpu["panel"].append((cpu_end - cpu_start) * 1000)
         cpu["figures"].append(cpu_figures * 1000)
 
-    print(f"/draw panel latency: {args.model} ({source}), {args.runs} runs after {args.warmup} warm-up, "
-          f"torch threads {torch.get_num_threads()}, device cpu")
+    print(
+        f"/draw panel latency: {args.model} ({source}), {args.runs} runs after {args.warmup} warm-up, "
+        f"torch threads {torch.get_num_threads()}, device cpu"
+    )
     print(f"{'part':<22}{'median ms':>10}{'p95 ms':>10}")
     for key, values in parts.items():
         label = "PANEL (budget 150)" if key == "panel" else ("plotly figures" if key == "figures" else key)
@@ -125,9 +135,11 @@ def measure(args: argparse.Namespace) -> int:
     for key, values in cpu.items():
         print(f"{key + ' CPU time':<22}{statistics.median(values):>10.1f}{percentile(values, 95):>10.1f}")
     median = statistics.median(parts["panel"])
-    print(f"panel median {median:.1f} ms, p95 {percentile(parts['panel'], 95):.1f} ms wall "
-          f"(CPU time median {statistics.median(cpu['panel']):.1f} ms): "
-          f"{'within' if median < BUDGET_MS else 'OVER'} the {BUDGET_MS:.0f} ms budget")
+    print(
+        f"panel median {median:.1f} ms, p95 {percentile(parts['panel'], 95):.1f} ms wall "
+        f"(CPU time median {statistics.median(cpu['panel']):.1f} ms): "
+        f"{'within' if median < BUDGET_MS else 'OVER'} the {BUDGET_MS:.0f} ms budget"
+    )
     return 0 if median < BUDGET_MS else 1
 
 

@@ -69,12 +69,24 @@ def canvas_state(strokes: list[list[tuple[float, float]]], stroke_px: int = STRO
         for x, y in (points[0], points[-1]):  # round caps, as fabric.js draws them
             pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=(255, 255, 255, 255))
         xs, ys = [p[0] for p in points], [p[1] for p in points]
-        objects.append({"type": "Path", "version": "7.4.0", "originX": "center", "originY": "center",
-                        "left": (min(xs) + max(xs)) / 2, "top": (min(ys) + max(ys)) / 2,
-                        "width": max(xs) - min(xs), "height": max(ys) - min(ys), "fill": None,
-                        "stroke": "#FFFFFF", "strokeWidth": stroke_px, "strokeLineCap": "round",
-                        "strokeLineJoin": "round",
-                        "path": [["M", *points[0]]] + [["L", x, y] for x, y in points[1:]]})
+        objects.append(
+            {
+                "type": "Path",
+                "version": "7.4.0",
+                "originX": "center",
+                "originY": "center",
+                "left": (min(xs) + max(xs)) / 2,
+                "top": (min(ys) + max(ys)) / 2,
+                "width": max(xs) - min(xs),
+                "height": max(ys) - min(ys),
+                "fill": None,
+                "stroke": "#FFFFFF",
+                "strokeWidth": stroke_px,
+                "strokeLineCap": "round",
+                "strokeLineJoin": "round",
+                "path": [["M", *points[0]]] + [["L", x, y] for x, y in points[1:]],
+            }
+        )
     png = io.BytesIO()
     image.save(png, format="PNG")
     data = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
@@ -137,16 +149,24 @@ class WireSession:
         self.opened: Run | None = None  # the first run: what the page showed when it opened
 
     @classmethod
-    async def open(cls, url: str, page_name: str = "draw", timeout_s: float = 120.0,
-                   query: str = "", cookie: str = "") -> WireSession:
+    async def open(
+        cls, url: str, page_name: str = "draw", timeout_s: float = 120.0, query: str = "", cookie: str = ""
+    ) -> WireSession:
         """Open ``page_name`` as a browser tab does; ``query``: the link's query string (``a=1&b=2``);
         ``cookie``: a Cookie header to keep (HAProxy's, which holds a student to one process)."""
         from websockets.asyncio.client import connect
 
         ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
-        socket = await asyncio.wait_for(connect(ws_url, subprotocols=["streamlit"], max_size=None,
-                                                open_timeout=timeout_s,
-                                                additional_headers={"Cookie": cookie} if cookie else None), timeout_s)
+        socket = await asyncio.wait_for(
+            connect(
+                ws_url,
+                subprotocols=["streamlit"],
+                max_size=None,
+                open_timeout=timeout_s,
+                additional_headers={"Cookie": cookie} if cookie else None,
+            ),
+            timeout_s,
+        )
         session = cls(url, page_name, socket, query)
         session.cookie = cookie
         session.served_by = socket.response.headers.get(SERVER_HEADER) if socket.response else None
@@ -241,6 +261,7 @@ class WireSession:
             except urllib.error.HTTPError as exc:
                 self._answered(path, exc.code, exc.headers)
                 raise
+
         try:
             await asyncio.to_thread(get)
             self.media_fetched += 1
@@ -251,8 +272,10 @@ class WireSession:
         self.media_answers.append(MediaAnswer(path, status, headers.get(SERVER_HEADER), headers.get("Set-Cookie")))
 
     def _canvas_id(self) -> str:
-        keys = sorted((key for key in self.widget_ids if key.startswith("draw_canvas_")),
-                      key=lambda key: int(key.rsplit("_", 1)[-1]))
+        keys = sorted(
+            (key for key in self.widget_ids if key.startswith("draw_canvas_")),
+            key=lambda key: int(key.rsplit("_", 1)[-1]),
+        )
         if not keys:
             raise WireError("no canvas on the page")
         return self.widget_ids[keys[-1]]
@@ -302,8 +325,14 @@ class WireSession:
     async def select_points(self, key: str, customdata: list, timeout_s: float = 120.0) -> Run:
         """Click points of the plotly chart ``key`` (``on_select="rerun"``): the selection a
         browser reports, each point given by its customdata."""
-        selection = {"selection": {"points": [{"customdata": c, "point_index": i} for i, c in enumerate(customdata)],
-                                   "point_indices": list(range(len(customdata))), "box": [], "lasso": []}}
+        selection = {
+            "selection": {
+                "points": [{"customdata": c, "point_index": i} for i, c in enumerate(customdata)],
+                "point_indices": list(range(len(customdata))),
+                "box": [],
+                "lasso": [],
+            }
+        }
         wid = self._widget_id(key)
         self.values[wid] = WidgetState(id=wid, string_value=json.dumps(selection))
         return await self.rerun(list(self.values.values()), timeout_s)

@@ -134,8 +134,10 @@ def relabel(text: str, to: str) -> str:
     """A label written in either language, in language ``to``: how a link made in a Chinese
     session (``?training_tab=比较训练``) opens an English one, and back. Text that is no label of
     the catalogue comes back as it is."""
-    english = next((_originals(language)[text] for language in LANGUAGES
-                    if LANGUAGES[language] and text in _originals(language)), text)
+    english = next(
+        (_originals(language)[text] for language in LANGUAGES if LANGUAGES[language] and text in _originals(language)),
+        text,
+    )
     return translations(to).gettext(english) if to != "en" else english
 
 

@@ -5,8 +5,6 @@ Page config, the shared sidebar (compute device), and navigation over the eight 
 (``pip install -e .``, done by ``make setup``).
 """
 
-
-
 # Plotly reads pandas from the loaded modules: imported here, at the first run, so that no session
 # finds it half-imported by another one ("partially initialized module 'pandas'").
 import streamlit as st
@@ -23,8 +21,9 @@ PAGES = [
     st.Page("../pages/home.py", title=_("Home"), icon=":material/home:", url_path="home", default=True),
     st.Page("../pages/dataset.py", title=_("Dataset"), icon=":material/grid_view:", url_path="dataset"),
     st.Page("../pages/convolution.py", title=_("Convolution"), icon=":material/blur_on:", url_path="convolution"),
-    st.Page("../pages/architecture.py", title=_("Architecture"), icon=":material/account_tree:",
-            url_path="architecture"),
+    st.Page(
+        "../pages/architecture.py", title=_("Architecture"), icon=":material/account_tree:", url_path="architecture"
+    ),
     st.Page("../pages/draw.py", title=_("Draw a digit"), icon=":material/draw:", url_path="draw"),
     st.Page("../pages/training.py", title=_("Training"), icon=":material/monitoring:", url_path="training"),
     st.Page("../pages/class.py", title=_("Class wall"), icon=":material/groups:", url_path="class"),

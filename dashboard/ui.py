@@ -41,7 +41,7 @@ h3 { font-size: 1.7rem !important; }
 # --- every page: readable captions, a visible focus, text only a screen reader gets ------------------
 SR_ONLY = "cnnx-sr-only"  # visually hidden, read by screen readers
 CAPTION_TEXT = "#5e5e5e"  # 6.5:1 on white, 5.8:1 on the sidebar's grey (#f0f2f6)
-FOCUS_RING = "#a8293a"    # the theme's primary colour: 6.9:1 on white
+FOCUS_RING = "#a8293a"  # the theme's primary colour: 6.9:1 on white
 LIVE_REGION = "cnnx-live"
 # Streamlit fades a caption with opacity 0.6, which takes the inline code in it to 2.9:1 (the text
 # itself to 4.8:1): the same look as a colour keeps the caption's code at its own contrast.
@@ -63,10 +63,12 @@ label:has(input[type="checkbox"]:focus-visible), label:has(input[type="radio"]:f
 </style>"""
 # One live region for the whole page, made once and kept outside Streamlit's elements: a region
 # redrawn with its text is not announced by every screen reader, one whose text changes is.
-_LIVE_JS = (f"let r = document.getElementById('{LIVE_REGION}'); if (!r) {{ r = document.createElement('div'); "
-            f"r.id = '{LIVE_REGION}'; r.className = '{SR_ONLY}'; r.setAttribute('role', 'status'); "
-            "r.setAttribute('aria-live', 'polite'); r.setAttribute('aria-atomic', 'true'); "
-            "document.body.appendChild(r); }")
+_LIVE_JS = (
+    f"let r = document.getElementById('{LIVE_REGION}'); if (!r) {{ r = document.createElement('div'); "
+    f"r.id = '{LIVE_REGION}'; r.className = '{SR_ONLY}'; r.setAttribute('role', 'status'); "
+    "r.setAttribute('aria-live', 'polite'); r.setAttribute('aria-atomic', 'true'); "
+    "document.body.appendChild(r); }"
+)
 
 
 def _js_string(text: str) -> str:
@@ -88,19 +90,25 @@ def announce(text: str) -> None:
     """Have a screen reader say ``text`` (politely, after what it is saying) each time it
     changes: the page's live region takes it. Nothing shows on screen."""
     script = f"(() => {{ {_LIVE_JS} r.textContent = {_js_string(text)}; }})();"
-    st.html(f'<span class="{SR_ONLY}" data-announced="{html.escape(text)}"></span><script>{script}</script>',
-            unsafe_allow_javascript=True)
+    st.html(
+        f'<span class="{SR_ONLY}" data-announced="{html.escape(text)}"></span><script>{script}</script>',
+        unsafe_allow_javascript=True,
+    )
 
 
 def move_focus(selector: str, token: str) -> None:
     """Put the keyboard's focus on the element ``selector`` finds (waiting up to 3 s for it to be
     drawn), once for each new ``token``: e.g. on the next guess after a reveal, whose own field
     is new and would otherwise leave the focus nowhere."""
-    script = (f"(() => {{ const t0 = Date.now(); const go = () => {{ const e = document.querySelector("
-              f"{_js_string(selector)}); if (e) {{ e.focus(); }} else if (Date.now() - t0 < 3000) "
-              "{ requestAnimationFrame(go); } }; go(); })();")
-    st.html(f'<span class="{SR_ONLY}" data-focus="{html.escape(token)}"></span><script>{script}</script>',
-            unsafe_allow_javascript=True)
+    script = (
+        f"(() => {{ const t0 = Date.now(); const go = () => {{ const e = document.querySelector("
+        f"{_js_string(selector)}); if (e) {{ e.focus(); }} else if (Date.now() - t0 < 3000) "
+        "{ requestAnimationFrame(go); } }; go(); })();"
+    )
+    st.html(
+        f'<span class="{SR_ONLY}" data-focus="{html.escape(token)}"></span><script>{script}</script>',
+        unsafe_allow_javascript=True,
+    )
 
 
 @functools.cache
@@ -116,22 +124,36 @@ def sidebar() -> None:
     which device computes, which server process answers (behind HAProxy) and the teacher's role."""
     with st.sidebar:
         language.switch()
-        st.toggle(_("Presenter mode"), key=PRESENTER_KEY, bind=BOUND,
-                  help=_("For a projector: larger type and figures, colour-blind-safe colour maps, secondary "
-                         "settings folded away. Kept in the link, so a shared link opens the same way."))
+        st.toggle(
+            _("Presenter mode"),
+            key=PRESENTER_KEY,
+            bind=BOUND,
+            help=_(
+                "For a projector: larger type and figures, colour-blind-safe colour maps, secondary "
+                "settings folded away. Kept in the link, so a shared link opens the same way."
+            ),
+        )
         replica = os.environ.get("CNN_EXPLAINER_REPLICA", "")
         if "/" in replica:
             index, count = replica.split("/", 1)
-            st.caption(_("Compute: **{device}** · server process {index} of {count}").format(
-                device=device.describe(device.pick_device()), index=index, count=count))
+            st.caption(
+                _("Compute: **{device}** · server process {index} of {count}").format(
+                    device=device.describe(device.pick_device()), index=index, count=count
+                )
+            )
         else:
             st.caption(_("Compute: **{device}**").format(device=device.describe(device.pick_device())))
         if roles.is_teacher():
-            st.caption(_(":material/school: **Teacher**: you can start and stop training, hide class digits and "
-                         "manage class sessions."))
+            st.caption(
+                _(
+                    ":material/school: **Teacher**: you can start and stop training, hide class digits and "
+                    "manage class sessions."
+                )
+            )
         # The page's live region, there before anything is announced.
-        st.html(f'<span class="{SR_ONLY}"></span><script>(() => {{ {_LIVE_JS} }})();</script>',
-                unsafe_allow_javascript=True)
+        st.html(
+            f'<span class="{SR_ONLY}"></span><script>(() => {{ {_LIVE_JS} }})();</script>', unsafe_allow_javascript=True
+        )
     st.html(PAGE_CSS)
     if presenter():
         st.html(PRESENTER_CSS)
@@ -212,16 +234,19 @@ def load_model(name: str) -> tuple[torch.nn.Module, dict]:
 
 _URL_HOLDER = "cnnx-url-"  # the key prefix of a container that only holds a link's value
 # Such a container takes no room and is read by no one: its widget only keeps the value in the link.
-_URL_HOLDER_CSS = (f'<style>[class*="st-key-{_URL_HOLDER}"], [data-testid="stLayoutWrapper"]:has(> '
-                   f'[class*="st-key-{_URL_HOLDER}"]) {{ display: none !important; }}</style>')
+_URL_HOLDER_CSS = (
+    f'<style>[class*="st-key-{_URL_HOLDER}"], [data-testid="stLayoutWrapper"]:has(> '
+    f'[class*="st-key-{_URL_HOLDER}"]) {{ display: none !important; }}</style>'
+)
 
 
 def _follow(key: str, shown_key: str) -> None:
     st.session_state[key] = st.session_state[shown_key]
 
 
-def named_selectbox(label: str, options: list[str], *, shown, key: str, index: int = 0, container=st,
-                    bind: str | None = None) -> str:
+def named_selectbox(
+    label: str, options: list[str], *, shown, key: str, index: int = 0, container=st, bind: str | None = None
+) -> str:
     """A selectbox whose options read as ``shown(option)`` while its value stays the option.
 
     With ``bind="query-params"`` the link keeps the option itself under ``key``
@@ -241,8 +266,9 @@ def named_selectbox(label: str, options: list[str], *, shown, key: str, index: i
     return chosen
 
 
-def checkpoint_picker(label: str, *, key: str, default: str = "lenet5",
-                      container=st, bind: str | None = None) -> str | None:
+def checkpoint_picker(
+    label: str, *, key: str, default: str = "lenet5", container=st, bind: str | None = None
+) -> str | None:
     """A selectbox over the present checkpoints (default ``lenet5``); None when there are none.
 
     Each is listed by a short name with its own name in brackets, shipped ones first, then the
@@ -283,5 +309,6 @@ def guarded(what: str):
         yield
     except Exception as exc:  # the point: no traceback on a page, whatever a section hits
         _LOG.exception("%s failed", what)
-        st.error(_("{what} could not be shown: {reason}").format(what=what, reason=one_line(exc)),
-                 icon=":material/error:")
+        st.error(
+            _("{what} could not be shown: {reason}").format(what=what, reason=one_line(exc)), icon=":material/error:"
+        )

@@ -4,8 +4,6 @@ The main settings live in the URL (``bind="query-params"``, the key is the param
 ``/architecture?arch_model=lenet5&anatomy_layer=features.conv2&anatomy_filter=3&c3_map=15``.
 """
 
-
-
 import streamlit as st
 import torch
 
@@ -53,13 +51,22 @@ st.title(_("Architecture: what the network is made of"))
 names = models.names()
 wanted = st.session_state.get("model")
 # Shown by its short name; the preset's own name is the value and what the URL holds, ?arch_model=lenet5.
-name = ui.named_selectbox(_("Model"), names, key="arch_model", bind=BOUND,
-                          shown=lambda n: _("{title} ({name})").format(title=model_names.model_title(n), name=n),
-                          index=names.index(wanted if wanted in names else DEFAULT_MODEL))
+name = ui.named_selectbox(
+    _("Model"),
+    names,
+    key="arch_model",
+    bind=BOUND,
+    shown=lambda n: _("{title} ({name})").format(title=model_names.model_title(n), name=n),
+    index=names.index(wanted if wanted in names else DEFAULT_MODEL),
+)
 preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
-st.markdown(_("**{title}.** {description}").format(title=_(preset.title), description=_(preset.description))
-            + "  \n*" + _("From {source}.").format(source=recipes.source_name(preset.source)) + "*")
+st.markdown(
+    _("**{title}.** {description}").format(title=_(preset.title), description=_(preset.description))
+    + "  \n*"
+    + _("From {source}.").format(source=recipes.source_name(preset.source))
+    + "*"
+)
 
 COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
 
@@ -67,9 +74,11 @@ COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in pr
 st.header(_("The network, stage by stage"))
 stages = cached_stages(name, language)
 st.html(figs.network_html(stages, COLORS, ui.figure_scale(), label=figs.diagram_text(name, stages)))
-caption = _("Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at most {most} "
-            "drawn), bars are layers of units; under each arrow, how the next stage is computed; under each box, "
-            "what is applied to it value by value.").format(most=figs.MAX_STACK)
+caption = _(
+    "Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at most {most} "
+    "drawn), bars are layers of units; under each arrow, how the next stage is computed; under each box, "
+    "what is applied to it value by value."
+).format(most=figs.MAX_STACK)
 st.caption(caption)
 
 # --- the per-layer table --------------------------------------------------------------------
@@ -79,26 +88,46 @@ total = layers.totals(rows)
 has_fixed = total["fixed"] > 0
 # st.table: every row visible and long formulas wrap, where a data grid would scroll sideways.
 st.table(
-    [{_("layer"): r.name, _("kind"): layers.kind_label(r.kind), _("output"): diagram.shape_text(r.output_shape),
-      _("parameters"): f"{r.trainable_params:,}", _("parameters as"): r.formula,
-      **({_("fixed"): f"{r.fixed:,}"} if has_fixed else {}),
-      _("connections"): f"{r.connections:,}", _("connections as"): r.connections_formula,
-      _("multiply-adds"): f"{r.macs:,}"}
-     for r in rows],
-    hide_index=True)
+    [
+        {
+            _("layer"): r.name,
+            _("kind"): layers.kind_label(r.kind),
+            _("output"): diagram.shape_text(r.output_shape),
+            _("parameters"): f"{r.trainable_params:,}",
+            _("parameters as"): r.formula,
+            **({_("fixed"): f"{r.fixed:,}"} if has_fixed else {}),
+            _("connections"): f"{r.connections:,}",
+            _("connections as"): r.connections_formula,
+            _("multiply-adds"): f"{r.macs:,}",
+        }
+        for r in rows
+    ],
+    hide_index=True,
+)
 # Each total as wide as its number, onto a new line where the row is full: four equal columns cut
 # "340,908" to "340,…" in presenter mode's large type.
 with st.container(horizontal=True, gap="medium", key="arch_totals"):
-    for label, value in ((_("Trainable parameters"), total["trainable_params"]), (_("Fixed values"), total["fixed"]),
-                         (_("Connections"), total["connections"]), (_("Multiply-adds per image"), total["macs"])):
+    for label, value in (
+        (_("Trainable parameters"), total["trainable_params"]),
+        (_("Fixed values"), total["fixed"]),
+        (_("Connections"), total["connections"]),
+        (_("Multiply-adds per image"), total["macs"]),
+    ):
         st.metric(label, f"{value:,}", width="content")
 if total["batchnorm_params"]:
-    st.caption(_("Of the trainable parameters, {batchnorm:,} are BatchNorm scales and shifts; the convolutions and "
-                 "dense layers alone have {weighted:,}.").format(batchnorm=total["batchnorm_params"],
-                                                                weighted=total["weighted_layer_params"]))
-st.caption(_("A connection is one input value read by one unit (its bias counts as one); a multiply-add is one "
-             "weight times one input. Convolutions have many connections but few parameters: the same kernel is "
-             "reused at every position."))
+    st.caption(
+        _(
+            "Of the trainable parameters, {batchnorm:,} are BatchNorm scales and shifts; the convolutions and "
+            "dense layers alone have {weighted:,}."
+        ).format(batchnorm=total["batchnorm_params"], weighted=total["weighted_layer_params"])
+    )
+st.caption(
+    _(
+        "A connection is one input value read by one unit (its bias counts as one); a multiply-add is one "
+        "weight times one input. Convolutions have many connections but few parameters: the same kernel is "
+        "reused at every position."
+    )
+)
 
 # --- kernel, filter, channel ------------------------------------------------------------------
 with ui.guarded(_("Kernel, filter, channel")):
@@ -108,14 +137,24 @@ with ui.guarded(_("Kernel, filter, channel")):
 if not ui.presenter():
     st.header(_("Open it in Netron"))
     st.download_button(
-        _("Download {model} as ONNX").format(model=name), data=lambda: onnx_export.export_onnx(model),
-        file_name=onnx_export.file_name(name, checkpoint), mime="application/octet-stream",
-        icon=":material/download:", key="onnx")
-    st.markdown(sentences(
-        _("Drop the file on **https://netron.app** (or run `pip install netron` then `netron FILE.onnx` offline) to "
-          "browse the graph: click a node to see its weights' shapes."),
-        _("The weights are the checkpoint's.") if checkpoint else
-        _("No checkpoint yet: the weights are untrained, the graph and shapes are the same.")))
+        _("Download {model} as ONNX").format(model=name),
+        data=lambda: onnx_export.export_onnx(model),
+        file_name=onnx_export.file_name(name, checkpoint),
+        mime="application/octet-stream",
+        icon=":material/download:",
+        key="onnx",
+    )
+    st.markdown(
+        sentences(
+            _(
+                "Drop the file on **https://netron.app** (or run `pip install netron` then `netron FILE.onnx` offline) to "
+                "browse the graph: click a node to see its weights' shapes."
+            ),
+            _("The weights are the checkpoint's.")
+            if checkpoint
+            else _("No checkpoint yet: the weights are untrained, the graph and shapes are the same."),
+        )
+    )
 
 # --- LeNet-5 of 1998 -----------------------------------------------------------------------------
 with ui.guarded(_("LeNet-5 of 1998 and the modern LeNet")):

@@ -25,8 +25,6 @@ class session's number), ``view`` (``wall``: the projector's wall alone; ``full`
 the digit panels' (``wall_*`` and ``fool_*``: dashboard.draw.digit_panel).
 """
 
-
-
 import streamlit as st
 
 from core.i18n import N_, _
@@ -45,9 +43,13 @@ def wall_tab(store, session: int | None, teacher: bool) -> None:
 
 
 # Each tab under a short key a link may name in any language (?class_tab=vs-mnist), or by its title.
-TABS = {"wall": (N_("The wall"), wall_tab), "vs-mnist": (N_("Our class vs MNIST"), lessons_tab),
-        "finetune": (N_("Learning our handwriting"), finetune_tab), "home": (N_("Take the class home"), home_tab),
-        "paper": (N_("Digits from paper"), paper_tab)}
+TABS = {
+    "wall": (N_("The wall"), wall_tab),
+    "vs-mnist": (N_("Our class vs MNIST"), lessons_tab),
+    "finetune": (N_("Learning our handwriting"), finetune_tab),
+    "home": (N_("Take the class home"), home_tab),
+    "paper": (N_("Digits from paper"), paper_tab),
+}
 VIEW_KEY, WALL_VIEW, WHOLE_PAGE = "view", "wall", "full"
 
 
@@ -78,10 +80,20 @@ teacher = roles.is_teacher()
 view = chosen_view()
 if view == WHOLE_PAGE:
     st.title(_("The class wall"))
-    st.markdown(_("Every digit the class sends from **Draw a digit** appears here within a second or two: what "
-                  "the student meant, and what the network made of it."))
-    st.button(_("The wall alone, for the projector"), key="wall_view_open", icon=":material/fullscreen:",
-              type="tertiary", on_click=show_view, args=(WALL_VIEW,))
+    st.markdown(
+        _(
+            "Every digit the class sends from **Draw a digit** appears here within a second or two: what "
+            "the student meant, and what the network made of it."
+        )
+    )
+    st.button(
+        _("The wall alone, for the projector"),
+        key="wall_view_open",
+        icon=":material/fullscreen:",
+        type="tertiary",
+        on_click=show_view,
+        args=(WALL_VIEW,),
+    )
 common.show_denied()
 store = common.open_store()
 if store is not None and view == WALL_VIEW:

@@ -11,8 +11,6 @@ conv_stride conv_padding conv_dilation real_digit``; three channels ``three_sour
 three_padding three_dilation``; pooling ``pool_source pool_size pool_kernel pool_stride``).
 """
 
-
-
 import streamlit as st
 
 from core.i18n import N_, _
@@ -25,11 +23,23 @@ from dashboard.frame.links import BOUND
 ONE, THREE, POOLING = N_("One channel"), N_("Three channels"), N_("Pooling")
 
 st.title(_("Convolution, step by step"))
-st.markdown(_("A convolution layer slides a small grid of weights, the **kernel**, over its input. At each position "
-              "it multiplies the cells under it by the weights, adds the products and a bias, and writes one number "
-              "of the output, the **feature map**. Predict each number before it appears."))
-mode = st.segmented_control(_("What to watch"), [ONE, THREE, POOLING], format_func=labels(), default=ONE,
-                            required=True, key="conv_mode", on_change=stepper.pause_all, bind=BOUND)
+st.markdown(
+    _(
+        "A convolution layer slides a small grid of weights, the **kernel**, over its input. At each position "
+        "it multiplies the cells under it by the weights, adds the products and a bias, and writes one number "
+        "of the output, the **feature map**. Predict each number before it appears."
+    )
+)
+mode = st.segmented_control(
+    _("What to watch"),
+    [ONE, THREE, POOLING],
+    format_func=labels(),
+    default=ONE,
+    required=True,
+    key="conv_mode",
+    on_change=stepper.pause_all,
+    bind=BOUND,
+)
 st.html(stepper.GRID_CSS)
 digits = test_digits()
 with ui.guarded(_(mode)):

@@ -17,8 +17,6 @@ rf_col draw_lab lab_tab occ_size occ_row occ_col fgsm_eps tf_dx tf_dy tf_angle t
 Each section runs in ``ui.guarded``: whatever fails is said in one line, the rest still shown.
 """
 
-
-
 import streamlit as st
 
 from core.data import preprocess
@@ -33,19 +31,30 @@ STEP_PX = 142  # preprocessing pictures: 28 px shown 5x (plus the outline), each
 
 
 def show_steps(pre: preprocess.Preprocessed, origin: str) -> None:
-    st.markdown(_("**What the network receives**: the drawing is made like an MNIST digit "
-                  "(LeCun et al. 1998): cropped to the ink, its longer side scaled to 20 px, "
-                  "and centred by its centre of mass in 28 × 28."))
+    st.markdown(
+        _(
+            "**What the network receives**: the drawing is made like an MNIST digit "
+            "(LeCun et al. 1998): cropped to the ink, its longer side scaled to 20 px, "
+            "and centred by its centre of mass in 28 × 28."
+        )
+    )
     cols = st.columns(4)
     first = {"canvas": _("What you drew"), "upload": _("Your picture"), "test": _("The test digit")}[origin]
-    steps = [(pre.raw, first), (pre.cropped, _("Cropped to the ink")), (pre.scaled, _("Longer side 20 px")),
-             (pre.digit, _("Centred in 28 × 28"))]
+    steps = [
+        (pre.raw, first),
+        (pre.cropped, _("Cropped to the ink")),
+        (pre.scaled, _("Longer side 20 px")),
+        (pre.digit, _("Centred in 28 × 28")),
+    ]
     for col, (image, label) in zip(cols, steps):
         height, width = image.shape
         with col:
-            st.image(pictures.framed(image, round(STEP_PX * ui.figure_scale())),
-                     alt=_("{step}: your digit at {height} × {width} pixels, {where}").format(
-                         step=label, height=height, width=width, where=pictures.describe_map(image)))
+            st.image(
+                pictures.framed(image, round(STEP_PX * ui.figure_scale())),
+                alt=_("{step}: your digit at {height} × {width} pixels, {where}").format(
+                    step=label, height=height, width=width, where=pictures.describe_map(image)
+                ),
+            )
             st.caption(_("{step} · {height} × {width}").format(step=label, height=height, width=width))
 
 
@@ -62,8 +71,9 @@ def predictions(name: str, others: list[str], pre: preprocess.Preprocessed):
         with col:
             each_model, each_record = (model, record) if each == name else digit_panel.load(each)
             if each_model is not None:
-                results[each] = digit_panel.prediction(each, each_model, each_record, pre.tensor,
-                                                       key=f"draw_probs_{each}", compact=True)
+                results[each] = digit_panel.prediction(
+                    each, each_model, each_record, pre.tensor, key=f"draw_probs_{each}", compact=True
+                )
     return model, record, results[name]
 
 
@@ -75,8 +85,14 @@ def pick_models() -> tuple[str | None, list[str]]:
         compare = st.toggle(_("Compare models side by side"), key="draw_compare", bind=BOUND)
         if compare and name is not None:
             options = [n for n in ui.checkpoint_names() if n != name]
-            others = st.multiselect(_("Compare with (up to two)"), options, max_selections=2, key="draw_others",
-                                    default=options[:1], bind=BOUND)
+            others = st.multiselect(
+                _("Compare with (up to two)"),
+                options,
+                max_selections=2,
+                key="draw_others",
+                default=options[:1],
+                bind=BOUND,
+            )
     return name, others
 
 
@@ -102,11 +118,15 @@ with model_col:
             shown = predictions(name, others, pre)
     if shown is not None:
         result = shown[2]
-        ui.announce(_("Prediction: {digit}, {probability:.0%} sure").format(
-            digit=result.prediction, probability=result.probabilities[result.prediction]))
+        ui.announce(
+            _("Prediction: {digit}, {probability:.0%} sure").format(
+                digit=result.prediction, probability=result.probabilities[result.prediction]
+            )
+        )
         if origin == "test":  # MNIST's handwriting, not the student's: the class's data stays the class's
-            send_spot.caption(_("A test digit is not sent to the class: the wall and its lessons are about your own "
-                                "handwriting."))
+            send_spot.caption(
+                _("A test digit is not sent to the class: the wall and its lessons are about your own handwriting.")
+            )
         else:
             with send_spot, ui.guarded(_("Send to the class")):
                 send_panel.send_panel(pre.digit, name, shown[2].prediction, shown[2].probabilities)

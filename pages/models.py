@@ -5,8 +5,6 @@ differs from the figure its source reports), those trained here, and the class's
 A reference for the curious and the teacher, linked from Home, which starts the lesson.
 """
 
-
-
 import streamlit as st
 
 from core.i18n import N_, _
@@ -16,17 +14,22 @@ from dashboard import ui
 
 # Marked here (import time has no session), shown with _().
 GROUP_TEXT = {
-    runs.SHIPPED: (N_("Shipped with the dashboard"),
-                   N_("Trained by `make checkpoints` with each model's fast recipe: the ones the other pages start "
-                      "with.")),
-    runs.REPRODUCTION: (N_("Reproductions of the source write-ups"),
-                        N_("Each source's own recipe, run here, beside the figure the source reports, and why they "
-                           "differ.")),
-    runs.TRAINED_HERE: (N_("Trained here"),
-                        N_("Runs saved from the Training page (or the command line) on this machine.")),
-    names.CLASS: (N_("The class's fine-tunes"),
-                        N_("A model that learned the class's handwriting (on the class wall), measured on MNIST's test "
-                           "set.")),
+    runs.SHIPPED: (
+        N_("Shipped with the dashboard"),
+        N_("Trained by `make checkpoints` with each model's fast recipe: the ones the other pages start with."),
+    ),
+    runs.REPRODUCTION: (
+        N_("Reproductions of the source write-ups"),
+        N_("Each source's own recipe, run here, beside the figure the source reports, and why they differ."),
+    ),
+    runs.TRAINED_HERE: (
+        N_("Trained here"),
+        N_("Runs saved from the Training page (or the command line) on this machine."),
+    ),
+    names.CLASS: (
+        N_("The class's fine-tunes"),
+        N_("A model that learned the class's handwriting (on the class wall), measured on MNIST's test set."),
+    ),
 }
 EMPTY_TEXT = {
     runs.SHIPPED: N_("None: run `make checkpoints` (or `python -m core train lenet5`)."),
@@ -57,16 +60,31 @@ def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
         row = {_("model"): named.title, _("checkpoint"): info.name}
         if group == runs.REPRODUCTION:
             reported = info.record.get("reported")
-            row.update({_("test accuracy"): _("{accuracy} ({n} ep.)").format(accuracy=accuracy_text(info),
-                                                                            n=epochs_text(info)),
-                        _("source reports"): (_("{accuracy:.2%} ({source}, {n} ep.)").format(
-                            accuracy=reported["test_accuracy"], source=recipes.source_name(reported["source"]),
-                            n=reported["epochs"])
-                            if reported else "-"),
-                        _("how it compares, and why"): runs.reproduction_note(info.record)})
+            row.update(
+                {
+                    _("test accuracy"): _("{accuracy} ({n} ep.)").format(
+                        accuracy=accuracy_text(info), n=epochs_text(info)
+                    ),
+                    _("source reports"): (
+                        _("{accuracy:.2%} ({source}, {n} ep.)").format(
+                            accuracy=reported["test_accuracy"],
+                            source=recipes.source_name(reported["source"]),
+                            n=reported["epochs"],
+                        )
+                        if reported
+                        else "-"
+                    ),
+                    _("how it compares, and why"): runs.reproduction_note(info.record),
+                }
+            )
         elif group == runs.TRAINED_HERE:
-            row.update({_("recipe"): recipes.title(info.record.get("recipe_name", "-")),
-                        _("test accuracy"): accuracy_text(info), _("epochs"): epochs_text(info)})
+            row.update(
+                {
+                    _("recipe"): recipes.title(info.record.get("recipe_name", "-")),
+                    _("test accuracy"): accuracy_text(info),
+                    _("epochs"): epochs_text(info),
+                }
+            )
         else:  # shipped, the class's: what it is says it all
             row.update({_("what it is"): named.line, _("test accuracy"): accuracy_text(info)})
             if group == runs.SHIPPED:
@@ -76,8 +94,12 @@ def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
 
 
 st.title(_("The models"))
-st.markdown(_("Every model the pickers offer, in four groups. Each picker shows a model by its short name, with its "
-              "checkpoint's own name in brackets: the name a link and the command line use."))
+st.markdown(
+    _(
+        "Every model the pickers offer, in four groups. Each picker shows a model by its short name, with its "
+        "checkpoint's own name in brackets: the name a link and the command line use."
+    )
+)
 
 with ui.guarded(_("The checkpoints")):
     found = checkpoints.list_checkpoints()

@@ -14,8 +14,6 @@ the parameter's name), e.g. ``/training?training_tab=Confusion+matrix&cm_model=l
 scrub_epoch``. The start form is not bound: choosing a model there fills the form from its recipe.
 """
 
-
-
 import streamlit as st
 
 from core.i18n import N_, _
@@ -26,12 +24,21 @@ from dashboard.training.mistakes import confusion_tab, gallery_tab
 from dashboard.training.run import train_tab
 from dashboard.training.scrubber import scrubber_tab
 
-TABS = {N_("Train a model"): train_tab, N_("Compare runs"): compare_tab, N_("Confusion matrix"): confusion_tab,
-        N_("Gallery"): gallery_tab, N_("Training scrubber"): scrubber_tab}
+TABS = {
+    N_("Train a model"): train_tab,
+    N_("Compare runs"): compare_tab,
+    N_("Confusion matrix"): confusion_tab,
+    N_("Gallery"): gallery_tab,
+    N_("Training scrubber"): scrubber_tab,
+}
 
 st.title(_("Training"))
-st.markdown(_("Train a network here and watch it learn; then compare runs and look at the mistakes it makes. "
-              "One run at a time per server: everyone in the room sees the same run."))
+st.markdown(
+    _(
+        "Train a network here and watch it learn; then compare runs and look at the mistakes it makes. "
+        "One run at a time per server: everyone in the room sees the same run."
+    )
+)
 for key in ("cm_model", "gal_model"):  # the shared picker has no persist_state: keep its choice across tabs
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]

@@ -37,11 +37,11 @@ from serve import haproxy, streamlit_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
-STATE_FILE = ARTIFACTS / "hall.json"       # the PIDs, for whoever needs to check them
+STATE_FILE = ARTIFACTS / "hall.json"  # the PIDs, for whoever needs to check them
 CONFIG_FILE = ARTIFACTS / "haproxy.cfg"
 TOKEN_ENV = "CNN_EXPLAINER_TEACHER_TOKEN"
 LOCAL_ENV = "CNN_EXPLAINER_LOCAL_TEACHER"
-REPLICA_ENV = "CNN_EXPLAINER_REPLICA"      # "2/3": shown in the sidebar
+REPLICA_ENV = "CNN_EXPLAINER_REPLICA"  # "2/3": shown in the sidebar
 THREADS_ENV = "CNN_EXPLAINER_THREADS"
 HEALTH_TIMEOUT_S = 120.0
 
@@ -73,14 +73,24 @@ class Backend:
 class Hall:
     """The supervisor: owns every child process it starts."""
 
-    def __init__(self, replicas: int, port: int, *, bind: str = "*", threads: int | None = None,
-                 env: dict[str, str] | None = None, artifacts: Path = ARTIFACTS) -> None:
+    def __init__(
+        self,
+        replicas: int,
+        port: int,
+        *,
+        bind: str = "*",
+        threads: int | None = None,
+        env: dict[str, str] | None = None,
+        artifacts: Path = ARTIFACTS,
+    ) -> None:
         if replicas < 1:
             raise HallError(f"REPLICAS must be at least 1, got {replicas}")
         self.haproxy_bin = shutil.which("haproxy")
         if self.haproxy_bin is None:
-            raise HallError("HAProxy is not installed: `sudo apt-get install -y haproxy` (as root, "
-                            "`make run REPLICAS=N` installs it), or run one process with `make run`")
+            raise HallError(
+                "HAProxy is not installed: `sudo apt-get install -y haproxy` (as root, "
+                "`make run REPLICAS=N` installs it), or run one process with `make run`"
+            )
         self.replicas, self.port, self.bind = replicas, port, bind
         # hall.json (the PIDs), haproxy.cfg and the logs; artifacts/ unless told (a test's own folder)
         self.artifacts = Path(artifacts)
@@ -112,10 +122,20 @@ class Hall:
         backend.process = streamlit_process.launch(backend.port, env, backend.log, preexec_fn=end_with_parent)
 
     def _write_state(self) -> None:
-        state = {"supervisor": os.getpid(), "port": self.port,
-                 "haproxy": self.proxy.pid if self.proxy else None,
-                 "servers": [{"index": b.index, "port": b.port, "pid": b.process.pid if b.process else None,
-                              "restarts": len(b.restarts)} for b in self.backends]}
+        state = {
+            "supervisor": os.getpid(),
+            "port": self.port,
+            "haproxy": self.proxy.pid if self.proxy else None,
+            "servers": [
+                {
+                    "index": b.index,
+                    "port": b.port,
+                    "pid": b.process.pid if b.process else None,
+                    "restarts": len(b.restarts),
+                }
+                for b in self.backends
+            ],
+        }
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(state, indent=1))
@@ -130,18 +150,25 @@ class Hall:
                 if backend.process.poll() is not None:
                     raise HallError(f"server {backend.index} exited at start; see {backend.log}")
                 if time.monotonic() > deadline:
-                    raise HallError(f"server {backend.index} did not answer within {HEALTH_TIMEOUT_S:.0f} s; "
-                                    f"see {backend.log}")
+                    raise HallError(
+                        f"server {backend.index} did not answer within {HEALTH_TIMEOUT_S:.0f} s; see {backend.log}"
+                    )
                 time.sleep(0.3)
         self.config_file.parent.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(haproxy.config([b.port for b in self.backends], port=self.port, bind=self.bind))
-        check = subprocess.run([self.haproxy_bin, "-c", "-q", "-f", str(self.config_file)],
-                               capture_output=True, text=True)
+        check = subprocess.run(
+            [self.haproxy_bin, "-c", "-q", "-f", str(self.config_file)], capture_output=True, text=True
+        )
         if check.returncode != 0:
             raise HallError(f"HAProxy refused {self.config_file}: {check.stderr.strip() or check.stdout.strip()}")
         with open(self.proxy_log, "ab") as log:
-            self.proxy = subprocess.Popen([self.haproxy_bin, "-db", "-f", str(self.config_file)], cwd=ROOT,
-                                          stdout=log, stderr=subprocess.STDOUT, preexec_fn=end_with_parent)
+            self.proxy = subprocess.Popen(
+                [self.haproxy_bin, "-db", "-f", str(self.config_file)],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=end_with_parent,
+            )
         time.sleep(0.5)
         if self.proxy.poll() is not None:
             raise HallError(f"HAProxy exited at start (port {self.port} busy?); see {self.proxy_log}")
@@ -154,8 +181,11 @@ class Hall:
                 recent = [t for t in backend.restarts if time.monotonic() - t < 60]
                 if len(recent) >= 5:
                     continue  # crashing at start: leave it out of rotation rather than spin
-                print(f"server {backend.index} (pid {backend.process.pid}) exited with "
-                      f"{backend.process.returncode}: restarting it", flush=True)
+                print(
+                    f"server {backend.index} (pid {backend.process.pid}) exited with "
+                    f"{backend.process.returncode}: restarting it",
+                    flush=True,
+                )
                 backend.restarts.append(time.monotonic())
                 self._start_backend(backend)
                 self._write_state()
@@ -184,8 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, default=2, help="Streamlit processes (default 2)")
     parser.add_argument("--port", type=int, default=8501, help="the port HAProxy listens on (default 8501)")
     parser.add_argument("--bind", default="*", help="HAProxy's address (default: every interface)")
-    parser.add_argument("--artifacts", type=Path, default=ARTIFACTS,
-                        help="where hall.json (the PIDs), haproxy.cfg and the logs go (default artifacts/)")
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        default=ARTIFACTS,
+        help="where hall.json (the PIDs), haproxy.cfg and the logs go (default artifacts/)",
+    )
     parser.add_argument("--print-config", action="store_true", help="print the HAProxy configuration and exit")
     args = parser.parse_args(argv)
     if args.print_config:
@@ -207,9 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         hall.start()
         host = "localhost" if args.bind in ("*", "0.0.0.0") else args.bind
-        print(f"\n  {args.replicas} Streamlit processes behind HAProxy: http://{host}:{args.port}\n"
-              f"  Teacher link: http://{host}:{args.port}/?teacher={hall.token}\n"
-              f"  Ctrl-C stops them all.\n", flush=True)
+        print(
+            f"\n  {args.replicas} Streamlit processes behind HAProxy: http://{host}:{args.port}\n"
+            f"  Teacher link: http://{host}:{args.port}/?teacher={hall.token}\n"
+            f"  Ctrl-C stops them all.\n",
+            flush=True,
+        )
         while True:
             time.sleep(1.0)
             hall.watch_once()

@@ -28,9 +28,23 @@ def free_port() -> int:
 def command(port: int) -> list[str]:
     """``streamlit run dashboard/app.py`` headless on 127.0.0.1:``port``, without usage statistics
     or a file watcher (a lecture's server never reloads its code)."""
-    return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
-            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-            "--server.fileWatcherType", "none"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
 
 
 def launch(port: int, env: dict[str, str], log: Path, **popen) -> subprocess.Popen:

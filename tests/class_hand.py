@@ -18,8 +18,9 @@ from PIL import Image, ImageDraw
 
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 24) -> list:
     """Points on an ellipse from ``start`` to ``end`` degrees (0 = right, 90 = down)."""
-    return [(cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a)))
-            for a in np.linspace(start, end, n)]
+    return [
+        (cx + rx * math.cos(math.radians(a)), cy + ry * math.sin(math.radians(a))) for a in np.linspace(start, end, n)
+    ]
 
 
 # Each digit: a list of strokes, each stroke a list of (x, y) in [0, 1].
@@ -41,11 +42,11 @@ BIG = 112  # drawn at 4x, then averaged down to 28
 
 def render_digit(label: int, rng: np.random.Generator) -> np.ndarray:
     """One digit in the script's hand: uint8 28x28, white on black."""
-    height = rng.uniform(0.55, 0.78) * BIG          # MNIST's digits are 20 px of 28: about 0.71
+    height = rng.uniform(0.55, 0.78) * BIG  # MNIST's digits are 20 px of 28: about 0.71
     width = height * rng.uniform(0.55, 0.75)
-    slant = rng.uniform(0.35, 0.6)                   # x shifts by slant * (distance above the base)
-    stroke = int(rng.integers(13, 19))               # 3.2-4.5 px at 28 px; MNIST's are about 2-3 px
-    left = BIG / 2 - width / 2 + rng.uniform(-16, 16)   # off-centre by up to 4 px at 28 px
+    slant = rng.uniform(0.35, 0.6)  # x shifts by slant * (distance above the base)
+    stroke = int(rng.integers(13, 19))  # 3.2-4.5 px at 28 px; MNIST's are about 2-3 px
+    left = BIG / 2 - width / 2 + rng.uniform(-16, 16)  # off-centre by up to 4 px at 28 px
     top = BIG / 2 - height / 2 + rng.uniform(-12, 12)
     picture = Image.new("L", (BIG, BIG), 0)
     pen = ImageDraw.Draw(picture)
@@ -71,14 +72,31 @@ def probabilities_for(answer: int, sure: float = 0.9) -> list[float]:
     return [sure if d == answer else rest for d in range(10)]
 
 
-def fill_store(store, images: np.ndarray, labels: np.ndarray, *, model: str = "lenet5",
-               predictions: np.ndarray | None = None, session_id: int | None = None, start: float = 1000.0) -> list:
+def fill_store(
+    store,
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    model: str = "lenet5",
+    predictions: np.ndarray | None = None,
+    session_id: int | None = None,
+    start: float = 1000.0,
+) -> list:
     """Put the digits in a class store as sent by 25 students, one digit a second from ``start``;
     the stored answer is ``predictions`` (default: the label, so nothing here depends on a network)."""
     entries = []
     for i, (image, label) in enumerate(zip(images, labels)):
         answer = int(label if predictions is None else predictions[i])
-        entries.append(store.add(student_key=f"student-{i % 25}", label=int(label), model=model, prediction=answer,
-                                 probabilities=probabilities_for(answer), image=image, session_id=session_id,
-                                 now=start + i))
+        entries.append(
+            store.add(
+                student_key=f"student-{i % 25}",
+                label=int(label),
+                model=model,
+                prediction=answer,
+                probabilities=probabilities_for(answer),
+                image=image,
+                session_id=session_id,
+                now=start + i,
+            )
+        )
     return entries

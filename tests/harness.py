@@ -11,8 +11,15 @@ from serve.streamlit_process import ROOT, StreamlitServer, free_port  # noqa: F4
 from serve.streamlit_process import start as start_streamlit  # noqa: F401
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 FINISHED = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 

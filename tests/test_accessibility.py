@@ -52,8 +52,10 @@ VIEWS = [
 PAIRINGS = ([("en", False), ("zh", True)], [("en", True), ("zh", False)])
 SCANS = [(view, language, presenter) for i, view in enumerate(VIEWS) for language, presenter in PAIRINGS[i % 2]]
 # The classes of the keyed element (Streamlit's st-key-<key>) that holds the focus.
-ACTIVE = ("(() => { const e = document.activeElement; "
-          "return e ? e.closest('[class*=\"st-key-\"]')?.className ?? '' : ''; })()")
+ACTIVE = (
+    "(() => { const e = document.activeElement; "
+    "return e ? e.closest('[class*=\"st-key-\"]')?.className ?? '' : ''; })()"
+)
 
 
 def url(server, path: str, language: str, presenter: bool) -> str:
@@ -94,8 +96,10 @@ def serious(page) -> list[str]:
             target = " ".join(map(str, node["target"]))
             if any(rule == violation["id"] and piece in target for rule, piece, _why in STREAMLIT_OWN):
                 continue
-            found.append(f"{violation['id']} ({violation['impact']}): {target}: "
-                         + node.get("failureSummary", "").replace("\n", " ")[:300])
+            found.append(
+                f"{violation['id']} ({violation['impact']}): {target}: "
+                + node.get("failureSummary", "").replace("\n", " ")[:300]
+            )
     return found
 
 
@@ -104,16 +108,19 @@ def test_the_check_sees_a_picture_without_text_and_faint_text(browser_page):
     """The scan itself, on a page made to fail it: it must report both findings (else a clean
     scan of the dashboard would prove nothing)."""
     pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
-    browser_page.set_content(f'<html lang="en"><head><title>Test</title></head><body><main><h1>Test</h1>'
-                             f'<img src="data:image/png;base64,{pixel}">'
-                             '<p style="color:#aaa;background:#fff">faint text, 2.3:1</p></main></body></html>')
+    browser_page.set_content(
+        f'<html lang="en"><head><title>Test</title></head><body><main><h1>Test</h1>'
+        f'<img src="data:image/png;base64,{pixel}">'
+        '<p style="color:#aaa;background:#fff">faint text, 2.3:1</p></main></body></html>'
+    )
     rules = sorted(line.split(" ")[0] for line in serious(browser_page))
     assert rules == ["color-contrast", "image-alt"], rules
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("view, language, presenter", SCANS,
-                         ids=[f"{v[0]}-{lang}{'-presenter' if p else ''}" for v, lang, p in SCANS])
+@pytest.mark.parametrize(
+    "view, language, presenter", SCANS, ids=[f"{v[0]}-{lang}{'-presenter' if p else ''}" for v, lang, p in SCANS]
+)
 def test_axe_finds_nothing_serious(streamlit_server, browser, view, language, presenter):
     name, path, action = view
     viewport = {"width": 1280, "height": 720} if presenter else {"width": 1400, "height": 1000}
@@ -138,6 +145,7 @@ def test_axe_finds_nothing_serious(streamlit_server, browser, view, language, pr
 
 
 # --- the keyboard ------------------------------------------------------------------------------------
+
 
 def tab_to(page, key: str, limit: int = 80, back: bool = False) -> None:
     """Press Tab (Shift+Tab with ``back``) until the focus is inside the element keyed ``key``."""
@@ -168,16 +176,18 @@ def test_the_convolution_lesson_by_keyboard_alone(streamlit_server, browser_page
     The numbers are core's on the page's defaults (tests/test_page_convolution.py)."""
     page = browser_page
     open_page(page, streamlit_server.url + "/convolution")
-    steps = gridmath.convolve(presets.mnist_patch(load_test().images[0].numpy(), 8),
-                              presets.KERNELS["Vertical edge"]).steps
+    steps = gridmath.convolve(
+        presets.mnist_patch(load_test().images[0].numpy(), 8), presets.KERNELS["Vertical edge"]
+    ).steps
     progress = page.locator(".st-key-one_progress")
 
     tab_to(page, "one_play")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid", outline  # a visible focus (ui.PAGE_CSS)
     page.keyboard.press("Space")  # Play...
-    page.wait_for_function("document.querySelector('.st-key-one_progress').innerText.match(/Step ([1-9]\\d*) of/)",
-                           timeout=30_000)
+    page.wait_for_function(
+        "document.querySelector('.st-key-one_progress').innerText.match(/Step ([1-9]\\d*) of/)", timeout=30_000
+    )
     assert focused_in(page, "one_play")  # the button became Pause and kept the focus
     page.keyboard.press("Space")  # ...and Pause
     wait_idle(page)
@@ -214,7 +224,7 @@ def test_the_convolution_lesson_by_keyboard_alone(streamlit_server, browser_page
     page.keyboard.type(gridmath.format_number(wrong))
     page.keyboard.press("Enter")  # Enter keeps the number...
     wait_idle(page)
-    page.keyboard.press("Tab")    # ...and the next Tab is Check and reveal
+    page.keyboard.press("Tab")  # ...and the next Tab is Check and reveal
     assert focused_in(page, "one_check")
     page.keyboard.press("Enter")
     wait_idle(page)
@@ -268,13 +278,24 @@ def test_a_test_digit_one_key_from_the_canvas_and_its_prediction_announced(strea
 SR_ONLY = 'class="cnnx-sr-only"'
 
 
-@pytest.mark.parametrize("page, state, figures", [
-    ("dataset", {}, True), ("architecture", {}, True), ("convolution", {}, True),
-    ("draw", {"draw_image_override": np.kron(load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))},
-     True),
-    ("training", {"training_tab": "Confusion matrix"}, True), ("training", {"training_tab": "Gallery"}, False),
-    ("training", {"training_tab": "Training scrubber"}, True), ("training", {"training_tab": "Compare runs"}, True)],
-    ids=["dataset", "architecture", "convolution", "draw", "confusion", "gallery", "scrubber", "compare"])
+@pytest.mark.parametrize(
+    "page, state, figures",
+    [
+        ("dataset", {}, True),
+        ("architecture", {}, True),
+        ("convolution", {}, True),
+        (
+            "draw",
+            {"draw_image_override": np.kron(load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))},
+            True,
+        ),
+        ("training", {"training_tab": "Confusion matrix"}, True),
+        ("training", {"training_tab": "Gallery"}, False),
+        ("training", {"training_tab": "Training scrubber"}, True),
+        ("training", {"training_tab": "Compare runs"}, True),
+    ],
+    ids=["dataset", "architecture", "convolution", "draw", "confusion", "gallery", "scrubber", "compare"],
+)
 def test_every_picture_and_figure_says_what_it_shows(page, state, figures):
     """Each image has a text alternative, and each plotly figure a description right after it
     (ui.plotly_chart), on every page that draws them."""
@@ -289,8 +310,9 @@ def test_every_picture_and_figure_says_what_it_shows(page, state, figures):
         for chart, after in zip(children, children[1:] + [None]):
             if chart.type == "plotly_chart":
                 charts += 1
-                assert after is not None and after.type == "html" and after.value.startswith(f"<p {SR_ONLY}>"), \
+                assert after is not None and after.type == "html" and after.value.startswith(f"<p {SR_ONLY}>"), (
                     f"a figure without a description after it: {chart.proto.spec[:200]}"
+                )
     assert (charts > 0) == figures
 
 

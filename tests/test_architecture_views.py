@@ -9,9 +9,22 @@ from core.architecture import views as av
 
 # Table I of LeCun et al. 1998, read column by column: C3 map -> the S2 maps it reads.
 PAPER_TABLE_I = [
-    {0, 1, 2}, {1, 2, 3}, {2, 3, 4}, {3, 4, 5}, {4, 5, 0}, {5, 0, 1},
-    {0, 1, 2, 3}, {1, 2, 3, 4}, {2, 3, 4, 5}, {3, 4, 5, 0}, {4, 5, 0, 1}, {5, 0, 1, 2},
-    {0, 1, 3, 4}, {1, 2, 4, 5}, {0, 2, 3, 5}, {0, 1, 2, 3, 4, 5},
+    {0, 1, 2},
+    {1, 2, 3},
+    {2, 3, 4},
+    {3, 4, 5},
+    {4, 5, 0},
+    {5, 0, 1},
+    {0, 1, 2, 3},
+    {1, 2, 3, 4},
+    {2, 3, 4, 5},
+    {3, 4, 5, 0},
+    {4, 5, 0, 1},
+    {5, 0, 1, 2},
+    {0, 1, 3, 4},
+    {1, 2, 4, 5},
+    {0, 2, 3, 5},
+    {0, 1, 2, 3, 4, 5},
 ]
 
 
@@ -19,8 +32,15 @@ def test_lenet5_1998_stages_are_the_papers_figure_2():
     stages = diagram.stages("lenet5_1998")
     # Fig. 2: INPUT 32x32, C1 6@28x28, S2 6@14x14, C3 16@10x10, S4 16@5x5, C5 120, F6 84, OUTPUT 10.
     assert [(s.name, s.caption) for s in stages] == [
-        ("INPUT", "1@32×32"), ("C1", "6@28×28"), ("S2", "6@14×14"), ("C3", "16@10×10"),
-        ("S4", "16@5×5"), ("C5", "120@1×1"), ("F6", "84"), ("OUTPUT", "10")]
+        ("INPUT", "1@32×32"),
+        ("C1", "6@28×28"),
+        ("S2", "6@14×14"),
+        ("C3", "16@10×10"),
+        ("S4", "16@5×5"),
+        ("C5", "120@1×1"),
+        ("F6", "84"),
+        ("OUTPUT", "10"),
+    ]
     ops = [s.operation for s in stages[1:]]
     assert ops[1] == "2x2 subsampling" and ops[-1] == "Gaussian connections"
     assert ops[4] == "5x5 convolution (= full connection)"  # C5's 5x5 kernel covers S4's 5x5 maps
@@ -59,8 +79,12 @@ def test_every_preset_has_stages_ending_in_ten_units(name):
     assert stages[0].operation == "" and stages[-1].shape == (10,)
     # The stages carry every trainable parameter of layers with weights.
     model = models.build(name)
-    bn = sum(p.numel() for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-             for p in m.parameters())
+    bn = sum(
+        p.numel()
+        for m in model.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        for p in m.parameters()
+    )
     total = sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert sum(s.trainable_params for s in stages) == total - bn
 
@@ -89,8 +113,7 @@ def test_map_arithmetic_and_total():
     # Map 0 reads S2 maps 0, 1, 2: 3 x 25 + 1 = 76 parameters; 100 outputs x 76 = 7,600 connections.
     assert first.inputs == (0, 1, 2) and first.params == 76 and first.connections == 7600
     assert av.map_arithmetic(c3, 15, (10, 10)).params == 151
-    assert av.partial_conv_total(c3) == \
-        "6 x (3x5x5 + 1) + 9 x (4x5x5 + 1) + 1 x (6x5x5 + 1) = 456 + 909 + 151 = 1,516"
+    assert av.partial_conv_total(c3) == "6 x (3x5x5 + 1) + 9 x (4x5x5 + 1) + 1 x (6x5x5 + 1) = 456 + 909 + 151 = 1,516"
     with pytest.raises(ValueError):
         av.map_arithmetic(c3, 16, (10, 10))
 

@@ -13,12 +13,16 @@ def write_record(folder, name, preset, accuracy=None):
 
 def test_best_first_by_test_accuracy(tmp_path):
     write_record(tmp_path, "a_lenet5", "lenet5", 0.97)
-    write_record(tmp_path, "b_lenet5", "lenet5", 0.99)   # the best lenet5
-    write_record(tmp_path, "c_lenet5", "lenet5")         # no accuracy recorded: counted as 0, last
-    write_record(tmp_path, "d_lenet5", "lenet5", 0.97)   # equal to a_lenet5: after it, in name order
-    write_record(tmp_path, "e_mlp", "mlp_128", 0.995)    # better, but another preset
-    assert [i.name for i in checkpoints.best_first("lenet5", tmp_path)] == ["b_lenet5", "a_lenet5", "d_lenet5",
-                                                                            "c_lenet5"]
+    write_record(tmp_path, "b_lenet5", "lenet5", 0.99)  # the best lenet5
+    write_record(tmp_path, "c_lenet5", "lenet5")  # no accuracy recorded: counted as 0, last
+    write_record(tmp_path, "d_lenet5", "lenet5", 0.97)  # equal to a_lenet5: after it, in name order
+    write_record(tmp_path, "e_mlp", "mlp_128", 0.995)  # better, but another preset
+    assert [i.name for i in checkpoints.best_first("lenet5", tmp_path)] == [
+        "b_lenet5",
+        "a_lenet5",
+        "d_lenet5",
+        "c_lenet5",
+    ]
     assert [i.name for i in checkpoints.best_first("mlp_128", tmp_path)] == ["e_mlp"]
     assert checkpoints.best_first("keras_cnn_small", tmp_path) == []  # none: the page shows fresh weights
 

@@ -50,9 +50,11 @@ WALL_TEXT = ".st-key-wall_chart text.annotation-text"
 ARRIVAL_BOUND_S = 10.0  # the issue asks for 2 s (the wall polls every second); generous on 2 busy cores
 
 # A 4 in three strokes (canvas pixels, 280 x 280): the left stem, the bar, the right stem.
-FOUR = [[(85, 40 + 8 * k) for k in range(16)],
-        [(85 + 9 * k, 165) for k in range(15)],
-        [(185, 40 + 11 * k) for k in range(21)]]
+FOUR = [
+    [(85, 40 + 8 * k) for k in range(16)],
+    [(85 + 9 * k, 165) for k in range(15)],
+    [(185, 40 + 11 * k) for k in range(21)],
+]
 
 
 @dataclass
@@ -70,8 +72,12 @@ def class_env(folder: Path) -> dict:
     """A server's environment: its own class database and checkpoint folder, a known token, and
     no teacher rights for localhost."""
     ckpt = shipped_checkpoints_in(folder)
-    return {class_store.DB_ENV: str(folder / "class.sqlite"), teacher.LOCAL_ENV: "0",
-            teacher.TOKEN_ENV: TOKEN, "CNN_EXPLAINER_CHECKPOINTS": str(ckpt)}
+    return {
+        class_store.DB_ENV: str(folder / "class.sqlite"),
+        teacher.LOCAL_ENV: "0",
+        teacher.TOKEN_ENV: TOKEN,
+        "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +131,9 @@ def wait_for_count(page, digits: int, timeout_s: float) -> None:
     page.wait_for_function(
         """n => { const v = document.querySelector(".st-key-wall_counts [data-testid='stMetricValue']");
                   return v !== null && v.innerText.trim() === String(n); }""",
-        arg=digits, timeout=timeout_s * 1000)
+        arg=digits,
+        timeout=timeout_s * 1000,
+    )
 
 
 def open_wall_as_teacher(page, url: str) -> None:
@@ -198,7 +206,8 @@ def test_three_students_send_and_the_teachers_wall_shows_each_digit_within_secon
             wait_for_count(wall, number, ARRIVAL_BOUND_S)
             delays.append(time.monotonic() - start)
             page.get_by_text(f"Sent as Student {number}: your {meant}, the network said {said}.").wait_for(
-                timeout=10_000)
+                timeout=10_000
+            )
         print(f"\nsent -> on the teacher's wall: {', '.join(f'{d:.2f} s' for d in delays)}")
         assert all(delay <= ARRIVAL_BOUND_S for delay in delays), delays
 
@@ -220,6 +229,7 @@ def test_three_students_send_and_the_teachers_wall_shows_each_digit_within_secon
 
 
 # --- a phone --------------------------------------------------------------------------------------
+
 
 def picture_under(page, url: str, caption: str) -> np.ndarray:
     """The grey picture shown above ``caption`` on /draw, as the browser received it."""
@@ -294,13 +304,20 @@ def test_a_phone_draws_a_four_in_quick_strokes_and_sends_it_from_one_screen(clas
 
 # --- the rights: checked on the server, whatever the request -------------------------------------
 
+
 def real_entry(store: class_store.ClassStore, index: int, label: int) -> class_store.Entry:
     """MNIST test digit ``index`` sent with lenet5's own answer, as the Send panel would."""
     digit = mnist.load_test().images[index].numpy()
     model, _ = checkpoints.load("lenet5")
     result = inference.predict(model, mnist.normalize(torch.as_tensor(digit)[None]))
-    return store.add(student_key=f"test-{index}", label=label, model="lenet5", prediction=result.prediction,
-                     probabilities=result.probabilities, image=digit)
+    return store.add(
+        student_key=f"test-{index}",
+        label=label,
+        model="lenet5",
+        prediction=result.prediction,
+        probabilities=result.probabilities,
+        image=digit,
+    )
 
 
 def progress(run) -> str:
@@ -318,8 +335,13 @@ def test_a_student_cannot_stop_training_or_hide_a_digit_even_by_a_crafted_reques
         boss = await WireSession.open(class_server.url, "training", query=f"teacher={TOKEN}")
         student = None
         try:
-            await boss.set_values({"tr_epochs": {"double_value": 2}, "tr_limit": {"double_value": 30_000},
-                                   "tr_name": {"string_value": "class_rights_run"}})
+            await boss.set_values(
+                {
+                    "tr_epochs": {"double_value": 2},
+                    "tr_limit": {"double_value": 30_000},
+                    "tr_name": {"string_value": "class_rights_run"},
+                }
+            )
             seen["started"] = progress(await boss.press("tr_start"))
             student = await WireSession.open(class_server.url, "training")
             seen["student_sees_stop_disabled"] = (await student.rerun([])).disabled.get("tr_stop")
@@ -372,6 +394,7 @@ def test_a_student_cannot_stop_training_or_hide_a_digit_even_by_a_crafted_reques
 
 # --- a wrong token ----------------------------------------------------------------------------------
 
+
 def test_a_wrong_teacher_token_is_a_plain_message_and_no_rights(class_server, browser):
     context = browser_context(browser, LAPTOP)
     try:
@@ -398,6 +421,7 @@ def test_a_wrong_teacher_token_is_a_plain_message_and_no_rights(class_server, br
 
 
 # --- a server killed in the middle of a class ------------------------------------------------------
+
 
 async def send_from_the_wire(url: str, drawings: list[tuple[int, int]], first_student: int) -> None:
     """Students without a browser: each draws ``digit_strokes(k)`` and sends it as ``meant``."""

@@ -19,8 +19,15 @@ IMAGES, _ = scripted_class(per_label=1, seed=5)
 
 
 def send(store, key, label, answer, sure, now):
-    return store.add(student_key=key, label=label, model="lenet5", prediction=answer,
-                     probabilities=probabilities_for(answer, sure), image=IMAGES[label], now=now)
+    return store.add(
+        student_key=key,
+        label=label,
+        model="lenet5",
+        prediction=answer,
+        probabilities=probabilities_for(answer, sure),
+        image=IMAGES[label],
+        now=now,
+    )
 
 
 def test_the_challenge_is_off_until_the_teacher_turns_it_on_for_every_process(store, tmp_path):
@@ -35,9 +42,9 @@ def test_the_challenge_is_off_until_the_teacher_turns_it_on_for_every_process(st
 
 def test_the_fooled_board_ranks_wrong_answers_by_the_networks_confidence(store):
     a = send(store, "a", 4, 9, 0.70, now=1)
-    send(store, "b", 7, 7, 0.99, now=2)        # right: not on the board, however sure
+    send(store, "b", 7, 7, 0.99, now=2)  # right: not on the board, however sure
     c = send(store, "c", 3, 8, 0.95, now=3)
-    d = send(store, "d", 1, 7, 0.70, now=4)    # as sure as a: the earlier (a) ranks first
+    d = send(store, "d", 1, 7, 0.70, now=4)  # as sure as a: the earlier (a) ranks first
     e = send(store, "e", 5, 6, 0.40, now=5)
     assert [x.id for x in store.fooled()] == [c.id, a.id, d.id, e.id]
     assert [x.id for x in store.fooled(limit=2)] == [c.id, a.id]
@@ -60,8 +67,10 @@ def test_a_digit_marked_not_fair_leaves_the_board_and_can_come_back(store):
 
 
 def test_digits_added_by_the_lot_are_one_sender_and_all_or_nothing(store):
-    digits = [dict(label=d, model="lenet5", prediction=d, probabilities=probabilities_for(d), image=IMAGES[d])
-              for d in (2, 5, 8)]
+    digits = [
+        dict(label=d, model="lenet5", prediction=d, probabilities=probabilities_for(d), image=IMAGES[d])
+        for d in (2, 5, 8)
+    ]
     added = store.add_many(digits, student_key="paper-1", nickname="from paper", now=10.0)
     assert [e.label for e in added] == [2, 5, 8] and {e.student for e in added} == {"from paper"}
     assert store.summary()["students"] == 1 and store.summary()["entries"] == 3  # no one-a-second limit

@@ -17,13 +17,20 @@ from PIL import Image
 from core.classroom.store import DB_ENV, ClassStore
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_lenet5 = pytest.mark.skipif(not (ROOT / "checkpoints" / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (ROOT / "checkpoints" / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 def core(db: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, env={**os.environ, DB_ENV: str(db)})
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, DB_ENV: str(db)},
+    )
 
 
 def filled(tmp_path: Path) -> ClassStore:
@@ -32,8 +39,15 @@ def filled(tmp_path: Path) -> ClassStore:
         picture = np.zeros((28, 28), np.uint8)
         picture[5:20, 10 + i] = 255
         probs = [0.91 if d == answer else 0.01 for d in range(10)]
-        store.add(student_key=f"k{i}", label=label, model="lenet5", prediction=answer, probabilities=probs,
-                  image=picture, now=100.0 + i)
+        store.add(
+            student_key=f"k{i}",
+            label=label,
+            model="lenet5",
+            prediction=answer,
+            probabilities=probs,
+            image=picture,
+            now=100.0 + i,
+        )
     return store
 
 
@@ -68,6 +82,7 @@ def test_an_unknown_session_is_one_line_and_exit_2(tmp_path):
 
 # --- issue 17: add, finetune, export's MNIST layout ------------------------------------------------
 
+
 def lenet5_folder(tmp_path: Path) -> Path:
     """A checkpoint folder with a copy of the shipped lenet5: what the CLI writes goes there."""
     folder = tmp_path / "checkpoints"
@@ -80,6 +95,7 @@ def lenet5_folder(tmp_path: Path) -> Path:
 @needs_lenet5
 def test_add_json_reports_what_was_added_and_what_was_refused_and_why(tmp_path):
     from tests.class_hand import render_digit
+
     picture = tmp_path / "seven.png"
     Image.fromarray(255 - np.kron(render_digit(7, np.random.default_rng(0)), np.ones((6, 6), np.uint8))).save(picture)
     (tmp_path / "notes.txt").write_text("not a picture")
@@ -92,18 +108,23 @@ def test_add_json_reports_what_was_added_and_what_was_refused_and_why(tmp_path):
     assert [(a["source"], a["label"], a["cell"]) for a in report["added"]] == [(str(picture), 7, None)]
     assert 0 <= report["added"][0]["prediction"] <= 9 and report["model"] == "lenet5"
     assert [(r["source"], r["reason"].split(":")[0]) for r in report["refused"]] == [
-        (files[1], "not an image that can be read (PNG, JPEG, GIF, BMP, ...)"), (files[2], "the picture is empty")]
+        (files[1], "not an image that can be read (PNG, JPEG, GIF, BMP, ...)"),
+        (files[2], "the picture is empty"),
+    ]
     assert ClassStore(db).summary()["entries"] == 1
     refused = core(db, "class", "add", "--label", "7", files[1], "--json")
     assert refused.returncode == 1 and json.loads(refused.stdout)["added"] == []  # nothing added: exit 1
     wrong = core(db, "class", "add", "--labels", "12", str(picture))
-    assert wrong.returncode == 2 and wrong.stderr.strip() == \
-        "error: 2 labels for 1 picture(s): give one per picture, in order"
+    assert (
+        wrong.returncode == 2
+        and wrong.stderr.strip() == "error: 2 labels for 1 picture(s): give one per picture, in order"
+    )
 
 
 @needs_lenet5
 def test_finetune_json_prints_before_and_after_under_keys_that_say_which(tmp_path, capsys):
     from tests.class_hand import fill_store, scripted_class
+
     store = ClassStore(tmp_path / "class.sqlite")
     images, labels = scripted_class(per_label=30, seed=0)
     fill_store(store, images, labels)
@@ -114,8 +135,10 @@ def test_finetune_json_prints_before_and_after_under_keys_that_say_which(tmp_pat
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     with capsys.disabled():
-        print(f"\n[`python -m core class finetune lenet5 --json` on 300 digits: {seconds:.1f} s in all, "
-              f"{figures['seconds']} s in the fine-tune]")
+        print(
+            f"\n[`python -m core class finetune lenet5 --json` on 300 digits: {seconds:.1f} s in all, "
+            f"{figures['seconds']} s in the fine-tune]"
+        )
     assert set(figures["class"]) == {"before", "after", "n"} and set(figures["mnist"]) == {"before", "after", "n"}
     assert figures["class"]["n"] == 60 and figures["mnist"]["n"] == 10_000
     assert figures["class"]["after"] > figures["class"]["before"]
@@ -125,8 +148,9 @@ def test_finetune_json_prints_before_and_after_under_keys_that_say_which(tmp_pat
     # The fine-tuned checkpoint is a checkpoint like any other: `evaluate --data` on the class's
     # exported test digits (the same held-out digits) gives its "class after" figure.
     assert core(store.path, "class", "export", str(tmp_path / "home" / "ours.npz")).returncode == 0
-    evaluated = core(store.path, "evaluate", str(folder / f"{name}.pt"), "--data", str(tmp_path / "home" / "ours"),
-                     "--json")
+    evaluated = core(
+        store.path, "evaluate", str(folder / f"{name}.pt"), "--data", str(tmp_path / "home" / "ours"), "--json"
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["accuracy"] == pytest.approx(figures["class"]["after"])
     assert json.loads(evaluated.stdout)["n"] == 60
@@ -136,5 +160,6 @@ def test_finetune_on_too_few_digits_is_one_line(tmp_path):
     store = filled(tmp_path)
     result = core(store.path, "class", "finetune", "lenet5", "--folder", str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr.strip() == ("error: fine-tuning needs at least 30 of the class's digits and session 1 "
-                                     "has 3: send 27 more first")
+    assert result.stderr.strip() == (
+        "error: fine-tuning needs at least 30 of the class's digits and session 1 has 3: send 27 more first"
+    )

@@ -25,8 +25,9 @@ from core.models import checkpoints
 from core.models.inference import evaluate_checkpoint
 from tests.class_hand import fill_store, render_digit, scripted_class
 
-needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 @pytest.fixture
@@ -37,15 +38,18 @@ def store(tmp_path) -> ClassStore:
 @pytest.fixture
 def filled(store):
     images, labels = scripted_class(per_label=5, seed=7)
-    entries = fill_store(store, images, labels, predictions=np.where(np.arange(len(labels)) % 4 == 0,
-                                                                     (labels + 1) % 10, labels))
+    entries = fill_store(
+        store, images, labels, predictions=np.where(np.arange(len(labels)) % 4 == 0, (labels + 1) % 10, labels)
+    )
     return store, entries
 
 
 # --- take the class home -------------------------------------------------------------------------
 
+
 def test_the_idx_export_is_read_back_by_torchvisions_mnist(filled, tmp_path):
     from torchvision.datasets import MNIST
+
     store, entries = filled
     store.set_unfair(entries[0].id)  # not fair: left out of the dataset, as out of fine-tuning
     written = write_idx(store, tmp_path / "ours")
@@ -74,10 +78,25 @@ def test_evaluate_with_data_measures_the_exported_test_digits(filled, tmp_path):
 
 def test_the_printable_wall_shows_digits_labels_and_answers_without_nicknames_unless_asked(store):
     images, _ = scripted_class(per_label=1, seed=3)
-    store.add(student_key="a", label=4, model="lenet5", prediction=9, probabilities=[0.01] * 9 + [0.91],
-              image=images[4], nickname="<b>Ada</b>", now=1)
-    store.add(student_key="b", label=7, model="lenet5", prediction=7, probabilities=[0.01] * 7 + [0.91, 0.01, 0.01],
-              image=images[7], now=2)
+    store.add(
+        student_key="a",
+        label=4,
+        model="lenet5",
+        prediction=9,
+        probabilities=[0.01] * 9 + [0.91],
+        image=images[4],
+        nickname="<b>Ada</b>",
+        now=1,
+    )
+    store.add(
+        student_key="b",
+        label=7,
+        model="lenet5",
+        prediction=7,
+        probabilities=[0.01] * 7 + [0.91, 0.01, 0.01],
+        image=images[7],
+        now=2,
+    )
     page = wall_html(store)
     figures = re.findall(r'<figure class="digit( wrong)?" data-entry="\d+" data-label="(\d)" data-answer="(\d)"', page)
     assert figures == [(" wrong", "4", "9"), ("", "7", "7")]  # oldest first
@@ -89,8 +108,15 @@ def test_the_printable_wall_shows_digits_labels_and_answers_without_nicknames_un
 
 def test_the_printable_wall_is_in_the_readers_language(store, monkeypatch):
     images, _ = scripted_class(per_label=1, seed=3)
-    store.add(student_key="a", label=4, model="lenet5", prediction=9, probabilities=[0.01] * 9 + [0.91],
-              image=images[4], now=1)
+    store.add(
+        student_key="a",
+        label=4,
+        model="lenet5",
+        prediction=9,
+        probabilities=[0.01] * 9 + [0.91],
+        image=images[4],
+        now=1,
+    )
     monkeypatch.setattr(i18n, "_language_source", lambda: "zh")  # as a Chinese session on /class
     page = wall_html(store)
     assert '<html lang="zh-CN">' in page and "：我们的数字</h1>" in page and "想写 4" in page and "认作 9" in page
@@ -106,6 +132,7 @@ def test_export_writes_npz_csv_idx_and_html_together(filled, tmp_path):
 
 
 # --- digits from paper ---------------------------------------------------------------------------
+
 
 def on_paper(label: int, seed: int, scale: int = 6) -> np.ndarray:
     """A scripted digit as a photo of paper would show it: dark ink on white, 168 px."""
@@ -138,7 +165,8 @@ def test_add_files_good_ones_are_stored_bad_ones_refused_with_their_reasons(stor
     assert [(a.source, a.label) for a in report.added] == [(str(good[0]), 4), (str(good[1]), 4)]
     assert [(r.source, r.reason.split(":")[0]) for r in report.refused] == [
         (str(text), "not an image that can be read (PNG, JPEG, GIF, BMP, ...)"),
-        (str(blank), "the picture is empty")]
+        (str(blank), "the picture is empty"),
+    ]
     stored = store.entries()
     assert [e.label for e in stored] == [4, 4] and {e.model for e in stored} == {"lenet5"}
     model, _ = checkpoints.load("lenet5")
@@ -152,8 +180,13 @@ def test_a_worksheet_is_cut_into_cells_labelled_per_row_and_a_blank_cell_refused
     path = tmp_path / "sheet.png"
     worksheet([[3, 3, 3], [7, 7, None]]).save(path)
     report = paper.add_pictures(store, [path], labels="37", grid="2x3")
-    assert [(a.cell, a.label) for a in report.added] == [((1, 1), 3), ((1, 2), 3), ((1, 3), 3), ((2, 1), 7),
-                                                         ((2, 2), 7)]
+    assert [(a.cell, a.label) for a in report.added] == [
+        ((1, 1), 3),
+        ((1, 2), 3),
+        ((1, 3), 3),
+        ((2, 1), 7),
+        ((2, 2), 7),
+    ]
     assert [(r.cell, r.reason.split(":")[0]) for r in report.refused] == [((2, 3), "the picture is empty")]
     assert isinstance(report.refused[0].error, preprocess.EmptyImageError)  # the page picks /draw's words by it
     assert str(report.refused[0].cell) == "row 2, column 3"  # as the command line prints it
@@ -163,26 +196,32 @@ def test_a_worksheet_is_cut_into_cells_labelled_per_row_and_a_blank_cell_refused
     assert sum(a.prediction == a.label for a in report.added) >= 4  # lenet5 reads these clean digits
 
 
-@pytest.mark.parametrize("count, grid, labels, expected", [
-    (2, None, "47", [4, 7]),                         # one per file
-    (1, "2x3", "37", [3, 3, 3, 7, 7, 7]),            # one per row
-    (1, "2x3", "123", [1, 2, 3, 1, 2, 3]),           # one per column
-    (1, "2x3", "0 1 2, 3 4 5", [0, 1, 2, 3, 4, 5]),  # one per cell, row by row
-    (1, "2x2", "58", [5, 5, 8, 8]),                  # as many rows as columns: per row
-])
+@pytest.mark.parametrize(
+    "count, grid, labels, expected",
+    [
+        (2, None, "47", [4, 7]),  # one per file
+        (1, "2x3", "37", [3, 3, 3, 7, 7, 7]),  # one per row
+        (1, "2x3", "123", [1, 2, 3, 1, 2, 3]),  # one per column
+        (1, "2x3", "0 1 2, 3 4 5", [0, 1, 2, 3, 4, 5]),  # one per cell, row by row
+        (1, "2x2", "58", [5, 5, 8, 8]),  # as many rows as columns: per row
+    ],
+)
 def test_labels_per_file_row_column_or_cell(count, grid, labels, expected):
     grid = paper.parse_grid(grid) if grid else None
     assert paper.labels_for(count, labels=labels, grid=grid) == expected
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(count=2, labels="4"), "1 labels for 2 picture"),
-    (dict(count=1, labels="3712", grid="2x3"), "one per row (2), one per column (3) or one per cell (6"),
-    (dict(count=1), "either one digit for all (4) or one digit per picture"),
-    (dict(count=1, label=4, labels="4"), "either one digit for all (4) or one digit per picture"),
-    (dict(count=1, label=10), "a digit from 0 to 9, got 10"),
-    (dict(count=1, labels="4a"), "labels are digits 0-9"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(count=2, labels="4"), "1 labels for 2 picture"),
+        (dict(count=1, labels="3712", grid="2x3"), "one per row (2), one per column (3) or one per cell (6"),
+        (dict(count=1), "either one digit for all (4) or one digit per picture"),
+        (dict(count=1, label=4, labels="4"), "either one digit for all (4) or one digit per picture"),
+        (dict(count=1, label=10), "a digit from 0 to 9, got 10"),
+        (dict(count=1, labels="4a"), "labels are digits 0-9"),
+    ],
+)
 def test_labels_that_do_not_fit_are_refused_with_how_to_write_them(kwargs, words):
     grid = paper.parse_grid(kwargs.pop("grid")) if "grid" in kwargs else None
     with pytest.raises(paper.PaperError, match=re.escape(words)):
@@ -198,10 +237,12 @@ def test_a_grid_is_rows_x_columns(text):
 @needs_lenet5
 def test_an_upload_is_added_from_its_bytes_as_the_page_would(store):
     import io
+
     buffer = io.BytesIO()
     Image.fromarray(on_paper(2, seed=4)).save(buffer, format="PNG")
-    report = paper.add_pictures(store, [("two.png", buffer.getvalue()), ("empty.png", b"")], label=2,
-                                      nickname=None)
+    report = paper.add_pictures(store, [("two.png", buffer.getvalue()), ("empty.png", b"")], label=2, nickname=None)
     assert [(a.source, a.label) for a in report.added] == [("two.png", 2)]
-    assert [(r.source, r.reason) for r in report.refused] == [("empty.png", "the file is empty (0 bytes): not an image")]
+    assert [(r.source, r.reason) for r in report.refused] == [
+        ("empty.png", "the file is empty (0 bytes): not an image")
+    ]
     assert store.entries()[0].student == "Student 1"  # no nickname: numbered like any sender

@@ -21,8 +21,9 @@ from core.models import checkpoints
 from core.training import confusion
 from tests.class_hand import fill_store, scripted_class
 
-needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 def sure_of(answer: int, p: float) -> list[float]:
@@ -41,10 +42,12 @@ def hand_made() -> Comparison:
     ids, labels, answers, sure = zip(*CLASS)
     images = np.zeros((len(ids), 28, 28), np.uint8) + np.arange(len(ids), dtype=np.uint8)[:, None, None]
     digits = ClassDigits(1, np.array(ids), images, np.array(labels))
-    on_class = confusion.TestPredictions(np.array([sure_of(a, p) for a, p in zip(answers, sure)], np.float32),
-                                         np.array(labels))
-    on_mnist = confusion.TestPredictions(np.array([sure_of(a, 0.9) for _, a in MNIST], np.float32),
-                               np.array([label for label, _ in MNIST]))
+    on_class = confusion.TestPredictions(
+        np.array([sure_of(a, p) for a, p in zip(answers, sure)], np.float32), np.array(labels)
+    )
+    on_mnist = confusion.TestPredictions(
+        np.array([sure_of(a, 0.9) for _, a in MNIST], np.float32), np.array([label for label, _ in MNIST])
+    )
     return Comparison("hand", "lenet5", digits, on_class, on_mnist)
 
 

@@ -37,8 +37,9 @@ def server(tmp_path_factory):
     running.stop()
 
 
-def fresh_session(store: class_store.ClassStore, digits: int, *, nickname: str | None = None,
-                  wrong: bool = False) -> class_store.Session:
+def fresh_session(
+    store: class_store.ClassStore, digits: int, *, nickname: str | None = None, wrong: bool = False
+) -> class_store.Session:
     """A new current session holding ``digits`` MNIST test digits from as many students, each
     labelled as MNIST labels it; read as 0 when ``wrong`` (so each fools the network)."""
     session = store.new_session()
@@ -47,9 +48,15 @@ def fresh_session(store: class_store.ClassStore, digits: int, *, nickname: str |
         digit = preprocess.from_array(test.images[i].numpy()).digit
         label = int(test.labels[i])
         answer = (label + 1) % 10 if wrong else label
-        store.add(student_key=f"student-{session.id}-{i}", label=label, model="lenet5", prediction=answer,
-                  probabilities=[0.91 if d == answer else 0.01 for d in range(10)], image=digit,
-                  nickname=nickname)
+        store.add(
+            student_key=f"student-{session.id}-{i}",
+            label=label,
+            model="lenet5",
+            prediction=answer,
+            probabilities=[0.91 if d == answer else 0.01 for d in range(10)],
+            image=digit,
+            nickname=nickname,
+        )
     return session
 
 
@@ -78,7 +85,8 @@ def test_presenter_mode_opens_the_wall_alone_with_the_newest_digits_above_the_fo
         # at least three of them, each tile wider than a laptop wall's 100 px
         assert len(above) == len(bottoms) >= 3, bottoms
         tile = page.locator(".st-key-wall_view_chart svg.main-svg").first.bounding_box()["width"] / len(
-            {round(box["x"]) for box in above})
+            {round(box["x"]) for box in above}
+        )
         assert tile > 200, tile
         heading = page.get_by_role("heading")  # one, for a screen reader only: the class sees digits
         assert heading.count() == 1 and heading.bounding_box()["height"] <= 1, heading.bounding_box()
@@ -125,10 +133,13 @@ def test_a_web_address_as_a_nickname_stays_plain_text_on_the_projector(server, b
         context.close()
 
 
-@pytest.mark.parametrize("name, profile, link", [
-    ("1280x720_presenter", PROJECTOR, "/class?class_tab=home&presenter=true"),
-    ("390x844_phone", PHONE, "/class?class_tab=home"),
-])
+@pytest.mark.parametrize(
+    "name, profile, link",
+    [
+        ("1280x720_presenter", PROJECTOR, "/class?class_tab=home&presenter=true"),
+        ("390x844_phone", PHONE, "/class?class_tab=home"),
+    ],
+)
 def test_the_take_home_and_session_buttons_show_their_whole_labels(server, browser, name, profile, link):
     running, store = server
     fresh_session(store, 3)
@@ -141,14 +152,19 @@ def test_the_take_home_and_session_buttons_show_their_whole_labels(server, brows
         whole(page)
         screenshot(page, f"class_projector_take_home_{name}")
         widths = labels.evaluate_all("ps => ps.map(p => [p.innerText, p.scrollWidth, p.clientWidth])")
-        assert [text for text, *_ in widths] == ["Dataset (.npz)", "Dataset (.csv)", "MNIST's IDX files (.zip)",
-                                                 "Printable wall (.html)"]
+        assert [text for text, *_ in widths] == [
+            "Dataset (.npz)",
+            "Dataset (.csv)",
+            "MNIST's IDX files (.zip)",
+            "Printable wall (.html)",
+        ]
         cut = [text for text, scroll, client in widths if scroll > client + 1]
         assert not cut, widths  # an ellipsis shows when a label is wider than its button
         page.get_by_text("Class sessions and export").click()  # the sessions' buttons, as a student sees them
         button(page, "wall_new").wait_for(timeout=30_000)
         widths = page.locator(".st-key-wall_session_actions button p").evaluate_all(
-            "ps => ps.filter(p => p.checkVisibility()).map(p => [p.innerText, p.scrollWidth, p.clientWidth])")
+            "ps => ps.filter(p => p.checkVisibility()).map(p => [p.innerText, p.scrollWidth, p.clientWidth])"
+        )
         assert [text for text, *_ in widths] == ["New class session", "Delete this session", "Export"]
         assert not [text for text, scroll, client in widths if scroll > client + 1], widths
         screenshot(page, f"class_projector_sessions_{name}")
@@ -172,8 +188,10 @@ def test_one_drawing_sent_with_another_label_is_one_entry_whose_label_changes(se
             wait_idle(page)
         whole(page)
         screenshot(page, "class_projector_relabelled")
-        assert "Changed: Student 1's drawing is one entry on the wall, now meant as 9 (it was 4)" in \
-            page.locator(".st-key-send_panel").inner_text()
+        assert (
+            "Changed: Student 1's drawing is one entry on the wall, now meant as 9 (it was 4)"
+            in page.locator(".st-key-send_panel").inner_text()
+        )
         assert [e.label for e in store.entries(session.id)] == [9]
     finally:
         context.close()

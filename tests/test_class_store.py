@@ -38,12 +38,28 @@ def probabilities(answer: int, sure: float = 0.9) -> list[float]:
     return [sure if d == answer else rest for d in range(10)]
 
 
-def send(store: ClassStore, key: str = "browser-a", label: int = 4, prediction: int = 9, *, now: float,
-         nickname: str | None = None, seed: int | None = None):
+def send(
+    store: ClassStore,
+    key: str = "browser-a",
+    label: int = 4,
+    prediction: int = 9,
+    *,
+    now: float,
+    nickname: str | None = None,
+    seed: int | None = None,
+):
     """One digit sent; a new drawing for each ``now`` unless ``seed`` names the drawing."""
     seed = int(now * 1000) if seed is None else seed
-    return store.add(student_key=key, label=label, model="lenet5", prediction=prediction,
-                     probabilities=probabilities(prediction), image=digit(seed=seed), nickname=nickname, now=now)
+    return store.add(
+        student_key=key,
+        label=label,
+        model="lenet5",
+        prediction=prediction,
+        probabilities=probabilities(prediction),
+        image=digit(seed=seed),
+        nickname=nickname,
+        now=now,
+    )
 
 
 @pytest.fixture
@@ -53,8 +69,15 @@ def store(tmp_path) -> ClassStore:
 
 def test_a_digit_sent_is_read_back_as_it_was(store):
     picture = digit(seed=3)
-    sent = store.add(student_key="k", label=4, model="lenet5", prediction=9, probabilities=probabilities(9, 0.8),
-                     image=picture, now=1000.0)
+    sent = store.add(
+        student_key="k",
+        label=4,
+        model="lenet5",
+        prediction=9,
+        probabilities=probabilities(9, 0.8),
+        image=picture,
+        now=1000.0,
+    )
     [back] = store.entries()
     assert back.id == sent.id and back.label == 4 and back.prediction == 9 and back.model == "lenet5"
     assert np.array_equal(back.image, picture) and back.image.dtype == np.uint8
@@ -103,20 +126,24 @@ def test_hiding_takes_an_entry_off_the_wall_and_the_counts(store):
     assert store.latest() != before  # a poller sees the change
 
 
-@pytest.mark.parametrize("changes, words", [
-    ({"label": 10}, "label must be a digit from 0 to 9, got 10"),
-    ({"label": -1}, "label must be a digit from 0 to 9"),
-    ({"label": None}, "label must be a digit from 0 to 9, got None"),
-    ({"label": True}, "label must be a digit from 0 to 9, got True"),
-    ({"label": "4"}, "label must be a digit from 0 to 9, got '4'"),
-    ({"nickname": "x" * 10_000}, "at most 20 characters (this one has 10,000)"),
-    ({"image": np.zeros((28, 28), np.uint8)}, "the picture is empty"),
-    ({"image": np.ones((280, 280), np.uint8)}, "28 x 28 picture"),
-    ({"probabilities": [0.5] * 10}, "adding up to 1"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"label": 10}, "label must be a digit from 0 to 9, got 10"),
+        ({"label": -1}, "label must be a digit from 0 to 9"),
+        ({"label": None}, "label must be a digit from 0 to 9, got None"),
+        ({"label": True}, "label must be a digit from 0 to 9, got True"),
+        ({"label": "4"}, "label must be a digit from 0 to 9, got '4'"),
+        ({"nickname": "x" * 10_000}, "at most 20 characters (this one has 10,000)"),
+        ({"image": np.zeros((28, 28), np.uint8)}, "the picture is empty"),
+        ({"image": np.ones((280, 280), np.uint8)}, "28 x 28 picture"),
+        ({"probabilities": [0.5] * 10}, "adding up to 1"),
+    ],
+)
 def test_bad_input_is_refused_with_a_sentence_and_nothing_stored(store, changes, words):
-    entry = dict(student_key="k", label=4, model="lenet5", prediction=9, probabilities=probabilities(9),
-                 image=digit(), now=5.0)
+    entry = dict(
+        student_key="k", label=4, model="lenet5", prediction=9, probabilities=probabilities(9), image=digit(), now=5.0
+    )
     entry.update(changes)
     with pytest.raises(BadEntry, match=words.replace("(", r"\(").replace(")", r"\)")):
         store.add(**entry)
@@ -166,11 +193,17 @@ def test_export_writes_the_npz_and_csv_of_the_visible_digits(store, tmp_path):
     assert len(lines) == 3
 
 
-@pytest.mark.parametrize("nickname, cell", [
-    ("=HYPERLINK(\"ev.il\")", "'=HYPERLINK(\"ev.il\")"),  # a spreadsheet would run it
-    ("+1+1", "'+1+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("Ada", "Ada"), ("[hi](http://ev.il)", "[hi](http://ev.il)"),  # text as typed
-])
+@pytest.mark.parametrize(
+    "nickname, cell",
+    [
+        ('=HYPERLINK("ev.il")', '\'=HYPERLINK("ev.il")'),  # a spreadsheet would run it
+        ("+1+1", "'+1+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("Ada", "Ada"),
+        ("[hi](http://ev.il)", "[hi](http://ev.il)"),  # text as typed
+    ],
+)
 def test_a_nickname_in_the_csv_is_never_a_spreadsheet_formula(store, nickname, cell):
     send(store, "a", now=1, nickname=nickname)
     _npz, text = export.payloads(store)
@@ -279,9 +312,16 @@ for i in range(40):
 def test_two_server_processes_write_the_same_file_and_nothing_is_lost(tmp_path):
     path = tmp_path / "class.sqlite"
     ClassStore(path)
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, str(path), name], cwd=ROOT,
-                                env=dict(os.environ), stderr=subprocess.PIPE, text=True)
-               for name in ("a", "b")]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER_SCRIPT, str(path), name],
+            cwd=ROOT,
+            env=dict(os.environ),
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
     for writer in writers:
         assert writer.wait(120) == 0, writer.stderr.read()
     assert ClassStore(path).summary()["entries"] == 80
@@ -294,6 +334,7 @@ def test_the_default_path_follows_the_environment(tmp_path, monkeypatch):
 
 
 # --- one drawing, one entry ----------------------------------------------------------------------
+
 
 def test_the_same_drawing_sent_again_changes_its_label_and_counts_once(store):
     first = send(store, "a", label=8, prediction=3, now=1, seed=5)
@@ -334,23 +375,32 @@ def test_a_schema_1_file_is_upgraded_in_place_and_a_drawing_sent_three_times_is_
     with sqlite3.connect(path) as db:  # a file as the dashboard wrote it before drawings were told apart
         db.executescript(SCHEMA_1)
         rows = [("a", 8, 5), ("a", 0, 5), ("a", 6, 5), ("b", 8, 5), ("a", 2, 6)]  # (student, label, drawing)
-        db.executemany("INSERT INTO entries (session_id, student_key, label, model, prediction, probabilities, "
-                       "image, sent_at) VALUES (1, ?, ?, 'lenet5', 3, ?, ?, ?)",
-                       [(key, label, probs, digit(seed=seed).tobytes(), 10.0 + i)
-                        for i, (key, label, seed) in enumerate(rows)])
+        db.executemany(
+            "INSERT INTO entries (session_id, student_key, label, model, prediction, probabilities, "
+            "image, sent_at) VALUES (1, ?, ?, 'lenet5', 3, ?, ?, ?)",
+            [(key, label, probs, digit(seed=seed).tobytes(), 10.0 + i) for i, (key, label, seed) in enumerate(rows)],
+        )
     store = ClassStore(path)
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     # "a"'s drawing 5 three times: its newest (labelled 6) stays, the two older are hidden, not deleted
     assert [(e.number, e.label) for e in store.entries()] == [(1, 2), (2, 8), (1, 6)]
     assert len(store.entries(include_hidden=True)) == 5
-    relabelled = store.add(student_key="a", label=9, model="lenet5", prediction=3, probabilities=probabilities(3),
-                           image=digit(seed=5), now=100)
+    relabelled = store.add(
+        student_key="a",
+        label=9,
+        model="lenet5",
+        prediction=3,
+        probabilities=probabilities(3),
+        image=digit(seed=5),
+        now=100,
+    )
     assert (relabelled.id, relabelled.relabelled_from) == (3, 6)  # the upgraded entry is the drawing's entry
     assert ClassStore(path).summary()["entries"] == 3  # opened again: nothing upgraded twice
 
 
 # --- what counts ------------------------------------------------------------------------------
+
 
 def test_every_count_follows_the_one_rule_and_the_walls_filters(store):
     from core.classroom import lessons

@@ -15,6 +15,7 @@ def test_a_websocket_student_gets_the_digit_it_drew(streamlit_server):
     """The load rig's browserless student speaks the browser's protocol faithfully: the server
     decodes its canvas message into the digit drawn (a one, a zero, a seven, which the shipped
     lenet5 reads correctly), and Clear gives a new, empty canvas."""
+
     async def session():
         student = await WireSession.open(streamlit_server.url, "draw")
         try:
@@ -49,8 +50,7 @@ def test_a_small_class_draws_and_sends_beside_a_training_job_and_the_wall_shows_
     students who send every digit they draw, the teacher's wall open in Chromium, a training run."""
     if chromium_path() is None:
         pytest.skip("chromium is not installed")
-    result = in_fresh_loop(run(students=3, seconds=25, train_images=3000, train_epochs=1, browsers=1,
-                               class_mode=True))
+    result = in_fresh_loop(run(students=3, seconds=25, train_images=3000, train_epochs=1, browsers=1, class_mode=True))
     assert result["training"] == "started"
     assert result["errors"] == 0, result["error_messages"]
     assert result["browser_predictions"] >= 1  # the Chromium student, with the mouse on the canvas

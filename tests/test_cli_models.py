@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _core(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_summary_json_round_trips_and_matches_the_api():

@@ -24,7 +24,7 @@ def rgb(colour: str) -> tuple[int, int, int]:
     colour = colour.lstrip("#")
     if len(colour) == 3:
         colour = "".join(c * 2 for c in colour)
-    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
 
 
 def test_the_formula_gives_the_reference_values():
@@ -51,8 +51,9 @@ def test_every_number_in_a_grid_is_readable(kind, presenter):
     values = np.linspace(-9, 9, 64).reshape(8, 8)
     muted = np.zeros((8, 8), dtype=bool)
     muted[0] = True
-    html = html_pictures.grid_html(values, muted=muted, colorscale=palettes.palette(kind, presenter).scale,
-                           zmid=0 if kind == "signed" else None)
+    html = html_pictures.grid_html(
+        values, muted=muted, colorscale=palettes.palette(kind, presenter).scale, zmid=0 if kind == "signed" else None
+    )
     cells = re.findall(r"background:([^;]+);color:([^;]+);", html)
     assert len(cells) == 64
     ratios = [contrast_ratio(rgb(background), rgb(colour)) for background, colour in cells]

@@ -47,7 +47,9 @@ def test_split_is_deterministic_and_disjoint():
     full = mnist.load_train()
 
     def fingerprints(split) -> Counter:
-        return Counter(image.numpy().tobytes() + bytes([int(label)]) for image, label in zip(split.images, split.labels))
+        return Counter(
+            image.numpy().tobytes() + bytes([int(label)]) for image, label in zip(split.images, split.labels)
+        )
 
     assert fingerprints(train_a) + fingerprints(val_a) == fingerprints(full)
 
@@ -56,6 +58,7 @@ def test_restricted_unpickler_refuses_code():
     class Evil:
         def __reduce__(self):
             return (os.system, ("echo pwned",))
+
     payload = pickle.dumps(Evil(), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="only numpy arrays"):
         mnist.load_restricted_pickle(io.BytesIO(payload))
@@ -63,6 +66,7 @@ def test_restricted_unpickler_refuses_code():
 
 def test_restricted_unpickler_loads_numpy_arrays():
     import numpy as np
+
     arr = np.arange(6, dtype=np.float32).reshape(2, 3)
     out = mnist.load_restricted_pickle(io.BytesIO(pickle.dumps((arr, arr * 2), protocol=4)))
     assert (out[1] == arr * 2).all()
@@ -89,7 +93,7 @@ def test_cli_data_json():
     import json
     import subprocess
     import sys
-    out = subprocess.run([sys.executable, "-m", "core", "data", "--json"], capture_output=True,
-                         text=True, check=True)
+
+    out = subprocess.run([sys.executable, "-m", "core", "data", "--json"], capture_output=True, text=True, check=True)
     info = json.loads(out.stdout)
     assert info["train"] == 60_000 and info["test"] == 10_000 and info["md5_ok"] is True

@@ -29,9 +29,9 @@ def test_class_filter_and_seed():
     b = dv.select_samples("test", 25, digit=7, seed=3)
     c = dv.select_samples("test", 25, digit=7, seed=4)
     assert len(a) == 25 and set(a.labels.tolist()) == {7}
-    assert a.indices.tolist() == b.indices.tolist()      # same seed, same draw
-    assert a.indices.tolist() != c.indices.tolist()      # another seed, another draw
-    assert len(set(a.indices.tolist())) == 25            # without repetition
+    assert a.indices.tolist() == b.indices.tolist()  # same seed, same draw
+    assert a.indices.tolist() != c.indices.tolist()  # another seed, another draw
+    assert len(set(a.indices.tolist())) == 25  # without repetition
 
 
 def test_sample_indices_rejects_bad_arguments():
@@ -74,8 +74,8 @@ def test_normalization_facts_and_image():
     # (0.1307, 0.3081): the mean/std of MNIST's 60,000 training images, as torchvision's examples use.
     assert (f.mean, f.std) == (0.1307, 0.3081)
     assert f.n_pixels == 60_000 * 784 == 47_040_000
-    assert f.black == pytest.approx(-0.4242, abs=1e-4)   # (0 - 0.1307) / 0.3081
-    assert f.white == pytest.approx(2.8215, abs=1e-4)    # (1 - 0.1307) / 0.3081
+    assert f.black == pytest.approx(-0.4242, abs=1e-4)  # (0 - 0.1307) / 0.3081
+    assert f.white == pytest.approx(2.8215, abs=1e-4)  # (1 - 0.1307) / 0.3081
     img = np.zeros((28, 28), dtype=np.uint8)
     img[0, 0] = 255
     norm = dv.normalized_image(img)

@@ -110,7 +110,8 @@ def check(page, canvas: Canvas, seen: dict[tuple[str, ...], str], step: str) -> 
     assert re.search(rf"class {prediction} \(the predicted class\)", caption), f"{step}: {caption[:80]}"
     assert page.locator(".st-key-draw_target input").input_value() == "Predicted", step
     assert seen.setdefault(canvas.strokes, prediction) == prediction, (
-        f"{step}: {canvas.strokes} was a {seen[canvas.strokes]}, now a {prediction}")
+        f"{step}: {canvas.strokes} was a {seen[canvas.strokes]}, now a {prediction}"
+    )
 
 
 def open_draw(page, url: str) -> None:
@@ -125,8 +126,25 @@ def test_undo_redo_reset_and_clear_in_mixed_order(streamlit_server, browser_page
     canvas, seen = Canvas(), {}
     check(page, canvas, seen, "opened")
     # Issue 14: a 7 in two strokes, then undo: the maps failed on the label "2 (predicted)".
-    steps = ["bar", "slash", "undo", "redo", "undo", "undo", "redo", "slash", "reset", "stem",
-             "clear", "arc", "stem", "undo", "clear", "bar", "slash"]
+    steps = [
+        "bar",
+        "slash",
+        "undo",
+        "redo",
+        "undo",
+        "undo",
+        "redo",
+        "slash",
+        "reset",
+        "stem",
+        "clear",
+        "arc",
+        "stem",
+        "undo",
+        "clear",
+        "bar",
+        "slash",
+    ]
     for number, action in enumerate(steps):
         act(page, canvas, action)
         check(page, canvas, seen, f"step {number}: {action}")
@@ -173,8 +191,9 @@ def toolbar_overlaps(page) -> list[str]:
     the square as while drawing."""
     page.locator("canvas.upper-canvas").first.hover()
     card = page.locator(".dc-toolbar-card").first
-    page.wait_for_function("el => getComputedStyle(el.parentElement).opacity === '1'", arg=card.element_handle(),
-                           timeout=5_000)
+    page.wait_for_function(
+        "el => getComputedStyle(el.parentElement).opacity === '1'", arg=card.element_handle(), timeout=5_000
+    )
     page.wait_for_timeout(400)  # any transition over
     return card.evaluate(OVERLAPS)
 

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def folder_with_old(tmp_path):
     """A checkpoint folder holding one valid (untrained) lenet5 checkpoint named ``old``."""
     torch.manual_seed(0)
-    checkpoints.save(models.build("mlp_128"), "old", preset="mlp_128",
-                     record={"history": [], "test_accuracy": None}, folder=tmp_path)
+    checkpoints.save(
+        models.build("mlp_128"), "old", preset="mlp_128", record={"history": [], "test_accuracy": None}, folder=tmp_path
+    )
     return tmp_path
 
 
@@ -37,6 +38,7 @@ def test_failed_checkpoint_write_leaves_nothing_half_written(folder_with_old, mo
 
     def disk_full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
+
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space left"):
         checkpoints.save(models.build("mlp_128"), "old", preset="mlp_128", record={}, folder=folder_with_old)
@@ -50,8 +52,24 @@ def test_failed_checkpoint_write_leaves_nothing_half_written(folder_with_old, mo
 def test_unwritable_folder_is_a_clear_cli_error(tmp_path):
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("a file where the checkpoint folder should be")
-    out = subprocess.run([sys.executable, "-m", "core", "train", "mlp_128", "--limit", "1000", "--epochs", "1",
-                          "--folder", str(blocker)], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "mlp_128",
+            "--limit",
+            "1000",
+            "--epochs",
+            "1",
+            "--folder",
+            str(blocker),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert out.returncode == 2, out.stderr
     assert "could not write checkpoint 'mlp_128'" in out.stderr and "Traceback" not in out.stderr
     assert blocker.read_text().startswith("a file")
@@ -59,9 +77,25 @@ def test_unwritable_folder_is_a_clear_cli_error(tmp_path):
 
 def test_trainer_killed_mid_run_leaves_the_previous_checkpoint(folder_with_old):
     before = (folder_with_old / "old.pt").read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "core", "train", "mlp_128", "--name", "old",
-                             "--folder", str(folder_with_old), "--epochs", "50"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "mlp_128",
+            "--name",
+            "old",
+            "--folder",
+            str(folder_with_old),
+            "--epochs",
+            "50",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     seen = ""
     while time.monotonic() < deadline and "epoch 1/50" not in seen:  # it is training now
@@ -76,8 +110,9 @@ def test_trainer_killed_mid_run_leaves_the_previous_checkpoint(folder_with_old):
 
 def test_deleted_data_is_rederived(tmp_path):
     root = tmp_path / "data"  # as if data/ had been deleted while the app was down
-    out = subprocess.run([sys.executable, "-m", "core", "data", "--json", "--root", str(root)],
-                         capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "data", "--json", "--root", str(root)], capture_output=True, text=True, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr
     assert all(mnist.verify(root).values())
 
@@ -102,6 +137,7 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
     # Pages of earlier tests loaded the good lenet5 into the server's cache (keyed by its record's
     # hash, which the flipped byte leaves as it was): start from an empty cache, as a restart does.
     from dashboard import ui
+
     ui._load_cached.clear()
 
     seven = np.kron(mnist.load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
@@ -119,6 +155,7 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
 def test_app_started_without_data_rederives_it_and_serves(tmp_path, browser_page):
     """data/ deleted while the app was down: the next start derives MNIST again, pages work."""
     from tests.harness import open_page, start_streamlit
+
     root = tmp_path / "data"
     server = start_streamlit(env={"CNN_EXPLAINER_DATA": str(root)})
     try:
@@ -134,6 +171,7 @@ def test_cli_predict_reads_image_files(tmp_path):
     import json
 
     from PIL import Image
+
     test = mnist.load_test()
     files = []
     for i in range(3):  # MNIST test digits 7, 2, 1, written as dark ink on white like a scan
@@ -141,8 +179,12 @@ def test_cli_predict_reads_image_files(tmp_path):
         Image.fromarray(255 - test.images[i].numpy()).resize((140, 140)).save(path)
         files.append(str(path))
     (tmp_path / "notes.png").write_text("not a picture")
-    out = subprocess.run([sys.executable, "-m", "core", "predict", "lenet5", *files,
-                          str(tmp_path / "notes.png"), "--json"], capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "predict", "lenet5", *files, str(tmp_path / "notes.png"), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert out.returncode == 2 and "notes.png" in out.stderr and "Traceback" not in out.stderr
     results = json.loads(out.stdout)
     assert [r["prediction"] for r in results] == test.labels[:3].tolist()
@@ -168,6 +210,7 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path, b
 
     async def start_a_long_run(url):
         from playwright.async_api import async_playwright
+
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_FLAGS)
             said = await start_training(browser, url, images=60_000, epochs=20, name="interrupted")

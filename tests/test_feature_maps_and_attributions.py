@@ -25,7 +25,8 @@ from dashboard.figures import palettes, plots
 BLACK = normalised_black()  # (0 - 0.1307) / 0.3081 = -0.4242
 needs_lenet5 = pytest.mark.skipif(
     not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-    reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints`")
+    reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints`",
+)
 
 
 def digit_input(seed: int = 0) -> torch.Tensor:
@@ -58,6 +59,7 @@ def x() -> torch.Tensor:
 
 
 # --- hand computations ---------------------------------------------------------------
+
 
 def test_saliency_is_the_absolute_weight_row(x):
     net = linear_net()
@@ -121,21 +123,23 @@ def test_grad_cam_is_relu_of_mean_gradient_times_the_map(x):
         alpha = float(linear.weight[target].mean())
         expected = np.maximum(alpha * 0.5 * x.numpy().reshape(28, 28), 0.0)
         assert np.count_nonzero(expected) >= 100  # a map with something in it: an all-zero one would pass
-        np.testing.assert_allclose(attributions.attribute(net, x, "grad_cam", target), expected,
-                                   rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(attributions.attribute(net, x, "grad_cam", target), expected, rtol=1e-5, atol=1e-7)
     assert alpha != 0
 
 
-@pytest.mark.parametrize("name, start, jump", [
-    # Composed by hand, pixel-centre coordinates: conv k5 pad 2 keeps the centre; 2x2 pooling
-    # moves it by half a pixel and doubles the jump; a valid k5 conv then adds 2 jumps.
-    ("lenet5", 4.5, 2.0),             # conv1 p2 -> pool -> conv2 valid: 0.5 + 2 * 2
-    ("lenet5_1998", 4.5, 2.0),        # pad 2 -> C1 valid -> S2 -> C3 valid: -2 + 2 + 0.5 + 4
-    ("cnn_avgpool", 6.5, 2.0),        # conv valid (+2) -> pool (+0.5) -> conv valid (+2 * 2)
-    ("keras_cnn_deeper", 4.5, 2.0),   # conv 5 valid (+2) -> pool (+0.5) -> conv 3 valid (+1 * 2)
-    ("keras_cnn_wide", 0.5, 2.0),     # conv same -> pool (+0.5) -> conv same
-    ("keras_cnn_small", 0.0, 1.0),    # the only conv, "same": unit i is pixel i
-])
+@pytest.mark.parametrize(
+    "name, start, jump",
+    [
+        # Composed by hand, pixel-centre coordinates: conv k5 pad 2 keeps the centre; 2x2 pooling
+        # moves it by half a pixel and doubles the jump; a valid k5 conv then adds 2 jumps.
+        ("lenet5", 4.5, 2.0),  # conv1 p2 -> pool -> conv2 valid: 0.5 + 2 * 2
+        ("lenet5_1998", 4.5, 2.0),  # pad 2 -> C1 valid -> S2 -> C3 valid: -2 + 2 + 0.5 + 4
+        ("cnn_avgpool", 6.5, 2.0),  # conv valid (+2) -> pool (+0.5) -> conv valid (+2 * 2)
+        ("keras_cnn_deeper", 4.5, 2.0),  # conv 5 valid (+2) -> pool (+0.5) -> conv 3 valid (+1 * 2)
+        ("keras_cnn_wide", 0.5, 2.0),  # conv same -> pool (+0.5) -> conv same
+        ("keras_cnn_small", 0.0, 1.0),  # the only conv, "same": unit i is pixel i
+    ],
+)
 def test_grad_cam_units_sit_on_their_receptive_field_centres(name, start, jump, x):
     model = models.build(name).eval()
     assert attributions.unit_centres(model, models.last_conv_layer(model), x) == (start, jump)
@@ -166,10 +170,9 @@ def test_occlusion_averages_the_drop_of_every_window_covering_a_pixel(x):
     count = np.zeros((28, 28))
     for r in range(0, 25, 2):
         for c in range(0, 25, 2):
-            total[r:r + 4, c:c + 4] += contribution[r:r + 4, c:c + 4].sum()
-            count[r:r + 4, c:c + 4] += 1
-    np.testing.assert_allclose(attributions.attribute(net, x, "occlusion", 1), total / count,
-                               rtol=1e-4, atol=1e-4)
+            total[r : r + 4, c : c + 4] += contribution[r : r + 4, c : c + 4].sum()
+            count[r : r + 4, c : c + 4] += 1
+    np.testing.assert_allclose(attributions.attribute(net, x, "occlusion", 1), total / count, rtol=1e-4, atol=1e-4)
 
 
 # --- every preset -----------------------------------------------------------------------
@@ -238,12 +241,15 @@ def test_sanity_check_explains_other_weights_reproducibly(x):
     assert not np.allclose(trained, random_a)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(method="magic"), "unknown attribution method"),
-    (dict(target=10), "target must be a class"),
-    (dict(target=True), "target must be a class"),
-    (dict(x=torch.zeros(1, 28, 28)), "1 x 1 x 28 x 28"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(method="magic"), "unknown attribution method"),
+        (dict(target=10), "target must be a class"),
+        (dict(target=True), "target must be a class"),
+        (dict(x=torch.zeros(1, 28, 28)), "1 x 1 x 28 x 28"),
+    ],
+)
 def test_bad_requests_say_what_is_wrong(bad, match, x):
     args = dict(model=linear_net(), x=x, method="saliency", target=0) | bad
     with pytest.raises(attributions.AttributionError, match=match):
@@ -251,6 +257,7 @@ def test_bad_requests_say_what_is_wrong(bad, match, x):
 
 
 # --- how a map is drawn: one scale for every method ----------------------------------------
+
 
 def test_the_display_scale_ends_at_the_99th_percentile_of_the_magnitude():
     # 784 values 0, -1, 2, -3, ...: |v| = 0 ... 783. numpy's percentile (linear interpolation)
@@ -285,6 +292,7 @@ def test_the_overlay_colours_a_pixel_exactly_from_its_visible_threshold():
     """Where "visible" comes from: the overlay's colour scale is fully transparent under
     plots.OVERLAY_VISIBLE_FROM (of the scaled magnitude) and at least OVERLAY_ALPHA_FROM opaque,
     in a clear tint, from there on; signed maps on [-1, 1], one-sided ones on [0, 1]."""
+
     def alpha(color: str) -> float:
         return float(color.rsplit(",", 1)[1].rstrip(")"))
 
@@ -324,6 +332,7 @@ def test_every_method_colours_at_least_a_fifth_of_the_ink_on_the_shipped_lenet5(
 
 
 # --- copies ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", models.names())
 def test_random_copy_redraws_every_parameter_and_leaves_the_rest(name):
@@ -376,15 +385,22 @@ def test_a_borrowed_copy_follows_a_change_of_the_weights():
 
 # --- feature maps -------------------------------------------------------------------------
 
+
 def test_lenet5_stages_shapes_and_first_conv_against_torch(x):
     torch.manual_seed(5)
     model = models.build("lenet5").eval()
     stages = feature_maps(model, x)
     # Seed 004: conv 6@5x5 pad 2 -> BN -> ReLU -> pool, conv 16@5x5 -> BN -> ReLU -> pool.
     assert [(s.short_name, s.kind, s.shape_text) for s in stages] == [
-        ("conv1", "conv", "6@28×28"), ("bn1", "norm", "6@28×28"), ("relu1", "activation", "6@28×28"),
-        ("pool1", "pool", "6@14×14"), ("conv2", "conv", "16@10×10"), ("bn2", "norm", "16@10×10"),
-        ("relu2", "activation", "16@10×10"), ("pool2", "pool", "16@5×5")]
+        ("conv1", "conv", "6@28×28"),
+        ("bn1", "norm", "6@28×28"),
+        ("relu1", "activation", "6@28×28"),
+        ("pool1", "pool", "6@14×14"),
+        ("conv2", "conv", "16@10×10"),
+        ("bn2", "norm", "16@10×10"),
+        ("relu2", "activation", "16@10×10"),
+        ("pool2", "pool", "16@5×5"),
+    ]
     conv1 = model.features.conv1
     expected = F.conv2d(x, conv1.weight, conv1.bias, padding=2)[0]
     torch.testing.assert_close(stages[0].tensor, expected.detach())
@@ -410,6 +426,7 @@ def test_an_mlp_has_no_feature_maps(x):
 
 
 # --- pictures -------------------------------------------------------------------------------
+
 
 def test_channel_tiles_stretch_each_channel_to_its_own_range():
     maps = torch.stack([torch.arange(28 * 28, dtype=torch.float32).reshape(28, 28) * (k + 1) for k in range(6)])

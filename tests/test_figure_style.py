@@ -20,10 +20,13 @@ def test_styled_sets_height_font_and_margins():
 def test_every_page_figure_has_the_one_font_size():
     counts = {"train": [5923] * 10, "test": [980] * 10}
     record = {"recipe": {"limit": None}, "history": [{"epoch": 1, "test_accuracy": 0.9, "train_accuracy": 0.9}]}
-    figures = [arch.class_counts_bar(counts), arch.one_hot_bar(np.eye(10)[3]),
-               arch.connection_table(np.eye(6, 16, dtype=bool), selected=2),
-               training.compare_figure({"run": record}, "accuracy", show_train=False),
-               training.trail_figure([1, 2], [0.5, 0.9], 2, 7)]
+    figures = [
+        arch.class_counts_bar(counts),
+        arch.one_hot_bar(np.eye(10)[3]),
+        arch.connection_table(np.eye(6, 16, dtype=bool), selected=2),
+        training.compare_figure({"run": record}, "accuracy", show_train=False),
+        training.trail_figure([1, 2], [0.5, 0.9], 2, 7),
+    ]
     assert [f.layout.font.size for f in figures] == [style.FONT_SIZE] * 5 == [16] * 5
 
 

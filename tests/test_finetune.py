@@ -35,8 +35,9 @@ from core.training.jobs.spec import JobInputError, NeedsConfirmation
 from core.training.jobs.state import FINISHED, STOPPED
 from tests.class_hand import fill_store, scripted_class
 
-needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 def digits_of(labels, first_id: int = 1) -> ClassDigits:
@@ -59,6 +60,7 @@ def folder(tmp_path):
 
 
 # --- the held-out split -------------------------------------------------------------------------
+
 
 def test_the_split_holds_out_a_fifth_of_every_label_rounded_up():
     labels = np.repeat(np.arange(10), [30, 30, 12, 7, 5, 3, 2, 30, 30, 31])
@@ -102,12 +104,15 @@ def test_too_few_digits_or_a_missing_label_is_a_sentence_not_a_run():
     assert issubclass(NotEnoughDigits, JobInputError)  # a page catches both alike
 
 
-@pytest.mark.parametrize("changes, words", [
-    (dict(held_out=0.1), "held-out share must be from 0.2"),
-    (dict(steps=0), "steps must be"),
-    (dict(class_share=0.0), "share of a batch"),
-    (dict(lr=-1.0), "learning rate"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        (dict(held_out=0.1), "held-out share must be from 0.2"),
+        (dict(steps=0), "steps must be"),
+        (dict(class_share=0.0), "share of a batch"),
+        (dict(lr=-1.0), "learning rate"),
+    ],
+)
 def test_settings_that_cannot_work_are_refused(changes, words):
     with pytest.raises(JobInputError, match=words):
         FinetuneSettings(**changes).check()
@@ -126,6 +131,7 @@ def test_refusals_are_said_in_the_language_of_the_page_that_shows_them(monkeypat
 
 # --- measured: the shift, and fine-tuning closing it ----------------------------------------------
 
+
 @needs_lenet5
 def test_fine_tuning_learns_the_class_hand_and_keeps_mnist(tmp_path, folder, scripted, capsys):
     images, labels = scripted
@@ -142,9 +148,11 @@ def test_fine_tuning_learns_the_class_hand_and_keeps_mnist(tmp_path, folder, scr
     result = finetune("lenet5", digits, folder=folder)  # the defaults; all 10,000 MNIST test images
     seconds = time.perf_counter() - started
     with capsys.disabled():
-        print(f"\n[fine-tune of lenet5 on 300 class digits: {seconds:.1f} s; held-out class "
-              f"{result.class_before:.2%} -> {result.class_after:.2%}; MNIST {result.mnist_before:.2%} -> "
-              f"{result.mnist_after:.2%}]")
+        print(
+            f"\n[fine-tune of lenet5 on 300 class digits: {seconds:.1f} s; held-out class "
+            f"{result.class_before:.2%} -> {result.class_after:.2%}; MNIST {result.mnist_before:.2%} -> "
+            f"{result.mnist_after:.2%}]"
+        )
     assert len(result.held_index) == 60 and len(result.train_index) == 240  # ceil(0.2 * 30) = 6 per label
     assert result.mnist_images == 10_000 and result.mnist_before == pytest.approx(0.9918)
     assert result.class_after > result.class_before
@@ -161,8 +169,12 @@ def test_fine_tuning_learns_the_class_hand_and_keeps_mnist(tmp_path, folder, scr
     assert class_predictions(model, held).accuracy == pytest.approx(result.class_after)
     record = loaded.record["finetune"]
     assert loaded.record["trained_on"] == "class fine-tune" and loaded.preset == "lenet5"
-    assert (record["session"], record["class_digits"], record["train_digits"], record["held_out"]) == \
-        (digits.session, 300, 240, 60)
+    assert (record["session"], record["class_digits"], record["train_digits"], record["held_out"]) == (
+        digits.session,
+        300,
+        240,
+        60,
+    )
     assert record["class"]["before"] == result.class_before and record["mnist"]["after"] == result.mnist_after
     assert record["steps"] == 100 and record["mix"] == {"batch_size": 64, "class_per_batch": 16, "mnist_per_batch": 48}
     assert sorted(record["held_out_entries"]) == sorted(held.entry_ids.tolist())
@@ -183,6 +195,7 @@ def test_the_same_seed_gives_the_same_weights_whatever_the_global_generator_does
 
 # --- as a background job --------------------------------------------------------------------------
 
+
 @needs_lenet5
 def test_a_fine_tune_job_reports_progress_and_saves(tmp_path, folder, scripted):
     images, labels = scripted
@@ -190,8 +203,11 @@ def test_a_fine_tune_job_reports_progress_and_saves(tmp_path, folder, scripted):
     fill_store(store, images, labels)
     manager = runner.JobManager()
     spec = prepare("lenet5", store, settings=FinetuneSettings(steps=30, mnist_limit=500), folder=folder)
-    assert (spec.kind, spec.name, spec.preset) == ("class fine-tune", f"class_lenet5_{store.current_session().id}",
-                                                   "lenet5")
+    assert (spec.kind, spec.name, spec.preset) == (
+        "class fine-tune",
+        f"class_lenet5_{store.current_session().id}",
+        "lenet5",
+    )
     job = manager.start(spec)
     with pytest.raises(runner.JobBusy):
         manager.start(spec)  # one run per server, training or fine-tune

@@ -31,17 +31,17 @@ def random_conv_cases(n, seed=5):
         h, w = (int(v) for v in rng.integers(1, 13, size=2))
         k = int(rng.integers(1, 6))
         yield dict(
-            x=rng.integers(-9, 10, size=(c, h, w)).astype(float) if rng.random() < 0.5
-            else rng.normal(size=(c, h, w)),
+            x=rng.integers(-9, 10, size=(c, h, w)).astype(float) if rng.random() < 0.5 else rng.normal(size=(c, h, w)),
             w=rng.normal(size=(c, k, k)),
             bias=float(rng.normal()) if rng.random() < 0.5 else 0.0,
-            stride=int(rng.integers(1, 4)), padding=int(rng.integers(0, 3)),
-            dilation=int(rng.integers(1, 3)))
+            stride=int(rng.integers(1, 4)),
+            padding=int(rng.integers(0, 3)),
+            dilation=int(rng.integers(1, 3)),
+        )
 
 
 def test_convolution_equals_torch_conv2d_on_random_cases():
-    seen = {"channels": set(), "kernel": set(), "stride": set(), "padding": set(), "dilation": set(),
-            "bias": set()}
+    seen = {"channels": set(), "kernel": set(), "stride": set(), "padding": set(), "dilation": set(), "bias": set()}
     n_valid = n_refused = 0
     for case in random_conv_cases(N_CASES):
         x, w = case["x"], case["w"]
@@ -56,8 +56,9 @@ def test_convolution_equals_torch_conv2d_on_random_cases():
             n_refused += 1
             continue
         result = gridmath.convolve(x, w, bias=case["bias"], **settings)
-        expected = F.conv2d(torch.tensor(x)[None], torch.tensor(w)[None],
-                            torch.tensor([case["bias"]], dtype=torch.float64), **settings)[0, 0].numpy()
+        expected = F.conv2d(
+            torch.tensor(x)[None], torch.tensor(w)[None], torch.tensor([case["bias"]], dtype=torch.float64), **settings
+        )[0, 0].numpy()
         np.testing.assert_allclose(result.output, expected, rtol=1e-12, atol=1e-12)
         # Every animated frame's number is the torch number of the cell it writes.
         assert len(result.steps) == expected.size
@@ -71,8 +72,14 @@ def test_convolution_equals_torch_conv2d_on_random_cases():
             seen[name].add(case[name])
         seen["bias"].add(case["bias"] != 0.0)
     assert n_valid >= 300 and n_refused >= 20, (n_valid, n_refused)
-    assert seen == {"channels": {1, 2, 3}, "kernel": {1, 2, 3, 4, 5}, "stride": {1, 2, 3},
-                    "padding": {0, 1, 2}, "dilation": {1, 2}, "bias": {True, False}}
+    assert seen == {
+        "channels": {1, 2, 3},
+        "kernel": {1, 2, 3, 4, 5},
+        "stride": {1, 2, 3},
+        "padding": {0, 1, 2},
+        "dilation": {1, 2},
+        "bias": {True, False},
+    }
 
 
 def test_steps_record_window_patch_padding_and_products():
@@ -117,8 +124,9 @@ def test_multichannel_sums_the_channels_into_one_output():
 
 
 def torch_conv_multi(x, w, bias):
-    return F.conv2d(torch.tensor(x)[None], torch.tensor(w)[None],
-                    torch.tensor([bias], dtype=torch.float64))[0, 0].numpy()
+    return F.conv2d(torch.tensor(x)[None], torch.tensor(w)[None], torch.tensor([bias], dtype=torch.float64))[
+        0, 0
+    ].numpy()
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -144,11 +152,10 @@ def test_lenet_subsampling_is_block_sum_times_coefficient_plus_bias():
         kernel, stride = int(rng.integers(2, 4)), int(rng.integers(1, 4))
         x = rng.normal(size=(int(rng.integers(kernel, 13)), int(rng.integers(kernel, 13))))
         coef, bias = float(rng.normal()), float(rng.normal())
-        result = gridmath.pool(x, kind="subsample", kernel=kernel, stride=stride,
-                               coefficient=coef, bias=bias)
+        result = gridmath.pool(x, kind="subsample", kernel=kernel, stride=stride, coefficient=coef, bias=bias)
         # 1998 S2: sum of the block (= average x k^2) times the coefficient, plus the bias.
         mean = F.avg_pool2d(torch.tensor(x)[None, None], kernel, stride)[0, 0].numpy()
-        np.testing.assert_allclose(result.output, mean * kernel ** 2 * coef + bias, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(result.output, mean * kernel**2 * coef + bias, rtol=1e-12, atol=1e-12)
     # By hand on the 4x4 example: top-left block 1 + 3 + 4 + 2 = 10; 10 x 0.5 + 0.25 = 5.25.
     result = gridmath.pool(presets.pooling_example(), kind="subsample", coefficient=0.5, bias=0.25)
     assert result.output[0, 0] == 5.25
@@ -159,8 +166,9 @@ def test_output_size_formula_matches_torch_shapes():
     n_checked = 0
     for n, k, s, p, d in itertools.product(range(1, 13), range(1, 6), range(1, 4), range(3), range(1, 3)):
         try:
-            expected = F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p,
-                                dilation=d).shape[-1]
+            expected = F.conv2d(
+                torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d
+            ).shape[-1]
         except RuntimeError:
             with pytest.raises(GridSettingsError):
                 gridmath.output_size(n, k, stride=s, padding=p, dilation=d)
@@ -172,24 +180,27 @@ def test_output_size_formula_matches_torch_shapes():
     assert gridmath.output_size(8, 3) == 6
 
 
-@pytest.mark.parametrize("call, reason", [
-    (lambda: gridmath.convolve(np.ones((3, 3)), np.ones((5, 5))), "larger than the padded input height 3"),
-    (lambda: gridmath.convolve(np.ones((3, 3)), np.ones((3, 3)), dilation=2), "spans 5 cells"),
-    (lambda: gridmath.convolve(np.ones((13, 4)), np.ones((3, 3))), "at most 12x12"),
-    (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((3, 3)), stride=4), "stride must be"),
-    (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((3, 3)), padding=3), "padding must be"),
-    (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((3, 3)), dilation=3), "dilation must be"),
-    (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((6, 6))), "kernel size must be"),
-    (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((2, 3))), "must be square"),
-    (lambda: gridmath.convolve(np.ones((3, 6, 6)), np.ones((2, 3, 3))), "one kernel per input channel"),
-    (lambda: gridmath.convolve(np.ones((4, 6, 6)), np.ones((4, 3, 3))), "use 1 to 3"),
-    (lambda: gridmath.convolve([[1, float("nan")], [0, 0]], np.ones((1, 1))), "row 0, column 1 is empty"),
-    (lambda: gridmath.pool(np.ones((2, 2)), kernel=3, stride=1), "larger than the 2x2 input"),
-    (lambda: gridmath.pool(np.ones((6, 6)), kernel=4), "pooling window must be"),
-    (lambda: gridmath.pool(np.ones((6, 6)), stride=4), "pooling stride must be"),
-    (lambda: gridmath.pool(np.ones((6, 6)), kind="median"), "unknown pooling kind"),
-    (lambda: gridmath.output_size(4, 5), "larger than the padded input"),
-])
+@pytest.mark.parametrize(
+    "call, reason",
+    [
+        (lambda: gridmath.convolve(np.ones((3, 3)), np.ones((5, 5))), "larger than the padded input height 3"),
+        (lambda: gridmath.convolve(np.ones((3, 3)), np.ones((3, 3)), dilation=2), "spans 5 cells"),
+        (lambda: gridmath.convolve(np.ones((13, 4)), np.ones((3, 3))), "at most 12x12"),
+        (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((3, 3)), stride=4), "stride must be"),
+        (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((3, 3)), padding=3), "padding must be"),
+        (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((3, 3)), dilation=3), "dilation must be"),
+        (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((6, 6))), "kernel size must be"),
+        (lambda: gridmath.convolve(np.ones((6, 6)), np.ones((2, 3))), "must be square"),
+        (lambda: gridmath.convolve(np.ones((3, 6, 6)), np.ones((2, 3, 3))), "one kernel per input channel"),
+        (lambda: gridmath.convolve(np.ones((4, 6, 6)), np.ones((4, 3, 3))), "use 1 to 3"),
+        (lambda: gridmath.convolve([[1, float("nan")], [0, 0]], np.ones((1, 1))), "row 0, column 1 is empty"),
+        (lambda: gridmath.pool(np.ones((2, 2)), kernel=3, stride=1), "larger than the 2x2 input"),
+        (lambda: gridmath.pool(np.ones((6, 6)), kernel=4), "pooling window must be"),
+        (lambda: gridmath.pool(np.ones((6, 6)), stride=4), "pooling stride must be"),
+        (lambda: gridmath.pool(np.ones((6, 6)), kind="median"), "unknown pooling kind"),
+        (lambda: gridmath.output_size(4, 5), "larger than the padded input"),
+    ],
+)
 def test_impossible_settings_give_the_reason(call, reason):
     with pytest.raises(GridSettingsError, match=reason):
         call()
@@ -197,6 +208,7 @@ def test_impossible_settings_give_the_reason(call, reason):
 
 def test_feature_map_matches_torch_on_a_digit():
     from core.data.mnist import load_test
+
     image = presets.to_levels(load_test().images[0].numpy())
     kernel = presets.KERNELS["Vertical edge"]
     for stride, padding, dilation in [(1, 0, 1), (2, 1, 1), (1, 2, 2), (3, 0, 2)]:
@@ -220,6 +232,7 @@ def test_describe_step_writes_the_arithmetic():
 
 def test_presets_are_small_whole_numbers():
     from core.data.mnist import load_test
+
     patch = presets.mnist_patch(load_test().images[0].numpy(), 8)
     assert patch.shape == (8, 8) and patch.min() >= 0 and patch.max() == 9
     assert np.array_equal(patch, np.rint(patch))

@@ -56,7 +56,8 @@ def extracted() -> dict:
     found = {}
     for folder in ("core", "dashboard", "pages"):
         for filename, _lineno, message, _comments, _context in extract_from_dir(
-                ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
             found[message if isinstance(message, str) else tuple(message)] = f"{folder}/{filename}"
     return found
 
@@ -71,10 +72,10 @@ def catalog():
 class Term:
     """One row of locale/glossary.tsv (its header says what each column means)."""
 
-    spellings: tuple[str, ...]   # the English term's spellings (none: only the forbidden words are checked)
+    spellings: tuple[str, ...]  # the English term's spellings (none: only the forbidden words are checked)
     chinese: str
     forbidden: tuple[str, ...]
-    short: str = ""              # may stand for the term right after a number or a placeholder (5 轮)
+    short: str = ""  # may stand for the term right after a number or a placeholder (5 轮)
     senses: tuple[str, ...] = ()  # Chinese words of another sense of the English word (筛选 for the wall's filters)
 
     def in_english(self, english: str) -> bool:
@@ -84,8 +85,11 @@ class Term:
 
     def said_in(self, chinese: str) -> bool:
         """Whether ``chinese`` says the term: in full, in its short form in a count, or in another sense."""
-        return (self.chinese in chinese or any(sense in chinese for sense in self.senses)
-                or bool(self.short and re.search(rf"(\d|\}})\s*{re.escape(self.short)}", chinese)))
+        return (
+            self.chinese in chinese
+            or any(sense in chinese for sense in self.senses)
+            or bool(self.short and re.search(rf"(\d|\}})\s*{re.escape(self.short)}", chinese))
+        )
 
 
 def glossary() -> list[Term]:
@@ -108,8 +112,11 @@ def translated(catalog, msgid) -> list[str]:
 
 
 def test_every_marked_string_has_a_translation_and_none_is_fuzzy(catalog):
-    missing = [f"{where}: {msgid!r}" for msgid, where in extracted().items()
-               if not all(translated(catalog, msgid)) or not translated(catalog, msgid)]
+    missing = [
+        f"{where}: {msgid!r}"
+        for msgid, where in extracted().items()
+        if not all(translated(catalog, msgid)) or not translated(catalog, msgid)
+    ]
     assert missing == []
     assert [m.id for m in catalog if m.id and m.fuzzy] == []
 
@@ -118,8 +125,10 @@ def test_no_message_is_in_the_catalogue_twice():
     # Entries are appended by hand: a second entry of one msgid is silently merged by Babel (one of
     # the two translations is lost) and refused by GNU msgfmt.
     raw = PO.read_text(encoding="utf-8")
-    ids = ["".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
-           for block in re.findall(r'^msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)', raw, re.MULTILINE)]
+    ids = [
+        "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block))
+        for block in re.findall(r'^msgid ((?:"(?:[^"\\]|\\.)*"\n?)+)', raw, re.MULTILINE)
+    ]
     assert [msgid for msgid in set(ids) if msgid and ids.count(msgid) > 1] == []
 
 
@@ -162,10 +171,13 @@ def test_every_number_of_the_english_is_in_the_chinese(catalog):
         if not message.id or not message.string:
             continue
         english = PLACEHOLDER.sub(" ", message.id if isinstance(message.id, str) else message.id[-1])
-        for chinese in (message.string if isinstance(message.string, tuple) else (message.string,)):
+        for chinese in message.string if isinstance(message.string, tuple) else (message.string,):
             text = PLACEHOLDER.sub(" ", chinese)
-            wrong += [(number, english, chinese) for number in re.findall(r"\d+(?:[.,]\d+)*", english)
-                      if number not in text and in_words.get(number, "\0") not in text]
+            wrong += [
+                (number, english, chinese)
+                for number in re.findall(r"\d+(?:[.,]\d+)*", english)
+                if number not in text and in_words.get(number, "\0") not in text
+            ]
     assert wrong == []
 
 
@@ -181,13 +193,60 @@ def test_the_glossarys_rules_hold_what_they_say():
 
 def test_the_glossary_holds_the_issues_terms():
     terms = {term.chinese for term in glossary()}
-    for term in ("卷积", "卷积核", "特征图", "池化", "最大池化", "平均池化", "下采样", "步长", "填充", "膨胀", "感受野",
-                 "全连接", "激活函数", "批归一化", "学习率", "训练轮次", "批大小", "混淆矩阵", "显著图", "积分梯度",
-                 "遮挡", "对抗",
-                 # and the terms the interface uses besides
-                 "滤波器", "通道", "偏置", "权重", "展平", "隐藏层", "多层感知机", "损失", "交叉熵", "准确率", "错误率",
-                 "优化器", "动量", "权重衰减", "学习率调度", "标签平滑", "数据增广", "过拟合", "训练集", "测试集",
-                 "验证集", "检查点", "微调", "随机种子", "独热编码", "归一化", "置信度", "归因", "扰动"):
+    for term in (
+        "卷积",
+        "卷积核",
+        "特征图",
+        "池化",
+        "最大池化",
+        "平均池化",
+        "下采样",
+        "步长",
+        "填充",
+        "膨胀",
+        "感受野",
+        "全连接",
+        "激活函数",
+        "批归一化",
+        "学习率",
+        "训练轮次",
+        "批大小",
+        "混淆矩阵",
+        "显著图",
+        "积分梯度",
+        "遮挡",
+        "对抗",
+        # and the terms the interface uses besides
+        "滤波器",
+        "通道",
+        "偏置",
+        "权重",
+        "展平",
+        "隐藏层",
+        "多层感知机",
+        "损失",
+        "交叉熵",
+        "准确率",
+        "错误率",
+        "优化器",
+        "动量",
+        "权重衰减",
+        "学习率调度",
+        "标签平滑",
+        "数据增广",
+        "过拟合",
+        "训练集",
+        "测试集",
+        "验证集",
+        "检查点",
+        "微调",
+        "随机种子",
+        "独热编码",
+        "归一化",
+        "置信度",
+        "归因",
+        "扰动",
+    ):
         assert term in terms, term
 
 
@@ -237,8 +296,9 @@ def test_the_class_databases_notices_are_said_in_the_readers_language(tmp_path, 
     notice = db.ClassDatabase(path).notices[0]
     assert "could not be read (the file is not a database)" in notice  # English where no session is (logs)
     aside = next(tmp_path.glob("class.sqlite.corrupt-*")).name
-    assert i18n._(notice) == (f"无法读取班级数据库 class.sqlite（这个文件不是数据库）：它已原样移到一旁，改名为 {aside}，"
-                              "并新建了一个数据库。")
+    assert i18n._(notice) == (
+        f"无法读取班级数据库 class.sqlite（这个文件不是数据库）：它已原样移到一旁，改名为 {aside}，并新建了一个数据库。"
+    )
 
 
 def test_the_command_line_and_threads_stay_english():
@@ -247,6 +307,7 @@ def test_the_command_line_and_threads_stay_english():
 
 
 # --- every page, in Chinese -----------------------------------------------------------------------
+
 
 def opened(page: str, language: str, **state) -> AppTest:
     at = run_page(page, {"lang": language}, timeout=180, **state)
@@ -278,19 +339,29 @@ def test_a_link_made_in_chinese_opens_an_english_session_on_the_same_view():
 # What is the same in both languages: model and checkpoint names, layer and module names, Captum's
 # method names, units and symbols. Streamlit's own widget texts cannot be translated (README).
 # Each as it shows -> how Streamlit 1.67's bundle writes it (a template where it fills in a value).
-STREAMLIT_WORDING = {"Drag and drop a file here": "`Drag and drop a file here`", "Upload": "`Upload`",
-                     "200MB per file": "} per file`", "Choose an option": "`Choose an option`",
-                     "Choose options": "`Choose options`", "No results": "`No results`",
-                     "Press Enter to apply": "`Press Enter to ${", "Download as CSV": "`Download as CSV`",
-                     "Fullscreen": "`Fullscreen`", "Running...": "`Running...`", "Page not found": "`Page not found`"}
+STREAMLIT_WORDING = {
+    "Drag and drop a file here": "`Drag and drop a file here`",
+    "Upload": "`Upload`",
+    "200MB per file": "} per file`",
+    "Choose an option": "`Choose an option`",
+    "Choose options": "`Choose options`",
+    "No results": "`No results`",
+    "Press Enter to apply": "`Press Enter to ${",
+    "Download as CSV": "`Download as CSV`",
+    "Fullscreen": "`Fullscreen`",
+    "Running...": "`Running...`",
+    "Page not found": "`Page not found`",
+}
 STREAMLIT_OWN = (*STREAMLIT_WORDING, "Drag and drop files here", "Deploy", "Stop")
 
 
 def test_readme_quotes_streamlits_own_texts_as_this_streamlit_writes_them():
     import streamlit
 
-    bundle = "".join(path.read_text(errors="ignore")
-                     for path in (Path(streamlit.__file__).parent / "static" / "static" / "js").glob("*.js"))
+    bundle = "".join(
+        path.read_text(errors="ignore")
+        for path in (Path(streamlit.__file__).parent / "static" / "static" / "js").glob("*.js")
+    )
     readme = " ".join((ROOT / "README.md").read_text().split())
     for shown, written in STREAMLIT_WORDING.items():
         assert written in bundle, (shown, written)
@@ -302,9 +373,36 @@ def test_readme_quotes_streamlits_own_texts_as_this_streamlit_writes_them():
 def neutral_words() -> list[str]:
     words = set(models.names()) | {i.name for i in checkpoints.list_checkpoints()}
     words |= {m.title for m in METHODS.values()} | set(STREAMLIT_OWN)
-    words |= {"CNN", "MNIST", "LeNet-5", "LeNet", "ReLU", "BatchNorm", "Captum", "ONNX", "Netron", "PyTorch",
-              "Keras", "LeCun", "SGD", "Adam", "AdamW", "FGSM", "RBF", "tanh", "softmax", "PNG", "JPEG", "CSV", "HTML",
-              "IDX", "px", "ms", "lr", "ε"}
+    words |= {
+        "CNN",
+        "MNIST",
+        "LeNet-5",
+        "LeNet",
+        "ReLU",
+        "BatchNorm",
+        "Captum",
+        "ONNX",
+        "Netron",
+        "PyTorch",
+        "Keras",
+        "LeCun",
+        "SGD",
+        "Adam",
+        "AdamW",
+        "FGSM",
+        "RBF",
+        "tanh",
+        "softmax",
+        "PNG",
+        "JPEG",
+        "CSV",
+        "HTML",
+        "IDX",
+        "px",
+        "ms",
+        "lr",
+        "ε",
+    }
     return sorted(words, key=len, reverse=True)
 
 
@@ -318,8 +416,10 @@ def layer_names() -> list[str]:
 # INPUT, OUTPUT, the X of its connection table), an English term glossed after its Chinese one
 # (独热（one-hot）, 显著图（Saliency）), and arithmetic: x between numbers is "times" (6x3, 60 x 5 x 5), a
 # in tanh(2a/3), n=5 and s=2 in the formula's sentence.
-NOTATION = re.compile(r"\bet al\.|\b[a-z] ?= ?\d|https?://\S+|表 I\b|\b(INPUT|OUTPUT|X)\b|\(2[ax]/3\)"
-                      r"|(?<=[\d)])\s?[xX]\s?(?=[\d(])|(?<=[\u4e00-\u9fff])（[A-Za-z][A-Za-z ×-]*）")
+NOTATION = re.compile(
+    r"\bet al\.|\b[a-z] ?= ?\d|https?://\S+|表 I\b|\b(INPUT|OUTPUT|X)\b|\(2[ax]/3\)"
+    r"|(?<=[\d)])\s?[xX]\s?(?=[\d(])|(?<=[\u4e00-\u9fff])（[A-Za-z][A-Za-z ×-]*）"
+)
 
 
 # The text a reader sees in the page's main part (innerText of the page as laid out: nothing
@@ -393,7 +493,9 @@ def test_browser_each_page_in_chinese_is_chinese(streamlit_server, browser, page
         context.close()
     english = shares.pop("en")
     assert {view: share for view, share in shares.items() if share < 0.95} == {}, (
-        shares, {view: words[:80] for view, words in english_left.items() if shares.get(view, 1) < 0.95})
+        shares,
+        {view: words[:80] for view, words in english_left.items() if shares.get(view, 1) < 0.95},
+    )
     assert english == 0.0, english_left["en"][:80]
 
 
@@ -408,12 +510,16 @@ def test_browser_two_sessions_in_two_languages_and_the_switch_keeps_the_settings
     open_page(en_tab, streamlit_server.url + link)
     zh_title = zh_tab.locator("h1").first.inner_text()
     assert CJK.search(zh_title) and not CJK.search(en_tab.locator("h1").first.inner_text())
-    assert "The 5×5 input gives a 3×3 output (n=5, k=3, padding p=1, dilation d=1, stride s=2)" in en_tab.inner_text("body")
+    assert "The 5×5 input gives a 3×3 output (n=5, k=3, padding p=1, dilation d=1, stride s=2)" in en_tab.inner_text(
+        "body"
+    )
     # The English student switches to Chinese: the page turns Chinese, the lesson's settings stay.
     en_tab.locator("[data-testid='stSidebar'] button", has_text="中文").click()
     expect(en_tab.locator("h1").first).to_have_text(zh_title, timeout=15_000)
     assert "lang=zh" in en_tab.url and "conv_stride=2" in en_tab.url and "conv_padding=1" in en_tab.url
-    expect(en_tab.locator("body")).to_contain_text("5×5 的输入得到 3×3 的输出（n=5，k=3，填充 p=1，膨胀 d=1，步长 s=2）")
+    expect(en_tab.locator("body")).to_contain_text(
+        "5×5 的输入得到 3×3 的输出（n=5，k=3，填充 p=1，膨胀 d=1，步长 s=2）"
+    )
     # ...and the other session is still English.
     en_again = english.new_page()
     open_page(en_again, streamlit_server.url + "/convolution?lang=en")

@@ -80,8 +80,12 @@ def test_the_teacher_keeps_the_role_through_a_reload_and_a_new_tab_until_leaving
         wait_idle(tab)
         tab.get_by_text("Class sessions and export").click()
         assert button(tab, "wall_new").is_disabled()
-        assert tab.get_by_text("Only the teacher can start, delete or export a class session: the teacher opens "
-                               "the teacher link").count() == 1  # the rule of this server: no loopback teacher
+        assert (
+            tab.get_by_text(
+                "Only the teacher can start, delete or export a class session: the teacher opens the teacher link"
+            ).count()
+            == 1
+        )  # the rule of this server: no loopback teacher
         whole(tab)
         screenshot(tab, "teacher_role_left")
 
@@ -89,8 +93,7 @@ def test_the_teacher_keeps_the_role_through_a_reload_and_a_new_tab_until_leaving
         other = stranger.new_page()
         open_page(other, server.url + "/training")
         assert button(other, "tr_start").is_disabled() and button(other, "leave_teacher").count() == 0
-        stranger.add_cookies([{"name": teacher.COOKIE, "value": f"{int(time.time())}.{'0' * 64}",
-                               "url": server.url}])
+        stranger.add_cookies([{"name": teacher.COOKIE, "value": f"{int(time.time())}.{'0' * 64}", "url": server.url}])
         other.reload()
         wait_idle(other)
         other.get_by_text("open the teacher link printed in the server's terminal again").wait_for(timeout=10_000)

@@ -126,23 +126,28 @@ def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monk
     assert (snap.message_id, set(snap.message_args)) == (jobs.DIVERGED, {"loss", "epoch", "step", "lr", "name"})
     speak_chinese(monkeypatch)
     args = snap.message_args
-    assert shown_message(snap) == (f"训练发散了：学习率为 1e+06 时，损失在第 {args['epoch']} 个训练轮次（第 {args['step']} 步）"
-                                   f"变成了 {args['loss']}：请调低学习率。什么都没有保存：之前的检查点“victim”（如果有）保持不变")
+    assert shown_message(snap) == (
+        f"训练发散了：学习率为 1e+06 时，损失在第 {args['epoch']} 个训练轮次（第 {args['step']} 步）"
+        f"变成了 {args['loss']}：请调低学习率。什么都没有保存：之前的检查点“victim”（如果有）保持不变"
+    )
     assert snap.saved is None and (tmp_path / "victim.pt").read_bytes() == before
     checkpoints.load("victim", folder=tmp_path)  # still verifies
 
 
-@pytest.mark.parametrize("overrides, name, message", [
-    (dict(lr=0.0), "ok", "positive"),
-    (dict(lr=-0.1), "ok", "positive"),
-    (dict(lr=float("nan")), "ok", "positive"),
-    (dict(lr=1e6), "ok", "absurd"),          # strict: refused before starting
-    (dict(epochs=0), "ok", "at least 1"),
-    (dict(batch_size=5000), "ok", "larger than the 2,000"),
-    ({}, "../escape", "invalid checkpoint name"),
-    ({}, "a/b", "invalid checkpoint name"),
-    ({}, "", "invalid checkpoint name"),
-])
+@pytest.mark.parametrize(
+    "overrides, name, message",
+    [
+        (dict(lr=0.0), "ok", "positive"),
+        (dict(lr=-0.1), "ok", "positive"),
+        (dict(lr=float("nan")), "ok", "positive"),
+        (dict(lr=1e6), "ok", "absurd"),  # strict: refused before starting
+        (dict(epochs=0), "ok", "at least 1"),
+        (dict(batch_size=5000), "ok", "larger than the 2,000"),
+        ({}, "../escape", "invalid checkpoint name"),
+        ({}, "a/b", "invalid checkpoint name"),
+        ({}, "", "invalid checkpoint name"),
+    ],
+)
 def test_bad_input_is_refused_before_anything_starts(tmp_path, overrides, name, message):
     before = threading.active_count()
     with pytest.raises(JobInputError, match=message):
@@ -208,8 +213,19 @@ def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
     batch = dict(event="batch", epoch=2, epochs=3, steps=50, images_per_second=1.0)
     job._on_progress({**batch, "step": 10, "images": 400, "loss": 0.50, "accuracy": 0.80})
     job._on_progress({**batch, "step": 20, "images": 800, "loss": 0.45, "accuracy": 0.82})
-    job._on_progress(dict(event="epoch", epochs=3, epoch=2, train_loss=0.44, train_accuracy=0.83, test_loss=0.4,
-                          test_accuracy=0.85, images=23 * 40, epoch_fraction=23 / 50))
+    job._on_progress(
+        dict(
+            event="epoch",
+            epochs=3,
+            epoch=2,
+            train_loss=0.44,
+            train_accuracy=0.83,
+            test_loss=0.4,
+            test_accuracy=0.85,
+            images=23 * 40,
+            epoch_fraction=23 / 50,
+        )
+    )
     snap = job.snapshot()
     assert [round(p[0], 2) for p in snap.curve] == [1.2, 1.4, 1.46]
     # the mean of the last 120 images, from the epoch's own train mean where the test was made:
@@ -218,8 +234,19 @@ def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
     assert "event" not in snap.history[0] and snap.history[0]["epoch_fraction"] == pytest.approx(0.46)
     # A whole epoch adds no point: its last report is already at its end (step 50 of 50 = 2.0).
     job._on_progress({**batch, "epoch": 3, "step": 50, "images": 2000, "loss": 0.3, "accuracy": 0.9})
-    job._on_progress(dict(event="epoch", epochs=3, epoch=3, train_loss=0.3, train_accuracy=0.9, test_loss=0.3,
-                          test_accuracy=0.9, images=2000, epoch_fraction=1.0))
+    job._on_progress(
+        dict(
+            event="epoch",
+            epochs=3,
+            epoch=3,
+            train_loss=0.3,
+            train_accuracy=0.9,
+            test_loss=0.3,
+            test_accuracy=0.9,
+            images=2000,
+            epoch_fraction=1.0,
+        )
+    )
     assert [round(p[0], 2) for p in job.snapshot().curve] == [1.2, 1.4, 1.46, 3.0]
 
 
@@ -245,8 +272,9 @@ def test_a_second_manager_of_the_group_is_refused_shows_the_run_and_stops_it(gro
     first, second = jobs.JobManager(), jobs.JobManager()
     job = first.start(tiny_spec(group, "long", overrides=LONG))
     try:
-        with pytest.raises(jobs.JobBusy, match=r"already in progress \(long, started .*, on server process 1 of 2\)") \
-                as busy:
+        with pytest.raises(
+            jobs.JobBusy, match=r"already in progress \(long, started .*, on server process 1 of 2\)"
+        ) as busy:
             second.start(tiny_spec(group, "second"))
         assert isinstance(busy.value.job, RemoteJob)
         seen = second.current()
@@ -254,10 +282,15 @@ def test_a_second_manager_of_the_group_is_refused_shows_the_run_and_stops_it(gro
         # The progress crosses within a second or so of the job's own.
         assert wait_for(lambda: second.current().snapshot().step > 0), "no progress seen from the other manager"
         remote, local = second.current().snapshot(), job.snapshot()
-        assert (remote.id, remote.name, remote.preset, remote.epochs, remote.steps) == \
-            (local.id, "long", "lenet5", 50, 100)
+        assert (remote.id, remote.name, remote.preset, remote.epochs, remote.steps) == (
+            local.id,
+            "long",
+            "lenet5",
+            50,
+            100,
+        )
         assert remote.process == "server process 1 of 2" and remote.status == RUNNING
-        assert remote.curve == local.curve[:len(remote.curve)]  # the same points, up to a second behind
+        assert remote.curve == local.curve[: len(remote.curve)]  # the same points, up to a second behind
     finally:
         assert second.stop() is True  # a stop file; the job polls it every second
     assert job.wait(60), "the stop asked by the other manager did not reach the run"
@@ -302,10 +335,14 @@ os._exit(0)  # as a server ends: not through torch's teardown with its threads s
 
 def start_elsewhere(group: Path) -> subprocess.Popen:
     """A long run in another process (server process 2 of 2 of the group); returns once it runs."""
-    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(run_group.JOBS_DIR), str(group)], cwd=ROOT,
-                              env={**os.environ, run_group.REPLICA_ENV: "2/2",
-                                   "CNN_EXPLAINER_THREADS": "1"},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(run_group.JOBS_DIR), str(group)],
+        cwd=ROOT,
+        env={**os.environ, run_group.REPLICA_ENV: "2/2", "CNN_EXPLAINER_THREADS": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = runner.stdout.readline()
     assert line.strip() == "started", (line, runner.stderr.read() if runner.poll() is not None else "")
     return runner
@@ -352,18 +389,59 @@ def test_the_live_curve_holds_the_mean_since_the_last_report_so_it_does_not_jump
     """The loop reports the epoch's mean so far; the curve keeps the mean of the images added since
     the report before, which does not start over with each epoch (nothing is run: events by hand)."""
     job = jobs.Job(1, tiny_spec(tmp_path, "by_hand"))
-    for epoch, step, images, loss, accuracy in ((1, 10, 100, 2.0, 0.30), (1, 20, 200, 1.5, 0.50),
-                                               (2, 10, 100, 0.9, 0.75), (2, 20, 200, 0.8, 0.80)):
-        job._on_progress({"event": "batch", "epoch": epoch, "epochs": 2, "step": step, "steps": 20, "loss": loss,
-                          "accuracy": accuracy, "images": images, "images_per_second": 1.0})
+    for epoch, step, images, loss, accuracy in (
+        (1, 10, 100, 2.0, 0.30),
+        (1, 20, 200, 1.5, 0.50),
+        (2, 10, 100, 0.9, 0.75),
+        (2, 20, 200, 0.8, 0.80),
+    ):
+        job._on_progress(
+            {
+                "event": "batch",
+                "epoch": epoch,
+                "epochs": 2,
+                "step": step,
+                "steps": 20,
+                "loss": loss,
+                "accuracy": accuracy,
+                "images": images,
+                "images_per_second": 1.0,
+            }
+        )
     # step 20 of epoch 1: (1.5 * 200 - 2.0 * 100) / 100 = 1.0 and (0.5 * 200 - 0.3 * 100) / 100 = 0.7;
     # epoch 2 starts afresh: 0.9 and 0.75 over its first 100; then (0.8 * 200 - 0.9 * 100) / 100 = 0.7, 0.85
     assert [(x, round(loss, 6), round(accuracy, 6)) for x, loss, accuracy in job.curve] == [
-        (0.5, 2.0, 0.3), (1.0, 1.0, 0.7), (1.5, 0.9, 0.75), (2.0, 0.7, 0.85)]
+        (0.5, 2.0, 0.3),
+        (1.0, 1.0, 0.7),
+        (1.5, 0.9, 0.75),
+        (2.0, 0.7, 0.85),
+    ]
     # A stop after 150 images of epoch 3: its last 50 images, from the epoch's entry, end the curve.
-    job._on_progress({"event": "batch", "epoch": 3, "epochs": 3, "step": 10, "steps": 20, "loss": 0.6,
-                      "accuracy": 0.9, "images": 100, "images_per_second": 1.0})
-    job._on_progress({"event": "epoch", "epoch": 3, "epochs": 3, "train_loss": 0.5, "train_accuracy": 0.92,
-                      "images": 150, "epoch_fraction": 0.75, "test_loss": 0.4, "test_accuracy": 0.95})
+    job._on_progress(
+        {
+            "event": "batch",
+            "epoch": 3,
+            "epochs": 3,
+            "step": 10,
+            "steps": 20,
+            "loss": 0.6,
+            "accuracy": 0.9,
+            "images": 100,
+            "images_per_second": 1.0,
+        }
+    )
+    job._on_progress(
+        {
+            "event": "epoch",
+            "epoch": 3,
+            "epochs": 3,
+            "train_loss": 0.5,
+            "train_accuracy": 0.92,
+            "images": 150,
+            "epoch_fraction": 0.75,
+            "test_loss": 0.4,
+            "test_accuracy": 0.95,
+        }
+    )
     x, loss, accuracy = job.curve[-1]  # (0.5 * 150 - 0.6 * 100) / 50 = 0.3; (0.92 * 150 - 0.9 * 100) / 50 = 0.96
     assert (x, round(loss, 6), round(accuracy, 6)) == (2.75, 0.3, 0.96)

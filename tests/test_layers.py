@@ -31,8 +31,16 @@ def test_lenet1998_rows_are_the_papers():
     assert got == LENET_1998
     shapes = {name: rows[name].output_shape for name in ("pad", "c1", "s2", "c3", "s4", "c5", "f6", "output")}
     # paper, Fig. 2: 32x32 input, 6@28x28, 6@14x14, 16@10x10, 16@5x5, 120, 84, 10
-    assert shapes == {"pad": (1, 32, 32), "c1": (6, 28, 28), "s2": (6, 14, 14), "c3": (16, 10, 10),
-                      "s4": (16, 5, 5), "c5": (120, 1, 1), "f6": (84,), "output": (10,)}
+    assert shapes == {
+        "pad": (1, 32, 32),
+        "c1": (6, 28, 28),
+        "s2": (6, 14, 14),
+        "c3": (16, 10, 10),
+        "s4": (16, 5, 5),
+        "c5": (120, 1, 1),
+        "f6": (84,),
+        "output": (10,),
+    }
     # activations have no parameters and, as in the paper, add no connections
     assert all(r.trainable_params == r.connections == 0 for r in rows.values() if r.kind == "activation")
 
@@ -79,8 +87,9 @@ def test_totals_match_the_model(name):
 
 
 def test_conv_and_pool_counts_against_hand_computation():
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(4 * 14 * 14, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 14 * 14, 10)
+    )
     rows = layers.layer_table(model)
     conv, pool, _, fc = rows
     assert (conv.trainable_params, conv.connections, conv.macs) == (36, 28 * 28 * 4 * 9, 28 * 28 * 4 * 9)

@@ -34,9 +34,10 @@ from tests.harness import ROOT, free_port, open_page, screenshot, shipped_checkp
 from tests.test_draw_canvas import STROKES
 from tests.test_page_draw import METRIC, draw, needs_lenet5
 
-pytestmark = pytest.mark.skipif(shutil.which("haproxy") is None,
-                                reason="HAProxy is not installed: `make test` installs it as root "
-                                       "(apt-get install -y haproxy)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("haproxy") is None,
+    reason="HAProxy is not installed: `make test` installs it as root (apt-get install -y haproxy)",
+)
 
 TOKEN = "lecture-hall-test-token"
 LAPTOP = {"viewport": {"width": 1400, "height": 1000}}
@@ -81,13 +82,35 @@ def start_hall(folder: Path, replicas: int) -> Hall:
     Ctrl-C reaches); returns once HAProxy answers with a healthy process behind it."""
     ckpt = shipped_checkpoints_in(folder)
     port = free_port()
-    env = {**os.environ, store.DB_ENV: str(folder / "class.sqlite"), "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
-           teacher.TOKEN_ENV: TOKEN, "CNN_EXPLAINER_THREADS": "1", "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs")}
+    env = {
+        **os.environ,
+        store.DB_ENV: str(folder / "class.sqlite"),
+        "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
+        teacher.TOKEN_ENV: TOKEN,
+        "CNN_EXPLAINER_THREADS": "1",
+        "CNN_EXPLAINER_JOBS_DIR": str(folder / "jobs"),
+    }
     with open(folder / "supervisor.log", "wb") as log:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "serve", "--replicas", str(replicas), "--port", str(port), "--bind", "127.0.0.1",
-             "--artifacts", str(folder)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "serve",
+                "--replicas",
+                str(replicas),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--artifacts",
+                str(folder),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     hall = Hall(f"http://127.0.0.1:{port}", supervisor, folder)
     deadline = time.monotonic() + START_S
     while time.monotonic() < deadline:
@@ -131,6 +154,7 @@ def hall(tmp_path_factory):
 
 
 # --- two browsers, each on its own process -------------------------------------------------------
+
 
 @dataclass
 class Browser:
@@ -218,7 +242,9 @@ def test_a_digit_sent_on_one_process_is_on_the_teachers_wall_served_by_the_other
     # The wall polls the one store every second, from the other process.
     wall.wait_for_function(
         """() => { const v = document.querySelector(".st-key-wall_counts [data-testid='stMetricValue']");
-                   return v !== null && v.innerText.trim() === "1"; }""", timeout=15_000)
+                   return v !== null && v.innerText.trim() === "1"; }""",
+        timeout=15_000,
+    )
     assert student.process() != teacher_.process()
     [entry] = store.ClassStore(hall.db).entries()
     assert (entry.label, entry.prediction) == (1, int(said))
@@ -258,8 +284,10 @@ def test_a_second_training_run_is_refused_from_the_other_process_which_shows_it_
     start_form(watcher, "second_run")
     refusal = watcher.locator("[data-testid='stAlertContentWarning']").filter(has_text="Not started")
     refusal.first.wait_for(timeout=10_000)
-    assert re.search(rf"already in progress \(hall_run, started [\d:]+, on server process {runs_on} of 2\)",
-                     refusal.first.inner_text()), refusal.first.inner_text()
+    assert re.search(
+        rf"already in progress \(hall_run, started [\d:]+, on server process {runs_on} of 2\)",
+        refusal.first.inner_text(),
+    ), refusal.first.inner_text()
     screenshot(watcher, "lecture_hall_training_refused_on_the_other_process")
 
     watcher.locator(".st-key-tr_stop").get_by_role("button").click()  # Stop, from the other process
@@ -278,6 +306,7 @@ def test_a_second_training_run_is_refused_from_the_other_process_which_shows_it_
 
 
 # --- the class store: written by both processes at once -------------------------------------------
+
 
 @needs_lenet5
 def test_students_on_both_processes_send_at_once_and_the_store_keeps_every_digit(hall):
@@ -328,6 +357,7 @@ def test_students_on_both_processes_send_at_once_and_the_store_keeps_every_digit
 
 # --- a process that dies ---------------------------------------------------------------------------
 
+
 @needs_lenet5
 def test_a_process_that_dies_is_restarted_and_its_students_are_served_meanwhile(hall):
     """Server process 1 killed outright: a student whose cookie names it is served all the same
@@ -368,6 +398,7 @@ def test_a_process_that_dies_is_restarted_and_its_students_are_served_meanwhile(
 
 
 # --- stopping: nothing left behind -----------------------------------------------------------------
+
 
 def test_sigint_to_the_supervisor_stops_every_process_of_the_hall(hall):
     hall.state = json.loads((hall.folder / "hall.json").read_text())  # a restarted process has a new PID

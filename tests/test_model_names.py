@@ -39,27 +39,46 @@ def test_every_shipped_run_has_its_own_name_in_its_group():
     assert all(m.label.endswith(f"({m.name})") for m in named)  # ...which is still there, in brackets
     by_name = {m.name: m for m in named}
     assert by_name["lenet5"].title == "Modern LeNet"
-    assert by_name["cnn_avgpool_bn_seed_lr1e-2"].title == \
-        "Average-pooling CNN with BatchNorm, the source's recipe with 10x the learning rate"
+    assert (
+        by_name["cnn_avgpool_bn_seed_lr1e-2"].title
+        == "Average-pooling CNN with BatchNorm, the source's recipe with 10x the learning rate"
+    )
     # Its figure against the source's: seed 000 reports 98.44% for cnn_avgpool_bn.
     assert by_name["cnn_avgpool_bn_seed_lr1e-2"].line == "99.00% right on the test set; seed 000 reports 98.44%"
 
 
 def test_trained_here_and_the_class_s_and_the_group_order():
-    here = CheckpointInfo("my_run", checkpoints.DEFAULT_DIR,
-                          {"preset": "mlp_128", "recipe_name": "fast", "trained_on": "training page",
-                           "test_accuracy": 0.9712, "history": [{}, {}, {}]})
-    tuned = CheckpointInfo("class_lenet5_2", checkpoints.DEFAULT_DIR,
-                           {"preset": "lenet5", "recipe_name": "class fine-tune", "test_accuracy": 0.9875,
-                            "finetune": {"session": 2, "steps": 30, "train_digits": 24}})
+    here = CheckpointInfo(
+        "my_run",
+        checkpoints.DEFAULT_DIR,
+        {
+            "preset": "mlp_128",
+            "recipe_name": "fast",
+            "trained_on": "training page",
+            "test_accuracy": 0.9712,
+            "history": [{}, {}, {}],
+        },
+    )
+    tuned = CheckpointInfo(
+        "class_lenet5_2",
+        checkpoints.DEFAULT_DIR,
+        {
+            "preset": "lenet5",
+            "recipe_name": "class fine-tune",
+            "test_accuracy": 0.9875,
+            "finetune": {"session": 2, "steps": 30, "train_digits": 24},
+        },
+    )
     first = shipped_info(recipes.shipped_runs()[0])  # lenet5_1998, fast
     described = model_names.describe_all([tuned, here, first])
     assert [m.group for m in described] == [runs.SHIPPED, runs.TRAINED_HERE, model_names.CLASS]
     assert described[1].title == "Small MLP, trained here"
     assert described[1].line == "the fast recipe, 3 epochs: 97.12% right on the test set"
     assert described[2].title == "Modern LeNet, tuned on the class's digits"
-    assert described[2].about == "The class's · session 2: 30 steps on 24 of the class's digits; 98.75% right on " \
-                                 "MNIST's test set · class_lenet5_2"
+    assert (
+        described[2].about == "The class's · session 2: 30 steps on 24 of the class's digits; 98.75% right on "
+        "MNIST's test set · class_lenet5_2"
+    )
 
 
 def test_names_in_chinese(in_chinese):
@@ -78,8 +97,9 @@ def test_the_picker_shows_names_and_keeps_the_technical_one_in_the_link():
     assert bound.value == shown.value == "lenet5_1998"
     assert bound.options[:2] == ["lenet5_1998", "lenet5"]  # grouped: the shipped ones first, LeNet-5 first
     assert shown.options[0] == "LeNet-5 of 1998 (lenet5_1998)"
-    assert [o for o in shown.options if o.endswith("(cnn_avgpool_seed_lr0.1)")] == \
-        ["Average-pooling CNN, the source's recipe with 100x the learning rate (cnn_avgpool_seed_lr0.1)"]
+    assert [o for o in shown.options if o.endswith("(cnn_avgpool_seed_lr0.1)")] == [
+        "Average-pooling CNN, the source's recipe with 100x the learning rate (cnn_avgpool_seed_lr0.1)"
+    ]
     shipped = len(recipes.shipped_runs()) - sum(1 for o in shown.options if "the source's recipe" in o)
     assert all("the source's recipe" not in o for o in shown.options[:shipped])  # reproductions after them
     assert any(c.value.startswith("Shipped · the network of LeCun") for c in at.caption)

@@ -19,8 +19,18 @@ from core.data import mnist
 from core.models.init import initialise, seeded
 from core.models.lenet1998 import C3_TABLE, DENSE_C3_TABLE, ScaledTanh
 
-DESIGN_NAMES = ["lenet5_1998", "lenet5", "cnn_avgpool", "cnn_avgpool_bn", "keras_cnn_small",
-                "keras_cnn_deeper", "keras_cnn_wide", "mlp_784", "mlp_256_128", "mlp_128"]
+DESIGN_NAMES = [
+    "lenet5_1998",
+    "lenet5",
+    "cnn_avgpool",
+    "cnn_avgpool_bn",
+    "keras_cnn_small",
+    "keras_cnn_deeper",
+    "keras_cnn_wide",
+    "mlp_784",
+    "mlp_256_128",
+    "mlp_128",
+]
 
 
 def _build(name: str, **overrides) -> nn.Module:
@@ -94,6 +104,7 @@ def test_last_conv_layer():
 
 # --- LeNet-5 of 1998 ---------------------------------------------------------------------
 
+
 def test_lenet1998_trainable_parameters_are_the_papers_60000():
     model = _build("lenet5_1998")
     trainable = {n: p.numel() for n, p in model.named_parameters() if p.requires_grad}
@@ -124,10 +135,10 @@ def test_c3_matches_per_map_convolutions():
     got = c3(x)
     k = 0
     for out, inputs in enumerate(C3_TABLE):
-        kernel = c3.weight[k:k + len(inputs)].unsqueeze(0)
+        kernel = c3.weight[k : k + len(inputs)].unsqueeze(0)
         k += len(inputs)
-        want = F.conv2d(x[:, list(inputs)], kernel, c3.bias[out:out + 1])
-        torch.testing.assert_close(got[:, out:out + 1], want)
+        want = F.conv2d(x[:, list(inputs)], kernel, c3.bias[out : out + 1])
+        torch.testing.assert_close(got[:, out : out + 1], want)
 
 
 def test_c3_absent_connections_stay_absent_after_adam():
@@ -163,8 +174,7 @@ def test_subsampling_sums_blocks_times_coefficient_plus_bias():
 def test_squashing_function():
     f = ScaledTanh()
     # paper, appendix A: A = 1.7159, S = 2/3, chosen so that f(1) = 1 and f(-1) = -1
-    torch.testing.assert_close(f(torch.tensor([1.0, -1.0, 0.0])), torch.tensor([1.0, -1.0, 0.0]),
-                               atol=1e-4, rtol=0)
+    torch.testing.assert_close(f(torch.tensor([1.0, -1.0, 0.0])), torch.tensor([1.0, -1.0, 0.0]), atol=1e-4, rtol=0)
 
 
 def test_rbf_bitmaps_and_output():
@@ -190,6 +200,7 @@ def test_lenet1998_pads_with_normalised_black():
 
 
 # --- initial weights from a generator of one's own (core.models.init) -----------------------
+
 
 @pytest.mark.parametrize("name", models.names())
 def test_the_same_seed_gives_the_same_weights_whatever_the_global_generator_does(name):

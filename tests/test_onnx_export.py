@@ -30,9 +30,23 @@ def test_graph_reads_like_the_paper():
     proto = onnx.load_from_string(export_onnx(models.build("lenet5_1998")))
     ops = [node.op_type for node in proto.graph.node]
     # The paper's own layers are single ONNX functions, so Netron shows C1 -> S2 -> C3 ... as boxes.
-    assert ops == ["ConstantPad2d", "Conv", "ScaledTanh", "Subsampling", "ScaledTanh", "PartialConv2d",
-                   "ScaledTanh", "Subsampling", "ScaledTanh", "Conv", "ScaledTanh", "Flatten", "Gemm",
-                   "ScaledTanh", "EuclideanRBF"]
+    assert ops == [
+        "ConstantPad2d",
+        "Conv",
+        "ScaledTanh",
+        "Subsampling",
+        "ScaledTanh",
+        "PartialConv2d",
+        "ScaledTanh",
+        "Subsampling",
+        "ScaledTanh",
+        "Conv",
+        "ScaledTanh",
+        "Flatten",
+        "Gemm",
+        "ScaledTanh",
+        "EuclideanRBF",
+    ]
     modern = [n.op_type for n in onnx.load_from_string(export_onnx(models.build("lenet5"))).graph.node]
     assert "BatchNormalization" in modern and "Identity" not in modern  # BN kept, not folded
 

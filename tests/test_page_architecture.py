@@ -15,7 +15,8 @@ def wait_for_charts(page, at_least: int) -> None:
     """Charts, tables and metrics draw a few seconds after the script run ends (their code loads
     lazily): wait for them, and the stage diagram, before a screenshot."""
     page.wait_for_function(
-        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}", timeout=30_000)
+        f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {at_least}", timeout=30_000
+    )
     page.wait_for_selector(".cnnx-diagram", timeout=30_000)
     page.wait_for_selector("[data-testid='stMetric']", timeout=30_000)
     page.wait_for_selector("[data-testid='stTable']", timeout=30_000)
@@ -145,6 +146,7 @@ def test_c3_table_has_a_clickable_point_over_every_cell():
 
 def test_c3_table_is_wired_to_choose_a_map(at):
     from streamlit.proto.PlotlyChart_pb2 import PlotlyChart
+
     chart = next(c for c in at.get("plotly_chart") if c.key == "c3_table")
     # It reports a click on a point (before issue 14 it reported nothing).
     assert list(chart.proto.selection_mode) == [PlotlyChart.SelectionMode.POINTS]
@@ -161,8 +163,12 @@ def c3_text(page) -> str:
 
 
 def pill_checked(page, label: str) -> bool:
-    return page.locator(".st-key-c3_map [role='radio']").filter(has_text=re.compile(f"^{label}$")) \
-        .get_attribute("aria-checked") == "true"
+    return (
+        page.locator(".st-key-c3_map [role='radio']")
+        .filter(has_text=re.compile(f"^{label}$"))
+        .get_attribute("aria-checked")
+        == "true"
+    )
 
 
 @pytest.mark.browser
@@ -194,8 +200,9 @@ def test_browser_click_on_the_c3_table_chooses_the_map(streamlit_server, browser
     wait_idle(page)
     assert "C3 map 3 reads S2 maps 3, 4, 5: 3 kernels x 5x5 + 1 bias = 75 + 1 = 76 parameters" in c3_text(page)
     assert "c3_map=3" in page.url
-    page.wait_for_function("document.querySelector('.st-key-c3_table .js-plotly-plot').layout.shapes[0].x0 === 2.5",
-                           timeout=30_000)
+    page.wait_for_function(
+        "document.querySelector('.st-key-c3_table .js-plotly-plot').layout.shapes[0].x0 === 2.5", timeout=30_000
+    )
     # And a click on the same cell as before chooses map 15 again.
     page.mouse.click(*c3_cell(page, 15, 2))
     wait_idle(page)

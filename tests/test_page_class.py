@@ -19,8 +19,9 @@ from core.data.mnist import load_test
 from core.models import checkpoints, inference
 from tests.harness import run_page
 
-needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 @pytest.fixture
@@ -59,11 +60,13 @@ def send(at: AppTest, label: int, nickname: str | None = None) -> AppTest:
 def add(store: class_store.ClassStore, key: str, label: int, prediction: int, image_index: int = 0):
     digit = preprocess.from_array(canvas_of(image_index)).digit
     probs = [0.91 if d == prediction else 0.01 for d in range(10)]
-    return store.add(student_key=key, label=label, model="lenet5", prediction=prediction, probabilities=probs,
-                     image=digit)
+    return store.add(
+        student_key=key, label=label, model="lenet5", prediction=prediction, probabilities=probs, image=digit
+    )
 
 
 # --- the Send panel -------------------------------------------------------------------------
+
 
 @needs_lenet5
 def test_send_stores_the_digit_the_network_read_and_says_what_it_sent(store):
@@ -101,20 +104,25 @@ def test_the_same_drawing_sent_again_is_one_entry_whose_label_changes(store, mon
     send(at, 8)
     send(at, 0)
     assert [(e.label, e.prediction) for e in store.entries()] == [(0, 7)]  # one entry, its label changed
-    assert at.success[0].value == ("Changed: Student 1's drawing is one entry on the wall, now meant as 0 (it was "
-                                   "8); the network said 7.")
+    assert at.success[0].value == (
+        "Changed: Student 1's drawing is one entry on the wall, now meant as 0 (it was 8); the network said 7."
+    )
     send(at, 0)
-    assert [i.value for i in at.info] == ["Already sent: this drawing is already on the wall as a 0: draw a new one "
-                                          "to send another digit."]
+    assert [i.value for i in at.info] == [
+        "Already sent: this drawing is already on the wall as a 0: draw a new one to send another digit."
+    ]
     assert len(store.entries()) == 1 and len(store.fooled()) == 1  # the board holds the drawing once
 
 
 @needs_lenet5
-@pytest.mark.parametrize("nickname, stored, shown", [
-    ("Ada", "Ada", "Sent as Ada:"),
-    ("**bold** <script>", "**bold** <script>", r"Sent as \*\*bold\*\* \<script\>:"),
-    ("tab\there\x07", "tabhere", "Sent as tabhere:"),
-])
+@pytest.mark.parametrize(
+    "nickname, stored, shown",
+    [
+        ("Ada", "Ada", "Sent as Ada:"),
+        ("**bold** <script>", "**bold** <script>", r"Sent as \*\*bold\*\* \<script\>:"),
+        ("tab\there\x07", "tabhere", "Sent as tabhere:"),
+    ],
+)
 def test_nicknames_are_stored_as_typed_and_shown_as_text(store, nickname, stored, shown):
     at = send(whole(page("draw", draw_image_override=canvas_of(0))), 1, nickname)
     assert store.entries()[0].student == stored
@@ -148,6 +156,7 @@ def test_drawing_still_works_when_the_database_is_unusable(tmp_path, monkeypatch
 
 
 # --- the wall ---------------------------------------------------------------------------------
+
 
 def test_an_empty_wall_says_where_digits_come_from(store):
     at = whole(page("class"))
@@ -226,6 +235,7 @@ def test_a_corrupted_database_is_moved_aside_and_the_wall_says_so(tmp_path, monk
 
 # --- who is the teacher -------------------------------------------------------------------------
 
+
 def test_the_teacher_link_gives_rights_once_and_leaves_the_url(store, as_student, monkeypatch):
     monkeypatch.setenv(teacher.TOKEN_ENV, "the-right-token")
     teacher.token.cache_clear()
@@ -255,8 +265,12 @@ def test_a_student_cannot_start_a_training_run(as_student):
 # in the store through core; every figure the page shows is compared with core.classroom.lessons,
 # core.classroom.finetune and core.classroom.paper on the same digits.
 
-TAB_VS, TAB_FINETUNE, TAB_HOME, TAB_PAPER = ("Our class vs MNIST", "Learning our handwriting",
-                                            "Take the class home", "Digits from paper")
+TAB_VS, TAB_FINETUNE, TAB_HOME, TAB_PAPER = (
+    "Our class vs MNIST",
+    "Learning our handwriting",
+    "Take the class home",
+    "Digits from paper",
+)
 
 
 def hand_class(store: class_store.ClassStore, per_label: int = 3, seed: int = 0, predictions=None) -> list:
@@ -331,8 +345,9 @@ def test_every_model_is_measured_once_per_class_and_weights(store, monkeypatch):
     hand_class(store)
     calls = []
     measure = lessons.compare_models
-    monkeypatch.setattr(lessons, "compare_models", lambda digits, names, **kw: calls.append(list(names))
-                        or measure(digits, names, **kw))
+    monkeypatch.setattr(
+        lessons, "compare_models", lambda digits, names, **kw: calls.append(list(names)) or measure(digits, names, **kw)
+    )
     monkeypatch.setattr(vs_mnist, "table_models", lambda session: ["lenet5", "mlp_128"])
     at = whole(page("class", {"class_tab": TAB_VS, "vs_all": "true"}))
     table = at.dataframe[0].value
@@ -372,8 +387,14 @@ def test_the_challenge_is_off_and_hidden_until_the_teacher_turns_it_on(store):
 @needs_lenet5
 def test_the_teacher_marks_a_fooled_digit_not_fair_and_it_leaves_the_board(store):
     digit = preprocess.from_array(canvas_of(0)).digit  # MNIST's test digit 0, a 7
-    fooled = store.add(student_key="a", label=1, model="lenet5", prediction=7,
-                       probabilities=[0.91 if d == 7 else 0.01 for d in range(10)], image=digit)
+    fooled = store.add(
+        student_key="a",
+        label=1,
+        model="lenet5",
+        prediction=7,
+        probabilities=[0.91 if d == 7 else 0.01 for d in range(10)],
+        image=digit,
+    )
     store.set_challenge(True)
     at = whole(page("class", fool_entry=fooled.id))
     panel = " ".join(m.value for m in at.markdown)
@@ -399,8 +420,10 @@ def test_too_few_digits_to_fine_tune_is_a_clear_message(store):
     hand_class(store, per_label=1)  # 10 digits; core.classroom.finetune needs 30
     at = whole(page("class", {"class_tab": TAB_FINETUNE}))
     # (in a whole-suite run another test's stopped training run may also be shown: the server's one run)
-    assert ("Not enough digits yet: fine-tuning needs at least 30 of the class's digits and session "
-            f"{store.current_session().id} has 10: send 20 more first.") in [w.value for w in at.warning]
+    assert (
+        "Not enough digits yet: fine-tuning needs at least 30 of the class's digits and session "
+        f"{store.current_session().id} has 10: send 20 more first."
+    ) in [w.value for w in at.warning]
     assert at.button(key="ft_start").disabled
 
 
@@ -442,8 +465,10 @@ def test_the_teacher_fine_tunes_from_the_page_and_everyone_sees_before_and_after
     session = store.current_session().id
     at = whole(page("class", {"class_tab": TAB_FINETUNE, "ft_model": "lenet5", "ft_steps": "12", "ft_mix": "24"}))
     caption = " ".join(c.value for c in at.caption)
-    assert ("Each of the 12 steps trains on 24 of the class's digits (shifted and turned a little) and 40 MNIST "
-            "training images. Of the session's 40 digits, 10 are held out") in caption
+    assert (
+        "Each of the 12 steps trains on 24 of the class's digits (shifted and turned a little) and 40 MNIST "
+        "training images. Of the session's 40 digits, 10 are held out"
+    ) in caption
     at.button(key="ft_start").click().run()
     job = runner.manager().current()
     assert job.snapshot().name == f"class_lenet5_{session}"
@@ -454,8 +479,10 @@ def test_the_teacher_fine_tunes_from_the_page_and_everyone_sees_before_and_after
     assert f"Before and after: class_lenet5_{session}" in [s.value for s in at.subheader]
     figures = checkpoints.read_info(f"class_lenet5_{session}").record["finetune"]
     assert (figures["steps"], figures["mix"]["class_per_batch"], figures["class"]["n"]) == (12, 24, 10)
-    assert [m.value for m in at.metric if m.label in ("Held-out class digits", "MNIST test set")] == \
-        [f"{figures['class']['after']:.1%}", f"{figures['mnist']['after']:.1%}"]
+    assert [m.value for m in at.metric if m.label in ("Held-out class digits", "MNIST test set")] == [
+        f"{figures['class']['after']:.1%}",
+        f"{figures['mnist']['after']:.1%}",
+    ]
     changed = figures["changed"]  # the held-out digits whose answer changed, each shown with both answers
     said = "No held-out digit changed its answer." if not changed else f"**{len(changed)}** held-out digit"
     assert any(m.value.startswith(said) for m in at.markdown)
@@ -475,13 +502,21 @@ def test_the_teacher_takes_the_class_home_as_idx_files_mnist_code_reads(store, t
 
     hand_class(store, per_label=2)
     at = whole(page("class", {"class_tab": TAB_HOME}))
-    assert [b.key for b in at.get("download_button") if b.key.startswith("home_")] == \
-        ["home_npz", "home_csv", "home_idx", "home_html"]
+    assert [b.key for b in at.get("download_button") if b.key.startswith("home_")] == [
+        "home_npz",
+        "home_csv",
+        "home_idx",
+        "home_html",
+    ]
     assert at.checkbox(key="home_nicknames").value is False  # the printed wall shows no names unless asked
     expected = export.write_idx(store, tmp_path / "expected")
     with zipfile.ZipFile(io.BytesIO(idx_zip(store, store.current_session().id))) as archive:
-        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                     "t10k-labels-idx1-ubyte"):
+        for name in (
+            "train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte",
+            "t10k-images-idx3-ubyte",
+            "t10k-labels-idx1-ubyte",
+        ):
             assert archive.read(f"MNIST/raw/{name}") == (Path(expected["raw"]) / name).read_bytes()
     # 20 digits, 2 of each: one of each held out as the test set (core.classroom.finetune.held_out_split)
     assert (expected["train"], expected["test"]) == (10, 10)
@@ -512,9 +547,13 @@ def test_digits_from_paper_are_added_and_bad_pictures_refused_as_draw_refuses_th
     seven = 255 - canvas_of(0)  # MNIST's test digit 0, a 7, dark ink on white paper
     blank = np.full((280, 280), 255, np.uint8)
     at = whole(page("class", {"class_tab": TAB_PAPER}))
-    at.file_uploader(key="paper_files").set_value([("seven.png", png_of(seven), "image/png"),
-                                                   ("blank.png", png_of(blank), "image/png"),
-                                                   ("notes.png", b"not a picture at all", "image/png")]).run()
+    at.file_uploader(key="paper_files").set_value(
+        [
+            ("seven.png", png_of(seven), "image/png"),
+            ("blank.png", png_of(blank), "image/png"),
+            ("notes.png", b"not a picture at all", "image/png"),
+        ]
+    ).run()
     at.text_input(key="paper_labels").input("7").run()
     whole(at.button(key="paper_add").click().run())
     [entry] = store.entries()
@@ -542,6 +581,7 @@ def test_a_worksheet_is_cut_into_a_grid_and_a_blank_cell_refused(store):
 
 # --- what counts, links, the projector's view, names in the reader's language -----------------
 
+
 def test_the_walls_counts_follow_its_filters_and_the_one_rule_and_say_so(store):
     add(store, "a", 4, 9)
     unfair = add(store, "b", 4, 4, image_index=4)
@@ -562,11 +602,14 @@ def test_the_walls_counts_follow_its_filters_and_the_one_rule_and_say_so(store):
     assert "3 digits from 3 students" in captions and "2 training digits (`train-*`) and 1 held out" in captions
 
 
-@pytest.mark.parametrize("params, tab, widget", [
-    ({"class_tab": "vs-mnist"}, "Our class vs MNIST", "vs_model"),
-    ({"class_tab": "finetune", "lang": "zh"}, "学习我们的笔迹", "ft_model"),
-    ({"class_tab": "Take the class home", "lang": "zh"}, "把全班数字带回家", "home_nicknames"),
-])
+@pytest.mark.parametrize(
+    "params, tab, widget",
+    [
+        ({"class_tab": "vs-mnist"}, "Our class vs MNIST", "vs_model"),
+        ({"class_tab": "finetune", "lang": "zh"}, "学习我们的笔迹", "ft_model"),
+        ({"class_tab": "Take the class home", "lang": "zh"}, "把全班数字带回家", "home_nicknames"),
+    ],
+)
 def test_a_tab_opens_from_its_short_key_or_title_in_either_language_without_a_notice(store, params, tab, widget):
     add(store, "a", 4, 9)
     at = whole(page("class", params))
@@ -580,8 +623,9 @@ def test_a_class_session_that_does_not_exist_is_named_in_the_links_notice(store)
     add(store, "a", 4, 9)
     store.new_session()
     at = whole(page("class", {"wall_session": "999999"}))
-    assert [w.value for w in at.warning] == ["This link's **wall_session=999999** is not a value this page accepts: "
-                                             "showing **The current session** instead."]
+    assert [w.value for w in at.warning] == [
+        "This link's **wall_session=999999** is not a value this page accepts: showing **The current session** instead."
+    ]
     at = whole(page("class", {"wall_session": "999999", "view": "wall"}))  # the projector's view says it too
     assert [w.value for w in at.warning if "wall_session=999999" in w.value]
     at = whole(page("class", {"wall_session": str(first.id)}))  # an older session, by its number
@@ -596,7 +640,8 @@ def test_the_projectors_view_is_the_wall_alone_with_its_counts_in_one_line(store
         at = whole(page("class", params))
         assert not at.title and "class_tab" not in at.session_state  # no tabs, no headings
         assert [m.value for m in at.markdown if "digits from" in m.value] == [
-            "**2** digits from **2** students · read right: **1** of 2"]
+            "**2** digits from **2** students · read right: **1** of 2"
+        ]
         assert len(at.get("plotly_chart")) == 1 and at.button(key="wall_view_full")
     at.button(key="wall_view_full").click().run()  # the teacher's controls: the whole page
     whole(at)
@@ -607,8 +652,11 @@ def test_the_projectors_view_is_the_wall_alone_with_its_counts_in_one_line(store
 
 def test_a_numbered_student_and_digits_from_paper_are_named_in_chinese(store):
     entry = add(store, "a", 4, 9)
-    store.add_many([{"label": 7, "model": "lenet5", "prediction": 7, "probabilities": [0.1] * 10,
-                     "image": entry.image}], student_key="paper", nickname=class_store.PAPER_NICKNAME)
+    store.add_many(
+        [{"label": 7, "model": "lenet5", "prediction": 7, "probabilities": [0.1] * 10, "image": entry.image}],
+        student_key="paper",
+        nickname=class_store.PAPER_NICKNAME,
+    )
     at = whole(page("class", {"lang": "zh"}, wall_entry=entry.id))
     options = list(at.selectbox(key="wall_pick").proto.options)
     assert options[0].startswith("来自纸上") and options[1].startswith("学生 1"), options
@@ -621,10 +669,27 @@ def test_the_projectors_view_shows_a_running_fine_tunes_progress(store, monkeypa
     from core.training.jobs.state import RUNNING, JobSnapshot
 
     add(store, "a", 4, 9)
-    snap = JobSnapshot(id=1, name="class_lenet5_1", preset="lenet5", recipe_name=finetune.KIND, recipe={},
-                       status=RUNNING, message="", epoch=1, epochs=1, step=30, steps=120, loss=0.1, accuracy=0.9,
-                       images_per_second=None, curve=[], history=[], elapsed=3.0, stop_requested=False,
-                       kind=finetune.KIND)
+    snap = JobSnapshot(
+        id=1,
+        name="class_lenet5_1",
+        preset="lenet5",
+        recipe_name=finetune.KIND,
+        recipe={},
+        status=RUNNING,
+        message="",
+        epoch=1,
+        epochs=1,
+        step=30,
+        steps=120,
+        loss=0.1,
+        accuracy=0.9,
+        images_per_second=None,
+        curve=[],
+        history=[],
+        elapsed=3.0,
+        stop_requested=False,
+        kind=finetune.KIND,
+    )
 
     class Running:
         def current(self):
@@ -634,7 +699,8 @@ def test_the_projectors_view_shows_a_running_fine_tunes_progress(store, monkeypa
     at = whole(page("class", {"view": "wall"}))
     # 30 of 120 steps of its one epoch: a quarter done
     assert [p.proto.text for p in at.get("progress")] == [
-        "The network is learning our handwriting (class_lenet5_1): 25% done"]
+        "The network is learning our handwriting (class_lenet5_1): 25% done"
+    ]
 
 
 def test_an_unusable_value_for_a_tab_not_open_is_named_when_the_tab_opens(store):
@@ -645,5 +711,6 @@ def test_an_unusable_value_for_a_tab_not_open_is_named_when_the_tab_opens(store)
     at.session_state["class_tab"] = "Our class vs MNIST"  # what a click on the tab sends
     whole(at.run())
     # no digit 11: the matrix's largest mistake is shown instead, a's 4 read as 9
-    assert [w.value for w in at.warning] == ["This link's **vs_true=11** is not a value this page accepts: showing "
-                                             "**4** instead."]
+    assert [w.value for w in at.warning] == [
+        "This link's **vs_true=11** is not a value this page accepts: showing **4** instead."
+    ]

@@ -118,8 +118,7 @@ def test_without_a_checkpoint_the_page_says_so(monkeypatch, tmp_path):
 def test_trained_lenet_kernels_are_offered(monkeypatch, tmp_path):
     torch.manual_seed(0)
     model = models.build("lenet5")
-    checkpoints.save(model, "lenet5", preset="lenet5", record={"history": [], "test_accuracy": 0.5},
-                     folder=tmp_path)
+    checkpoints.save(model, "lenet5", preset="lenet5", record={"history": [], "test_accuracy": 0.5}, folder=tmp_path)
     monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     kernels = [o for o in at.selectbox(key="conv_kernel").options if o.startswith("LeNet")]
@@ -145,8 +144,11 @@ def test_three_channels_and_pooling_modes(app):
     hand = [float((x[c, :3, :3] * w[c]).sum()) for c in range(3)]
     channels = " + ".join(f"({v:g})" if v < 0 else f"{v:g}" for v in hand)  # (-2) + 1 + 4
     assert f"{channels} = {gridmath.format_number(sum(hand))}" in equation(app)[-1]
-    assert last_number(equation(app)[-1]) == gridmath.format_number(sum(hand) + bias) == \
-        gridmath.format_number(first.value)
+    assert (
+        last_number(equation(app)[-1])
+        == gridmath.format_number(sum(hand) + bias)
+        == gridmath.format_number(first.value)
+    )
 
     app.button_group(key="conv_mode").set_value("Pooling").run()
     assert not app.exception
@@ -154,7 +156,6 @@ def test_three_channels_and_pooling_modes(app):
     texts = " ".join(equation(app))
     # The 4x4 example's top-left block 1, 3, 4, 2: max 4, mean 2.5, 10 x 0.5 + 0.25 = 5.25.
     assert "max(1, 3, 4, 2) = 4" in texts and "= 2.5" in texts and "= 5.25" in texts
-
 
 
 def test_three_channel_output_size_comes_from_the_arrays(monkeypatch):
@@ -211,6 +212,7 @@ def test_a_numbered_draw_starts_at_its_first_number_and_counts_up():
         import streamlit as st
 
         from dashboard.convolution.numbered_draw import numbered_draw
+
         st.markdown(f"draw {numbered_draw('gal_seed', button_key='gal_new', label='Ten other images', first=0)}")
 
     at = AppTest.from_function(script).run()
@@ -219,6 +221,7 @@ def test_a_numbered_draw_starts_at_its_first_number_and_counts_up():
     at.button(key="gal_new").click().run()
     at.button(key="gal_new").click().run()
     assert [m.value for m in at.markdown] == ["draw 2"]
+
 
 def test_leaving_a_mode_pauses_its_player(app):
     app.button(key="one_play").click().run()
@@ -273,6 +276,7 @@ def _step_shown(page) -> int:
 def test_grid_helpers_write_numbers_mark_padding_and_outline_the_window():
     from dashboard.figures.html_pictures import grid_html
     from dashboard.figures.plots import PADDING_FILL, grid_heatmap
+
     values = np.array([[0.0, 1.5], [-2.0, np.nan]])
     muted = np.array([[True, False], [False, False]])
     html = grid_html(values, muted=muted, highlight=[(0, 1)], accent=[(1, 0)], title="Input")
@@ -296,6 +300,7 @@ def css_length(expr: str, *, row_px: float, window_px: float, rem_px: float) -> 
 
 def test_cells_fit_the_width_and_height_a_projector_leaves():
     from dashboard.convolution import stepper
+
     # /convolution's default one-channel player: an 8x8 input, a 3x3 kernel and products, a 6x6
     # output, 28 px apart; presenter mode's 20 px type leaves 880 px at 1280x720 (sidebar open).
     titles = ["Input", "Kernel", "Window × kernel", "Output"]
@@ -326,10 +331,12 @@ def test_cells_fit_the_width_and_height_a_projector_leaves():
 
 # --- accessibility (issue 21): named grids, a step said aloud, the focus handed on ----------------
 
+
 def announced(at) -> list[str]:
     """What the page hands to the screen reader's live region (ui.announce), in order."""
-    return [re.search(r'data-announced="([^"]*)"', h.value).group(1) for h in at.get("html")
-            if "data-announced" in h.value]
+    return [
+        re.search(r'data-announced="([^"]*)"', h.value).group(1) for h in at.get("html") if "data-announced" in h.value
+    ]
 
 
 def test_a_check_without_a_guess_asks_for_one_and_each_step_is_announced(app):
@@ -353,4 +360,4 @@ def test_each_grid_is_a_table_named_by_its_title(app):
     grids = " ".join(h.value for h in app.get("html"))
     for title in ("Input", "Kernel", "Window × kernel", "Output"):
         assert f"role='table' aria-label='{title}'" in grids  # a screen reader says the name...
-    assert grids.count("<div aria-hidden='true'") >= 4    # ...not the visible title a second time
+    assert grids.count("<div aria-hidden='true'") >= 4  # ...not the visible title a second time

@@ -67,7 +67,8 @@ def test_browser_dataset_page(streamlit_server, browser_page):
     assert browser_page.locator("[data-testid='stException']").count() == 0
     # Images arrive a moment after the script run ends: wait for them rather than count at once.
     browser_page.wait_for_function(
-        "document.querySelectorAll(\"[data-testid='stImage'] img\").length >= 25 + 10", timeout=60_000)
+        "document.querySelectorAll(\"[data-testid='stImage'] img\").length >= 25 + 10", timeout=60_000
+    )
     screenshot(browser_page, "dataset")
     browser_page.get_by_role("tab", name="After normalisation").click()
     wait_idle(browser_page)

@@ -26,8 +26,8 @@ METRIC = "[data-testid='stMetricValue']"
 
 needs_lenet5 = pytest.mark.skipif(
     not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-    reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints` "
-           "(or `python -m core train lenet5`)")
+    reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints` (or `python -m core train lenet5`)",
+)
 
 
 def drawn_seven() -> np.ndarray:
@@ -71,10 +71,13 @@ def test_a_stray_dot_says_too_little_ink():
     assert len(at.metric) == 0
 
 
-@pytest.mark.parametrize("payload, words", [
-    (b"this is a text file, not a picture", "not an image that can be read"),
-    (b"\x89PNG\r\n\x1a\n" + bytes(20_000_001), "above the limit of 20,000,000"),
-])
+@pytest.mark.parametrize(
+    "payload, words",
+    [
+        (b"this is a text file, not a picture", "not an image that can be read"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(20_000_001), "above the limit of 20,000,000"),
+    ],
+)
 def test_bad_uploads_give_a_clear_error_and_no_traceback(payload, words):
     at = page_with(payload)
     assert not at.exception, at.exception
@@ -139,8 +142,10 @@ def test_a_network_without_convolutions_has_no_maps_and_no_grad_cam():
 
 # The teacher's "fool the network" challenge, said where the students draw: one line, in the
 # page's language, while the class store's setting (the one /class's switch writes) is on.
-CHALLENGE_LINE = {"en": "**Fool the network** is on: draw a digit the network reads wrong",
-                  "zh": "**骗过网络**挑战进行中：画一个网络会认错的数字"}
+CHALLENGE_LINE = {
+    "en": "**Fool the network** is on: draw a digit the network reads wrong",
+    "zh": "**骗过网络**挑战进行中：画一个网络会认错的数字",
+}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -161,6 +166,7 @@ def test_the_challenge_is_said_where_the_students_draw(tmp_path, monkeypatch, la
 
 
 # --- widgets that outlive what they were made for (issue 14) -------------------------------
+
 
 def explained(at: AppTest) -> str:
     """The attribution caption's class and why, e.g. "7** (the predicted class)"."""
@@ -282,6 +288,7 @@ def test_a_section_that_fails_says_so_in_one_line_and_the_rest_is_shown(monkeypa
 
 # --- the explorations: receptive field and perturbation lab -----------------------------------
 
+
 def markdown_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -353,6 +360,7 @@ def test_perturbation_lab_answers_as_core_does():
 
 # --- the real canvas in Chromium ------------------------------------------------------------
 
+
 def draw(page, points: list[tuple[float, float]]) -> None:
     """One stroke through canvas-relative points, with small mouse moves as a hand would make."""
     box = page.locator("canvas.upper-canvas").first.bounding_box()
@@ -410,6 +418,7 @@ def png_bytes(grey: np.ndarray) -> bytes:
     import io
 
     from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(grey).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -424,16 +433,18 @@ def test_browser_upload_bad_then_good_picture_compare_and_sanity(streamlit_serve
     page.get_by_text("Upload a picture", exact=True).click()
     wait_idle(page)
     chooser = page.locator("input[type='file']")
-    chooser.set_input_files(files=[{"name": "notes.png", "mimeType": "image/png",
-                                    "buffer": b"a text file that only claims to be a PNG"}])
+    chooser.set_input_files(
+        files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"a text file that only claims to be a PNG"}]
+    )
     page.get_by_text("This file cannot be used").wait_for(timeout=60_000)
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "draw_upload_error")
 
     # MNIST test digit #0 (a 7), dark ink on white paper as a photo or scan would be.
-    chooser.set_input_files(files=[{"name": "seven.png", "mimeType": "image/png",
-                                    "buffer": png_bytes(255 - drawn_seven())}])
+    chooser.set_input_files(
+        files=[{"name": "seven.png", "mimeType": "image/png", "buffer": png_bytes(255 - drawn_seven())}]
+    )
     page.wait_for_selector(METRIC, timeout=60_000)
     wait_idle(page)
     assert page.locator(METRIC).first.inner_text().strip() == "7"
@@ -450,6 +461,7 @@ def test_browser_upload_bad_then_good_picture_compare_and_sanity(streamlit_serve
 
 
 # --- accessibility (issue 21): a test digit for who cannot draw, every picture said in words ------
+
 
 @needs_lenet5
 def test_try_a_test_digit_puts_an_mnist_digit_through_the_drawings_preprocessing():

@@ -16,10 +16,26 @@ from tests.harness import run_page
 
 
 def write_record(folder, name, **record):
-    history = record.pop("history", [{"epoch": 1, "test_accuracy": record.get("test_accuracy", 0.9),
-                                      "train_loss": 0.3, "images": 60_000, "epoch_fraction": 1.0}])
-    full = {"preset": "lenet5", "sha256": "0" * 64, "recipe": {"limit": None, "batch_size": 256},
-            "test_accuracy": 0.99, "history": history, **record}
+    history = record.pop(
+        "history",
+        [
+            {
+                "epoch": 1,
+                "test_accuracy": record.get("test_accuracy", 0.9),
+                "train_loss": 0.3,
+                "images": 60_000,
+                "epoch_fraction": 1.0,
+            }
+        ],
+    )
+    full = {
+        "preset": "lenet5",
+        "sha256": "0" * 64,
+        "recipe": {"limit": None, "batch_size": 256},
+        "test_accuracy": 0.99,
+        "history": history,
+        **record,
+    }
     (folder / f"{name}.json").write_text(json.dumps(full))
 
 
@@ -48,9 +64,14 @@ def test_home_is_the_lesson_in_order_with_the_class_wall(folder):
     # The lesson as a class runs it: the data, the operation, the network, a digit of one's own, the
     # class's digits on the wall (left out of the old walk-through), training; then the models page.
     assert [(label, page) for label, page, _query in links(app)] == [
-        ("1. Dataset", "dataset"), ("2. Convolution", "convolution"), ("3. Architecture", "architecture"),
-        ("4. Draw a digit", "draw"), ("5. Class wall", "class"), ("6. Training", "training"),
-        ("Every model, and how the reproductions compare with their sources", "models")]
+        ("1. Dataset", "dataset"),
+        ("2. Convolution", "convolution"),
+        ("3. Architecture", "architecture"),
+        ("4. Draw a digit", "draw"),
+        ("5. Class wall", "class"),
+        ("6. Training", "training"),
+        ("Every model, and how the reproductions compare with their sources", "models"),
+    ]
     assert len(app.caption) >= 6  # each step says what a class does there
     assert not app.table  # the reproductions' table is on /models, not on Home
     assert "offers 1 models: 1 shipped with the dashboard, 0 reproductions" in app.markdown[1].value
@@ -66,25 +87,48 @@ def test_home_links_keep_the_language_and_presenter_mode(folder):
 
 
 def test_models_page_shows_the_four_groups(folder):
-    write_record(folder, "lenet5", recipe_name="fast")                                   # shipped name
+    write_record(folder, "lenet5", recipe_name="fast")  # shipped name
     write_record(folder, "keras_cnn_small", recipe_name="fast", preset="keras_cnn_small")  # shipped name
     # seed 000's recipe as printed: 15 epochs whose train loss never leaves ln 10 = 2.30
-    write_record(folder, "cnn_avgpool_bn_seed", recipe_name="seed", preset="cnn_avgpool_bn", test_accuracy=0.4499,
-                 recipe={"optimizer": "sgd", "lr": 0.001, "batch_size": 512, "momentum": 0.0, "limit": None},
-                 reported={"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15},
-                 history=[{"epoch": e, "test_accuracy": 0.03 * e, "train_loss": 2.31 - 0.007 * e}
-                          for e in range(1, 16)])
+    write_record(
+        folder,
+        "cnn_avgpool_bn_seed",
+        recipe_name="seed",
+        preset="cnn_avgpool_bn",
+        test_accuracy=0.4499,
+        recipe={"optimizer": "sgd", "lr": 0.001, "batch_size": 512, "momentum": 0.0, "limit": None},
+        reported={"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15},
+        history=[{"epoch": e, "test_accuracy": 0.03 * e, "train_loss": 2.31 - 0.007 * e} for e in range(1, 16)],
+    )
     write_record(folder, "class_lenet5", recipe_name="fast", trained_on="training page", test_accuracy=0.929)
     # stopped after a quarter of its second epoch
-    write_record(folder, "stop_test", recipe_name="fast", trained_on="training page", stopped=True,
-                 history=[{"epoch": 1, "test_accuracy": 0.9, "epoch_fraction": 1.0},
-                          {"epoch": 2, "test_accuracy": 0.913, "epoch_fraction": 0.25}])
+    write_record(
+        folder,
+        "stop_test",
+        recipe_name="fast",
+        trained_on="training page",
+        stopped=True,
+        history=[
+            {"epoch": 1, "test_accuracy": 0.9, "epoch_fraction": 1.0},
+            {"epoch": 2, "test_accuracy": 0.913, "epoch_fraction": 0.25},
+        ],
+    )
     # a fine-tune on the class's digits (core.classroom.finetune's record): session 3, 40 steps on 32 digits
-    write_record(folder, "class_lenet5_3", recipe_name="class fine-tune", trained_on="class fine-tune",
-                 test_accuracy=0.9871, finetune={"model": "lenet5", "session": 3, "steps": 40, "train_digits": 32})
+    write_record(
+        folder,
+        "class_lenet5_3",
+        recipe_name="class fine-tune",
+        trained_on="class fine-tune",
+        test_accuracy=0.9871,
+        finetune={"model": "lenet5", "session": 3, "steps": 40, "train_digits": 32},
+    )
     app = run("models")
-    assert [h.value for h in app.subheader] == ["Shipped with the dashboard", "Reproductions of the source write-ups",
-                                                "Trained here", "The class's fine-tunes"]
+    assert [h.value for h in app.subheader] == [
+        "Shipped with the dashboard",
+        "Reproductions of the source write-ups",
+        "Trained here",
+        "The class's fine-tunes",
+    ]
     shipped, reproductions, here, tuned = (t.value for t in app.table)
     # In a group, the registry's order (LeNet-5 first), as the pickers list them.
     assert list(shipped["checkpoint"]) == ["lenet5", "keras_cnn_small"]

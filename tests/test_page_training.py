@@ -51,19 +51,35 @@ def no_job_running():
 
 
 def test_form_defaults_follow_the_chosen_recipe(at, no_job_running):
-    assert [t.label for t in at.tabs] == ["Train a model", "Compare runs", "Confusion matrix", "Gallery",
-                                          "Training scrubber"]
+    assert [t.label for t in at.tabs] == [
+        "Train a model",
+        "Compare runs",
+        "Confusion matrix",
+        "Gallery",
+        "Training scrubber",
+    ]
     # lenet5's fast recipe (core.training.recipes): AdamW lr 1e-2, batch 256, 2 epochs, all 60,000 images.
     s = at.session_state
-    assert (s.tr_epochs, s.tr_batch, s.tr_optimizer, s.tr_lr, s.tr_limit, s.tr_name) == \
-        (2, 256, "adamw", "0.01", 60_000, "my_lenet5")
+    assert (s.tr_epochs, s.tr_batch, s.tr_optimizer, s.tr_lr, s.tr_limit, s.tr_name) == (
+        2,
+        256,
+        "adamw",
+        "0.01",
+        60_000,
+        "my_lenet5",
+    )
     assert at.button(key="tr_start").label == "Start training"
     at.selectbox(key="tr_preset").set_value("cnn_avgpool").run()
     at.segmented_control(key="tr_recipe").set_value("seed").run()
     # seed 000: SGD lr 1e-3, batch 512, 50 epochs.
     s = at.session_state
-    assert (s.tr_epochs, s.tr_batch, s.tr_optimizer, s.tr_lr, s.tr_name) == (50, 512, "sgd", "0.001",
-                                                                             "my_cnn_avgpool_seed")
+    assert (s.tr_epochs, s.tr_batch, s.tr_optimizer, s.tr_lr, s.tr_name) == (
+        50,
+        512,
+        "sgd",
+        "0.001",
+        "my_cnn_avgpool_seed",
+    )
     assert "seed 000" in texts(at.caption)
 
 
@@ -105,8 +121,14 @@ def test_a_shipped_name_asks_for_confirmation(at, no_job_running):
 
 
 def test_live_panel_of_a_running_then_a_finished_run(tmp_path, no_job_running):
-    spec = prepare("lenet5", "fast", name="slow", overrides={**TINY, "epochs": 50, "batch_size": 10},
-                        folder=tmp_path, test_limit=200)
+    spec = prepare(
+        "lenet5",
+        "fast",
+        name="slow",
+        overrides={**TINY, "epochs": 50, "batch_size": 10},
+        folder=tmp_path,
+        test_limit=200,
+    )
     job = runner.manager().start(spec)
     app = AppTest.from_file(PAGE, default_timeout=90)
     app.run()
@@ -176,20 +198,29 @@ def test_result_tabs_draw_for_lenet5(at):
 
 # --- the figures, by hand ------------------------------------------------------------------
 
+
 def curve_record(test_accuracies, reported=None):
-    history = [{"epoch": i, "test_accuracy": a, "train_accuracy": a - 0.01, "test_loss": 1 - a, "train_loss": 1 - a}
-               for i, a in enumerate(test_accuracies, 1)]
-    return {"recipe": {"limit": None}, "history": history, "test_accuracy": test_accuracies[-1],
-            **({"reported": reported} if reported else {})}
+    history = [
+        {"epoch": i, "test_accuracy": a, "train_accuracy": a - 0.01, "test_loss": 1 - a, "train_loss": 1 - a}
+        for i, a in enumerate(test_accuracies, 1)
+    ]
+    return {
+        "recipe": {"limit": None},
+        "history": history,
+        "test_accuracy": test_accuracies[-1],
+        **({"reported": reported} if reported else {}),
+    }
 
 
 # Seed 000's two reproductions as shipped: 50 epochs climbing to 87%, 15 to 45%; the source
 # reports 95.49% and 98.44%, three points apart: their labels used to be drawn over each other.
 SEED_000_RUNS = {
-    "cnn_avgpool_seed": curve_record([0.11 + 0.0155 * i for i in range(50)],
-                                     {"source": "seed 000", "test_accuracy": 0.9549, "epochs": 50}),
-    "cnn_avgpool_bn_seed": curve_record([0.10 + 0.0246 * i for i in range(15)],
-                                        {"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15}),
+    "cnn_avgpool_seed": curve_record(
+        [0.11 + 0.0155 * i for i in range(50)], {"source": "seed 000", "test_accuracy": 0.9549, "epochs": 50}
+    ),
+    "cnn_avgpool_bn_seed": curve_record(
+        [0.10 + 0.0246 * i for i in range(15)], {"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15}
+    ),
 }
 # 16 px text (dashboard.figures.style.FONT_SIZE) is about 21 px tall, and the plot area of the
 # 480 px compare figure is at most 400 px (its legend and x axis take the rest): a label takes at
@@ -203,8 +234,10 @@ def test_compare_figure_labels_of_reported_figures_do_not_overlap():
     bottom, top = fig.layout.yaxis.range or (min(drawn), max(drawn))  # what plotly's autorange would span, at least
     height = LABEL_SHARE * (top - bottom)
     labels = sorted(fig.layout.annotations, key=lambda a: a.y)
-    assert [a.text for a in labels] == ["seed 000 reports 95.49% after 50 epochs",
-                                        "seed 000 reports 98.44% after 15 epochs"]
+    assert [a.text for a in labels] == [
+        "seed 000 reports 95.49% after 50 epochs",
+        "seed 000 reports 98.44% after 15 epochs",
+    ]
     boxes = [(a.y, a.y + height) if a.yanchor == "bottom" else (a.y - height, a.y) for a in labels]
     assert boxes[0][1] <= boxes[1][0], boxes  # the lower label ends below where the upper one starts
     # Each label sits against its own line (drawn in its run's colour), inside the y range.
@@ -216,8 +249,11 @@ def test_compare_figure_labels_of_reported_figures_do_not_overlap():
 def test_label_positions_by_hand():
     # Lines at 0.97, 0.99, 0.98 with labels 0.05 tall: the top one rests on its line (0.99..1.04),
     # 0.98's hangs below its line (0.93..0.98), 0.97's below that one (0.88..0.93).
-    assert figs.label_positions([0.97, 0.99, 0.98], 0.05) == [(pytest.approx(0.93), "top"), (0.99, "bottom"),
-                                                              (0.98, "top")]
+    assert figs.label_positions([0.97, 0.99, 0.98], 0.05) == [
+        (pytest.approx(0.93), "top"),
+        (0.99, "bottom"),
+        (0.98, "top"),
+    ]
     assert figs.label_positions([0.5, 0.9], 0.05) == [(0.5, "bottom"), (0.9, "bottom")]  # room for both
 
 
@@ -234,15 +270,46 @@ def test_a_one_epoch_run_is_a_labelled_dot():
 def test_live_figure_puts_a_stopped_epochs_test_where_it_stopped():
     # 2,000 images at batch 40 = 50 batches an epoch; stopped after 29 batches of epoch 2:
     # 1,160 images, so the test point is at 1 + 1,160 / 2,000 = 1.58 epochs, not at 2.
-    history = [dict(epoch=1, train_loss=0.5, train_accuracy=0.85, test_loss=0.4, test_accuracy=0.88, images=2000,
-                    epoch_fraction=1.0),
-               dict(epoch=2, train_loss=0.3, train_accuracy=0.9, test_loss=0.3, test_accuracy=0.91, images=1160,
-                    epoch_fraction=1160 / 2000)]
+    history = [
+        dict(
+            epoch=1,
+            train_loss=0.5,
+            train_accuracy=0.85,
+            test_loss=0.4,
+            test_accuracy=0.88,
+            images=2000,
+            epoch_fraction=1.0,
+        ),
+        dict(
+            epoch=2,
+            train_loss=0.3,
+            train_accuracy=0.9,
+            test_loss=0.3,
+            test_accuracy=0.91,
+            images=1160,
+            epoch_fraction=1160 / 2000,
+        ),
+    ]
     snap = JobSnapshot(
-        id=1, name="stopped", preset="lenet5", recipe_name="fast", recipe={"limit": 2000, "batch_size": 40},
-        status=STOPPED, message="", epoch=2, epochs=3, step=20, steps=50, loss=0.3, accuracy=0.9,
-        images_per_second=1.0, curve=[(0.4, 0.9, 0.7), (1.0, 0.5, 0.85), (1.4, 0.3, 0.9), (1.58, 0.3, 0.9)],
-        history=history, elapsed=1.0, stop_requested=True)
+        id=1,
+        name="stopped",
+        preset="lenet5",
+        recipe_name="fast",
+        recipe={"limit": 2000, "batch_size": 40},
+        status=STOPPED,
+        message="",
+        epoch=2,
+        epochs=3,
+        step=20,
+        steps=50,
+        loss=0.3,
+        accuracy=0.9,
+        images_per_second=1.0,
+        curve=[(0.4, 0.9, 0.7), (1.0, 0.5, 0.85), (1.4, 0.3, 0.9), (1.58, 0.3, 0.9)],
+        history=history,
+        elapsed=1.0,
+        stop_requested=True,
+    )
     fig = figs.live_figure(snap)
     tests = [t for t in fig.data if t.name.startswith("test")]
     assert [t.x for t in tests] == [(1.0, pytest.approx(1.58))] * 2  # the loss and the accuracy panel
@@ -251,19 +318,22 @@ def test_live_figure_puts_a_stopped_epochs_test_where_it_stopped():
 
 # --- the scrubber follows its checkpoint -------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def two_snapshot_runs(tmp_path_factory):
     """Two tiny lenet5 runs with per-epoch snapshots, and the "learned late" digit of each."""
     from core.training import recipes
     from core.training.snapshots import learned_late
     from core.training.train import train
+
     folder = tmp_path_factory.mktemp("scrub_checkpoints")
     late = {}
     for name, seed in (("scrub_a", 0), ("scrub_b", 1)):
         recipe = recipes.get_recipe("lenet5", "fast").with_overrides(epochs=2, limit=1000, batch_size=100, seed=seed)
         result = train("lenet5", recipe, keep_snapshots=True, test_limit=100)
-        checkpoints.save(result.model, name, preset="lenet5", record=result.record("fast"), folder=folder,
-                         snapshots=result.snapshots)
+        checkpoints.save(
+            result.model, name, preset="lenet5", record=result.record("fast"), folder=folder, snapshots=result.snapshots
+        )
         late[name] = learned_late("lenet5", result.snapshots)
     assert late["scrub_a"] != late["scrub_b"], late  # else following could not be told from staying
     return folder, late
@@ -315,8 +385,9 @@ def training_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("checkpoints")
     for path in SHIPPED.glob("lenet5.*"):
         shutil.copy(path, folder / path.name)
-    server = start_streamlit(env={"CNN_EXPLAINER_CHECKPOINTS": str(folder), teacher.LOCAL_ENV: "0",
-                                  teacher.TOKEN_ENV: TOKEN})
+    server = start_streamlit(
+        env={"CNN_EXPLAINER_CHECKPOINTS": str(folder), teacher.LOCAL_ENV: "0", teacher.TOKEN_ENV: TOKEN}
+    )
     server.folder = folder
     yield server
     server.stop()
@@ -411,9 +482,25 @@ def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why
     # Points (each the mean since the report before: core.training.jobs.runner): 0.5 then 0.9 at every later report.
     curve = [(0.25, 1.0, 0.5), (0.5, 0.5, 0.9), (0.75, 0.5, 0.9), (1.0, 0.5, 0.9), (1.25, 0.5, 0.9), (1.5, 0.5, 0.9)]
     snap = JobSnapshot(
-        id=1, name="mean", preset="lenet5", recipe_name="fast", recipe={"limit": 2000, "batch_size": 40},
-        status=RUNNING, message="", epoch=2, epochs=2, step=25, steps=50, loss=0.5, accuracy=0.9,
-        images_per_second=1.0, curve=curve, history=[], elapsed=1.0, stop_requested=False)
+        id=1,
+        name="mean",
+        preset="lenet5",
+        recipe_name="fast",
+        recipe={"limit": 2000, "batch_size": 40},
+        status=RUNNING,
+        message="",
+        epoch=2,
+        epochs=2,
+        step=25,
+        steps=50,
+        loss=0.5,
+        accuracy=0.9,
+        images_per_second=1.0,
+        curve=curve,
+        history=[],
+        elapsed=1.0,
+        stop_requested=False,
+    )
     fig = figs.live_figure(snap)
     line = next(t for t in fig.data if t.name == "train (smoothed over nearby batches)" and t.xaxis == "x2")
     # Each the mean of it and up to two either side (as many each side): 0.5 alone; (0.5 + 0.9 + 0.9) / 3;
@@ -422,13 +509,17 @@ def test_the_live_train_line_is_a_running_mean_across_epochs_and_a_line_says_why
     assert None not in line.x
     assert figs.smoothed([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]) == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])  # no lag
     from dashboard.training.run import why_train_differs
+
     assert why_train_differs(snap) == (
         "Why train can look worse than test: the train line averages batches while the weights are still "
         "changing; each test point is measured after the epoch, on images it never trained on, with the whole "
-        "network and the epoch's final weights.")  # lenet5 has no dropout; this recipe neither augments nor smooths
+        "network and the epoch's final weights."
+    )  # lenet5 has no dropout; this recipe neither augments nor smooths
     keras = dataclasses.replace(snap, preset="keras_cnn_small", recipe={"augment": True, "label_smoothing": 0.1})
-    assert ("dropout switches units off while it trains; the training digits are shifted and turned a little; "
-            "label smoothing adds to the train loss") in why_train_differs(keras)
+    assert (
+        "dropout switches units off while it trains; the training digits are shifted and turned a little; "
+        "label smoothing adds to the train loss"
+    ) in why_train_differs(keras)
 
 
 def count_boxes(page) -> tuple[float, list[dict]]:
@@ -446,12 +537,16 @@ def count_boxes(page) -> tuple[float, list[dict]]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("profile, query", [
-    (dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True), ""),  # a phone
-    (dict(viewport={"width": 1280, "height": 720}), "&presenter=true"),  # the projector
-])
-def test_the_confusion_matrix_counts_fit_their_cells_on_a_phone_and_a_projector(training_server, browser, profile,
-                                                                                 query):
+@pytest.mark.parametrize(
+    "profile, query",
+    [
+        (dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True), ""),  # a phone
+        (dict(viewport={"width": 1280, "height": 720}), "&presenter=true"),  # the projector
+    ],
+)
+def test_the_confusion_matrix_counts_fit_their_cells_on_a_phone_and_a_projector(
+    training_server, browser, profile, query
+):
     """lenet5 answers 1132 of the 1,135 test 1s right: the widest count must fit its cell, where it
     used to overlap its neighbour ("1132 1")."""
     context = browser.new_context(**profile)

@@ -41,6 +41,7 @@ def dot(row: int, col: int) -> np.ndarray:
 
 # --- pictures, by hand ------------------------------------------------------------------------
 
+
 def test_zero_shift_and_zero_rotation_return_the_input_unchanged(digits):
     digit = digits[0][0]
     assert np.array_equal(perturb.shifted(digit, 0, 0), digit.astype(np.float32))
@@ -65,10 +66,10 @@ def test_quarter_turn_is_numpys_anticlockwise_rot90():
 
 
 def test_thickening_is_a_3x3_grey_dilation_and_grows_the_ink(digits):
-    assert perturb.ink_count(perturb.thickened(dot(10, 10))) == 9       # one pixel -> a 3x3 block
-    assert perturb.ink_count(perturb.thickened(dot(10, 10), 2)) == 25   # two steps -> 5x5
-    assert perturb.ink_count(perturb.thickened(dot(0, 0))) == 4         # a corner: 2x2 inside the frame
-    assert perturb.ink_count(perturb.thickened(dot(10, 10), -1)) == 0   # thinning erases a lone pixel
+    assert perturb.ink_count(perturb.thickened(dot(10, 10))) == 9  # one pixel -> a 3x3 block
+    assert perturb.ink_count(perturb.thickened(dot(10, 10), 2)) == 25  # two steps -> 5x5
+    assert perturb.ink_count(perturb.thickened(dot(0, 0))) == 4  # a corner: 2x2 inside the frame
+    assert perturb.ink_count(perturb.thickened(dot(10, 10), -1)) == 0  # thinning erases a lone pixel
     digit = digits[0][0]
     before = perturb.ink_count(digit)
     assert perturb.ink_count(perturb.thickened(digit, 1)) > before > perturb.ink_count(perturb.thickened(digit, -1))
@@ -94,6 +95,7 @@ def test_a_normalised_tensor_is_refused_with_a_reason():
 
 # --- what the network says ------------------------------------------------------------------
 
+
 def test_covering_the_whole_digit_with_black_equals_an_all_black_input(lenet, digits):
     covered = perturb.occlude(lenet, digits[0][0], 0, 0, 28)
     black = perturb.probabilities(lenet, np.zeros((28, 28), dtype=np.uint8))
@@ -107,10 +109,15 @@ def test_covering_the_whole_digit_with_black_equals_an_all_black_input(lenet, di
 
 def test_small_transformations_report_their_effect(lenet, digits):
     digit, label = digits[0][0], int(digits[1][0])
-    effects = perturb.transformations(lenet, digit, shifts=((0, 0), (-2, 0)), angles=(0.0, 10.0),
-                                      thicken_steps=(0, 1))
-    assert [e.label for e in effects] == ["shift 0 px", "shift left 2 px", "rotate 0°",
-                                          "rotate +10° (anticlockwise)", "thicken by 0 px", "thicken by 1 px"]
+    effects = perturb.transformations(lenet, digit, shifts=((0, 0), (-2, 0)), angles=(0.0, 10.0), thicken_steps=(0, 1))
+    assert [e.label for e in effects] == [
+        "shift 0 px",
+        "shift left 2 px",
+        "rotate 0°",
+        "rotate +10° (anticlockwise)",
+        "thicken by 0 px",
+        "thicken by 1 px",
+    ]
     clean = perturb.outcome(lenet, digit)
     assert clean.prediction == label == 7
     for effect in (effects[0], effects[2], effects[4]):  # the identity transformations
@@ -119,16 +126,22 @@ def test_small_transformations_report_their_effect(lenet, digits):
 
 # --- FGSM -------------------------------------------------------------------------------------
 
+
 def test_fgsm_equals_captum_fgsm_on_the_normalised_input(lenet, digits):
     from captum.robust import FGSM
+
     mean, std = norm_stats()
     digit = digits[0][0]
     label, epsilon = perturb.outcome(lenet, digit).prediction, 0.1
     ours = perturb.fgsm(lenet, digit, epsilon).outcome.picture
     # Captum ignores gradient entries below 1e-6: a positive factor on the loss keeps the signs
     # and lifts them all above it.
-    attack = FGSM(lenet, loss_func=lambda out, t: 1e12 * F.cross_entropy(out.double(), t, reduction="none"),
-                  lower_bound=(0 - mean) / std, upper_bound=(1 - mean) / std)
+    attack = FGSM(
+        lenet,
+        loss_func=lambda out, t: 1e12 * F.cross_entropy(out.double(), t, reduction="none"),
+        lower_bound=(0 - mean) / std,
+        upper_bound=(1 - mean) / std,
+    )
     x = normalize(torch.from_numpy(digit)[None]).requires_grad_(True)
     theirs = ((attack.perturb(x, epsilon / std, torch.tensor([label])) * std + mean) * 255)[0, 0].detach().numpy()
     np.testing.assert_allclose(ours, theirs, atol=1e-3)
@@ -173,13 +186,16 @@ def test_nothing_is_changed_in_the_model():
 # very pixels ``occluded`` blackens; by hand ----------------------------------------------------
 
 
-@pytest.mark.parametrize("row, col, size, box", [
-    (11, 11, 6, (11, 11, 16, 16)),   # the lab's default: rows and columns 11..16, all inside
-    (26, 20, 5, (26, 20, 27, 24)),   # rows 26..30 cut at the last row, 27
-    (0, 0, 28, (0, 0, 27, 27)),      # the whole picture
-    (-2, 3, 4, (0, 3, 1, 6)),        # rows -2..1: only 0 and 1 are on the picture
-    (27, 27, 14, (27, 27, 27, 27)),  # the lab's largest patch in its corner: one pixel
-])
+@pytest.mark.parametrize(
+    "row, col, size, box",
+    [
+        (11, 11, 6, (11, 11, 16, 16)),  # the lab's default: rows and columns 11..16, all inside
+        (26, 20, 5, (26, 20, 27, 24)),  # rows 26..30 cut at the last row, 27
+        (0, 0, 28, (0, 0, 27, 27)),  # the whole picture
+        (-2, 3, 4, (0, 3, 1, 6)),  # rows -2..1: only 0 and 1 are on the picture
+        (27, 27, 14, (27, 27, 27, 27)),  # the lab's largest patch in its corner: one pixel
+    ],
+)
 def test_patch_box_by_hand(row, col, size, box):
     assert perturb.patch_box(row, col, size) == box
 
@@ -196,5 +212,5 @@ def test_occluded_blackens_exactly_the_box(row, col, size):
     box = perturb.patch_box(row, col, size)
     if box is not None:
         top, left, bottom, right = box
-        expected[top:bottom + 1, left:right + 1] = True
+        expected[top : bottom + 1, left : right + 1] = True
     assert np.array_equal(black, expected)

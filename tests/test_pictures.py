@@ -40,7 +40,7 @@ def test_a_corner_and_the_diagonal():
 
 def test_regions_that_make_no_shape_are_listed_in_reading_order():
     values = np.zeros((9, 9))
-    values[:3, :3] = 1.0   # the top left
+    values[:3, :3] = 1.0  # the top left
     values[6:, 3:6] = 1.0  # the bottom
     assert describe_map(values) == "bright at the top left, the bottom"
 
@@ -82,6 +82,10 @@ def test_small_and_odd_shapes_still_get_a_description(shape):
     values = np.zeros(shape)
     values[0, 0] = 1.0
     # A single row is the middle band (neither top nor bottom); of two rows, the first is the top.
-    expected = {(1, 5): "bright at the left", (5, 1): "bright at the top", (2, 2): "bright at the top left",
-                (28, 28): "bright at the top left"}[shape]
+    expected = {
+        (1, 5): "bright at the left",
+        (5, 1): "bright at the top",
+        (2, 2): "bright at the top left",
+        (28, 28): "bright at the top left",
+    }[shape]
     assert describe_map(values) == expected

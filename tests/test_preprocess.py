@@ -31,8 +31,11 @@ def same_shape(a: np.ndarray, b: np.ndarray) -> float:
     """Best correlation over shifts of up to 1 px: centring rounds to whole pixels, so two
     near-identical digits may land 1 px apart, which alone drops the plain correlation of a
     2 px stroke to ~0.5."""
-    return max(float(np.corrcoef(np.roll(a, (dy, dx), axis=(0, 1)).ravel(), b.ravel())[0, 1])
-               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    return max(
+        float(np.corrcoef(np.roll(a, (dy, dx), axis=(0, 1)).ravel(), b.ravel())[0, 1])
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
 
 
 def seven_in_corner() -> np.ndarray:
@@ -60,17 +63,18 @@ def black_1bit_png(width: int, height: int, *, rows: int | None = None) -> bytes
 
     ``rows`` < height writes only that many rows: a header that promises more than the data.
     """
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     row = b"\x00" * (1 + (width + 7) // 8)  # filter byte 0, then packed pixels
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
     pixels = zlib.compress(row * (height if rows is None else rows), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels)
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 # --- the MNIST recipe ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("make", [seven_in_corner, zero_touching_border])
 def test_small_off_centre_and_large_border_touching_digits_end_like_mnist(make):
@@ -115,6 +119,7 @@ def test_real_mnist_digits_come_back_almost_unchanged():
 
 # --- polarity, alpha, dtypes: one digit, one tensor ---------------------------------
 
+
 def _variants(white_on_black: np.ndarray) -> dict[str, np.ndarray]:
     ink = white_on_black
     zeros, full = np.zeros_like(ink), np.full_like(ink, 255)
@@ -123,8 +128,7 @@ def _variants(white_on_black: np.ndarray) -> dict[str, np.ndarray]:
         "dark on white RGB": np.stack([255 - ink] * 3, axis=-1),
         "float 0-1": ink.astype(np.float64) / 255.0,
         # streamlit-drawable-canvas: white strokes, transparent where nothing is drawn
-        "canvas RGBA, transparent background": np.stack(
-            [np.where(ink > 0, full, zeros)] * 3 + [ink], axis=-1),
+        "canvas RGBA, transparent background": np.stack([np.where(ink > 0, full, zeros)] * 3 + [ink], axis=-1),
         "dark ink on transparent": np.stack([zeros] * 3 + [ink], axis=-1),
         "opaque RGBA": np.stack([ink] * 3 + [full], axis=-1),
     }
@@ -165,12 +169,17 @@ def test_grey_noisy_paper_is_levelled_not_taken_for_ink():
 
 # --- empty and nearly empty --------------------------------------------------------
 
-@pytest.mark.parametrize("canvas", [
-    np.zeros((CANVAS, CANVAS, 4), np.uint8),  # the canvas before drawing: all transparent
-    np.dstack([np.zeros((CANVAS, CANVAS, 3), np.uint8), np.full((CANVAS, CANVAS), 255, np.uint8)]),
-    np.full((CANVAS, CANVAS), 255, np.uint8),
-    np.full((CANVAS, CANVAS), 0.5),
-], ids=["transparent", "opaque black", "white", "grey"])
+
+@pytest.mark.parametrize(
+    "canvas",
+    [
+        np.zeros((CANVAS, CANVAS, 4), np.uint8),  # the canvas before drawing: all transparent
+        np.dstack([np.zeros((CANVAS, CANVAS, 3), np.uint8), np.full((CANVAS, CANVAS), 255, np.uint8)]),
+        np.full((CANVAS, CANVAS), 255, np.uint8),
+        np.full((CANVAS, CANVAS), 0.5),
+    ],
+    ids=["transparent", "opaque black", "white", "grey"],
+)
 def test_empty_canvas_is_reported_empty(canvas):
     with pytest.raises(pp.EmptyImageError, match="empty|transparent"):
         pp.from_array(canvas)
@@ -186,19 +195,23 @@ def test_a_stray_dot_is_too_little_ink_not_empty(diameter):
     assert not isinstance(info.value, pp.EmptyImageError)
 
 
-@pytest.mark.parametrize("arr, message", [
-    (np.zeros((3, 28, 28), np.uint8), "shape"),
-    (np.zeros((28, 28, 5), np.uint8), "shape"),
-    (np.full((28, 28), np.nan), "NaN"),
-    (np.full((28, 28), 300.0), "0-255"),
-    (np.array([["a"]]), "dtype"),
-])
+@pytest.mark.parametrize(
+    "arr, message",
+    [
+        (np.zeros((3, 28, 28), np.uint8), "shape"),
+        (np.zeros((28, 28, 5), np.uint8), "shape"),
+        (np.full((28, 28), np.nan), "NaN"),
+        (np.full((28, 28), 300.0), "0-255"),
+        (np.array([["a"]]), "dtype"),
+    ],
+)
 def test_bad_arrays_get_a_clear_message(arr, message):
     with pytest.raises(pp.PreprocessError, match=message):
         pp.from_array(arr)
 
 
 # --- bad-input matrix for files (issue 8) -------------------------------------------
+
 
 def test_text_file_renamed_png_is_not_an_image(tmp_path):
     with pytest.raises(pp.NotAnImageError, match="not an image"):
@@ -223,6 +236,7 @@ class PixelsDecoded(Exception):
 def _refuse_to_decode(monkeypatch):
     def load(self, *args, **kwargs):
         raise PixelsDecoded
+
     monkeypatch.setattr(ImageFile.ImageFile, "load", load)
     monkeypatch.setattr(Image.Image, "load", load)
 
@@ -297,8 +311,9 @@ def test_sixteen_bit_png_matches_eight_bit():
     assert torch.allclose(result.tensor, pp.from_array(seven_in_corner()).tensor, atol=1e-6)
 
 
-@pytest.mark.parametrize("colour, fmt", [(255, "PNG"), (0, "PNG"), (255, "JPEG")],
-                         ids=["white png", "black png", "white jpeg"])
+@pytest.mark.parametrize(
+    "colour, fmt", [(255, "PNG"), (0, "PNG"), (255, "JPEG")], ids=["white png", "black png", "white jpeg"]
+)
 def test_all_white_and_all_black_images_are_empty(colour, fmt):
     data = png_bytes(Image.new("L", (200, 200), colour), format=fmt)
     with pytest.raises(pp.EmptyImageError):

@@ -85,12 +85,16 @@ def test_step_player_fits_a_projector(streamlit_server, projector_page, mode, ke
     # One screen (Streamlit's header is see-through): from the buttons to the next guess, with
     # the equation and the verdict between them.
     top = page.locator(f".st-key-{key}_play").bounding_box()["y"]
-    bottoms = {name: box["y"] + box["height"] for name, box in (
-        ("input grid", left),
-        ("equation", page.locator(f".st-key-{equation}").bounding_box()),
-        ("verdict", verdict.bounding_box()),
-        ("next guess", page.get_by_role("spinbutton", name=re.compile("^Predict")).bounding_box()),
-        ("check button", page.get_by_role("button", name="Check and reveal").bounding_box()))}
+    bottoms = {
+        name: box["y"] + box["height"]
+        for name, box in (
+            ("input grid", left),
+            ("equation", page.locator(f".st-key-{equation}").bounding_box()),
+            ("verdict", verdict.bounding_box()),
+            ("next guess", page.get_by_role("spinbutton", name=re.compile("^Predict")).bounding_box()),
+            ("check button", page.get_by_role("button", name="Check and reveal").bounding_box()),
+        )
+    }
     assert max(bottoms.values()) - top <= PROJECTOR["height"], (top, bottoms)
     # The grids are not squeezed to nothing: cells of 24 px at least (12 px numbers).
     assert left["height"] >= 24 * 4
@@ -104,6 +108,7 @@ def seven_png() -> bytes:
     from PIL import Image
 
     from core.data.mnist import load_test
+
     grey = np.kron(load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
     buffer = io.BytesIO()
     Image.fromarray(255 - grey).save(buffer, format="PNG")
@@ -115,16 +120,19 @@ def rgb(css: str) -> tuple[int, ...]:
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                    reason="no trained lenet5: run `make checkpoints`")
+@pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no trained lenet5: run `make checkpoints`"
+)
 def test_fgsm_flip_is_bad_news_and_epsilon_is_said_in_grey_levels(streamlit_server, projector_page):
     page = projector_page
-    open_page(page, f"{streamlit_server.url}/draw?presenter=true&draw_lab=true"
-                    "&lab_tab=Adversarial+nudge+(FGSM)&fgsm_eps=0.2")
+    open_page(
+        page, f"{streamlit_server.url}/draw?presenter=true&draw_lab=true&lab_tab=Adversarial+nudge+(FGSM)&fgsm_eps=0.2"
+    )
     page.get_by_text("Upload a picture", exact=True).click()
     wait_idle(page)
     page.locator("input[type='file']").set_input_files(
-        files=[{"name": "seven.png", "mimeType": "image/png", "buffer": seven_png()}])
+        files=[{"name": "seven.png", "mimeType": "image/png", "buffer": seven_png()}]
+    )
     page.get_by_text("Smallest ε that flips").wait_for(timeout=120_000)
     wait_idle(page)
     lab = page.locator("[data-testid='stExpander']").filter(has_text="Perturbation lab")
@@ -156,8 +164,10 @@ def test_fgsm_flip_is_bad_news_and_epsilon_is_said_in_grey_levels(streamlit_serv
 # ("340,…"), the C3 kernels' grids were cut on the right; on a phone the diagram was cut on the left;
 # /dataset's pixel grid had blank bands above and below it.
 
-SIZES = {"projector": ({"viewport": PROJECTOR}, "presenter=true"),
-         "phone": ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}, "")}
+SIZES = {
+    "projector": ({"viewport": PROJECTOR}, "presenter=true"),
+    "phone": ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}, ""),
+}
 
 # Each box of ``selector``: its text, left and right edges, top and bottom (in the page, scroll included).
 BOXES = """(selector) => [...document.querySelectorAll(selector)].map(e => { const r = e.getBoundingClientRect();
@@ -173,9 +183,13 @@ def outside(boxes: list[dict], width: int) -> list[str]:
 
 def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
     """Pairs of boxes that overlap (by more than a pixel each way)."""
-    return [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-            if min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
-            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 1]
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if min(a["right"], b["right"]) - max(a["left"], b["left"]) > 1
+        and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 1
+    ]
 
 
 @pytest.fixture(params=list(SIZES))
@@ -220,7 +234,7 @@ def test_architecture_fits_a_projector_and_a_phone(streamlit_server, sized_page)
 def test_dataset_pixel_grid_has_no_blank_bands(streamlit_server, sized_page):
     size, page, query, width = sized_page
     open_page(page, f"{streamlit_server.url}/dataset?{query}")
-    pixels = page.locator("[role=img][aria-label^=\"The image's 28 × 28 pixel values\"]")
+    pixels = page.locator('[role=img][aria-label^="The image\'s 28 × 28 pixel values"]')
     grid = pixels.first  # the raw values' tab, shown first
     grid.wait_for(timeout=30_000)
     grid.scroll_into_view_if_needed()

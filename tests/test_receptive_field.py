@@ -25,19 +25,45 @@ from core.explain import receptive_field as rf
 
 # name -> [(layer, kind, size, jump, first)], from the hand computations above.
 HAND = {
-    "lenet5_1998": [("pad", "pad", 1, 1, -2), ("c1", "conv", 5, 1, -2), ("s2", "pool", 6, 2, -2),
-                    ("c3", "conv", 14, 2, -2), ("s4", "pool", 16, 4, -2), ("c5", "conv", 32, 4, -2)],
-    "lenet5": [("conv1", "conv", 5, 1, -2), ("pool1", "pool", 6, 2, -2), ("conv2", "conv", 14, 2, -2),
-               ("pool2", "pool", 16, 4, -2)],
-    "cnn_avgpool": [("conv1", "conv", 5, 1, 0), ("pool1", "pool", 6, 2, 0), ("conv2", "conv", 14, 2, 0),
-                    ("pool2", "pool", 16, 4, 0)],
-    "cnn_avgpool_bn": [("conv1", "conv", 5, 1, 0), ("pool1", "pool", 6, 2, 0), ("conv2", "conv", 14, 2, 0),
-                       ("pool2", "pool", 16, 4, 0)],
+    "lenet5_1998": [
+        ("pad", "pad", 1, 1, -2),
+        ("c1", "conv", 5, 1, -2),
+        ("s2", "pool", 6, 2, -2),
+        ("c3", "conv", 14, 2, -2),
+        ("s4", "pool", 16, 4, -2),
+        ("c5", "conv", 32, 4, -2),
+    ],
+    "lenet5": [
+        ("conv1", "conv", 5, 1, -2),
+        ("pool1", "pool", 6, 2, -2),
+        ("conv2", "conv", 14, 2, -2),
+        ("pool2", "pool", 16, 4, -2),
+    ],
+    "cnn_avgpool": [
+        ("conv1", "conv", 5, 1, 0),
+        ("pool1", "pool", 6, 2, 0),
+        ("conv2", "conv", 14, 2, 0),
+        ("pool2", "pool", 16, 4, 0),
+    ],
+    "cnn_avgpool_bn": [
+        ("conv1", "conv", 5, 1, 0),
+        ("pool1", "pool", 6, 2, 0),
+        ("conv2", "conv", 14, 2, 0),
+        ("pool2", "pool", 16, 4, 0),
+    ],
     "keras_cnn_small": [("conv1", "conv", 5, 1, -2), ("pool1", "pool", 6, 2, -2)],
-    "keras_cnn_deeper": [("conv1", "conv", 5, 1, 0), ("pool1", "pool", 6, 2, 0), ("conv2", "conv", 10, 2, 0),
-                         ("pool2", "pool", 12, 4, 0)],
-    "keras_cnn_wide": [("conv1", "conv", 5, 1, -2), ("pool1", "pool", 6, 2, -2), ("conv2", "conv", 14, 2, -6),
-                       ("pool2", "pool", 16, 4, -6)],
+    "keras_cnn_deeper": [
+        ("conv1", "conv", 5, 1, 0),
+        ("pool1", "pool", 6, 2, 0),
+        ("conv2", "conv", 10, 2, 0),
+        ("pool2", "pool", 12, 4, 0),
+    ],
+    "keras_cnn_wide": [
+        ("conv1", "conv", 5, 1, -2),
+        ("pool1", "pool", 6, 2, -2),
+        ("conv2", "conv", 14, 2, -6),
+        ("pool2", "pool", 16, 4, -6),
+    ],
 }
 CNNS = [name for name in models.names() if models.is_cnn(name)]
 
@@ -85,7 +111,12 @@ def test_trace_back_through_every_layer_by_hand():
     steps = rf.trace_back(fields, "pool2", 2, 2)
     # pool2 row 2 <- conv2 rows 4..5 <- pool1 rows 4..9 <- conv1 rows 8..19 <- input rows 6..21.
     assert [(s.name.rsplit(".", 1)[-1], s.rows) for s in steps] == [
-        ("pool2", (2, 2)), ("conv2", (4, 5)), ("pool1", (4, 9)), ("conv1", (8, 19)), ("input", (6, 21))]
+        ("pool2", (2, 2)),
+        ("conv2", (4, 5)),
+        ("pool1", (4, 9)),
+        ("conv1", (8, 19)),
+        ("input", (6, 21)),
+    ]
     assert steps[-1].count == 16 * 16
     # lenet5_1998's C1 unit (0, 0) reads padded rows 0..4, which are input rows -2..2: 0..2.
     old = rf.trace_back(rf.layer_fields("lenet5_1998"), "c1", 0, 0)

@@ -20,9 +20,13 @@ PAGES = ROOT / "pages"
 APP = str(ROOT / "dashboard" / "app.py")
 SHARPEN_LINK = "conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1"
 
-needs = {name: pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / f"{name}.pt").is_file(),
-                                  reason=f"no checkpoints/{name}.pt: run `make checkpoints`")
-         for name in ("lenet5", "lenet5_1998", "mlp_128")}
+needs = {
+    name: pytest.mark.skipif(
+        not (checkpoints.DEFAULT_DIR / f"{name}.pt").is_file(),
+        reason=f"no checkpoints/{name}.pt: run `make checkpoints`",
+    )
+    for name in ("lenet5", "lenet5_1998", "mlp_128")
+}
 
 
 def opened(page: str, params: dict, **state) -> AppTest:
@@ -47,9 +51,12 @@ def drawn_seven() -> np.ndarray:
 
 # --- every page, through AppTest -------------------------------------------------------------
 
+
 def test_dataset_opens_with_the_split_count_class_seed_and_index_of_its_url():
-    at = opened("dataset", {"split": "test", "n": "12", "digit": "3", "shuffle": "true", "seed": "8",
-                            "index": "5", "mean_split": "test"})
+    at = opened(
+        "dataset",
+        {"split": "test", "n": "12", "digit": "3", "shuffle": "true", "seed": "8", "index": "5", "mean_split": "test"},
+    )
     assert at.segmented_control(key="split").value == "test"
     assert at.slider(key="n").value == 12
     assert at.selectbox(key="digit").value == 3
@@ -81,8 +88,10 @@ def test_convolution_modes_and_a_bad_value_in_the_url():
     # floor((5 + 0 - 2 - 1) / 2) + 1 = 2
     assert "The 5×5 input gives a <b>2×2</b> output" in texts(at.markdown)
     # A value out of range or not an option is ignored (the default stays), never an error.
-    at = opened("convolution", {"conv_stride": "9", "conv_kernel": "Nope", "conv_mode": "Pooling",
-                                "pool_kernel": "3", "pool_stride": "1"})
+    at = opened(
+        "convolution",
+        {"conv_stride": "9", "conv_kernel": "Nope", "conv_mode": "Pooling", "pool_kernel": "3", "pool_stride": "1"},
+    )
     assert at.button_group(key="conv_mode").value == "Pooling"
     assert (at.slider(key="pool_kernel").value, at.slider(key="pool_stride").value) == (3, 1)
     at = opened("convolution", {"conv_stride": "9", "conv_kernel": "Nope"})
@@ -100,8 +109,10 @@ def test_a_random_grid_is_the_same_for_everyone_with_the_same_draw_number():
 
 
 def test_architecture_opens_with_the_model_filter_and_c3_map_of_its_url():
-    at = opened("architecture", {"arch_model": "lenet5", "anatomy_layer": "features.conv2",
-                                 "anatomy_filter": "3", "c3_map": "15"})
+    at = opened(
+        "architecture",
+        {"arch_model": "lenet5", "anatomy_layer": "features.conv2", "anatomy_filter": "3", "c3_map": "15"},
+    )
     assert at.selectbox(key="arch_model").value == "lenet5"
     assert at.selectbox(key="anatomy_layer").value == "features.conv2"
     assert at.number_input(key="anatomy_filter").value == 3
@@ -114,8 +125,11 @@ def test_architecture_opens_with_the_model_filter_and_c3_map_of_its_url():
 
 @needs["lenet5_1998"]
 def test_draw_opens_with_the_model_methods_and_class_of_its_url():
-    at = opened("draw", {"draw_model": "lenet5_1998", "draw_methods": ["Saliency", "Occlusion"],
-                         "draw_target": "3"}, draw_image_override=drawn_seven())
+    at = opened(
+        "draw",
+        {"draw_model": "lenet5_1998", "draw_methods": ["Saliency", "Occlusion"], "draw_target": "3"},
+        draw_image_override=drawn_seven(),
+    )
     assert at.selectbox(key="draw_model").value == "lenet5_1998"
     assert at.multiselect(key="draw_methods").value == ["saliency", "occlusion"]
     assert at.selectbox(key="draw_target").value == 3
@@ -125,8 +139,11 @@ def test_draw_opens_with_the_model_methods_and_class_of_its_url():
 
 @needs["lenet5"]
 def test_draw_opens_an_exploration_from_its_url():
-    at = opened("draw", {"draw_rf": "true", "rf_layer": "pool1", "rf_row": "2", "rf_col": "3"},
-                draw_image_override=drawn_seven())
+    at = opened(
+        "draw",
+        {"draw_rf": "true", "rf_layer": "pool1", "rf_row": "2", "rf_col": "3"},
+        draw_image_override=drawn_seven(),
+    )
     assert at.selectbox(key="rf_layer").value == "pool1"
     assert (at.slider(key="rf_row").value, at.slider(key="rf_col").value) == (2, 3)
     # lenet5's pool1 units see 6x6 pixels, 2 apart, the first starting 2 px into the padding:
@@ -137,19 +154,18 @@ def test_draw_opens_an_exploration_from_its_url():
 @needs["lenet5"]
 @needs["mlp_128"]
 def test_training_opens_the_tab_and_checkpoints_of_its_url():
-    at = opened("training", {"training_tab": "Compare runs", "cmp_names": ["lenet5", "mlp_128"],
-                             "cmp_metric": "loss"})
+    at = opened("training", {"training_tab": "Compare runs", "cmp_names": ["lenet5", "mlp_128"], "cmp_metric": "loss"})
     assert at.session_state["training_tab"] == "Compare runs"
     assert at.multiselect(key="cmp_names").value == ["lenet5", "mlp_128"]
     assert at.segmented_control(key="cmp_metric").value == "loss"
-    at = opened("training", {"training_tab": "Confusion matrix", "cm_model": "mlp_128", "cm_true": "4",
-                             "cm_pred": "9"})
+    at = opened("training", {"training_tab": "Confusion matrix", "cm_model": "mlp_128", "cm_true": "4", "cm_pred": "9"})
     assert at.selectbox(key="cm_model").value == "mlp_128"
     assert (at.selectbox(key="cm_true").value, at.selectbox(key="cm_pred").value) == (4, 9)
     assert "4s misclassified as 9" in texts(at.markdown)
 
 
 # --- presenter mode ----------------------------------------------------------------------------
+
 
 def test_presenter_switch_is_read_from_the_url_and_styles_the_app():
     at = AppTest.from_file(APP, default_timeout=60)
@@ -162,10 +178,15 @@ def test_presenter_switch_is_read_from_the_url_and_styles_the_app():
     assert not any("font-size: 20px" in h.value for h in plain.get("html"))
 
 
-@pytest.mark.parametrize("page, state", [
-    ("dataset", {}), ("architecture", {}), ("training", {"training_tab": "Compare runs"}),
-    ("draw", {"draw_image_override": "seven", "draw_rf": True, "draw_lab": True}),
-])
+@pytest.mark.parametrize(
+    "page, state",
+    [
+        ("dataset", {}),
+        ("architecture", {}),
+        ("training", {"training_tab": "Compare runs"}),
+        ("draw", {"draw_image_override": "seven", "draw_rf": True, "draw_lab": True}),
+    ],
+)
 def test_every_page_runs_in_presenter_mode(page, state):
     if state.get("draw_image_override") == "seven":
         state = {**state, "draw_image_override": drawn_seven()}
@@ -191,7 +212,6 @@ def test_presenter_mode_changes_colours_and_folds_secondary_controls():
     assert len(plain.get("download_button")) == 1 and len(shown.get("download_button")) == 0
 
 
-
 def test_presenter_mode_draws_the_dataset_figures_in_colour_blind_safe_colours():
     plain = opened("dataset", {})
     shown = opened("dataset", {}, presenter=True)
@@ -207,7 +227,9 @@ def test_presenter_mode_draws_the_dataset_figures_in_colour_blind_safe_colours()
     assert '"#4C78A8"' not in spec(shown, "counts")
     assert '"#f28e2b"' in spec(plain, "one_hot") and '"#e69f00"' in spec(shown, "one_hot")
 
+
 # --- real links in Chromium ------------------------------------------------------------------
+
 
 @pytest.mark.browser
 def test_browser_a_shared_link_opens_the_convolution_exercise_and_presenter_mode(streamlit_server, browser_page):
@@ -254,8 +276,10 @@ def draw_a_seven(page) -> None:
 def test_browser_draw_in_presenter_mode_with_both_explorations(streamlit_server, browser_page):
     page = browser_page
     page.set_viewport_size({"width": 1600, "height": 6500})  # the whole page in the screenshot
-    open_page(page, f"{streamlit_server.url}/draw?presenter=true&draw_rf=true&draw_lab=true"
-                    "&lab_tab=Adversarial+nudge+%28FGSM%29")
+    open_page(
+        page,
+        f"{streamlit_server.url}/draw?presenter=true&draw_rf=true&draw_lab=true&lab_tab=Adversarial+nudge+%28FGSM%29",
+    )
     page.wait_for_selector("canvas.upper-canvas", timeout=60_000)
     draw_a_seven(page)
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=60_000)

@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # core/training/bench.py runs seed 004's DataLoader loop as written, in the command line's own process.
 OWN_PROCESS = {"core/training/bench.py"}
 GLOBAL_RNG = re.compile(r"torch\.(manual_seed|seed|set_rng_state)\(|fork_rng|torch\.random\.(manual_seed|seed)\(")
-needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 def fingerprint(model: torch.nn.Module) -> str:
@@ -43,8 +44,12 @@ def fingerprint(model: torch.nn.Module) -> str:
         digest.update(key.encode())
         digest.update(value.detach().cpu().contiguous().numpy().tobytes())
     for name, module in model.named_modules():
-        hooks = (len(module._forward_hooks), len(module._forward_pre_hooks), len(module._backward_hooks),
-                 len(module._backward_pre_hooks))
+        hooks = (
+            len(module._forward_hooks),
+            len(module._forward_pre_hooks),
+            len(module._backward_hooks),
+            len(module._backward_pre_hooks),
+        )
         digest.update(f"{name}:{module.training}:{hooks}".encode())
     for name, parameter in model.named_parameters():
         digest.update(f"{name}:{parameter.requires_grad}".encode())
@@ -81,9 +86,24 @@ def every_page_with_everything_on() -> list[str]:
     returns the checkpoint names the pages loaded."""
     seven = np.kron(load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
     runs = [
-        ("draw", {"draw_compare": True, "draw_sanity": True, "draw_rf": True, "draw_lab": True,
-                  "draw_methods": ["saliency", "integrated_gradients", "input_x_gradient", "guided_backprop",
-                                   "deeplift", "grad_cam", "occlusion"]}),
+        (
+            "draw",
+            {
+                "draw_compare": True,
+                "draw_sanity": True,
+                "draw_rf": True,
+                "draw_lab": True,
+                "draw_methods": [
+                    "saliency",
+                    "integrated_gradients",
+                    "input_x_gradient",
+                    "guided_backprop",
+                    "deeplift",
+                    "grad_cam",
+                    "occlusion",
+                ],
+            },
+        ),
         ("draw", {"draw_lab": True, "lab_tab": "Adversarial nudge (FGSM)"}),
         ("draw", {"draw_lab": True, "lab_tab": "Shift, rotate, thicken"}),
         ("draw", {"draw_model": "lenet5_1998", "draw_sanity": True, "draw_rf": True}),
@@ -118,8 +138,14 @@ def test_every_page_leaves_the_shared_models_as_they_were_loaded():
 
 def seeded_run(folder: Path, name: str) -> dict[str, torch.Tensor]:
     """A seeded training job through core.training.jobs.runner (keras_cnn_small: it has dropout too), its weights."""
-    spec = prepare("keras_cnn_small", "fast", name=name, folder=folder, test_limit=200,
-                        overrides=dict(epochs=1, limit=1500, batch_size=100, seed=11))
+    spec = prepare(
+        "keras_cnn_small",
+        "fast",
+        name=name,
+        folder=folder,
+        test_limit=200,
+        overrides=dict(epochs=1, limit=1500, batch_size=100, seed=11),
+    )
     job = runner.JobManager().start(spec)
     assert job.wait(300), "the training job did not finish in 5 minutes"
     assert job.snapshot().status == FINISHED, job.snapshot().message
@@ -152,8 +178,10 @@ def test_a_seeded_run_is_the_same_to_the_bit_while_pages_draw_random_numbers(tmp
 
     workers = [
         threading.Thread(target=busy, args=(open_architecture,)),
-        threading.Thread(target=busy, args=(lambda: attributions.attribute_many(
-            model, x, ["saliency", "grad_cam"], 7, sanity_random=True),)),
+        threading.Thread(
+            target=busy,
+            args=(lambda: attributions.attribute_many(model, x, ["saliency", "grad_cam"], 7, sanity_random=True),),
+        ),
         threading.Thread(target=busy, args=(lambda: (models.build("keras_cnn_small"), torch.rand(500)),)),
     ]
     for worker in workers:

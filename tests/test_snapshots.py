@@ -13,8 +13,15 @@ from core.training import snapshots as sn
 from core.training.train import train
 
 
-@pytest.mark.parametrize("preset, shape", [("lenet5", (6, 28, 28)), ("keras_cnn_small", (32, 28, 28)),
-                                           ("cnn_avgpool", (6, 24, 24)), ("lenet5_1998", (6, 28, 28))])
+@pytest.mark.parametrize(
+    "preset, shape",
+    [
+        ("lenet5", (6, 28, 28)),
+        ("keras_cnn_small", (32, 28, 28)),
+        ("cnn_avgpool", (6, 24, 24)),
+        ("lenet5_1998", (6, 28, 28)),
+    ],
+)
 def test_first_conv_maps_equal_torch_conv2d(preset, shape):
     torch.manual_seed(1)
     model = models.build(preset).eval()
@@ -83,8 +90,12 @@ def test_probability_trail_by_hand():
     # Saved out of order (and with a key that is no epoch): the trail follows epochs 1, 2, 10.
     # Epoch 1: bias 0 everywhere, an even guess: 1/10. Epoch 2: ln 9 for 7: 9 / (9 + 9) = 0.5.
     # Epoch 10: ln 81: 81 / (81 + 9) = 0.9. The image does not matter to these weights.
-    snaps = {"epoch_10": snapshot_answering(0.9), "epoch_1": snapshot_answering(0.1),
-             "epoch_2": snapshot_answering(0.5), "other": {}}
+    snaps = {
+        "epoch_10": snapshot_answering(0.9),
+        "epoch_1": snapshot_answering(0.1),
+        "epoch_2": snapshot_answering(0.5),
+        "other": {},
+    }
     image = mnist.load_test().images[0]
     assert sn.probability_trail("lenet5", snaps, image, 7) == pytest.approx([0.1, 0.5, 0.9], abs=1e-6)
     # Any other digit shares what is left evenly: (1 - p) / 9.

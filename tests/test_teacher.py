@@ -29,9 +29,19 @@ def test_without_the_environment_a_random_token_per_process(monkeypatch):
     assert teacher.token() != first
 
 
-@pytest.mark.parametrize("ip, loopback", [(None, True), ("127.0.0.1", True), ("::1", True), ("127.0.0.2", True),
-                                          ("10.0.0.7", False), ("192.168.1.20", False), ("fe80::1%eth0", False),
-                                          ("not an address", False)])
+@pytest.mark.parametrize(
+    "ip, loopback",
+    [
+        (None, True),
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("127.0.0.2", True),
+        ("10.0.0.7", False),
+        ("192.168.1.20", False),
+        ("fe80::1%eth0", False),
+        ("not an address", False),
+    ],
+)
 def test_loopback_addresses(ip, loopback):
     assert teacher.is_loopback(ip) is loopback
 
@@ -74,10 +84,26 @@ def test_a_forged_altered_or_truncated_role_cookie_is_refused(monkeypatch):
     flipped = mac[:10] + ("0" if mac[10] != "0" else "1") + mac[11:]
     later = str(int(issued) + 3600)  # a later time with the old MAC: a role made to last longer
     forged = [
-        cookie[:-1], cookie[:-32], issued, f"{issued}.", f".{mac}", mac,  # cut short
-        f"{issued}.{flipped}", f"{later}.{mac}", f"{issued}.{mac.upper()}", f"{issued}.{mac}0", f"0{issued}.{mac}",
-        f"{issued}.{'0' * 64}", f"{issued}.{teacher.token()}", "s3cret-token", f" {cookie}", f"{cookie}\n",
-        "", None, 42, b"bytes",
+        cookie[:-1],
+        cookie[:-32],
+        issued,
+        f"{issued}.",
+        f".{mac}",
+        mac,  # cut short
+        f"{issued}.{flipped}",
+        f"{later}.{mac}",
+        f"{issued}.{mac.upper()}",
+        f"{issued}.{mac}0",
+        f"0{issued}.{mac}",
+        f"{issued}.{'0' * 64}",
+        f"{issued}.{teacher.token()}",
+        "s3cret-token",
+        f" {cookie}",
+        f"{cookie}\n",
+        "",
+        None,
+        42,
+        b"bytes",
     ]
     assert teacher.role_cookie_valid(cookie, now=NOW)  # the control: the real one is accepted
     for value in forged:
@@ -104,16 +130,20 @@ def test_a_students_key_is_random_and_only_its_form_is_accepted():
 
 # --- the Streamlit side (dashboard.frame.roles) ------------------------------------------------------------
 
+
 def test_only_the_teacher_names_the_rule_in_force(monkeypatch):
     from dashboard.frame import roles
 
     monkeypatch.delenv(teacher.LOCAL_ENV, raising=False)
-    assert roles.only_teacher("hide a digit") == ("Only the teacher can hide a digit: the teacher uses the server's "
-                                                  "own machine, or opens the teacher link printed in the server's "
-                                                  "terminal.")
+    assert roles.only_teacher("hide a digit") == (
+        "Only the teacher can hide a digit: the teacher uses the server's "
+        "own machine, or opens the teacher link printed in the server's "
+        "terminal."
+    )
     monkeypatch.setenv(teacher.LOCAL_ENV, "0")  # a lecture hall, a classroom test: the machine is no teacher
-    assert roles.only_teacher("hide a digit") == ("Only the teacher can hide a digit: the teacher opens the teacher "
-                                                  "link printed in the server's terminal.")
+    assert roles.only_teacher("hide a digit") == (
+        "Only the teacher can hide a digit: the teacher opens the teacher link printed in the server's terminal."
+    )
 
 
 def cookie_scripts(at) -> str:

@@ -36,8 +36,14 @@ def test_short_run_lowers_the_loss(short_run):
 
 
 def test_checkpoint_round_trip_gives_identical_logits(short_run, tmp_path):
-    info = checkpoints.save(short_run.model, "tiny", preset="lenet5", record=short_run.record(),
-                            folder=tmp_path, snapshots=short_run.snapshots)
+    info = checkpoints.save(
+        short_run.model,
+        "tiny",
+        preset="lenet5",
+        record=short_run.record(),
+        folder=tmp_path,
+        snapshots=short_run.snapshots,
+    )
     record = json.loads(info.json_path.read_text())
     assert record["sha256"] == file_digest(info.pt_path, "sha256")
     assert record["torch_version"] == torch.__version__ and len(record["history"]) == 2
@@ -92,17 +98,40 @@ def test_nan_stops_the_run_and_the_old_checkpoint_stays(saved):
 
 
 def test_cli_lr_1e6_stops_on_nan_and_nothing_written(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "core", "train", "lenet5", "--lr", "1e6", "--folder",
-                          str(tmp_path), "--limit", "2000", "--epochs", "1"], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            "lenet5",
+            "--lr",
+            "1e6",
+            "--folder",
+            str(tmp_path),
+            "--limit",
+            "2000",
+            "--epochs",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2 and "lower the learning rate" in out.stderr and "Traceback" not in out.stderr
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("bad, message", [
-    (dict(lr=0.0), "positive"), (dict(lr=float("nan")), "positive"), (dict(lr=-1.0), "positive"),
-    (dict(epochs=0), "at least 1"), (dict(batch_size=5000, limit=1000), "larger than"),
-    (dict(limit=0), "between 1"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (dict(lr=0.0), "positive"),
+        (dict(lr=float("nan")), "positive"),
+        (dict(lr=-1.0), "positive"),
+        (dict(epochs=0), "at least 1"),
+        (dict(batch_size=5000, limit=1000), "larger than"),
+        (dict(limit=0), "between 1"),
+    ],
+)
 def test_bad_hyperparameters_are_refused(bad, message):
     with pytest.raises(recipes.RecipeError, match=message):
         recipes.get_recipe("lenet5", "fast").with_overrides(**bad)
@@ -115,13 +144,17 @@ def test_page_refuses_an_absurd_learning_rate_before_starting():
 
 def test_stop_event_ends_after_the_current_batch():
     import threading
+
     stop = threading.Event()
     steps = []
 
     def progress(event):
         if event["event"] == "batch":
-            steps.append((event["step"], event["images"]))  # the images so far this epoch (core.training.jobs.runner' curve)
+            steps.append(
+                (event["step"], event["images"])
+            )  # the images so far this epoch (core.training.jobs.runner' curve)
             stop.set()
+
     recipe = recipes.get_recipe("mlp_128", "fast").with_overrides(epochs=3, limit=3000, batch_size=100)
     result = train("mlp_128", recipe, progress=progress, stop=stop, test_limit=200)
     assert result.stopped and len(result.history) == 1
@@ -143,6 +176,7 @@ def test_a_whole_epoch_sits_at_its_number(short_run):
 
 def test_augmentation_keeps_digits_in_place_on_average():
     from core.data import mnist
+
     x = mnist.load_train().images[:200]
     out = random_affine(x, torch.Generator().manual_seed(0))
     assert out.dtype == torch.uint8 and out.shape == x.shape
@@ -159,8 +193,9 @@ def test_best_by_validation_reports_the_kept_epoch():
 
 
 def test_cli_evaluate_missing_checkpoint_is_one_line(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "core", "evaluate", str(tmp_path / "nope.pt")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "core", "evaluate", str(tmp_path / "nope.pt")], capture_output=True, text=True
+    )
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "python -m core train" in out.stderr
 
 
@@ -200,10 +235,12 @@ def test_bench_smoke_runs_both_loops_side_by_side():
 
 def test_only_an_unchanged_seed_recipe_is_recorded_as_the_sources_reproduction():
     from core.training.train import TrainResult
+
     seed = recipes.get_recipe("mlp_128", "seed")
 
     def record(recipe, name):
         return TrainResult("mlp_128", recipe, None, [], 0.9, 0.3, 1.0, "cpu").record(name)
+
     assert record(seed, "seed")["reported"] == {"source": "seed 003", "test_accuracy": 0.977, "epochs": 10}
     assert "reported" not in record(seed.with_overrides(epochs=2), "seed")
     assert "reported" not in record(recipes.get_recipe("mlp_128", "fast"), "fast")
@@ -211,6 +248,7 @@ def test_only_an_unchanged_seed_recipe_is_recorded_as_the_sources_reproduction()
 
 
 # --- issue 19: the paper's criterion and schedule, seed 000's variants ------------------------
+
 
 def test_map_loss_is_eq_9_of_the_1998_paper_by_hand():
     # Two classes' penalties y = (1, 3) (logits -1, -3), true class 0, j = 1:
@@ -220,7 +258,8 @@ def test_map_loss_is_eq_9_of_the_1998_paper_by_hand():
     assert float(map_loss(logits, torch.tensor([0]), j=1.0)) == pytest.approx(expected, rel=1e-6)
     # Without the e^-j term (j -> infinity) it is the cross-entropy of the logits.
     assert float(map_loss(logits, torch.tensor([1]), j=1e6)) == pytest.approx(
-        float(torch.nn.functional.cross_entropy(logits, torch.tensor([1]))), rel=1e-6)
+        float(torch.nn.functional.cross_entropy(logits, torch.tensor([1]))), rel=1e-6
+    )
 
 
 def test_the_map_loss_needs_an_rbf_output():
@@ -232,8 +271,7 @@ def test_the_map_loss_needs_an_rbf_output():
 def test_the_papers_decreasing_step_pass_by_pass():
     # Section III-C: 0.0005 for 2 passes, 0.0002 for 3, 0.0001 for 3, 0.00005 for 4, then 0.00001.
     rates = [0.0005 * lecun1998_factor(epoch) for epoch in range(14)]
-    assert rates == pytest.approx([5e-4, 5e-4, 2e-4, 2e-4, 2e-4, 1e-4, 1e-4, 1e-4,
-                                   5e-5, 5e-5, 5e-5, 5e-5, 1e-5, 1e-5])
+    assert rates == pytest.approx([5e-4, 5e-4, 2e-4, 2e-4, 2e-4, 1e-4, 1e-4, 1e-4, 5e-5, 5e-5, 5e-5, 5e-5, 1e-5, 1e-5])
 
 
 def test_a_variant_changes_one_thing_and_is_named_for_it():
@@ -255,8 +293,9 @@ def test_a_checkpoint_is_rebuilt_from_the_configuration_it_was_trained_with(tmp_
     # saved with its configuration, it loads as that network, not as today's preset.
     model = models.build("lenet5", channels=(4, 8), generator=seeded(0))
     recipe = recipes.get_recipe("lenet5", "fast")
-    checkpoints.save(model, "narrow", preset="lenet5", record={"recipe": recipe.to_dict(), "history": []},
-                     folder=tmp_path)
+    checkpoints.save(
+        model, "narrow", preset="lenet5", record={"recipe": recipe.to_dict(), "history": []}, folder=tmp_path
+    )
     record = checkpoints.read_info("narrow", tmp_path).record
     assert record["config"]["channels"] == [4, 8]
     loaded, _ = checkpoints.load("narrow", folder=tmp_path)

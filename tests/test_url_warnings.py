@@ -5,7 +5,6 @@ Run through ``dashboard/app.py`` (the check lives there, around every page), as 
 ``/page?params`` would run it.
 """
 
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,8 +13,9 @@ from core.data.mnist import load_test
 from core.models import checkpoints
 from tests.harness import open_page, run_page, wait_idle
 
-needs_lenet5 = pytest.mark.skipif(not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-                                  reason="no checkpoints/lenet5.pt: run `make checkpoints`")
+needs_lenet5 = pytest.mark.skipif(
+    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
+)
 
 
 def opened(page: str, params: dict, **state) -> AppTest:
@@ -32,21 +32,39 @@ def drawn_seven() -> np.ndarray:
     return np.kron(load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
 
 
-@pytest.mark.parametrize("page, params, expected", [
-    ("dataset", {"split": "test", "n": "999"}, ["**n=999** is not a value this page accepts: showing **25**"]),
-    ("dataset", {"digit": "x"}, ["**digit=x** is not a value this page accepts: showing **all**"]),
-    ("convolution", {"conv_kernel": "Sharpen", "conv_stride": "9"},
-     ["**conv_stride=9** is not a value this page accepts: showing **1**"]),
-    ("convolution", {"conv_mode": "Four channels"},
-     ["**conv_mode=Four channels** is not a value this page accepts: showing **One channel**"]),
-    ("architecture", {"arch_model": "nonexistent"},
-     ["**arch_model=nonexistent** is not a value this page accepts: showing **lenet5_1998**"]),
-    ("architecture", {"arch_model": "lenet5", "anatomy_filter": "99"},
-     ["**anatomy_filter=99** is not a value this page accepts: showing **0**"]),
-    ("training", {"training_tab": "Nope"},
-     ["**training_tab=Nope** is not a value this page accepts: showing **Train a model**"]),
-    ("home", {"presenter": "maybe"}, ["**presenter=maybe** is not a value this page accepts: showing **off**"]),
-])
+@pytest.mark.parametrize(
+    "page, params, expected",
+    [
+        ("dataset", {"split": "test", "n": "999"}, ["**n=999** is not a value this page accepts: showing **25**"]),
+        ("dataset", {"digit": "x"}, ["**digit=x** is not a value this page accepts: showing **all**"]),
+        (
+            "convolution",
+            {"conv_kernel": "Sharpen", "conv_stride": "9"},
+            ["**conv_stride=9** is not a value this page accepts: showing **1**"],
+        ),
+        (
+            "convolution",
+            {"conv_mode": "Four channels"},
+            ["**conv_mode=Four channels** is not a value this page accepts: showing **One channel**"],
+        ),
+        (
+            "architecture",
+            {"arch_model": "nonexistent"},
+            ["**arch_model=nonexistent** is not a value this page accepts: showing **lenet5_1998**"],
+        ),
+        (
+            "architecture",
+            {"arch_model": "lenet5", "anatomy_filter": "99"},
+            ["**anatomy_filter=99** is not a value this page accepts: showing **0**"],
+        ),
+        (
+            "training",
+            {"training_tab": "Nope"},
+            ["**training_tab=Nope** is not a value this page accepts: showing **Train a model**"],
+        ),
+        ("home", {"presenter": "maybe"}, ["**presenter=maybe** is not a value this page accepts: showing **off**"]),
+    ],
+)
 def test_a_value_the_page_cannot_use_is_named_with_what_is_shown_instead(page, params, expected):
     at = opened(page, params)
     found = link_warnings(at)
@@ -75,12 +93,21 @@ def test_a_value_with_control_characters_is_shown_escaped_and_the_sentence_stays
     assert found[0].count("**") == 4  # two bold spans: the setting and what is shown
 
 
-@pytest.mark.parametrize("value, markdown", [
-    ("**", "\\*\\*"), ("[hi](http://ev.il)", "\\[hi\\](http:\u2060//ev.il)"), ("$x$", "\\$x\\$"),
-    (":material/home:", ":\u2060material/home:\u2060"), ("lenet5_1998", "lenet5_1998"), ("_x_", "\\_x\\_"),
-    ("www.ev.il", "www\u2060.ev.il"), ("a@b.c", "a\u2060@b.c"),
-    (" a", '" a"'), ("a\u200bb", '"a\\\\u200bb"'),
-])
+@pytest.mark.parametrize(
+    "value, markdown",
+    [
+        ("**", "\\*\\*"),
+        ("[hi](http://ev.il)", "\\[hi\\](http:\u2060//ev.il)"),
+        ("$x$", "\\$x\\$"),
+        (":material/home:", ":\u2060material/home:\u2060"),
+        ("lenet5_1998", "lenet5_1998"),
+        ("_x_", "\\_x\\_"),
+        ("www.ev.il", "www\u2060.ev.il"),
+        ("a@b.c", "a\u2060@b.c"),
+        (" a", '" a"'),
+        ("a\u200bb", '"a\\\\u200bb"'),
+    ],
+)
 def test_a_links_value_is_escaped_for_markdown(value, markdown):
     from dashboard.frame.links import markdown_text, visible
 
@@ -96,15 +123,26 @@ def test_an_unknown_language_is_named_and_the_page_stays_english():
         assert [w.value for w in opened("home", {"lang": language}).warning if "lang=" in w.value] == []
 
 
-@pytest.mark.parametrize("page, params", [
-    ("dataset", {"split": "test", "n": "12", "digit": "3", "shuffle": "true", "seed": "8"}),
-    ("dataset", {"n": "25", "split": "train"}),  # the defaults, spelled out: Streamlit drops them silently
-    ("convolution", {"conv_input": "Random whole numbers", "conv_size": "5", "conv_kernel": "Sharpen",
-                     "conv_stride": "2", "conv_padding": "1"}),
-    ("architecture", {"arch_model": "lenet5_1998", "c3_map": "15"}),
-    ("training", {"training_tab": "Train a model"}),
-    ("home", {"presenter": "false"}),
-])
+@pytest.mark.parametrize(
+    "page, params",
+    [
+        ("dataset", {"split": "test", "n": "12", "digit": "3", "shuffle": "true", "seed": "8"}),
+        ("dataset", {"n": "25", "split": "train"}),  # the defaults, spelled out: Streamlit drops them silently
+        (
+            "convolution",
+            {
+                "conv_input": "Random whole numbers",
+                "conv_size": "5",
+                "conv_kernel": "Sharpen",
+                "conv_stride": "2",
+                "conv_padding": "1",
+            },
+        ),
+        ("architecture", {"arch_model": "lenet5_1998", "c3_map": "15"}),
+        ("training", {"training_tab": "Train a model"}),
+        ("home", {"presenter": "false"}),
+    ],
+)
 def test_a_link_whose_values_are_all_fine_says_nothing(page, params):
     assert link_warnings(opened(page, params)) == []
 

@@ -86,9 +86,14 @@ def test_hand_computed_key_of_a_tiny_exercise():
     assert sheet.work["first-step"].splitlines() == ["1×1 + 2×0 + 4×0 + 5×(-1) = -4", "sum -4 + bias 0 = -4"]
 
 
-@pytest.mark.parametrize("settings", [dict(stride=1, padding=0, dilation=1, bias=0.0),
-                                      dict(stride=2, padding=1, dilation=1, bias=0.5),
-                                      dict(stride=1, padding=2, dilation=2, bias=-1.0)])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(stride=1, padding=0, dilation=1, bias=0.0),
+        dict(stride=2, padding=1, dilation=1, bias=0.5),
+        dict(stride=1, padding=2, dilation=2, bias=-1.0),
+    ],
+)
 def test_sheet_holds_the_exercise_and_the_key_equals_gridmath(settings):
     x = presets.random_integers((6, 6), seed=3)
     k = presets.KERNELS["Sharpen"]
@@ -105,8 +110,9 @@ def test_sheet_holds_the_exercise_and_the_key_equals_gridmath(settings):
     result = gridmath.convolve(x, k, **settings)
     assert sheet.grids["output", 0] == formatted(result.output)
     out_h, out_w = result.output.shape
-    assert len(sheet.grids["output-blank", 0]) == out_h and all(row == [""] * out_w
-                                                                 for row in sheet.grids["output-blank", 0])
+    assert len(sheet.grids["output-blank", 0]) == out_h and all(
+        row == [""] * out_w for row in sheet.grids["output-blank", 0]
+    )
     assert sheet.work["first-step"].splitlines() == gridmath.describe_step(result, 0)
     assert sheet.work["size"].endswith(f"= {out_h}")
     if settings["padding"]:

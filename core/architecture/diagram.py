@@ -25,12 +25,12 @@ _AFTER_NAMES = {"activation": None, "batchnorm": "BatchNorm", "dropout": "dropou
 class Stage:
     """One box of the diagram."""
 
-    name: str                      # as the paper names it for LeNet-5 (C1, S2 ...), else the module's
-    shape: tuple[int, ...]         # (maps, height, width) or (units,)
-    operation: str                 # how it is made from the stage before; "" for the input
-    kind: str = "input"            # the kind of layer that makes it (core.architecture.layers' kinds)
-    after: tuple[str, ...] = ()    # element-wise steps applied to it, in order
-    trainable_params: int = 0      # of the layer that makes it
+    name: str  # as the paper names it for LeNet-5 (C1, S2 ...), else the module's
+    shape: tuple[int, ...]  # (maps, height, width) or (units,)
+    operation: str  # how it is made from the stage before; "" for the input
+    kind: str = "input"  # the kind of layer that makes it (core.architecture.layers' kinds)
+    after: tuple[str, ...] = ()  # element-wise steps applied to it, in order
+    trainable_params: int = 0  # of the layer that makes it
     note: str = ""
 
     @property
@@ -102,14 +102,21 @@ def stages(model_or_name: nn.Module | str) -> list[Stage]:
         current = result[-1]
         if row.kind == "pad" and len(result) == 1:
             pad = row.output_shape[1] - current.shape[1]
-            result[-1] = Stage(current.name, row.output_shape, "",
-                               note=_("28x28 with a {pad}-pixel border").format(pad=pad // 2))
+            result[-1] = Stage(
+                current.name, row.output_shape, "", note=_("28x28 with a {pad}-pixel border").format(pad=pad // 2)
+            )
         elif row.kind == "flatten":
             flattened = True
         elif row.kind in STAGE_KINDS:
-            result.append(Stage(_display_name(preset, row.name), row.output_shape,
-                                _operation(module, row.kind, current.shape, flattened),
-                                row.kind, trainable_params=row.trainable_params))
+            result.append(
+                Stage(
+                    _display_name(preset, row.name),
+                    row.output_shape,
+                    _operation(module, row.kind, current.shape, flattened),
+                    row.kind,
+                    trainable_params=row.trainable_params,
+                )
+            )
             flattened = False
         else:
             label = _activation_name(module) if row.kind == "activation" else _AFTER_NAMES.get(row.kind)

@@ -43,10 +43,20 @@ from core.models.lenet1998 import EuclideanRBF, PartialConv2d, ScaledTanh, Subsa
 
 WEIGHTED_KINDS = ("conv", "partial conv", "subsampling", "linear", "rbf")
 # Every kind a row can have, as a page labels it (``kind_label``); the kinds themselves are codes.
-KIND_LABELS = {"conv": N_("conv"), "partial conv": N_("partial conv"), "subsampling": N_("subsampling"),
-               "linear": N_("linear"), "rbf": N_("rbf"), "batchnorm": N_("batchnorm"), "max pool": N_("max pool"),
-               "avg pool": N_("avg pool"), "activation": N_("activation"), "dropout": N_("dropout"),
-               "flatten": N_("flatten"), "pad": N_("pad")}
+KIND_LABELS = {
+    "conv": N_("conv"),
+    "partial conv": N_("partial conv"),
+    "subsampling": N_("subsampling"),
+    "linear": N_("linear"),
+    "rbf": N_("rbf"),
+    "batchnorm": N_("batchnorm"),
+    "max pool": N_("max pool"),
+    "avg pool": N_("avg pool"),
+    "activation": N_("activation"),
+    "dropout": N_("dropout"),
+    "flatten": N_("flatten"),
+    "pad": N_("pad"),
+}
 _ACTIVATIONS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Softmax, ScaledTanh)
 _BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
@@ -64,7 +74,7 @@ class LayerRow:
     macs: int
     formula: str = ""
     connections_formula: str = ""
-    dense_params: int | None = None       # partial conv only, when asked: every map reads every input
+    dense_params: int | None = None  # partial conv only, when asked: every map reads every input
     dense_connections: int | None = None
 
 
@@ -100,11 +110,13 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
         cin = module.in_channels // module.groups
         fan_in, bias = kh * kw * cin, int(module.bias is not None)
         plus = " + 1" if bias else ""
-        return dict(kind="conv", connections=units * (fan_in + bias), macs=units * fan_in,
-                    formula=f"({kh}x{kw}x{cin}{plus}) x {module.out_channels} = "
-                            f"{_n((fan_in + bias) * module.out_channels)}",
-                    connections_formula=f"{units_product(out_shape)} x ({kh}x{kw}x{cin}{plus}) = "
-                                        f"{_n(units * (fan_in + bias))}")
+        return dict(
+            kind="conv",
+            connections=units * (fan_in + bias),
+            macs=units * fan_in,
+            formula=f"({kh}x{kw}x{cin}{plus}) x {module.out_channels} = {_n((fan_in + bias) * module.out_channels)}",
+            connections_formula=f"{units_product(out_shape)} x ({kh}x{kw}x{cin}{plus}) = {_n(units * (fan_in + bias))}",
+        )
     if isinstance(module, PartialConv2d):
         kh, kw = module.kernel_size
         area, maps = kh * kw, module.out_channels
@@ -112,34 +124,50 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
         kernels = sum(reads)
         per_map = units // maps
         groups = " + ".join(f"{count}x{k}" for k, count in sorted(Counter(reads).items()))
-        row = dict(kind="partial conv", connections=per_map * (kernels * area + maps),
-                   macs=per_map * kernels * area,
-                   formula=f"({groups}) x {kh}x{kw} + {maps} = {_n(kernels * area + maps)}",
-                   connections_formula=f"{out_shape[1]}x{out_shape[2]} x ({kernels} x {kh}x{kw} + {maps})"
-                                       f" = {_n(per_map * (kernels * area + maps))}")
+        row = dict(
+            kind="partial conv",
+            connections=per_map * (kernels * area + maps),
+            macs=per_map * kernels * area,
+            formula=f"({groups}) x {kh}x{kw} + {maps} = {_n(kernels * area + maps)}",
+            connections_formula=f"{out_shape[1]}x{out_shape[2]} x ({kernels} x {kh}x{kw} + {maps})"
+            f" = {_n(per_map * (kernels * area + maps))}",
+        )
         if compare_dense:
             dense = maps * (module.in_channels * area + 1)
             row.update(dense_params=dense, dense_connections=per_map * dense)
         return row
     if isinstance(module, Subsampling):
-        window = module.window ** 2
-        return dict(kind="subsampling", connections=units * (window + 1), macs=units * window,
-                    formula=f"(1 + 1) x {module.channels} = {_n(2 * module.channels)}",
-                    connections_formula=f"{units_product(out_shape)} x ({module.window}x{module.window} + 1)"
-                                        f" = {_n(units * (window + 1))}")
+        window = module.window**2
+        return dict(
+            kind="subsampling",
+            connections=units * (window + 1),
+            macs=units * window,
+            formula=f"(1 + 1) x {module.channels} = {_n(2 * module.channels)}",
+            connections_formula=f"{units_product(out_shape)} x ({module.window}x{module.window} + 1)"
+            f" = {_n(units * (window + 1))}",
+        )
     if isinstance(module, nn.Linear):
         bias = int(module.bias is not None)
         plus = " + 1" if bias else ""
         total = module.out_features * (module.in_features + bias)
-        return dict(kind="linear", connections=total, macs=module.out_features * module.in_features,
-                    formula=f"({module.in_features}{plus}) x {module.out_features} = {_n(total)}",
-                    connections_formula=f"{module.out_features} x ({module.in_features}{plus}) = {_n(total)}")
+        return dict(
+            kind="linear",
+            connections=total,
+            macs=module.out_features * module.in_features,
+            formula=f"({module.in_features}{plus}) x {module.out_features} = {_n(total)}",
+            connections_formula=f"{module.out_features} x ({module.in_features}{plus}) = {_n(total)}",
+        )
     if isinstance(module, EuclideanRBF):
         classes, dim = module.centres.shape
-        return dict(kind="rbf", connections=classes * dim, macs=classes * dim,
-                    formula=_("fixed: {classes} x {dim} = {total} (not trained)").format(
-                        classes=classes, dim=dim, total=_n(classes * dim)),
-                    connections_formula=f"{classes} x {dim} = {_n(classes * dim)}")
+        return dict(
+            kind="rbf",
+            connections=classes * dim,
+            macs=classes * dim,
+            formula=_("fixed: {classes} x {dim} = {total} (not trained)").format(
+                classes=classes, dim=dim, total=_n(classes * dim)
+            ),
+            connections_formula=f"{classes} x {dim} = {_n(classes * dim)}",
+        )
     if isinstance(module, _BATCHNORMS):
         channels = module.num_features
         formula = f"(1 + 1) x {channels} = {_n(2 * channels)}" if module.affine else _("no scale/shift")
@@ -147,9 +175,12 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
         kh, kw = _pair(module.kernel_size)
         is_avg = isinstance(module, nn.AvgPool2d)
-        return dict(kind="avg pool" if is_avg else "max pool", connections=units * kh * kw,
-                    macs=units * kh * kw if is_avg else 0,
-                    connections_formula=f"{units_product(out_shape)} x {kh}x{kw} = {_n(units * kh * kw)}")
+        return dict(
+            kind="avg pool" if is_avg else "max pool",
+            connections=units * kh * kw,
+            macs=units * kh * kw if is_avg else 0,
+            connections_formula=f"{units_product(out_shape)} x {kh}x{kw} = {_n(units * kh * kw)}",
+        )
     if isinstance(module, _ACTIVATIONS):
         return dict(kind="activation", connections=0, macs=0)
     if isinstance(module, nn.Dropout):
@@ -159,7 +190,9 @@ def _describe(module: nn.Module, out_shape: tuple[int, ...], compare_dense: bool
     if isinstance(module, (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d, nn.ZeroPad2d)):
         return dict(kind="pad", connections=0, macs=0)
     if _trainable(module) or _fixed(module):
-        raise TypeError(f"layer accounting does not know {type(module).__name__}; add it to core/architecture/layers.py")
+        raise TypeError(
+            f"layer accounting does not know {type(module).__name__}; add it to core/architecture/layers.py"
+        )
     return dict(kind=type(module).__name__.lower(), connections=0, macs=0)
 
 
@@ -201,8 +234,15 @@ def layer_table(model_or_name: nn.Module | str, *, compare_dense_c3: bool = Fals
     rows = []
     for module, shape in calls:
         info = _describe(module, shape, compare_dense_c3)
-        rows.append(LayerRow(name=names[module], output_shape=shape, trainable_params=_trainable(module),
-                             fixed=_fixed(module), **info))
+        rows.append(
+            LayerRow(
+                name=names[module],
+                output_shape=shape,
+                trainable_params=_trainable(module),
+                fixed=_fixed(module),
+                **info,
+            )
+        )
     return rows
 
 
@@ -224,17 +264,27 @@ def totals(rows: list[LayerRow]) -> dict[str, int]:
 def summary_dict(model_or_name: nn.Module | str) -> dict:
     """DESIGN.md's ``summary --json`` payload (plus fixed, formulas, MACs and the dense C3)."""
     rows = layer_table(model_or_name, compare_dense_c3=True)
-    name = model_or_name if isinstance(model_or_name, str) else getattr(
-        model_or_name, "preset_name", type(model_or_name).__name__)
+    name = (
+        model_or_name
+        if isinstance(model_or_name, str)
+        else getattr(model_or_name, "preset_name", type(model_or_name).__name__)
+    )
     layers = []
     for row in rows:
-        entry = {"name": row.name, "kind": row.kind, "output_shape": list(row.output_shape),
-                 "params": row.trainable_params + row.fixed, "trainable_params": row.trainable_params,
-                 "fixed": row.fixed, "connections": row.connections, "macs": row.macs,
-                 "formula": row.formula, "connections_formula": row.connections_formula}
+        entry = {
+            "name": row.name,
+            "kind": row.kind,
+            "output_shape": list(row.output_shape),
+            "params": row.trainable_params + row.fixed,
+            "trainable_params": row.trainable_params,
+            "fixed": row.fixed,
+            "connections": row.connections,
+            "macs": row.macs,
+            "formula": row.formula,
+            "connections_formula": row.connections_formula,
+        }
         if row.dense_params is not None:
             entry.update(dense_params=row.dense_params, dense_connections=row.dense_connections)
         layers.append(entry)
     total = totals(rows)
-    return {"model": name, "layers": layers,
-            **{f"total_{key}": value for key, value in total.items()}}
+    return {"model": name, "layers": layers, **{f"total_{key}": value for key, value in total.items()}}

@@ -43,41 +43,76 @@ def lenet_comparison() -> list[Difference]:
     n = lambda v: f"{v:,}"  # noqa: E731
     return [
         Difference(
-            _("parameters"), n(p_tot["weighted_layer_params"]), n(m_tot["weighted_layer_params"]),
-            _("LeNet-5 trains {paper} parameters; the modern LeNet's convolutions and dense layers have {modern} "
-              "(plus {batchnorm} BatchNorm scales and shifts), mostly because its second convolution is fully "
-              "connected and its output is a trained linear layer.").format(
-                paper=n(p_tot["weighted_layer_params"]), modern=n(m_tot["weighted_layer_params"]),
-                batchnorm=n(m_tot["batchnorm_params"]))),
+            _("parameters"),
+            n(p_tot["weighted_layer_params"]),
+            n(m_tot["weighted_layer_params"]),
+            _(
+                "LeNet-5 trains {paper} parameters; the modern LeNet's convolutions and dense layers have {modern} "
+                "(plus {batchnorm} BatchNorm scales and shifts), mostly because its second convolution is fully "
+                "connected and its output is a trained linear layer."
+            ).format(
+                paper=n(p_tot["weighted_layer_params"]),
+                modern=n(m_tot["weighted_layer_params"]),
+                batchnorm=n(m_tot["batchnorm_params"]),
+            ),
+        ),
         Difference(
-            "C3 / conv2", n(c3.trainable_params), n(conv2.trainable_params),
-            _("C3 reads only some of S2's maps (Table I), so it has {c3}; conv2 reads all of them: "
-              "{conv2}.").format(c3=c3.formula, conv2=conv2.formula)),
+            "C3 / conv2",
+            n(c3.trainable_params),
+            n(conv2.trainable_params),
+            _("C3 reads only some of S2's maps (Table I), so it has {c3}; conv2 reads all of them: {conv2}.").format(
+                c3=c3.formula, conv2=conv2.formula
+            ),
+        ),
         Difference(
-            "S2 / pool1", _("subsampling, {n} parameters").format(n=n(s2.trainable_params)),
+            "S2 / pool1",
+            _("subsampling, {n} parameters").format(n=n(s2.trainable_params)),
             _("max-pooling, 0 parameters"),
-            _("S2 adds each 2x2 block, multiplies the sum by a trained coefficient and adds a trained bias, two "
-              "per map ({formula}); max-pooling keeps the largest of the four values and learns "
-              "nothing.").format(formula=s2.formula)),
+            _(
+                "S2 adds each 2x2 block, multiplies the sum by a trained coefficient and adds a trained bias, two "
+                "per map ({formula}); max-pooling keeps the largest of the four values and learns "
+                "nothing."
+            ).format(formula=s2.formula),
+        ),
         Difference(
-            _("output"), _("RBF, {n} fixed values").format(n=n(out_p.fixed)),
+            _("output"),
+            _("RBF, {n} fixed values").format(n=n(out_p.fixed)),
             _("linear, {n} parameters").format(n=n(out_m.trainable_params)),
-            _("The 1998 output unit of each digit is the squared distance between F6's 84 values and a fixed "
-              "7x12 bitmap of that digit ({units} x {size} = {total} values, none trained); the modern output "
-              "is a trained linear layer, {formula}.").format(
-                units=out_p.output_shape[0], size=out_p.fixed // out_p.output_shape[0], total=n(out_p.fixed),
-                formula=out_m.formula)),
+            _(
+                "The 1998 output unit of each digit is the squared distance between F6's 84 values and a fixed "
+                "7x12 bitmap of that digit ({units} x {size} = {total} values, none trained); the modern output "
+                "is a trained linear layer, {formula}."
+            ).format(
+                units=out_p.output_shape[0],
+                size=out_p.fixed // out_p.output_shape[0],
+                total=n(out_p.fixed),
+                formula=out_m.formula,
+            ),
+        ),
         Difference(
-            _("activation"), "1.7159 tanh(2a/3)", _("BatchNorm, then ReLU"),
-            _("Every 1998 layer up to F6 squashes its sums with the scaled tanh 1.7159 tanh(2a/3); the "
-              "modern convolutions are followed by BatchNorm and ReLU, which train faster.")),
+            _("activation"),
+            "1.7159 tanh(2a/3)",
+            _("BatchNorm, then ReLU"),
+            _(
+                "Every 1998 layer up to F6 squashes its sums with the scaled tanh 1.7159 tanh(2a/3); the "
+                "modern convolutions are followed by BatchNorm and ReLU, which train faster."
+            ),
+        ),
         Difference(
-            _("connections"), n(p_tot["connections"]), n(m_tot["connections"]),
-            _("A forward pass of LeNet-5 uses {paper_connections} connections and {paper_macs} multiply-adds; "
-              "the modern one {modern_connections} and {modern_macs}, the partial C3 being the main "
-              "saving.").format(
-                paper_connections=n(p_tot["connections"]), paper_macs=n(p_tot["macs"]),
-                modern_connections=n(m_tot["connections"]), modern_macs=n(m_tot["macs"]))),
+            _("connections"),
+            n(p_tot["connections"]),
+            n(m_tot["connections"]),
+            _(
+                "A forward pass of LeNet-5 uses {paper_connections} connections and {paper_macs} multiply-adds; "
+                "the modern one {modern_connections} and {modern_macs}, the partial C3 being the main "
+                "saving."
+            ).format(
+                paper_connections=n(p_tot["connections"]),
+                paper_macs=n(p_tot["macs"]),
+                modern_connections=n(m_tot["connections"]),
+                modern_macs=n(m_tot["macs"]),
+            ),
+        ),
     ]
 
 
@@ -113,11 +148,18 @@ def map_arithmetic(conv: PartialConv2d, index: int, out_size: tuple[int, int]) -
     params = len(inputs) * kh * kw + 1
     units = out_size[0] * out_size[1]
     return MapArithmetic(
-        index, inputs, (kh, kw), params, units * params,
+        index,
+        inputs,
+        (kh, kw),
+        params,
+        units * params,
         _("{maps} kernels x {kh}x{kw} + 1 bias = {weights} + 1 = {params}").format(
-            maps=len(inputs), kh=kh, kw=kw, weights=len(inputs) * kh * kw, params=f"{params:,}"),
+            maps=len(inputs), kh=kh, kw=kw, weights=len(inputs) * kh * kw, params=f"{params:,}"
+        ),
         _("{height}x{width} outputs x {params} = {total}").format(
-            height=out_size[0], width=out_size[1], params=params, total=f"{units * params:,}"))
+            height=out_size[0], width=out_size[1], params=params, total=f"{units * params:,}"
+        ),
+    )
 
 
 def partial_conv_total(conv: PartialConv2d) -> str:
@@ -136,8 +178,8 @@ class ConvAnatomy:
     """A convolution's weight tensor read as filters, kernels and channels."""
 
     name: str
-    weight_shape: tuple[int, ...]     # as stored: (filters, channels, kh, kw); partial: (kernels, kh, kw)
-    in_shape: tuple[int, int, int]    # channels @ height x width of its input
+    weight_shape: tuple[int, ...]  # as stored: (filters, channels, kh, kw); partial: (kernels, kh, kw)
+    in_shape: tuple[int, int, int]  # channels @ height x width of its input
     out_shape: tuple[int, int, int]
     kernel: tuple[int, int]
     kernels_per_filter: tuple[int, ...]  # one entry per filter (all equal unless partly connected)
@@ -163,8 +205,9 @@ def conv_anatomy(model: nn.Module) -> list[ConvAnatomy]:
                 per_filter = (module.in_channels // module.groups,) * module.out_channels
             else:
                 per_filter = tuple(module.maps_read())
-            result.append(ConvAnatomy(row.name, tuple(module.weight.shape), previous, row.output_shape,
-                                      (kh, kw), per_filter))
+            result.append(
+                ConvAnatomy(row.name, tuple(module.weight.shape), previous, row.output_shape, (kh, kw), per_filter)
+            )
         previous = row.output_shape
     return result
 

@@ -29,13 +29,18 @@ def clean_nickname(text: str | None) -> str:
         raise BadEntry(_("a nickname must be text"))
     cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C")).strip()
     if len(cleaned) > NICKNAME_MAX:
-        raise BadEntry(_("a nickname has at most {most} characters (this one has {length:,})").format(
-            most=NICKNAME_MAX, length=len(cleaned)))
+        raise BadEntry(
+            _("a nickname has at most {most} characters (this one has {length:,})").format(
+                most=NICKNAME_MAX, length=len(cleaned)
+            )
+        )
     return cleaned
 
 
-_NOT_A_DIGIT = {"label": N_("the label must be a digit from 0 to 9, got {value!r}"),
-                "prediction": N_("the prediction must be a digit from 0 to 9, got {value!r}")}
+_NOT_A_DIGIT = {
+    "label": N_("the label must be a digit from 0 to 9, got {value!r}"),
+    "prediction": N_("the prediction must be a digit from 0 to 9, got {value!r}"),
+}
 
 
 def check_label(label: object, what: str = "label") -> int:
@@ -47,7 +52,7 @@ def check_label(label: object, what: str = "label") -> int:
 def _check_image(image: object) -> bytes:
     array = np.asarray(image)
     if array.shape != (SIDE, SIDE):
-        raise BadEntry(_('a class digit is a 28 x 28 picture, got shape {shape}').format(shape=array.shape))
+        raise BadEntry(_("a class digit is a 28 x 28 picture, got shape {shape}").format(shape=array.shape))
     if array.dtype != np.uint8:
         if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 255:
             raise BadEntry(_("a class digit's pixels are whole numbers from 0 to 255"))
@@ -59,8 +64,12 @@ def _check_image(image: object) -> bytes:
 
 def _check_probabilities(probabilities: object) -> bytes:
     values = np.asarray(probabilities, dtype=np.float64).ravel()
-    if values.shape != (10,) or not np.all(np.isfinite(values)) or values.min() < 0 \
-            or not math.isclose(float(values.sum()), 1.0, abs_tol=1e-3):
+    if (
+        values.shape != (10,)
+        or not np.all(np.isfinite(values))
+        or values.min() < 0
+        or not math.isclose(float(values.sum()), 1.0, abs_tol=1e-3)
+    ):
         raise BadEntry(_("probabilities must be ten finite values adding up to 1"))
     return values.astype(np.float32).tobytes()
 

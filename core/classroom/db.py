@@ -82,9 +82,11 @@ def _upgrade_1_to_2(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE entries ADD COLUMN revision INTEGER NOT NULL DEFAULT 0")
     rows = db.execute("SELECT id, image FROM entries").fetchall()
     db.executemany("UPDATE entries SET digest = ? WHERE id = ?", [(image_digest(image), i) for i, image in rows])
-    db.execute("UPDATE entries SET hidden = 1 WHERE hidden = 0 AND EXISTS (SELECT 1 FROM entries newer WHERE "
-               "newer.session_id = entries.session_id AND newer.student_key = entries.student_key AND "
-               "newer.digest = entries.digest AND newer.hidden = 0 AND newer.id > entries.id)")
+    db.execute(
+        "UPDATE entries SET hidden = 1 WHERE hidden = 0 AND EXISTS (SELECT 1 FROM entries newer WHERE "
+        "newer.session_id = entries.session_id AND newer.student_key = entries.student_key AND "
+        "newer.digest = entries.digest AND newer.hidden = 0 AND newer.id > entries.id)"
+    )
 
 
 _UPGRADES = {1: _upgrade_1_to_2}  # from version N to N + 1, inside the opening transaction
@@ -110,7 +112,6 @@ class AlreadySent(StoreError):
     """The same drawing, with the same digit meant, is already on the wall."""
 
 
-
 class ClassDatabase:
     """The database file at ``path``. Safe to share between threads: every operation opens its
     own connection (:meth:`transaction`); one more is kept open to restore the file if deleted."""
@@ -128,8 +129,9 @@ class ClassDatabase:
             target, uri = f"file:{urllib.parse.quote(str(self.path))}?immutable=1", True
         else:
             target, uri = str(self.path), False
-        connection = sqlite3.connect(target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                     check_same_thread=not keeper)
+        connection = sqlite3.connect(
+            target, uri=uri, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=not keeper
+        )
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("PRAGMA foreign_keys = ON")
         return connection
@@ -140,9 +142,12 @@ class ClassDatabase:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(_("the class database's folder {parent} cannot be made ({strerror_or_exc}); set "
-                               "{db_env} to a file in a folder this server can write").format(
-                parent=self.path.parent, strerror_or_exc=exc.strerror or exc, db_env=DB_ENV)) from None
+            raise StoreError(
+                _(
+                    "the class database's folder {parent} cannot be made ({strerror_or_exc}); set "
+                    "{db_env} to a file in a folder this server can write"
+                ).format(parent=self.path.parent, strerror_or_exc=exc.strerror or exc, db_env=DB_ENV)
+            ) from None
         try:
             self._prepare()
         except sqlite3.DatabaseError as exc:
@@ -151,18 +156,31 @@ class ClassDatabase:
                 self._prepare()
             elif self.path.exists():
                 self.read_only = True
-                self.notices.append(Deferred(N_("The class database {path} is read-only: the wall shows what is "
-                                                "stored, and nothing new can be sent until the file can be written "
-                                                "again."), path=self.path))
+                self.notices.append(
+                    Deferred(
+                        N_(
+                            "The class database {path} is read-only: the wall shows what is "
+                            "stored, and nothing new can be sent until the file can be written "
+                            "again."
+                        ),
+                        path=self.path,
+                    )
+                )
                 try:
                     self._prepare()
                 except sqlite3.DatabaseError as again:
-                    raise StoreError(_("the class database {path} can be neither written nor read ({again})").format(
-                        path=self.path, again=again)) from None
+                    raise StoreError(
+                        _("the class database {path} can be neither written nor read ({again})").format(
+                            path=self.path, again=again
+                        )
+                    ) from None
             else:
-                raise StoreError(_("the class database {path} cannot be created ({exc}); set {db_env} to a file in a "
-                                   "folder this server can write").format(
-                    path=self.path, exc=exc, db_env=DB_ENV)) from None
+                raise StoreError(
+                    _(
+                        "the class database {path} cannot be created ({exc}); set {db_env} to a file in a "
+                        "folder this server can write"
+                    ).format(path=self.path, exc=exc, db_env=DB_ENV)
+                ) from None
         self._keeper = self._connect(keeper=True)
         self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
 
@@ -170,23 +188,30 @@ class ClassDatabase:
         with closing(self._connect()) as db:
             check = db.execute("PRAGMA quick_check").fetchone()
             if check is None or check[0] != "ok":
-                raise sqlite3.DatabaseError(Deferred(N_("its integrity check failed: {answer}"),
-                                                     answer=check[0] if check else "-"))
+                raise sqlite3.DatabaseError(
+                    Deferred(N_("its integrity check failed: {answer}"), answer=check[0] if check else "-")
+                )
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if "schema_version" in tables:
                 found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
                 if found is not None and found > SCHEMA_VERSION:
-                    raise StoreError(_("{path} was written by a newer version of this dashboard (schema {found}, "
-                                       "this one reads {schema_version}): update the code, or set {db_env} to another "
-                                       "file").format(
-                        path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
+                    raise StoreError(
+                        _(
+                            "{path} was written by a newer version of this dashboard (schema {found}, "
+                            "this one reads {schema_version}): update the code, or set {db_env} to another "
+                            "file"
+                        ).format(path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV)
+                    )
                 if found == SCHEMA_VERSION:
                     return
                 if found is not None and self.read_only:
-                    raise StoreError(_("{path} was written by an older version of this dashboard (schema {found}) "
-                                       "and is read-only, so it cannot be upgraded to schema {schema_version}: make "
-                                       "it writable, or set {db_env} to another file").format(
-                        path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV))
+                    raise StoreError(
+                        _(
+                            "{path} was written by an older version of this dashboard (schema {found}) "
+                            "and is read-only, so it cannot be upgraded to schema {schema_version}: make "
+                            "it writable, or set {db_env} to another file"
+                        ).format(path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV)
+                    )
             if self.read_only:
                 raise sqlite3.DatabaseError(Deferred(N_("not a class database (no schema version)")))
             if tables - {"schema_version"} and "entries" not in tables:
@@ -220,9 +245,17 @@ class ClassDatabase:
                 os.replace(source, Path(f"{aside}{suffix}"))
         said = reason.args[0] if reason.args and isinstance(reason.args[0], Deferred) else str(reason)
         said = Deferred(_SQLITE_SAYS[said]) if said in _SQLITE_SAYS else said
-        self.notices.append(Deferred(N_("The class database {name} could not be read ({reason}); it was moved "
-                                        "aside as {aside}, untouched, and a new one started."),
-                                     name=self.path.name, reason=said, aside=aside.name))
+        self.notices.append(
+            Deferred(
+                N_(
+                    "The class database {name} could not be read ({reason}); it was moved "
+                    "aside as {aside}, untouched, and a new one started."
+                ),
+                name=self.path.name,
+                reason=said,
+                aside=aside.name,
+            )
+        )
 
     def _restore_if_deleted(self) -> None:
         """The file was deleted while this server held it open: write the open copy back."""
@@ -236,17 +269,27 @@ class ClassDatabase:
             count = self._keeper.execute("SELECT count(*) FROM entries").fetchone()[0]
             self._keeper.close()
             self._keeper = self._connect(keeper=True)
-            self.notices.append(Deferred(N_("The class database {name} was deleted while the server ran; it was "
-                                            "restored from the server's open copy ({count} entries)."),
-                                         name=self.path.name, count=count))
+            self.notices.append(
+                Deferred(
+                    N_(
+                        "The class database {name} was deleted while the server ran; it was "
+                        "restored from the server's open copy ({count} entries)."
+                    ),
+                    name=self.path.name,
+                    count=count,
+                )
+            )
 
     @contextmanager
     def transaction(self, *, write: bool = False):
         """One connection for one operation; a write is one transaction."""
         if write and self.read_only:
-            raise StoreUnavailable(_("the class database {path} is read-only: nothing new can be stored "
-                                     "(drawing still works; the teacher can fix the file's permissions)").format(
-                path=self.path))
+            raise StoreUnavailable(
+                _(
+                    "the class database {path} is read-only: nothing new can be stored "
+                    "(drawing still works; the teacher can fix the file's permissions)"
+                ).format(path=self.path)
+            )
         self._restore_if_deleted()
         try:
             with closing(self._connect()) as db:
@@ -263,18 +306,24 @@ class ClassDatabase:
         except sqlite3.OperationalError as exc:
             text = str(exc)
             if "readonly" in text or "read-only" in text or "unable to open" in text:
-                raise StoreUnavailable(_("the class database {path} is read-only: nothing new can be stored "
-                                         "(drawing still works; the teacher can fix the file's permissions)").format(
-                    path=self.path)) from None
+                raise StoreUnavailable(
+                    _(
+                        "the class database {path} is read-only: nothing new can be stored "
+                        "(drawing still works; the teacher can fix the file's permissions)"
+                    ).format(path=self.path)
+                ) from None
             if "locked" in text or "busy" in text:
                 raise StoreUnavailable(_("the class database is busy: try again in a moment")) from None
             if "disk" in text or "full" in text:
-                raise StoreUnavailable(_('the class database cannot be written: {text}').format(text=text)) from None
-            raise StoreError(_('the class database failed: {text}').format(text=text)) from None
+                raise StoreUnavailable(_("the class database cannot be written: {text}").format(text=text)) from None
+            raise StoreError(_("the class database failed: {text}").format(text=text)) from None
         except sqlite3.DatabaseError as exc:
-            raise StoreError(_("the class database {path} cannot be read ({exc}); restart the server to move it "
-                               "aside and start a new one").format(
-                path=self.path, exc=exc)) from None
+            raise StoreError(
+                _(
+                    "the class database {path} cannot be read ({exc}); restart the server to move it "
+                    "aside and start a new one"
+                ).format(path=self.path, exc=exc)
+            ) from None
 
     def close(self) -> None:
         """Let go of the file (the last connection to close folds the WAL back into it)."""
@@ -284,10 +333,11 @@ class ClassDatabase:
                 self._keeper = None
 
 
-
 # SQLite's words for a file that is not one of its databases, or a damaged one, said to a reader.
-_SQLITE_SAYS = {"file is not a database": N_("the file is not a database"),
-                "database disk image is malformed": N_("the file is damaged (malformed)")}
+_SQLITE_SAYS = {
+    "file is not a database": N_("the file is not a database"),
+    "database disk image is malformed": N_("the file is damaged (malformed)"),
+}
 
 
 def _corrupted(exc: Exception) -> bool:

@@ -55,13 +55,24 @@ def payloads(store: ClassStore, session_id: int | None = None) -> tuple[bytes, b
         labels=np.array([e.label for e in entries], dtype=np.int64),
         predictions=np.array([e.prediction for e in entries], dtype=np.int64),
         models=np.array([e.model for e in entries], dtype=str),
-        sent_at=np.array([e.sent_at for e in entries], dtype=np.float64))
+        sent_at=np.array([e.sent_at for e in entries], dtype=np.float64),
+    )
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["index", "entry", "student", "label", "model", "prediction", "confidence", "sent_at"])
     for index, e in enumerate(entries):
-        writer.writerow([index, e.id, cell_text(e.student), e.label, e.model, e.prediction, f"{e.confidence:.4f}",
-                         time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at))])
+        writer.writerow(
+            [
+                index,
+                e.id,
+                cell_text(e.student),
+                e.label,
+                e.model,
+                e.prediction,
+                f"{e.confidence:.4f}",
+                time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(e.sent_at)),
+            ]
+        )
     return buffer.getvalue(), text.getvalue().encode()
 
 
@@ -75,8 +86,14 @@ def write_dataset(store: ClassStore, path: Path | str, session_id: int | None = 
     return npz_path, npz_path.with_suffix(".csv")
 
 
-def write_idx(store: ClassStore, folder: Path | str, session_id: int | None = None, *,
-              seed: int = FinetuneSettings.seed, fraction: float = FinetuneSettings.held_out) -> dict:
+def write_idx(
+    store: ClassStore,
+    folder: Path | str,
+    session_id: int | None = None,
+    *,
+    seed: int = FinetuneSettings.seed,
+    fraction: float = FinetuneSettings.held_out,
+) -> dict:
     """Write the session's digits in torchvision's MNIST layout under ``folder`` (atomically, file
     by file); return ``{"folder", "raw", "train", "test"}`` (paths and counts)."""
     digits = class_digits(store, session_id)
@@ -119,11 +136,13 @@ def _figure(entry: Entry, nicknames: bool) -> str:
     alt = _("a handwritten {label}, read as {prediction}").format(label=entry.label, prediction=entry.prediction)
     meant = _("meant {label}").format(label=entry.label)
     read = _("read {prediction}").format(prediction=entry.prediction)
-    return (f'<figure class="digit{wrong}" data-entry="{entry.id}" data-label="{entry.label}" '
-            f'data-answer="{entry.prediction}">'
-            f'<img src="{printed_png(entry.image)}" alt="{alt}">'
-            f'<figcaption>{meant}<br><span class="answer">{read}</span> {mark} '
-            f'{entry.confidence:.0%}{who}</figcaption></figure>')
+    return (
+        f'<figure class="digit{wrong}" data-entry="{entry.id}" data-label="{entry.label}" '
+        f'data-answer="{entry.prediction}">'
+        f'<img src="{printed_png(entry.image)}" alt="{alt}">'
+        f'<figcaption>{meant}<br><span class="answer">{read}</span> {mark} '
+        f"{entry.confidence:.0%}{who}</figcaption></figure>"
+    )
 
 
 def wall_html(store: ClassStore, session_id: int | None = None, *, nicknames: bool = False) -> str:
@@ -136,23 +155,31 @@ def wall_html(store: ClassStore, session_id: int | None = None, *, nicknames: bo
     right = sum(e.right for e in entries)
     about = _("No digits in this session.")
     if entries:
-        about = _("{count} digits; the network read {right} of them as their writers meant ({share:.1%}). "
-                  "Model: {models}.").format(count=len(entries), right=right, share=right / len(entries),
-                                             models=html.escape(", ".join(sorted({e.model for e in entries}))))
+        about = _(
+            "{count} digits; the network read {right} of them as their writers meant ({share:.1%}). Model: {models}."
+        ).format(
+            count=len(entries),
+            right=right,
+            share=right / len(entries),
+            models=html.escape(", ".join(sorted({e.model for e in entries}))),
+        )
     title = html.escape(_("{session}: our digits").format(session=shown_name(session.name)))
-    explained = _("Under each digit: what its writer meant, what the network read (✓ right, ✗ wrong) and how "
-                  "sure it was. Printed {time}.").format(time=time.strftime("%Y-%m-%d %H:%M"))
+    explained = _(
+        "Under each digit: what its writer meant, what the network read (✓ right, ✗ wrong) and how "
+        "sure it was. Printed {time}."
+    ).format(time=time.strftime("%Y-%m-%d %H:%M"))
     figures = "\n".join(_figure(e, nicknames) for e in entries)
     language = "zh-CN" if i18n.current_language() == "zh" else "en"
-    return (f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
-            f'<title>{title}</title><style>{_CSS}</style></head>\n<body>'
-            f'<h1>{title}</h1>'
-            f'<p class="about">{about} {explained}</p>\n'
-            f'<div class="wall">\n{figures}\n</div>\n</body></html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="{language}"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>{_CSS}</style></head>\n<body>"
+        f"<h1>{title}</h1>"
+        f'<p class="about">{about} {explained}</p>\n'
+        f'<div class="wall">\n{figures}\n</div>\n</body></html>\n'
+    )
 
 
-def export_all(store: ClassStore, path: Path | str, session_id: int | None = None, *,
-               nicknames: bool = False) -> dict:
+def export_all(store: ClassStore, path: Path | str, session_id: int | None = None, *, nicknames: bool = False) -> dict:
     """What ``python -m core class export PATH`` writes: ``PATH.npz`` and ``PATH.csv`` (every
     visible digit), the IDX layout under the folder ``PATH`` (without the suffix) and the wall as
     ``PATH.html``. Returns the paths and counts."""
@@ -162,5 +189,12 @@ def export_all(store: ClassStore, path: Path | str, session_id: int | None = Non
     idx = write_idx(store, folder, session_id)
     html_path = npz_path.with_suffix(".html")
     atomic_write_bytes(html_path, wall_html(store, session_id, nicknames=nicknames).encode("utf-8"))
-    return {"npz": str(npz_path), "csv": str(csv_path), "idx": idx["folder"], "html": str(html_path),
-            "entries": len(store.entries(session_id)), "idx_train": idx["train"], "idx_test": idx["test"]}
+    return {
+        "npz": str(npz_path),
+        "csv": str(csv_path),
+        "idx": idx["folder"],
+        "html": str(html_path),
+        "entries": len(store.entries(session_id)),
+        "idx_train": idx["train"],
+        "idx_test": idx["test"],
+    }

@@ -51,13 +51,13 @@ class NotEnoughDigits(JobInputError):
 class FinetuneSettings:
     """How a fine-tune runs; every field is reported in the checkpoint's record."""
 
-    steps: int = 100             # batches
+    steps: int = 100  # batches
     batch_size: int = 64
-    class_share: float = 0.25    # of each batch from the class's digits; the rest MNIST training images
-    lr: float = 1e-3             # Adam
-    held_out: float = 0.2        # share of the class's digits kept out of training, to measure on
+    class_share: float = 0.25  # of each batch from the class's digits; the rest MNIST training images
+    lr: float = 1e-3  # Adam
+    held_out: float = 0.2  # share of the class's digits kept out of training, to measure on
     seed: int = 0
-    augment: bool = True         # shift and turn the class's digits a little each time they are drawn
+    augment: bool = True  # shift and turn the class's digits a little each time they are drawn
     mnist_limit: int | None = None  # MNIST test images measured (None: all 10,000)
 
     def check(self) -> FinetuneSettings:
@@ -68,8 +68,9 @@ class FinetuneSettings:
         if not isinstance(self.batch_size, int) or not 2 <= self.batch_size <= 4096:
             problems.append((N_("the batch size must be from 2 to 4,096, got {value}"), self.batch_size))
         if not 0 < self.class_share <= 1:
-            problems.append((N_("the class's share of a batch must be above 0 and at most 1, got {value}"),
-                             self.class_share))
+            problems.append(
+                (N_("the class's share of a batch must be above 0 and at most 1, got {value}"), self.class_share)
+            )
         if not (isinstance(self.lr, (int, float)) and 0 < self.lr <= 1):
             problems.append((N_("the learning rate must be above 0 and at most 1, got {value}"), self.lr))
         if not 0.2 <= self.held_out <= 0.5:
@@ -88,9 +89,17 @@ class FinetuneSettings:
     def recipe(self, loss: str = "cross_entropy") -> Recipe:
         """The training loop's recipe for these settings: one pass of ``steps`` batches ("limit"
         is the number of images the pass draws, with repeats)."""
-        return Recipe("adam", self.lr, self.batch_size, 1, limit=self.steps * self.batch_size, seed=self.seed,
-                      loss=loss, note=f"class fine-tune: {self.steps} steps of {self.class_per_batch} class "
-                                      f"digits + {self.batch_size - self.class_per_batch} MNIST images")
+        return Recipe(
+            "adam",
+            self.lr,
+            self.batch_size,
+            1,
+            limit=self.steps * self.batch_size,
+            seed=self.seed,
+            loss=loss,
+            note=f"class fine-tune: {self.steps} steps of {self.class_per_batch} class "
+            f"digits + {self.batch_size - self.class_per_batch} MNIST images",
+        )
 
 
 def checkpoint_name(model: str, session: int) -> str:
@@ -104,8 +113,9 @@ def _rank(seed: int, entry_id: int) -> int:
     return int.from_bytes(hashlib.blake2b(f"{seed}:{entry_id}".encode(), digest_size=8).digest(), "big")
 
 
-def held_out_split(entry_ids: np.ndarray, labels: np.ndarray, *, fraction: float = 0.2,
-                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def held_out_split(
+    entry_ids: np.ndarray, labels: np.ndarray, *, fraction: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(training positions, held-out positions), each sorted.
 
     Stratified: of each label with two digits or more, ``ceil(fraction * n)`` are held out (a label
@@ -123,8 +133,11 @@ def held_out_split(entry_ids: np.ndarray, labels: np.ndarray, *, fraction: float
         held += positions[:take]
         del positions[:take]
     while len(held) < math.ceil(fraction * len(labels)):
-        label = max((lbl for lbl, rest in ranked.items() if len(rest) >= 2),
-                    key=lambda lbl: (len(ranked[lbl]), -lbl), default=None)
+        label = max(
+            (lbl for lbl, rest in ranked.items() if len(rest) >= 2),
+            key=lambda lbl: (len(ranked[lbl]), -lbl),
+            default=None,
+        )
         if label is None:
             break
         held.append(ranked[label].pop(0))
@@ -136,23 +149,31 @@ def held_out_split(entry_ids: np.ndarray, labels: np.ndarray, *, fraction: float
 def check_enough(digits: ClassDigits) -> None:
     """NotEnoughDigits, with a sentence, unless there are at least 30 digits and every label has one."""
     if len(digits) < MIN_DIGITS:
-        raise NotEnoughDigits(N_("fine-tuning needs at least {least} of the class's digits and session {session} has "
-                                 "{count}: send {more} more first"),
-                              dict(least=MIN_DIGITS, session=digits.session, count=len(digits),
-                                   more=MIN_DIGITS - len(digits)))
+        raise NotEnoughDigits(
+            N_(
+                "fine-tuning needs at least {least} of the class's digits and session {session} has "
+                "{count}: send {more} more first"
+            ),
+            dict(least=MIN_DIGITS, session=digits.session, count=len(digits), more=MIN_DIGITS - len(digits)),
+        )
     missing = [d for d, n in enumerate(digits.counts()) if n == 0]
     if missing:
-        raise NotEnoughDigits(N_("fine-tuning needs every digit at least once and session {session} has no {digits} "
-                                 "yet: draw and send some first"),
-                              dict(session=digits.session, digits=", ".join(map(str, missing))))
+        raise NotEnoughDigits(
+            N_(
+                "fine-tuning needs every digit at least once and session {session} has no {digits} "
+                "yet: draw and send some first"
+            ),
+            dict(session=digits.session, digits=", ".join(map(str, missing))),
+        )
 
 
 class MixedBatches:
     """Batches for :func:`core.training.train.train_pass`: ``class_per_batch`` of the class's training
     digits (drawn with repeats, shifted and turned a little) and the rest MNIST training images."""
 
-    def __init__(self, class_images: torch.Tensor, class_labels: torch.Tensor, mnist: DeviceData,
-                 settings: FinetuneSettings) -> None:
+    def __init__(
+        self, class_images: torch.Tensor, class_labels: torch.Tensor, mnist: DeviceData, settings: FinetuneSettings
+    ) -> None:
         self.images, self.labels = class_images.to(mnist.device), class_labels.to(mnist.device)
         self.mnist, self.settings = mnist, settings
 
@@ -190,7 +211,7 @@ class FinetuneResult:
     mnist_after: float
     mnist_loss_after: float
     mnist_images: int
-    changed: list[dict]           # held-out digits whose answer changed: entry, label, before, after
+    changed: list[dict]  # held-out digits whose answer changed: entry, label, before, after
     history: list[dict]
     seconds: float
     device: str
@@ -200,28 +221,52 @@ class FinetuneResult:
     def figures(self) -> dict:
         """The before/after figures as the command line prints them (DESIGN.md's keys)."""
         s = self.settings
-        return {"model": self.base, "name": self.name, "session": self.digits.session,
-                "class": {"before": self.class_before, "after": self.class_after, "n": int(len(self.held_index))},
-                "mnist": {"before": self.mnist_before, "after": self.mnist_after, "n": self.mnist_images},
-                "changed": self.changed, "class_digits": len(self.digits), "train_digits": int(len(self.train_index)),
-                "held_out": int(len(self.held_index)), "steps": s.steps,
-                "mix": {"batch_size": s.batch_size, "class_per_batch": s.class_per_batch,
-                        "mnist_per_batch": s.batch_size - s.class_per_batch},
-                "lr": s.lr, "seed": s.seed, "seconds": round(self.seconds, 2), "stopped": self.stopped}
+        return {
+            "model": self.base,
+            "name": self.name,
+            "session": self.digits.session,
+            "class": {"before": self.class_before, "after": self.class_after, "n": int(len(self.held_index))},
+            "mnist": {"before": self.mnist_before, "after": self.mnist_after, "n": self.mnist_images},
+            "changed": self.changed,
+            "class_digits": len(self.digits),
+            "train_digits": int(len(self.train_index)),
+            "held_out": int(len(self.held_index)),
+            "steps": s.steps,
+            "mix": {
+                "batch_size": s.batch_size,
+                "class_per_batch": s.class_per_batch,
+                "mnist_per_batch": s.batch_size - s.class_per_batch,
+            },
+            "lr": s.lr,
+            "seed": s.seed,
+            "seconds": round(self.seconds, 2),
+            "stopped": self.stopped,
+        }
 
     def record(self) -> dict:
         """What the checkpoint's .json holds besides what ``checkpoints.save`` adds."""
         train_ids = self.digits.entry_ids[self.train_index]
         held_ids = self.digits.entry_ids[self.held_index]
-        return {"recipe": self.settings.recipe().to_dict(), "recipe_name": KIND, "history": self.history,
-                "test_accuracy": self.mnist_after, "test_loss": self.mnist_loss_after,
-                "test_images": self.mnist_images, "train_seconds": round(self.seconds, 2), "device": self.device,
-                "stopped": self.stopped, "trained_on": KIND,
-                "finetune": {**self.figures(), "base_sha256": self.base_sha256,
-                             "settings": dataclasses.asdict(self.settings),
-                             "train_entries": train_ids.tolist(), "held_out_entries": held_ids.tolist(),
-                             "held_out_by_label": np.bincount(self.digits.labels[self.held_index],
-                                                              minlength=10).tolist()}}
+        return {
+            "recipe": self.settings.recipe().to_dict(),
+            "recipe_name": KIND,
+            "history": self.history,
+            "test_accuracy": self.mnist_after,
+            "test_loss": self.mnist_loss_after,
+            "test_images": self.mnist_images,
+            "train_seconds": round(self.seconds, 2),
+            "device": self.device,
+            "stopped": self.stopped,
+            "trained_on": KIND,
+            "finetune": {
+                **self.figures(),
+                "base_sha256": self.base_sha256,
+                "settings": dataclasses.asdict(self.settings),
+                "train_entries": train_ids.tolist(),
+                "held_out_entries": held_ids.tolist(),
+                "held_out_by_label": np.bincount(self.digits.labels[self.held_index], minlength=10).tolist(),
+            },
+        }
 
 
 def _loss_of(info: checkpoints.CheckpointInfo) -> str:
@@ -234,9 +279,16 @@ def _mean_loss(predictions) -> float:
     return float(-np.log(np.clip(own, 1e-12, None)).mean())
 
 
-def finetune(base: str, digits: ClassDigits, settings: FinetuneSettings | None = None, *, folder=None,
-             device: torch.device | str | None = None, progress: ProgressFn | None = None,
-             stop: threading.Event | None = None) -> FinetuneResult:
+def finetune(
+    base: str,
+    digits: ClassDigits,
+    settings: FinetuneSettings | None = None,
+    *,
+    folder=None,
+    device: torch.device | str | None = None,
+    progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+) -> FinetuneResult:
     """Fine-tune checkpoint ``base`` on ``digits`` (see the module's docstring); nothing is saved.
 
     Raises NotEnoughDigits (fewer than 30 digits, or a label with none), JobInputError for a
@@ -249,32 +301,60 @@ def finetune(base: str, digits: ClassDigits, settings: FinetuneSettings | None =
     started = time.perf_counter()
     with torch_threads(shared_threads()):
         model, info = checkpoints.load(base, folder=folder, device=device)
-        train_index, held_index = held_out_split(digits.entry_ids, digits.labels, fraction=settings.held_out,
-                                                 seed=settings.seed)
+        train_index, held_index = held_out_split(
+            digits.entry_ids, digits.labels, fraction=settings.held_out, seed=settings.seed
+        )
         held = digits.subset(held_index)
         before = class_predictions(model, held)
         mnist_before = mnist_predictions(base, folder=folder, limit=settings.mnist_limit).accuracy
-        batches = MixedBatches(torch.from_numpy(digits.images[train_index]),
-                               torch.from_numpy(digits.labels[train_index]),
-                               DeviceData(data.load_train(), device), settings)
-        entry, stopped = train_pass(model, settings.recipe(_loss_of(info)), batches, device=device, progress=progress,
-                                    stop=stop)
+        batches = MixedBatches(
+            torch.from_numpy(digits.images[train_index]),
+            torch.from_numpy(digits.labels[train_index]),
+            DeviceData(data.load_train(), device),
+            settings,
+        )
+        entry, stopped = train_pass(
+            model, settings.recipe(_loss_of(info)), batches, device=device, progress=progress, stop=stop
+        )
         model.eval()
         after = class_predictions(model, held)
         mnist_after = predict_test_set(model, limit=settings.mnist_limit)
-    changed = [{"entry": int(held.entry_ids[i]), "label": int(held.labels[i]), "before": int(before.predicted[i]),
-                "after": int(after.predicted[i])}
-               for i in np.flatnonzero(before.predicted != after.predicted)]
+    changed = [
+        {
+            "entry": int(held.entry_ids[i]),
+            "label": int(held.labels[i]),
+            "before": int(before.predicted[i]),
+            "after": int(after.predicted[i]),
+        }
+        for i in np.flatnonzero(before.predicted != after.predicted)
+    ]
     history = []
     if entry is not None:
         history = [{**entry, "test_accuracy": mnist_after.accuracy, "test_loss": _mean_loss(mnist_after)}]
         if progress:
             progress({"event": "epoch", **history[0], "epochs": 1})
-    return FinetuneResult(model.cpu(), base, info.record["sha256"], info.preset, settings, digits, train_index,
-                          held_index, accuracy_of(before), accuracy_of(after), mnist_before, mnist_after.accuracy,
-                          _mean_loss(mnist_after), len(mnist_after), changed, history,
-                          time.perf_counter() - started, str(device), stopped,
-                          checkpoint_name(base, digits.session))
+    return FinetuneResult(
+        model.cpu(),
+        base,
+        info.record["sha256"],
+        info.preset,
+        settings,
+        digits,
+        train_index,
+        held_index,
+        accuracy_of(before),
+        accuracy_of(after),
+        mnist_before,
+        mnist_after.accuracy,
+        _mean_loss(mnist_after),
+        len(mnist_after),
+        changed,
+        history,
+        time.perf_counter() - started,
+        str(device),
+        stopped,
+        checkpoint_name(base, digits.session),
+    )
 
 
 def save(result: FinetuneResult, *, folder=None) -> checkpoints.CheckpointInfo:
@@ -283,8 +363,16 @@ def save(result: FinetuneResult, *, folder=None) -> checkpoints.CheckpointInfo:
     return checkpoints.save(result.model, result.name, preset=result.preset, record=result.record(), folder=folder)
 
 
-def prepare(base: str, store: ClassStore, session_id: int | None = None, settings: FinetuneSettings | None = None,
-            *, folder=None, device: str | None = None, overwrite: bool = False) -> JobSpec:
+def prepare(
+    base: str,
+    store: ClassStore,
+    session_id: int | None = None,
+    settings: FinetuneSettings | None = None,
+    *,
+    folder=None,
+    device: str | None = None,
+    overwrite: bool = False,
+) -> JobSpec:
     """A background run for ``jobs.manager().start``: the class's digits are read now, and
     everything is checked now (NotEnoughDigits, JobInputError), so nothing starts that cannot
     run. The job saves ``class_<base>_<session>`` when it finishes; a stopped one saves nothing.
@@ -311,15 +399,31 @@ def prepare(base: str, store: ClassStore, session_id: int | None = None, setting
     def work(progress: ProgressFn, stop: threading.Event, on: torch.device) -> WorkOutcome:
         result = finetune(info.name, digits, settings, folder=folder, device=on, progress=progress, stop=stop)
         if result.stopped:
-            return WorkOutcome(True, N_("stopped: nothing was saved (a fine-tune takes seconds: start it again)"),
-                                    result=result.figures())
+            return WorkOutcome(
+                True,
+                N_("stopped: nothing was saved (a fine-tune takes seconds: start it again)"),
+                result=result.figures(),
+            )
         progress({"event": "saving"})
         saved = save(result, folder=folder)
-        return WorkOutcome(False, N_("class digits {class_before:.0%} -> {class_after:.0%}, MNIST "
-                                          "{mnist_before:.2%} -> {mnist_after:.2%}; saved as '{name}'"),
-                                {"class_before": result.class_before, "class_after": result.class_after,
-                                 "mnist_before": result.mnist_before, "mnist_after": result.mnist_after, "name": name},
-                                str(saved.pt_path), result.mnist_after, result.figures())
+        return WorkOutcome(
+            False,
+            N_(
+                "class digits {class_before:.0%} -> {class_after:.0%}, MNIST "
+                "{mnist_before:.2%} -> {mnist_after:.2%}; saved as '{name}'"
+            ),
+            {
+                "class_before": result.class_before,
+                "class_after": result.class_after,
+                "mnist_before": result.mnist_before,
+                "mnist_after": result.mnist_after,
+                "name": name,
+            },
+            str(saved.pt_path),
+            result.mnist_after,
+            result.figures(),
+        )
 
-    return JobSpec(info.preset, KIND, settings.recipe(_loss_of(info)), name, folder, device=device, kind=KIND,
-                        work=work)
+    return JobSpec(
+        info.preset, KIND, settings.recipe(_loss_of(info)), name, folder, device=device, kind=KIND, work=work
+    )

@@ -64,8 +64,12 @@ def class_digits(store: ClassStore, session_id: int | None = None, *, include_un
     session = store.session(session_id)
     entries = list(reversed(store.entries(session.id, fair_only=not include_unfair)))
     images = np.stack([e.image for e in entries]) if entries else np.zeros((0, 28, 28), np.uint8)
-    return ClassDigits(session.id, np.array([e.id for e in entries], dtype=np.int64), images,
-                       np.array([e.label for e in entries], dtype=np.int64))
+    return ClassDigits(
+        session.id,
+        np.array([e.id for e in entries], dtype=np.int64),
+        images,
+        np.array([e.label for e in entries], dtype=np.int64),
+    )
 
 
 def class_predictions(model: torch.nn.Module, digits: ClassDigits) -> TestPredictions:
@@ -154,9 +158,16 @@ class Comparison:
         mnist_matrix = confusion_matrix(self.on_mnist.labels, self.on_mnist.predicted)
         class_acc, mnist_acc = per_class_accuracy(class_matrix), per_class_accuracy(mnist_matrix)
         class_n, mnist_n = class_matrix.sum(axis=1), mnist_matrix.sum(axis=1)
-        return [DigitAccuracy(d, int(class_n[d]), float(class_acc[d]) if class_n[d] else None,
-                              int(mnist_n[d]), float(mnist_acc[d]) if mnist_n[d] else None)
-                for d in range(NUM_CLASSES)]
+        return [
+            DigitAccuracy(
+                d,
+                int(class_n[d]),
+                float(class_acc[d]) if class_n[d] else None,
+                int(mnist_n[d]),
+                float(mnist_acc[d]) if mnist_n[d] else None,
+            )
+            for d in range(NUM_CLASSES)
+        ]
 
     def cell(self, label: int, answer: int) -> list[int]:
         """Entry ids of the class's digits of ``label`` read as ``answer``, most confident first."""
@@ -168,19 +179,32 @@ class Comparison:
         if len(self.on_class) == 0:
             return []
         own = self.on_class.probabilities[np.arange(len(self.on_class)), self.on_class.labels]
-        order = np.lexsort((self.digits.entry_ids, own))[:max(0, int(k))]
+        order = np.lexsort((self.digits.entry_ids, own))[: max(0, int(k))]
         predicted = self.on_class.predicted
-        return [HardDigit(int(self.digits.entry_ids[i]), int(self.digits.labels[i]), int(predicted[i]),
-                          float(own[i]), float(self.on_class.probabilities[i, predicted[i]]), self.digits.images[i])
-                for i in order]
+        return [
+            HardDigit(
+                int(self.digits.entry_ids[i]),
+                int(self.digits.labels[i]),
+                int(predicted[i]),
+                float(own[i]),
+                float(self.on_class.probabilities[i, predicted[i]]),
+                self.digits.images[i],
+            )
+            for i in order
+        ]
 
 
 def compare(name: str, digits: ClassDigits, *, folder=None, mnist_limit: int | None = None) -> Comparison:
     """Checkpoint ``name`` run on the class's digits and (cached) on the MNIST test set (its
     first ``mnist_limit`` images). CheckpointError when it does not load."""
     model, info = checkpoints.load(name, folder=folder)
-    return Comparison(name, info.preset, digits, class_predictions(model, digits),
-                      mnist_predictions(name, folder=folder, limit=mnist_limit))
+    return Comparison(
+        name,
+        info.preset,
+        digits,
+        class_predictions(model, digits),
+        mnist_predictions(name, folder=folder, limit=mnist_limit),
+    )
 
 
 @dataclass(frozen=True)
@@ -195,8 +219,9 @@ class ModelRow:
     error: str | None = None
 
 
-def compare_models(digits: ClassDigits, names: list[str] | None = None, *, folder=None,
-                   mnist_limit: int | None = None) -> list[ModelRow]:
+def compare_models(
+    digits: ClassDigits, names: list[str] | None = None, *, folder=None, mnist_limit: int | None = None
+) -> list[ModelRow]:
     """Every checkpoint (default: all in the folder, read afresh, so a new one is included) on
     the same class digits, in name order. A checkpoint that does not load gets a row with its
     error instead of figures: the others are still measured."""

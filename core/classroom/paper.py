@@ -35,7 +35,7 @@ from core.models.inference import predict_batch
 
 DEFAULT_MODEL = "lenet5"
 DEFAULT_NICKNAME = "from paper"
-CELL_MARGIN = 0.08    # of each cell's width and height left out on every side: the worksheet's box lines
+CELL_MARGIN = 0.08  # of each cell's width and height left out on every side: the worksheet's box lines
 MAX_GRID_SIDE = 30
 
 
@@ -67,38 +67,44 @@ def parse_grid(text: str) -> Grid:
     """``"3x5"`` (or ``3X5``, ``3×5``): 3 rows, 5 columns, each from 1 to 30."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX×*]\s*(\d+)\s*", str(text))
     if not match or not all(1 <= int(n) <= MAX_GRID_SIDE for n in match.groups()):
-        raise PaperError(_("a grid is ROWSxCOLUMNS with each from 1 to {most}, such as 3x5; got {text!r}").format(
-            most=MAX_GRID_SIDE, text=text))
+        raise PaperError(
+            _("a grid is ROWSxCOLUMNS with each from 1 to {most}, such as 3x5; got {text!r}").format(
+                most=MAX_GRID_SIDE, text=text
+            )
+        )
     return Grid(int(match.group(1)), int(match.group(2)))
 
 
 def _digits(text: str) -> list[int]:
     cleaned = re.sub(r"[\s,;]", "", str(text))
     if not cleaned or not cleaned.isdecimal() or not cleaned.isascii():
-        raise PaperError(_('labels are digits 0-9 (spaces and commas are ignored), got {text!r}').format(text=text))
+        raise PaperError(_("labels are digits 0-9 (spaces and commas are ignored), got {text!r}").format(text=text))
     return [int(ch) for ch in cleaned]
 
 
 def _one_label(label: object) -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise PaperError(_('a label is a digit from 0 to 9, got {label!r}').format(label=label))
+        raise PaperError(_("a label is a digit from 0 to 9, got {label!r}").format(label=label))
     return int(label)
 
 
-def labels_for(count: int, *, label: int | None = None, labels: str | None = None,
-               grid: Grid | None = None) -> list[int]:
+def labels_for(
+    count: int, *, label: int | None = None, labels: str | None = None, grid: Grid | None = None
+) -> list[int]:
     """The label of each picture (no grid; ``count`` pictures) or of each cell of one sheet (row
     by row), from ``label`` (all the same) or ``labels`` (see the module's docstring)."""
     if (label is None) == (labels is None):
-        raise PaperError(_("give the digits' labels: either one digit for all (4) or one digit per picture "
-                           "(0123)"))
+        raise PaperError(_("give the digits' labels: either one digit for all (4) or one digit per picture (0123)"))
     if label is not None:
         return [_one_label(label)] * (grid.cells if grid else count)
     values = _digits(labels)
     if grid is None:
         if len(values) != count:
-            raise PaperError(_("{given} labels for {count} picture(s): give one per picture, in "
-                               "order").format(given=len(values), count=count))
+            raise PaperError(
+                _("{given} labels for {count} picture(s): give one per picture, in order").format(
+                    given=len(values), count=count
+                )
+            )
         return values
     if len(values) == grid.rows:
         return [values[r] for r in range(grid.rows) for _col in range(grid.cols)]
@@ -106,9 +112,12 @@ def labels_for(count: int, *, label: int | None = None, labels: str | None = Non
         return [values[c] for _row in range(grid.rows) for c in range(grid.cols)]
     if len(values) == grid.cells:
         return values
-    raise PaperError(_("{given} labels for a {rows}x{cols} grid: give one per row ({rows}), one "
-                       "per column ({cols}) or one per cell ({cells}, row by row)").format(
-        given=len(values), rows=grid.rows, cols=grid.cols, cells=grid.cells))
+    raise PaperError(
+        _(
+            "{given} labels for a {rows}x{cols} grid: give one per row ({rows}), one "
+            "per column ({cols}) or one per cell ({cells}, row by row)"
+        ).format(given=len(values), rows=grid.rows, cols=grid.cols, cells=grid.cells)
+    )
 
 
 def cut_grid(sheet: np.ndarray, grid: Grid, margin: float = CELL_MARGIN) -> list[np.ndarray]:
@@ -120,14 +129,14 @@ def cut_grid(sheet: np.ndarray, grid: Grid, margin: float = CELL_MARGIN) -> list
         for c in range(grid.cols):
             left, right = round(c * width / grid.cols), round((c + 1) * width / grid.cols)
             dy, dx = round(margin * (bottom - top)), round(margin * (right - left))
-            cells.append(sheet[top + dy:max(top + dy + 1, bottom - dy), left + dx:max(left + dx + 1, right - dx)])
+            cells.append(sheet[top + dy : max(top + dy + 1, bottom - dy), left + dx : max(left + dx + 1, right - dx)])
     return cells
 
 
 @dataclass(frozen=True)
 class Added:
     source: str
-    cell: Cell | None         # (row, column) from 1 on a sheet; None for a file of one digit
+    cell: Cell | None  # (row, column) from 1 on a sheet; None for a file of one digit
     entry: int
     label: int
     prediction: int
@@ -155,11 +164,15 @@ class AddReport:
     refused: list[Refused] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"session": self.session, "model": self.model, "added": [asdict(a) for a in self.added],
-                "refused": [{"source": r.source, "cell": r.cell, "reason": r.reason} for r in self.refused]}
+        return {
+            "session": self.session,
+            "model": self.model,
+            "added": [asdict(a) for a in self.added],
+            "refused": [{"source": r.source, "cell": r.cell, "reason": r.reason} for r in self.refused],
+        }
 
 
-Source = Path | str | tuple[str, bytes]   # a file, or (a name, the bytes of an upload)
+Source = Path | str | tuple[str, bytes]  # a file, or (a name, the bytes of an upload)
 
 
 def _preprocess(source: Source, **options) -> preprocess.Preprocessed:
@@ -170,7 +183,7 @@ def _preprocess(source: Source, **options) -> preprocess.Preprocessed:
         return preprocess.from_path(source, **options)
     except preprocess.PreprocessError as exc:
         reason, prefix = str(exc), f"{Path(source)}: "
-        raise type(exc)(reason[len(prefix):] if reason.startswith(prefix) else reason) from None
+        raise type(exc)(reason[len(prefix) :] if reason.startswith(prefix) else reason) from None
 
 
 def cell_of(grid: Grid, index: int) -> Cell:
@@ -178,9 +191,18 @@ def cell_of(grid: Grid, index: int) -> Cell:
     return Cell(index // grid.cols + 1, index % grid.cols + 1)
 
 
-def add_pictures(store: ClassStore, sources: list[Source], *, label: int | None = None, labels: str | None = None,
-                 grid: Grid | str | None = None, model: str = DEFAULT_MODEL, session_id: int | None = None,
-                 nickname: str | None = DEFAULT_NICKNAME, folder=None) -> AddReport:
+def add_pictures(
+    store: ClassStore,
+    sources: list[Source],
+    *,
+    label: int | None = None,
+    labels: str | None = None,
+    grid: Grid | str | None = None,
+    model: str = DEFAULT_MODEL,
+    session_id: int | None = None,
+    nickname: str | None = DEFAULT_NICKNAME,
+    folder=None,
+) -> AddReport:
     """Preprocess, read with ``model`` and store the digits of ``sources`` (files, or ``(name,
     bytes)`` uploads) in the session (default: the current one), as one sender.
 
@@ -216,9 +238,16 @@ def add_pictures(store: ClassStore, sources: list[Source], *, label: int | None 
     images = torch.from_numpy(np.stack([digit for *_, digit in found]))
     probabilities = predict_batch(net, images).numpy().astype(np.float64)
     entries = store.add_many(
-        [{"label": lbl, "model": model, "prediction": int(p.argmax()), "probabilities": p / p.sum(), "image": digit}
-         for (_, _, lbl, digit), p in zip(found, probabilities)],
-        student_key=f"paper-{uuid.uuid4().hex}", nickname=nickname, session_id=session.id)
-    report.added = [Added(name, cell, e.id, e.label, e.prediction, round(e.confidence, 4))
-                    for (name, cell, _, _), e in zip(found, entries)]
+        [
+            {"label": lbl, "model": model, "prediction": int(p.argmax()), "probabilities": p / p.sum(), "image": digit}
+            for (_, _, lbl, digit), p in zip(found, probabilities)
+        ],
+        student_key=f"paper-{uuid.uuid4().hex}",
+        nickname=nickname,
+        session_id=session.id,
+    )
+    report.added = [
+        Added(name, cell, e.id, e.label, e.prediction, round(e.confidence, 4))
+        for (name, cell, _, _), e in zip(found, entries)
+    ]
     return report

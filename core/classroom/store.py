@@ -55,8 +55,10 @@ PAPER_NICKNAME = "from paper"  # the sender of digits from paper (core.classroom
 # What counts, the one rule of every count of the class (the wall's, the sessions', ``class summary``,
 # our class vs MNIST, the fine-tune): as SQL on ``entries``, and in words for a page that shows one.
 COUNTED = "hidden = 0 AND unfair = 0"
-COUNTED_RULE = N_("Counted: each digit on the wall once (a drawing sent again counts once), less the ones the "
-                  "teacher hid or marked not fair.")
+COUNTED_RULE = N_(
+    "Counted: each digit on the wall once (a drawing sent again counts once), less the ones the "
+    "teacher hid or marked not fair."
+)
 
 
 def shown_name(name: str) -> str:
@@ -79,13 +81,13 @@ class Entry:
 
     id: int
     session_id: int
-    nickname: str                # as typed ("" when none was given)
-    number: int | None           # the sender's number in the session ("Student 12")
-    label: int                   # what the student meant
+    nickname: str  # as typed ("" when none was given)
+    number: int | None  # the sender's number in the session ("Student 12")
+    label: int  # what the student meant
     model: str
-    prediction: int              # the network's answer when it was sent
+    prediction: int  # the network's answer when it was sent
     probabilities: tuple[float, ...]
-    image: np.ndarray            # uint8 28 x 28
+    image: np.ndarray  # uint8 28 x 28
     sent_at: float
     hidden: bool = False
     unfair: bool = False
@@ -137,6 +139,7 @@ class ClassStore:
 
     def close(self) -> None:
         self.db.close()
+
     # --- sessions -----------------------------------------------------------------------------
 
     def current_session(self) -> Session:
@@ -161,12 +164,22 @@ class ClassStore:
             current = db.execute("SELECT value FROM settings WHERE key = 'current_session'").fetchone()
             rows = db.execute(
                 "SELECT s.id, s.name, s.started, count(e.id), count(DISTINCT e.student_key) FROM sessions s "
-                "LEFT JOIN entries e ON e.session_id = s.id AND e." + COUNTED.replace(" AND ", " AND e.")
+                "LEFT JOIN entries e ON e.session_id = s.id AND e."
+                + COUNTED.replace(" AND ", " AND e.")
                 + " GROUP BY s.id ORDER BY s.id DESC"
             ).fetchall()
         current_id = int(current[0]) if current else None
-        return [{"session": r[0], "name": r[1], "started": r[2], "entries": r[3], "students": r[4],
-                 "current": r[0] == current_id} for r in rows]
+        return [
+            {
+                "session": r[0],
+                "name": r[1],
+                "started": r[2],
+                "entries": r[3],
+                "students": r[4],
+                "current": r[0] == current_id,
+            }
+            for r in rows
+        ]
 
     def session(self, session_id: int | None = None) -> Session:
         """A session by id (None: the current one); StoreError if there is none such."""
@@ -175,9 +188,11 @@ class ClassStore:
         with self.db.transaction() as db:
             row = db.execute("SELECT id, name, started FROM sessions WHERE id = ?", (int(session_id),)).fetchone()
         if row is None:
-            raise StoreError(_("there is no class session {session_id}; `python -m core class sessions` lists "
-                               "them").format(
-                session_id=session_id))
+            raise StoreError(
+                _("there is no class session {session_id}; `python -m core class sessions` lists them").format(
+                    session_id=session_id
+                )
+            )
         return Session(*row)
 
     def delete_session(self, session_id: int) -> None:
@@ -196,39 +211,65 @@ class ClassStore:
 
     # --- entries ------------------------------------------------------------------------------
 
-    def add(self, *, student_key: str, label: int, model: str, prediction: int, probabilities,
-            image, nickname: str | None = None, session_id: int | None = None,
-            now: float | None = None) -> Entry:
+    def add(
+        self,
+        *,
+        student_key: str,
+        label: int,
+        model: str,
+        prediction: int,
+        probabilities,
+        image,
+        nickname: str | None = None,
+        session_id: int | None = None,
+        now: float | None = None,
+    ) -> Entry:
         """Store one digit; the same drawing (28x28 pixels) from the same ``student_key`` in the
         session changes its entry instead (``relabelled_from`` of the entry returned). Raises
         BadEntry for what cannot be stored, AlreadySent when nothing would change, TooFast when
         the key sent less than a second ago, StoreUnavailable when the file is read-only."""
-        digit = checks.checked_digit(label=label, model=model, prediction=prediction, probabilities=probabilities,
-                               image=image)
+        digit = checks.checked_digit(
+            label=label, model=model, prediction=prediction, probabilities=probabilities, image=image
+        )
         nickname = checks.checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
         with self.db.transaction(write=True) as db:
-            before = db.execute("SELECT id, label, model FROM entries WHERE session_id = ? AND student_key = ? AND "
-                                "digest = ? ORDER BY hidden, id DESC LIMIT 1",
-                                (session.id, student_key, image_digest(digit[4]))).fetchone()
+            before = db.execute(
+                "SELECT id, label, model FROM entries WHERE session_id = ? AND student_key = ? AND "
+                "digest = ? ORDER BY hidden, id DESC LIMIT 1",
+                (session.id, student_key, image_digest(digit[4])),
+            ).fetchone()
             if before is not None and tuple(before[1:]) == digit[:2]:
-                raise AlreadySent(_("this drawing is already on the wall as a {label}: draw a new one to send "
-                                    "another digit").format(label=before[1]))
+                raise AlreadySent(
+                    _("this drawing is already on the wall as a {label}: draw a new one to send another digit").format(
+                        label=before[1]
+                    )
+                )
             last = db.execute("SELECT max(sent_at) FROM entries WHERE student_key = ?", (student_key,)).fetchone()[0]
             if last is not None and now - last < MIN_SECONDS_BETWEEN_SENDS:
                 raise TooFast(_("one digit a second at most: wait a moment and send again"))
             if before is None:
                 return _insert(db, session.id, student_key, nickname, digit, now)
             label_, model_, prediction_, probs, _pixels = digit
-            db.execute("UPDATE entries SET label = ?, model = ?, prediction = ?, probabilities = ?, nickname = ?, "
-                       "sent_at = ?, revision = revision + 1 WHERE id = ?",
-                       (label_, model_, prediction_, probs, nickname, now, before[0]))
-            return dataclasses.replace(_entry(db.execute(_SELECT + "WHERE e.id = ?", (before[0],)).fetchone()),
-                                       relabelled_from=int(before[1]))
+            db.execute(
+                "UPDATE entries SET label = ?, model = ?, prediction = ?, probabilities = ?, nickname = ?, "
+                "sent_at = ?, revision = revision + 1 WHERE id = ?",
+                (label_, model_, prediction_, probs, nickname, now, before[0]),
+            )
+            return dataclasses.replace(
+                _entry(db.execute(_SELECT + "WHERE e.id = ?", (before[0],)).fetchone()), relabelled_from=int(before[1])
+            )
 
-    def add_many(self, digits: list[dict], *, student_key: str, nickname: str | None = None,
-                 session_id: int | None = None, now: float | None = None) -> list[Entry]:
+    def add_many(
+        self,
+        digits: list[dict],
+        *,
+        student_key: str,
+        nickname: str | None = None,
+        session_id: int | None = None,
+        now: float | None = None,
+    ) -> list[Entry]:
         """Store several digits from one sender at once (digits from paper: ``core.classroom.paper``),
         all or none, without the one-a-second limit of :meth:`add`. Each digit is a dict with
         ``label``, ``model``, ``prediction``, ``probabilities`` and ``image``; BadEntry names the
@@ -236,19 +277,31 @@ class ClassStore:
         checked = []
         for number, digit in enumerate(digits, 1):
             try:
-                checked.append(checks.checked_digit(**{key: digit.get(key) for key in
-                                                 ("label", "model", "prediction", "probabilities", "image")}))
+                checked.append(
+                    checks.checked_digit(
+                        **{key: digit.get(key) for key in ("label", "model", "prediction", "probabilities", "image")}
+                    )
+                )
             except BadEntry as exc:
-                raise BadEntry(_('digit {number}: {exc}').format(number=number, exc=exc)) from None
+                raise BadEntry(_("digit {number}: {exc}").format(number=number, exc=exc)) from None
         nickname = checks.checked_sender(student_key, nickname)
         session = self.session(session_id)
         now = time.time() if now is None else now
         with self.db.transaction(write=True) as db:
             return [_insert(db, session.id, student_key, nickname, digit, now) for digit in checked]
 
-    def entries(self, session_id: int | None = None, *, include_hidden: bool = False, label: int | None = None,
-                model: str | None = None, mistakes_only: bool = False, since_id: int = 0,
-                limit: int | None = None, fair_only: bool = False) -> list[Entry]:
+    def entries(
+        self,
+        session_id: int | None = None,
+        *,
+        include_hidden: bool = False,
+        label: int | None = None,
+        model: str | None = None,
+        mistakes_only: bool = False,
+        since_id: int = 0,
+        limit: int | None = None,
+        fair_only: bool = False,
+    ) -> list[Entry]:
         """The session's digits, newest first, filtered (``fair_only``: without the ones the
         teacher marked "not fair")."""
         session = self.session(session_id)
@@ -258,8 +311,9 @@ class ClassStore:
         if fair_only:
             where.append("e.unfair = 0")
         _filter(where, args, label, model, mistakes_only, table="e.")
-        sql = (_SELECT + "WHERE " + " AND ".join(where) + " ORDER BY e.id DESC"
-               + (" LIMIT ?" if limit is not None else ""))
+        sql = (
+            _SELECT + "WHERE " + " AND ".join(where) + " ORDER BY e.id DESC" + (" LIMIT ?" if limit is not None else "")
+        )
         if limit is not None:
             args.append(int(limit))
         with self.db.transaction() as db:
@@ -270,7 +324,7 @@ class ClassStore:
         with self.db.transaction() as db:
             row = db.execute(_SELECT + "WHERE e.id = ?", (int(entry_id),)).fetchone()
         if row is None:
-            raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
+            raise StoreError(_("there is no class digit {entry_id}").format(entry_id=entry_id))
         return _entry(row)
 
     def latest(self, session_id: int | None = None) -> tuple[int, int]:
@@ -278,16 +332,19 @@ class ClassStore:
         digit arrives, is hidden, marked not fair or given another label."""
         session = self.session(session_id)
         with self.db.transaction() as db:
-            newest, hidden = db.execute("SELECT coalesce(max(id), 0), coalesce(sum(hidden), 0) + "
-                                        "coalesce(sum(unfair), 0) + coalesce(sum(revision), 0) FROM entries "
-                                        "WHERE session_id = ?", (session.id,)).fetchone()
+            newest, hidden = db.execute(
+                "SELECT coalesce(max(id), 0), coalesce(sum(hidden), 0) + "
+                "coalesce(sum(unfair), 0) + coalesce(sum(revision), 0) FROM entries "
+                "WHERE session_id = ?",
+                (session.id,),
+            ).fetchone()
         return int(newest), int(hidden)
 
     def set_hidden(self, entry_id: int, hidden: bool = True) -> None:
         """Hide an entry from the wall (an unfair or rude drawing), or show it again."""
         with self.db.transaction(write=True) as db:
             if db.execute("UPDATE entries SET hidden = ? WHERE id = ?", (int(hidden), int(entry_id))).rowcount == 0:
-                raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
+                raise StoreError(_("there is no class digit {entry_id}").format(entry_id=entry_id))
 
     # --- the "fool the network" challenge -------------------------------------------------------
 
@@ -301,16 +358,18 @@ class ClassStore:
         """Turn the challenge on or off, for every page and server process sharing the file.
         (Teacher-only: the page checks the role.)"""
         with self.db.transaction(write=True) as db:
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)",
-                       (CHALLENGE_SETTING, "on" if on else "off"))
+            db.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (CHALLENGE_SETTING, "on" if on else "off")
+            )
 
     def fooled(self, session_id: int | None = None, *, limit: int | None = None) -> list[Entry]:
         """The "fooled it" board: the session's visible digits whose stored answer differs from
         the label, less the ones marked not fair, the network's confidence in its wrong answer
         highest first (equal ones: the earlier first)."""
-        board = sorted(self.entries(session_id, mistakes_only=True, fair_only=True),
-                       key=lambda e: (-e.confidence, e.id))
-        return board if limit is None else board[:max(0, int(limit))]
+        board = sorted(
+            self.entries(session_id, mistakes_only=True, fair_only=True), key=lambda e: (-e.confidence, e.id)
+        )
+        return board if limit is None else board[: max(0, int(limit))]
 
     def set_unfair(self, entry_id: int, unfair: bool = True) -> None:
         """Mark a digit "not fair" (it does not look like its label): it leaves the fooled board,
@@ -318,10 +377,16 @@ class ClassStore:
         (Teacher-only: the page checks the role.)"""
         with self.db.transaction(write=True) as db:
             if db.execute("UPDATE entries SET unfair = ? WHERE id = ?", (int(unfair), int(entry_id))).rowcount == 0:
-                raise StoreError(_('there is no class digit {entry_id}').format(entry_id=entry_id))
+                raise StoreError(_("there is no class digit {entry_id}").format(entry_id=entry_id))
 
-    def summary(self, session_id: int | None = None, *, label: int | None = None, model: str | None = None,
-                mistakes_only: bool = False) -> dict:
+    def summary(
+        self,
+        session_id: int | None = None,
+        *,
+        label: int | None = None,
+        model: str | None = None,
+        mistakes_only: bool = False,
+    ) -> dict:
         """``class summary --json``: what counts (:data:`COUNTED`) of the session, and of it what
         the filters keep (the wall's): entries, students, labels, right answers per model (by the
         answer stored when each was sent); ``not_counted``: the filtered digits on the wall left
@@ -333,27 +398,45 @@ class ClassStore:
         counted = f"{shown} AND {COUNTED}"
         with self.db.transaction() as db:
             entries, students = db.execute(
-                f"SELECT count(*), count(DISTINCT student_key) FROM entries WHERE {counted}", args).fetchone()
-            by_label = dict(db.execute(f"SELECT label, count(*) FROM entries WHERE {counted} GROUP BY label",
-                                       args).fetchall())
-            right = dict(db.execute(f"SELECT model, sum(prediction = label) FROM entries WHERE {counted} "
-                                    "GROUP BY model ORDER BY model", args).fetchall())
-            sent = dict(db.execute(f"SELECT model, count(*) FROM entries WHERE {counted} GROUP BY model "
-                                   "ORDER BY model", args).fetchall())
+                f"SELECT count(*), count(DISTINCT student_key) FROM entries WHERE {counted}", args
+            ).fetchone()
+            by_label = dict(
+                db.execute(f"SELECT label, count(*) FROM entries WHERE {counted} GROUP BY label", args).fetchall()
+            )
+            right = dict(
+                db.execute(
+                    f"SELECT model, sum(prediction = label) FROM entries WHERE {counted} GROUP BY model ORDER BY model",
+                    args,
+                ).fetchall()
+            )
+            sent = dict(
+                db.execute(
+                    f"SELECT model, count(*) FROM entries WHERE {counted} GROUP BY model ORDER BY model", args
+                ).fetchall()
+            )
             not_counted = db.execute(f"SELECT count(*) FROM entries WHERE {shown} AND unfair = 1", args).fetchone()[0]
-        return {"session": session.id, "name": session.name, "entries": entries, "students": students,
-                "by_label": {str(d): int(by_label.get(d, 0)) for d in range(10)},
-                "right": {model: int(n) for model, n in right.items()},
-                "sent": {model: int(n) for model, n in sent.items()}, "not_counted": int(not_counted)}
+        return {
+            "session": session.id,
+            "name": session.name,
+            "entries": entries,
+            "students": students,
+            "by_label": {str(d): int(by_label.get(d, 0)) for d in range(10)},
+            "right": {model: int(n) for model, n in right.items()},
+            "sent": {model: int(n) for model, n in sent.items()},
+            "not_counted": int(not_counted),
+        }
 
 
-_SELECT = ("SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
-           "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
-           "ON s.session_id = e.session_id AND s.key = e.student_key ")
+_SELECT = (
+    "SELECT e.id, e.session_id, e.nickname, s.number, e.label, e.model, e.prediction, e.probabilities, "
+    "e.image, e.sent_at, e.hidden, e.unfair FROM entries e LEFT JOIN students s "
+    "ON s.session_id = e.session_id AND s.key = e.student_key "
+)
 
 
-def _filter(where: list[str], args: list, label: int | None, model: str | None, mistakes_only: bool,
-            table: str = "") -> None:
+def _filter(
+    where: list[str], args: list, label: int | None, model: str | None, mistakes_only: bool, table: str = ""
+) -> None:
     """The wall's filters (the digit meant, the model, only mistakes) added to a WHERE clause on
     ``entries`` (``table``: its alias with a dot, where the query has one)."""
     if label is not None:
@@ -367,8 +450,10 @@ def _filter(where: list[str], args: list, label: int | None, model: str | None, 
 
 
 def _current_session(db) -> tuple | None:
-    return db.execute("SELECT s.id, s.name, s.started FROM sessions s JOIN settings c "
-                      "ON c.key = 'current_session' AND s.id = CAST(c.value AS INTEGER)").fetchone()
+    return db.execute(
+        "SELECT s.id, s.name, s.started FROM sessions s JOIN settings c "
+        "ON c.key = 'current_session' AND s.id = CAST(c.value AS INTEGER)"
+    ).fetchone()
 
 
 def _start_session(db, name: str | None) -> Session:
@@ -383,27 +468,49 @@ def _insert(db, session_id: int, student_key: str, nickname: str, digit: tuple, 
     """Insert one checked digit inside the caller's write transaction (the sender numbered on
     first use in the session)."""
     label, model, prediction, probs, pixels = digit
-    db.execute("INSERT OR IGNORE INTO students (session_id, key, number) VALUES (?, ?, "
-               "(SELECT coalesce(max(number), 0) + 1 FROM students WHERE session_id = ?))",
-               (session_id, student_key, session_id))
-    number = db.execute("SELECT number FROM students WHERE session_id = ? AND key = ?",
-                        (session_id, student_key)).fetchone()[0]
+    db.execute(
+        "INSERT OR IGNORE INTO students (session_id, key, number) VALUES (?, ?, "
+        "(SELECT coalesce(max(number), 0) + 1 FROM students WHERE session_id = ?))",
+        (session_id, student_key, session_id),
+    )
+    number = db.execute(
+        "SELECT number FROM students WHERE session_id = ? AND key = ?", (session_id, student_key)
+    ).fetchone()[0]
     cursor = db.execute(
         "INSERT INTO entries (session_id, student_key, nickname, label, model, prediction, probabilities, "
         "image, sent_at, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (session_id, student_key, nickname, label, model, prediction, probs, pixels, now, image_digest(pixels)))
-    return Entry(cursor.lastrowid, session_id, nickname, number, label, model, prediction,
-                 tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
-                 np.frombuffer(pixels, dtype=np.uint8).reshape(SIDE, SIDE), now)
+        (session_id, student_key, nickname, label, model, prediction, probs, pixels, now, image_digest(pixels)),
+    )
+    return Entry(
+        cursor.lastrowid,
+        session_id,
+        nickname,
+        number,
+        label,
+        model,
+        prediction,
+        tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
+        np.frombuffer(pixels, dtype=np.uint8).reshape(SIDE, SIDE),
+        now,
+    )
 
 
 def _entry(row: tuple) -> Entry:
-    (entry_id, session_id, nickname, number, label, model, prediction, probs, image, sent_at, hidden,
-     unfair) = row
-    return Entry(entry_id, session_id, nickname, number, label, model, prediction,
-                 tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
-                 np.frombuffer(image, dtype=np.uint8).reshape(SIDE, SIDE).copy(), sent_at, bool(hidden),
-                 bool(unfair))
+    (entry_id, session_id, nickname, number, label, model, prediction, probs, image, sent_at, hidden, unfair) = row
+    return Entry(
+        entry_id,
+        session_id,
+        nickname,
+        number,
+        label,
+        model,
+        prediction,
+        tuple(float(p) for p in np.frombuffer(probs, dtype=np.float32)),
+        np.frombuffer(image, dtype=np.uint8).reshape(SIDE, SIDE).copy(),
+        sent_at,
+        bool(hidden),
+        bool(unfair),
+    )
 
 
 _stores: dict[Path, ClassStore] = {}

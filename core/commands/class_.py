@@ -29,15 +29,19 @@ def add_arguments(parser) -> None:
     def action(name: str, help: str) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help, description=help)
         # --json after the action too: `class summary --json`, as DESIGN.md writes it
-        sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
-                         help="machine-readable output on stdout")
+        sub.add_argument(
+            "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output on stdout"
+        )
         return sub
 
     summary = action("summary", "entries, students, digits per label and right answers per model")
     summary.add_argument("--session", type=int, help="a session id (default: the current one)")
     action("sessions", "every class session, newest first")
-    export = action("export", "write a session's digits as PATH.npz and PATH.csv, the MNIST layout under "
-                              "PATH/MNIST/raw/ and the wall as PATH.html")
+    export = action(
+        "export",
+        "write a session's digits as PATH.npz and PATH.csv, the MNIST layout under "
+        "PATH/MNIST/raw/ and the wall as PATH.html",
+    )
     export.add_argument("path", help="where to write (a .npz; the .csv, .html and the folder go beside it)")
     export.add_argument("--session", type=int, help="a session id (default: the current one)")
     export.add_argument("--nicknames", action="store_true", help="print the writers' nicknames on the wall")
@@ -57,14 +61,20 @@ def add_arguments(parser) -> None:
     compare.add_argument("--session", type=int, help="a session id (default: the current one)")
     compare.add_argument("--folder", help="checkpoint folder (default: checkpoints/)")
 
-    finetune = action("finetune", "fine-tune MODEL on the class's digits; before/after on held-out class "
-                                  "digits and on MNIST; saves class_<MODEL>_<session>")
+    finetune = action(
+        "finetune",
+        "fine-tune MODEL on the class's digits; before/after on held-out class "
+        "digits and on MNIST; saves class_<MODEL>_<session>",
+    )
     finetune.add_argument("model", metavar="MODEL", help="the checkpoint to start from (e.g. lenet5)")
     finetune.add_argument("--session", type=int, help="a session id (default: the current one)")
     finetune.add_argument("--steps", type=int, help="batches to train (default 100)")
     finetune.add_argument("--batch-size", type=int, help="images per batch (default 64)")
-    finetune.add_argument("--class-share", type=float, help="share of each batch from the class (default 0.25; "
-                                                            "the rest MNIST training images)")
+    finetune.add_argument(
+        "--class-share",
+        type=float,
+        help="share of each batch from the class (default 0.25; the rest MNIST training images)",
+    )
     finetune.add_argument("--lr", type=float, help="Adam's learning rate (default 1e-3)")
     finetune.add_argument("--held-out", type=float, help="share of the class's digits held out (0.2-0.5, default 0.2)")
     finetune.add_argument("--seed", type=int, help="the split's and the batches' seed (default 0)")
@@ -85,39 +95,61 @@ def _summary(args) -> None:
     summary = _store().summary(args.session)
     right = ", ".join(f"{model} {n}/{summary['sent'][model]}" for model, n in summary["right"].items()) or "none yet"
     labels = " ".join(f"{d}:{n}" for d, n in summary["by_label"].items())
-    emit(args, {key: summary[key] for key in ("session", "entries", "students", "by_label", "right")},
-         f"session {summary['session']} ({summary['name']}): {summary['entries']} digits from "
-         f"{summary['students']} students\nper label  {labels}\nright      {right}")
+    emit(
+        args,
+        {key: summary[key] for key in ("session", "entries", "students", "by_label", "right")},
+        f"session {summary['session']} ({summary['name']}): {summary['entries']} digits from "
+        f"{summary['students']} students\nper label  {labels}\nright      {right}",
+    )
 
 
 def _sessions(args) -> None:
     rows = _store().sessions()
-    lines = [f"{'*' if r['current'] else ' '} {r['session']:>4}  {r['name']:<32} "
-             f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r['started']))}  "
-             f"{r['entries']:>5} digits  {r['students']:>3} students" for r in rows]
+    lines = [
+        f"{'*' if r['current'] else ' '} {r['session']:>4}  {r['name']:<32} "
+        f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(r['started']))}  "
+        f"{r['entries']:>5} digits  {r['students']:>3} students"
+        for r in rows
+    ]
     emit(args, rows, "\n".join(lines) if lines else "no class session yet")
 
 
 def _export(args) -> None:
     from core.classroom.export import export_all
+
     try:
         written = export_all(_store(), args.path, args.session, nicknames=args.nicknames)
     except OSError as exc:
         raise CliError(f"could not write {args.path}: {exc.strerror or exc}") from None
-    emit(args, written, f"{written['entries']} digits -> {written['npz']}, {written['csv']} and {written['html']}; "
-                        f"MNIST layout ({written['idx_train']} training, {written['idx_test']} test digits) "
-                        f"under {written['idx']}")
+    emit(
+        args,
+        written,
+        f"{written['entries']} digits -> {written['npz']}, {written['csv']} and {written['html']}; "
+        f"MNIST layout ({written['idx_train']} training, {written['idx_test']} test digits) "
+        f"under {written['idx']}",
+    )
 
 
 def _add(args) -> int:
     from core.classroom import paper
+
     files = list(args.files)
-    report = paper.add_pictures(_store(), files, label=args.label, labels=args.labels, grid=args.grid,
-                                      model=args.model, session_id=args.session, nickname=args.nickname,
-                                      folder=args.folder)
+    report = paper.add_pictures(
+        _store(),
+        files,
+        label=args.label,
+        labels=args.labels,
+        grid=args.grid,
+        model=args.model,
+        session_id=args.session,
+        nickname=args.nickname,
+        folder=args.folder,
+    )
     lines = [f"added {len(report.added)} digit(s) to session {report.session}, read by {report.model}"]
-    lines += [f"  + {a.source}{f' ({a.cell})' if a.cell else ''}: {a.label}, read as {a.prediction} "
-              f"({a.confidence:.0%})" for a in report.added]
+    lines += [
+        f"  + {a.source}{f' ({a.cell})' if a.cell else ''}: {a.label}, read as {a.prediction} ({a.confidence:.0%})"
+        for a in report.added
+    ]
     lines += [f"  - {r.source}{f' ({r.cell})' if r.cell else ''}: refused: {r.reason}" for r in report.refused]
     emit(args, report.to_dict(), "\n".join(lines))
     return 0 if report.added else 1
@@ -125,25 +157,53 @@ def _add(args) -> int:
 
 def _compare(args) -> None:
     from core.classroom import lessons
+
     digits = lessons.class_digits(_store(), args.session)
     rows = lessons.compare_models(digits, args.models or None, folder=args.folder)
 
     def percent(value):
         return "-" if value is None else f"{value:.2%}"
+
     lines = [f"session {digits.session}: {len(digits)} class digits", f"{'model':<32} {'MNIST test':>10} {'class':>8}"]
-    lines += [f"{r.model:<32} {percent(r.mnist_accuracy):>10} {percent(r.class_accuracy):>8}"
-              + (f"  ({r.error})" if r.error else "") for r in rows]
-    emit(args, {"session": digits.session, "class_digits": len(digits),
-                "models": [{"model": r.model, "preset": r.preset, "mnist_accuracy": r.mnist_accuracy,
-                            "class_accuracy": r.class_accuracy, "error": r.error} for r in rows]}, "\n".join(lines))
+    lines += [
+        f"{r.model:<32} {percent(r.mnist_accuracy):>10} {percent(r.class_accuracy):>8}"
+        + (f"  ({r.error})" if r.error else "")
+        for r in rows
+    ]
+    emit(
+        args,
+        {
+            "session": digits.session,
+            "class_digits": len(digits),
+            "models": [
+                {
+                    "model": r.model,
+                    "preset": r.preset,
+                    "mnist_accuracy": r.mnist_accuracy,
+                    "class_accuracy": r.class_accuracy,
+                    "error": r.error,
+                }
+                for r in rows
+            ],
+        },
+        "\n".join(lines),
+    )
 
 
 def _finetune(args) -> None:
     from core.classroom import finetune
     from core.classroom.lessons import class_digits
     from core.commands.train import ProgressBar
-    given = {"steps": args.steps, "batch_size": args.batch_size, "class_share": args.class_share, "lr": args.lr,
-             "held_out": args.held_out, "seed": args.seed, "mnist_limit": args.mnist_limit}
+
+    given = {
+        "steps": args.steps,
+        "batch_size": args.batch_size,
+        "class_share": args.class_share,
+        "lr": args.lr,
+        "held_out": args.held_out,
+        "seed": args.seed,
+        "mnist_limit": args.mnist_limit,
+    }
     settings = finetune.FinetuneSettings(**{k: v for k, v in given.items() if v is not None})
     digits = class_digits(_store(), args.session)
     try:
@@ -158,19 +218,28 @@ def _finetune(args) -> None:
     figures = {**result.figures(), "saved": saved}
     changed = ", ".join(f"#{c['entry']} ({c['label']}): {c['before']} -> {c['after']}" for c in result.changed)
     mnist_per_batch = settings.batch_size - settings.class_per_batch
-    emit(args, figures,
-         f"{result.base} fine-tuned on {figures['train_digits']} of session {digits.session}'s {len(digits)} digits "
-         f"({settings.steps} steps of {settings.class_per_batch} class + {mnist_per_batch} MNIST images), "
-         f"{figures['seconds']} s\n"
-         f"held-out class digits ({figures['class']['n']}): {result.class_before:.2%} -> {result.class_after:.2%}\n"
-         f"MNIST test ({figures['mnist']['n']:,}):          {result.mnist_before:.2%} -> {result.mnist_after:.2%}\n"
-         f"answers changed: {changed or 'none'}\n"
-         + (f"saved as {result.name} -> {saved}" if saved else "dry run: not saved"))
+    emit(
+        args,
+        figures,
+        f"{result.base} fine-tuned on {figures['train_digits']} of session {digits.session}'s {len(digits)} digits "
+        f"({settings.steps} steps of {settings.class_per_batch} class + {mnist_per_batch} MNIST images), "
+        f"{figures['seconds']} s\n"
+        f"held-out class digits ({figures['class']['n']}): {result.class_before:.2%} -> {result.class_after:.2%}\n"
+        f"MNIST test ({figures['mnist']['n']:,}):          {result.mnist_before:.2%} -> {result.mnist_after:.2%}\n"
+        f"answers changed: {changed or 'none'}\n"
+        + (f"saved as {result.name} -> {saved}" if saved else "dry run: not saved"),
+    )
 
 
 def run(args) -> int:
-    actions = {"summary": _summary, "sessions": _sessions, "export": _export, "add": _add, "compare": _compare,
-               "finetune": _finetune}
+    actions = {
+        "summary": _summary,
+        "sessions": _sessions,
+        "export": _export,
+        "add": _add,
+        "compare": _compare,
+        "finetune": _finetune,
+    }
     try:
         return int(actions[args.action](args) or 0)
     except (class_store.StoreError, checkpoints.CheckpointError) as exc:

@@ -13,9 +13,12 @@ HELP = "test accuracy and loss of a checkpoint (a name in checkpoints/ or a path
 def add_arguments(parser) -> None:
     parser.add_argument("checkpoint", help="checkpoint name (e.g. lenet5) or path to a .pt/.json")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--data", metavar="PATH",
-                        help="evaluate on the test IDX files of PATH (torchvision's MNIST layout: "
-                             "PATH/MNIST/raw/t10k-*-ubyte, as `class export` writes) instead of MNIST's")
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="evaluate on the test IDX files of PATH (torchvision's MNIST layout: "
+        "PATH/MNIST/raw/t10k-*-ubyte, as `class export` writes) instead of MNIST's",
+    )
 
 
 def run(args) -> int:
@@ -25,7 +28,10 @@ def run(args) -> int:
         raise CliError(str(exc)) from None
     except OSError as exc:
         raise CliError(f"could not read {exc.filename or args.data}: {exc.strerror or exc}") from None
-    emit(args, result, f"{result['model']} ({result['preset']}): test accuracy {result['accuracy']:.2%}, "
-                       f"loss {result['loss']:.4f} on {result['n']:,} images"
-                       + (f" of {result['data']}" if args.data else ""))
+    emit(
+        args,
+        result,
+        f"{result['model']} ({result['preset']}): test accuracy {result['accuracy']:.2%}, "
+        f"loss {result['loss']:.4f} on {result['n']:,} images" + (f" of {result['data']}" if args.data else ""),
+    )
     return 0

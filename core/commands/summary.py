@@ -15,17 +15,28 @@ _QUIET_KINDS = ("activation", "dropout", "flatten")
 
 def add_arguments(parser) -> None:
     parser.add_argument("model", help="preset name (see `python -m core models`)")
-    parser.add_argument("--all", action="store_true",
-                        help="also list activations, dropout and flatten (always in --json)")
+    parser.add_argument(
+        "--all", action="store_true", help="also list activations, dropout and flatten (always in --json)"
+    )
 
 
 def render(summary: dict, *, show_all: bool = False) -> str:
     """The human table for ``summary_dict``'s payload."""
     rows = [r for r in summary["layers"] if show_all or r["kind"] not in _QUIET_KINDS]
     header = ("layer", "kind", "output", "params", "fixed", "connections", "MACs", "parameters as")
-    table = [header] + [(r["name"], r["kind"], shape_text(r["output_shape"]), f"{r['trainable_params']:,}",
-                         f"{r['fixed']:,}" if r["fixed"] else "", f"{r['connections']:,}",
-                         f"{r['macs']:,}", r["formula"]) for r in rows]
+    table = [header] + [
+        (
+            r["name"],
+            r["kind"],
+            shape_text(r["output_shape"]),
+            f"{r['trainable_params']:,}",
+            f"{r['fixed']:,}" if r["fixed"] else "",
+            f"{r['connections']:,}",
+            f"{r['macs']:,}",
+            r["formula"],
+        )
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     right = {3, 4, 5, 6}
 
@@ -36,16 +47,22 @@ def render(summary: dict, *, show_all: bool = False) -> str:
     out = [f"{summary['model']}: input 1@28×28", fmt(header), "  ".join("-" * w for w in widths)]
     out += [fmt(line) for line in table[1:]]
     out.append("")
-    out.append(f"trainable parameters {summary['total_trainable_params']:,}"
-               + (f", fixed values {summary['total_fixed']:,}" if summary["total_fixed"] else "")
-               + f", connections {summary['total_connections']:,}, MACs {summary['total_macs']:,}")
+    out.append(
+        f"trainable parameters {summary['total_trainable_params']:,}"
+        + (f", fixed values {summary['total_fixed']:,}" if summary["total_fixed"] else "")
+        + f", connections {summary['total_connections']:,}, MACs {summary['total_macs']:,}"
+    )
     if summary["total_batchnorm_params"]:
-        out.append(f"  of which BatchNorm scale/shift {summary['total_batchnorm_params']:,}; "
-                   f"conv + fully connected layers alone {summary['total_weighted_layer_params']:,}")
+        out.append(
+            f"  of which BatchNorm scale/shift {summary['total_batchnorm_params']:,}; "
+            f"conv + fully connected layers alone {summary['total_weighted_layer_params']:,}"
+        )
     for r in summary["layers"]:
         if "dense_params" in r:
-            out.append(f"  {r['name']} reads only some input maps; with every map connected it would "
-                       f"have {r['dense_params']:,} parameters and {r['dense_connections']:,} connections")
+            out.append(
+                f"  {r['name']} reads only some input maps; with every map connected it would "
+                f"have {r['dense_params']:,} parameters and {r['dense_connections']:,} connections"
+            )
     return "\n".join(out)
 
 

@@ -15,12 +15,18 @@ HELP = "train a preset (progress bar); writes checkpoints/<name>.pt + .json"
 
 def add_arguments(parser) -> None:
     parser.add_argument("model", nargs="?", help=f"one of: {', '.join(models.names())}")
-    parser.add_argument("--all", action="store_true",
-                        help="train every shipped checkpoint (fast recipe for each preset, plus the "
-                             "seed recipe where a source reports a figure): what `make checkpoints` runs")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="train every shipped checkpoint (fast recipe for each preset, plus the "
+        "seed recipe where a source reports a figure): what `make checkpoints` runs",
+    )
     parser.add_argument("--recipe", choices=sorted(recipes.RECIPES), default="fast")
-    parser.add_argument("--variant", choices=sorted(recipes.VARIANTS),
-                        help="with --recipe seed on cnn_avgpool(_bn): seed 000's printed recipe with one change")
+    parser.add_argument(
+        "--variant",
+        choices=sorted(recipes.VARIANTS),
+        help="with --recipe seed on cnn_avgpool(_bn): seed 000's printed recipe with one change",
+    )
     parser.add_argument("--name", help="checkpoint name (default: the model name)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
@@ -36,8 +42,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     parser.add_argument("--snapshots", action="store_true", help="also keep one snapshot per epoch")
     parser.add_argument("--folder", default=str(checkpoints.DEFAULT_DIR), help="checkpoint folder")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="smoke test: 1 epoch on 2,000 images, tested on 1,000, nothing saved")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="smoke test: 1 epoch on 2,000 images, tested on 1,000, nothing saved"
+    )
 
 
 class ProgressBar:
@@ -50,19 +57,33 @@ class ProgressBar:
         if not self.enabled:
             return
         from tqdm import tqdm
+
         if event["event"] == "batch":
             if self.bar is None:
-                self.bar = tqdm(total=event["steps"], desc=f"{self.label} epoch {event['epoch']}/{event['epochs']}",
-                                unit="batch", file=sys.stderr, leave=True, dynamic_ncols=True)
+                self.bar = tqdm(
+                    total=event["steps"],
+                    desc=f"{self.label} epoch {event['epoch']}/{event['epochs']}",
+                    unit="batch",
+                    file=sys.stderr,
+                    leave=True,
+                    dynamic_ncols=True,
+                )
             self.bar.n = event["step"]
-            self.bar.set_postfix(loss=f"{event['loss']:.4f}", acc=f"{event['accuracy']:.3f}",
-                                 img_s=f"{event['images_per_second']:,.0f}", refresh=True)
+            self.bar.set_postfix(
+                loss=f"{event['loss']:.4f}",
+                acc=f"{event['accuracy']:.3f}",
+                img_s=f"{event['images_per_second']:,.0f}",
+                refresh=True,
+            )
         else:
             if self.bar is not None:
                 self.bar.close()
                 self.bar = None
-            print(f"  epoch {event['epoch']}: train loss {event['train_loss']:.4f}, "
-                  f"test accuracy {event['test_accuracy']:.2%}, {event['seconds']:.1f} s", file=sys.stderr)
+            print(
+                f"  epoch {event['epoch']}: train loss {event['train_loss']:.4f}, "
+                f"test accuracy {event['test_accuracy']:.2%}, {event['seconds']:.1f} s",
+                file=sys.stderr,
+            )
 
 
 def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
@@ -71,27 +92,54 @@ def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
         base = recipes.get_recipe(preset, recipe_name, run.variant)
     except recipes.RecipeError as exc:
         raise CliError(str(exc)) from None
-    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                 "optimizer": args.optimizer, "momentum": args.momentum,
-                 "weight_decay": args.weight_decay, "schedule": args.schedule, "loss": args.loss,
-                 "augment": args.augment, "limit": args.limit, "seed": args.seed}
+    overrides = {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "momentum": args.momentum,
+        "weight_decay": args.weight_decay,
+        "schedule": args.schedule,
+        "loss": args.loss,
+        "augment": args.augment,
+        "limit": args.limit,
+        "seed": args.seed,
+    }
     if args.dry_run:
         overrides.update(epochs=1, limit=2000, batch_size=min(base.batch_size, 256))
     try:
         recipe = base.with_overrides(**overrides)
-        result = train(preset, recipe, device=args.device, keep_snapshots=run.snapshots,
-                       progress=ProgressBar(name, enabled=not args.json),
-                       test_limit=1000 if args.dry_run else None)
+        result = train(
+            preset,
+            recipe,
+            device=args.device,
+            keep_snapshots=run.snapshots,
+            progress=ProgressBar(name, enabled=not args.json),
+            test_limit=1000 if args.dry_run else None,
+        )
     except (recipes.RecipeError, TrainingDiverged, ValueError) as exc:
         raise CliError(str(exc)) from None
-    summary = {"name": name, "model": preset, "recipe": recipe_name, "variant": run.variant,
-               "test_accuracy": result.test_accuracy,
-               "epochs": len(result.history), "seconds": round(result.seconds, 1), "device": result.device,
-               "saved": None}
+    summary = {
+        "name": name,
+        "model": preset,
+        "recipe": recipe_name,
+        "variant": run.variant,
+        "test_accuracy": result.test_accuracy,
+        "epochs": len(result.history),
+        "seconds": round(result.seconds, 1),
+        "device": result.device,
+        "saved": None,
+    }
     if not args.dry_run:
         try:
-            info = checkpoints.save(result.model, name, preset=preset, record=result.record(recipe_name, run.variant),
-                                    folder=args.folder, snapshots=result.snapshots or None)
+            info = checkpoints.save(
+                result.model,
+                name,
+                preset=preset,
+                record=result.record(recipe_name, run.variant),
+                folder=args.folder,
+                snapshots=result.snapshots or None,
+            )
         except (OSError, checkpoints.CheckpointError) as exc:
             raise CliError(f"could not write checkpoint {name!r} in {args.folder}: {exc}") from None
         summary["saved"] = str(info.pt_path)
@@ -114,8 +162,11 @@ def run(args) -> int:
     else:
         raise CliError("name a model to train (or --all); models: " + ", ".join(models.names()))
     results = [run_one(args, run, name) for run, name in runs]
-    lines = [f"{r['name']}: {r['model']} ({r['recipe']} recipe) test accuracy {r['test_accuracy']:.2%} "
-             f"after {r['epochs']} epoch(s), {r['seconds']} s on {r['device']}"
-             + (f" -> {r['saved']}" if r["saved"] else " (dry run: not saved)") for r in results]
+    lines = [
+        f"{r['name']}: {r['model']} ({r['recipe']} recipe) test accuracy {r['test_accuracy']:.2%} "
+        f"after {r['epochs']} epoch(s), {r['seconds']} s on {r['device']}"
+        + (f" -> {r['saved']}" if r["saved"] else " (dry run: not saved)")
+        for r in results
+    ]
     emit(args, results if args.all else results[0], "\n".join(lines))
     return 0

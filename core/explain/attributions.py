@@ -54,8 +54,8 @@ IG_STEPS = 50
 # overlay starts colouring, dashboard.figures.plots.OVERLAY_VISIBLE_FROM) on 16-18% of the ink when
 # scaled to their most extreme pixel, on 34-41% at the 99th percentile.
 DISPLAY_PERCENTILE = 99.0
-OCCLUSION_WINDOW = 4    # px: about a stroke's width in a 28 x 28 digit
-OCCLUSION_STRIDE = 2    # 13 x 13 = 169 window positions, run as one batch
+OCCLUSION_WINDOW = 4  # px: about a stroke's width in a 28 x 28 digit
+OCCLUSION_STRIDE = 2  # 13 x 13 = 169 window positions, run as one batch
 SIDE = 28
 
 
@@ -66,13 +66,15 @@ class AttributionError(ValueError):
 # Each method's Captum call. ``inputs`` is a copy of x that requires grad; the model is already
 # safe to hook when the method puts hooks on it (Method.hooks).
 
+
 def _saliency(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
     return Saliency(model).attribute(inputs, target=target, abs=True)
 
 
 def _integrated_gradients(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
-    return IntegratedGradients(model).attribute(inputs, baselines=black_baseline(inputs), target=target,
-                                                n_steps=IG_STEPS)
+    return IntegratedGradients(model).attribute(
+        inputs, baselines=black_baseline(inputs), target=target, n_steps=IG_STEPS
+    )
 
 
 def _input_x_gradient(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
@@ -101,9 +103,13 @@ def _grad_cam(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tens
 def _occlusion(model: nn.Module, inputs: torch.Tensor, target: int) -> torch.Tensor:
     windows = ((SIDE - OCCLUSION_WINDOW) // OCCLUSION_STRIDE + 1) ** 2
     return Occlusion(model).attribute(
-        inputs.detach(), target=target, baselines=normalised_black(),
+        inputs.detach(),
+        target=target,
+        baselines=normalised_black(),
         sliding_window_shapes=(1, OCCLUSION_WINDOW, OCCLUSION_WINDOW),
-        strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE), perturbations_per_eval=windows)
+        strides=(1, OCCLUSION_STRIDE, OCCLUSION_STRIDE),
+        perturbations_per_eval=windows,
+    )
 
 
 @dataclass(frozen=True)
@@ -111,11 +117,11 @@ class Method:
     """One attribution method, described for a student, with its own Captum call."""
 
     key: str
-    title: str         # Captum's name (marked N_): :meth:`named` says it to a reader
-    summary: str       # marked N_; shown through :meth:`described`
-    signed: bool       # the map has both signs (for: positive, against: negative)
-    needs_conv: bool   # needs a convolutional layer (Grad-CAM)
-    hooks: bool        # puts hooks on modules: must run on a private copy
+    title: str  # Captum's name (marked N_): :meth:`named` says it to a reader
+    summary: str  # marked N_; shown through :meth:`described`
+    signed: bool  # the map has both signs (for: positive, against: negative)
+    needs_conv: bool  # needs a convolutional layer (Grad-CAM)
+    hooks: bool  # puts hooks on modules: must run on a private copy
     run: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] = field(repr=False, compare=False)
 
     def named(self) -> str:
@@ -129,33 +135,85 @@ class Method:
 
 
 _METHODS = [
-    Method("saliency", N_("Saliency"),
-           N_("How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013)."),
-           signed=False, needs_conv=False, hooks=False, run=_saliency),
-    Method("integrated_gradients", N_("Integrated Gradients"),
-           N_("Gradients averaged along the path from a black image to the digit, times the "
-              "difference (Sundararajan et al. 2017); the map adds up to the score's change."),
-           signed=True, needs_conv=False, hooks=False, run=_integrated_gradients),
-    Method("input_x_gradient", N_("Gradient × Input"),
-           N_("The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016)."),
-           signed=True, needs_conv=False, hooks=False, run=_input_x_gradient),
-    Method("guided_backprop", N_("Guided Backprop"),
-           N_("The gradient with every ReLU passing back only positive signals "
-              "(Springenberg et al. 2015): sharp, but it looks alike for any class."),
-           signed=True, needs_conv=False, hooks=True, run=_guided_backprop),
-    Method("deeplift", N_("DeepLift"),
-           N_("Each pixel's share of the score's difference from the black image, passed back "
-              "layer by layer with the rescale rule (Shrikumar et al. 2017)."),
-           signed=True, needs_conv=False, hooks=True, run=_deeplift),
-    Method("grad_cam", N_("Grad-CAM"),
-           N_("The last convolution's maps weighted by their average gradient, ReLU, each unit put "
-              "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
-              "rather than which pixels."),
-           signed=False, needs_conv=True, hooks=True, run=_grad_cam),
-    Method("occlusion", N_("Occlusion"),
-           N_("The score's drop when a {window} × {window} black square "
-              "covers each place (Zeiler & Fergus 2014), stride {stride}."),
-           signed=True, needs_conv=False, hooks=False, run=_occlusion),
+    Method(
+        "saliency",
+        N_("Saliency"),
+        N_("How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013)."),
+        signed=False,
+        needs_conv=False,
+        hooks=False,
+        run=_saliency,
+    ),
+    Method(
+        "integrated_gradients",
+        N_("Integrated Gradients"),
+        N_(
+            "Gradients averaged along the path from a black image to the digit, times the "
+            "difference (Sundararajan et al. 2017); the map adds up to the score's change."
+        ),
+        signed=True,
+        needs_conv=False,
+        hooks=False,
+        run=_integrated_gradients,
+    ),
+    Method(
+        "input_x_gradient",
+        N_("Gradient × Input"),
+        N_("The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016)."),
+        signed=True,
+        needs_conv=False,
+        hooks=False,
+        run=_input_x_gradient,
+    ),
+    Method(
+        "guided_backprop",
+        N_("Guided Backprop"),
+        N_(
+            "The gradient with every ReLU passing back only positive signals "
+            "(Springenberg et al. 2015): sharp, but it looks alike for any class."
+        ),
+        signed=True,
+        needs_conv=False,
+        hooks=True,
+        run=_guided_backprop,
+    ),
+    Method(
+        "deeplift",
+        N_("DeepLift"),
+        N_(
+            "Each pixel's share of the score's difference from the black image, passed back "
+            "layer by layer with the rescale rule (Shrikumar et al. 2017)."
+        ),
+        signed=True,
+        needs_conv=False,
+        hooks=True,
+        run=_deeplift,
+    ),
+    Method(
+        "grad_cam",
+        N_("Grad-CAM"),
+        N_(
+            "The last convolution's maps weighted by their average gradient, ReLU, each unit put "
+            "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
+            "rather than which pixels."
+        ),
+        signed=False,
+        needs_conv=True,
+        hooks=True,
+        run=_grad_cam,
+    ),
+    Method(
+        "occlusion",
+        N_("Occlusion"),
+        N_(
+            "The score's drop when a {window} × {window} black square "
+            "covers each place (Zeiler & Fergus 2014), stride {stride}."
+        ),
+        signed=True,
+        needs_conv=False,
+        hooks=False,
+        run=_occlusion,
+    ),
 ]
 
 METHODS: dict[str, Method] = {method.key: method for method in _METHODS}
@@ -175,8 +233,11 @@ def black_baseline(x: torch.Tensor) -> torch.Tensor:
 
 def _check(x: torch.Tensor, method: str, target: int) -> Method:
     if method not in METHODS:
-        raise AttributionError(_("unknown attribution method {method}; methods: {methods}").format(
-            method=repr(method), methods=", ".join(METHODS)))
+        raise AttributionError(
+            _("unknown attribution method {method}; methods: {methods}").format(
+                method=repr(method), methods=", ".join(METHODS)
+            )
+        )
     if not isinstance(x, torch.Tensor) or tuple(x.shape) != (1, 1, SIDE, SIDE):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise AttributionError(_("expected one input of shape 1 x 1 x 28 x 28, got {shape}").format(shape=shape))
@@ -219,8 +280,15 @@ def place_on_input(values: np.ndarray, start: float, jump: float, side: int = SI
     return placed.astype(np.float32).reshape(1, 1, side, side)
 
 
-def attribute_many(model: nn.Module, x: torch.Tensor, methods: list[str] | tuple[str, ...], target: int,
-                   *, sanity_random: bool = False, seed: int = 0) -> dict[str, np.ndarray]:
+def attribute_many(
+    model: nn.Module,
+    x: torch.Tensor,
+    methods: list[str] | tuple[str, ...],
+    target: int,
+    *,
+    sanity_random: bool = False,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
     """Several methods on one input, sharing one private copy: ``{method: 28 x 28 float32}``.
 
     ``sanity_random=True`` explains a copy of the network with fresh random weights
@@ -270,8 +338,9 @@ def scaled_for_display(values: np.ndarray, *, signed: bool) -> np.ndarray:
     return np.clip(shown / clip, -1.0 if signed else 0.0, 1.0)
 
 
-def attribute(model: nn.Module, x: torch.Tensor, method: str, target: int, *, sanity_random: bool = False,
-              seed: int = 0) -> np.ndarray:
+def attribute(
+    model: nn.Module, x: torch.Tensor, method: str, target: int, *, sanity_random: bool = False, seed: int = 0
+) -> np.ndarray:
     """One method's map (28 x 28 float32) of how each pixel bears on class ``target``'s logit.
 
     ``x`` is one normalised ``1 x 1 x 28 x 28`` input; ``method`` a key of :data:`METHODS`.

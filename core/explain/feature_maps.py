@@ -32,12 +32,12 @@ _KINDS: tuple[tuple[str, tuple[type, ...]], ...] = (
 class FeatureMaps:
     """One stage's output for one input, and the convolution that produced its channels."""
 
-    name: str                    # module path in the model, e.g. "features.conv1" or "c1"
-    kind: str                    # conv | norm | activation | pool
-    layer: str                   # the module's class, e.g. "Conv2d"
-    tensor: torch.Tensor         # C x H x W, float32 on the CPU
+    name: str  # module path in the model, e.g. "features.conv1" or "c1"
+    kind: str  # conv | norm | activation | pool
+    layer: str  # the module's class, e.g. "Conv2d"
+    tensor: torch.Tensor  # C x H x W, float32 on the CPU
     kernel: torch.Tensor | None  # C x C_in x k x k: kernel[c] made channel c (None before any conv)
-    kernel_from: str | None      # name of that convolution
+    kernel_from: str | None  # name of that convolution
 
     @property
     def short_name(self) -> str:
@@ -93,15 +93,19 @@ def _feature_maps(clone: nn.Module, x: torch.Tensor) -> list[FeatureMaps]:
         kernel_from, kernel = last_conv if last_conv is not None else (None, None)
         if kernel is not None and kernel.shape[0] != output.shape[1]:
             kernel_from, kernel = None, None  # channels no longer one-to-one with the conv's kernels
-        stages.append(FeatureMaps(name, kind, type(module).__name__, output[0].detach().float().cpu(),
-                            kernel, kernel_from))
+        stages.append(
+            FeatureMaps(name, kind, type(module).__name__, output[0].detach().float().cpu(), kernel, kernel_from)
+        )
 
     handles = []
     for name, module in clone.named_modules():
         kind = stage_kind(module)
         if kind is not None:
-            handles.append(module.register_forward_hook(
-                lambda mod, _inputs, output, name=name, kind=kind: record(name, kind, mod, output)))
+            handles.append(
+                module.register_forward_hook(
+                    lambda mod, _inputs, output, name=name, kind=kind: record(name, kind, mod, output)
+                )
+            )
     try:
         with torch.inference_mode():
             clone(x.to(model_device(clone)))

@@ -42,7 +42,7 @@ INK_LEVEL = 127.5  # a pixel at least half white counts as ink
 class Outcome:
     """A picture and what the network makes of it."""
 
-    picture: np.ndarray        # float32 28x28, 0-255
+    picture: np.ndarray  # float32 28x28, 0-255
     probabilities: np.ndarray  # float64 (10,), softmax of the logits
 
     @property
@@ -58,9 +58,9 @@ class Outcome:
 class Effect:
     """One transformation of the digit and its outcome, e.g. kind "shift", amount (2, 0)."""
 
-    kind: str                  # shift | rotate | thicken
-    amount: object             # (dx, dy) px, degrees, or dilation steps
-    label: str                 # for a table: "shift right 2 px"
+    kind: str  # shift | rotate | thicken
+    amount: object  # (dx, dy) px, degrees, or dilation steps
+    label: str  # for a table: "shift right 2 px"
     outcome: Outcome
 
 
@@ -69,7 +69,7 @@ class Adversarial:
     """An FGSM picture: ``clip(picture + 255 epsilon sign(gradient), 0, 255)``."""
 
     epsilon: float
-    label: int                 # the class it pushes away from
+    label: int  # the class it pushes away from
     original: Outcome
     outcome: Outcome
 
@@ -99,6 +99,7 @@ class FlipSearch:
 
 
 # --- pictures ---------------------------------------------------------------------------------
+
 
 def as_picture(digit: np.ndarray | torch.Tensor) -> np.ndarray:
     """A 28x28 digit (uint8 0-255 or float 0-255; 1x28x28 and 1x1x28x28 accepted) as float32."""
@@ -139,7 +140,7 @@ def occluded(digit: np.ndarray | torch.Tensor, row: int, col: int, size: int, fi
     box = patch_box(row, col, size)
     if box is not None:
         top, left, bottom, right = box
-        picture[top:bottom + 1, left:right + 1] = fill
+        picture[top : bottom + 1, left : right + 1] = fill
     return picture
 
 
@@ -151,8 +152,8 @@ def shifted(digit: np.ndarray | torch.Tensor, dx: int, dy: int) -> np.ndarray:
     dx, dy = int(dx), int(dy)
     if abs(dx) >= SIDE or abs(dy) >= SIDE:
         return moved
-    source = picture[max(-dy, 0):SIDE - max(dy, 0), max(-dx, 0):SIDE - max(dx, 0)]
-    moved[max(dy, 0):max(dy, 0) + source.shape[0], max(dx, 0):max(dx, 0) + source.shape[1]] = source
+    source = picture[max(-dy, 0) : SIDE - max(dy, 0), max(-dx, 0) : SIDE - max(dx, 0)]
+    moved[max(dy, 0) : max(dy, 0) + source.shape[0], max(dx, 0) : max(dx, 0) + source.shape[1]] = source
     return moved
 
 
@@ -161,8 +162,7 @@ def rotated(digit: np.ndarray | torch.Tensor, degrees: float) -> np.ndarray:
     picture = as_picture(digit)
     if float(degrees) % 360.0 == 0.0:
         return picture
-    turned = Image.fromarray(picture).rotate(float(degrees), resample=Image.Resampling.BILINEAR,
-                                                       fillcolor=0.0)
+    turned = Image.fromarray(picture).rotate(float(degrees), resample=Image.Resampling.BILINEAR, fillcolor=0.0)
     return np.clip(np.asarray(turned, dtype=np.float32), 0.0, WHITE)
 
 
@@ -178,6 +178,7 @@ def thickened(digit: np.ndarray | torch.Tensor, steps: int = 1) -> np.ndarray:
 
 
 # --- what the network says --------------------------------------------------------------------
+
 
 def _ready(model: nn.Module) -> nn.Module:
     # A model in training mode would update BatchNorm statistics and drop units: use a copy.
@@ -202,16 +203,21 @@ def outcome(model: nn.Module, picture: np.ndarray | torch.Tensor) -> Outcome:
     return Outcome(picture, probabilities(model, picture))
 
 
-def occlude(model: nn.Module, digit: np.ndarray | torch.Tensor, row: int, col: int, size: int,
-            fill: float = 0.0) -> Outcome:
+def occlude(
+    model: nn.Module, digit: np.ndarray | torch.Tensor, row: int, col: int, size: int, fill: float = 0.0
+) -> Outcome:
     """The probabilities with a square patch over the digit (see :func:`occluded`)."""
     return outcome(model, occluded(digit, row, col, size, fill))
 
 
-def transformations(model: nn.Module, digit: np.ndarray | torch.Tensor, *,
-                    shifts: tuple[tuple[int, int], ...] = ((-2, 0), (2, 0), (0, -2), (0, 2)),
-                    angles: tuple[float, ...] = (-20.0, -10.0, 10.0, 20.0),
-                    thicken_steps: tuple[int, ...] = (1, -1)) -> list[Effect]:
+def transformations(
+    model: nn.Module,
+    digit: np.ndarray | torch.Tensor,
+    *,
+    shifts: tuple[tuple[int, int], ...] = ((-2, 0), (2, 0), (0, -2), (0, 2)),
+    angles: tuple[float, ...] = (-20.0, -10.0, 10.0, 20.0),
+    thicken_steps: tuple[int, ...] = (1, -1),
+) -> list[Effect]:
     """Small shifts, rotations and stroke thickening of one digit, and what each does to the
     prediction, evaluated in one batch."""
     pictures, meta = [], []
@@ -219,25 +225,35 @@ def transformations(model: nn.Module, digit: np.ndarray | torch.Tensor, *,
         words = [(_("right {px} px") if dx > 0 else _("left {px} px")).format(px=abs(dx))] if dx else []
         words += [(_("down {px} px") if dy > 0 else _("up {px} px")).format(px=abs(dy))] if dy else []
         pictures.append(shifted(digit, dx, dy))
-        meta.append(("shift", (dx, dy), _("shift {moves}").format(moves=_(", ").join(words)) if words
-                     else _("shift 0 px")))
+        meta.append(
+            ("shift", (dx, dy), _("shift {moves}").format(moves=_(", ").join(words)) if words else _("shift 0 px"))
+        )
     for degrees in angles:
         pictures.append(rotated(digit, degrees))
-        turn = (_("rotate {degrees:+g}° (anticlockwise)") if degrees > 0 else _("rotate {degrees:+g}° (clockwise)")
-                if degrees else _("rotate 0°"))
+        turn = (
+            _("rotate {degrees:+g}° (anticlockwise)")
+            if degrees > 0
+            else _("rotate {degrees:+g}° (clockwise)")
+            if degrees
+            else _("rotate 0°")
+        )
         meta.append(("rotate", degrees, turn.format(degrees=degrees)))
     for steps in thicken_steps:
         pictures.append(thickened(digit, steps))
-        meta.append(("thicken", steps, (_("thicken by {px} px") if steps >= 0 else _("thin by {px} px")).format(
-            px=abs(steps))))
+        meta.append(
+            ("thicken", steps, (_("thicken by {px} px") if steps >= 0 else _("thin by {px} px")).format(px=abs(steps)))
+        )
     if not pictures:
         return []
     probs = probabilities(model, np.stack(pictures))
-    return [Effect(kind, amount, label, Outcome(picture, p))
-            for (kind, amount, label), picture, p in zip(meta, pictures, probs)]
+    return [
+        Effect(kind, amount, label, Outcome(picture, p))
+        for (kind, amount, label), picture, p in zip(meta, pictures, probs)
+    ]
 
 
 # --- FGSM -------------------------------------------------------------------------------------
+
 
 def gradient_sign(model: nn.Module, digit: np.ndarray | torch.Tensor, label: int) -> np.ndarray:
     """sign(d loss / d pixel) of the cross-entropy for ``label``, float32 28x28 of -1, 0, +1.
@@ -270,8 +286,15 @@ def fgsm(model: nn.Module, digit: np.ndarray | torch.Tensor, epsilon: float, lab
     return Adversarial(float(epsilon), label, original, outcome(model, _nudged(original.picture, sign, epsilon)))
 
 
-def smallest_flip(model: nn.Module, digit: np.ndarray | torch.Tensor, *, max_epsilon: float = 0.3,
-                  grid: int = 30, tolerance: float = 0.001, label: int | None = None) -> FlipSearch:
+def smallest_flip(
+    model: nn.Module,
+    digit: np.ndarray | torch.Tensor,
+    *,
+    max_epsilon: float = 0.3,
+    grid: int = 30,
+    tolerance: float = 0.001,
+    label: int | None = None,
+) -> FlipSearch:
     """The smallest FGSM epsilon in (0, max_epsilon] that changes the prediction away from
     ``label`` (default: the network's prediction).
 

@@ -52,7 +52,7 @@ def framed(image: np.ndarray, side_px: int) -> np.ndarray:
         fitted = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX))
     square = np.zeros((side_px, side_px), dtype=np.uint8)
     top, left = (side_px - fitted.shape[0]) // 2, (side_px - fitted.shape[1]) // 2
-    square[top:top + fitted.shape[0], left:left + fitted.shape[1]] = fitted
+    square[top : top + fitted.shape[0], left : left + fitted.shape[1]] = fitted
     square[[0, -1], :] = 128
     square[:, [0, -1]] = 128
     return square
@@ -77,7 +77,7 @@ def kernel_grid(kernel: torch.Tensor | np.ndarray, *, columns: int = 6) -> np.nd
     grid = np.full((rows * (height + 1) - 1, columns * (width + 1) - 1), np.nan)
     for index, piece in enumerate(slices):
         top, left = (index // columns) * (height + 1), (index % columns) * (width + 1)
-        grid[top:top + height, left:left + width] = piece
+        grid[top : top + height, left : left + width] = piece
     return grid
 
 
@@ -90,20 +90,26 @@ def kernel_grid(kernel: torch.Tensor | np.ndarray, *, columns: int = 6) -> np.nd
 # emptiest region's share is within UNIFORM_SHARE of the fullest's, the map is "about equally
 # bright": nothing stands out.
 BRIGHT_SHARE, UNIFORM_SHARE = 0.6, 0.25
-REGION_NAMES = ((N_("the top left"), N_("the top"), N_("the top right")),
-                (N_("the left"), N_("the centre"), N_("the right")),
-                (N_("the bottom left"), N_("the bottom"), N_("the bottom right")))
+REGION_NAMES = (
+    (N_("the top left"), N_("the top"), N_("the top right")),
+    (N_("the left"), N_("the centre"), N_("the right")),
+    (N_("the bottom left"), N_("the bottom"), N_("the bottom right")),
+)
 _LEFT, _MIDDLE, _RIGHT = ({(r, c) for r in range(3)} for c in range(3))
 _TOP, _BAND, _BOTTOM = ({(r, c) for c in range(3)} for r in range(3))
 # Whole lines of regions that have a name of their own, before the list of regions.
-SHAPES = ((_LEFT, N_("along the left edge")), (_RIGHT, N_("along the right edge")),
-          (_TOP, N_("along the top edge")), (_BOTTOM, N_("along the bottom edge")),
-          (_MIDDLE, N_("in a vertical band through the middle")),
-          (_BAND, N_("in a horizontal band through the middle")),
-          ({(0, 0), (1, 1), (2, 2)}, N_("along the diagonal from the top left to the bottom right")),
-          ({(0, 2), (1, 1), (2, 0)}, N_("along the diagonal from the top right to the bottom left")),
-          ({(1, 1)}, N_("in the centre")),
-          ({(r, c) for r in range(3) for c in range(3)} - {(1, 1)}, N_("all around the border")))
+SHAPES = (
+    (_LEFT, N_("along the left edge")),
+    (_RIGHT, N_("along the right edge")),
+    (_TOP, N_("along the top edge")),
+    (_BOTTOM, N_("along the bottom edge")),
+    (_MIDDLE, N_("in a vertical band through the middle")),
+    (_BAND, N_("in a horizontal band through the middle")),
+    ({(0, 0), (1, 1), (2, 2)}, N_("along the diagonal from the top left to the bottom right")),
+    ({(0, 2), (1, 1), (2, 0)}, N_("along the diagonal from the top right to the bottom left")),
+    ({(1, 1)}, N_("in the centre")),
+    ({(r, c) for r in range(3) for c in range(3)} - {(1, 1)}, N_("all around the border")),
+)
 
 
 def _bands(size: int) -> list[tuple[int, slice]]:

@@ -48,19 +48,19 @@ class ReceptiveFieldError(ValueError):
 class LayerField:
     """One conv, pooling or padding layer: its geometry and its units' receptive field."""
 
-    name: str                  # module path, e.g. "features.conv1" or "c3"
-    kind: str                  # conv | pool | pad
-    layer: str                 # the module's class, e.g. "Conv2d", "Subsampling"
+    name: str  # module path, e.g. "features.conv1" or "c3"
+    kind: str  # conv | pool | pad
+    layer: str  # the module's class, e.g. "Conv2d", "Subsampling"
     kernel: int
     stride: int
     padding: int
     dilation: int
-    in_size: tuple[int, int]   # H x W the layer reads (before its own padding)
+    in_size: tuple[int, int]  # H x W the layer reads (before its own padding)
     out_size: tuple[int, int]  # H x W of its output
-    channels: int              # output channels
-    size: int                  # receptive-field side r, in input pixels
-    jump: int                  # input pixels between neighbouring units
-    first: int                 # top/left pixel of unit 0's field (negative: padding)
+    channels: int  # output channels
+    size: int  # receptive-field side r, in input pixels
+    jump: int  # input pixels between neighbouring units
+    first: int  # top/left pixel of unit 0's field (negative: padding)
 
     @property
     def short_name(self) -> str:
@@ -103,7 +103,7 @@ class PixelBox:
         """Bool ``side x side``: True on the pixels inside the box."""
         inside = np.zeros((self.side, self.side), dtype=bool)
         if not self.is_empty:
-            inside[self.top:self.bottom + 1, self.left:self.right + 1] = True
+            inside[self.top : self.bottom + 1, self.left : self.right + 1] = True
         return inside
 
 
@@ -115,7 +115,7 @@ class TraceStep:
     when the unit depends on none of them (a padding unit).
     """
 
-    name: str                  # a layer name, or "input"
+    name: str  # a layer name, or "input"
     rows: tuple[int, int]
     cols: tuple[int, int]
 
@@ -129,8 +129,11 @@ def _square(value, what: str, module: nn.Module) -> int:
         return value
     values = tuple(value)
     if len(set(values)) != 1:
-        raise ReceptiveFieldError(_("{module} has a non-square {what} {values}: only square geometry is "
-                                    "supported").format(module=type(module).__name__, what=what, values=values))
+        raise ReceptiveFieldError(
+            _("{module} has a non-square {what} {values}: only square geometry is supported").format(
+                module=type(module).__name__, what=what, values=values
+            )
+        )
     return int(values[0])
 
 
@@ -147,15 +150,23 @@ def layer_geometry(module: nn.Module) -> tuple[str, int, int, int, int] | None:
         return "conv", _square(module.kernel_size, "kernel", module), 1, 0, 1
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
         dilation = _square(getattr(module, "dilation", 1), "dilation", module)
-        return ("pool", _square(module.kernel_size, "kernel", module), _square(module.stride, "stride", module),
-                _square(module.padding, "padding", module), dilation)
+        return (
+            "pool",
+            _square(module.kernel_size, "kernel", module),
+            _square(module.stride, "stride", module),
+            _square(module.padding, "padding", module),
+            dilation,
+        )
     if isinstance(module, Subsampling):
         return "pool", module.window, module.window, 0, 1
     if isinstance(module, _PADS):
         left, right, top, bottom = module.padding
         if not left == right == top == bottom:
-            raise ReceptiveFieldError(_("{module} pads unevenly {padding}: only the same padding on all sides "
-                                        "is supported").format(module=type(module).__name__, padding=module.padding))
+            raise ReceptiveFieldError(
+                _("{module} pads unevenly {padding}: only the same padding on all sides is supported").format(
+                    module=type(module).__name__, padding=module.padding
+                )
+            )
         return "pad", 1, 1, int(left), 1
     return None
 
@@ -216,18 +227,33 @@ def _fields_of(model: nn.Module, input_size: int) -> list[LayerField]:
         geometry = layer_geometry(module)
         if geometry is None:
             if len(shape_out) == 4 and shape_out[-2:] != shape_in[-2:]:
-                raise ReceptiveFieldError(_("{name} ({module}) changes the map size {before} -> {after} in a way "
-                                            "this module does not know").format(
-                                                name=name, module=type(module).__name__, before=shape_in[-2:],
-                                                after=shape_out[-2:]))
+                raise ReceptiveFieldError(
+                    _(
+                        "{name} ({module}) changes the map size {before} -> {after} in a way this module does not know"
+                    ).format(name=name, module=type(module).__name__, before=shape_in[-2:], after=shape_out[-2:])
+                )
             continue
         kind, kernel, stride, padding, dilation = geometry
         first -= padding * jump
         size += (kernel - 1) * dilation * jump
         jump *= stride
-        fields.append(LayerField(name, kind, type(module).__name__, kernel, stride, padding, dilation,
-                                 tuple(shape_in[-2:]), tuple(shape_out[-2:]), int(shape_out[1]),
-                                 size, jump, first))
+        fields.append(
+            LayerField(
+                name,
+                kind,
+                type(module).__name__,
+                kernel,
+                stride,
+                padding,
+                dilation,
+                tuple(shape_in[-2:]),
+                tuple(shape_out[-2:]),
+                int(shape_out[1]),
+                size,
+                jump,
+                first,
+            )
+        )
     return fields
 
 
@@ -237,28 +263,40 @@ def find_layer(fields: Sequence[LayerField], layer: str) -> LayerField:
         if layer in (field.name, field.short_name):
             return field
     names = ", ".join(f.short_name for f in fields) or _("none (no convolutions)")
-    raise ReceptiveFieldError(_("no conv, pooling or padding layer {layer}; layers: {names}").format(
-        layer=repr(layer), names=names))
+    raise ReceptiveFieldError(
+        _("no conv, pooling or padding layer {layer}; layers: {names}").format(layer=repr(layer), names=names)
+    )
 
 
 def _box(top: int, left: int, height: int, width: int, side: int) -> PixelBox:
     bottom, right = top + height - 1, left + width - 1
-    return PixelBox(max(top, 0), max(left, 0), min(bottom, side - 1), min(right, side - 1),
-                    (top, left, bottom, right), side)
+    return PixelBox(
+        max(top, 0), max(left, 0), min(bottom, side - 1), min(right, side - 1), (top, left, bottom, right), side
+    )
 
 
-def unit_box(fields: Sequence[LayerField], layer: str, channel: int, row: int, col: int,
-             input_size: int = INPUT_SIZE) -> PixelBox:
+def unit_box(
+    fields: Sequence[LayerField], layer: str, channel: int, row: int, col: int, input_size: int = INPUT_SIZE
+) -> PixelBox:
     """The input pixels unit (channel, row, col) of ``layer`` can see, by the formula."""
     field = find_layer(fields, layer)
     height, width = field.out_size
     if not (0 <= channel < field.channels and 0 <= row < height and 0 <= col < width):
-        raise ReceptiveFieldError(_("{layer} has units channel 0..{last_channel}, row 0..{last_row}, col "
-                                    "0..{last_col}; got ({channel}, {row}, {col})").format(
-                                        layer=field.short_name, last_channel=field.channels - 1,
-                                        last_row=height - 1, last_col=width - 1, channel=channel, row=row, col=col))
-    return _box(field.first + row * field.jump, field.first + col * field.jump, field.size, field.size,
-                input_size)
+        raise ReceptiveFieldError(
+            _(
+                "{layer} has units channel 0..{last_channel}, row 0..{last_row}, col "
+                "0..{last_col}; got ({channel}, {row}, {col})"
+            ).format(
+                layer=field.short_name,
+                last_channel=field.channels - 1,
+                last_row=height - 1,
+                last_col=width - 1,
+                channel=channel,
+                row=row,
+                col=col,
+            )
+        )
+    return _box(field.first + row * field.jump, field.first + col * field.jump, field.size, field.size, input_size)
 
 
 def class_box(fields: Sequence[LayerField], input_size: int = INPUT_SIZE) -> PixelBox:
@@ -271,19 +309,24 @@ def class_box(fields: Sequence[LayerField], input_size: int = INPUT_SIZE) -> Pix
         return _box(0, 0, input_size, input_size, input_size)
     last = fields[-1]
     height, width = last.out_size
-    return _box(last.first, last.first, last.size + (height - 1) * last.jump,
-                last.size + (width - 1) * last.jump, input_size)
+    return _box(
+        last.first, last.first, last.size + (height - 1) * last.jump, last.size + (width - 1) * last.jump, input_size
+    )
 
 
-def trace_back(fields: Sequence[LayerField], layer: str, row: int, col: int,
-               input_size: int = INPUT_SIZE) -> list[TraceStep]:
+def trace_back(
+    fields: Sequence[LayerField], layer: str, row: int, col: int, input_size: int = INPUT_SIZE
+) -> list[TraceStep]:
     """From unit (row, col) of ``layer`` back to the input: the block of units of every earlier
     layer it depends on, then the input pixels (clipped at each layer, so padding drops out).
     """
     index = fields.index(find_layer(fields, layer))
     if (input_size, input_size) != fields[0].in_size:
-        raise ReceptiveFieldError(_("the fields were computed for a {computed} input, not {size}").format(
-            computed=fields[0].in_size, size=input_size))
+        raise ReceptiveFieldError(
+            _("the fields were computed for a {computed} input, not {size}").format(
+                computed=fields[0].in_size, size=input_size
+            )
+        )
     rows, cols = (row, row), (col, col)
     steps = [TraceStep(fields[index].name, rows, cols)]
     for position in range(index, -1, -1):
@@ -303,6 +346,7 @@ def trace_back(fields: Sequence[LayerField], layer: str, row: int, col: int,
 
 # --- the check: where does the gradient of a unit reach? -------------------------------------
 
+
 class _Reached(Exception):
     """Raised by a hook to stop the forward pass once the chosen layer has run."""
 
@@ -318,8 +362,17 @@ def _linearised_random_copy(model: nn.Module, seed: int) -> nn.Module:
     return clone
 
 
-def gradient_support(model: nn.Module | str, layer: str | None, channel: int, row: int = 0, col: int = 0,
-                     *, samples: int = 32, seed: int = 0, input_size: int = INPUT_SIZE) -> np.ndarray:
+def gradient_support(
+    model: nn.Module | str,
+    layer: str | None,
+    channel: int,
+    row: int = 0,
+    col: int = 0,
+    *,
+    samples: int = 32,
+    seed: int = 0,
+    input_size: int = INPUT_SIZE,
+) -> np.ndarray:
     """Bool ``input_size x input_size``: pixels where d(unit)/d(input) is not zero.
 
     The unit is (channel, row, col) of ``layer``, or output class ``channel`` when ``layer`` is
@@ -363,21 +416,29 @@ class GradientCheck:
     """The formula's box beside the gradient's support, for one unit."""
 
     box: PixelBox
-    support: np.ndarray        # bool input_size x input_size
-    inside: bool               # every pixel the gradient reaches is in the box
-    equal: bool                # ... and every pixel of the box is reached
+    support: np.ndarray  # bool input_size x input_size
+    inside: bool  # every pixel the gradient reaches is in the box
+    equal: bool  # ... and every pixel of the box is reached
 
     @property
     def reached(self) -> int:
         return int(self.support.sum())
 
 
-def check_unit(model: nn.Module | str, layer: str | None, channel: int, row: int = 0, col: int = 0, *,
-               samples: int = 32, seed: int = 0, input_size: int = INPUT_SIZE) -> GradientCheck:
+def check_unit(
+    model: nn.Module | str,
+    layer: str | None,
+    channel: int,
+    row: int = 0,
+    col: int = 0,
+    *,
+    samples: int = 32,
+    seed: int = 0,
+    input_size: int = INPUT_SIZE,
+) -> GradientCheck:
     """The formula's box for a unit (``layer=None``: output class ``channel``) against its gradient."""
     fields = layer_fields(model, input_size)
     box = class_box(fields, input_size) if layer is None else unit_box(fields, layer, channel, row, col, input_size)
     support = gradient_support(model, layer, channel, row, col, samples=samples, seed=seed, input_size=input_size)
     inside_box = box.mask()
-    return GradientCheck(box, support, bool(not (support & ~inside_box).any()),
-                         bool((support == inside_box).all()))
+    return GradientCheck(box, support, bool(not (support & ~inside_box).any()), bool((support == inside_box).all()))

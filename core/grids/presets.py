@@ -60,7 +60,7 @@ def mnist_patch(image: np.ndarray | torch.Tensor, size: int = 8) -> np.ndarray:
     row, col = ink_centre(values)
     top = int(np.clip(row - size // 2, 0, values.shape[0] - size))
     left = int(np.clip(col - size // 2, 0, values.shape[1] - size))
-    return to_levels(values[top:top + size, left:left + size])
+    return to_levels(values[top : top + size, left : left + size])
 
 
 def multichannel_example() -> tuple[np.ndarray, np.ndarray, float]:
@@ -68,16 +68,22 @@ def multichannel_example() -> tuple[np.ndarray, np.ndarray, float]:
 
     Small whole numbers so each channel's products can be added up by hand.
     """
-    x = np.array([
-        [[1, 0, 2, 1, 0], [0, 1, 3, 0, 1], [2, 1, 0, 1, 2], [1, 0, 1, 2, 0], [0, 2, 1, 0, 1]],
-        [[2, 1, 0, 0, 1], [1, 3, 1, 2, 0], [0, 1, 2, 1, 1], [2, 0, 1, 0, 3], [1, 1, 0, 2, 0]],
-        [[0, 1, 1, 2, 0], [1, 0, 2, 1, 1], [3, 1, 0, 0, 2], [0, 2, 1, 1, 0], [1, 0, 2, 0, 1]],
-    ], dtype=float)
-    w = np.array([
-        [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
-        [[0, 1, 0], [1, -1, 1], [0, 1, 0]],
-        [[-1, 0, 1], [0, 1, 0], [1, 0, -1]],
-    ], dtype=float)
+    x = np.array(
+        [
+            [[1, 0, 2, 1, 0], [0, 1, 3, 0, 1], [2, 1, 0, 1, 2], [1, 0, 1, 2, 0], [0, 2, 1, 0, 1]],
+            [[2, 1, 0, 0, 1], [1, 3, 1, 2, 0], [0, 1, 2, 1, 1], [2, 0, 1, 0, 3], [1, 1, 0, 2, 0]],
+            [[0, 1, 1, 2, 0], [1, 0, 2, 1, 1], [3, 1, 0, 0, 2], [0, 2, 1, 1, 0], [1, 0, 2, 0, 1]],
+        ],
+        dtype=float,
+    )
+    w = np.array(
+        [
+            [[1, 0, -1], [1, 0, -1], [1, 0, -1]],
+            [[0, 1, 0], [1, -1, 1], [0, 1, 0]],
+            [[-1, 0, 1], [0, 1, 0], [1, 0, -1]],
+        ],
+        dtype=float,
+    )
     return x, w, 1.0
 
 
@@ -104,8 +110,7 @@ def first_conv_layer(model: torch.nn.Module) -> torch.nn.Conv2d:
     raise ValueError(f"{type(model).__name__} has no nn.Conv2d layer")
 
 
-def trained_first_layer(name: str = "lenet5",
-                        folder: Path | str | None = None) -> tuple[TrainedKernels | None, str]:
+def trained_first_layer(name: str = "lenet5", folder: Path | str | None = None) -> tuple[TrainedKernels | None, str]:
     """The first-layer kernels of checkpoint ``name`` (input channel 0), or (None, why not).
 
     ``folder`` defaults to ``checkpoints.DEFAULT_DIR``, read at call time. Only a missing or
@@ -113,14 +118,14 @@ def trained_first_layer(name: str = "lenet5",
     """
     folder = checkpoints.folder_or_default(folder)
     if not (folder / f"{name}.pt").is_file() or not (folder / f"{name}.json").is_file():
-        return None, _("No trained `{name}` checkpoint yet: run `python -m core train {name}` to add its "
-                       "first-layer kernels here.").format(name=name)
+        return None, _(
+            "No trained `{name}` checkpoint yet: run `python -m core train {name}` to add its first-layer kernels here."
+        ).format(name=name)
     try:
         model, info = checkpoints.load(name, folder=folder)
     except checkpoints.CheckpointError as exc:
         return None, _("The `{name}` checkpoint cannot be used: {reason}").format(name=name, reason=exc)
     conv = first_conv_layer(model)
     weights = conv.weight.detach().cpu().double().numpy()[:, 0]
-    biases = (conv.bias.detach().cpu().double().numpy() if conv.bias is not None
-              else np.zeros(weights.shape[0]))
+    biases = conv.bias.detach().cpu().double().numpy() if conv.bias is not None else np.zeros(weights.shape[0])
     return TrainedKernels(name, weights, biases, info.test_accuracy), ""

@@ -45,8 +45,16 @@ table.settings td { padding: 0.1em 1em 0.1em 0; }
 """
 
 
-def _grid_table(values: np.ndarray, kind: str, caption: str, decimals: int, *, channel: int | None = None,
-                padding_mask: np.ndarray | None = None, blank: bool = False) -> str:
+def _grid_table(
+    values: np.ndarray,
+    kind: str,
+    caption: str,
+    decimals: int,
+    *,
+    channel: int | None = None,
+    padding_mask: np.ndarray | None = None,
+    blank: bool = False,
+) -> str:
     attrs = f' data-grid="{kind}"' + (f' data-channel="{channel}"' if channel is not None else "")
     rows = []
     for r, line in enumerate(values):
@@ -56,19 +64,28 @@ def _grid_table(values: np.ndarray, kind: str, caption: str, decimals: int, *, c
             text = "" if blank else html.escape(gridmath.format_number(value, decimals))
             cells.append(f"<td{css}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="grid"{attrs}><caption>{html.escape(caption)}</caption>'
-            + "".join(rows) + "</table>")
+    return f'<table class="grid"{attrs}><caption>{html.escape(caption)}</caption>' + "".join(rows) + "</table>"
 
 
 def _size_work(n: int, k: int, stride: int, padding: int, dilation: int) -> str:
     out = gridmath.output_size(n, k, stride=stride, padding=padding, dilation=dilation)
-    return (f"floor(({n} + 2×{padding} − {dilation}×({k} − 1) − 1) / {stride}) + 1 = "
-            f"floor({n + 2 * padding - dilation * (k - 1) - 1} / {stride}) + 1 = {out}")
+    return (
+        f"floor(({n} + 2×{padding} − {dilation}×({k} − 1) − 1) / {stride}) + 1 = "
+        f"floor({n + 2 * padding - dilation * (k - 1) - 1} / {stride}) + 1 = {out}"
+    )
 
 
-def convolution_worksheet(values: np.ndarray | list, kernel: np.ndarray | list, *, bias: float = 0.0,
-                          stride: int = 1, padding: int = 0, dilation: int = 1,
-                          title: str | None = None, decimals: int = 2) -> str:
+def convolution_worksheet(
+    values: np.ndarray | list,
+    kernel: np.ndarray | list,
+    *,
+    bias: float = 0.0,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    title: str | None = None,
+    decimals: int = 2,
+) -> str:
     """The worksheet as one HTML document (a string), in the session's language. ``values``:
     ``H x W`` or ``C x H x W``; ``kernel``: ``k x k`` or ``C x k x k``; ``title``: "Convolution
     exercise" unless given. Raises GridSettingsError when the settings cannot work, with the
@@ -88,49 +105,98 @@ def convolution_worksheet(values: np.ndarray | list, kernel: np.ndarray | list, 
         return each.format(channel=c + 1) if channels > 1 else one
 
     # (label, data-setting, value): the data-setting names stay English (a test reads them).
-    settings = [(_("Input"), "input", f"{channels}×{height}×{width}" if channels > 1 else f"{height}×{width}"),
-                (_("Kernel"), "kernel", f"{channels}×{k}×{k}" if channels > 1 else f"{k}×{k}"),
-                (_("Stride"), "stride", str(stride)), (_("Padding"), "padding", str(padding)),
-                (_("Dilation"), "dilation", str(dilation)), (_("Bias"), "bias", gridmath.format_number(bias, decimals))]
-    settings_rows = "".join(f'<tr><td>{html.escape(label)}</td><td data-setting="{name}">{html.escape(value)}</td></tr>'
-                            for label, name, value in settings)
-    steps = [_("Work out the output's size: floor((n + 2·padding − dilation·(k − 1) − 1) / stride) + 1."),
-             ngettext("Surround the input with {n} ring of zeros.", "Surround the input with {n} rings of zeros.",
-                      padding).format(n=padding) if padding else None,
-             _("Place the kernel on the top-left corner; its taps are {n} cells apart.").format(n=dilation)
-             if dilation > 1 else _("Place the kernel on the top-left corner of the input."),
-             _("Multiply each input cell under the kernel by the kernel cell on it and add the products, over every "
-               "channel, then add the bias.") if channels > 1 else
-             _("Multiply each input cell under the kernel by the kernel cell on it and add the products, then add "
-               "the bias."),
-             ngettext("Write the result in the output, then move the kernel {n} cell right; at the end of a row, go "
-                      "back left and move it down as far.",
-                      "Write the result in the output, then move the kernel {n} cells right; at the end of a row, go "
-                      "back left and move it down as far.", stride).format(n=stride)]
+    settings = [
+        (_("Input"), "input", f"{channels}×{height}×{width}" if channels > 1 else f"{height}×{width}"),
+        (_("Kernel"), "kernel", f"{channels}×{k}×{k}" if channels > 1 else f"{k}×{k}"),
+        (_("Stride"), "stride", str(stride)),
+        (_("Padding"), "padding", str(padding)),
+        (_("Dilation"), "dilation", str(dilation)),
+        (_("Bias"), "bias", gridmath.format_number(bias, decimals)),
+    ]
+    settings_rows = "".join(
+        f'<tr><td>{html.escape(label)}</td><td data-setting="{name}">{html.escape(value)}</td></tr>'
+        for label, name, value in settings
+    )
+    steps = [
+        _("Work out the output's size: floor((n + 2·padding − dilation·(k − 1) − 1) / stride) + 1."),
+        ngettext(
+            "Surround the input with {n} ring of zeros.", "Surround the input with {n} rings of zeros.", padding
+        ).format(n=padding)
+        if padding
+        else None,
+        _("Place the kernel on the top-left corner; its taps are {n} cells apart.").format(n=dilation)
+        if dilation > 1
+        else _("Place the kernel on the top-left corner of the input."),
+        _(
+            "Multiply each input cell under the kernel by the kernel cell on it and add the products, over every "
+            "channel, then add the bias."
+        )
+        if channels > 1
+        else _(
+            "Multiply each input cell under the kernel by the kernel cell on it and add the products, then add "
+            "the bias."
+        ),
+        ngettext(
+            "Write the result in the output, then move the kernel {n} cell right; at the end of a row, go "
+            "back left and move it down as far.",
+            "Write the result in the output, then move the kernel {n} cells right; at the end of a row, go "
+            "back left and move it down as far.",
+            stride,
+        ).format(n=stride),
+    ]
     instructions = "".join(f"<li>{html.escape(s)}</li>" for s in steps if s)
-    inputs = "".join(_grid_table(x[c], "input", caption(_("Input"), _("Input (channel {channel})"), c), decimals,
-                                 channel=c) for c in range(channels))
-    kernels = "".join(_grid_table(w[c], "kernel", caption(_("Kernel"), _("Kernel (channel {channel})"), c), decimals,
-                                  channel=c) for c in range(channels))
-    grids = (f'<div class="row">{inputs}{kernels}</div>' if channels == 1 else
-             f'<div class="row">{inputs}</div><div class="row">{kernels}</div>')
+    inputs = "".join(
+        _grid_table(x[c], "input", caption(_("Input"), _("Input (channel {channel})"), c), decimals, channel=c)
+        for c in range(channels)
+    )
+    kernels = "".join(
+        _grid_table(w[c], "kernel", caption(_("Kernel"), _("Kernel (channel {channel})"), c), decimals, channel=c)
+        for c in range(channels)
+    )
+    grids = (
+        f'<div class="row">{inputs}{kernels}</div>'
+        if channels == 1
+        else f'<div class="row">{inputs}</div><div class="row">{kernels}</div>'
+    )
     blank = _grid_table(np.zeros((out_h, out_w)), "output-blank", _("Output"), decimals, blank=True)
     size_work = [_size_work(height, k, stride, padding, dilation)]
     if width != height:
-        size_work = [_("rows: {work}").format(work=size_work[0]),
-                     _("columns: {work}").format(work=_size_work(width, k, stride, padding, dilation))]
-    padded = ("".join(_grid_table(result.padded[c], "padded",
-                                  caption(_("Padded input"), _("Padded input (channel {channel})"), c), decimals,
-                                  channel=c, padding_mask=result.padding_mask) for c in range(channels))
-              if padding else "")
+        size_work = [
+            _("rows: {work}").format(work=size_work[0]),
+            _("columns: {work}").format(work=_size_work(width, k, stride, padding, dilation)),
+        ]
+    padded = (
+        "".join(
+            _grid_table(
+                result.padded[c],
+                "padded",
+                caption(_("Padded input"), _("Padded input (channel {channel})"), c),
+                decimals,
+                channel=c,
+                padding_mask=result.padding_mask,
+            )
+            for c in range(channels)
+        )
+        if padding
+        else ""
+    )
     first_step = "\n".join(gridmath.describe_step(result, 0, decimals))
     title_text = html.escape(title)
-    words = {key: html.escape(text) for key, text in (
-        ("name", _("Name: ______________________")), ("date", _("Date: ____________")),
-        ("todo", _("What to do")), ("answer", _("Your answer")), ("size", _("Output size: ____ × ____")),
-        ("key", _("Answer key: {title}").format(title=title)), ("size_head", _("Output size")),
-        ("output", _("Output")), ("first", _("The first cell, output[0, 0], step by step")),
-        ("rest", _("Every other cell is worked out the same way, with the kernel moved.")))}
+    words = {
+        key: html.escape(text)
+        for key, text in (
+            ("name", _("Name: ______________________")),
+            ("date", _("Date: ____________")),
+            ("todo", _("What to do")),
+            ("answer", _("Your answer")),
+            ("size", _("Output size: ____ × ____")),
+            ("key", _("Answer key: {title}").format(title=title)),
+            ("size_head", _("Output size")),
+            ("output", _("Output")),
+            ("first", _("The first cell, output[0, 0], step by step")),
+            ("rest", _("Every other cell is worked out the same way, with the kernel moved.")),
+        )
+    }
     output_caption = _("Output ({height}×{width})").format(height=out_h, width=out_w)
     language = "zh-CN" if current_language() == "zh" else "en"
     return f"""<!DOCTYPE html>

@@ -12,8 +12,18 @@ from core.models.lenet1998 import PartialConv2d
 from core.models.rbf_bitmaps import rbf_bitmaps
 from core.models.registry import PRESETS, Preset, UnknownModelError, build, get, is_cnn, names
 
-__all__ = ["PRESETS", "Preset", "UnknownModelError", "build", "get", "is_cnn", "last_conv_layer",
-           "names", "rbf_bitmaps", "CONV_TYPES"]
+__all__ = [
+    "PRESETS",
+    "Preset",
+    "UnknownModelError",
+    "build",
+    "get",
+    "is_cnn",
+    "last_conv_layer",
+    "names",
+    "rbf_bitmaps",
+    "CONV_TYPES",
+]
 
 CONV_TYPES = (nn.Conv2d, PartialConv2d)
 

@@ -29,7 +29,6 @@ class AvgPoolCnnConfig:
 def build_avgpool_cnn(config: AvgPoolCnnConfig) -> nn.Module:
     """The seed-000 CNN from its config."""
     convs = [(channels, config.kernel_size, 0) for channels in config.channels]
-    layers, channels, side = conv_blocks(convs, batch_norm=config.batch_norm, relu=config.batch_norm,
-                                         pool=nn.AvgPool2d)
+    layers, channels, side = conv_blocks(convs, batch_norm=config.batch_norm, relu=config.batch_norm, pool=nn.AvgPool2d)
     flat = channels * side * side  # 16 x 4 x 4 = 256, as the seed found by a trial forward
     return FeaturesClassifier(nn.Sequential(layers), dense_stack([flat, *config.hidden, NUM_CLASSES]))

@@ -70,8 +70,11 @@ def validate_name(name: str) -> str:
     """A checkpoint name is a plain file stem: letters, digits, ``_ . -``, no paths."""
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
         raise CheckpointError(
-            _("invalid checkpoint name {name}: use 1-64 letters, digits, '_', '-' or '.', "
-              "starting with a letter or digit, and no folders").format(name=repr(name)))
+            _(
+                "invalid checkpoint name {name}: use 1-64 letters, digits, '_', '-' or '.', "
+                "starting with a letter or digit, and no folders"
+            ).format(name=repr(name))
+        )
     return name
 
 
@@ -85,8 +88,15 @@ def regenerate_hint(name: str, preset: str | None = None) -> str:
     return _("regenerate it with {command}").format(command=f"`python -m core train {preset or name} --name {name}`")
 
 
-def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
-         folder: Path | str | None = None, snapshots: dict[str, dict] | None = None) -> CheckpointInfo:
+def save(
+    model: torch.nn.Module,
+    name: str,
+    *,
+    preset: str,
+    record: dict,
+    folder: Path | str | None = None,
+    snapshots: dict[str, dict] | None = None,
+) -> CheckpointInfo:
     """Write ``<name>.pt`` (state_dict on the CPU) then ``<name>.json`` (record + SHA-256).
 
     ``snapshots`` (optional, e.g. one small state_dict per epoch) go to ``<name>.snapshots.pt``.
@@ -97,8 +107,14 @@ def save(model: torch.nn.Module, name: str, *, preset: str, record: dict,
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     pt_path = folder / f"{name}.pt"
     payload = _state_bytes(state)
-    full = dict(record, preset=preset, name=name, format=FORMAT_VERSION, torch_version=torch.__version__,
-                sha256=hashlib.sha256(payload).hexdigest())
+    full = dict(
+        record,
+        preset=preset,
+        name=name,
+        format=FORMAT_VERSION,
+        torch_version=torch.__version__,
+        sha256=hashlib.sha256(payload).hexdigest(),
+    )
     config = getattr(model, "config", None)
     if dataclasses.is_dataclass(config):  # what the model was built from, so it is rebuilt as trained
         full["config"] = dataclasses.asdict(config)
@@ -120,11 +136,17 @@ def read_info(name: str, folder: Path | str | None = None) -> CheckpointInfo:
         if not isinstance(record, dict) or "preset" not in record or "sha256" not in record:
             raise ValueError("missing the 'preset' or 'sha256' field")
     except FileNotFoundError:
-        raise CheckpointError(_("no checkpoint {path}: train one with {command}").format(
-            path=json_path, command=f"`python -m core train MODEL --name {name}`")) from None
+        raise CheckpointError(
+            _("no checkpoint {path}: train one with {command}").format(
+                path=json_path, command=f"`python -m core train MODEL --name {name}`"
+            )
+        ) from None
     except (OSError, ValueError) as exc:
-        raise CheckpointError(_("{path} is not a valid checkpoint record ({reason}); {hint}").format(
-            path=json_path, reason=exc, hint=regenerate_hint(name))) from None
+        raise CheckpointError(
+            _("{path} is not a valid checkpoint record ({reason}); {hint}").format(
+                path=json_path, reason=exc, hint=regenerate_hint(name)
+            )
+        ) from None
     return CheckpointInfo(name, folder, record)
 
 
@@ -173,18 +195,24 @@ def best_first(preset: str, folder: Path | str | None = None) -> list[Checkpoint
 
 def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> dict:
     if not path.is_file():
-        raise CheckpointError(_("weights file {path} is missing; {hint}").format(
-            path=path, hint=regenerate_hint(name, preset)))
+        raise CheckpointError(
+            _("weights file {path} is missing; {hint}").format(path=path, hint=regenerate_hint(name, preset))
+        )
     actual = file_digest(path, "sha256")
     if actual != expected_sha:
         raise CheckpointError(
             _("{path} is corrupted: its SHA-256 {actual}... does not match the record's {expected}...; {hint}").format(
-                path=path, actual=actual[:12], expected=expected_sha[:12], hint=regenerate_hint(name, preset)))
+                path=path, actual=actual[:12], expected=expected_sha[:12], hint=regenerate_hint(name, preset)
+            )
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # a file with the right hash but unreadable: still say which
-        raise CheckpointError(_("{path} cannot be read ({reason}); {hint}").format(
-            path=path, reason=type(exc).__name__, hint=regenerate_hint(name, preset))) from None
+        raise CheckpointError(
+            _("{path} cannot be read ({reason}); {hint}").format(
+                path=path, reason=type(exc).__name__, hint=regenerate_hint(name, preset)
+            )
+        ) from None
 
 
 def _as_tuples(value):
@@ -196,8 +224,9 @@ def _as_tuples(value):
     return value
 
 
-def load(name: str, *, folder: Path | str | None = None,
-         device: torch.device | str = "cpu") -> tuple[torch.nn.Module, CheckpointInfo]:
+def load(
+    name: str, *, folder: Path | str | None = None, device: torch.device | str = "cpu"
+) -> tuple[torch.nn.Module, CheckpointInfo]:
     """Rebuild the preset named in the record, load verified weights, return (model in eval, info)."""
     info = read_info(name, folder)
     try:
@@ -205,11 +234,15 @@ def load(name: str, *, folder: Path | str | None = None,
         # definition changed since still loads as it was. Records from before that use the preset's.
         model = models.build(info.preset, **_as_tuples(info.record.get("config") or {}))
     except models.UnknownModelError as exc:
-        raise CheckpointError(_("{path} names an unknown model: {reason}").format(
-            path=info.json_path, reason=exc)) from None
+        raise CheckpointError(
+            _("{path} names an unknown model: {reason}").format(path=info.json_path, reason=exc)
+        ) from None
     except (ValueError, TypeError) as exc:
-        raise CheckpointError(_("{path} describes another architecture than {preset} ({reason}); {hint}").format(
-            path=info.json_path, preset=info.preset, reason=exc, hint=regenerate_hint(name, info.preset))) from None
+        raise CheckpointError(
+            _("{path} describes another architecture than {preset} ({reason}); {hint}").format(
+                path=info.json_path, preset=info.preset, reason=exc, hint=regenerate_hint(name, info.preset)
+            )
+        ) from None
     state = _verified_state(info.pt_path, info.record["sha256"], name, info.preset)
     try:
         model.load_state_dict(state, strict=True)
@@ -217,7 +250,9 @@ def load(name: str, *, folder: Path | str | None = None,
         first = str(exc).strip().splitlines()[0]
         raise CheckpointError(
             _("{path} holds weights of another architecture than {preset} ({reason}); {hint}").format(
-                path=info.pt_path, preset=info.preset, reason=first, hint=regenerate_hint(name, info.preset))) from None
+                path=info.pt_path, preset=info.preset, reason=first, hint=regenerate_hint(name, info.preset)
+            )
+        ) from None
 
     return model.to(device).eval(), info
 

@@ -23,8 +23,9 @@ def pool_output_size(size: int, window: int = 2) -> int:
     return conv_output_size(size, window, stride=window)
 
 
-def conv_blocks(convs: Sequence[tuple[int, int, int]], *, batch_norm: bool, relu: bool,
-                pool: type[nn.Module]) -> tuple[OrderedDict[str, nn.Module], int, int]:
+def conv_blocks(
+    convs: Sequence[tuple[int, int, int]], *, batch_norm: bool, relu: bool, pool: type[nn.Module]
+) -> tuple[OrderedDict[str, nn.Module], int, int]:
     """The conv part shared by the CNN families: for each ``(out_channels, kernel, padding)``,
     ``conv{k}`` then ``bn{k}`` (with ``batch_norm``), ``relu{k}`` (with ``relu``) and a 2x2
     ``pool{k}`` (``nn.MaxPool2d`` or ``nn.AvgPool2d``), named so that checkpoints load.

@@ -41,8 +41,13 @@ def _weights_version(model: nn.Module) -> tuple:
 def _untouched(clone: nn.Module) -> bool:
     """Whether a lent copy came back as it left: eval mode, frozen, no hook left anywhere."""
     for module in clone.modules():
-        if module.training or module._forward_hooks or module._forward_pre_hooks \
-                or module._backward_hooks or module._backward_pre_hooks:
+        if (
+            module.training
+            or module._forward_hooks
+            or module._forward_pre_hooks
+            or module._backward_hooks
+            or module._backward_pre_hooks
+        ):
             return False
     return not any(parameter.requires_grad for parameter in clone.parameters())
 

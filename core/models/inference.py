@@ -78,6 +78,8 @@ def predict_batch(model: torch.nn.Module, images: torch.Tensor, batch_size: int 
     run through an eval-mode copy, never switched itself.
     """
     net = private_copy(model) if model.training else model
-    out = [torch.softmax(net(mnist.normalize(images[i:i + batch_size])).float(), dim=1)
-           for i in range(0, images.shape[0], batch_size)]
+    out = [
+        torch.softmax(net(mnist.normalize(images[i : i + batch_size])).float(), dim=1)
+        for i in range(0, images.shape[0], batch_size)
+    ]
     return torch.cat(out)

@@ -54,8 +54,10 @@ def initialise(model: nn.Module, generator: torch.Generator) -> nn.Module:
         elif isinstance(module, _NORMS):
             module.reset_parameters()
         else:
-            raise TypeError(f"no known initial distribution for {type(module).__name__}; "
-                            "give it reset_parameters(generator=...) or add it to core/models/init.py")
+            raise TypeError(
+                f"no known initial distribution for {type(module).__name__}; "
+                "give it reset_parameters(generator=...) or add it to core/models/init.py"
+            )
     return model
 
 

@@ -25,7 +25,7 @@ class KerasCnnConfig:
 
     convs: tuple[tuple[int, int], ...] = ((32, 5),)
     padding: str = "same"  # or "valid", as Keras spells it
-    dropout: float = 0.2   # after the conv part; 0 for none
+    dropout: float = 0.2  # after the conv part; 0 for none
     hidden: tuple[int, ...] = (128,)
 
 
@@ -33,8 +33,9 @@ def build_keras_cnn(config: KerasCnnConfig) -> nn.Module:
     """A seed-001 CNN from its config."""
     if config.padding not in ("same", "valid"):
         raise ValueError(f"padding must be 'same' or 'valid', got {config.padding!r}")
-    convs = [(filters, kernel, same_padding(kernel) if config.padding == "same" else 0)
-             for filters, kernel in config.convs]
+    convs = [
+        (filters, kernel, same_padding(kernel) if config.padding == "same" else 0) for filters, kernel in config.convs
+    ]
     layers, channels, side = conv_blocks(convs, batch_norm=False, relu=True, pool=nn.MaxPool2d)
     if config.dropout > 0:
         layers["dropout"] = Dropout(config.dropout)

@@ -31,7 +31,9 @@ class LeNetConfig:
 
 def build_lenet(config: LeNetConfig) -> nn.Module:
     """conv-BN-ReLU-maxpool twice, then the fully connected stack."""
-    convs = [(channels, config.kernel_size, config.first_padding if k == 0 else 0)
-             for k, channels in enumerate(config.channels)]
+    convs = [
+        (channels, config.kernel_size, config.first_padding if k == 0 else 0)
+        for k, channels in enumerate(config.channels)
+    ]
     layers, channels, side = conv_blocks(convs, batch_norm=config.batch_norm, relu=True, pool=nn.MaxPool2d)
     return FeaturesClassifier(nn.Sequential(layers), dense_stack([channels * side * side, *config.hidden, NUM_CLASSES]))

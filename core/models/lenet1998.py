@@ -20,9 +20,21 @@ from core.models.rbf_bitmaps import rbf_bitmaps
 
 # Table I of the paper: C3 map -> the S2 maps it reads.
 C3_TABLE: tuple[tuple[int, ...], ...] = (
-    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
-    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
-    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2),
+    (1, 2, 3),
+    (2, 3, 4),
+    (3, 4, 5),
+    (4, 5, 0),
+    (5, 0, 1),
+    (0, 1, 2, 3),
+    (1, 2, 3, 4),
+    (2, 3, 4, 5),
+    (3, 4, 5, 0),
+    (4, 5, 0, 1),
+    (5, 0, 1, 2),
+    (0, 1, 3, 4),
+    (1, 2, 4, 5),
+    (0, 2, 3, 5),
     (0, 1, 2, 3, 4, 5),
 )
 DENSE_C3_TABLE: tuple[tuple[int, ...], ...] = tuple(tuple(range(6)) for _ in range(16))
@@ -103,8 +115,10 @@ class PartialConv2d(nn.Module):
         return F.conv2d(x, self.dense_weight(), self.bias)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"connections={self.weight.shape[0]} of {self.in_channels * self.out_channels}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"connections={self.weight.shape[0]} of {self.in_channels * self.out_channels}"
+        )
 
 
 class EuclideanRBF(nn.Module):
@@ -168,27 +182,28 @@ class LeNet1998(nn.Module):
         super().__init__()
         self.config = config
         pad_value = normalised_black() if config.pad_value is None else config.pad_value
-        self.pad = nn.ConstantPad2d(2, pad_value)            # 1@28x28 -> 1@32x32
-        self.c1 = nn.Conv2d(1, 6, 5)                         # 6@28x28
+        self.pad = nn.ConstantPad2d(2, pad_value)  # 1@28x28 -> 1@32x32
+        self.c1 = nn.Conv2d(1, 6, 5)  # 6@28x28
         self.c1_act = ScaledTanh()
-        self.s2 = Subsampling(6)                             # 6@14x14
+        self.s2 = Subsampling(6)  # 6@14x14
         self.s2_act = ScaledTanh()
-        self.c3 = PartialConv2d(config.c3_table, 6, 5)       # 16@10x10
+        self.c3 = PartialConv2d(config.c3_table, 6, 5)  # 16@10x10
         self.c3_act = ScaledTanh()
-        self.s4 = Subsampling(len(config.c3_table))          # 16@5x5
+        self.s4 = Subsampling(len(config.c3_table))  # 16@5x5
         self.s4_act = ScaledTanh()
-        self.c5 = nn.Conv2d(len(config.c3_table), 120, 5)    # 120@1x1
+        self.c5 = nn.Conv2d(len(config.c3_table), 120, 5)  # 120@1x1
         self.c5_act = ScaledTanh()
         self.flatten = nn.Flatten()
         self.f6 = nn.Linear(120, 84)
         self.f6_act = ScaledTanh()
-        self.output = EuclideanRBF(rbf_bitmaps())            # 10 fixed centres of 84 = 7x12
+        self.output = EuclideanRBF(rbf_bitmaps())  # 10 fixed centres of 84 = 7x12
         self.reset_parameters()
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Uniform in (-2.4/F, 2.4/F), F the fan-in of the unit a connection belongs to; drawn
         from ``generator`` when given (core.models.init), else from torch's global one."""
+
         def uniform_(tensor: torch.Tensor, fan_in: torch.Tensor | float) -> None:
             tensor.uniform_(-1.0, 1.0, generator=generator).mul_(2.4 / fan_in)
 
@@ -197,8 +212,8 @@ class LeNet1998(nn.Module):
             uniform_(conv.weight, fan_in)
             uniform_(conv.bias, fan_in)
         for sub in (self.s2, self.s4):
-            uniform_(sub.weight, sub.window ** 2)
-            uniform_(sub.bias, sub.window ** 2)
+            uniform_(sub.weight, sub.window**2)
+            uniform_(sub.bias, sub.window**2)
         kernel_area = math.prod(self.c3.kernel_size)
         maps_read = torch.tensor(self.c3.maps_read(), dtype=torch.float32, device=self.c3.weight.device)
         uniform_(self.c3.weight, (maps_read[self.c3.out_index] * kernel_area).view(-1, 1, 1))

@@ -50,10 +50,17 @@ def export_onnx(model: nn.Module, *, opset: int = OPSET) -> bytes:
         # The TorchScript exporter announces its deprecation on every call; it is chosen on purpose.
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            model, (torch.zeros(1, 1, 28, 28),), buffer, dynamo=False, opset_version=opset,
-            input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+            model,
+            (torch.zeros(1, 1, 28, 28),),
+            buffer,
+            dynamo=False,
+            opset_version=opset,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
             dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-            do_constant_folding=False, export_modules_as_functions=_AS_FUNCTIONS)
+            do_constant_folding=False,
+            export_modules_as_functions=_AS_FUNCTIONS,
+        )
     proto = onnx.load_from_string(buffer.getvalue())
     _drop_identities(proto)
     onnx.checker.check_model(proto)

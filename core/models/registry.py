@@ -28,11 +28,11 @@ class Preset:
     """One named model: where it comes from, and the config it is built from."""
 
     name: str
-    family: str          # lenet1998 | lenet | avgpool | keras | mlp
-    source: str          # which write-up in shared/seeds it reproduces
-    title: str           # one line for pickers
+    family: str  # lenet1998 | lenet | avgpool | keras | mlp
+    source: str  # which write-up in shared/seeds it reproduces
+    title: str  # one line for pickers
     description: str
-    config: Any          # the family's frozen config dataclass
+    config: Any  # the family's frozen config dataclass
     builder: Callable[[Any], nn.Module] = dataclasses.field(repr=False, compare=False)
 
     @property
@@ -41,53 +41,106 @@ class Preset:
 
 
 _PRESETS = [
-    Preset("lenet5_1998", "lenet1998", "seed 004, LeCun et al. 1998",
-           N_("LeNet-5 (1998): subsampling, C3 table, RBF output"),
-           N_("The paper's LeNet-5: 28x28 padded to 32x32, C1 6@5x5, trainable subsampling S2, C3 "
-           "wired by Table I, S4, C5 120, F6 84, Euclidean RBF output on fixed 7x12 bitmaps; "
-           "squashing 1.7159 tanh(2a/3) everywhere."),
-           LeNet1998Config(), build_lenet1998),
-    Preset("lenet5", "lenet", "seed 004",
-           N_("Modern LeNet: padding, BatchNorm, ReLU, max-pool"),
-           N_("conv 6@5x5 pad 2, BatchNorm, ReLU, max-pool, conv 16@5x5, BatchNorm, ReLU, max-pool, "
-           "400-120-84-10 with ReLU."),
-           LeNetConfig(), build_lenet),
-    Preset("cnn_avgpool", "avgpool", "seed 000",
-           N_("CNN with average pooling, no activation in the conv part"),
-           N_("conv 6@5x5, avg-pool, conv 16@5x5, avg-pool, 256-120-84-10; as in the seed, nothing "
-           "nonlinear between the two convs."),
-           AvgPoolCnnConfig(batch_norm=False), build_avgpool_cnn),
-    Preset("cnn_avgpool_bn", "avgpool", "seed 000",
-           N_("The same CNN with BatchNorm + ReLU after each conv"),
-           N_("conv 6@5x5, BatchNorm, ReLU, avg-pool, conv 16@5x5, BatchNorm, ReLU, avg-pool, "
-           "256-120-84-10."),
-           AvgPoolCnnConfig(batch_norm=True), build_avgpool_cnn),
-    Preset("keras_cnn_small", "keras", "seed 001",
-           N_("Keras simple CNN: 32@5x5, pool, dropout, 128"),
-           N_("32@5x5 same, ReLU, max-pool, dropout 0.2, dense 128, 10."),
-           KerasCnnConfig(convs=((32, 5),), padding="same", dropout=0.2, hidden=(128,)), build_keras_cnn),
-    Preset("keras_cnn_deeper", "keras", "seed 001",
-           N_("Keras larger CNN: 30@5x5, 15@3x3, 128, 50"),
-           N_("30@5x5, max-pool, 15@3x3, max-pool, dropout 0.2, dense 128, 50, 10; ReLU throughout."),
-           KerasCnnConfig(convs=((30, 5), (15, 3)), padding="valid", dropout=0.2, hidden=(128, 50)),
-           build_keras_cnn),
-    Preset("keras_cnn_wide", "keras", "seed 001",
-           N_("Keras wide CNN: 32@5x5, 64@5x5, dense 1024"),
-           N_("32@5x5 same, max-pool, 64@5x5 same, max-pool, dense 1024, 10; ReLU throughout."),
-           KerasCnnConfig(convs=((32, 5), (64, 5)), padding="same", dropout=0.0, hidden=(1024,)),
-           build_keras_cnn),
-    Preset("mlp_784", "mlp", "seed 001",
-           N_("MLP 784-784-10 (Keras baseline)"),
-           N_("One hidden layer as wide as the image: 784-784-10, ReLU."),
-           MlpConfig(hidden=(784,)), build_mlp),
-    Preset("mlp_256_128", "mlp", "seed 002",
-           N_("MLP 784-256-128-10"),
-           N_("Two hidden layers, ReLU between, none on the logits (the seed had one there)."),
-           MlpConfig(hidden=(256, 128)), build_mlp),
-    Preset("mlp_128", "mlp", "seed 003",
-           N_("MLP 784-128-10"),
-           N_("One hidden layer of 128, ReLU."),
-           MlpConfig(hidden=(128,)), build_mlp),
+    Preset(
+        "lenet5_1998",
+        "lenet1998",
+        "seed 004, LeCun et al. 1998",
+        N_("LeNet-5 (1998): subsampling, C3 table, RBF output"),
+        N_(
+            "The paper's LeNet-5: 28x28 padded to 32x32, C1 6@5x5, trainable subsampling S2, C3 "
+            "wired by Table I, S4, C5 120, F6 84, Euclidean RBF output on fixed 7x12 bitmaps; "
+            "squashing 1.7159 tanh(2a/3) everywhere."
+        ),
+        LeNet1998Config(),
+        build_lenet1998,
+    ),
+    Preset(
+        "lenet5",
+        "lenet",
+        "seed 004",
+        N_("Modern LeNet: padding, BatchNorm, ReLU, max-pool"),
+        N_(
+            "conv 6@5x5 pad 2, BatchNorm, ReLU, max-pool, conv 16@5x5, BatchNorm, ReLU, max-pool, "
+            "400-120-84-10 with ReLU."
+        ),
+        LeNetConfig(),
+        build_lenet,
+    ),
+    Preset(
+        "cnn_avgpool",
+        "avgpool",
+        "seed 000",
+        N_("CNN with average pooling, no activation in the conv part"),
+        N_(
+            "conv 6@5x5, avg-pool, conv 16@5x5, avg-pool, 256-120-84-10; as in the seed, nothing "
+            "nonlinear between the two convs."
+        ),
+        AvgPoolCnnConfig(batch_norm=False),
+        build_avgpool_cnn,
+    ),
+    Preset(
+        "cnn_avgpool_bn",
+        "avgpool",
+        "seed 000",
+        N_("The same CNN with BatchNorm + ReLU after each conv"),
+        N_("conv 6@5x5, BatchNorm, ReLU, avg-pool, conv 16@5x5, BatchNorm, ReLU, avg-pool, 256-120-84-10."),
+        AvgPoolCnnConfig(batch_norm=True),
+        build_avgpool_cnn,
+    ),
+    Preset(
+        "keras_cnn_small",
+        "keras",
+        "seed 001",
+        N_("Keras simple CNN: 32@5x5, pool, dropout, 128"),
+        N_("32@5x5 same, ReLU, max-pool, dropout 0.2, dense 128, 10."),
+        KerasCnnConfig(convs=((32, 5),), padding="same", dropout=0.2, hidden=(128,)),
+        build_keras_cnn,
+    ),
+    Preset(
+        "keras_cnn_deeper",
+        "keras",
+        "seed 001",
+        N_("Keras larger CNN: 30@5x5, 15@3x3, 128, 50"),
+        N_("30@5x5, max-pool, 15@3x3, max-pool, dropout 0.2, dense 128, 50, 10; ReLU throughout."),
+        KerasCnnConfig(convs=((30, 5), (15, 3)), padding="valid", dropout=0.2, hidden=(128, 50)),
+        build_keras_cnn,
+    ),
+    Preset(
+        "keras_cnn_wide",
+        "keras",
+        "seed 001",
+        N_("Keras wide CNN: 32@5x5, 64@5x5, dense 1024"),
+        N_("32@5x5 same, max-pool, 64@5x5 same, max-pool, dense 1024, 10; ReLU throughout."),
+        KerasCnnConfig(convs=((32, 5), (64, 5)), padding="same", dropout=0.0, hidden=(1024,)),
+        build_keras_cnn,
+    ),
+    Preset(
+        "mlp_784",
+        "mlp",
+        "seed 001",
+        N_("MLP 784-784-10 (Keras baseline)"),
+        N_("One hidden layer as wide as the image: 784-784-10, ReLU."),
+        MlpConfig(hidden=(784,)),
+        build_mlp,
+    ),
+    Preset(
+        "mlp_256_128",
+        "mlp",
+        "seed 002",
+        N_("MLP 784-256-128-10"),
+        N_("Two hidden layers, ReLU between, none on the logits (the seed had one there)."),
+        MlpConfig(hidden=(256, 128)),
+        build_mlp,
+    ),
+    Preset(
+        "mlp_128",
+        "mlp",
+        "seed 003",
+        N_("MLP 784-128-10"),
+        N_("One hidden layer of 128, ReLU."),
+        MlpConfig(hidden=(128,)),
+        build_mlp,
+    ),
 ]
 
 PRESETS: dict[str, Preset] = {preset.name: preset for preset in _PRESETS}

@@ -28,23 +28,34 @@ from core.training.train import train
 TARGET = 0.99
 
 
-def seed_loop(model_name: str, device: torch.device, epochs: int, limit: int | None,
-              test: DeviceData, log: Callable[[str], None]) -> dict:
+def seed_loop(
+    model_name: str, device: torch.device, epochs: int, limit: int | None, test: DeviceData, log: Callable[[str], None]
+) -> dict:
     """Seed 004's loop, as written there (DataLoader of PIL images, batch 64, Adam 1e-3)."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
+
     torch.manual_seed(0)
     mean, std = mnist.norm_stats()
-    dataset = datasets.MNIST(root=str(mnist.DEFAULT_ROOT), train=True, download=False,
-                             transform=transforms.Compose([transforms.ToTensor(),
-                                                           transforms.Normalize((mean,), (std,))]))
+    dataset = datasets.MNIST(
+        root=str(mnist.DEFAULT_ROOT),
+        train=True,
+        download=False,
+        transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))]),
+    )
     if limit:
         dataset = Subset(dataset, range(limit))
     loader = DataLoader(dataset, batch_size=64, shuffle=True)
     model = models.build(model_name).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    return _run_epochs("seed 004 loop (DataLoader, batch 64, Adam 1e-3)", epochs, test, log, model,
-                       lambda: _seed_epoch(model, loader, optimizer, device))
+    return _run_epochs(
+        "seed 004 loop (DataLoader, batch 64, Adam 1e-3)",
+        epochs,
+        test,
+        log,
+        model,
+        lambda: _seed_epoch(model, loader, optimizer, device),
+    )
 
 
 def _seed_epoch(model, loader, optimizer, device) -> int:
@@ -74,8 +85,13 @@ def _run_epochs(label, epochs, test, log, model, one_epoch) -> dict:
         if reached is None and accuracy >= TARGET:
             reached = seconds
             break
-    return {"loop": label, "images_per_second": images / seconds, "train_seconds": round(seconds, 2),
-            "seconds_to_99": reached, "epochs": per_epoch}
+    return {
+        "loop": label,
+        "images_per_second": images / seconds,
+        "train_seconds": round(seconds, 2),
+        "seconds_to_99": reached,
+        "epochs": per_epoch,
+    }
 
 
 def raw_throughput(model_name: str, device: torch.device, batch_size: int, *, steps: int = 40) -> float:
@@ -106,34 +122,63 @@ def raw_throughput(model_name: str, device: torch.device, batch_size: int, *, st
     return steps * x.shape[0] / (time.perf_counter() - start)
 
 
-def fast_path(model_name: str, device: torch.device, epochs: int | None, limit: int | None,
-              log: Callable[[str], None], seed: int = 0) -> dict:
+def fast_path(
+    model_name: str,
+    device: torch.device,
+    epochs: int | None,
+    limit: int | None,
+    log: Callable[[str], None],
+    seed: int = 0,
+) -> dict:
     recipe = recipes.get_recipe(model_name, "fast").with_overrides(epochs=epochs, limit=limit, seed=seed)
-    label = (f"fast path ({recipe.optimizer} + {recipe.schedule}, batch {recipe.batch_size}, "
-             f"{recipe.epochs} epochs, seed {seed})")
+    label = (
+        f"fast path ({recipe.optimizer} + {recipe.schedule}, batch {recipe.batch_size}, "
+        f"{recipe.epochs} epochs, seed {seed})"
+    )
     per_epoch: list[dict] = []
 
     def on_epoch(event: dict) -> None:
         if event["event"] == "epoch":
             total = sum(e["seconds"] for e in per_epoch) + event["seconds"]
-            per_epoch.append({"epoch": event["epoch"], "seconds": event["seconds"],
-                              "cumulative": round(total, 2), "test_accuracy": event["test_accuracy"]})
+            per_epoch.append(
+                {
+                    "epoch": event["epoch"],
+                    "seconds": event["seconds"],
+                    "cumulative": round(total, 2),
+                    "test_accuracy": event["test_accuracy"],
+                }
+            )
             log(f"  {label}: epoch {event['epoch']}: {event['test_accuracy']:.2%} after {total:.1f} s of training")
 
     result = train(model_name, recipe, device=device, progress=on_epoch)
     seconds = sum(e["seconds"] for e in per_epoch)
     images = sum(e["images"] for e in result.history)
     reached = next((e["cumulative"] for e in per_epoch if e["test_accuracy"] >= TARGET), None)
-    return {"loop": label, "seed": seed, "batch_size": recipe.batch_size, "images_per_second": images / seconds,
-            "train_seconds": round(seconds, 2), "seconds_to_99": reached, "final_accuracy": result.test_accuracy,
-            "images_seen": images,
-            "epochs": [{"epoch": e["epoch"], "seconds": e["cumulative"], "test_accuracy": e["test_accuracy"]}
-                       for e in per_epoch]}
+    return {
+        "loop": label,
+        "seed": seed,
+        "batch_size": recipe.batch_size,
+        "images_per_second": images / seconds,
+        "train_seconds": round(seconds, 2),
+        "seconds_to_99": reached,
+        "final_accuracy": result.test_accuracy,
+        "images_seen": images,
+        "epochs": [
+            {"epoch": e["epoch"], "seconds": e["cumulative"], "test_accuracy": e["test_accuracy"]} for e in per_epoch
+        ],
+    }
 
 
-def bench(model_name: str = "lenet5", *, device: str | None = None, seed_epochs: int = 5,
-          fast_epochs: int | None = None, limit: int | None = None, seeds: int = 5,
-          log: Callable[[str], None] = print) -> dict:
+def bench(
+    model_name: str = "lenet5",
+    *,
+    device: str | None = None,
+    seed_epochs: int = 5,
+    fast_epochs: int | None = None,
+    limit: int | None = None,
+    seeds: int = 5,
+    log: Callable[[str], None] = print,
+) -> dict:
     """Run both loops in one process on one device; return their figures and ratios.
 
     The fast path runs ``seeds`` times (seeds 0, 1, ...): how many reach 99% and the spread of
@@ -148,7 +193,9 @@ def bench(model_name: str = "lenet5", *, device: str | None = None, seed_epochs:
     runs = [fast_path(model_name, dev, fast_epochs, limit, log, seed=seed) for seed in range(max(1, seeds))]
     b = runs[0]
     raw = raw_throughput(model_name, dev, b["batch_size"])
-    log(f"  raw training throughput (forward + backward + step, batch {b['batch_size']} in memory): {raw:,.0f} images/s")
+    log(
+        f"  raw training throughput (forward + backward + step, batch {b['batch_size']} in memory): {raw:,.0f} images/s"
+    )
     ratio_speed = b["images_per_second"] / a["images_per_second"]
     ratio_99 = at_least = None
     if a["seconds_to_99"] and b["seconds_to_99"]:
@@ -156,12 +203,33 @@ def bench(model_name: str = "lenet5", *, device: str | None = None, seed_epochs:
     elif b["seconds_to_99"]:  # the seed loop never got there within its cap: a lower bound
         at_least = a["train_seconds"] / b["seconds_to_99"]
     finals = [r["final_accuracy"] for r in runs]
-    spread = {"seeds": len(runs), "reached_99": sum(r["seconds_to_99"] is not None for r in runs),
-              "final_min": min(finals), "final_max": max(finals), "final_mean": sum(finals) / len(finals),
-              "per_seed": [{"seed": r["seed"], "final_accuracy": r["final_accuracy"],
-                            "seconds_to_99": r["seconds_to_99"], "images_seen": r["images_seen"]} for r in runs]}
-    return {"device": str(dev), "model": model_name, "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "seed_loop": a, "fast_path": b, "fast_seeds": spread,
-            "raw_images_per_second": raw, "fast_fraction_of_raw": b["images_per_second"] / raw,
-            "speed_ratio": ratio_speed, "time_to_99_ratio": ratio_99,
-            "time_to_99_ratio_at_least": at_least}
+    spread = {
+        "seeds": len(runs),
+        "reached_99": sum(r["seconds_to_99"] is not None for r in runs),
+        "final_min": min(finals),
+        "final_max": max(finals),
+        "final_mean": sum(finals) / len(finals),
+        "per_seed": [
+            {
+                "seed": r["seed"],
+                "final_accuracy": r["final_accuracy"],
+                "seconds_to_99": r["seconds_to_99"],
+                "images_seen": r["images_seen"],
+            }
+            for r in runs
+        ],
+    }
+    return {
+        "device": str(dev),
+        "model": model_name,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "seed_loop": a,
+        "fast_path": b,
+        "fast_seeds": spread,
+        "raw_images_per_second": raw,
+        "fast_fraction_of_raw": b["images_per_second"] / raw,
+        "speed_ratio": ratio_speed,
+        "time_to_99_ratio": ratio_99,
+        "time_to_99_ratio_at_least": at_least,
+    }

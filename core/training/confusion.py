@@ -54,8 +54,11 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int =
     """Counts ``C[true, predicted]``: the diagonal holds the correct answers."""
     labels, predicted = np.asarray(labels), np.asarray(predicted)
     if labels.shape != predicted.shape:
-        raise ValueError(_("labels {labels} and predictions {predicted} differ in shape").format(
-            labels=labels.shape, predicted=predicted.shape))
+        raise ValueError(
+            _("labels {labels} and predictions {predicted} differ in shape").format(
+                labels=labels.shape, predicted=predicted.shape
+            )
+        )
     return np.bincount(labels * n_classes + predicted, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
 
 

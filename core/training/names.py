@@ -23,8 +23,12 @@ from core.training.jobs.spec import shipped_names
 
 CLASS = N_("the class's")
 GROUPS = (runs.SHIPPED, runs.REPRODUCTION, runs.TRAINED_HERE, CLASS)  # the order pickers list them in
-GROUP_TITLES = {runs.SHIPPED: N_("Shipped"), runs.REPRODUCTION: N_("Reproductions of the sources"),
-                runs.TRAINED_HERE: N_("Trained here"), CLASS: N_("The class's")}
+GROUP_TITLES = {
+    runs.SHIPPED: N_("Shipped"),
+    runs.REPRODUCTION: N_("Reproductions of the sources"),
+    runs.TRAINED_HERE: N_("Trained here"),
+    CLASS: N_("The class's"),
+}
 
 # One short name and one plain line per preset of the registry (tests/test_model_names.py checks
 # that every preset has both); a preset added without them is called by its registry title.
@@ -66,11 +70,11 @@ RECIPE_NAMES = {"fast": N_("the fast recipe"), "seed": N_("the source's recipe")
 class ModelName:
     """How a picker shows one checkpoint."""
 
-    name: str    # the checkpoint's own name: the option's value, what a link holds
-    group: str   # one of GROUPS (its English code: show it with group_title)
+    name: str  # the checkpoint's own name: the option's value, what a link holds
+    group: str  # one of GROUPS (its English code: show it with group_title)
     preset: str
-    title: str   # a short name, in the session's language
-    line: str    # one line on what it is, in the session's language
+    title: str  # a short name, in the session's language
+    line: str  # one line on what it is, in the session's language
 
     @property
     def label(self) -> str:
@@ -124,9 +128,14 @@ def describe(info: CheckpointInfo, shipped: Collection[str] | None = None) -> Mo
     if group == CLASS:
         tune = record["finetune"]
         title = _("{model}, tuned on the class's digits").format(model=model)
-        line = _("session {session}: {steps} steps on {digits} of the class's digits; {accuracy} right on MNIST's "
-                 "test set").format(session=tune.get("session", "?"), steps=tune.get("steps", "?"),
-                                    digits=tune.get("train_digits", "?"), accuracy=accuracy)
+        line = _(
+            "session {session}: {steps} steps on {digits} of the class's digits; {accuracy} right on MNIST's test set"
+        ).format(
+            session=tune.get("session", "?"),
+            steps=tune.get("steps", "?"),
+            digits=tune.get("train_digits", "?"),
+            accuracy=accuracy,
+        )
     elif group == runs.REPRODUCTION:
         reported = record.get("reported") or recipes.REPORTED.get(preset) or {}
         variant = record.get("variant")
@@ -137,8 +146,10 @@ def describe(info: CheckpointInfo, shipped: Collection[str] | None = None) -> Mo
             title = _("{model}, the source's recipe").format(model=model)
         if reported:
             line = _("{accuracy} right on the test set; {source} reports {reported:.2%}").format(
-                accuracy=accuracy, source=recipes.source_name(reported.get("source", "?")),
-                reported=reported.get("test_accuracy", 0.0))
+                accuracy=accuracy,
+                source=recipes.source_name(reported.get("source", "?")),
+                reported=reported.get("test_accuracy", 0.0),
+            )
         else:
             line = _("{accuracy} right on the test set").format(accuracy=accuracy)
     elif group == runs.SHIPPED:
@@ -148,7 +159,9 @@ def describe(info: CheckpointInfo, shipped: Collection[str] | None = None) -> Mo
         title = _("{model}, trained here").format(model=model)
         line = _("{recipe}, {epochs} epochs: {accuracy} right on the test set").format(
             recipe=_(RECIPE_NAMES[recipe]) if recipe in RECIPE_NAMES else (recipe or "-"),
-            epochs=len(record.get("history") or []), accuracy=accuracy)
+            epochs=len(record.get("history") or []),
+            accuracy=accuracy,
+        )
     return ModelName(info.name, group, preset, title, line)
 
 

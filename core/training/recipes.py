@@ -39,13 +39,13 @@ class Recipe:
     momentum: float = 0.0
     weight_decay: float = 0.0
     schedule: str = "constant"
-    augment: bool = False          # small random shifts and rotations
-    limit: int | None = None       # train on the first N images of the shuffled set
+    augment: bool = False  # small random shifts and rotations
+    limit: int | None = None  # train on the first N images of the shuffled set
     seed: int = 0
     select_by_validation: bool = False  # seed 002: train on 50k, keep the best epoch on 10k
     loss: str = "cross_entropy"
-    label_smoothing: float = 0.0   # cross-entropy's: the target puts this much on the other classes
-    note: str = ""                 # where the numbers come from (marked N_: shown translated with _())
+    label_smoothing: float = 0.0  # cross-entropy's: the target puts this much on the other classes
+    note: str = ""  # where the numbers come from (marked N_: shown translated with _())
     milestones: tuple[int, ...] = field(default_factory=tuple)  # for "step": epochs where lr /= 10
 
     def to_dict(self) -> dict:
@@ -75,35 +75,54 @@ def validate(recipe: Recipe, n_available: int = 60_000, *, strict: bool = False)
     if not isinstance(lr, (int, float)) or math.isnan(lr) or math.isinf(lr) or lr <= 0:
         raise RecipeError(_("learning rate must be a positive number, got {lr}").format(lr=lr))
     if strict and lr > MAX_LR:
-        raise RecipeError(_("learning rate {lr:g} is absurd (more than {max:g}); try 1e-3 for Adam or 0.1 for "
-                            "SGD").format(lr=lr, max=MAX_LR))
+        raise RecipeError(
+            _("learning rate {lr:g} is absurd (more than {max:g}); try 1e-3 for Adam or 0.1 for SGD").format(
+                lr=lr, max=MAX_LR
+            )
+        )
     if recipe.optimizer not in OPTIMIZERS:
-        raise RecipeError(_("optimizer must be one of {allowed}, got {value}").format(
-            allowed=", ".join(OPTIMIZERS), value=repr(recipe.optimizer)))
+        raise RecipeError(
+            _("optimizer must be one of {allowed}, got {value}").format(
+                allowed=", ".join(OPTIMIZERS), value=repr(recipe.optimizer)
+            )
+        )
     if recipe.loss not in LOSSES:
-        raise RecipeError(_("loss must be one of {allowed}, got {value}").format(
-            allowed=", ".join(LOSSES), value=repr(recipe.loss)))
+        raise RecipeError(
+            _("loss must be one of {allowed}, got {value}").format(allowed=", ".join(LOSSES), value=repr(recipe.loss))
+        )
     if recipe.schedule not in SCHEDULES:
-        raise RecipeError(_("schedule must be one of {allowed}, got {value}").format(
-            allowed=", ".join(SCHEDULES), value=repr(recipe.schedule)))
+        raise RecipeError(
+            _("schedule must be one of {allowed}, got {value}").format(
+                allowed=", ".join(SCHEDULES), value=repr(recipe.schedule)
+            )
+        )
     if not isinstance(recipe.epochs, int) or recipe.epochs < 1:
         raise RecipeError(_("epochs must be a whole number of at least 1, got {epochs}").format(epochs=recipe.epochs))
     if recipe.epochs > 500:
         raise RecipeError(_("{epochs} epochs is more than this tool allows (500)").format(epochs=recipe.epochs))
     limit = recipe.limit if recipe.limit is not None else n_available
     if recipe.limit is not None and not (1 <= recipe.limit <= n_available):
-        raise RecipeError(_("number of training images must be between 1 and {available:,}, got {limit}").format(
-            available=n_available, limit=recipe.limit))
+        raise RecipeError(
+            _("number of training images must be between 1 and {available:,}, got {limit}").format(
+                available=n_available, limit=recipe.limit
+            )
+        )
     if not isinstance(recipe.batch_size, int) or recipe.batch_size < 1:
-        raise RecipeError(_("batch size must be a whole number of at least 1, got {batch}").format(
-            batch=recipe.batch_size))
+        raise RecipeError(
+            _("batch size must be a whole number of at least 1, got {batch}").format(batch=recipe.batch_size)
+        )
     if recipe.batch_size > limit:
-        raise RecipeError(_("batch size {batch} is larger than the {limit:,} training images").format(
-            batch=recipe.batch_size, limit=limit))
+        raise RecipeError(
+            _("batch size {batch} is larger than the {limit:,} training images").format(
+                batch=recipe.batch_size, limit=limit
+            )
+        )
     if not 0 <= recipe.label_smoothing < 1:
         raise RecipeError(_("label smoothing must be in [0, 1), got {value}").format(value=recipe.label_smoothing))
-    for name, message in (("momentum", N_("momentum must be in [0, 1), got {value}")),
-                          ("weight_decay", N_("weight decay must be in [0, 1), got {value}"))):
+    for name, message in (
+        ("momentum", N_("momentum must be in [0, 1), got {value}")),
+        ("weight_decay", N_("weight decay must be in [0, 1), got {value}")),
+    ):
         value = getattr(recipe, name)
         if math.isnan(value) or value < 0 or (name == "momentum" and value >= 1):
             raise RecipeError(_(message).format(value=value))
@@ -121,9 +140,18 @@ _SEED = {
     # Levenberg-Marquardt, one image at a time) is replaced by Adam at batch 32, whose per-weight
     # step sizes play SDLM's part. Plain SGD with momentum at lr 0.05 on this criterion collapsed
     # to 10% (PERFORMANCE.md, "LeNet-5 against its own paper").
-    "lenet5_1998": Recipe("adam", 1e-3, 32, 20, schedule="lecun1998", loss="map",
-                          note=N_("paper: 20 passes, the MAP criterion (eq. 9), the decreasing step of section "
-                                  "III-C; Adam at batch 32 stands in for stochastic diagonal Levenberg-Marquardt")),
+    "lenet5_1998": Recipe(
+        "adam",
+        1e-3,
+        32,
+        20,
+        schedule="lecun1998",
+        loss="map",
+        note=N_(
+            "paper: 20 passes, the MAP criterion (eq. 9), the decreasing step of section "
+            "III-C; Adam at batch 32 stands in for stochastic diagonal Levenberg-Marquardt"
+        ),
+    ),
     "lenet5": Recipe("adam", 1e-3, 64, 5, note=N_("seed 004: Adam lr 1e-3, batch 64, 5 epochs")),
     "cnn_avgpool": Recipe("sgd", 1e-3, 512, 50, note=N_("seed 000: SGD lr 1e-3, batch 512, 50 epochs")),
     "cnn_avgpool_bn": Recipe("sgd", 1e-3, 512, 15, note=N_("seed 000: SGD lr 1e-3, batch 512, 15 epochs")),
@@ -131,8 +159,14 @@ _SEED = {
     "keras_cnn_deeper": Recipe("adam", 1e-3, 200, 10, note=N_("seed 001: Keras Adam; batch/epochs not given")),
     "keras_cnn_wide": Recipe("adam", 1e-3, 200, 10, note=N_("seed 001: Keras Adam; batch/epochs not given")),
     "mlp_784": Recipe("adam", 1e-3, 200, 10, note=N_("seed 001: Keras Adam; batch/epochs not given")),
-    "mlp_256_128": Recipe("sgd", 0.2, 128, 20, select_by_validation=True,
-                          note=N_("seed 002: SGD lr 0.2, batch 128, best by validation; epochs not given")),
+    "mlp_256_128": Recipe(
+        "sgd",
+        0.2,
+        128,
+        20,
+        select_by_validation=True,
+        note=N_("seed 002: SGD lr 0.2, batch 128, best by validation; epochs not given"),
+    ),
     "mlp_128": Recipe("adam", 1e-3, 32, 10, note=N_("seed 003: Adam, Keras default batch 32, 10 epochs")),
 }
 
@@ -164,6 +198,7 @@ SOURCE_NAMES = (N_("seed {number}"), N_("LeCun et al. 1998"))
 def source_name(source: str) -> str:
     """A source as a reader sees it named: ``seed 000`` is the write-up numbered 000 (原文 000 in
     Chinese, never read as a random seed), ``LeCun et al. 1998`` the paper; several, joined."""
+
     def one(part: str) -> str:
         numbered = re.fullmatch(r"seed (\d+)", part.strip())
         return _("seed {number}").format(number=numbered.group(1)) if numbered else _(part.strip())
@@ -188,12 +223,15 @@ class Variant:
 
 # Seed 000's printed recipe (plain SGD, lr 1e-3, no momentum, batch 512) and its nearest
 # variants, each one change only (issue 19): which one reaches the write-up's figure?
-VARIANTS = {v.name: v for v in (
-    Variant("momentum", {"momentum": 0.9}, N_("momentum 0.9 (printed: none)")),
-    Variant("lr1e-2", {"lr": 1e-2}, N_("learning rate 0.01 (printed: 0.001)")),
-    Variant("lr0.1", {"lr": 0.1}, N_("learning rate 0.1 (printed: 0.001)")),
-    Variant("adam", {"optimizer": "adam"}, N_("Adam instead of SGD, lr 0.001 as printed")),
-)}
+VARIANTS = {
+    v.name: v
+    for v in (
+        Variant("momentum", {"momentum": 0.9}, N_("momentum 0.9 (printed: none)")),
+        Variant("lr1e-2", {"lr": 1e-2}, N_("learning rate 0.01 (printed: 0.001)")),
+        Variant("lr0.1", {"lr": 0.1}, N_("learning rate 0.1 (printed: 0.001)")),
+        Variant("adam", {"optimizer": "adam"}, N_("Adam instead of SGD, lr 0.001 as printed")),
+    )
+}
 VARIANT_PRESETS = ("cnn_avgpool", "cnn_avgpool_bn")  # seed 000: the figures that need explaining
 
 
@@ -205,17 +243,22 @@ def get_recipe(preset: str, recipe_name: str = "fast", variant: str | None = Non
     try:
         recipe = RECIPES[recipe_name][preset]
     except KeyError:
-        raise RecipeError(_("no recipe for model {preset}; models: {models}").format(
-            preset=repr(preset), models=", ".join(_SEED))) from None
+        raise RecipeError(
+            _("no recipe for model {preset}; models: {models}").format(preset=repr(preset), models=", ".join(_SEED))
+        ) from None
     if variant is None:
         return recipe
     if recipe_name != "seed" or preset not in VARIANT_PRESETS:
-        raise RecipeError(_("variants are of seed 000's printed recipe: --recipe seed with {presets}, not "
-                            "{preset} with the {recipe} recipe").format(
-                                presets=" or ".join(VARIANT_PRESETS), preset=preset, recipe=recipe_name))
+        raise RecipeError(
+            _(
+                "variants are of seed 000's printed recipe: --recipe seed with {presets}, not "
+                "{preset} with the {recipe} recipe"
+            ).format(presets=" or ".join(VARIANT_PRESETS), preset=preset, recipe=recipe_name)
+        )
     if variant not in VARIANTS:
-        raise RecipeError(_("unknown variant {value}; variants: {variants}").format(
-            value=repr(variant), variants=", ".join(VARIANTS)))
+        raise RecipeError(
+            _("unknown variant {value}; variants: {variants}").format(value=repr(variant), variants=", ".join(VARIANTS))
+        )
 
     chosen = VARIANTS[variant]
     return dataclasses.replace(recipe, **chosen.changes, note=f"{recipe.note}; one change: {chosen.label}")

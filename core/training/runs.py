@@ -40,12 +40,21 @@ def run_row(name: str, record: dict) -> dict:
     reported = record.get("reported") or {}
     recipe = record.get("recipe") or {}
     history = record.get("history") or []
-    row = {"name": name, "model": record.get("preset", "?"), "recipe": record.get("recipe_name", "?"),
-           "epochs": len(history), "optimizer": recipe.get("optimizer"), "lr": recipe.get("lr"),
-           "batch": recipe.get("batch_size"), "test_accuracy": record.get("test_accuracy"),
-           "best_test_accuracy": max((h.get("test_accuracy", 0.0) for h in history), default=None),
-           "reported_accuracy": reported.get("test_accuracy"), "reported_epochs": reported.get("epochs"),
-           "source": reported.get("source"), "seconds": record.get("train_seconds")}
+    row = {
+        "name": name,
+        "model": record.get("preset", "?"),
+        "recipe": record.get("recipe_name", "?"),
+        "epochs": len(history),
+        "optimizer": recipe.get("optimizer"),
+        "lr": recipe.get("lr"),
+        "batch": recipe.get("batch_size"),
+        "test_accuracy": record.get("test_accuracy"),
+        "best_test_accuracy": max((h.get("test_accuracy", 0.0) for h in history), default=None),
+        "reported_accuracy": reported.get("test_accuracy"),
+        "reported_epochs": reported.get("epochs"),
+        "source": reported.get("source"),
+        "seconds": record.get("train_seconds"),
+    }
     if row["test_accuracy"] is not None and row["reported_accuracy"] is not None:
         row["difference"] = row["test_accuracy"] - row["reported_accuracy"]
     return row
@@ -77,8 +86,9 @@ def checkpoint_group(info: CheckpointInfo, shipped: Collection[str] | None = Non
     return TRAINED_HERE
 
 
-def group_checkpoints(infos: Iterable[CheckpointInfo],
-                      shipped: Collection[str] | None = None) -> dict[str, list[CheckpointInfo]]:
+def group_checkpoints(
+    infos: Iterable[CheckpointInfo], shipped: Collection[str] | None = None
+) -> dict[str, list[CheckpointInfo]]:
     """``{group: [checkpoints, in the order given]}`` for every group of ``GROUPS``, empty ones too."""
     shipped = shipped_names() if shipped is None else shipped
     groups: dict[str, list[CheckpointInfo]] = {g: [] for g in GROUPS}
@@ -90,14 +100,15 @@ def group_checkpoints(infos: Iterable[CheckpointInfo],
 # --- why a reproduction differs from its source ---------------------------------------------
 
 CHANCE_LOSS = math.log(10)  # cross-entropy of an even guess over the 10 digits: 2.30
-NEAR_CHANCE = 0.95          # a train loss above 95% of that has not started to learn
-LAST_EPOCHS = 5             # how far back "the last epochs" look, for noise and for a rising curve
-RISING = 0.005              # half a point of test accuracy over those epochs: still learning
+NEAR_CHANCE = 0.95  # a train loss above 95% of that has not started to learn
+LAST_EPOCHS = 5  # how far back "the last epochs" look, for noise and for a rising curve
+RISING = 0.005  # half a point of test accuracy over those epochs: still learning
 
 # What running a source's own code outside this project showed: no record can say it.
 OUTSIDE_CHECKS = {
-    "cnn_avgpool_bn": N_("Seed 000's own code, run outside this project, also ends near 45%: "
-                         "its {reported} came from another recipe."),
+    "cnn_avgpool_bn": N_(
+        "Seed 000's own code, run outside this project, also ends near 45%: its {reported} came from another recipe."
+    ),
 }
 
 
@@ -114,21 +125,38 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}
 
 
 def _describe_optimizer(recipe: dict) -> str:
-    """"SGD lr 0.001 without momentum at batch 512"."""
+    """ "SGD lr 0.001 without momentum at batch 512"."""
     optimizer = recipe.get("optimizer", "?")
     plain = optimizer == "sgd" and not recipe.get("momentum")
-    text = (_("{optimizer} lr {lr:g} without momentum at batch {batch}") if plain else
-            _("{optimizer} lr {lr:g} at batch {batch}"))
-    return text.format(optimizer=OPTIMIZER_NAMES.get(optimizer, optimizer), lr=recipe.get("lr", float("nan")),
-                       batch=recipe.get("batch_size", "?"))
+    text = (
+        _("{optimizer} lr {lr:g} without momentum at batch {batch}")
+        if plain
+        else _("{optimizer} lr {lr:g} at batch {batch}")
+    )
+    return text.format(
+        optimizer=OPTIMIZER_NAMES.get(optimizer, optimizer),
+        lr=recipe.get("lr", float("nan")),
+        batch=recipe.get("batch_size", "?"),
+    )
 
 
 # A recipe's settings as a sentence names them (its field names, underscores as spaces).
-SETTING_NAMES = {"optimizer": N_("optimizer"), "lr": N_("lr"), "batch_size": N_("batch size"),
-                 "epochs": N_("epochs"), "momentum": N_("momentum"), "weight_decay": N_("weight decay"),
-                 "schedule": N_("schedule"), "augment": N_("augment"), "limit": N_("limit"), "seed": N_("random seed"),
-                 "select_by_validation": N_("select by validation"), "loss": N_("loss"),
-                 "label_smoothing": N_("label smoothing"), "milestones": N_("milestones")}
+SETTING_NAMES = {
+    "optimizer": N_("optimizer"),
+    "lr": N_("lr"),
+    "batch_size": N_("batch size"),
+    "epochs": N_("epochs"),
+    "momentum": N_("momentum"),
+    "weight_decay": N_("weight decay"),
+    "schedule": N_("schedule"),
+    "augment": N_("augment"),
+    "limit": N_("limit"),
+    "seed": N_("random seed"),
+    "select_by_validation": N_("select by validation"),
+    "loss": N_("loss"),
+    "label_smoothing": N_("label smoothing"),
+    "milestones": N_("milestones"),
+}
 
 
 def _changed_settings(preset: str, recipe: dict) -> list[str]:
@@ -140,8 +168,13 @@ def _changed_settings(preset: str, recipe: dict) -> list[str]:
 
     def change(key: str) -> str:
         ours, theirs = recipe[key], seed[key]
-        text = (_("{setting} all, not {seed}") if ours is None else _("{setting} {value}, not all") if theirs is None
-                else _("{setting} {value}, not {seed}"))
+        text = (
+            _("{setting} all, not {seed}")
+            if ours is None
+            else _("{setting} {value}, not all")
+            if theirs is None
+            else _("{setting} {value}, not {seed}")
+        )
         name = _(SETTING_NAMES[key]) if key in SETTING_NAMES else key.replace("_", " ")
         return text.format(setting=name, value=ours, seed=theirs)
 
@@ -162,9 +195,10 @@ def reproduction_note(record: dict) -> str:
             return _("The source's recipe; the source reports no accuracy to compare with.")
         changed = _changed_settings(preset, recipe)
         source = recipes.source_name(recipes.REPORTED[preset]["source"])
-        return _("The source's recipe with other settings ({changes}): {source}'s figure is for its own settings, "
-                 "so there is none to compare with.").format(changes=_("; ").join(changed) or _("changed"),
-                                                             source=source)
+        return _(
+            "The source's recipe with other settings ({changes}): {source}'s figure is for its own settings, "
+            "so there is none to compare with."
+        ).format(changes=_("; ").join(changed) or _("changed"), source=source)
     history = record.get("history") or []
     accuracy = record.get("test_accuracy")
     if accuracy is None or not history:
@@ -172,23 +206,34 @@ def reproduction_note(record: dict) -> str:
     target, source = reported["test_accuracy"], recipes.source_name(reported["source"])
     if record.get("stopped"):
         done = epoch_position(history[-1], train_images(record))
-        return _("Stopped after {done:.2f} of {epochs} epochs: not comparable with {source}'s {target:.2%} after "
-                 "{reported_epochs}.").format(done=done, epochs=recipe.get("epochs", "?"), source=source,
-                                              target=target, reported_epochs=reported["epochs"])
+        return _(
+            "Stopped after {done:.2f} of {epochs} epochs: not comparable with {source}'s {target:.2%} after "
+            "{reported_epochs}."
+        ).format(
+            done=done,
+            epochs=recipe.get("epochs", "?"),
+            source=source,
+            target=target,
+            reported_epochs=reported["epochs"],
+        )
     difference = accuracy - target
     last = [h["test_accuracy"] for h in history[-LAST_EPOCHS:]]
     wobble = max(last) - min(last)
     if abs(difference) <= wobble:
-        text = (_("Matches: {points} below {source}'s {target:.2%}, less than its own last {n} epochs differ "
-                  "({wobble}).") if difference < 0 else
-                _("Matches: {points} above {source}'s {target:.2%}, less than its own last {n} epochs differ "
-                  "({wobble})."))
-        return text.format(points=_points(difference), source=source, target=target, n=len(last),
-                           wobble=_points(wobble))
+        text = (
+            _("Matches: {points} below {source}'s {target:.2%}, less than its own last {n} epochs differ ({wobble}).")
+            if difference < 0
+            else _(
+                "Matches: {points} above {source}'s {target:.2%}, less than its own last {n} epochs differ ({wobble})."
+            )
+        )
+        return text.format(
+            points=_points(difference), source=source, target=target, n=len(last), wobble=_points(wobble)
+        )
     if difference > 0:
-        return _("{points} above {source}'s {target:.2%}, more than its own last {n} epochs differ "
-                 "({wobble}).").format(points=_points(difference), source=source, target=target, n=len(last),
-                                       wobble=_points(wobble))
+        return _("{points} above {source}'s {target:.2%}, more than its own last {n} epochs differ ({wobble}).").format(
+            points=_points(difference), source=source, target=target, n=len(last), wobble=_points(wobble)
+        )
     steps = math.ceil(train_images(record) / recipe.get("batch_size", 1))
     losses = [h["train_loss"] for h in history]
     near = CHANCE_LOSS * NEAR_CHANCE
@@ -196,24 +241,29 @@ def reproduction_note(record: dict) -> str:
     if stuck == len(losses):
         loss = _("the train loss barely moved from an even guess's {chance:.2f} ({first:.2f} to {last:.2f})")
     elif stuck >= 2:
-        loss = _("the train loss stayed near an even guess's {chance:.2f} for {stuck} epochs, then fell to "
-                 "{last:.2f}")
+        loss = _("the train loss stayed near an even guess's {chance:.2f} for {stuck} epochs, then fell to {last:.2f}")
     else:
         loss = _("the train loss fell from {first:.2f} to {last:.2f}")
     loss = loss.format(chance=CHANCE_LOSS, first=losses[0], last=losses[-1], stuck=stuck)
     span = min(LAST_EPOCHS, len(history) - 1)
     gain = accuracy - history[-span - 1]["test_accuracy"] if span else 0.0
     if stuck < len(losses) and gain > RISING:
-        loss = _("{loss}, and test accuracy was still rising (+{gain:.1f} points in the last {epochs} "
-                 "epochs)").format(loss=loss, gain=gain * 100, epochs=span)
+        loss = _("{loss}, and test accuracy was still rising (+{gain:.1f} points in the last {epochs} epochs)").format(
+            loss=loss, gain=gain * 100, epochs=span
+        )
     text = _("{points} below: {optimizer} is {steps:,} steps an epoch, {total:,} in all; {loss}.").format(
-        points=_points(difference), optimizer=_describe_optimizer(recipe), steps=steps,
-        total=steps * len(history), loss=loss)
+        points=_points(difference),
+        optimizer=_describe_optimizer(recipe),
+        steps=steps,
+        total=steps * len(history),
+        loss=loss,
+    )
     finding = OUTSIDE_CHECKS.get(preset)
     return _sentences(text, _(finding).format(reported=f"{target:.2%}")) if finding else text
 
 
 # --- seed 000's printed recipe against its one-change variants (issue 19) --------------------------
+
 
 @dataclass(frozen=True)
 class VariantResult:
@@ -221,9 +271,9 @@ class VariantResult:
 
     checkpoint: str
     variant: str
-    label: str                # what changed, in words
+    label: str  # what changed, in words
     test_accuracy: float
-    reaches: bool             # at or above the source's figure (within REACH of it)
+    reaches: bool  # at or above the source's figure (within REACH of it)
     step_factor: float | None  # how many times larger a typical step is than the printed recipe's
     sentence: str
 
@@ -259,14 +309,18 @@ def variant_study(preset: str, records: dict[str, dict]) -> tuple[str | None, di
         accuracy, target = record["test_accuracy"], reported["test_accuracy"]
         reaches = accuracy >= target - REACH
         factor = step_factor(variant, printed)
-        why = (_("each step about {factor:g} times the printed one").format(factor=factor) if factor is not None
-               else _("Adam scales every weight's step to about the learning rate, however small its gradient"))
-        verdict = (_("reaches {source}'s {target:.2%}") if reaches else
-                   _("{points} short of {source}'s {target:.2%}")).format(
-                       points=_points(accuracy - target), source=recipes.source_name(reported["source"]), target=target)
+        why = (
+            _("each step about {factor:g} times the printed one").format(factor=factor)
+            if factor is not None
+            else _("Adam scales every weight's step to about the learning rate, however small its gradient")
+        )
+        verdict = (
+            _("reaches {source}'s {target:.2%}") if reaches else _("{points} short of {source}'s {target:.2%}")
+        ).format(points=_points(accuracy - target), source=recipes.source_name(reported["source"]), target=target)
         label = _(variant.label)
         sentence = _("{label}: {accuracy:.2%} after {epochs} epochs, {verdict} ({why}).").format(
-            label=label, accuracy=accuracy, epochs=len(record.get("history") or []), verdict=verdict, why=why)
+            label=label, accuracy=accuracy, epochs=len(record.get("history") or []), verdict=verdict, why=why
+        )
         results.append(VariantResult(name, variant.name, label, accuracy, reaches, factor, sentence))
     return (printed_name if printed_name in records else None), reported, results
 
@@ -275,16 +329,19 @@ def variant_verdict(reported: dict, results: list[VariantResult]) -> str:
     """One sentence over all the variants: which single change reaches the source's figure."""
     if not results:
         return ""
-    target = _("{source}'s {target:.2%}").format(source=recipes.source_name(reported["source"]),
-                                               target=reported["test_accuracy"])
+    target = _("{source}'s {target:.2%}").format(
+        source=recipes.source_name(reported["source"]), target=reported["test_accuracy"]
+    )
     reaching = [r.label for r in results if r.reaches]
     if reaching:
         return _("One change is enough to reach {target}: {changes}.").format(
-            target=target, changes=_("; or ").join(reaching))
+            target=target, changes=_("; or ").join(reaching)
+        )
     best = max(results, key=lambda r: r.test_accuracy)
-    return _("No single change reaches {target} in the same epochs; the closest, {label}, ends {points} short: the "
-             "write-up's figure needs more than one change to its printed recipe.").format(
-                 target=target, label=best.label, points=_points(best.test_accuracy - reported["test_accuracy"]))
+    return _(
+        "No single change reaches {target} in the same epochs; the closest, {label}, ends {points} short: the "
+        "write-up's figure needs more than one change to its printed recipe."
+    ).format(target=target, label=best.label, points=_points(best.test_accuracy - reported["test_accuracy"]))
 
 
 def why_printed_barely_moves(record: dict) -> str:
@@ -292,10 +349,11 @@ def why_printed_barely_moves(record: dict) -> str:
     recipe = record.get("recipe") or {}
     steps = math.ceil(train_images(record) / recipe.get("batch_size", 1))
     epochs = len(record.get("history") or [])
-    return _("Plain SGD moves each weight by the learning rate times its gradient: at lr {lr:g}, without momentum, "
-             "and with {steps:,} steps an epoch ({total:,} in {epochs} epochs at batch {batch}), the weights travel "
-             "a small fraction of their starting size, so the loss stays near an even guess's. Any change that "
-             "makes the steps larger or more of them lets it learn.").format(
-                 lr=recipe.get("lr", 0), steps=steps, total=steps * epochs, epochs=epochs,
-                 batch=recipe.get("batch_size", "?"))
-
+    return _(
+        "Plain SGD moves each weight by the learning rate times its gradient: at lr {lr:g}, without momentum, "
+        "and with {steps:,} steps an epoch ({total:,} in {epochs} epochs at batch {batch}), the weights travel "
+        "a small fraction of their starting size, so the loss stays near an even guess's. Any change that "
+        "makes the steps larger or more of them lets it learn."
+    ).format(
+        lr=recipe.get("lr", 0), steps=steps, total=steps * epochs, epochs=epochs, batch=recipe.get("batch_size", "?")
+    )

@@ -30,8 +30,9 @@ def model_at_epoch(preset: str, snapshots: dict[str, dict], epoch: int) -> nn.Mo
     """A fresh ``preset`` model holding the weights saved after ``epoch`` (eval mode)."""
     key = f"epoch_{epoch}"
     if key not in snapshots:
-        raise KeyError(_("no snapshot for epoch {epoch}; saved: {saved}").format(epoch=epoch,
-                                                                           saved=snapshot_epochs(snapshots)))
+        raise KeyError(
+            _("no snapshot for epoch {epoch}; saved: {saved}").format(epoch=epoch, saved=snapshot_epochs(snapshots))
+        )
     model = models.build(preset)
     model.load_state_dict(snapshots[key])
     return model.eval()
@@ -51,8 +52,8 @@ class FirstConvMaps(NamedTuple):
     """The feature maps the first convolution makes of one image, and the model's answer to it
     (not to be confused with :class:`core.grids.presets.TrainedKernels`, that layer's weights)."""
 
-    name: str                  # module path, e.g. "features.conv1" or "c1"
-    maps: np.ndarray           # C x H x W
+    name: str  # module path, e.g. "features.conv1" or "c1"
+    maps: np.ndarray  # C x H x W
     probabilities: np.ndarray  # 10 softmax probabilities
 
 
@@ -66,14 +67,16 @@ def first_conv_maps(model: nn.Module, image: np.ndarray | torch.Tensor) -> First
     with torch_threads(1):  # one digit: too little work to share between cores
         conv = next((s for s in feature_maps(model, x) if s.kind == "conv"), None)
         if conv is None:
-            raise ValueError(_("{model} has no convolution layer (an MLP has no feature maps)").format(
-                model=type(model).__name__))
+            raise ValueError(
+                _("{model} has no convolution layer (an MLP has no feature maps)").format(model=type(model).__name__)
+            )
         probs = _softmax(model, x)
     return FirstConvMaps(conv.name, conv.tensor.numpy(), probs)
 
 
-def probability_trail(preset: str, snapshots: dict[str, dict], image: np.ndarray | torch.Tensor,
-                      label: int) -> list[float]:
+def probability_trail(
+    preset: str, snapshots: dict[str, dict], image: np.ndarray | torch.Tensor, label: int
+) -> list[float]:
     """The probability the model gave ``label`` for one uint8 28x28 image after each epoch, in the
     order of :func:`snapshot_epochs`: how the right answer grew (or not) during training."""
     x = _batch(image)
@@ -90,8 +93,9 @@ def learned_late(preset: str, snapshots: dict[str, dict], *, limit: int = 1000) 
         raise ValueError(_("no per-epoch snapshots"))
     test = mnist.load_test()
     labels = test.labels[:limit]
-    first, last = (predict_batch(model_at_epoch(preset, snapshots, e), test.images[:limit])
-                   for e in (epochs[0], epochs[-1]))
+    first, last = (
+        predict_batch(model_at_epoch(preset, snapshots, e), test.images[:limit]) for e in (epochs[0], epochs[-1])
+    )
     rows = torch.arange(len(labels))
     gain = last[rows, labels] - first[rows, labels]
     gain[last.argmax(1) != labels] = -float("inf")

@@ -42,9 +42,13 @@ class TrainingDiverged(MessageError, RuntimeError):
     """The loss became NaN or infinite; nothing is saved. ``values``: loss, epoch, step, lr."""
 
     def __init__(self, loss: float, epoch: int, step: int, lr: float) -> None:
-        super().__init__(N_("the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: lower "
-                            "the learning rate; nothing was saved"),
-                         {"loss": str(loss), "epoch": epoch, "step": step, "lr": lr})
+        super().__init__(
+            N_(
+                "the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: lower "
+                "the learning rate; nothing was saved"
+            ),
+            {"loss": str(loss), "epoch": epoch, "step": step, "lr": lr},
+        )
 
 
 @dataclass
@@ -67,16 +71,24 @@ class TrainResult:
         one of its :data:`core.training.recipes.VARIANTS`) gets the figure its source reports, so pages can
         set the reproduction beside it.
         """
-        out = {"recipe": self.recipe.to_dict(), "history": self.history,
-               "test_accuracy": self.test_accuracy, "test_loss": self.test_loss,
-               "train_seconds": round(self.seconds, 2), "device": self.device,
-               "stopped": self.stopped}
+        out = {
+            "recipe": self.recipe.to_dict(),
+            "history": self.history,
+            "test_accuracy": self.test_accuracy,
+            "test_loss": self.test_loss,
+            "train_seconds": round(self.seconds, 2),
+            "device": self.device,
+            "stopped": self.stopped,
+        }
         if recipe_name is not None:
             out["recipe_name"] = recipe_name
             if variant is not None:
                 out["variant"], out["variant_label"] = variant, VARIANTS[variant].label
-            if (recipe_name == "seed" and self.preset in REPORTED
-                    and self.recipe == get_recipe(self.preset, "seed", variant)):
+            if (
+                recipe_name == "seed"
+                and self.preset in REPORTED
+                and self.recipe == get_recipe(self.preset, "seed", variant)
+            ):
                 out["reported"] = REPORTED[self.preset]  # a faithful reproduction (or one change) only
         return out
 
@@ -104,8 +116,10 @@ def loss_function(recipe: Recipe, model: torch.nn.Module):
     """The recipe's training loss for ``model``: cross-entropy, or eq. (9) for an RBF output."""
     if recipe.loss == "map":
         if not any(isinstance(m, EuclideanRBF) for m in model.modules()):
-            raise ValueError("loss 'map' (LeCun et al. 1998, eq. 9) needs an RBF output of penalties, "
-                             "as lenet5_1998 has; use cross_entropy for this model")
+            raise ValueError(
+                "loss 'map' (LeCun et al. 1998, eq. 9) needs an RBF output of penalties, "
+                "as lenet5_1998 has; use cross_entropy for this model"
+            )
         return map_loss
     if recipe.label_smoothing:
         return functools.partial(F.cross_entropy, label_smoothing=recipe.label_smoothing)
@@ -115,8 +129,7 @@ def loss_function(recipe: Recipe, model: torch.nn.Module):
 def _optimizer(model: torch.nn.Module, recipe: Recipe) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if recipe.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum,
-                               weight_decay=recipe.weight_decay)
+        return torch.optim.SGD(params, lr=recipe.lr, momentum=recipe.momentum, weight_decay=recipe.weight_decay)
     if recipe.optimizer == "adam":
         return torch.optim.Adam(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
     return torch.optim.AdamW(params, lr=recipe.lr, weight_decay=recipe.weight_decay)
@@ -132,13 +145,12 @@ def _scheduler(optimizer, recipe: Recipe, steps_per_epoch: int):
     total_steps = recipe.epochs * steps_per_epoch
     if recipe.schedule == "onecycle" and total_steps >= 8:  # fewer: OneCycleLR's warm-up has no steps
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=recipe.lr, total_steps=total_steps,
-            pct_start=0.25), "batch"
+            optimizer, max_lr=recipe.lr, total_steps=total_steps, pct_start=0.25
+        ), "batch"
     if recipe.schedule == "lecun1998":
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lecun1998_factor(epoch)), "epoch"
     if recipe.schedule == "step":
-        return torch.optim.lr_scheduler.MultiStepLR(
-            optimizer, milestones=list(recipe.milestones), gamma=0.1), "epoch"
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=0.1), "epoch"
     return None, None
 
 
@@ -151,7 +163,7 @@ def _training_sets(recipe: Recipe, device: torch.device, test_limit: int | None)
     if recipe.limit is not None:
         # A seeded subset, so "2,000 images" holds every class, not the file's first digits.
         pick = torch.randperm(len(train_split), generator=seeded(recipe.seed))
-        pick = pick[:recipe.limit]
+        pick = pick[: recipe.limit]
         train_split = mnist.MnistSplit(train_split.images[pick], train_split.labels[pick])
     test_split = mnist.load_test()
     if test_limit is not None:
@@ -173,7 +185,7 @@ class _Run:
     optimizer: torch.optim.Optimizer
     scheduler: object
     schedule_unit: str | None
-    batches: torch.Generator      # shuffling and augmentation: the run's own, never the global one
+    batches: torch.Generator  # shuffling and augmentation: the run's own, never the global one
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     progress: ProgressFn | None
     stop: threading.Event | None
@@ -222,9 +234,19 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict | None, bool]:
             if not math.isfinite(mean_loss):
                 raise TrainingDiverged(mean_loss, epoch, step, recipe.lr)
             if run.progress:
-                run.progress({"event": "batch", "epoch": epoch, "epochs": recipe.epochs, "step": step,
-                              "steps": run.steps_per_epoch, "loss": mean_loss, "accuracy": float(correct) / seen,
-                              "images": seen, "images_per_second": seen / max(time.perf_counter() - started, 1e-9)})
+                run.progress(
+                    {
+                        "event": "batch",
+                        "epoch": epoch,
+                        "epochs": recipe.epochs,
+                        "step": step,
+                        "steps": run.steps_per_epoch,
+                        "loss": mean_loss,
+                        "accuracy": float(correct) / seen,
+                        "images": seen,
+                        "images_per_second": seen / max(time.perf_counter() - started, 1e-9),
+                    }
+                )
         if run.stop is not None and run.stop.is_set():
             stopped = True
             break
@@ -234,9 +256,15 @@ def _train_epoch(run: _Run, epoch: int) -> tuple[dict | None, bool]:
         return None, stopped
     # A run stopped part-way is tested after ``seen`` of the epoch's images: its test point
     # belongs at that fraction of the epoch, not at the epoch's end.
-    return {"epoch": epoch, "train_loss": float(loss_sum) / seen, "train_accuracy": float(correct) / seen,
-            "lr": lr_now, "seconds": round(time.perf_counter() - started, 3), "images": seen,
-            "epoch_fraction": seen / len(run.train_set)}, stopped
+    return {
+        "epoch": epoch,
+        "train_loss": float(loss_sum) / seen,
+        "train_accuracy": float(correct) / seen,
+        "lr": lr_now,
+        "seconds": round(time.perf_counter() - started, 3),
+        "images": seen,
+        "epoch_fraction": seen / len(run.train_set),
+    }, stopped
 
 
 def dropout_generator(model: torch.nn.Module, generator: torch.Generator | None) -> None:
@@ -246,8 +274,15 @@ def dropout_generator(model: torch.nn.Module, generator: torch.Generator | None)
             module.generator = generator
 
 
-def train_pass(model: torch.nn.Module, recipe: Recipe, train_set, *, device: torch.device,
-               progress: ProgressFn | None = None, stop: threading.Event | None = None) -> tuple[dict | None, bool]:
+def train_pass(
+    model: torch.nn.Module,
+    recipe: Recipe,
+    train_set,
+    *,
+    device: torch.device,
+    progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+) -> tuple[dict | None, bool]:
     """One pass of this loop for a model that already has its weights (a fine-tune,
     ``core.classroom.finetune``): ``recipe``'s optimiser, schedule and loss; batches from ``train_set``,
     anything with ``len()`` and :meth:`DeviceData.batches`'s ``batches(batch_size, generator,
@@ -259,8 +294,19 @@ def train_pass(model: torch.nn.Module, recipe: Recipe, train_set, *, device: tor
     """
     optimizer = _optimizer(model, recipe)
     scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
-    run = _Run(model, recipe, device, train_set, optimizer, scheduler, unit, seeded(recipe.seed),
-               loss_function(recipe, model), progress, stop)
+    run = _Run(
+        model,
+        recipe,
+        device,
+        train_set,
+        optimizer,
+        scheduler,
+        unit,
+        seeded(recipe.seed),
+        loss_function(recipe, model),
+        progress,
+        stop,
+    )
     dropout_generator(model, torch.Generator(device=device).manual_seed(recipe.seed + 1))
     try:
         return _train_epoch(run, 1)
@@ -268,9 +314,16 @@ def train_pass(model: torch.nn.Module, recipe: Recipe, train_set, *, device: tor
         dropout_generator(model, None)
 
 
-def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = None,
-          progress: ProgressFn | None = None, stop: threading.Event | None = None,
-          keep_snapshots: bool = False, test_limit: int | None = None) -> TrainResult:
+def train(
+    preset: str,
+    recipe: Recipe,
+    *,
+    device: torch.device | str | None = None,
+    progress: ProgressFn | None = None,
+    stop: threading.Event | None = None,
+    keep_snapshots: bool = False,
+    test_limit: int | None = None,
+) -> TrainResult:
     """Train a fresh ``preset`` with ``recipe``; evaluate on the test set after every epoch.
 
     ``progress`` receives dicts (``{"event": "batch" | "epoch", ...}``); setting ``stop`` ends
@@ -290,8 +343,19 @@ def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = No
     train_set, val_set, test_set = _training_sets(recipe, device, test_limit)
     optimizer = _optimizer(model, recipe)
     scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
-    run = _Run(model, recipe, device, train_set, optimizer, scheduler, unit, seeded(recipe.seed),
-               loss_function(recipe, model), progress, stop)
+    run = _Run(
+        model,
+        recipe,
+        device,
+        train_set,
+        optimizer,
+        scheduler,
+        unit,
+        seeded(recipe.seed),
+        loss_function(recipe, model),
+        progress,
+        stop,
+    )
     history: list[dict] = []
     snapshots: dict[str, dict] = {}
     best = _BestByValidation()
@@ -322,5 +386,15 @@ def train(preset: str, recipe: Recipe, *, device: torch.device | str | None = No
         test_acc, test_loss = evaluate(model, test_set)
     else:
         test_acc, test_loss = history[-1]["test_accuracy"], history[-1]["test_loss"]
-    return TrainResult(preset, recipe, model.cpu().eval(), history, test_acc, test_loss,
-                       time.perf_counter() - started, str(device), stopped, snapshots)
+    return TrainResult(
+        preset,
+        recipe,
+        model.cpu().eval(),
+        history,
+        test_acc,
+        test_loss,
+        time.perf_counter() - started,
+        str(device),
+        stopped,
+        snapshots,
+    )

@@ -23,16 +23,17 @@ from dashboard.draw import digit_panel
 from dashboard.frame import links, roles
 
 POLL_SECONDS = 2.0
-BOARD_LIMIT = 12   # the board's places
-TOP_NAMED = 3      # the line above the board names the first three
+BOARD_LIMIT = 12  # the board's places
+TOP_NAMED = 3  # the line above the board names the first three
 CHOSEN = "fool_entry"
 _DONE = "_fool_done"  # session state: the line saying a digit was marked not fair
 
 
 def switch_challenge(store: class_store.ClassStore) -> None:
     """The switch's change: stored for everyone, by the teacher only (checked here)."""
-    common.teacher_action(_("turn the fool-the-network challenge on or off"), store.set_challenge,
-                                bool(st.session_state.get("fool_on")))
+    common.teacher_action(
+        _("turn the fool-the-network challenge on or off"), store.set_challenge, bool(st.session_state.get("fool_on"))
+    )
 
 
 def mark_unfair(store: class_store.ClassStore, entry_id: int) -> None:
@@ -47,9 +48,17 @@ def switch(store: class_store.ClassStore, teacher: bool) -> bool:
     """The challenge's switch, showing the store's setting; returns whether the challenge is on."""
     on = store.challenge_on()
     st.session_state["fool_on"] = on  # the store decides: a switch turned anywhere shows here
-    st.toggle(_("Fool the network"), key="fool_on", disabled=not teacher, on_change=switch_challenge, args=(store,),
-              help=_("A challenge for the class: send a digit the network reads wrong, and make it as sure of "
-                     "its wrong answer as you can. The board ranks the fooled digits by that confidence."))
+    st.toggle(
+        _("Fool the network"),
+        key="fool_on",
+        disabled=not teacher,
+        on_change=switch_challenge,
+        args=(store,),
+        help=_(
+            "A challenge for the class: send a digit the network reads wrong, and make it as sure of "
+            "its wrong answer as you can. The board ranks the fooled digits by that confidence."
+        ),
+    )
     common.only_teacher_caption(teacher, _("turn the fool-the-network challenge on or off"))
     return on
 
@@ -59,11 +68,20 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
     st.subheader(_("Fooled it"))
     entries = store.fooled(session, limit=BOARD_LIMIT)
     if not entries:
-        st.info(_("Nobody has fooled the network yet: on **Draw a digit**, draw one it reads wrong and send it "
-                  "with the digit you meant."), icon=":material/psychology_alt:")
+        st.info(
+            _(
+                "Nobody has fooled the network yet: on **Draw a digit**, draw one it reads wrong and send it "
+                "with the digit you meant."
+            ),
+            icon=":material/psychology_alt:",
+        )
         return
-    top = _(", ").join(_("{student} ({confidence:.0%} sure of a wrong {prediction})").format(
-        student=links.markdown_text(e.student), confidence=e.confidence, prediction=e.prediction) for e in entries[:TOP_NAMED])
+    top = _(", ").join(
+        _("{student} ({confidence:.0%} sure of a wrong {prediction})").format(
+            student=links.markdown_text(e.student), confidence=e.confidence, prediction=e.prediction
+        )
+        for e in entries[:TOP_NAMED]
+    )
     st.markdown(_("**Most convincing so far**: {names}.").format(names=top))
     width = wall.width_probe("fool_width")
     event = wall.grid(entries, width, key="fool_chart", selected=st.session_state.get(CHOSEN))
@@ -71,9 +89,13 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
     if picked is not None and picked != st.session_state.get(CHOSEN):
         st.session_state[CHOSEN] = picked
         st.rerun()  # the whole page: the fooled digit's panel sits outside this fragment
-    st.caption(_("The network's most confident wrong answers first (the first {limit} places). Under each digit: "
-                 "the digit meant → the network's answer, how sure. Click one to see how it fooled the "
-                 "network.").format(limit=BOARD_LIMIT))
+    st.caption(
+        _(
+            "The network's most confident wrong answers first (the first {limit} places). Under each digit: "
+            "the digit meant → the network's answer, how sure. Click one to see how it fooled the "
+            "network."
+        ).format(limit=BOARD_LIMIT)
+    )
     wall.open_by_keyboard(entries, key="fool_pick", chosen=CHOSEN)
 
 
@@ -91,15 +113,30 @@ def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
         with about:
             st.markdown(wall.describe(entry))
             with st.container(horizontal=True):
-                st.button(_("Not fair"), key="fool_unfair", icon=":material/gavel:", disabled=not teacher,
-                          on_click=mark_unfair, args=(store, entry.id),
-                          help=_("It does not look like the digit meant: it leaves the board, the class's "
-                                 "measurements and the fine-tune."))
-                st.button(_("Close"), key="fool_close", icon=":material/close:",
-                          on_click=lambda: st.session_state.pop(CHOSEN, None))
+                st.button(
+                    _("Not fair"),
+                    key="fool_unfair",
+                    icon=":material/gavel:",
+                    disabled=not teacher,
+                    on_click=mark_unfair,
+                    args=(store, entry.id),
+                    help=_(
+                        "It does not look like the digit meant: it leaves the board, the class's "
+                        "measurements and the fine-tune."
+                    ),
+                )
+                st.button(
+                    _("Close"),
+                    key="fool_close",
+                    icon=":material/close:",
+                    on_click=lambda: st.session_state.pop(CHOSEN, None),
+                )
             common.only_teacher_caption(teacher, _("mark a digit not fair"))
-        with st.expander(_("How {model} read it: its answer, feature maps, the pixels that mattered").format(
-                model=entry.model), icon=":material/neurology:", expanded=True):
+        with st.expander(
+            _("How {model} read it: its answer, feature maps, the pixels that mattered").format(model=entry.model),
+            icon=":material/neurology:",
+            expanded=True,
+        ):
             digit_panel.explain_digit(entry.image, entry.model, prefix="fool")
 
 

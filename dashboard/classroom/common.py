@@ -16,7 +16,7 @@ from dashboard.figures import html_pictures
 from dashboard.frame import roles
 
 DENIED = "_wall_denied"  # session state: the line saying why a teacher's action was not done
-TILE_ZOOM = 3           # a digit in a row of pictures: 28 px shown as 84 px, crisp squares
+TILE_ZOOM = 3  # a digit in a row of pictures: 28 px shown as 84 px, crisp squares
 
 
 def open_store() -> class_store.ClassStore | None:
@@ -24,8 +24,7 @@ def open_store() -> class_store.ClassStore | None:
     try:
         store = class_store.store()
     except class_store.StoreError as exc:
-        st.error(_("The class wall cannot open its database: {reason}").format(reason=exc),
-                 icon=":material/database:")
+        st.error(_("The class wall cannot open its database: {reason}").format(reason=exc), icon=":material/database:")
         return None
     for notice in store.notices:
         st.warning(_(notice), icon=":material/database:")  # Deferred: made outside any session

@@ -36,8 +36,10 @@ _SAID = "_ft_said"  # session state: (kind, line) left by the Start button's cal
 def settings() -> finetune.FinetuneSettings:
     """The run's settings from the form (the steps, the class digits per batch)."""
     s = st.session_state
-    return finetune.FinetuneSettings(steps=int(s.get("ft_steps", finetune.FinetuneSettings.steps)),
-                                     class_share=int(s.get("ft_mix", DEFAULT_MIX)) / BATCH)
+    return finetune.FinetuneSettings(
+        steps=int(s.get("ft_steps", finetune.FinetuneSettings.steps)),
+        class_share=int(s.get("ft_mix", DEFAULT_MIX)) / BATCH,
+    )
 
 
 def start(store: class_store.ClassStore, session: int) -> None:
@@ -84,24 +86,45 @@ def too_few(digits: lessons.ClassDigits) -> str | None:
     return None
 
 
-def form(store: class_store.ClassStore, session: int | None, teacher: bool,
-         digits: lessons.ClassDigits) -> None:
+def form(store: class_store.ClassStore, session: int | None, teacher: bool, digits: lessons.ClassDigits) -> None:
     c1, c2, c3 = st.columns([2, 1, 2], vertical_alignment="bottom")
     with c1:
         name = ui.checkpoint_picker(_("Model to fine-tune"), key="ft_model", bind=BOUND)
-    c2.number_input(_("Steps"), 1, MAX_STEPS, finetune.FinetuneSettings.steps, step=10, key="ft_steps", bind=BOUND,
-                    help=_("How many batches it trains on; each takes a few hundredths of a second on a CPU."))
-    c3.slider(_("Class digits in each batch of {batch}").format(batch=BATCH), 1, BATCH, DEFAULT_MIX,
-              key="ft_mix", bind=BOUND,
-              help=_("The rest of each batch is MNIST training images, so that it does not forget MNIST."))
+    c2.number_input(
+        _("Steps"),
+        1,
+        MAX_STEPS,
+        finetune.FinetuneSettings.steps,
+        step=10,
+        key="ft_steps",
+        bind=BOUND,
+        help=_("How many batches it trains on; each takes a few hundredths of a second on a CPU."),
+    )
+    c3.slider(
+        _("Class digits in each batch of {batch}").format(batch=BATCH),
+        1,
+        BATCH,
+        DEFAULT_MIX,
+        key="ft_mix",
+        bind=BOUND,
+        help=_("The rest of each batch is MNIST training images, so that it does not forget MNIST."),
+    )
     chosen = settings()
-    train, held = finetune.held_out_split(digits.entry_ids, digits.labels, fraction=chosen.held_out,
-                                          seed=chosen.seed)
-    st.caption(_("Each of the {steps} steps trains on {mine} of the class's digits (shifted and turned a little) "
-                 "and {mnist} MNIST training images. Of the session's {n} digits, {held} are held out to measure "
-                 "on (a fifth of each digit, never trained on) and {train} are learned from.").format(
-        steps=chosen.steps, mine=chosen.class_per_batch, mnist=BATCH - chosen.class_per_batch, n=len(digits),
-        held=len(held), train=len(train)))
+    train, held = finetune.held_out_split(digits.entry_ids, digits.labels, fraction=chosen.held_out, seed=chosen.seed)
+    st.caption(
+        _(
+            "Each of the {steps} steps trains on {mine} of the class's digits (shifted and turned a little) "
+            "and {mnist} MNIST training images. Of the session's {n} digits, {held} are held out to measure "
+            "on (a fifth of each digit, never trained on) and {train} are learned from."
+        ).format(
+            steps=chosen.steps,
+            mine=chosen.class_per_batch,
+            mnist=BATCH - chosen.class_per_batch,
+            n=len(digits),
+            held=len(held),
+            train=len(train),
+        )
+    )
     reason = too_few(digits)
     if reason:
         st.warning(reason, icon=":material/hourglass_empty:")
@@ -109,16 +132,27 @@ def form(store: class_store.ClassStore, session: int | None, teacher: bool,
     running = job is not None and job.running
     taken = replaces(name, digits.session)
     if taken:  # asked, as /training asks before a run replaces a checkpoint
-        text = (_("**{name}** is already there (its before and after are below): fine-tuning again replaces it.")
-                if finetune_record(name, digits.session) else
-                _("**{name}** is already a checkpoint: fine-tuning replaces it."))
+        text = (
+            _("**{name}** is already there (its before and after are below): fine-tuning again replaces it.")
+            if finetune_record(name, digits.session)
+            else _("**{name}** is already a checkpoint: fine-tuning replaces it.")
+        )
         st.warning(text.format(name=taken), icon=":material/warning:")
         st.checkbox(_("Yes, replace {name}").format(name=taken), key=replace_key(taken), disabled=not teacher)
-    st.button(_("Fine-tune on our digits"), type="primary", icon=":material/school:", key="ft_start",
-              disabled=not teacher or name is None or bool(reason) or running
-              or bool(taken and not st.session_state.get(replace_key(taken))),
-              on_click=start, args=(store, digits.session),
-              help=_("Saved as a new checkpoint, `class_<model>_<session>`, in every model picker."))
+    st.button(
+        _("Fine-tune on our digits"),
+        type="primary",
+        icon=":material/school:",
+        key="ft_start",
+        disabled=not teacher
+        or name is None
+        or bool(reason)
+        or running
+        or bool(taken and not st.session_state.get(replace_key(taken))),
+        on_click=start,
+        args=(store, digits.session),
+        help=_("Saved as a new checkpoint, `class_<model>_<session>`, in every model picker."),
+    )
     said = st.session_state.pop(_SAID, None)
     if said:
         (st.error if said[0] == "error" else st.warning)(said[1], icon=":material/info:")
@@ -149,9 +183,13 @@ def changed_digits(store: class_store.ClassStore, changed: list[dict]) -> None:
     if not changed:
         st.markdown(_("No held-out digit changed its answer."))
         return
-    st.markdown(ngettext("**{n}** held-out digit changed its answer (now right: {fixed}; now wrong: {broken}).",
-                         "**{n}** held-out digits changed their answer (now right: {fixed}; now wrong: {broken}).",
-                         len(changed)).format(n=len(changed), fixed=fixed, broken=broken))
+    st.markdown(
+        ngettext(
+            "**{n}** held-out digit changed its answer (now right: {fixed}; now wrong: {broken}).",
+            "**{n}** held-out digits changed their answer (now right: {fixed}; now wrong: {broken}).",
+            len(changed),
+        ).format(n=len(changed), fixed=fixed, broken=broken)
+    )
     shown = []
     for change in changed[:CHANGED_SHOWN]:
         try:
@@ -159,9 +197,15 @@ def changed_digits(store: class_store.ClassStore, changed: list[dict]) -> None:
         except class_store.StoreError:
             continue  # deleted since
     common.digits_row(
-        [image for image, _c in shown], [f"{c['label']}: {c['before']} → {c['after']}" for _i, c in shown],
-        [_("a handwritten {label}, read as {before} before and {after} after").format(
-            label=c["label"], before=c["before"], after=c["after"]) for _i, c in shown])
+        [image for image, _c in shown],
+        [f"{c['label']}: {c['before']} → {c['after']}" for _i, c in shown],
+        [
+            _("a handwritten {label}, read as {before} before and {after} after").format(
+                label=c["label"], before=c["before"], after=c["after"]
+            )
+            for _i, c in shown
+        ],
+    )
     st.caption(_("Under each: the digit meant: the answer before → after."))
 
 
@@ -175,22 +219,39 @@ def results(store: class_store.ClassStore, model: str, session: int) -> None:
     for column, place, label in ((c1, "class", _("Held-out class digits")), (c2, "mnist", _("MNIST test set"))):
         before, after = figures[place]["before"], figures[place]["after"]
         change = (after - before) * 100
-        column.metric(label, f"{after:.1%}", delta=_("{change:+.1f} points").format(change=change),
-                      delta_color="normal" if round(change, 1) else "off",
-                      help=_("{before:.1%} before").format(before=before))
+        column.metric(
+            label,
+            f"{after:.1%}",
+            delta=_("{change:+.1f} points").format(change=change),
+            delta_color="normal" if round(change, 1) else "off",
+            help=_("{before:.1%} before").format(before=before),
+        )
     colors = palettes.figure_colors(ui.palette("answer")).series
     ui.plotly_chart(figs.before_after_figure(figures, colors), key="ft_before_after", width="stretch")
     mix = figures["mix"]
-    st.caption(_("Measured on the {held} held-out class digits (never trained on) and MNIST's {mnist:,} test digits. "
-                 "Trained {steps} steps of {mine} class digits and {others} MNIST images in {seconds:.0f} s.").format(
-        held=figures["class"]["n"], mnist=figures["mnist"]["n"], steps=figures["steps"],
-        mine=mix["class_per_batch"], others=mix["mnist_per_batch"], seconds=figures["seconds"]))
+    st.caption(
+        _(
+            "Measured on the {held} held-out class digits (never trained on) and MNIST's {mnist:,} test digits. "
+            "Trained {steps} steps of {mine} class digits and {others} MNIST images in {seconds:.0f} s."
+        ).format(
+            held=figures["class"]["n"],
+            mnist=figures["mnist"]["n"],
+            steps=figures["steps"],
+            mine=mix["class_per_batch"],
+            others=mix["mnist_per_batch"],
+            seconds=figures["seconds"],
+        )
+    )
     changed_digits(store, figures.get("changed", []))
 
 
 def finetune_tab(store: class_store.ClassStore, session: int | None, teacher: bool) -> None:
-    st.markdown(_("Fine-tuning: the network goes on learning from a few batches that mix the class's digits into "
-                  "MNIST's. Then it is measured again on class digits it never saw, and on MNIST."))
+    st.markdown(
+        _(
+            "Fine-tuning: the network goes on learning from a few batches that mix the class's digits into "
+            "MNIST's. Then it is measured again on class digits it never saw, and on MNIST."
+        )
+    )
     digits = lessons.class_digits(store, session)
     with ui.guarded(_("The fine-tune's settings")):
         form(store, session, teacher, digits)

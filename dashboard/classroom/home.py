@@ -39,39 +39,75 @@ def home_tab(store: class_store.ClassStore, session: int | None, teacher: bool) 
     shown = store.session(session)
     digits = lessons.class_digits(store, shown.id)
     settings = finetune.FinetuneSettings()
-    train, held = finetune.held_out_split(digits.entry_ids, digits.labels, fraction=settings.held_out,
-                                          seed=settings.seed)
-    st.markdown(_("**{name}**: {n} digits to take home, as data for your own code and as a wall to print.").format(
-        name=class_store.shown_name(shown.name), n=len(store.entries(shown.id))))
+    train, held = finetune.held_out_split(
+        digits.entry_ids, digits.labels, fraction=settings.held_out, seed=settings.seed
+    )
+    st.markdown(
+        _("**{name}**: {n} digits to take home, as data for your own code and as a wall to print.").format(
+            name=class_store.shown_name(shown.name), n=len(store.entries(shown.id))
+        )
+    )
     stem = f"class_session_{shown.id}"
-    nicknames = st.checkbox(_("Show nicknames on the printed wall"), key="home_nicknames", disabled=not teacher,
-                            help=_("Off: the printed wall shows the digits, what they meant and what the network "
-                                   "read, and no names."))
+    nicknames = st.checkbox(
+        _("Show nicknames on the printed wall"),
+        key="home_nicknames",
+        disabled=not teacher,
+        help=_("Off: the printed wall shows the digits, what they meant and what the network read, and no names."),
+    )
     # Each button as wide as its whole label, the row wrapping when the page is narrow (a
     # projector's large type, a phone): a label is never cut.
     row = st.container(horizontal=True, gap="small", key="home_downloads")
     if teacher:
-        row.download_button(_("Dataset (.npz)"), lambda: export.payloads(store, shown.id)[0],
-                            file_name=f"{stem}.npz", key="home_npz", icon=":material/download:", on_click="ignore",
-                            mime="application/zip")
-        row.download_button(_("Dataset (.csv)"), lambda: export.payloads(store, shown.id)[1],
-                            file_name=f"{stem}.csv", key="home_csv", icon=":material/table:", on_click="ignore",
-                            mime="text/csv")
-        row.download_button(_("MNIST's IDX files (.zip)"), lambda: idx_zip(store, shown.id),
-                            file_name=f"{stem}_idx.zip", key="home_idx", icon=":material/folder_zip:",
-                            on_click="ignore", mime="application/zip")
-        row.download_button(_("Printable wall (.html)"),
-                            lambda: export.wall_html(store, shown.id, nicknames=nicknames).encode("utf-8"),
-                            file_name=f"{stem}.html", key="home_html", icon=":material/print:", on_click="ignore",
-                            mime="text/html")
+        row.download_button(
+            _("Dataset (.npz)"),
+            lambda: export.payloads(store, shown.id)[0],
+            file_name=f"{stem}.npz",
+            key="home_npz",
+            icon=":material/download:",
+            on_click="ignore",
+            mime="application/zip",
+        )
+        row.download_button(
+            _("Dataset (.csv)"),
+            lambda: export.payloads(store, shown.id)[1],
+            file_name=f"{stem}.csv",
+            key="home_csv",
+            icon=":material/table:",
+            on_click="ignore",
+            mime="text/csv",
+        )
+        row.download_button(
+            _("MNIST's IDX files (.zip)"),
+            lambda: idx_zip(store, shown.id),
+            file_name=f"{stem}_idx.zip",
+            key="home_idx",
+            icon=":material/folder_zip:",
+            on_click="ignore",
+            mime="application/zip",
+        )
+        row.download_button(
+            _("Printable wall (.html)"),
+            lambda: export.wall_html(store, shown.id, nicknames=nicknames).encode("utf-8"),
+            file_name=f"{stem}.html",
+            key="home_html",
+            icon=":material/print:",
+            on_click="ignore",
+            mime="text/html",
+        )
     else:
-        for label, key in ((_("Dataset (.npz)"), "home_npz_student"), (_("Dataset (.csv)"), "home_csv_student"),
-                           (_("MNIST's IDX files (.zip)"), "home_idx_student"),
-                           (_("Printable wall (.html)"), "home_html_student")):
+        for label, key in (
+            (_("Dataset (.npz)"), "home_npz_student"),
+            (_("Dataset (.csv)"), "home_csv_student"),
+            (_("MNIST's IDX files (.zip)"), "home_idx_student"),
+            (_("Printable wall (.html)"), "home_html_student"),
+        ):
             row.button(label, key=key, icon=":material/download:", disabled=True)
     common.only_teacher_caption(teacher, _("take the class's digits home"))
-    st.caption(_("The .npz holds the images (28 × 28, white on black, as MNIST), the labels meant, the network's "
-                 "answers and models; the CSV one line per digit. The IDX files are split as the fine-tune splits "
-                 "them: {train} training digits (`train-*`) and {held} held out as the test set (`t10k-*`); digits "
-                 "marked not fair are left out. Hidden digits are in none of the files.").format(
-        train=len(train), held=len(held)))
+    st.caption(
+        _(
+            "The .npz holds the images (28 × 28, white on black, as MNIST), the labels meant, the network's "
+            "answers and models; the CSV one line per digit. The IDX files are split as the fine-tune splits "
+            "them: {train} training digits (`train-*`) and {held} held out as the test set (`t10k-*`); digits "
+            "marked not fair are left out. Hidden digits are in none of the files."
+        ).format(train=len(train), held=len(held))
+    )

@@ -41,9 +41,14 @@ def add(store: class_store.ClassStore) -> None:
     try:
         grid = paper.parse_grid(s.get("paper_grid") or "") if s.get("paper_mode") == "grid" else None
         one = len(text) == 1  # one digit: the label of every picture (or cell)
-        report = paper.add_pictures(store, uploads, label=int(text) if one and text.isdecimal() else None,
-                                          labels=None if one and text.isdecimal() else text, grid=grid,
-                                          model=s.get("paper_model") or paper.DEFAULT_MODEL)
+        report = paper.add_pictures(
+            store,
+            uploads,
+            label=int(text) if one and text.isdecimal() else None,
+            labels=None if one and text.isdecimal() else text,
+            grid=grid,
+            model=s.get("paper_model") or paper.DEFAULT_MODEL,
+        )
     except (paper.PaperError, checkpoints.CheckpointError, class_store.StoreError) as exc:
         s[_REPORT] = ("error", _("Nothing added: {reason}.").format(reason=exc))
         return
@@ -51,8 +56,9 @@ def add(store: class_store.ClassStore) -> None:
     for refused in report.refused:
         where = links.markdown_text(refused.source)
         if refused.cell is not None:
-            where = _("{file}, row {row}, column {column}").format(file=where, row=refused.cell.row,
-                                                                  column=refused.cell.column)
+            where = _("{file}, row {row}, column {column}").format(
+                file=where, row=refused.cell.row, column=refused.cell.column
+            )
         lines.append((where, inputs.refusal(refused.error)[1]))
     s[_REPORT] = ("report", report, class_store.shown_name(store.session(report.session).name), lines)
 
@@ -67,9 +73,14 @@ def show_report(store: class_store.ClassStore) -> None:
     _kind, report, session_name, lines = said
     added = len(report.added)
     if added:
-        st.success(ngettext("{n} digit added to {session}, read by {model}.",
-                            "{n} digits added to {session}, read by {model}.", added).format(
-            n=added, session=session_name, model=report.model), icon=":material/check_circle:")
+        st.success(
+            ngettext(
+                "{n} digit added to {session}, read by {model}.",
+                "{n} digits added to {session}, read by {model}.",
+                added,
+            ).format(n=added, session=session_name, model=report.model),
+            icon=":material/check_circle:",
+        )
         shown = []
         for a in report.added:
             try:
@@ -77,38 +88,77 @@ def show_report(store: class_store.ClassStore) -> None:
             except class_store.StoreError:
                 continue  # deleted since
         common.digits_row(
-            [image for image, _a in shown], [f"{a.label} → {a.prediction} · {a.confidence:.0%}" for _i, a in shown],
-            [_("a handwritten {label}, read as {prediction}").format(label=a.label, prediction=a.prediction)
-             for _i, a in shown])
+            [image for image, _a in shown],
+            [f"{a.label} → {a.prediction} · {a.confidence:.0%}" for _i, a in shown],
+            [
+                _("a handwritten {label}, read as {prediction}").format(label=a.label, prediction=a.prediction)
+                for _i, a in shown
+            ],
+        )
         st.caption(_("Under each: the label given → the network's answer, how sure."))
     if lines:
-        st.warning(ngettext("{n} picture refused:", "{n} pictures refused:", len(lines)).format(n=len(lines))
-                   + "\n\n" + "\n".join(f"- **{where}**: {why}" for where, why in lines), icon=":material/image:")
+        st.warning(
+            ngettext("{n} picture refused:", "{n} pictures refused:", len(lines)).format(n=len(lines))
+            + "\n\n"
+            + "\n".join(f"- **{where}**: {why}" for where, why in lines),
+            icon=":material/image:",
+        )
     if not added and not lines:
         st.info(_("Nothing added and nothing refused."), icon=":material/info:")
 
 
 def paper_tab(store: class_store.ClassStore, session: int | None, teacher: bool) -> None:
     current = store.current_session()
-    st.markdown(_("Digits written on paper, photographed or scanned, go into the current session (**{name}**) as "
-                  "if sent from **Draw a digit**: made like MNIST digits, read by the network, on the wall.").format(
-        name=class_store.shown_name(current.name)))
-    files = st.file_uploader(_("Pictures of digits (PNG or JPEG; dark on light or light on dark)"), type=TYPES,
-                             accept_multiple_files=True, key="paper_files", disabled=not teacher)
-    mode = st.segmented_control(_("Each picture holds"), list(MODES), format_func=lambda m: _(MODES[m]),
-                                default="files", required=True, key="paper_mode", disabled=not teacher)
+    st.markdown(
+        _(
+            "Digits written on paper, photographed or scanned, go into the current session (**{name}**) as "
+            "if sent from **Draw a digit**: made like MNIST digits, read by the network, on the wall."
+        ).format(name=class_store.shown_name(current.name))
+    )
+    files = st.file_uploader(
+        _("Pictures of digits (PNG or JPEG; dark on light or light on dark)"),
+        type=TYPES,
+        accept_multiple_files=True,
+        key="paper_files",
+        disabled=not teacher,
+    )
+    mode = st.segmented_control(
+        _("Each picture holds"),
+        list(MODES),
+        format_func=lambda m: _(MODES[m]),
+        default="files",
+        required=True,
+        key="paper_mode",
+        disabled=not teacher,
+    )
     c1, c2, c3 = st.columns([2, 1, 2], vertical_alignment="bottom")
     if mode == "grid":
-        c1.text_input(_("Labels"), key="paper_labels", disabled=not teacher, placeholder="0123456789",
-                      help=_("One digit for every cell (7), or one per row, one per column, or one per cell, "
-                             "row by row."))
+        c1.text_input(
+            _("Labels"),
+            key="paper_labels",
+            disabled=not teacher,
+            placeholder="0123456789",
+            help=_("One digit for every cell (7), or one per row, one per column, or one per cell, row by row."),
+        )
         c2.text_input(_("Grid (rows x columns)"), value="3x5", key="paper_grid", disabled=not teacher)
     else:
-        c1.text_input(_("Labels"), key="paper_labels", disabled=not teacher, placeholder="4 · 0123",
-                      help=_("One digit for every picture (4), or one per picture in their order (0123)."))
+        c1.text_input(
+            _("Labels"),
+            key="paper_labels",
+            disabled=not teacher,
+            placeholder="4 · 0123",
+            help=_("One digit for every picture (4), or one per picture in their order (0123)."),
+        )
     with c3:
         ui.checkpoint_picker(_("Model that reads them"), key="paper_model", default=paper.DEFAULT_MODEL)
-    st.button(_("Add to the class"), type="primary", icon=":material/upload:", key="paper_add",
-              disabled=not teacher or not files, on_click=add, args=(store,))
+    st.button(
+        _("Add to the class"),
+        type="primary",
+        icon=":material/upload:",
+        key="paper_add",
+        disabled=not teacher or not files,
+        on_click=add,
+        args=(store,),
+    )
     common.only_teacher_caption(teacher, _("add digits from paper"))
     show_report(store)

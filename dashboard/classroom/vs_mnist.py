@@ -26,8 +26,8 @@ from dashboard.figures import palettes
 from dashboard.frame.links import BOUND
 from dashboard.training import figures as figs_training
 
-HARDEST = 10      # the hardest digits shown
-CELL_SHOWN = 24   # a confusion cell's digits shown
+HARDEST = 10  # the hardest digits shown
+CELL_SHOWN = 24  # a confusion cell's digits shown
 CONFUSION_PX = 560  # the confusion matrix's side, at most (as on /training)
 
 
@@ -41,16 +41,18 @@ def checkpoint_hash(name: str) -> str:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def cached_comparison(store_path: str, session: int, latest: tuple[int, int], name: str,
-                      sha256: str) -> lessons.Comparison:
+def cached_comparison(
+    store_path: str, session: int, latest: tuple[int, int], name: str, sha256: str
+) -> lessons.Comparison:
     """One model on the session's digits and on MNIST's test set, per (digits, weights)."""
     digits = lessons.class_digits(class_store.store(store_path), session)
     return lessons.compare(name, digits)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def cached_rows(store_path: str, session: int, latest: tuple[int, int],
-                named: tuple[tuple[str, str], ...]) -> list[lessons.ModelRow]:
+def cached_rows(
+    store_path: str, session: int, latest: tuple[int, int], named: tuple[tuple[str, str], ...]
+) -> list[lessons.ModelRow]:
     """Every model of ``named`` (name, SHA-256) on the session's digits, per (digits, weights)."""
     digits = lessons.class_digits(class_store.store(store_path), session)
     return lessons.compare_models(digits, [name for name, _sha in named])
@@ -60,21 +62,34 @@ def table_models(session: int) -> list[str]:
     """The models of the table: each preset's shipped checkpoint, and this session's fine-tunes."""
     present = ui.checkpoint_names()
     return [n for n in models.names() if n in present] + sorted(
-        n for n in present if n.startswith("class_") and n.endswith(f"_{session}"))
+        n for n in present if n.startswith("class_") and n.endswith(f"_{session}")
+    )
 
 
 def headline(result: lessons.Comparison) -> None:
-    st.markdown(_("**{model}** reads **{on_class:.0%}** of the class's {n} digits right, and **{on_mnist:.2%}** of "
-                  "MNIST's {mnist_n:,} test digits.").format(
-        model=result.model, on_class=result.class_accuracy, n=len(result.digits), on_mnist=result.mnist_accuracy,
-        mnist_n=len(result.on_mnist)))
+    st.markdown(
+        _(
+            "**{model}** reads **{on_class:.0%}** of the class's {n} digits right, and **{on_mnist:.2%}** of "
+            "MNIST's {mnist_n:,} test digits."
+        ).format(
+            model=result.model,
+            on_class=result.class_accuracy,
+            n=len(result.digits),
+            on_mnist=result.mnist_accuracy,
+            mnist_n=len(result.on_mnist),
+        )
+    )
 
 
 def per_digit(result: lessons.Comparison) -> None:
     colors = palettes.figure_colors(ui.palette("answer")).series
     ui.plotly_chart(figs.per_digit_figure(result.per_digit(), colors), key="vs_digits_chart", width="stretch")
-    st.caption(_("The share of each digit read right: the class's digits beside MNIST's test digits. With a "
-                 "few digits of a kind, one digit moves its bar a lot: hover over a bar for how many there are."))
+    st.caption(
+        _(
+            "The share of each digit read right: the class's digits beside MNIST's test digits. With a "
+            "few digits of a kind, one digit moves its bar a lot: hover over a bar for how many there are."
+        )
+    )
 
 
 def cell_clicked() -> None:
@@ -102,66 +117,100 @@ def confusion(result: lessons.Comparison) -> None:
         meant = c1.selectbox(_("Digit meant"), range(10), key="vs_true", bind=BOUND)
         said = c2.selectbox(_("Read as"), range(10), key="vs_pred", bind=BOUND)
         ids = result.cell(meant, said)
-        text = (_("**{count}** of the class's {meant}s read as {said}, most confident first") if ids else
-                _("**{count}** of the class's {meant}s read as {said}"))
+        text = (
+            _("**{count}** of the class's {meant}s read as {said}, most confident first")
+            if ids
+            else _("**{count}** of the class's {meant}s read as {said}")
+        )
         st.markdown(text.format(count=len(ids), meant=meant, said=said))
         if ids:
             where = {int(entry): i for i, entry in enumerate(result.digits.entry_ids)}
             shown = [where[entry] for entry in ids[:CELL_SHOWN]]
             probabilities = result.on_class.probabilities[shown, said]
             common.digits_row(
-                result.digits.images[shown], [f"#{entry}: {p:.0%}" for entry, p in zip(ids, probabilities)],
-                [_("a handwritten {meant}, read as {said}").format(meant=meant, said=said)] * len(shown))
-            st.caption(_("Under each digit: its number on the wall, and the probability given to {said}.").format(
-                said=said))
+                result.digits.images[shown],
+                [f"#{entry}: {p:.0%}" for entry, p in zip(ids, probabilities)],
+                [_("a handwritten {meant}, read as {said}").format(meant=meant, said=said)] * len(shown),
+            )
+            st.caption(
+                _("Under each digit: its number on the wall, and the probability given to {said}.").format(said=said)
+            )
 
 
 def hardest(result: lessons.Comparison) -> None:
     st.subheader(_("The hardest digits"))
     digits = result.hardest(HARDEST)
     common.digits_row(
-        [d.image for d in digits], [f"{d.label} → {d.prediction} · {d.own_probability:.0%}" for d in digits],
-        [_("a handwritten {label}, read as {prediction}").format(label=d.label, prediction=d.prediction)
-         for d in digits])
-    st.caption(_("The class's digits to which {model} gives the lowest probability for the digit meant, lowest first. "
-                 "Under each: the digit meant → the network's answer · the probability of the digit meant.").format(
-        model=result.model))
+        [d.image for d in digits],
+        [f"{d.label} → {d.prediction} · {d.own_probability:.0%}" for d in digits],
+        [
+            _("a handwritten {label}, read as {prediction}").format(label=d.label, prediction=d.prediction)
+            for d in digits
+        ],
+    )
+    st.caption(
+        _(
+            "The class's digits to which {model} gives the lowest probability for the digit meant, lowest first. "
+            "Under each: the digit meant → the network's answer · the probability of the digit meant."
+        ).format(model=result.model)
+    )
 
 
 def every_model(store: class_store.ClassStore, session: int, latest: tuple[int, int], n: int) -> None:
     st.subheader(_("Every model on our digits"))
-    if not st.toggle(_("Compare every model"), key="vs_all", bind=BOUND,
-                     help=_("Runs each model over MNIST's 10,000 test digits once (seconds per model the first "
-                            "time), then over the class's digits.")):
+    if not st.toggle(
+        _("Compare every model"),
+        key="vs_all",
+        bind=BOUND,
+        help=_(
+            "Runs each model over MNIST's 10,000 test digits once (seconds per model the first "
+            "time), then over the class's digits."
+        ),
+    ):
         return
     named = tuple((name, checkpoint_hash(name)) for name in table_models(session))
     with st.spinner(_("Measuring every model on MNIST's test digits and on the class's...")):
         rows = cached_rows(str(store.path), session, latest, named)
     rows = sorted(rows, key=lambda r: (r.class_accuracy is None, -(r.class_accuracy or 0), r.model))
     percent = lambda value, digits: "-" if value is None else f"{value:.{digits}%}"  # noqa: E731
-    st.dataframe([{_("Model"): r.model, _("MNIST test accuracy"): percent(r.mnist_accuracy, 2),
-                   _("Accuracy on our class"): percent(r.class_accuracy, 0),
-                   _("Note"): _("could not be measured: {reason}").format(reason=r.error) if r.error else ""}
-                  for r in rows], hide_index=True, height="content", key="vs_table")
-    st.caption(_("Each model on the same {n} class digits, best on the class first; MNIST's accuracy is over its "
-                 "10,000 test digits. A model is measured again when its checkpoint or the class changes.").format(
-        n=n))
+    st.dataframe(
+        [
+            {
+                _("Model"): r.model,
+                _("MNIST test accuracy"): percent(r.mnist_accuracy, 2),
+                _("Accuracy on our class"): percent(r.class_accuracy, 0),
+                _("Note"): _("could not be measured: {reason}").format(reason=r.error) if r.error else "",
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        height="content",
+        key="vs_table",
+    )
+    st.caption(
+        _(
+            "Each model on the same {n} class digits, best on the class first; MNIST's accuracy is over its "
+            "10,000 test digits. A model is measured again when its checkpoint or the class changes."
+        ).format(n=n)
+    )
 
 
 def lessons_tab(store: class_store.ClassStore, session: int | None, teacher: bool) -> None:
-    st.markdown(_("The network learned from MNIST: digits written by American census workers and students. How "
-                  "well does it read ours? Every figure here runs the model on the class's digits as they are now."))
+    st.markdown(
+        _(
+            "The network learned from MNIST: digits written by American census workers and students. How "
+            "well does it read ours? Every figure here runs the model on the class's digits as they are now."
+        )
+    )
     name = ui.checkpoint_picker(_("Model"), key="vs_model", bind=BOUND)
     digits = lessons.class_digits(store, session)
     if name is None:
         return
     if len(digits) == 0:
-        st.info(_("No digits in this session yet: students send theirs from **Draw a digit**."),
-                icon=":material/draw:")
+        st.info(_("No digits in this session yet: students send theirs from **Draw a digit**."), icon=":material/draw:")
         return
     latest = store.latest(digits.session)
-    with st.spinner(_("Running {model} over the class's digits and MNIST's 10,000 test digits...").format(
-            model=name)):
+    with st.spinner(_("Running {model} over the class's digits and MNIST's 10,000 test digits...").format(model=name)):
         result = cached_comparison(str(store.path), digits.session, latest, name, checkpoint_hash(name))
     with ui.guarded(_("The accuracy per digit")):
         headline(result)
@@ -172,4 +221,3 @@ def lessons_tab(store: class_store.ClassStore, session: int | None, teacher: boo
         hardest(result)
     with ui.guarded(_("Every model on our digits")):
         every_model(store, digits.session, latest, len(digits))
-

@@ -27,8 +27,14 @@ MNIST_PATCH, TYPED = N_("MNIST digit patch"), N_("Type your own")
 VERTICAL_EDGE, RANDOM = N_("Vertical edge"), N_("Random whole numbers")
 # The trained LeNet-5's first layer (C1) has six kernels: each option's name is in the catalogue, so
 # that a link naming one opens in either language (a seventh, were there one, would be built).
-LENET_KERNELS = (N_("LeNet-5 C1 kernel 1"), N_("LeNet-5 C1 kernel 2"), N_("LeNet-5 C1 kernel 3"),
-                 N_("LeNet-5 C1 kernel 4"), N_("LeNet-5 C1 kernel 5"), N_("LeNet-5 C1 kernel 6"))
+LENET_KERNELS = (
+    N_("LeNet-5 C1 kernel 1"),
+    N_("LeNet-5 C1 kernel 2"),
+    N_("LeNet-5 C1 kernel 3"),
+    N_("LeNet-5 C1 kernel 4"),
+    N_("LeNet-5 C1 kernel 5"),
+    N_("LeNet-5 C1 kernel 6"),
+)
 
 
 def lenet_kernel_name(i: int) -> str:
@@ -95,11 +101,14 @@ def output_shape_calculator(n: int, k: int, stride: int, padding: int, dilation:
         st.latex(rf"\text{{{label}}} = {formula}")
         impossible(_("Impossible"), exc)
         return False
-    st.latex(rf"\text{{{label}}} = {formula} = \left\lfloor \frac{{{n} + 2\cdot{padding} - {dilation}({k}-1) - 1}}"
-             rf"{{{stride}}} \right\rfloor + 1 = {size}")
-    sentence = _("The {n}×{n} input gives a <b>{size}×{size}</b> output (n={n}, k={k}, padding p={padding}, "
-                 "dilation d={dilation}, stride s={stride}).").format(n=n, size=size, k=k, padding=padding,
-                                                                     dilation=dilation, stride=stride)
+    st.latex(
+        rf"\text{{{label}}} = {formula} = \left\lfloor \frac{{{n} + 2\cdot{padding} - {dilation}({k}-1) - 1}}"
+        rf"{{{stride}}} \right\rfloor + 1 = {size}"
+    )
+    sentence = _(
+        "The {n}×{n} input gives a <b>{size}×{size}</b> output (n={n}, k={k}, padding p={padding}, "
+        "dilation d={dilation}, stride s={stride})."
+    ).format(n=n, size=size, k=k, padding=padding, dilation=dilation, stride=stride)
     st.markdown(f"<div style='text-align:center'>{sentence}</div>", unsafe_allow_html=True)
     return True
 
@@ -108,8 +117,9 @@ def typed_grid(label: str, initial: np.ndarray, key: str) -> np.ndarray:
     """An editable grid of numbers; an emptied cell comes back as NaN, which core reports."""
     st.caption(label)
     columns = {str(c): st.column_config.NumberColumn(str(c + 1), width=44) for c in range(initial.shape[1])}
-    edited = st.data_editor(pd.DataFrame(initial, columns=list(columns)), key=key, hide_index=True,
-                            column_config=columns, width="content")
+    edited = st.data_editor(
+        pd.DataFrame(initial, columns=list(columns)), key=key, hide_index=True, column_config=columns, width="content"
+    )
     return edited.to_numpy(dtype=float)
 
 
@@ -119,21 +129,26 @@ def input_grid(prefix: str, digits: np.ndarray | None) -> tuple[np.ndarray, str]
     choice = st.selectbox(_("Input"), choices, format_func=labels(), key=f"{prefix}_input", bind=BOUND)
     # One key for every input, so that the size is one URL parameter; it keeps its value when
     # the input changes.
-    size = st.slider(_("Input size"), 3, gridmath.MAX_SIDE, 8 if choice == MNIST_PATCH else 6,
-                     key=f"{prefix}_size", bind=BOUND)
+    size = st.slider(
+        _("Input size"), 3, gridmath.MAX_SIDE, 8 if choice == MNIST_PATCH else 6, key=f"{prefix}_size", bind=BOUND
+    )
     if choice == MNIST_PATCH:
-        index = st.number_input(_("Test digit number"), 0, len(digits) - 1, 0, key=f"{prefix}_digit", width=220,
-                                bind=BOUND)
-        return (presets.mnist_patch(digits[index], size),
-                _("the middle of test digit #{index}, brightness 0-9").format(index=index))
+        index = st.number_input(
+            _("Test digit number"), 0, len(digits) - 1, 0, key=f"{prefix}_digit", width=220, bind=BOUND
+        )
+        return (
+            presets.mnist_patch(digits[index], size),
+            _("the middle of test digit #{index}, brightness 0-9").format(index=index),
+        )
     if choice == VERTICAL_EDGE:
         return presets.vertical_edge(size), _("a bright left half beside a dark right half")
     if choice == RANDOM:
         # A numbered draw, kept in the URL: a shared link shows everyone the same numbers.
         seed = numbered_draw(f"{prefix}_seed", button_key=f"{prefix}_reroll", in_url=True)
         return presets.random_integers((size, size), seed), _("random whole numbers 0-9")
-    return typed_grid(_("Type the input (click a cell):"), presets.vertical_edge(size),
-                      f"{prefix}_typed_input_{size}"), _("your numbers")
+    return typed_grid(
+        _("Type the input (click a cell):"), presets.vertical_edge(size), f"{prefix}_typed_input_{size}"
+    ), _("your numbers")
 
 
 def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
@@ -141,8 +156,9 @@ def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
     its name (as the student reads it)."""
     layer, why_not = trained_kernels()
     lenet = [lenet_kernel_name(i) for i in range(len(layer.kernels))] if layer else []
-    choice = st.selectbox(_("Kernel"), list(presets.KERNELS) + lenet + [TYPED], format_func=labels(),
-                          key=f"{prefix}_kernel", bind=BOUND)
+    choice = st.selectbox(
+        _("Kernel"), list(presets.KERNELS) + lenet + [TYPED], format_func=labels(), key=f"{prefix}_kernel", bind=BOUND
+    )
     if not layer:
         st.caption(why_not)
     if choice in presets.KERNELS:
@@ -150,8 +166,11 @@ def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
     elif choice in lenet:
         i = lenet.index(choice)
         kernel, bias = layer.kernels[i], float(layer.biases[i])
-        st.caption(_("Learned by the trained `lenet5` (test accuracy {accuracy:.2%}).").format(
-            accuracy=layer.test_accuracy) if layer.test_accuracy is not None else _("Learned by the trained `lenet5`."))
+        st.caption(
+            _("Learned by the trained `lenet5` (test accuracy {accuracy:.2%}).").format(accuracy=layer.test_accuracy)
+            if layer.test_accuracy is not None
+            else _("Learned by the trained `lenet5`.")
+        )
     else:
         k = st.slider(_("Kernel size"), *gridmath.KERNEL_RANGE, 3, key=f"{prefix}_ksize", bind=BOUND)
         initial = np.zeros((k, k))

@@ -16,8 +16,15 @@ def next_draw(seed_key: str) -> None:
     st.session_state[seed_key] += 1
 
 
-def numbered_draw(seed_key: str, *, button_key: str, label: str | None = None, icon: str = ":material/casino:",
-                  first: int = 1, in_url: bool = False) -> int:
+def numbered_draw(
+    seed_key: str,
+    *,
+    button_key: str,
+    label: str | None = None,
+    icon: str = ":material/casino:",
+    first: int = 1,
+    in_url: bool = False,
+) -> int:
     """The draw's number (``first`` until the button is pressed) and the button for the next one,
     labelled ``label`` (translated by the caller; "New numbers" unless given).
 
@@ -26,7 +33,16 @@ def numbered_draw(seed_key: str, *, button_key: str, label: str | None = None, i
     """
     st.session_state.setdefault(seed_key, first)  # not as the box's default: the button sets it too
     if in_url:
-        st.number_input(_("Draw number"), first, LARGEST_DRAW, key=seed_key, width=220, bind=BOUND,
-                        help=_("The same number gives the same grid on every machine."))
-    st.button(_("New numbers") if label is None else label, icon=icon, key=button_key, on_click=next_draw, args=(seed_key,))
+        st.number_input(
+            _("Draw number"),
+            first,
+            LARGEST_DRAW,
+            key=seed_key,
+            width=220,
+            bind=BOUND,
+            help=_("The same number gives the same grid on every machine."),
+        )
+    st.button(
+        _("New numbers") if label is None else label, icon=icon, key=button_key, on_click=next_draw, args=(seed_key,)
+    )
     return int(st.session_state[seed_key])

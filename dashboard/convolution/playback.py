@@ -31,7 +31,8 @@ class Verdict:
         if self.right:
             return _("Right: step {step} writes {value}.").format(step=self.step, value=truth)
         return _("Not quite: you said {guess}, step {step} writes {value}.").format(
-            guess=gridmath.format_number(self.guess, decimals), step=self.step, value=truth)
+            guess=gridmath.format_number(self.guess, decimals), step=self.step, value=truth
+        )
 
 
 @dataclass
@@ -44,7 +45,7 @@ class Playback:
     playing: bool = False
     verdict: Verdict | None = None
     t0: float = 0.0  # while playing: when the clock was last anchored...
-    p0: int = 0      # ...and the step shown then
+    p0: int = 0  # ...and the step shown then
 
     def follow(self, sig: str, n: int) -> None:
         """New numbers or settings (another ``sig``): start again from step 0, paused."""

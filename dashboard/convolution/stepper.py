@@ -30,7 +30,7 @@ from dashboard import ui
 from dashboard.convolution.playback import Playback, Verdict
 
 SPEEDS = [1, 2, 4, 6, 8]  # steps per second
-VERDICT_PX = 300          # the verdict beside the equation (which keeps the rest of the width)
+VERDICT_PX = 300  # the verdict beside the equation (which keeps the rest of the width)
 
 # --- grids that fit the screen ------------------------------------------------------------------
 # The page's grids are sized by the browser, from the room it really has (the server cannot know
@@ -38,14 +38,14 @@ VERDICT_PX = 300          # the verdict beside the equation (which keeps the res
 # phone 360): each row of grids is a CSS size container, and its cells take the side in the
 # row's --cell (written by ``cell_style``), over the fixed, largest size the grid's HTML asks for.
 GRID_CLASS = "fitted-grids"
-NARROW_PX = 640           # a phone: its rows of grids wrap anyway, one grid may take the whole width
+NARROW_PX = 640  # a phone: its rows of grids wrap anyway, one grid may take the whole width
 GRID_CSS = f"""<style>
 .{GRID_CLASS} {{ container-type: inline-size; }}
 .{GRID_CLASS} td {{ --side: var(--cell); width: var(--side) !important; min-width: var(--side) !important;
   height: var(--side) !important; font-size: clamp(12px, calc(var(--side) * 0.42), 24px); }}
 @media (max-width: {NARROW_PX}px) {{ .{GRID_CLASS} td {{ --side: var(--cell-narrow); }} }}
 </style>"""
-SMALLEST_CELL_PX = 24     # 12 px numbers; below this a row of grids wraps onto a new line instead
+SMALLEST_CELL_PX = 24  # 12 px numbers; below this a row of grids wraps onto a new line instead
 # The player's own lines, in rem (they grow with presenter mode's larger type): the buttons 2.5,
 # the next guess with its label 4.25, 1 between each and 0.5 above and below (Streamlit's header
 # is see-through and lets clicks through: it needs no room); a grid title 1.9; an equation line
@@ -55,14 +55,15 @@ EQUATION_LINE_REM, VERDICT_REM = 1.95, 5.0
 # Monospace characters an equation line holds on that projector: 880 px less the verdict and a
 # gap, at 15.6 px a character.
 EQUATION_CHARS = 35
-TITLE_CHAR_REM = 0.55     # a grid title (1.05 rem, semibold) is about 0.5 em a character
-LARGEST_ROOT_PX = 20      # presenter mode's type: the widest a title gets
+TITLE_CHAR_REM = 0.55  # a grid title (1.05 rem, semibold) is about 0.5 em a character
+LARGEST_ROOT_PX = 20  # presenter mode's type: the widest a title gets
 
 
 @dataclass(frozen=True)
 class GridPart:
     """One piece of a row of grids: ``columns`` cells wide (2 px apart) plus ``extra_px``, or
     ``title_rem`` wide when its title is the wider."""
+
     columns: int
     title_rem: float = 0.0
     extra_px: int = 2  # a table's border spacing at its two edges
@@ -86,8 +87,15 @@ def player_rest_rem(titles: int, equation: int, extra_rem: float = 0.0) -> float
     """The height (rem) of what the player shows besides its grids' rows of cells: the buttons,
     ``titles`` lines of grid titles, ``equation`` lines of equation (or the verdict beside it),
     the next guess, the gaps, and ``extra_rem`` more of the page's own."""
-    return (BUTTONS_REM + titles * TITLE_REM + max(equation * EQUATION_LINE_REM, VERDICT_REM) + QUIZ_REM
-            + 3 * GAP_REM + 2 * MARGIN_REM + extra_rem)
+    return (
+        BUTTONS_REM
+        + titles * TITLE_REM
+        + max(equation * EQUATION_LINE_REM, VERDICT_REM)
+        + QUIZ_REM
+        + 3 * GAP_REM
+        + 2 * MARGIN_REM
+        + extra_rem
+    )
 
 
 def cell_style(parts: list[GridPart], rows: int, *, gap_px: int, rest_rem: float, largest: int) -> str:
@@ -102,8 +110,11 @@ def cell_style(parts: list[GridPart], rows: int, *, gap_px: int, rest_rem: float
     one bound each (only titles that can be the wider are considered).
     """
     spare = gap_px * (len(parts) - 1) + 8  # 8 px to spare: no wrap on a rounding
-    maybe = [i for i, p in enumerate(parts)
-             if p.title_rem * LARGEST_ROOT_PX > p.columns * (SMALLEST_CELL_PX + 2) + p.extra_px]
+    maybe = [
+        i
+        for i, p in enumerate(parts)
+        if p.title_rem * LARGEST_ROOT_PX > p.columns * (SMALLEST_CELL_PX + 2) + p.extra_px
+    ]
     bounds = []
     for choice in itertools.product((False, True), repeat=len(maybe)):
         titled = {i for i, by_title in zip(maybe, choice) if by_title}
@@ -116,8 +127,10 @@ def cell_style(parts: list[GridPart], rows: int, *, gap_px: int, rest_rem: float
     bounds.append(f"(100vh - {rest_rem:.2f}rem) / {max(rows, 1)} - 2px")
     widest = max(parts, key=lambda p: (p.columns, p.extra_px))
     narrow = f"(100cqw - {widest.extra_px + 8}px) / {max(widest.columns, 1)} - 2px"
-    return (f"--cell:clamp({SMALLEST_CELL_PX}px, min({', '.join(bounds)}), {largest}px);"
-            f"--cell-narrow:clamp({SMALLEST_CELL_PX}px, {narrow}, {largest}px)")
+    return (
+        f"--cell:clamp({SMALLEST_CELL_PX}px, min({', '.join(bounds)}), {largest}px);"
+        f"--cell-narrow:clamp({SMALLEST_CELL_PX}px, {narrow}, {largest}px)"
+    )
 
 
 def fitted(html: str, style: str) -> str:
@@ -142,8 +155,9 @@ def equation_block(lines: list[str], key: str, bold_last: bool = True) -> None:
     body = "".join(f"<div>{line}</div>" for line in lines[:-1])
     body += f"<div><b>{lines[-1]}</b></div>" if bold_last else f"<div>{lines[-1]}</div>"
     with st.container(key=key):
-        st.markdown(f"<div style='font-size:1.3rem;line-height:1.5;font-family:monospace'>{body}</div>",
-                    unsafe_allow_html=True)
+        st.markdown(
+            f"<div style='font-size:1.3rem;line-height:1.5;font-family:monospace'>{body}</div>", unsafe_allow_html=True
+        )
 
 
 def verdict_box(verdict: Verdict, decimals: int) -> None:
@@ -157,6 +171,7 @@ def verdict_box(verdict: Verdict, decimals: int) -> None:
 # A button that a step disables (Step back at the first step, Reset, Last step...) and the guess's
 # field, new at every step, would leave the focus nowhere: the keyboard's user would start again
 # from the top of the page. The player puts it on the control that comes next instead.
+
 
 def focus_next(key: str, selector: str) -> None:
     """After this rerun, put the focus on ``selector`` (a control of player ``key``)."""
@@ -183,23 +198,47 @@ def controls(key: str, state: Playback) -> None:
     type, the sidebar open: an 880 px column) the five buttons and the counter just fit."""
     playing, n = state.playing, state.n
     with st.container(horizontal=True, vertical_alignment="center", gap="xsmall", key=f"{key}_controls"):
-        st.button(_("Pause") if playing else _("Play"), key=f"{key}_play", type="primary",
-                  on_click=lambda: state.toggle(time.monotonic()),
-                  icon=":material/pause:" if playing else ":material/play_arrow:")
+        st.button(
+            _("Pause") if playing else _("Play"),
+            key=f"{key}_play",
+            type="primary",
+            on_click=lambda: state.toggle(time.monotonic()),
+            icon=":material/pause:" if playing else ":material/play_arrow:",
+        )
         for label, name, delta, icon, disabled in (
-                (_("Step back"), "back", -1, "chevron_left", state.at_start),
-                (_("Step forward"), "forward", 1, "chevron_right", state.at_end),
-                (_("Reset"), "reset", -n, "first_page", state.at_start),
-                (_("Last step"), "end", n, "last_page", state.at_end)):
-            st.button(label, key=f"{key}_{name}", on_click=moved, args=(key, state, delta), icon=f":material/{icon}:",
-                      disabled=disabled)
+            (_("Step back"), "back", -1, "chevron_left", state.at_start),
+            (_("Step forward"), "forward", 1, "chevron_right", state.at_end),
+            (_("Reset"), "reset", -n, "first_page", state.at_start),
+            (_("Last step"), "end", n, "last_page", state.at_end),
+        ):
+            st.button(
+                label,
+                key=f"{key}_{name}",
+                on_click=moved,
+                args=(key, state, delta),
+                icon=f":material/{icon}:",
+                disabled=disabled,
+            )
         with st.container(key=f"{key}_progress", width="content"):
-            st.markdown("<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
-                        + _("Step {step} of {n}").format(step=state.pos, n=n) + "</span>", unsafe_allow_html=True)
+            st.markdown(
+                "<span style='font-size:1.25rem;font-weight:700;white-space:nowrap'>"
+                + _("Step {step} of {n}").format(step=state.pos, n=n)
+                + "</span>",
+                unsafe_allow_html=True,
+            )
 
 
-def animate(key: str, sig: str, values: list[float], targets: list[str], draw, decimals: int = 2, *,
-            equation_key: str, bold_last: bool = True) -> None:
+def animate(
+    key: str,
+    sig: str,
+    values: list[float],
+    targets: list[str],
+    draw,
+    decimals: int = 2,
+    *,
+    equation_key: str,
+    bold_last: bool = True,
+) -> None:
     """Play / pause / step / speed over ``len(values)`` steps; ``draw(pos, playing)`` draws one
     frame and returns the lines of its arithmetic, which are shown under it (as ``equation_key``).
 
@@ -219,8 +258,9 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
             return
         state.reveal(guess, values, decimals)
         # The next guess's field is new: the focus goes there (or, after the last step, to Play).
-        focus_next(key, f".st-key-{key}_guess_{state.pos} input" if state.pos < state.n
-                   else button_selector(key, "play"))
+        focus_next(
+            key, f".st-key-{key}_guess_{state.pos} input" if state.pos < state.n else button_selector(key, "play")
+        )
 
     @st.fragment(run_every=interval)
     def player():
@@ -241,27 +281,46 @@ def animate(key: str, sig: str, values: list[float], targets: list[str], draw, d
                 if verdict:
                     verdict_box(verdict, decimals)
                 elif unguessed:
-                    st.info(_("Type your prediction for step {step} first, then check it.").format(step=pos + 1),
-                            icon=":material/edit:", width=VERDICT_PX)
+                    st.info(
+                        _("Type your prediction for step {step} first, then check it.").format(step=pos + 1),
+                        icon=":material/edit:",
+                        width=VERDICT_PX,
+                    )
             if not playing and pos:  # while playing, the steps go by too fast to be read out
                 value = gridmath.format_number(values[pos - 1], decimals)
-                step_said = _("Step {step} of {n}: {target} = {value}.").format(step=pos, n=state.n,
-                                                                                 target=targets[pos - 1], value=value)
+                step_said = _("Step {step} of {n}: {target} = {value}.").format(
+                    step=pos, n=state.n, target=targets[pos - 1], value=value
+                )
                 ui.announce(verdict.sentence(decimals) if verdict else step_said)
         # The next guess, then the speed, on one line; the number box takes what is left.
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small", key=f"{key}_quiz"):
             if not playing and pos < state.n:
-                st.number_input(_("Predict step {step}: what goes into {target}?").format(step=pos + 1,
-                                                                                           target=targets[pos]),
-                                value=None, step=1.0, format="%g", placeholder=_("type a number"),
-                                key=f"{key}_guess_{pos}", width="stretch")
+                st.number_input(
+                    _("Predict step {step}: what goes into {target}?").format(step=pos + 1, target=targets[pos]),
+                    value=None,
+                    step=1.0,
+                    format="%g",
+                    placeholder=_("type a number"),
+                    key=f"{key}_guess_{pos}",
+                    width="stretch",
+                )
                 # Never disabled: typed, then Tab, the focus must find it (the number is read on the way).
-                st.button(_("Check and reveal"), key=f"{key}_check", on_click=reveal,
-                          icon=":material/visibility:", width="content")
+                st.button(
+                    _("Check and reveal"),
+                    key=f"{key}_check",
+                    on_click=reveal,
+                    icon=":material/visibility:",
+                    width="content",
+                )
             else:
                 st.space("stretch")
-            st.select_slider(_("Speed (steps per second)"), SPEEDS, key=speed_key, width=200,
-                             on_change=lambda: state.anchor(time.monotonic()))
+            st.select_slider(
+                _("Speed (steps per second)"),
+                SPEEDS,
+                key=speed_key,
+                width=200,
+                on_change=lambda: state.anchor(time.monotonic()),
+            )
         focus = st.session_state.pop(f"{key}_focus", None)
         if focus:
             ui.move_focus(focus[0], f"{key}:{focus[1]}")

@@ -46,7 +46,6 @@ TARGET_CHOICES = (PREDICTED, *range(10))
 TARGET_LABELS = {PREDICTED: N_("Predicted"), **{digit: str(digit) for digit in range(10)}}
 
 
-
 def load(name: str):
     try:
         return ui.load_model(name)
@@ -70,17 +69,27 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.caption(title)
         st.metric(_("Prediction"), result.prediction)
         st.caption(" · ".join([sure, *facts]))
-        ui.chart(probability_bars(result.probabilities, highlight=result.prediction, height_px=200,
-                               highlight_color=winner), key, description=plots.probabilities_text(result.probabilities))
+        ui.chart(
+            probability_bars(result.probabilities, highlight=result.prediction, height_px=200, highlight_color=winner),
+            key,
+            description=plots.probabilities_text(result.probabilities),
+        )
         return result
     left, right = st.columns([1, 3], vertical_alignment="center")
     with left:
         st.metric(_("Prediction"), result.prediction)
         st.caption(" · ".join([sure, f"{name}: {title}", *facts]))
     with right:
-        ui.chart(probability_bars(result.probabilities, highlight=result.prediction, highlight_color=winner,
-                               title=_("Probability of each class (softmax)")), key,
-                 description=plots.probabilities_text(result.probabilities))
+        ui.chart(
+            probability_bars(
+                result.probabilities,
+                highlight=result.prediction,
+                highlight_color=winner,
+                title=_("Probability of each class (softmax)"),
+            ),
+            key,
+            description=plots.probabilities_text(result.probabilities),
+        )
     return result
 
 
@@ -88,18 +97,31 @@ def feature_maps(model, x, *, prefix: str) -> None:
     st.subheader(_("Feature maps"))
     stages = stage_maps(model, x)
     if not stages:
-        st.info(_("This network has no convolutional layers: it sees the 784 pixels as one long "
-                  "vector, so there are no maps to show. Pick a CNN to see them."), icon=":material/info:")
+        st.info(
+            _(
+                "This network has no convolutional layers: it sees the 784 pixels as one long "
+                "vector, so there are no maps to show. Pick a CNN to see them."
+            ),
+            icon=":material/info:",
+        )
         return
-    st.caption(_("Every stage of the network on your digit, one small picture per channel, each "
-                 "stretched from its own lowest (black) to highest (white) value. Shapes are "
-                 "written as in the 1998 paper: channels@height×width."))
+    st.caption(
+        _(
+            "Every stage of the network on your digit, one small picture per channel, each "
+            "stretched from its own lowest (black) to highest (white) value. Shapes are "
+            "written as in the 1998 paper: channels@height×width."
+        )
+    )
     for first in range(0, len(stages), 2):
         cols = st.columns(2, gap="large")
-        for col, stage in zip(cols, stages[first:first + 2]):
+        for col, stage in zip(cols, stages[first : first + 2]):
             with col:
                 st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
-                st.html(html_pictures.channels_html(stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())))
+                st.html(
+                    html_pictures.channels_html(
+                        stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())
+                    )
+                )
     st.markdown(_("**Look closer**"))
     by_name = {stage.short_name: stage for stage in stages}  # unique within a network
     pick, channel_col = st.columns([1, 2])
@@ -115,11 +137,14 @@ def feature_maps(model, x, *, prefix: str) -> None:
     signed = ui.palette("signed")
     with left:
         values = stage.tensor[channel].numpy()
-        title = _("{stage} ({shape}), channel {channel}").format(stage=stage.short_name, shape=stage.shape_text,
-                                                                 channel=channel)
-        ui.chart(image_heatmap(values, title=title, colorscale=ui.palette("activation").scale, size_px=300),
-                 f"{prefix}_channel_fig",
-                 description=_("{title}: {where}.").format(title=title, where=pictures.describe_map(values)))
+        title = _("{stage} ({shape}), channel {channel}").format(
+            stage=stage.short_name, shape=stage.shape_text, channel=channel
+        )
+        ui.chart(
+            image_heatmap(values, title=title, colorscale=ui.palette("activation").scale, size_px=300),
+            f"{prefix}_channel_fig",
+            description=_("{title}: {where}.").format(title=title, where=pictures.describe_map(values)),
+        )
     with right:
         if stage.kernel is None:
             st.caption(_("No convolution before this stage."))
@@ -129,22 +154,40 @@ def feature_maps(model, x, *, prefix: str) -> None:
             source = stage.kernel_from.rsplit(".", 1)[-1]
             weights_of = kernel.numpy() if hasattr(kernel, "numpy") else np.asarray(kernel)
             title = _("{layer}'s kernel {channel}").format(layer=source, channel=channel)
-            ui.chart(grid_heatmap(pictures.kernel_grid(kernel), text=inputs == 1, colorscale=signed.scale, zmid=0,
-                               cell_px=52 if inputs == 1 else 16, title=title),
-                     f"{prefix}_kernel_fig",
-                     description=_("{title}: {count} weights from {low} to {high}.").format(
-                         title=title, count=weights_of.size, low=f"{float(weights_of.min()):.2g}",
-                         high=f"{float(weights_of.max()):.2g}"))
-            weights = (_("The weights that made this channel ({high} positive, {low} negative).")
-                       if stage.kind == "conv" else
-                       _("The weights that made the channel that {stage} turned into this channel ({high} positive, "
-                         "{low} negative)."))
+            ui.chart(
+                grid_heatmap(
+                    pictures.kernel_grid(kernel),
+                    text=inputs == 1,
+                    colorscale=signed.scale,
+                    zmid=0,
+                    cell_px=52 if inputs == 1 else 16,
+                    title=title,
+                ),
+                f"{prefix}_kernel_fig",
+                description=_("{title}: {count} weights from {low} to {high}.").format(
+                    title=title,
+                    count=weights_of.size,
+                    low=f"{float(weights_of.min()):.2g}",
+                    high=f"{float(weights_of.max()):.2g}",
+                ),
+            )
+            weights = (
+                _("The weights that made this channel ({high} positive, {low} negative).")
+                if stage.kind == "conv"
+                else _(
+                    "The weights that made the channel that {stage} turned into this channel ({high} positive, "
+                    "{low} negative)."
+                )
+            )
             text = weights.format(stage=stage.short_name, high=plots.colour(signed.high), low=plots.colour(signed.low))
             if inputs > 1:
-                text = _("{first} {second}").format(first=text, second=_(
-                    "It has one {height}×{width} slice per input channel ({inputs}, left to right, row by row); "
-                    "all-zero slices are inputs it does not read.").format(
-                        height=kernel.shape[1], width=kernel.shape[2], inputs=inputs))
+                text = _("{first} {second}").format(
+                    first=text,
+                    second=_(
+                        "It has one {height}×{width} slice per input channel ({inputs}, left to right, row by row); "
+                        "all-zero slices are inputs it does not read."
+                    ).format(height=kernel.shape[1], width=kernel.shape[2], inputs=inputs),
+                )
             st.caption(text)
 
 
@@ -171,20 +214,29 @@ def scale_caption(chosen: list[str], signed) -> str:
     if False not in kinds:
         ways = _("{high} pixels raise it, {low} pixels lower it.")
     elif True not in kinds:
-        ways = ngettext("{titles} shows only how much, not which way: the darker {high}, the more the pixel matters.",
-                        "{titles} show only how much, not which way: the darker {high}, the more the pixel matters.",
-                        len(titles))
+        ways = ngettext(
+            "{titles} shows only how much, not which way: the darker {high}, the more the pixel matters.",
+            "{titles} show only how much, not which way: the darker {high}, the more the pixel matters.",
+            len(titles),
+        )
     else:
-        ways = ngettext("{high} pixels raise it, {low} pixels lower it; {titles} shows only how much, not which way: "
-                        "the darker {high}, the more the pixel matters.",
-                        "{high} pixels raise it, {low} pixels lower it; {titles} show only how much, not which way: "
-                        "the darker {high}, the more the pixel matters.", len(titles))
+        ways = ngettext(
+            "{high} pixels raise it, {low} pixels lower it; {titles} shows only how much, not which way: "
+            "the darker {high}, the more the pixel matters.",
+            "{high} pixels raise it, {low} pixels lower it; {titles} show only how much, not which way: "
+            "the darker {high}, the more the pixel matters.",
+            len(titles),
+        )
     ways = ways.format(high=plots.colour(signed.high), low=plots.colour(signed.low), titles=_(" and ").join(titles))
-    scale = _("Each map has its own scale, which ends at the {percentile:g}th percentile of its |attribution| (the "
-              "{extreme:g}% most extreme pixels get the end colour, as Captum's visualisation clips outliers); "
-              "pixels under {visible:.0%} of it are left uncoloured.").format(
-                  percentile=attributions.DISPLAY_PERCENTILE, extreme=100 - attributions.DISPLAY_PERCENTILE,
-                  visible=OVERLAY_VISIBLE_FROM)
+    scale = _(
+        "Each map has its own scale, which ends at the {percentile:g}th percentile of its |attribution| (the "
+        "{extreme:g}% most extreme pixels get the end colour, as Captum's visualisation clips outliers); "
+        "pixels under {visible:.0%} of it are left uncoloured."
+    ).format(
+        percentile=attributions.DISPLAY_PERCENTILE,
+        extreme=100 - attributions.DISPLAY_PERCENTILE,
+        visible=OVERLAY_VISIBLE_FROM,
+    )
     return _("{first} {second}").format(first=ways, second=scale)
 
 
@@ -194,18 +246,34 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
     target_col, methods_col, sanity_col = st.columns([1.1, 3, 1.3], vertical_alignment="bottom")
     labels = {choice: target_label(choice) for choice in TARGET_CHOICES}  # in this session's language
     with target_col:
-        choice = st.selectbox(_("Explain the class"), TARGET_CHOICES, key=f"{prefix}_target", bind=BOUND,
-                              format_func=lambda choice: labels[choice] if choice in labels else target_label(choice),
-                              help=_("Predicted: whatever the network predicts for your drawing. A number: that "
-                                     "class, until you choose another."))
+        choice = st.selectbox(
+            _("Explain the class"),
+            TARGET_CHOICES,
+            key=f"{prefix}_target",
+            bind=BOUND,
+            format_func=lambda choice: labels[choice] if choice in labels else target_label(choice),
+            help=_(
+                "Predicted: whatever the network predicts for your drawing. A number: that "
+                "class, until you choose another."
+            ),
+        )
     target = explained_class(choice, predicted)
     with methods_col:
-        chosen = st.multiselect(_("Methods (Captum)"), available, key=f"{prefix}_methods", bind=BOUND,
-                                default=[m for m in attributions.DEFAULT_METHODS if m in available],
-                                format_func=lambda key: attributions.METHODS[key].named())
+        chosen = st.multiselect(
+            _("Methods (Captum)"),
+            available,
+            key=f"{prefix}_methods",
+            bind=BOUND,
+            default=[m for m in attributions.DEFAULT_METHODS if m in available],
+            format_func=lambda key: attributions.METHODS[key].named(),
+        )
     with sanity_col:
-        sanity = st.toggle(_("Sanity check"), key=f"{prefix}_sanity", bind=BOUND,
-                           help=_("Also explain a copy of the network with random, untrained weights."))
+        sanity = st.toggle(
+            _("Sanity check"),
+            key=f"{prefix}_sanity",
+            bind=BOUND,
+            help=_("Also explain a copy of the network with random, untrained weights."),
+        )
     if not chosen:
         st.info(_("Choose one or more methods."), icon=":material/info:")
         return
@@ -214,35 +282,56 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
     random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
     seconds = time.perf_counter() - start
     signed = ui.palette("signed")
-    explains = (_("Each map explains the score (logit) of class **{target}** (the predicted class): {scale} Computed "
-                  "in {ms:.0f} ms.") if target == predicted else
-                _("Each map explains the score (logit) of class **{target}** (the class you chose): {scale} Computed "
-                  "in {ms:.0f} ms."))
+    explains = (
+        _(
+            "Each map explains the score (logit) of class **{target}** (the predicted class): {scale} Computed "
+            "in {ms:.0f} ms."
+        )
+        if target == predicted
+        else _(
+            "Each map explains the score (logit) of class **{target}** (the class you chose): {scale} Computed "
+            "in {ms:.0f} ms."
+        )
+    )
     st.caption(explains.format(target=target, scale=scale_caption(chosen, signed), ms=seconds * 1000))
     # (key, label, maps): the key names the row's charts whatever the language
     rows = [("Traine", _("Trained network"), maps)] + (
-        [("Random", _("Random weights (sanity check)"), random_maps)] if sanity else [])
+        [("Random", _("Random weights (sanity check)"), random_maps)] if sanity else []
+    )
     for row, label, row_maps in rows:
         if sanity:
             st.markdown(f"**{label}**")
         for first in range(0, len(chosen), 4):
             cols = st.columns(4)
-            for col, key in zip(cols, chosen[first:first + 4]):
+            for col, key in zip(cols, chosen[first : first + 4]):
                 method = attributions.METHODS[key]
                 with col:
                     # the picker above gives Captum's name too: a quarter of a projector holds only one
-                    ui.chart(attribution_overlay(digit, row_maps[key], signed=method.signed,
-                                                 title=method.named().split("（")[0], colorscale=signed.scale),
-                             f"{prefix}_attr_{row}_{key}",
-                             description=_("{method}'s map over the digit, for class {target}: {where}.").format(
-                                 method=method.named(), target=target,
-                                 where=pictures.describe_map(np.asarray(row_maps[key]), signed=True)))
+                    ui.chart(
+                        attribution_overlay(
+                            digit,
+                            row_maps[key],
+                            signed=method.signed,
+                            title=method.named().split("（")[0],
+                            colorscale=signed.scale,
+                        ),
+                        f"{prefix}_attr_{row}_{key}",
+                        description=_("{method}'s map over the digit, for class {target}: {where}.").format(
+                            method=method.named(),
+                            target=target,
+                            where=pictures.describe_map(np.asarray(row_maps[key]), signed=True),
+                        ),
+                    )
                     if row == "Traine":
                         st.caption(method.described())
     if sanity:
-        st.caption(_("If a map for random weights looks much like the trained one, the method is "
-                     "showing the digit's outline, not what the network learned "
-                     "(Adebayo et al., Sanity Checks for Saliency Maps, 2018)."))
+        st.caption(
+            _(
+                "If a map for random weights looks much like the trained one, the method is "
+                "showing the digit's outline, not what the network learned "
+                "(Adebayo et al., Sanity Checks for Saliency Maps, 2018)."
+            )
+        )
 
 
 def explain_digit(digit: np.ndarray, name: str, *, prefix: str) -> None:
@@ -263,5 +352,4 @@ def explain_digit(digit: np.ndarray, name: str, *, prefix: str) -> None:
         with ui.guarded(_("The feature maps")):
             feature_maps(model, x, prefix=prefix)
         with ui.guarded(_("Which pixels mattered")):
-
             which_pixels(model, x, digit, result.prediction, prefix=prefix)

@@ -33,7 +33,7 @@ SOURCES = {"Draw": N_("Draw"), "Upload a picture": N_("Upload a picture")}  # li
 OVERRIDE_KEY = "draw_image_override"
 TEST_DIGIT_KEY = "draw_test_digit"  # the MNIST test digit shown in the canvas's place, if any
 MISSING_KEY = "_draw_test_missing"  # why there is no test digit to try (MNIST not in data/)
-CANVAS_ZOOM = CANVAS_PX // 28       # a test digit blown up to the canvas's size, as if drawn there
+CANVAS_ZOOM = CANVAS_PX // 28  # a test digit blown up to the canvas's size, as if drawn there
 
 # The canvas (streamlit-drawable-canvas 0.13, a Streamlit component in a shadow root) has a
 # toolbar (upload, undo, redo, edit, reset) that shows only while a mouse is on the square, and
@@ -75,8 +75,9 @@ def register_canvas() -> None:
     """The canvas as the package defines it (its script, its root), with canvas_css() for its
     stylesheet. A component's stylesheet is the only one its shadow root reads, and the last
     definition of a name is the one used. Done at every run: a test's runtime is a new one."""
-    st.components.v2.component(CANVAS_COMPONENT, js="index-*.js", css=canvas_css(),
-                               html='<div class="canvas-root"></div>', isolate_styles=True)
+    st.components.v2.component(
+        CANVAS_COMPONENT, js="index-*.js", css=canvas_css(), html='<div class="canvas-root"></div>', isolate_styles=True
+    )
 
 
 def read_canvas(stroke_width: int):
@@ -84,10 +85,17 @@ def read_canvas(stroke_width: int):
     from streamlit_drawable_canvas import st_canvas  # raises on import outside a running app
 
     register_canvas()
-    result = st_canvas(fill_color="rgba(0, 0, 0, 0)", stroke_width=stroke_width, stroke_color="#FFFFFF",
-                       background_color="#000000", height=CANVAS_PX, width=CANVAS_PX,
-                       drawing_mode="freedraw", return_image_data=True,
-                       key=f"draw_canvas_{st.session_state.draw_canvas_round}")
+    result = st_canvas(
+        fill_color="rgba(0, 0, 0, 0)",
+        stroke_width=stroke_width,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_PX,
+        width=CANVAS_PX,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"draw_canvas_{st.session_state.draw_canvas_round}",
+    )
     return result.image_data
 
 
@@ -120,10 +128,18 @@ def show_test_digit(index: int) -> np.ndarray:
     """Test digit ``index`` where the canvas was, said what it is; returns it at the canvas's size."""
     images, labels = test_digits()
     picture = np.kron(images[index], np.ones((CANVAS_ZOOM, CANVAS_ZOOM), dtype=np.uint8))
-    st.image(picture, width=CANVAS_PX, output_format="PNG",
-             alt=_("MNIST test digit #{index}, a handwritten {label}").format(index=index, label=int(labels[index])))
-    st.caption(_("MNIST test digit #{index} (its label: {label}), made ready for the network as a drawing is. "
-                 "Clear to draw your own.").format(index=index, label=int(labels[index])))
+    st.image(
+        picture,
+        width=CANVAS_PX,
+        output_format="PNG",
+        alt=_("MNIST test digit #{index}, a handwritten {label}").format(index=index, label=int(labels[index])),
+    )
+    st.caption(
+        _(
+            "MNIST test digit #{index} (its label: {label}), made ready for the network as a drawing is. "
+            "Clear to draw your own."
+        ).format(index=index, label=int(labels[index]))
+    )
     return picture
 
 
@@ -136,12 +152,28 @@ def read_input():
     # The choice of input, and beside it the keyboard's way in: the next Tab after the choice is
     # a test digit, before the canvas (whose own toolbar takes three more).
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key="draw_input_row"):
-        source = st.segmented_control(_("Input"), list(SOURCES), default="Draw", format_func=labels.get,
-                                      key="draw_source", label_visibility="collapsed", bind=BOUND) or "Draw"
+        source = (
+            st.segmented_control(
+                _("Input"),
+                list(SOURCES),
+                default="Draw",
+                format_func=labels.get,
+                key="draw_source",
+                label_visibility="collapsed",
+                bind=BOUND,
+            )
+            or "Draw"
+        )
         if source == "Draw":
-            st.button(_("Try a test digit"), key="draw_try_test", on_click=pick_test_digit,  # no icon: one line
-                      help=_("No mouse or pen at hand? A random handwritten digit of the MNIST test set goes "
-                             "through the same steps as a drawing."))
+            st.button(
+                _("Try a test digit"),
+                key="draw_try_test",
+                on_click=pick_test_digit,  # no icon: one line
+                help=_(
+                    "No mouse or pen at hand? A random handwritten digit of the MNIST test set goes "
+                    "through the same steps as a drawing."
+                ),
+            )
     if source == "Draw":
         # The canvas's own toolbar (undo, redo, edit, reset) is right above the square's top
         # right corner (TOOLBAR_CSS): the space keeps that free, and the app's controls go below
@@ -163,8 +195,11 @@ def read_input():
                 return show_test_digit(int(index)), "test"
             image = read_canvas(stroke)
         return image, "canvas"
-    upload = st.file_uploader(_("A picture of one digit (PNG or JPEG; dark on light or light on dark)"),
-                              type=["png", "jpg", "jpeg", "bmp", "gif", "webp"], key="draw_upload")
+    upload = st.file_uploader(
+        _("A picture of one digit (PNG or JPEG; dark on light or light on dark)"),
+        type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+        key="draw_upload",
+    )
     return (upload.getvalue() if upload is not None else None), "upload"
 
 
@@ -178,9 +213,10 @@ def challenge_note() -> None:
     except class_store.StoreError:
         return  # nothing can be sent either, and the Send panel says why
     if on:
-        st.info(_("**Fool the network** is on: draw a digit the network reads wrong and send it with the digit "
-                  "you meant."),
-                icon=":material/psychology_alt:")
+        st.info(
+            _("**Fool the network** is on: draw a digit the network reads wrong and send it with the digit you meant."),
+            icon=":material/psychology_alt:",
+        )
 
 
 def refusal(error: preprocess.PreprocessError) -> tuple[str, str]:
@@ -190,8 +226,9 @@ def refusal(error: preprocess.PreprocessError) -> tuple[str, str]:
     if isinstance(error, preprocess.EmptyImageError):
         return "warning", _("Nothing to read in this picture: {reason}.").format(reason=message)
     if isinstance(error, preprocess.TooLittleInkError):
-        return "warning", _("Too little ink: {reason}. A digit fills most of the square, like the ones in "
-                            "MNIST.").format(reason=message.removeprefix(_("too little ink: ")))
+        return "warning", _(
+            "Too little ink: {reason}. A digit fills most of the square, like the ones in MNIST."
+        ).format(reason=message.removeprefix(_("too little ink: ")))
     return "error", _("This file cannot be used: {reason}.").format(reason=message[:1].lower() + message[1:])
 
 

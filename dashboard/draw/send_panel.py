@@ -17,10 +17,12 @@ from core.classroom import store as class_store
 from core.i18n import N_, _
 from dashboard.frame import links, roles
 
-WHAT_IS_SENT = N_("Sends the 28 × 28 digit the network read (not your drawing as drawn), the digit you meant, "
-                "the model ({model}), its answer and its ten probabilities, the time, and your nickname if you "
-                "give one. Never your address.")
-_SENT = "_send_result"       # session state: the last sent entry's (label, prediction), or an error line
+WHAT_IS_SENT = N_(
+    "Sends the 28 × 28 digit the network read (not your drawing as drawn), the digit you meant, "
+    "the model ({model}), its answer and its ten probabilities, the time, and your nickname if you "
+    "give one. Never your address."
+)
+_SENT = "_send_result"  # session state: the last sent entry's (label, prediction), or an error line
 LABEL_KEY = "send_label"
 NICKNAME_KEY = "send_nickname"
 
@@ -32,9 +34,15 @@ def _store() -> class_store.ClassStore:
 def _send(digit: np.ndarray, model: str, prediction: int, probabilities: list[float]) -> None:
     label = st.session_state.get(LABEL_KEY)
     try:
-        entry = _store().add(student_key=roles.student_key(), label=label, model=model, prediction=prediction,
-                             probabilities=probabilities, image=digit,
-                             nickname=st.session_state.get(NICKNAME_KEY) or None)
+        entry = _store().add(
+            student_key=roles.student_key(),
+            label=label,
+            model=model,
+            prediction=prediction,
+            probabilities=probabilities,
+            image=digit,
+            nickname=st.session_state.get(NICKNAME_KEY) or None,
+        )
     except class_store.AlreadySent as exc:  # one drawing, one entry: not an error, a fact
         st.session_state[_SENT] = ("already", str(exc))
         return
@@ -60,31 +68,49 @@ def send_panel(digit: np.ndarray, model: str, prediction: int, probabilities: li
     the canvas's top: the network's answer is in its first line, and the nickname and the button
     share a row."""
     with st.container(border=True, key="send_panel"):
-        st.markdown(_("**Send to the class** · {model} reads it as **{digit}**").format(model=model,
-                                                                                      digit=int(prediction)))
+        st.markdown(
+            _("**Send to the class** · {model} reads it as **{digit}**").format(model=model, digit=int(prediction))
+        )
         label = st.pills(_("Which digit did you mean?"), list(range(10)), key=LABEL_KEY, selection_mode="single")
         with st.container(horizontal=True, vertical_alignment="bottom", key="send_row"):  # a row on a phone too
             # The box is not drawn while the canvas is empty, and Streamlit then forgets its value:
             # the browser's nickname (roles) fills it again after Clear, a reload or another page.
             st.session_state.setdefault(NICKNAME_KEY, roles.nickname())
-            nickname = st.text_input(_("Nickname (optional)"), max_chars=checks.NICKNAME_MAX,
-                                     key=NICKNAME_KEY, placeholder=_("anonymous: Student 1, 2, ..."))
-            st.button(_("Send"), type="primary", icon=":material/send:", key="send_button", disabled=label is None,
-                      on_click=_send, args=(np.asarray(digit, dtype=np.uint8), model, int(prediction),
-                                            [float(p) for p in probabilities]))
+            nickname = st.text_input(
+                _("Nickname (optional)"),
+                max_chars=checks.NICKNAME_MAX,
+                key=NICKNAME_KEY,
+                placeholder=_("anonymous: Student 1, 2, ..."),
+            )
+            st.button(
+                _("Send"),
+                type="primary",
+                icon=":material/send:",
+                key="send_button",
+                disabled=label is None,
+                on_click=_send,
+                args=(np.asarray(digit, dtype=np.uint8), model, int(prediction), [float(p) for p in probabilities]),
+            )
         st.caption(_(WHAT_IS_SENT).format(model=model))
         roles.keep_nickname(nickname)
         result = st.session_state.get(_SENT)
         if result and result[0] == "sent" and result[4] is not None:
             meant, said, student, was = result[1:]
-            st.success(_("Changed: {student}'s drawing is one entry on the wall, now meant as {meant} (it was "
-                         "{was}); the network said {said}.").format(student=links.markdown_text(student), meant=meant, was=was,
-                                                                  said=said), icon=":material/edit:")
+            st.success(
+                _(
+                    "Changed: {student}'s drawing is one entry on the wall, now meant as {meant} (it was "
+                    "{was}); the network said {said}."
+                ).format(student=links.markdown_text(student), meant=meant, was=was, said=said),
+                icon=":material/edit:",
+            )
         elif result and result[0] == "sent":
             meant, said, student = result[1:4]
-            st.success(_("Sent as {student}: your {meant}, the network said {said}. Draw another and send it "
-                         "too.").format(student=links.markdown_text(student), meant=meant, said=said),
-                       icon=":material/check_circle:")
+            st.success(
+                _("Sent as {student}: your {meant}, the network said {said}. Draw another and send it too.").format(
+                    student=links.markdown_text(student), meant=meant, said=said
+                ),
+                icon=":material/check_circle:",
+            )
         elif result and result[0] == "already":
             st.info(_("Already sent: {reason}.").format(reason=result[1]), icon=":material/done_all:")
         elif result:

@@ -11,17 +11,20 @@ INPUT_SCALE = "Blues"
 SIGNED_SCALE = "RdBu"  # negative red, positive blue, zero white (with zmid=0)
 SERIES = qualitative.D3  # one colour per run in a comparison, per curve in a figure
 HIGHLIGHT = "#f28e2b"  # the window
-ACCENT = "#2ca02c"      # the cell being written / the winner of a max
+ACCENT = "#2ca02c"  # the cell being written / the winner of a max
 PADDING_FILL = "#e6e6e6"
 PADDING_TEXT = "#595959"  # 5.6:1 on PADDING_FILL: muted, still readable (WCAG AA asks 4.5:1)
 
 # --- contrast (WCAG 2.1): every text at least 4.5:1 against what is behind it ------------------------
 
+
 def relative_luminance(rgb: tuple[float, float, float]) -> float:
     """WCAG 2.1's relative luminance of an sRGB colour given as 0-255 channels."""
+
     def linear(channel: float) -> float:
         c = channel / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
     red, green, blue = (linear(c) for c in rgb)
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
@@ -43,9 +46,18 @@ def text_on(rgb: tuple[float, float, float]) -> str:
 # Diverging blue-orange (orange half of ColorBrewer PuOr, blue half of RdBu): the pair that
 # stays apart for red-green colour-blind eyes, white at zero.
 BLUE_ORANGE = (
-    (0.0, "rgb(127,59,8)"), (0.1, "rgb(179,88,6)"), (0.2, "rgb(224,130,20)"), (0.3, "rgb(253,184,99)"),
-    (0.4, "rgb(254,224,182)"), (0.5, "rgb(247,247,247)"), (0.6, "rgb(209,229,240)"),
-    (0.7, "rgb(146,197,222)"), (0.8, "rgb(67,147,195)"), (0.9, "rgb(33,102,172)"), (1.0, "rgb(5,48,97)"))
+    (0.0, "rgb(127,59,8)"),
+    (0.1, "rgb(179,88,6)"),
+    (0.2, "rgb(224,130,20)"),
+    (0.3, "rgb(253,184,99)"),
+    (0.4, "rgb(254,224,182)"),
+    (0.5, "rgb(247,247,247)"),
+    (0.6, "rgb(209,229,240)"),
+    (0.7, "rgb(146,197,222)"),
+    (0.8, "rgb(67,147,195)"),
+    (0.9, "rgb(33,102,172)"),
+    (1.0, "rgb(5,48,97)"),
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +66,7 @@ class Palette:
     values, ``high`` for the highest, ``middle`` for zero on a signed map); or, for a discrete
     palette, its ``colors`` and their ``names`` (which are also Streamlit's colour names)."""
 
-    scale: str | tuple     # a plotly scale name or ((position, colour), ...)
+    scale: str | tuple  # a plotly scale name or ((position, colour), ...)
     low: str = ""
     high: str = ""
     middle: str | None = None
@@ -67,18 +79,18 @@ class Palette:
 # washed-out greys for activations on a projector. Digits stay grey: that is what they are.
 PALETTES: dict[str, dict[str, Palette]] = {
     "standard": {
-        "image": Palette("gray", "black", "white"),               # a digit as the network gets it
-        "activation": Palette("gray", "black", "white"),          # one feature map, its own range
+        "image": Palette("gray", "black", "white"),  # a digit as the network gets it
+        "activation": Palette("gray", "black", "white"),  # one feature map, its own range
         "signed": Palette(SIGNED_SCALE, "red", "blue", "white"),  # weights, attributions, sums
-        "input": Palette(INPUT_SCALE, "white", "dark blue"),      # small grids of numbers
-        "count": Palette("Reds", "white", "dark red"),            # a confusion matrix
+        "input": Palette(INPUT_SCALE, "white", "dark blue"),  # small grids of numbers
+        "count": Palette("Reds", "white", "dark red"),  # a confusion matrix
         "answer": Palette("", colors=("#2ca02c", "#d62728", "#9ecae9"), names=("green", "red", "blue")),
     },
     "presenter": {
         "image": Palette("gray", "black", "white"),
         "activation": Palette("viridis", "dark purple", "yellow"),
         "signed": Palette(BLUE_ORANGE, "orange", "blue", "white"),
-        "input": Palette(INPUT_SCALE, "white", "dark blue"),      # one hue: already safe
+        "input": Palette(INPUT_SCALE, "white", "dark blue"),  # one hue: already safe
         "count": Palette("Reds", "white", "dark red"),
         "answer": Palette("", colors=("#0072b2", "#e69f00", "#c8c8c8"), names=("blue", "orange", "gray")),
     },
@@ -95,9 +107,16 @@ def palette(kind: str, presenter: bool = False) -> Palette:
 # --- the figures of /dataset and /architecture, in each mode ----------------------------------
 
 TRAIN_COLOR, TEST_COLOR = "#4C78A8", "#F58518"
-KIND_COLORS = {"input": "#d9d9d9", "conv": "#9ecae9", "partial conv": "#6baed6",
-               "subsampling": "#fdd0a2", "max pool": "#fdd0a2", "avg pool": "#fdd0a2",
-               "linear": "#a1d99b", "rbf": "#fc9272"}
+KIND_COLORS = {
+    "input": "#d9d9d9",
+    "conv": "#9ecae9",
+    "partial conv": "#6baed6",
+    "subsampling": "#fdd0a2",
+    "max pool": "#fdd0a2",
+    "avg pool": "#fdd0a2",
+    "linear": "#a1d99b",
+    "rbf": "#fc9272",
+}
 
 
 @dataclass(frozen=True)
@@ -117,9 +136,16 @@ STANDARD = FigureColors()
 # Okabe-Ito (2008) hues, as light tints for box fills so that the black outlines and labels stay
 # readable: sky blue and blue for convolutions, orange for pooling, bluish green for linear
 # layers, vermillion for the RBF output; they stay apart for red-green colour-blind eyes.
-OKABE_ITO_KINDS = {"input": "#d9d9d9", "conv": "#a6dbf7", "partial conv": "#66aad1",
-                   "subsampling": "#f5cf7a", "max pool": "#f5cf7a", "avg pool": "#f5cf7a",
-                   "linear": "#7fcfb5", "rbf": "#eeaa80"}
+OKABE_ITO_KINDS = {
+    "input": "#d9d9d9",
+    "conv": "#a6dbf7",
+    "partial conv": "#66aad1",
+    "subsampling": "#f5cf7a",
+    "max pool": "#f5cf7a",
+    "avg pool": "#f5cf7a",
+    "linear": "#7fcfb5",
+    "rbf": "#eeaa80",
+}
 
 
 def figure_colors(answer: Palette) -> FigureColors:
@@ -130,5 +156,10 @@ def figure_colors(answer: Palette) -> FigureColors:
     if answer == palette("answer"):
         return STANDARD
     first, second = answer.colors[ANSWER_RIGHT], answer.colors[ANSWER_WRONG]
-    return FigureColors(series=(first, second), highlight=second, kinds=dict(OKABE_ITO_KINDS),
-                        ink="#0b3c5d", table=("#f4f4f4", "#fbe6c2", "#c4dff0"))
+    return FigureColors(
+        series=(first, second),
+        highlight=second,
+        kinds=dict(OKABE_ITO_KINDS),
+        ink="#0b3c5d",
+        table=("#f4f4f4", "#fbe6c2", "#c4dff0"),
+    )

@@ -17,13 +17,25 @@ from dashboard.figures.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_F
 
 # The colours dashboard.figures.palettes names (its ``low``/``high`` ends and the answer palette's
 # ``names``, which are also Streamlit's colour codes): marked here, said with :func:`colour`.
-COLOUR_NAMES = (N_("black"), N_("white"), N_("red"), N_("blue"), N_("dark blue"), N_("dark red"), N_("green"),
-                N_("dark purple"), N_("yellow"), N_("orange"), N_("gray"))
+COLOUR_NAMES = (
+    N_("black"),
+    N_("white"),
+    N_("red"),
+    N_("blue"),
+    N_("dark blue"),
+    N_("dark red"),
+    N_("green"),
+    N_("dark purple"),
+    N_("yellow"),
+    N_("orange"),
+    N_("gray"),
+)
 
 
 def colour(name: str) -> str:
     """A palette's colour name in the session's language ("red" -> 红色)."""
     return _(name)
+
 
 def _as_key(colorscale: str | Sequence) -> str | tuple:
     return colorscale if isinstance(colorscale, str) else tuple((float(p), str(c)) for p, c in colorscale)
@@ -37,7 +49,7 @@ def plotly_scale(colorscale: str | Sequence) -> str | list:
 def _to_rgb(color: str) -> tuple[float, float, float]:
     if color.startswith("rgb"):
         return tuple(unlabel_rgb(color.replace("rgba", "rgb")))[:3]
-    return tuple(int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
 
 
 @functools.cache
@@ -48,8 +60,7 @@ def _scale_stops(colorscale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
     return positions, colors
 
 
-def color_range(values: np.ndarray, zmin: float | None, zmax: float | None,
-                 zmid: float | None) -> tuple[float, float]:
+def color_range(values: np.ndarray, zmin: float | None, zmax: float | None, zmid: float | None) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     if zmid is not None and zmin is None and zmax is None:
         reach = max(float(np.abs(finite - zmid).max()) if finite.size else 0.0, 1e-9)
@@ -73,31 +84,61 @@ def _outline_trace(cells: Iterable[tuple[int, int]], color: str, width: float, d
     for r, c in cells:
         xs += [c - 0.5, c + 0.5, c + 0.5, c - 0.5, c - 0.5, None]
         ys += [r - 0.5, r - 0.5, r + 0.5, r + 0.5, r - 0.5, None]
-    return go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=color, width=width, dash=dash),
-                      hoverinfo="skip", showlegend=False)
+    return go.Scatter(
+        x=xs, y=ys, mode="lines", line=dict(color=color, width=width, dash=dash), hoverinfo="skip", showlegend=False
+    )
 
 
-def _grid_layout(rows: float, cols: float, cell: float, *, title: str | None, title_px: int, font_px: int,
-                 extra_width: int, extra_height: int = 8, plot_bgcolor: str = "white",
-                 x_range: list | None = None, y_range: list | None = None, **more) -> dict:
+def _grid_layout(
+    rows: float,
+    cols: float,
+    cell: float,
+    *,
+    title: str | None,
+    title_px: int,
+    font_px: int,
+    extra_width: int,
+    extra_height: int = 8,
+    plot_bgcolor: str = "white",
+    x_range: list | None = None,
+    y_range: list | None = None,
+    **more,
+) -> dict:
     """The layout every square-cell picture here shares: no axes, row 0 on top, a centred title."""
     return dict(
-        width=int(cols * cell) + extra_width, height=int(rows * cell) + title_px + extra_height,
-        margin=dict(l=4, r=4, t=title_px, b=4), plot_bgcolor=plot_bgcolor, paper_bgcolor="rgba(0,0,0,0)",
-        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6),
-                   font=dict(size=font_px)) if title else None,
+        width=int(cols * cell) + extra_width,
+        height=int(rows * cell) + title_px + extra_height,
+        margin=dict(l=4, r=4, t=title_px, b=4),
+        plot_bgcolor=plot_bgcolor,
+        paper_bgcolor="rgba(0,0,0,0)",
+        title=dict(text=title, x=0.5, xanchor="center", y=1, yanchor="top", pad=dict(t=6), font=dict(size=font_px))
+        if title
+        else None,
         xaxis=dict(visible=False, range=x_range or [-0.5, cols - 0.5], fixedrange=True, constrain="domain"),
-        yaxis=dict(visible=False, range=y_range or [rows - 0.5, -0.5], fixedrange=True, scaleanchor="x",
-                   constrain="domain"),
-        **more)
+        yaxis=dict(
+            visible=False, range=y_range or [rows - 0.5, -0.5], fixedrange=True, scaleanchor="x", constrain="domain"
+        ),
+        **more,
+    )
 
 
-def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | None = None,
-                 accent: Iterable[tuple[int, int]] | None = None,
-                 preview: Iterable[tuple[int, int]] | None = None, muted: np.ndarray | None = None,
-                 text: bool = True, decimals: int = 2, colorscale: str | Sequence = INPUT_SCALE,
-                 zmid: float | None = None, zmin: float | None = None, zmax: float | None = None,
-                 title: str | None = None, cell_px: int = 48, font_px: int | None = None) -> go.Figure:
+def grid_heatmap(
+    values: np.ndarray,
+    *,
+    highlight: Iterable[tuple[int, int]] | None = None,
+    accent: Iterable[tuple[int, int]] | None = None,
+    preview: Iterable[tuple[int, int]] | None = None,
+    muted: np.ndarray | None = None,
+    text: bool = True,
+    decimals: int = 2,
+    colorscale: str | Sequence = INPUT_SCALE,
+    zmid: float | None = None,
+    zmin: float | None = None,
+    zmax: float | None = None,
+    title: str | None = None,
+    cell_px: int = 48,
+    font_px: int | None = None,
+) -> go.Figure:
     """A 2-D grid drawn as coloured cells with their numbers written in them.
 
     ``highlight`` cells get a thick orange outline (a sliding window), ``accent`` cells a green
@@ -117,27 +158,59 @@ def grid_heatmap(values: np.ndarray, *, highlight: Iterable[tuple[int, int]] | N
         zmin, zmax = (-reach, reach) if zmin is None and zmax is None else (zmin, zmax)
     elif finite.size and zmin is None and zmax is None and finite.max() == finite.min():
         zmin, zmax = finite.min() - 1, finite.max() + 1
-    traces = [go.Heatmap(
-        z=shown, text=labels if text else None, texttemplate="%{text}" if text else None,
-        textfont=dict(size=font_px), colorscale=plotly_scale(colorscale), zmin=zmin, zmax=zmax, showscale=False,
-        xgap=1, ygap=1, hoverinfo="skip")]
+    traces = [
+        go.Heatmap(
+            z=shown,
+            text=labels if text else None,
+            texttemplate="%{text}" if text else None,
+            textfont=dict(size=font_px),
+            colorscale=plotly_scale(colorscale),
+            zmin=zmin,
+            zmax=zmax,
+            showscale=False,
+            xgap=1,
+            ygap=1,
+            hoverinfo="skip",
+        )
+    ]
     if muted.any():
-        traces.append(go.Heatmap(
-            z=np.where(muted, 0.0, np.nan), text=labels if text else None,
-            texttemplate="%{text}" if text else None, textfont=dict(size=font_px, color=PADDING_TEXT),
-            colorscale=[[0, PADDING_FILL], [1, PADDING_FILL]], showscale=False, xgap=1, ygap=1,
-            hoverinfo="skip"))
-    for cells, color, width, dash in ((preview, HIGHLIGHT, 3, "dot"), (highlight, HIGHLIGHT, 4, "solid"),
-                                      (accent, ACCENT, 4, "solid")):
+        traces.append(
+            go.Heatmap(
+                z=np.where(muted, 0.0, np.nan),
+                text=labels if text else None,
+                texttemplate="%{text}" if text else None,
+                textfont=dict(size=font_px, color=PADDING_TEXT),
+                colorscale=[[0, PADDING_FILL], [1, PADDING_FILL]],
+                showscale=False,
+                xgap=1,
+                ygap=1,
+                hoverinfo="skip",
+            )
+        )
+    for cells, color, width, dash in (
+        (preview, HIGHLIGHT, 3, "dot"),
+        (highlight, HIGHLIGHT, 4, "solid"),
+        (accent, ACCENT, 4, "solid"),
+    ):
         if cells:
             traces.append(_outline_trace(cells, color, width, dash))
     title_px = 34 if title else 4
-    return go.Figure(data=traces, layout=_grid_layout(rows, cols, cell_px, title=title, title_px=title_px,
-                                                      font_px=17, extra_width=8, extra_height=4))
+    return go.Figure(
+        data=traces,
+        layout=_grid_layout(
+            rows, cols, cell_px, title=title, title_px=title_px, font_px=17, extra_width=8, extra_height=4
+        ),
+    )
 
 
-def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: str | Sequence = "gray",
-                  zmid: float | None = None, size_px: int = 320) -> go.Figure:
+def image_heatmap(
+    values: np.ndarray,
+    *,
+    title: str | None = None,
+    colorscale: str | Sequence = "gray",
+    zmid: float | None = None,
+    size_px: int = 320,
+) -> go.Figure:
     """A larger grid without numbers (a whole digit, a feature map), square cells, with a colour bar."""
     values = np.asarray(values, dtype=float)
     rows, cols = values.shape
@@ -148,11 +221,17 @@ def image_heatmap(values: np.ndarray, *, title: str | None = None, colorscale: s
         zmin, zmax = -reach, reach
     title_px = 34 if title else 4
     # The layout goes into the constructor: update_layout costs several times more (8 ms vs 2).
-    return go.Figure(go.Heatmap(z=values, colorscale=plotly_scale(colorscale), zmin=zmin, zmax=zmax,
-                                colorbar=dict(thickness=12, len=0.9),
-                                hovertemplate=_("row %{y}, col %{x}: %{z:.2f}") + "<extra></extra>"),
-                     layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=17,
-                                         extra_width=90))
+    return go.Figure(
+        go.Heatmap(
+            z=values,
+            colorscale=plotly_scale(colorscale),
+            zmin=zmin,
+            zmax=zmax,
+            colorbar=dict(thickness=12, len=0.9),
+            hovertemplate=_("row %{y}, col %{x}: %{z:.2f}") + "<extra></extra>",
+        ),
+        layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=17, extra_width=90),
+    )
 
 
 # --- attribution maps over their digit ------------------------------------------------------
@@ -197,9 +276,15 @@ def overlay_scale(colorscale: str | tuple, signed: bool) -> tuple[tuple[float, s
     return tuple(low + [(0.5, _overlay_color(colorscale, 0.0, True))] + high)
 
 
-def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, signed: bool = True,
-                        title: str | None = None, size_px: int = 230,
-                        colorscale: str | Sequence = SIGNED_SCALE) -> go.Figure:
+def attribution_overlay(
+    digit: np.ndarray,
+    attribution: np.ndarray,
+    *,
+    signed: bool = True,
+    title: str | None = None,
+    size_px: int = 230,
+    colorscale: str | Sequence = SIGNED_SCALE,
+) -> go.Figure:
     """An attribution map over the digit it explains: the digit in light grey, the map on top.
 
     The map is scaled by :func:`core.explain.attributions.scaled_for_display` (its outliers clipped at
@@ -222,34 +307,66 @@ def attribution_overlay(digit: np.ndarray, attribution: np.ndarray, *, signed: b
     end = f"{clip:.2g}"
     ticks = ([-1.0, 0.0, 1.0], [f"≤ −{end}", "0", f"≥ {end}"]) if signed else ([0.0, 1.0], ["0", f"≥ {end}"])
     # The layout goes into the constructor: update_layout costs several times more.
-    return go.Figure(data=[
-        go.Heatmap(z=digit, colorscale=FAINT_INK_SCALE, zmin=0, zmax=max(float(digit.max()), 1.0),
-                   showscale=False, hoverinfo="skip"),
-        go.Heatmap(z=scaled, customdata=values, colorscale=plotly_scale(overlay_scale(_as_key(colorscale), signed)),
-                   zmin=-1.0 if signed else 0.0, zmax=1.0,
-                   colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), tickvals=ticks[0],
-                                 ticktext=ticks[1]),
-                   hovertemplate=_("row %{y}, col %{x}: %{customdata:.3g}") + "<extra></extra>"),
-    ], layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=15, extra_width=80))
+    return go.Figure(
+        data=[
+            go.Heatmap(
+                z=digit,
+                colorscale=FAINT_INK_SCALE,
+                zmin=0,
+                zmax=max(float(digit.max()), 1.0),
+                showscale=False,
+                hoverinfo="skip",
+            ),
+            go.Heatmap(
+                z=scaled,
+                customdata=values,
+                colorscale=plotly_scale(overlay_scale(_as_key(colorscale), signed)),
+                zmin=-1.0 if signed else 0.0,
+                zmax=1.0,
+                colorbar=dict(thickness=10, len=0.9, tickfont=dict(size=10), tickvals=ticks[0], ticktext=ticks[1]),
+                hovertemplate=_("row %{y}, col %{x}: %{customdata:.3g}") + "<extra></extra>",
+            ),
+        ],
+        layout=_grid_layout(rows, cols, cell, title=title, title_px=title_px, font_px=15, extra_width=80),
+    )
 
 
-def probability_bars(probabilities: Iterable[float], *, highlight: int | None = None,
-                     title: str | None = None, height_px: int = 230,
-                     highlight_color: str = ACCENT, other_color: str = "#9db4cf") -> go.Figure:
+def probability_bars(
+    probabilities: Iterable[float],
+    *,
+    highlight: int | None = None,
+    title: str | None = None,
+    height_px: int = 230,
+    highlight_color: str = ACCENT,
+    other_color: str = "#9db4cf",
+) -> go.Figure:
     """Ten class probabilities as bars labelled 0-9, the ``highlight`` class in
     ``highlight_color`` (e.g. the "answer" palette's right-answer colour), the rest in ``other_color``."""
     values = [float(p) for p in probabilities]
     colors = [highlight_color if k == highlight else other_color for k in range(len(values))]
     title_px = 30 if title else 6
-    return go.Figure(data=go.Bar(
-        x=[str(k) for k in range(len(values))], y=values, marker_color=colors,
-        text=[f"{p:.0%}" if p >= 0.005 else "" for p in values], textposition="outside",
-        cliponaxis=False, hovertemplate=_("class %{x}: %{y:.4f}") + "<extra></extra>"), layout=dict(
-        height=height_px, margin=dict(l=36, r=8, t=title_px, b=28), paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="white", bargap=0.25, showlegend=False,
-        title=dict(text=title, x=0.5, xanchor="center", font=dict(size=15)) if title else None,
-        xaxis=dict(title=None, type="category", fixedrange=True),
-        yaxis=dict(range=[0, 1.12], tickformat=".0%", fixedrange=True, gridcolor="#eeeeee")))
+    return go.Figure(
+        data=go.Bar(
+            x=[str(k) for k in range(len(values))],
+            y=values,
+            marker_color=colors,
+            text=[f"{p:.0%}" if p >= 0.005 else "" for p in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=_("class %{x}: %{y:.4f}") + "<extra></extra>",
+        ),
+        layout=dict(
+            height=height_px,
+            margin=dict(l=36, r=8, t=title_px, b=28),
+            paper_bgcolor="rgba(0,0,0,0)",
+            plot_bgcolor="white",
+            bargap=0.25,
+            showlegend=False,
+            title=dict(text=title, x=0.5, xanchor="center", font=dict(size=15)) if title else None,
+            xaxis=dict(title=None, type="category", fixedrange=True),
+            yaxis=dict(range=[0, 1.12], tickformat=".0%", fixedrange=True, gridcolor="#eeeeee"),
+        ),
+    )
 
 
 def probabilities_text(probabilities: Iterable[float]) -> str:
@@ -264,9 +381,16 @@ def probabilities_text(probabilities: Iterable[float]) -> str:
     return _("The probability of each class: {classes}; every other class under 1%.").format(classes=classes)
 
 
-def digit_with_boxes(picture: np.ndarray, boxes: Iterable[tuple[int, int, int, int, str, str]] = (), *,
-                     title: str | None = None, colorscale: str | Sequence = "gray", size_px: int = 280,
-                     overlay: np.ndarray | None = None, overlay_color: str = "rgba(230,159,0,0.45)") -> go.Figure:
+def digit_with_boxes(
+    picture: np.ndarray,
+    boxes: Iterable[tuple[int, int, int, int, str, str]] = (),
+    *,
+    title: str | None = None,
+    colorscale: str | Sequence = "gray",
+    size_px: int = 280,
+    overlay: np.ndarray | None = None,
+    overlay_color: str = "rgba(230,159,0,0.45)",
+) -> go.Figure:
     """A digit (H x W, 0-255) with rectangles drawn on it, for receptive fields and patches.
 
     Each box is (top, left, bottom, right, colour, dash) in pixel rows/columns, inclusive. A box
@@ -280,21 +404,55 @@ def digit_with_boxes(picture: np.ndarray, boxes: Iterable[tuple[int, int, int, i
     left = min([0] + [b[1] for b in boxes])
     bottom = max([rows - 1] + [b[2] for b in boxes])
     right = max([cols - 1] + [b[3] for b in boxes])
-    traces = [go.Heatmap(z=picture, colorscale=plotly_scale(colorscale), zmin=0, zmax=255, showscale=False,
-                         hovertemplate=_("row %{y}, col %{x}: %{z:.0f}") + "<extra></extra>")]
+    traces = [
+        go.Heatmap(
+            z=picture,
+            colorscale=plotly_scale(colorscale),
+            zmin=0,
+            zmax=255,
+            showscale=False,
+            hovertemplate=_("row %{y}, col %{x}: %{z:.0f}") + "<extra></extra>",
+        )
+    ]
 
     if overlay is not None:
-        traces.append(go.Heatmap(z=np.where(np.asarray(overlay, dtype=bool), 1.0, np.nan), showscale=False,
-                                 colorscale=[[0, overlay_color], [1, overlay_color]], hoverinfo="skip"))
-    shapes = [dict(type="rect", x0=b_left - 0.5, x1=b_right + 0.5, y0=b_top - 0.5, y1=b_bottom + 0.5,
-                   line=dict(color=color, width=3, dash=dash))
-              for b_top, b_left, b_bottom, b_right, color, dash in boxes]
+        traces.append(
+            go.Heatmap(
+                z=np.where(np.asarray(overlay, dtype=bool), 1.0, np.nan),
+                showscale=False,
+                colorscale=[[0, overlay_color], [1, overlay_color]],
+                hoverinfo="skip",
+            )
+        )
+    shapes = [
+        dict(
+            type="rect",
+            x0=b_left - 0.5,
+            x1=b_right + 0.5,
+            y0=b_top - 0.5,
+            y1=b_bottom + 0.5,
+            line=dict(color=color, width=3, dash=dash),
+        )
+        for b_top, b_left, b_bottom, b_right, color, dash in boxes
+    ]
     title_px = 32 if title else 4
     cell = size_px / max(bottom - top + 1, right - left + 1)
-    return go.Figure(data=traces, layout=_grid_layout(
-        bottom - top + 1, right - left + 1, cell, title=title, title_px=title_px, font_px=15, extra_width=8,
-        plot_bgcolor=PADDING_FILL, x_range=[left - 0.6, right + 0.6], y_range=[bottom + 0.6, top - 0.6],
-        shapes=shapes))
+    return go.Figure(
+        data=traces,
+        layout=_grid_layout(
+            bottom - top + 1,
+            right - left + 1,
+            cell,
+            title=title,
+            title_px=title_px,
+            font_px=15,
+            extra_width=8,
+            plot_bgcolor=PADDING_FILL,
+            x_range=[left - 0.6, right + 0.6],
+            y_range=[bottom + 0.6, top - 0.6],
+            shapes=shapes,
+        ),
+    )
 
 
 def enlarged(fig: go.Figure, factor: float) -> go.Figure:

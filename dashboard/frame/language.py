@@ -140,10 +140,15 @@ _STREAMLIT_LABELS_JS = """(() => {
 def streamlit_labels() -> None:
     """Streamlit's own screen-reader labels in this session's language (nothing shows on screen)."""
     script = _STREAMLIT_LABELS_JS % {
-        "zh": "true" if current() == "zh" else "false", "skip": json.dumps(i18n._("Skip to main content")),
-        "help": json.dumps(i18n._("Help")), "help_for": json.dumps(i18n._("Help for {label}"))}
-    st.html(f'<span data-testid="cnnx-labels" style="display:none"></span><script>{script}</script>',
-            unsafe_allow_javascript=True)
+        "zh": "true" if current() == "zh" else "false",
+        "skip": json.dumps(i18n._("Skip to main content")),
+        "help": json.dumps(i18n._("Help")),
+        "help_for": json.dumps(i18n._("Help for {label}")),
+    }
+    st.html(
+        f'<span data-testid="cnnx-labels" style="display:none"></span><script>{script}</script>',
+        unsafe_allow_javascript=True,
+    )
 
 
 _SWITCH = "_lang_switch"
@@ -163,6 +168,12 @@ def switch() -> None:
     decides); a choice goes into the link as ``?lang=zh`` or ``?lang=en``."""
     chosen = st.query_params.get(KEY)
     st.session_state[_SWITCH] = chosen if chosen in NAMES else None
-    st.segmented_control("Language · 语言", list(NAMES), format_func=NAMES.get, key=_SWITCH, on_change=_switched,
-                         help=i18n._("中文 / English. Kept in the link, so a shared link opens in the same language."))
+    st.segmented_control(
+        "Language · 语言",
+        list(NAMES),
+        format_func=NAMES.get,
+        key=_SWITCH,
+        on_change=_switched,
+        help=i18n._("中文 / English. Kept in the link, so a shared link opens in the same language."),
+    )
     streamlit_labels()

@@ -39,16 +39,16 @@ class Rejected:
 
     key: str
     asked: tuple[str, ...]
-    shown: object       # the widget's value put in its place
-    shown_text: str     # that value as the page labels it
+    shown: object  # the widget's value put in its place
+    shown_text: str  # that value as the page labels it
     state_key: str | None = None  # the session state that holds ``shown``; None: the widget bound to ``key``
     widget: bool = True  # False: no widget holds it (refuse): said while the link still asks for it
 
     def sentence(self) -> str:
         asked = ", ".join(visible(value) for value in self.asked) if self.asked else '""'
-        return _("This link's **{key}={asked}** is not a value this page accepts: showing **{shown}** "
-                 "instead.").format(key=markdown_text(self.key), asked=markdown_text(asked),
-                                    shown=markdown_text(self.shown_text))
+        return _("This link's **{key}={asked}** is not a value this page accepts: showing **{shown}** instead.").format(
+            key=markdown_text(self.key), asked=markdown_text(asked), shown=markdown_text(self.shown_text)
+        )
 
     def still_shown(self) -> bool:
         """Whether the page still shows what was put in the value's place (the student has not
@@ -164,8 +164,14 @@ def _means(asked: list[str], form: object, value_type: str) -> bool:
     return parsed == form or str(parsed) == str(form)
 
 
-def refuse(key: str, asked: list[str] | tuple[str, ...] | str, shown_text: str, *, shown: object = None,
-           state_key: str | None = None) -> None:
+def refuse(
+    key: str,
+    asked: list[str] | tuple[str, ...] | str,
+    shown_text: str,
+    *,
+    shown: object = None,
+    state_key: str | None = None,
+) -> None:
     """Name a value of the link that code, not a widget, found unusable: ``?lang=fr``, a class
     session that does not exist. Call it during the page's run (before :func:`check`), each run it
     holds; only a page's first run in a session names it, as for widgets.

@@ -28,20 +28,23 @@ import streamlit as st
 from core.classroom import checks, teacher
 from core.i18n import N_, _
 
-_TEACHER = "_teacher"                  # this session has the teacher's rights
-_LEFT = "_teacher_left"                # this session left the role (said in the sidebar)
-_ROLE_COOKIE = "_teacher_cookie"       # the signed cookie this session writes (made when the link was opened)
+_TEACHER = "_teacher"  # this session has the teacher's rights
+_LEFT = "_teacher_left"  # this session left the role (said in the sidebar)
+_ROLE_COOKIE = "_teacher_cookie"  # the signed cookie this session writes (made when the link was opened)
 _COOKIE_READ = "_teacher_cookie_read"  # the browser's cookie was looked at, once per session
-_STALE = "_teacher_cookie_stale"       # it held a role this server no longer accepts: said once
-_DROP = "_teacher_cookie_drop"         # the browser's role cookie is to be removed
+_STALE = "_teacher_cookie_stale"  # it held a role this server no longer accepts: said once
+_DROP = "_teacher_cookie_drop"  # the browser's role cookie is to be removed
 _REFUSED = "_teacher_refused"
 _STUDENT_KEY = "_student_key"
 _NICKNAME = "_nickname"
 LEAVE_KEY = "leave_teacher"
-ONLY_TEACHER = N_("Only the teacher can {what}: the teacher uses the server's own machine, or opens the "
-                "teacher link printed in the server's terminal.")
-ONLY_TEACHER_LINK = N_("Only the teacher can {what}: the teacher opens the teacher link printed in the server's "
-                     "terminal.")
+ONLY_TEACHER = N_(
+    "Only the teacher can {what}: the teacher uses the server's own machine, or opens the "
+    "teacher link printed in the server's terminal."
+)
+ONLY_TEACHER_LINK = N_(
+    "Only the teacher can {what}: the teacher opens the teacher link printed in the server's terminal."
+)
 
 
 @functools.cache
@@ -119,9 +122,16 @@ def sidebar() -> None:
     link (the server's own machine is the teacher by where it is, not by a choice), a line after
     leaving; and the script that keeps this browser's cookies as the session has them."""
     if st.session_state.get(_TEACHER) and not _on_the_servers_machine():
-        st.button(_("Leave the teacher's role"), key=LEAVE_KEY, icon=":material/logout:", on_click=leave,
-                  help=_("This browser becomes a student: its other open pages too, when they are reloaded. "
-                         "The teacher link gives the role back."))
+        st.button(
+            _("Leave the teacher's role"),
+            key=LEAVE_KEY,
+            icon=":material/logout:",
+            on_click=leave,
+            help=_(
+                "This browser becomes a student: its other open pages too, when they are reloaded. "
+                "The teacher link gives the role back."
+            ),
+        )
     elif st.session_state.get(_LEFT):
         st.caption(_("You left the teacher's role: this browser is a student. The teacher link gives it back."))
     _write_cookies()
@@ -131,12 +141,21 @@ def show_refusal(container) -> None:
     """Say, once, that a teacher link's token was not this server's, or that the role this
     browser kept is no longer accepted."""
     if st.session_state.pop(_REFUSED, False):
-        container.warning(_("This teacher link's token is not this server's (a new one is made each time the "
-                            "server starts): you are a student here."), icon=":material/key_off:")
+        container.warning(
+            _(
+                "This teacher link's token is not this server's (a new one is made each time the "
+                "server starts): you are a student here."
+            ),
+            icon=":material/key_off:",
+        )
     elif st.session_state.pop(_STALE, False):
-        container.info(_("This browser's teacher's role was given by an earlier start of the server, or more than "
-                         "12 hours ago: open the teacher link printed in the server's terminal again."),
-                       icon=":material/key_off:")
+        container.info(
+            _(
+                "This browser's teacher's role was given by an earlier start of the server, or more than "
+                "12 hours ago: open the teacher link printed in the server's terminal again."
+            ),
+            icon=":material/key_off:",
+        )
 
 
 def student_key() -> str:
@@ -160,8 +179,9 @@ def keep_nickname(typed: str | None) -> None:
     if cleaned == _readable_nickname(unquote(_cookies().get(teacher.NICKNAME_COOKIE, ""))):
         return  # the browser has it already
     value, max_age = (f"encodeURIComponent({_js(cleaned)})", teacher.STUDENT_MAX_AGE_S) if cleaned else ("''", 0)
-    _script(f"document.cookie = {_js(teacher.NICKNAME_COOKIE + '=')} + {value} + {_attributes(max_age)};",
-            marker="nickname")
+    _script(
+        f"document.cookie = {_js(teacher.NICKNAME_COOKIE + '=')} + {value} + {_attributes(max_age)};", marker="nickname"
+    )
 
 
 def only_teacher(what: str) -> str:
@@ -184,8 +204,7 @@ def _js(text: str) -> str:
 def _attributes(max_age: int) -> str:
     """A cookie's attributes, as a JavaScript expression: the whole site, this site's pages only,
     ``Secure`` when served over HTTPS."""
-    return (f"'; Path=/; Max-Age={int(max_age)}; SameSite=Strict' + "
-            "(location.protocol === 'https:' ? '; Secure' : '')")
+    return f"'; Path=/; Max-Age={int(max_age)}; SameSite=Strict' + (location.protocol === 'https:' ? '; Secure' : '')"
 
 
 def _write_cookies() -> None:
@@ -194,11 +213,14 @@ def _write_cookies() -> None:
     state, cookies, lines = st.session_state, _cookies(), []
     key = state.get(_STUDENT_KEY)
     if key and cookies.get(teacher.STUDENT_COOKIE) != key:
-        lines.append(f"document.cookie = {_js(teacher.STUDENT_COOKIE + '=' + key)} + "
-                     f"{_attributes(teacher.STUDENT_MAX_AGE_S)};")
+        lines.append(
+            f"document.cookie = {_js(teacher.STUDENT_COOKIE + '=' + key)} + {_attributes(teacher.STUDENT_MAX_AGE_S)};"
+        )
     if state.get(_TEACHER) and state.get(_ROLE_COOKIE):
-        lines.append(f"document.cookie = {_js(teacher.COOKIE + '=' + state[_ROLE_COOKIE])} + "
-                     f"{_attributes(teacher.COOKIE_MAX_AGE_S)};")
+        lines.append(
+            f"document.cookie = {_js(teacher.COOKIE + '=' + state[_ROLE_COOKIE])} + "
+            f"{_attributes(teacher.COOKIE_MAX_AGE_S)};"
+        )
     elif state.get(_DROP):
         lines.append(f"document.cookie = {_js(teacher.COOKIE + '=')} + {_attributes(0)};")
     if lines:
@@ -209,5 +231,7 @@ def _script(body: str, marker: str) -> None:
     """Run ``body`` in the page (again whenever it changes), in an element that takes no room."""
     from dashboard.ui import SR_ONLY  # ui draws the role in the sidebar: imported here, not at the top
 
-    st.html(f'<span class="{SR_ONLY}" data-cookies="{marker}"></span><script>(() => {{ {body} }})();</script>',
-            unsafe_allow_javascript=True)
+    st.html(
+        f'<span class="{SR_ONLY}" data-cookies="{marker}"></span><script>(() => {{ {body} }})();</script>',
+        unsafe_allow_javascript=True,
+    )

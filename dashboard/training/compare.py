@@ -16,6 +16,7 @@ from dashboard.training import figures as figs
 
 METRICS = {"accuracy": N_("accuracy"), "loss": N_("loss")}  # the curve's codes are their English labels
 
+
 def compare_tab() -> None:
     infos = checkpoints.list_checkpoints()
     if not infos:
@@ -31,20 +32,33 @@ def compare_tab() -> None:
         st.session_state.cmp_names = preferred or names[:2]
     c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="bottom")
     chosen = c1.multiselect(_("Checkpoints"), names, key="cmp_names", persist_state="page", bind=BOUND)
-    metric = c2.segmented_control(_("Curve"), list(METRICS), default="accuracy", required=True,
-                                  format_func={code: _(label) for code, label in METRICS.items()}.get,
-                                  key="cmp_metric", persist_state="page", bind=BOUND)
-    show_train = c3.toggle(_("Train curves"), value=True, key="cmp_train",
-                           help=_("dashed; a train curve far above the test curve is overfitting"),
-                           persist_state="page")
+    metric = c2.segmented_control(
+        _("Curve"),
+        list(METRICS),
+        default="accuracy",
+        required=True,
+        format_func={code: _(label) for code, label in METRICS.items()}.get,
+        key="cmp_metric",
+        persist_state="page",
+        bind=BOUND,
+    )
+    show_train = c3.toggle(
+        _("Train curves"),
+        value=True,
+        key="cmp_train",
+        help=_("dashed; a train curve far above the test curve is overfitting"),
+        persist_state="page",
+    )
     if chosen:
         shown = {n: records[n] for n in chosen}
-        ui.plotly_chart(figs.compare_figure(shown, metric, show_train), key="cmp_chart",
-                        description=figs.curves_text(shown, metric))
+        ui.plotly_chart(
+            figs.compare_figure(shown, metric, show_train), key="cmp_chart", description=figs.curves_text(shown, metric)
+        )
         for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
             if runs.is_reproduction(records[name]):
-                st.caption(_("**{name}** (reproduction): {note}").format(
-                    name=name, note=runs.reproduction_note(records[name])))
+                st.caption(
+                    _("**{name}** (reproduction): {note}").format(name=name, note=runs.reproduction_note(records[name]))
+                )
     variants_section(records)
     st.markdown(_("**Every checkpoint**, beside the figure its source reports where there is one"))
     runs_table(groups)
@@ -52,8 +66,7 @@ def compare_tab() -> None:
 
 def variants_section(records: dict[str, dict]) -> None:
     """Seed 000's printed recipe beside its one-change variants: which change reaches its figure."""
-    shown = [preset for preset in recipes.VARIANT_PRESETS
-             if runs.variant_study(preset, records)[2]]
+    shown = [preset for preset in recipes.VARIANT_PRESETS if runs.variant_study(preset, records)[2]]
     if not shown:
         return
     st.subheader(_("Seed 000's figures: the printed recipe, one change at a time"))
@@ -61,10 +74,14 @@ def variants_section(records: dict[str, dict]) -> None:
     printed_name, reported, results = runs.variant_study(preset, records)
     printed = (_("{name} (as printed)").format(name=printed_name), records[printed_name]) if printed_name else None
     variants = [(r.label, records[r.checkpoint]) for r in results]
-    ui.plotly_chart(figs.variants_figure(printed, variants, reported), key="var_chart",
-                    description=_("{first} {second}").format(
-                        first=figs.curves_text(dict(([printed] if printed else []) + variants), "accuracy"),
-                        second=figs.reported_text(reported)))
+    ui.plotly_chart(
+        figs.variants_figure(printed, variants, reported),
+        key="var_chart",
+        description=_("{first} {second}").format(
+            first=figs.curves_text(dict(([printed] if printed else []) + variants), "accuracy"),
+            second=figs.reported_text(reported),
+        ),
+    )
     if printed_name:
         st.caption(runs.why_printed_barely_moves(records[printed_name]))
     # Streamlit's own Material icons: an emoji needs a font the machine may not have; the sentence says it in words
@@ -90,23 +107,45 @@ def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:
     for group in runs.GROUPS:
         for info in groups[group]:
             row = runs.run_row(info.name, info.record)
-            table.append({
-                "checkpoint": info.name, "group": _(group),
-                "test accuracy": row["test_accuracy"] * 100 if row["test_accuracy"] is not None else None,
-                "reported": f"{row['reported_accuracy']:.2%}" if row["reported_accuracy"] is not None else "",
-                "difference": _("{points:+.2f} pts").format(points=row["difference"] * 100)
-                if "difference" in row else "",
-                "by": _("{source}, {count} ep.").format(source=recipes.source_name(row["source"]),
-                                                        count=row["reported_epochs"])
-                if row["source"] else "",
-                "epochs": row["epochs"], "recipe": recipes.title(row["recipe"]),
-                "optimiser": _("{optimizer} lr {lr:g}, batch {batch}").format(
-                    optimizer=row["optimizer"], lr=row["lr"], batch=row["batch"]) if row["lr"] is not None
-                else "", "model": row["model"], "train s": row["seconds"]})
+            table.append(
+                {
+                    "checkpoint": info.name,
+                    "group": _(group),
+                    "test accuracy": row["test_accuracy"] * 100 if row["test_accuracy"] is not None else None,
+                    "reported": f"{row['reported_accuracy']:.2%}" if row["reported_accuracy"] is not None else "",
+                    "difference": _("{points:+.2f} pts").format(points=row["difference"] * 100)
+                    if "difference" in row
+                    else "",
+                    "by": _("{source}, {count} ep.").format(
+                        source=recipes.source_name(row["source"]), count=row["reported_epochs"]
+                    )
+                    if row["source"]
+                    else "",
+                    "epochs": row["epochs"],
+                    "recipe": recipes.title(row["recipe"]),
+                    "optimiser": _("{optimizer} lr {lr:g}, batch {batch}").format(
+                        optimizer=row["optimizer"], lr=row["lr"], batch=row["batch"]
+                    )
+                    if row["lr"] is not None
+                    else "",
+                    "model": row["model"],
+                    "train s": row["seconds"],
+                }
+            )
     # The columns' headers, in the session's language (the rows' keys above are their codes).
-    headers = {"checkpoint": _("checkpoint"), "group": _("group"), "test accuracy": _("test accuracy"),
-               "reported": _("reported"), "difference": _("difference"), "by": _("by"), "epochs": _("epochs"),
-               "recipe": _("recipe"), "optimiser": _("optimiser"), "model": _("model"), "train s": _("train s")}
+    headers = {
+        "checkpoint": _("checkpoint"),
+        "group": _("group"),
+        "test accuracy": _("test accuracy"),
+        "reported": _("reported"),
+        "difference": _("difference"),
+        "by": _("by"),
+        "epochs": _("epochs"),
+        "recipe": _("recipe"),
+        "optimiser": _("optimiser"),
+        "model": _("model"),
+        "train s": _("train s"),
+    }
     column = st.column_config
 
     def px(width: int, key: str) -> int:
@@ -116,14 +155,23 @@ def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:
         "checkpoint": column.TextColumn(pinned=True, width=px(165, "checkpoint")),
         "group": column.TextColumn(width=px(95, "group")),
         "test accuracy": column.NumberColumn(format="%.2f%%", width=px(95, "test accuracy")),
-        "reported": column.TextColumn(width=px(80, "reported"), alignment="right",
-                                      help=_("the test accuracy the source write-up reports")),
-        "difference": column.TextColumn(width=px(95, "difference"), alignment="right",
-                                        help=_("our test accuracy less the source's, in percentage points")),
+        "reported": column.TextColumn(
+            width=px(80, "reported"), alignment="right", help=_("the test accuracy the source write-up reports")
+        ),
+        "difference": column.TextColumn(
+            width=px(95, "difference"),
+            alignment="right",
+            help=_("our test accuracy less the source's, in percentage points"),
+        ),
         "by": column.TextColumn(width=px(120, "by"), help=_("the source write-up, and the epochs it trained for")),
         "epochs": column.NumberColumn(width=px(60, "epochs")),
         "recipe": column.TextColumn(width=px(60, "recipe")),
-        "train s": column.NumberColumn(format="%.0f", width=px(65, "train s"), help=_("seconds of training"))}
-    st.dataframe([{headers[key]: value for key, value in row.items()} for row in table], hide_index=True,
-                 key="cmp_table", height="content", column_config={headers[key]: c for key, c in config.items()})
-
+        "train s": column.NumberColumn(format="%.0f", width=px(65, "train s"), help=_("seconds of training")),
+    }
+    st.dataframe(
+        [{headers[key]: value for key, value in row.items()} for row in table],
+        hide_index=True,
+        key="cmp_table",
+        height="content",
+        column_config={headers[key]: c for key, c in config.items()},
+    )

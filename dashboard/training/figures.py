@@ -35,7 +35,7 @@ def smoothed(values: list[float], half: int = SMOOTH_HALF) -> list[float]:
     out = []
     for i in range(len(values)):
         k = min(half, i, len(values) - 1 - i)
-        out.append(sum(values[i - k:i + k + 1]) / (2 * k + 1))
+        out.append(sum(values[i - k : i + k + 1]) / (2 * k + 1))
     return out
 
 
@@ -48,27 +48,56 @@ def live_figure(snap: JobSnapshot) -> go.Figure:
     tests = history_series({"history": snap.history, "recipe": snap.recipe})
     for col, (i, key) in enumerate(((1, "loss"), (2, "accuracy")), start=1):
         raw = [p[i] for p in snap.curve]
-        fig.add_scatter(x=x, y=raw, mode="markers", name=_("train, every few batches"), hoverinfo="skip",
-                        marker=dict(size=4, color=palettes.SERIES[0], opacity=0.35), showlegend=False,
-                        row=1, col=col)
-        fig.add_scatter(x=x, y=smoothed(raw), mode="lines", name=_("train (smoothed over nearby batches)"),
-                        line=dict(color=palettes.SERIES[0], width=3), showlegend=col == 1, row=1, col=col)
-        fig.add_scatter(x=tests["epochs_done"], y=tests[f"test_{key}"], mode="lines+markers",
-                        name=_("test (after each epoch, or where it stopped)"), marker=dict(size=12),
-                        line=dict(color=palettes.SERIES[1]), showlegend=col == 1, row=1, col=col)
+        fig.add_scatter(
+            x=x,
+            y=raw,
+            mode="markers",
+            name=_("train, every few batches"),
+            hoverinfo="skip",
+            marker=dict(size=4, color=palettes.SERIES[0], opacity=0.35),
+            showlegend=False,
+            row=1,
+            col=col,
+        )
+        fig.add_scatter(
+            x=x,
+            y=smoothed(raw),
+            mode="lines",
+            name=_("train (smoothed over nearby batches)"),
+            line=dict(color=palettes.SERIES[0], width=3),
+            showlegend=col == 1,
+            row=1,
+            col=col,
+        )
+        fig.add_scatter(
+            x=tests["epochs_done"],
+            y=tests[f"test_{key}"],
+            mode="lines+markers",
+            name=_("test (after each epoch, or where it stopped)"),
+            marker=dict(size=12),
+            line=dict(color=palettes.SERIES[1]),
+            showlegend=col == 1,
+            row=1,
+            col=col,
+        )
     if snap.status == STOPPED and tests["epochs_done"]:
         stopped_at = tests["epochs_done"][-1]
         side = "left" if stopped_at > snap.epochs / 2 else "right"  # inside the plot
         for col, corner in ((1, f"top {side}"), (2, f"bottom {side}")):  # where the curves are not
-            fig.add_vline(x=stopped_at, line=dict(color="grey", dash="dot", width=1), row=1, col=col,
-                          annotation_text=_("stopped at {epochs:.2f} epochs").format(epochs=stopped_at),
-                          annotation_position=corner, annotation_font=dict(color="grey"))
+            fig.add_vline(
+                x=stopped_at,
+                line=dict(color="grey", dash="dot", width=1),
+                row=1,
+                col=col,
+                annotation_text=_("stopped at {epochs:.2f} epochs").format(epochs=stopped_at),
+                annotation_position=corner,
+                annotation_font=dict(color="grey"),
+            )
     fig.update_xaxes(title=_("epochs done"), range=[-0.03 * snap.epochs, snap.epochs * 1.04])
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
     _style(fig, 400)
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, yanchor="top", x=0.5, xanchor="center"),
-                      margin=dict(b=60))
+    fig.update_layout(legend=dict(orientation="h", y=-0.22, yanchor="top", x=0.5, xanchor="center"), margin=dict(b=60))
     return fig
 
 
@@ -130,15 +159,26 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
         series = history_series(record)
         x, test = series["epochs_done"], series[f"test_{metric}"]
         single = len(x) == 1
-        fig.add_scatter(x=x, y=test, mode="markers+text" if single else "lines+markers",
-                        name=_("{name} test").format(name=name), line=dict(color=color, width=3),
-                        marker=dict(size=16 if single else 7, color=color),
-                        text=[f"{v:.2%}" if metric == "accuracy" else f"{v:.3f}" for v in test] if single else None,
-                        textposition="middle right", textfont=dict(color=color))
+        fig.add_scatter(
+            x=x,
+            y=test,
+            mode="markers+text" if single else "lines+markers",
+            name=_("{name} test").format(name=name),
+            line=dict(color=color, width=3),
+            marker=dict(size=16 if single else 7, color=color),
+            text=[f"{v:.2%}" if metric == "accuracy" else f"{v:.3f}" for v in test] if single else None,
+            textposition="middle right",
+            textfont=dict(color=color),
+        )
         if show_train:
-            fig.add_scatter(x=x, y=series[f"train_{metric}"], mode="markers" if single else "lines",
-                            name=_("{name} train").format(name=name), line=dict(color=color, dash="dash"),
-                            marker=dict(size=14, color=color, symbol="circle-open", line=dict(width=2)))
+            fig.add_scatter(
+                x=x,
+                y=series[f"train_{metric}"],
+                mode="markers" if single else "lines",
+                name=_("{name} train").format(name=name),
+                line=dict(color=color, dash="dash"),
+                marker=dict(size=14, color=color, symbol="circle-open", line=dict(width=2)),
+            )
             values += [v for v in series[f"train_{metric}"] if v is not None]
         values += [v for v in test if v is not None]
         xs += x
@@ -150,23 +190,40 @@ def compare_figure(runs: dict[str, dict], metric: str, show_train: bool) -> go.F
         (bottom, top), _gap, placed = _label_range(min(values + levels), max(values + levels), levels)
         for (value, text, color), (y, side) in zip(lines, placed):
             fig.add_hline(y=value, line=dict(color=color, dash="dot", width=2))
-            fig.add_annotation(x=1, xref="paper", xanchor="right", y=y, yref="y", yanchor=side, text=text,
-                               showarrow=False, font=dict(color=color), bgcolor="rgba(255,255,255,0.75)")
+            fig.add_annotation(
+                x=1,
+                xref="paper",
+                xanchor="right",
+                y=y,
+                yref="y",
+                yanchor=side,
+                text=text,
+                showarrow=False,
+                font=dict(color=color),
+                bgcolor="rgba(255,255,255,0.75)",
+            )
         fig.update_yaxes(range=[bottom, top])
     longest = max(xs)
     step = _epoch_step(longest)
-    fig.update_xaxes(title=_("epoch"), tick0=0 if step > 1 else 1, dtick=step,
-                     range=[min(0.5, min(xs) - 0.25), longest + max(0.5, 0.03 * longest)])
+    fig.update_xaxes(
+        title=_("epoch"),
+        tick0=0 if step > 1 else 1,
+        dtick=step,
+        range=[min(0.5, min(xs) - 0.25), longest + max(0.5, 0.03 * longest)],
+    )
     narrow = metric == "accuracy" and values and max(values) - min(values) < 0.1  # ticks a point or less apart
-    fig.update_yaxes(title=_("test accuracy") if metric == "accuracy" else _("cross-entropy loss"),
-                     tickformat=(".1%" if narrow else ".0%") if metric == "accuracy" else None)
+    fig.update_yaxes(
+        title=_("test accuracy") if metric == "accuracy" else _("cross-entropy loss"),
+        tickformat=(".1%" if narrow else ".0%") if metric == "accuracy" else None,
+    )
     return _style(fig, COMPARE_HEIGHT)
 
 
 def reported_text(reported: dict) -> str:
     """The label of a source's figure: "seed 000 reports 98.44% after 15 epochs"."""
     return _("{source} reports {accuracy:.2%} after {epochs} epochs").format(
-        source=recipes.source_name(reported["source"]), accuracy=reported["test_accuracy"], epochs=reported["epochs"])
+        source=recipes.source_name(reported["source"]), accuracy=reported["test_accuracy"], epochs=reported["epochs"]
+    )
 
 
 CONFUSION_PX = 560  # the confusion matrix's side, at most
@@ -191,18 +248,34 @@ def confusion_figure(matrix: np.ndarray, colorscale, side: int = CONFUSION_PX) -
     """
     side = int(side)
     cell = (side - CONFUSION_MARGIN[0] - 6) / 10
-    fig = plots.grid_heatmap(matrix, muted=np.eye(10, dtype=bool), decimals=0, colorscale=colorscale,
-                             cell_px=round(cell), font_px=count_font_px(side, int(np.max(matrix, initial=0))))
+    fig = plots.grid_heatmap(
+        matrix,
+        muted=np.eye(10, dtype=bool),
+        decimals=0,
+        colorscale=colorscale,
+        cell_px=round(cell),
+        font_px=count_font_px(side, int(np.max(matrix, initial=0))),
+    )
     rows, cols = np.meshgrid(range(10), range(10), indexing="ij")
-    fig.add_scatter(x=cols.ravel(), y=rows.ravel(), mode="markers", showlegend=False,
-                    marker=dict(size=max(6, int(cell * 0.85)), symbol="square", opacity=0.01, color="black"),
-                    customdata=matrix.ravel(),
-                    hovertemplate=_("true %{y}, predicted %{x}: %{customdata} images") + "<extra></extra>")
+    fig.add_scatter(
+        x=cols.ravel(),
+        y=rows.ravel(),
+        mode="markers",
+        showlegend=False,
+        marker=dict(size=max(6, int(cell * 0.85)), symbol="square", opacity=0.01, color="black"),
+        customdata=matrix.ravel(),
+        hovertemplate=_("true %{y}, predicted %{x}: %{customdata} images") + "<extra></extra>",
+    )
     axis = dict(visible=True, tickvals=list(range(10)), tickfont=FONT, showgrid=False, zeroline=False)
-    fig.update_layout(xaxis={**axis, "title": _("predicted"), "side": "top"},
-                      yaxis={**axis, "title": _("true digit")}, width=side, height=round(10 * cell) + CONFUSION_MARGIN[1] + 6,
-                      margin=dict(l=CONFUSION_MARGIN[0], r=6, t=CONFUSION_MARGIN[1], b=6), clickmode="event+select",
-                      dragmode=False)
+    fig.update_layout(
+        xaxis={**axis, "title": _("predicted"), "side": "top"},
+        yaxis={**axis, "title": _("true digit")},
+        width=side,
+        height=round(10 * cell) + CONFUSION_MARGIN[1] + 6,
+        margin=dict(l=CONFUSION_MARGIN[0], r=6, t=CONFUSION_MARGIN[1], b=6),
+        clickmode="event+select",
+        dragmode=False,
+    )
     return fig
 
 
@@ -211,9 +284,16 @@ def answer_bars(probs: np.ndarray, label: int, colors: tuple[str, ...], height: 
     digit in the right-answer colour, a wrong answer in the wrong-answer one."""
     guess = int(np.argmax(probs))
     fig = plots.probability_bars(probs, highlight=guess, height_px=height)
-    fig.update_traces(marker_color=[colors[palettes.ANSWER_RIGHT] if d == label else
-                                    colors[palettes.ANSWER_WRONG] if d == guess else
-                                    colors[palettes.ANSWER_OTHER] for d in range(10)])
+    fig.update_traces(
+        marker_color=[
+            colors[palettes.ANSWER_RIGHT]
+            if d == label
+            else colors[palettes.ANSWER_WRONG]
+            if d == guess
+            else colors[palettes.ANSWER_OTHER]
+            for d in range(10)
+        ]
+    )
     return fig
 
 
@@ -226,28 +306,44 @@ def trail_figure(epochs: list[int], trail: list[float], epoch: int, label: int) 
     return _style(fig, 240)
 
 
-def variants_figure(printed: tuple[str, dict] | None, variants: list[tuple[str, dict]],
-                    reported: dict) -> go.Figure:
+def variants_figure(printed: tuple[str, dict] | None, variants: list[tuple[str, dict]], reported: dict) -> go.Figure:
     """Test accuracy epoch by epoch: the source's printed recipe (black), each one-change variant
     (a colour each), and the figure the source reports (dotted, labelled once)."""
     fig = go.Figure()
     runs = ([(printed[0], printed[1], "#222222", 4)] if printed else []) + [
-        (label, record, palettes.SERIES[k % len(palettes.SERIES)], 2.5) for k, (label, record) in enumerate(variants)]
+        (label, record, palettes.SERIES[k % len(palettes.SERIES)], 2.5) for k, (label, record) in enumerate(variants)
+    ]
     longest = 1
     for label, record, color, width in runs:
         series = history_series(record)
         longest = max([longest, *series["epochs_done"]])
-        fig.add_scatter(x=series["epochs_done"], y=series["test_accuracy"], mode="lines+markers", name=label,
-                        line=dict(color=color, width=width), marker=dict(size=5, color=color))
+        fig.add_scatter(
+            x=series["epochs_done"],
+            y=series["test_accuracy"],
+            mode="lines+markers",
+            name=label,
+            line=dict(color=color, width=width),
+            marker=dict(size=5, color=color),
+        )
     fig.add_hline(y=reported["test_accuracy"], line=dict(color="#444444", dash="dot", width=2))
-    fig.add_annotation(x=0, xref="paper", xanchor="left", y=reported["test_accuracy"], yref="y", yanchor="bottom",
-                       text=reported_text(reported), showarrow=False, bgcolor="rgba(255,255,255,0.8)")
+    fig.add_annotation(
+        x=0,
+        xref="paper",
+        xanchor="left",
+        y=reported["test_accuracy"],
+        yref="y",
+        yanchor="bottom",
+        text=reported_text(reported),
+        showarrow=False,
+        bgcolor="rgba(255,255,255,0.8)",
+    )
     fig.update_xaxes(title=_("epoch"), dtick=_epoch_step(longest), range=[0.5, longest + 0.5])
     fig.update_yaxes(title=_("test accuracy"), tickformat=".0%", range=[0, 1.02])
     return _style(fig, COMPARE_HEIGHT)
 
 
 # --- what each figure shows, in words (read by a screen reader after the figure) ----------------------
+
 
 def _last(values: list) -> float | None:
     return next((v for v in reversed(values) if v is not None), None)
@@ -262,16 +358,22 @@ def _value(value: float | None, metric: str) -> str:
 def live_text(snap: JobSnapshot) -> str:
     """What ``live_figure`` shows: the run's curves and where they stand."""
     tests = history_series({"history": snap.history, "recipe": snap.recipe})
-    return _("Run {name}: loss (left) and accuracy (right) against epochs done; train loss {loss}, train accuracy "
-             "{accuracy}, test accuracy after the last epoch {test}.").format(
-        name=snap.name, loss=_value(snap.loss, "loss"), accuracy=_value(snap.accuracy, "accuracy"),
-        test=_value(_last(tests["test_accuracy"]), "accuracy"))
+    return _(
+        "Run {name}: loss (left) and accuracy (right) against epochs done; train loss {loss}, train accuracy "
+        "{accuracy}, test accuracy after the last epoch {test}."
+    ).format(
+        name=snap.name,
+        loss=_value(snap.loss, "loss"),
+        accuracy=_value(snap.accuracy, "accuracy"),
+        test=_value(_last(tests["test_accuracy"]), "accuracy"),
+    )
 
 
 def curves_text(runs: dict[str, dict], metric: str) -> str:
     """What ``compare_figure`` (or ``variants_figure``) shows: each run's test value after its last epoch."""
-    finals = _(", ").join(f"{name} {_value(_last(history_series(record)[f'test_{metric}']), metric)}"
-                          for name, record in runs.items())
+    finals = _(", ").join(
+        f"{name} {_value(_last(history_series(record)[f'test_{metric}']), metric)}" for name, record in runs.items()
+    )
     if metric == "accuracy":
         return _("Test accuracy epoch by epoch; after the last epoch: {finals}.").format(finals=finals)
     return _("Test loss (cross-entropy) epoch by epoch; after the last epoch: {finals}.").format(finals=finals)
@@ -279,15 +381,18 @@ def curves_text(runs: dict[str, dict], metric: str) -> str:
 
 def confusion_text(name: str, matrix: np.ndarray) -> str:
     """What ``confusion_figure`` shows: its layout and how many answers are right."""
-    return _("Confusion matrix of {name}: the true digit in rows, the network's answer in columns, a count of test "
-             "images in each cell; {right:,} of {total:,} on the grey diagonal are right. Choose a cell with the two "
-             "boxes beside it to see its images.").format(name=name, right=int(np.trace(matrix)),
-                                                         total=int(matrix.sum()))
+    return _(
+        "Confusion matrix of {name}: the true digit in rows, the network's answer in columns, a count of test "
+        "images in each cell; {right:,} of {total:,} on the grey diagonal are right. Choose a cell with the two "
+        "boxes beside it to see its images."
+    ).format(name=name, right=int(np.trace(matrix)), total=int(matrix.sum()))
 
 
 def trail_text(epochs: list[int], trail: list[float], label: int) -> str:
     """What ``trail_figure`` shows: the right answer's probability after each epoch."""
-    values = _(", ").join(_("epoch {epoch}: {probability:.0%}").format(epoch=e, probability=p)
-                          for e, p in zip(epochs, trail))
-    return _("The probability of the right answer, {label}, after each epoch: {values}.").format(label=label,
-                                                                                                 values=values)
+    values = _(", ").join(
+        _("epoch {epoch}: {probability:.0%}").format(epoch=e, probability=p) for e, p in zip(epochs, trail)
+    )
+    return _("The probability of the right answer, {label}, after each epoch: {values}.").format(
+        label=label, values=values
+    )

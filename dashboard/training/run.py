@@ -31,9 +31,15 @@ def load_recipe_defaults() -> None:
     """Fill the form from the chosen preset's recipe (on first view and when preset/recipe change)."""
     preset, recipe_name = st.session_state.tr_preset, st.session_state.tr_recipe
     recipe = recipes.get_recipe(preset, recipe_name)
-    st.session_state.update(tr_epochs=recipe.epochs, tr_batch=recipe.batch_size, tr_optimizer=recipe.optimizer,
-                            tr_lr=f"{recipe.lr:g}", tr_limit=recipe.limit or 60_000, tr_seed=recipe.seed,
-                            tr_snapshots=preset == "lenet5")
+    st.session_state.update(
+        tr_epochs=recipe.epochs,
+        tr_batch=recipe.batch_size,
+        tr_optimizer=recipe.optimizer,
+        tr_lr=f"{recipe.lr:g}",
+        tr_limit=recipe.limit or 60_000,
+        tr_seed=recipe.seed,
+        tr_snapshots=preset == "lenet5",
+    )
     if st.session_state.get("tr_name", "").startswith("my_") or "tr_name" not in st.session_state:
         st.session_state.tr_name = f"my_{preset}" + ("" if recipe_name == "fast" else f"_{recipe_name}")
 
@@ -42,8 +48,9 @@ def parse_lr(text: str) -> float:
     try:
         return float(text.strip())
     except ValueError:
-        raise JobInputError(_("learning rate must be a number such as 0.001 or 1e-3, got {text}").format(
-            text=repr(text))) from None
+        raise JobInputError(
+            _("learning rate must be a number such as 0.001 or 1e-3, got {text}").format(text=repr(text))
+        ) from None
 
 
 def start_form() -> None:
@@ -52,11 +59,24 @@ def start_form() -> None:
         load_recipe_defaults()
     c1, c2 = st.columns([3, 1])
     titles = {n: f"{n}: {_(models.get(n).title)}" for n in models.names()}  # in this session's language
-    c1.selectbox(_("Model"), models.names(), key="tr_preset", on_change=load_recipe_defaults,
-                 format_func=titles.get, persist_state="page")
-    c2.segmented_control(_("Recipe"), ["fast", "seed"], key="tr_recipe", required=True, persist_state="page",
-                         on_change=load_recipe_defaults, format_func=recipes.title,
-                         help=_("seed: the source write-up's settings; fast: the quickest way to 99%"))
+    c1.selectbox(
+        _("Model"),
+        models.names(),
+        key="tr_preset",
+        on_change=load_recipe_defaults,
+        format_func=titles.get,
+        persist_state="page",
+    )
+    c2.segmented_control(
+        _("Recipe"),
+        ["fast", "seed"],
+        key="tr_recipe",
+        required=True,
+        persist_state="page",
+        on_change=load_recipe_defaults,
+        format_func=recipes.title,
+        help=_("seed: the source write-up's settings; fast: the quickest way to 99%"),
+    )
     note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
     if note:
         st.caption(_(note))
@@ -65,15 +85,27 @@ def start_form() -> None:
         c[0].number_input(_("Epochs"), 0, 500, key="tr_epochs", persist_state="page")
         c[1].number_input(_("Batch size"), 0, 60_000, key="tr_batch", persist_state="page")
         c[2].selectbox(_("Optimiser"), recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
-        c[3].text_input(_("Learning rate"), key="tr_lr", help=_("e.g. 1e-3 for Adam, 0.1 for SGD"),
-                        persist_state="page")
-        c[4].number_input(_("Training images"), 0, 60_000, step=1000, key="tr_limit",
-                          help=_("a seeded random subset; 60,000 = all of them"), persist_state="page")
+        c[3].text_input(
+            _("Learning rate"), key="tr_lr", help=_("e.g. 1e-3 for Adam, 0.1 for SGD"), persist_state="page"
+        )
+        c[4].number_input(
+            _("Training images"),
+            0,
+            60_000,
+            step=1000,
+            key="tr_limit",
+            help=_("a seeded random subset; 60,000 = all of them"),
+            persist_state="page",
+        )
         c[5].number_input(_("Seed"), 0, 2**31 - 1, key="tr_seed", persist_state="page")
         c1, c2 = st.columns([3, 2])
         name = c1.text_input(_("Save as (checkpoint name)"), key="tr_name", persist_state="page")
-        c2.checkbox(_("Keep a snapshot after every epoch"), key="tr_snapshots", persist_state="page",
-                    help=_("for the Training scrubber tab; small for LeNet, large for the wide models"))
+        c2.checkbox(
+            _("Keep a snapshot after every epoch"),
+            key="tr_snapshots",
+            persist_state="page",
+            help=_("for the Training scrubber tab; small for LeNet, large for the wide models"),
+        )
     taken = None
     try:
         checkpoints.validate_name(name)
@@ -81,13 +113,16 @@ def start_form() -> None:
     except checkpoints.CheckpointError as exc:
         st.error(str(exc), icon=":material/error:")
     if taken:
-        st.warning(_("**{name}** is {taken}: starting replaces it when the run finishes.").format(
-            name=name, taken=_(taken)), icon=":material/warning:")
+        st.warning(
+            _("**{name}** is {taken}: starting replaces it when the run finishes.").format(name=name, taken=_(taken)),
+            icon=":material/warning:",
+        )
         # per name: a tick is for that name
         st.checkbox(_("Yes, replace {name}").format(name=name), key=f"tr_overwrite:{name}")
     teacher = roles.is_teacher()
-    if st.button(_("Start training"), type="primary", icon=":material/play_arrow:", key="tr_start",
-                 disabled=not teacher):
+    if st.button(
+        _("Start training"), type="primary", icon=":material/play_arrow:", key="tr_start", disabled=not teacher
+    ):
         start_run(bool(taken) and st.session_state.get(f"tr_overwrite:{name}", False))
     if not teacher:
         st.caption(roles.only_teacher(_("start or stop the server's training run")))
@@ -99,17 +134,29 @@ def start_run(overwrite: bool) -> None:
         return
     s = st.session_state
     try:
-        overrides = dict(epochs=int(s.tr_epochs), batch_size=int(s.tr_batch), optimizer=s.tr_optimizer,
-                         lr=parse_lr(s.tr_lr), seed=int(s.tr_seed),
-                         limit=None if int(s.tr_limit) == 60_000 else int(s.tr_limit))
-        spec = prepare(s.tr_preset, s.tr_recipe, name=s.tr_name.strip(), overrides=overrides,
-                            overwrite=overwrite, keep_snapshots=s.tr_snapshots)
+        overrides = dict(
+            epochs=int(s.tr_epochs),
+            batch_size=int(s.tr_batch),
+            optimizer=s.tr_optimizer,
+            lr=parse_lr(s.tr_lr),
+            seed=int(s.tr_seed),
+            limit=None if int(s.tr_limit) == 60_000 else int(s.tr_limit),
+        )
+        spec = prepare(
+            s.tr_preset,
+            s.tr_recipe,
+            name=s.tr_name.strip(),
+            overrides=overrides,
+            overwrite=overwrite,
+            keep_snapshots=s.tr_snapshots,
+        )
         runner.manager().start(spec)
     except JobInputError as exc:
         st.error(_("Not started: {reason}").format(reason=exc), icon=":material/error:")
     except runner.JobBusy as exc:
-        st.warning(_("Not started: {reason}. Its progress is below.").format(reason=exc),
-                   icon=":material/hourglass_top:")
+        st.warning(
+            _("Not started: {reason}. Its progress is below.").format(reason=exc), icon=":material/hourglass_top:"
+        )
 
 
 def stop_run(job: runner.Job) -> None:
@@ -128,13 +175,28 @@ def live_panel(polling: bool) -> None:
     snap = job.snapshot()
     r = snap.recipe
     st.subheader(_("Run {id}: {name}").format(id=snap.id, name=snap.name))
-    about = (_("{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {epochs} epoch(s) on {images:,} "
-               "images; {elapsed:.0f} s so far") if snap.running else
-             _("{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {images:,} images; took "
-               "{elapsed:.0f} s"))
-    st.caption(about.format(preset=snap.preset, recipe=recipes.title(snap.recipe_name), optimizer=r["optimizer"],
-                            lr=r["lr"], batch=r["batch_size"], epochs=r["epochs"], images=r["limit"] or 60_000,
-                            elapsed=snap.elapsed))
+    about = (
+        _(
+            "{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {epochs} epoch(s) on {images:,} "
+            "images; {elapsed:.0f} s so far"
+        )
+        if snap.running
+        else _(
+            "{preset}, {recipe} recipe: {optimizer} lr {lr:g}, batch {batch}, {images:,} images; took {elapsed:.0f} s"
+        )
+    )
+    st.caption(
+        about.format(
+            preset=snap.preset,
+            recipe=recipes.title(snap.recipe_name),
+            optimizer=r["optimizer"],
+            lr=r["lr"],
+            batch=r["batch_size"],
+            epochs=r["epochs"],
+            images=r["limit"] or 60_000,
+            elapsed=snap.elapsed,
+        )
+    )
     if snap.running:
         if snap.status == SAVING:
             text = _("Saving the checkpoint...")
@@ -142,24 +204,34 @@ def live_panel(polling: bool) -> None:
             text = _("Loading the data and building the model...")
         else:
             text = _("Epoch {epoch}/{epochs}, batch {step}/{steps}, {speed:,.0f} images/s").format(
-                epoch=snap.epoch, epochs=snap.epochs, step=snap.step, steps=snap.steps, speed=snap.images_per_second)
+                epoch=snap.epoch, epochs=snap.epochs, step=snap.step, steps=snap.steps, speed=snap.images_per_second
+            )
         if snap.stop_requested:
             text = _("{progress} (stopping after this batch)").format(progress=text)
         st.progress(snap.fraction, text=text)
         m = st.columns([1, 1, 1, 1])
         m[0].metric(_("Train loss"), f"{snap.loss:.4f}" if snap.loss is not None else "-")
         m[1].metric(_("Train accuracy"), f"{snap.accuracy:.2%}" if snap.accuracy is not None else "-")
-        m[2].metric(_("Test accuracy (last epoch)"),
-                    f"{snap.history[-1]['test_accuracy']:.2%}" if snap.history else "-")
-        m[3].button(_("Stop"), icon=":material/stop_circle:", on_click=stop_run, args=(job,), key="tr_stop",
-                    disabled=snap.stop_requested or not roles.is_teacher(),
-                    help=_("ends the run after the current batch; what it learned is saved"))
+        m[2].metric(
+            _("Test accuracy (last epoch)"), f"{snap.history[-1]['test_accuracy']:.2%}" if snap.history else "-"
+        )
+        m[3].button(
+            _("Stop"),
+            icon=":material/stop_circle:",
+            on_click=stop_run,
+            args=(job,),
+            key="tr_stop",
+            disabled=snap.stop_requested or not roles.is_teacher(),
+            help=_("ends the run after the current batch; what it learned is saved"),
+        )
         denied = st.session_state.pop("tr_denied", None)
         if denied or not roles.is_teacher():
             st.caption(denied or roles.only_teacher(_("stop the server's training run")))
     elif snap.status == FINISHED:
-        st.success(_("Saved: {message}. It is now in every page's model picker.").format(
-            message=shown_message(snap)), icon=":material/check_circle:")
+        st.success(
+            _("Saved: {message}. It is now in every page's model picker.").format(message=shown_message(snap)),
+            icon=":material/check_circle:",
+        )
     elif snap.status == STOPPED:
         st.warning(_("Stopped: {message}").format(message=shown_message(snap)), icon=":material/stop_circle:")
     else:
@@ -188,9 +260,10 @@ def why_train_differs(snap: JobSnapshot) -> str:
         reasons.append(_("the training digits are shifted and turned a little"))
     if snap.recipe.get("label_smoothing"):
         reasons.append(_("label smoothing adds to the train loss (its targets are never quite 100%)"))
-    return _("Why train can look worse than test: {reasons}; each test point is measured after the epoch, on "
-             "images it never trained on, with the whole network and the epoch's final weights.").format(
-        reasons=_("; ").join(reasons))
+    return _(
+        "Why train can look worse than test: {reasons}; each test point is measured after the epoch, on "
+        "images it never trained on, with the whole network and the epoch's final weights."
+    ).format(reasons=_("; ").join(reasons))
 
 
 def run_mark(job: runner.Job | RemoteJob | None) -> tuple | None:

@@ -167,13 +167,21 @@ class RemoteJob:
         if snap.running and (not latest or not self.group.held()):
             # made where a page reads it: the process named in that session's language
             return dataclasses.replace(
-                snap, status=FAILED, process=self.process, stop_requested=False,
-                message=LOST.format(process=self.process, pid=self.pid), message_id=LOST,
-                message_args={"process": shown_process(self.process or ""), "pid": self.pid})
+                snap,
+                status=FAILED,
+                process=self.process,
+                stop_requested=False,
+                message=LOST.format(process=self.process, pid=self.pid),
+                message_id=LOST,
+                message_args={"process": shown_process(self.process or ""), "pid": self.pid},
+            )
         if snap.running:
-            return dataclasses.replace(snap, process=self.process, elapsed=time.time() - self.started,
-                                       stop_requested=snap.stop_requested
-                                       or self.group.stop_requested(self.owner, self.id))
+            return dataclasses.replace(
+                snap,
+                process=self.process,
+                elapsed=time.time() - self.started,
+                stop_requested=snap.stop_requested or self.group.stop_requested(self.owner, self.id),
+            )
         return dataclasses.replace(snap, process=self.process)
 
     @property

@@ -48,8 +48,10 @@ from core.training.train import TrainingDiverged, epoch_position, train
 # every other point is dropped so a 50-epoch run stays cheap to copy and draw every second.
 MAX_CURVE_POINTS = 2000
 # How a run whose loss became NaN or infinite ends (core.training.train.TrainingDiverged's values, and the name)
-DIVERGED = N_("training diverged: the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: "
-              "lower the learning rate. Nothing was saved: the previous checkpoint '{name}' (if any) is unchanged")
+DIVERGED = N_(
+    "training diverged: the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: "
+    "lower the learning rate. Nothing was saved: the previous checkpoint '{name}' (if any) is unchanged"
+)
 
 
 class JobBusy(MessageError, RuntimeError):
@@ -59,18 +61,29 @@ class JobBusy(MessageError, RuntimeError):
 
     def __init__(self, job: Job | RemoteJob | None):
         if job is None:
-            super().__init__(N_("a training run is already in progress in another server process: wait for it to "
-                                "finish or stop it"))
+            super().__init__(
+                N_("a training run is already in progress in another server process: wait for it to finish or stop it")
+            )
         else:
             snap = job.snapshot()
             values = {"name": snap.name, "time": time.strftime("%H:%M:%S", time.localtime(job.started))}
             if snap.process:
                 values["process"] = shown_process(snap.process)
-                super().__init__(N_("a training run is already in progress ({name}, started {time}, on {process}): "
-                                    "wait for it to finish or stop it"), values)
+                super().__init__(
+                    N_(
+                        "a training run is already in progress ({name}, started {time}, on {process}): "
+                        "wait for it to finish or stop it"
+                    ),
+                    values,
+                )
             else:
-                super().__init__(N_("a training run is already in progress ({name}, started {time}): wait for it to "
-                                    "finish or stop it"), values)
+                super().__init__(
+                    N_(
+                        "a training run is already in progress ({name}, started {time}): wait for it to "
+                        "finish or stop it"
+                    ),
+                    values,
+                )
         self.job = job
 
 
@@ -138,13 +151,21 @@ class Job:
                 # A stop part-way: the train curve ends where the epoch ended (its last report
                 # may be up to SYNC_EVERY batches earlier), at the test point's position.
                 end = epoch_position(entry)
-                point = self._since_last(entry["epoch"], entry["train_loss"], entry["train_accuracy"],
-                                         entry.get("images", 0))
+                point = self._since_last(
+                    entry["epoch"], entry["train_loss"], entry["train_accuracy"], entry.get("images", 0)
+                )
                 if point is not None and (not self.curve or self.curve[-1][0] < end):
                     self.curve.append((end, *point))
 
-    def _finish(self, status: str, template: str, values: dict | None = None, saved: str | None = None,
-                test_accuracy: float | None = None, result: dict | None = None) -> None:
+    def _finish(
+        self,
+        status: str,
+        template: str,
+        values: dict | None = None,
+        saved: str | None = None,
+        test_accuracy: float | None = None,
+        result: dict | None = None,
+    ) -> None:
         """End the run with a message: ``template`` (marked N_) and its ``values``, kept apart so
         that every reader sees it in their language (job_state.shown_message)."""
         values = values or {}
@@ -155,8 +176,14 @@ class Job:
 
     def _run_work(self, device: torch.device) -> None:
         outcome = self.spec.work(self._on_progress, self._stop, device)
-        self._finish(STOPPED if outcome.stopped else FINISHED, outcome.message, outcome.values, outcome.saved,
-                     outcome.test_accuracy, outcome.result)
+        self._finish(
+            STOPPED if outcome.stopped else FINISHED,
+            outcome.message,
+            outcome.values,
+            outcome.saved,
+            outcome.test_accuracy,
+            outcome.result,
+        )
 
     def _run(self) -> None:
         spec = self.spec
@@ -170,8 +197,15 @@ class Job:
             if spec.work is not None:
                 self._run_work(device)
                 return
-            result = train(spec.preset, spec.recipe, device=device, progress=self._on_progress,
-                           stop=self._stop, keep_snapshots=spec.keep_snapshots, test_limit=spec.test_limit)
+            result = train(
+                spec.preset,
+                spec.recipe,
+                device=device,
+                progress=self._on_progress,
+                stop=self._stop,
+                keep_snapshots=spec.keep_snapshots,
+                test_limit=spec.test_limit,
+            )
             if not result.history:
                 self._finish(STOPPED, N_("stopped before the first batch finished: nothing was saved"))
                 return
@@ -179,21 +213,32 @@ class Job:
                 self.status = SAVING
             record = result.record(spec.recipe_name)
             record["trained_on"] = "training page"
-            info = checkpoints.save(result.model, spec.name, preset=spec.preset, record=record,
-                                    folder=spec.folder, snapshots=result.snapshots or None)
+            info = checkpoints.save(
+                result.model,
+                spec.name,
+                preset=spec.preset,
+                record=record,
+                folder=spec.folder,
+                snapshots=result.snapshots or None,
+            )
             values = {"epochs": len(result.history), "accuracy": result.test_accuracy, "name": spec.name}
-            self._finish(STOPPED if result.stopped else FINISHED,
-                         N_("stopped during epoch {epochs}; test accuracy {accuracy:.2%}; saved as '{name}'")
-                         if result.stopped else
-                         N_("finished {epochs} epoch(s); test accuracy {accuracy:.2%}; saved as '{name}'"),
-                         values, str(info.pt_path), result.test_accuracy)
+            self._finish(
+                STOPPED if result.stopped else FINISHED,
+                N_("stopped during epoch {epochs}; test accuracy {accuracy:.2%}; saved as '{name}'")
+                if result.stopped
+                else N_("finished {epochs} epoch(s); test accuracy {accuracy:.2%}; saved as '{name}'"),
+                values,
+                str(info.pt_path),
+                result.test_accuracy,
+            )
         except TrainingDiverged as exc:
             self._finish(FAILED, DIVERGED, {**exc.values, "name": spec.name})
         except MessageError as exc:  # kept as its template: each reader sees it in their language
             self._finish(FAILED, exc.template, exc.values)
         except Exception as exc:  # a job thread must always end in a state the page can show
-            self._finish(FAILED, N_("the run failed: {kind}: {reason}"),
-                         {"kind": type(exc).__name__, "reason": str(exc)})
+            self._finish(
+                FAILED, N_("the run failed: {kind}: {reason}"), {"kind": type(exc).__name__, "reason": str(exc)}
+            )
         finally:
             torch.set_num_threads(previous_threads)  # before anyone waiting is told the run ended
             try:
@@ -212,8 +257,13 @@ class Job:
             snap = self.snapshot()
             mark = (snap.status, snap.epoch, snap.step, len(snap.history), snap.stop_requested)
             if final or mark != self._published:
-                record = {"owner": self.owner, "pid": os.getpid(), "process": process_label(),
-                          "started": self.started, "snapshot": dataclasses.asdict(snap)}
+                record = {
+                    "owner": self.owner,
+                    "pid": os.getpid(),
+                    "process": process_label(),
+                    "started": self.started,
+                    "snapshot": dataclasses.asdict(snap),
+                }
                 try:
                     self.group.write(record)
                     self._published = mark
@@ -244,17 +294,31 @@ class Job:
             last = self.last
             end = self.ended if self.ended is not None else time.time()
             return JobSnapshot(
-                id=self.id, name=self.spec.name, preset=self.spec.preset,
-                recipe_name=self.spec.recipe_name, recipe=self.spec.recipe.to_dict(),
-                status=self.status, message=self.message, message_id=self.message_id,
+                id=self.id,
+                name=self.spec.name,
+                preset=self.spec.preset,
+                recipe_name=self.spec.recipe_name,
+                recipe=self.spec.recipe.to_dict(),
+                status=self.status,
+                message=self.message,
+                message_id=self.message_id,
                 message_args=dict(self.message_args),
                 epoch=last.get("epoch", len(self.history) + 1 if self.status == RUNNING else len(self.history)),
-                epochs=self.spec.recipe.epochs, step=last.get("step", 0), steps=last.get("steps", 0),
-                loss=last.get("loss"), accuracy=last.get("accuracy"),
-                images_per_second=last.get("images_per_second"), curve=list(self.curve),
-                history=[dict(h) for h in self.history], elapsed=end - self.started,
-                stop_requested=self._stop.is_set(), saved=self.saved, test_accuracy=self.test_accuracy,
-                kind=self.spec.kind, result=dict(self.result) if self.result is not None else None)
+                epochs=self.spec.recipe.epochs,
+                step=last.get("step", 0),
+                steps=last.get("steps", 0),
+                loss=last.get("loss"),
+                accuracy=last.get("accuracy"),
+                images_per_second=last.get("images_per_second"),
+                curve=list(self.curve),
+                history=[dict(h) for h in self.history],
+                elapsed=end - self.started,
+                stop_requested=self._stop.is_set(),
+                saved=self.saved,
+                test_accuracy=self.test_accuracy,
+                kind=self.spec.kind,
+                result=dict(self.result) if self.result is not None else None,
+            )
 
     @property
     def running(self) -> bool:

@@ -31,8 +31,10 @@ class NeedsConfirmation(JobInputError):
 
 # core.training.jobs.spec.name_taken's answers, and what NeedsConfirmation says for each
 SHIPPED, EXISTING = N_("a shipped checkpoint"), N_("an existing checkpoint")
-CONFIRM = {SHIPPED: N_("'{name}' is a shipped checkpoint: confirm to replace it, or choose another name"),
-           EXISTING: N_("'{name}' is an existing checkpoint: confirm to replace it, or choose another name")}
+CONFIRM = {
+    SHIPPED: N_("'{name}' is a shipped checkpoint: confirm to replace it, or choose another name"),
+    EXISTING: N_("'{name}' is an existing checkpoint: confirm to replace it, or choose another name"),
+}
 
 
 def shipped_names() -> set[str]:
@@ -41,7 +43,7 @@ def shipped_names() -> set[str]:
 
 
 def name_taken(name: str, folder: Path | str | None = None) -> str | None:
-    """"a shipped checkpoint" / "an existing checkpoint" when ``name`` is in use, else None."""
+    """ "a shipped checkpoint" / "an existing checkpoint" when ``name`` is in use, else None."""
     folder = checkpoints.folder_or_default(folder)
     if not ((folder / f"{name}.json").exists() or (folder / f"{name}.pt").exists()):
         return None
@@ -54,7 +56,7 @@ class WorkOutcome:
     unless ``saved`` says where; ``result`` is a plain dict for pages (e.g. before/after figures)."""
 
     stopped: bool
-    message: str                 # a template marked N_, filled with ``values``
+    message: str  # a template marked N_, filled with ``values``
     values: dict = field(default_factory=dict)
     saved: str | None = None
     test_accuracy: float | None = None
@@ -83,9 +85,19 @@ class JobSpec:
     work: Work | None = field(default=None, compare=False, repr=False)
 
 
-def prepare(preset: str, recipe_name: str = "fast", *, name: str, overrides: dict | None = None,
-            folder: Path | str | None = None, overwrite: bool = False, keep_snapshots: bool = False,
-            test_limit: int | None = None, strict: bool = True, device: str | None = None) -> JobSpec:
+def prepare(
+    preset: str,
+    recipe_name: str = "fast",
+    *,
+    name: str,
+    overrides: dict | None = None,
+    folder: Path | str | None = None,
+    overwrite: bool = False,
+    keep_snapshots: bool = False,
+    test_limit: int | None = None,
+    strict: bool = True,
+    device: str | None = None,
+) -> JobSpec:
     """Check a run's settings and return its spec; raise JobInputError without starting anything.
 
     ``strict`` refuses absurd learning rates before starting (the page keeps it on; tests turn

@@ -29,14 +29,14 @@ class JobSnapshot:
     loss: float | None
     accuracy: float | None
     images_per_second: float | None
-    curve: list[tuple[float, float, float]]   # (epochs done, as a fraction; train loss, train accuracy over
-                                              # the batches since the point before)
-    history: list[dict]                        # one dict per epoch (a stopped one too), as in the record
+    curve: list[tuple[float, float, float]]  # (epochs done, as a fraction; train loss, train accuracy over
+    # the batches since the point before)
+    history: list[dict]  # one dict per epoch (a stopped one too), as in the record
     elapsed: float
     stop_requested: bool
     saved: str | None = None
     test_accuracy: float | None = None
-    message_id: str = ""        # the message's template (core.i18n): shown in each reader's language
+    message_id: str = ""  # the message's template (core.i18n): shown in each reader's language
     message_args: dict = dataclasses.field(default_factory=dict)
     process: str | None = None  # which server process runs it, when it is another one's (RemoteJob)
     kind: str = TRAINING
@@ -79,8 +79,9 @@ class MessageError(Exception):
 
 
 # The end of a run whose process ended before it could write how (core.training.jobs.group.RemoteJob).
-LOST = N_("the run ended with its {process} (pid {pid}) before it could report how: the checkpoint list shows what "
-          "was saved")
+LOST = N_(
+    "the run ended with its {process} (pid {pid}) before it could report how: the checkpoint list shows what was saved"
+)
 
 
 def shown_message(snap: JobSnapshot) -> str:
