@@ -1,5 +1,5 @@
 """/class: the class wall. Every digit the class sent, live, for the projector; and what the class's
-handwriting teaches about the network (issue 17).
+handwriting teaches about the network.
 
 A table of contents. Above the tabs, the class sessions (dashboard.classroom.wall: the session every
 tab shows). Each tab is drawn by a module of its own, only the open one:

@@ -262,7 +262,7 @@ def totals(rows: list[LayerRow]) -> dict[str, int]:
 
 
 def summary_dict(model_or_name: nn.Module | str) -> dict:
-    """DESIGN.md's ``summary --json`` payload (plus fixed, formulas, MACs and the dense C3)."""
+    """``summary --json``'s payload (docs/reference.md) (plus fixed, formulas, MACs and the dense C3)."""
     rows = layer_table(model_or_name, compare_dense_c3=True)
     name = (
         model_or_name

@@ -219,7 +219,7 @@ class FinetuneResult:
     name: str = field(default="")
 
     def figures(self) -> dict:
-        """The before/after figures as the command line prints them (DESIGN.md's keys)."""
+        """The before/after figures as the command line prints them (the keys docs/reference.md lists)."""
         s = self.settings
         return {
             "model": self.base,

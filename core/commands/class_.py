@@ -1,4 +1,4 @@
-"""``python -m core class ...``: the class's digits from the command line (DESIGN.md's class CLI).
+"""``python -m core class ...``: the class's digits from the command line (docs/reference.md lists its commands and payloads).
 
 ``summary`` and ``sessions`` read the class store; ``export PATH`` writes a session's digits as
 ``.npz`` and CSV, in torchvision's MNIST layout and as a printable wall (``core.classroom.export``);
@@ -28,7 +28,7 @@ def add_arguments(parser) -> None:
 
     def action(name: str, help: str) -> argparse.ArgumentParser:
         sub = actions.add_parser(name, help=help, description=help)
-        # --json after the action too: `class summary --json`, as DESIGN.md writes it
+        # --json after the action too: `class summary --json`, as README writes it
         sub.add_argument(
             "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output on stdout"
         )

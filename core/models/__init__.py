@@ -1,4 +1,4 @@
-"""The model zoo: ten named presets (DESIGN.md), one file per family.
+"""The model zoo: ten named presets (docs/reference.md lists them), one file per family.
 
 Public API: ``names()``, ``build(name, **overrides)``, ``PRESETS``, ``Preset``,
 ``UnknownModelError``, ``last_conv_layer(model)``, ``is_cnn(name)``, ``rbf_bitmaps()``.

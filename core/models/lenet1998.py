@@ -39,7 +39,7 @@ C3_TABLE: tuple[tuple[int, ...], ...] = (
 )
 DENSE_C3_TABLE: tuple[tuple[int, ...], ...] = tuple(tuple(range(6)) for _ in range(16))
 
-# Fallback only when MNIST is absent: the published statistics DESIGN.md fixes.
+# Fallback only when MNIST is absent: MNIST's published statistics.
 _MNIST_MEAN, _MNIST_STD = 0.1307, 0.3081
 
 

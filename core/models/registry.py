@@ -1,4 +1,4 @@
-"""The named presets (DESIGN.md's table, in its order): a config dataclass and its builder each."""
+"""The named presets (in docs/reference.md's order): a config dataclass and its builder each."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class Preset:
 
     name: str
     family: str  # lenet1998 | lenet | avgpool | keras | mlp
-    source: str  # which write-up in shared/seeds it reproduces
+    source: str  # which source it reproduces (docs/sources.md)
     title: str  # one line for pickers
     description: str
     config: Any  # the family's frozen config dataclass
@@ -147,7 +147,7 @@ PRESETS: dict[str, Preset] = {preset.name: preset for preset in _PRESETS}
 
 
 def names() -> list[str]:
-    """Preset names in DESIGN.md's order."""
+    """Preset names in the order of docs/reference.md's table."""
     return list(PRESETS)
 
 

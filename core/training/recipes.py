@@ -222,7 +222,7 @@ class Variant:
 
 
 # Seed 000's printed recipe (plain SGD, lr 1e-3, no momentum, batch 512) and its nearest
-# variants, each one change only (issue 19): which one reaches the write-up's figure?
+# variants, each one change only: which one reaches the write-up's figure?
 VARIANTS = {
     v.name: v
     for v in (

@@ -262,7 +262,7 @@ def reproduction_note(record: dict) -> str:
     return _sentences(text, _(finding).format(reported=f"{target:.2%}")) if finding else text
 
 
-# --- seed 000's printed recipe against its one-change variants (issue 19) --------------------------
+# --- seed 000's printed recipe against its one-change variants --------------------------
 
 
 @dataclass(frozen=True)
