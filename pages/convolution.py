@@ -1,8 +1,9 @@
 """/convolution: one filter sliding over a small grid, step by step; then pooling.
 
-Thin: the mode picked here is drawn by dashboard.convolution.modes, from the controls of
-dashboard.convolution.grid_widgets, the numbers of core.grids.gridmath / core.grids.presets and the step player
-(play, pause, step, predict-then-reveal) of dashboard.convolution.stepper.
+Thin: the mode picked here is drawn by its own module (dashboard.convolution.one_channel,
+three_channels, pooling), from the controls of dashboard.convolution.grid_widgets, the numbers of
+core.grids.gridmath / core.grids.presets and the step player (play, pause, step, predict-then-reveal)
+of dashboard.convolution.stepper.
 
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/convolution?conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1``
@@ -15,8 +16,11 @@ import streamlit as st
 
 from core.i18n import N_, _
 from dashboard import ui
-from dashboard.convolution import modes, stepper
+from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import labels, test_digits
+from dashboard.convolution.one_channel import one_channel
+from dashboard.convolution.pooling import pooling
+from dashboard.convolution.three_channels import three_channels
 from dashboard.frame.links import BOUND
 
 # The modes: English names are the values (and the link's labels in English), shown translated.
@@ -44,8 +48,8 @@ st.html(stepper.GRID_CSS)
 digits = test_digits()
 with ui.guarded(_(mode)):
     if mode == THREE:
-        modes.three_channels()
+        three_channels()
     elif mode == POOLING:
-        modes.pooling()
+        pooling()
     else:
-        modes.one_channel(digits)
+        one_channel(digits)
