@@ -1,1 +1,6 @@
-"""core.architecture."""
+"""A network's anatomy, computed: per-layer accounting (``layers``: shapes, parameters,
+connections, multiply-adds), the 1998 paper's Fig. 2 as boxes (``diagram``), LeNet-5 of 1998
+against the modern LeNet (``views``), and how shapes are written (``notation``).
+
+May import: core.models, core.data, core.device, core.i18n.
+"""

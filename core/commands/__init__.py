@@ -1,4 +1,7 @@
-"""One module per ``python -m core`` command (see ``core/__main__.py``)."""
+"""One module per ``python -m core`` command (see ``core/__main__.py``).
+
+May import: every package of core.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
-"""The model zoo: ten named presets (docs/reference.md lists them), one file per family.
+"""The networks: ten named presets (docs/reference.md lists them), one file per family
+(``registry`` names them, ``common`` and ``init`` are shared by the families), their checkpoints
+(``checkpoints``: save and load, verified), running them (``inference``: predict, evaluate),
+private and pooled copies of a shared model (``copies``) and ONNX files (``onnx_export``).
 
-Public API: ``names()``, ``build(name, **overrides)``, ``PRESETS``, ``Preset``,
+The package's own names: ``names()``, ``build(name, **overrides)``, ``PRESETS``, ``Preset``,
 ``UnknownModelError``, ``last_conv_layer(model)``, ``is_cnn(name)``, ``rbf_bitmaps()``.
+
+May import: core.data, core.device, core.files, core.i18n.
 """
 
 from __future__ import annotations
