@@ -24,9 +24,9 @@ from core.classroom.finetune import (
     checkpoint_name,
     finetune,
     held_out_split,
-    prepare,
     save,
 )
+from core.classroom.finetune_job import prepare
 from core.classroom.lessons import ClassDigits, class_digits, class_predictions
 from core.classroom.store import ClassStore
 from core.models import checkpoints

@@ -14,6 +14,7 @@ import torch
 from core.models import checkpoints
 from core.training.confusion import predict_test_set
 from core.training.jobs import group as run_group
+from core.training.jobs import job as one_job
 from core.training.jobs import runner as jobs
 from core.training.jobs.group import RemoteJob
 from core.training.jobs.spec import JobInputError, NeedsConfirmation, name_taken, prepare, shipped_names
@@ -123,7 +124,7 @@ def test_nan_loss_fails_the_job_and_keeps_the_previous_checkpoint(tmp_path, monk
     assert snap.status == FAILED and "diverged" in snap.message and "lower the learning rate" in snap.message
     assert "with learning rate 1e+06:" in snap.message  # the template's {lr:g}, filled in English too
     # Every reader sees it in their language: the job's thread kept the template and its values.
-    assert (snap.message_id, set(snap.message_args)) == (jobs.DIVERGED, {"loss", "epoch", "step", "lr", "name"})
+    assert (snap.message_id, set(snap.message_args)) == (one_job.DIVERGED, {"loss", "epoch", "step", "lr", "name"})
     speak_chinese(monkeypatch)
     args = snap.message_args
     assert shown_message(snap) == (
@@ -188,16 +189,16 @@ def threads_of_a_new_thread() -> int:
 
 
 def test_training_threads_leave_half_the_cores_free_and_are_restored(tmp_path):
-    assert [jobs.training_threads(n) for n in (1, 2, 4, 16)] == [1, 1, 2, 8]
+    assert [one_job.training_threads(n) for n in (1, 2, 4, 16)] == [1, 1, 2, 8]
     original = torch.get_num_threads()
-    baseline = jobs.training_threads() + 1  # differs from the job's count, so both checks can fail
+    baseline = one_job.training_threads() + 1  # differs from the job's count, so both checks can fail
     torch.set_num_threads(baseline)
     try:
         assert threads_of_a_new_thread() == baseline
         job = jobs.JobManager().start(tiny_spec(tmp_path, overrides=dict(epochs=50, batch_size=20)))
         try:
             assert wait_for(lambda: job.snapshot().step > 0)
-            assert threads_of_a_new_thread() == jobs.training_threads()  # set by the job, process-wide
+            assert threads_of_a_new_thread() == one_job.training_threads()  # set by the job, process-wide
         finally:
             job.stop()
         assert job.wait(60)
@@ -209,7 +210,7 @@ def test_training_threads_leave_half_the_cores_free_and_are_restored(tmp_path):
 def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
     # Epoch 2 of 50 batches, progress every 10 (train.SYNC_EVERY), stopped after batch 23: the
     # last report was at 1 + 20/50 = 1.4 epochs, the epoch's entry at 1 + 23/50 = 1.46.
-    job = jobs.Job(1, tiny_spec(tmp_path))
+    job = one_job.Job(1, tiny_spec(tmp_path))
     batch = dict(event="batch", epoch=2, epochs=3, steps=50, images_per_second=1.0)
     job._on_progress({**batch, "step": 10, "images": 400, "loss": 0.50, "accuracy": 0.80})
     job._on_progress({**batch, "step": 20, "images": 800, "loss": 0.45, "accuracy": 0.82})
@@ -388,7 +389,7 @@ def test_a_process_killed_mid_run_frees_the_group_and_its_run_shows_as_ended(gro
 def test_the_live_curve_holds_the_mean_since_the_last_report_so_it_does_not_jump_at_each_epoch(tmp_path):
     """The loop reports the epoch's mean so far; the curve keeps the mean of the images added since
     the report before, which does not start over with each epoch (nothing is run: events by hand)."""
-    job = jobs.Job(1, tiny_spec(tmp_path, "by_hand"))
+    job = one_job.Job(1, tiny_spec(tmp_path, "by_hand"))
     for epoch, step, images, loss, accuracy in (
         (1, 10, 100, 2.0, 0.30),
         (1, 20, 200, 1.5, 0.50),

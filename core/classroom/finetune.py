@@ -7,8 +7,8 @@ held-out class digits and the MNIST test set are measured before and after, side
 the held-out digits whose answer changed are listed. The result is a checkpoint like any other,
 ``class_<model>_<session>``, whose record says what it was trained on.
 
-Use: ``result = finetune("lenet5", class_digits(store))`` then ``save(result)``; as a background
-run for the whole class: ``jobs.manager().start(prepare("lenet5", store))``; from the command
+Use: ``result = finetune("lenet5", class_digits(store))`` then ``save(result)``; as the server's
+background run for the whole class, ``core.classroom.finetune_job.prepare``; from the command
 line: ``python -m core class finetune lenet5 --json``.
 
 Everything random (the split, the batches, the shifts, dropout) comes from hashes and generators
@@ -27,15 +27,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from core.classroom.lessons import ClassDigits, accuracy_of, class_digits, class_predictions, mnist_predictions
-from core.classroom.store import ClassStore
+from core.classroom.lessons import ClassDigits, accuracy_of, class_predictions, mnist_predictions
 from core.data import mnist as data
 from core.data.batches import DeviceData, random_affine
 from core.device import pick_device, shared_threads, torch_threads
 from core.i18n import N_
 from core.models import checkpoints
 from core.training.confusion import predict_test_set
-from core.training.jobs.spec import CONFIRM, JobInputError, JobSpec, NeedsConfirmation, WorkOutcome, name_taken
+from core.training.jobs.spec import JobInputError
 from core.training.recipes import Recipe
 from core.training.train import ProgressFn, train_pass
 
@@ -269,7 +268,7 @@ class FinetuneResult:
         }
 
 
-def _loss_of(info: checkpoints.CheckpointInfo) -> str:
+def loss_of(info: checkpoints.CheckpointInfo) -> str:
     """The loss the checkpoint was trained with (eq. 9 of the 1998 paper for lenet5_1998's RBF output)."""
     return (info.record.get("recipe") or {}).get("loss", "cross_entropy")
 
@@ -314,7 +313,7 @@ def finetune(
             settings,
         )
         entry, stopped = train_pass(
-            model, settings.recipe(_loss_of(info)), batches, device=device, progress=progress, stop=stop
+            model, settings.recipe(loss_of(info)), batches, device=device, progress=progress, stop=stop
         )
         model.eval()
         after = class_predictions(model, held)
@@ -361,69 +360,3 @@ def save(result: FinetuneResult, *, folder=None) -> checkpoints.CheckpointInfo:
     """Write the fine-tuned model as ``result.name`` (replacing an earlier fine-tune of the same
     model on the same session), hashed, with its record."""
     return checkpoints.save(result.model, result.name, preset=result.preset, record=result.record(), folder=folder)
-
-
-def prepare(
-    base: str,
-    store: ClassStore,
-    session_id: int | None = None,
-    settings: FinetuneSettings | None = None,
-    *,
-    folder=None,
-    device: str | None = None,
-    overwrite: bool = False,
-) -> JobSpec:
-    """A background run for ``jobs.manager().start``: the class's digits are read now, and
-    everything is checked now (NotEnoughDigits, JobInputError), so nothing starts that cannot
-    run. The job saves ``class_<base>_<session>`` when it finishes; a stopped one saves nothing.
-    The job's ``snapshot().result`` is then :meth:`FinetuneResult.figures`.
-
-    A fine-tune of that model on that session already saved is replaced only with ``overwrite``
-    (else NeedsConfirmation), as a training run's name is: one name per model and session keeps
-    the picker short and the before/after the page shows the latest."""
-    settings = (settings or FinetuneSettings()).check()
-    digits = class_digits(store, session_id)
-    check_enough(digits)
-    try:
-        info = checkpoints.read_info(base, folder)
-        name = checkpoint_name(info.name, digits.session)
-        if device is not None:
-            pick_device(device)
-    except (checkpoints.CheckpointError, ValueError) as exc:
-        raise JobInputError(str(exc)) from None
-    folder = checkpoints.folder_or_default(folder)
-    taken = name_taken(name, folder)
-    if taken and not overwrite:
-        raise NeedsConfirmation(CONFIRM[taken], {"name": name})
-
-    def work(progress: ProgressFn, stop: threading.Event, on: torch.device) -> WorkOutcome:
-        result = finetune(info.name, digits, settings, folder=folder, device=on, progress=progress, stop=stop)
-        if result.stopped:
-            return WorkOutcome(
-                True,
-                N_("stopped: nothing was saved (a fine-tune takes seconds: start it again)"),
-                result=result.figures(),
-            )
-        progress({"event": "saving"})
-        saved = save(result, folder=folder)
-        return WorkOutcome(
-            False,
-            N_(
-                "class digits {class_before:.0%} -> {class_after:.0%}, MNIST "
-                "{mnist_before:.2%} -> {mnist_after:.2%}; saved as '{name}'"
-            ),
-            {
-                "class_before": result.class_before,
-                "class_after": result.class_after,
-                "mnist_before": result.mnist_before,
-                "mnist_after": result.mnist_after,
-                "name": name,
-            },
-            str(saved.pt_path),
-            result.mnist_after,
-            result.figures(),
-        )
-
-    return JobSpec(
-        info.preset, KIND, settings.recipe(_loss_of(info)), name, folder, device=device, kind=KIND, work=work
-    )

@@ -1,7 +1,7 @@
 """The network learns our handwriting: the teacher fine-tunes a model on the class's digits as the
 server's one background run, and everyone sees it learn and what it changed.
 
-Thin: core.classroom.finetune checks and builds the run (a fifth of each digit held out to measure on, the
+Thin: core.classroom.finetune_job checks and builds the run (a fifth of each digit held out to measure on, the
 rest mixed into MNIST batches) and core.training.jobs.runner runs it; its progress is /training's live panel
 (dashboard.training.run: the same run, the same Stop, for the teacher only). What it changed comes
 from the saved checkpoint's record (``class_<model>_<session>``), so it is there after a restart.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom import finetune, lessons
+from core.classroom import finetune, finetune_job, lessons
 from core.classroom import store as class_store
 from core.i18n import _, ngettext
 from core.models import checkpoints
@@ -50,7 +50,7 @@ def start(store: class_store.ClassStore, session: int) -> None:
         return
     try:
         model = st.session_state.get("ft_model")
-        spec = finetune.prepare(model, store, session, settings(), overwrite=replace_ticked(model, session))
+        spec = finetune_job.prepare(model, store, session, settings(), overwrite=replace_ticked(model, session))
         runner.manager().start(spec)
     except JobInputError as exc:  # too few digits (NotEnoughDigits), a model that does not load
         st.session_state[_SAID] = ("error", _("Not started: {reason}").format(reason=exc))
