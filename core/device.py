@@ -1,5 +1,17 @@
 """Where and on how many threads torch computes: CUDA when present, then Apple MPS, else the CPU,
-with a thread count fit for a machine a whole class shares."""
+with a thread count fit for a machine a whole class shares.
+
+The thread policy, the one place torch's CPU thread count is set (:func:`use_threads`):
+
+- what torch does: the count belongs to each thread. Setting it takes effect at once in the
+  calling thread, and becomes the count every thread takes at its first torch call from then on
+  (whatever thread set it); a thread that has already used torch keeps its own count
+  (``tests/test_device.py`` shows each of these);
+- every page run, in its own script thread, starts on :func:`shared_threads` (``dashboard/app.py``),
+  and so does a training or fine-tuning run in its thread: half the cores each, the other half
+  left to the rest of the class;
+- work on one digit runs on one thread (``torch_threads(1)``), restored afterwards.
+"""
 
 from __future__ import annotations
 
@@ -57,18 +69,30 @@ def describe(device: torch.device | None = None) -> str:
     return ngettext("CPU ({n} thread)", "CPU ({n} threads)", n).format(n=n)
 
 
+def use_threads(count: int) -> int:
+    """Set torch's CPU thread count to ``count`` (at least 1); return the calling thread's count before.
+
+    The count is the calling thread's at once, and every thread's that first uses torch after
+    this call, whatever thread made it; threads that have already used torch keep theirs. So a
+    thread sets the count it needs itself, and puts back what it found when it is done, for the
+    threads that start after it.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(count)))
+    return before
+
+
 @contextlib.contextmanager
 def torch_threads(count: int = 1):
-    """Run the block with ``count`` intra-op threads in the calling thread, then restore.
+    """Run the block on ``count`` CPU threads in the calling thread (:func:`use_threads`), then restore.
 
     Work on one digit is too small to share between cores: with two threads on a busy CPU
     (several students, one server) it ran 10x slower than with one (benchmarks/draw_latency.py).
-    With torch's OpenMP backend the setting is per thread, so other threads (a training job)
-    keep theirs.
+    Threads already running (a training job, another student's page) keep their own count; a
+    thread that first uses torch while the block runs takes ``count`` too.
     """
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
+    before = use_threads(count)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        use_threads(before)
