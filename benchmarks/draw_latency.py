@@ -28,7 +28,7 @@ from core.explain import attributions
 from core.explain.feature_maps import feature_maps
 from core.models import checkpoints, inference
 from dashboard.figures.html_pictures import channels_html
-from dashboard.figures.plots import attribution_overlay, probability_bars
+from dashboard.figures.one_digit import attribution_overlay, probability_bars
 
 BUDGET_MS = 150.0
 

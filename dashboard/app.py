@@ -7,13 +7,16 @@ Page config, the shared sidebar (compute device), and navigation over the eight 
 
 # Plotly reads pandas from the loaded modules: imported here, at the first run, so that no session
 # finds it half-imported by another one ("partially initialized module 'pandas'").
+import pandas  # noqa: F401 (imported for that, not used here)
 import streamlit as st
 
+from core import device
 from core.i18n import _
-from dashboard import ui
-from dashboard.frame import language, links, roles
+from dashboard.frame import guard, language, links, roles, sidebar
 
-ui.configure_torch()
+# A page run happens in a script thread, most often a new one, which would take whatever thread count
+# another thread set last: every run starts on the class's share of the cores (core.device's policy).
+device.use_threads(device.shared_threads())
 language.connect()  # every _() below is in this session's language
 st.set_page_config(page_title=_("CNN explainer"), page_icon=":material/neurology:", layout="wide")
 
@@ -34,13 +37,13 @@ page = st.navigation(PAGES)
 language.carry_over()  # a link's labels in this session's language, before any widget reads them
 asked = links.requested()  # before any widget takes (or drops) a value of the link
 roles.establish()  # the role and key this browser keeps; ?teacher=TOKEN checked once, then out of the URL
-ui.sidebar()
+sidebar.draw()
 with st.sidebar:
     roles.sidebar()  # under the role: leaving it; the browser's cookies kept as this session has them
 notices = st.container()  # above the page: what the link asked for that the page cannot show
 roles.show_refusal(notices)
 try:
-    with ui.guarded(_("This page")):  # the last net: a section's own guard normally says it first
+    with guard.guarded(_("This page")):  # the last net: a section's own guard normally says it first
         page.run()
 finally:  # also when the page reruns itself: the check is for the link as it was opened
     links.check(page.url_path, asked)

@@ -14,10 +14,10 @@ from core.i18n import _, current_language, sentences
 from core.models import checkpoints, onnx_export
 from core.training import names as model_names
 from core.training import recipes
-from dashboard import ui
 from dashboard.architecture import figures as figs
 from dashboard.architecture import kernel_anatomy, lenet1998_panel
-from dashboard.figures import palettes
+from dashboard.figures import charts, palettes
+from dashboard.frame import guard, presenter, shared_models
 from dashboard.frame.links import BOUND
 
 DEFAULT_MODEL = "lenet5_1998"
@@ -28,10 +28,10 @@ def model_for(name: str) -> tuple[torch.nn.Module, str | None]:
     weights and None. Either way shared: layer accounting and export work on copies."""
     for info in checkpoints.best_first(name):
         try:
-            return ui.load_model(info.name)[0], info.name
+            return shared_models.load_model(info.name)[0], info.name
         except checkpoints.CheckpointError:
             continue
-    return ui.fresh_model(name), None
+    return shared_models.fresh_model(name), None
 
 
 # Cached per language too: their texts (a formula's words, the diagram's operations, the
@@ -51,7 +51,7 @@ st.title(_("Architecture: what the network is made of"))
 names = models.names()
 wanted = st.session_state.get("model")
 # Shown by its short name; the preset's own name is the value and what the URL holds, ?arch_model=lenet5.
-name = ui.named_selectbox(
+name = shared_models.named_selectbox(
     _("Model"),
     names,
     key="arch_model",
@@ -68,12 +68,12 @@ st.markdown(
     + "*"
 )
 
-COLORS = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+COLORS = palettes.figure_colors(charts.palette("answer"))  # colour-blind-safe in presenter mode
 
 # --- the diagram ---------------------------------------------------------------------------
 st.header(_("The network, stage by stage"))
 stages = cached_stages(name, language)
-st.html(figs.network_html(stages, COLORS, ui.figure_scale(), label=figs.diagram_text(name, stages)))
+st.html(figs.network_html(stages, COLORS, presenter.figure_scale(), label=figs.diagram_text(name, stages)))
 caption = _(
     "Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at most {most} "
     "drawn), bars are layers of units; under each arrow, how the next stage is computed; under each box, "
@@ -130,11 +130,11 @@ st.caption(
 )
 
 # --- kernel, filter, channel ------------------------------------------------------------------
-with ui.guarded(_("Kernel, filter, channel")):
+with guard.guarded(_("Kernel, filter, channel")):
     kernel_anatomy.section(model, name, rows, checkpoint)
 
 # --- ONNX export (not in presenter mode: a download is for a student's own machine) ------------
-if not ui.presenter():
+if not presenter.is_on():
     st.header(_("Open it in Netron"))
     st.download_button(
         _("Download {model} as ONNX").format(model=name),
@@ -157,5 +157,5 @@ if not ui.presenter():
     )
 
 # --- LeNet-5 of 1998 -----------------------------------------------------------------------------
-with ui.guarded(_("LeNet-5 of 1998 and the modern LeNet")):
+with guard.guarded(_("LeNet-5 of 1998 and the modern LeNet")):
     lenet1998_panel.section(language, COLORS, cached_table(PAPER, language))

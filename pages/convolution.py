@@ -15,12 +15,12 @@ three_padding three_dilation``; pooling ``pool_source pool_size pool_kernel pool
 import streamlit as st
 
 from core.i18n import N_, _
-from dashboard import ui
 from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import labels, test_digits
 from dashboard.convolution.one_channel import one_channel
 from dashboard.convolution.pooling import pooling
 from dashboard.convolution.three_channels import three_channels
+from dashboard.frame import guard
 from dashboard.frame.links import BOUND
 
 # The modes: English names are the values (and the link's labels in English), shown translated.
@@ -46,7 +46,7 @@ mode = st.segmented_control(
 )
 st.html(stepper.GRID_CSS)
 digits = test_digits()
-with ui.guarded(_(mode)):
+with guard.guarded(_(mode)):
     if mode == THREE:
         three_channels()
     elif mode == POOLING:

@@ -10,10 +10,10 @@ from core.data import views as dv
 from core.explain.pictures import describe_map
 from core.grids.gridmath import format_number
 from core.i18n import N_, _
-from dashboard import ui
-from dashboard.architecture import figures as figs
 from dashboard.convolution.grid_widgets import labels
-from dashboard.figures import html_pictures, palettes
+from dashboard.dataset import figures as figs
+from dashboard.figures import charts, html_pictures, palettes
+from dashboard.frame import guard, presenter
 from dashboard.frame.links import BOUND
 
 GRID_ZOOM = 3  # 28 px -> 84 px per sample, pixel-exact
@@ -78,7 +78,7 @@ def samples_section() -> tuple[str, int]:
     )
     n = c_n.slider(_("How many"), 1, dv.MAX_SAMPLES, 25, key="n", bind=BOUND)
     digit_choice = c_digit.selectbox(_("Class"), [ALL, *range(10)], format_func=class_labels(), key="digit", bind=BOUND)
-    with c_seed, ui.secondary(_("Random draw")):
+    with c_seed, presenter.secondary(_("Random draw")):
         shuffle = st.toggle(
             _("Random draw"),
             value=False,
@@ -107,7 +107,7 @@ def samples_section() -> tuple[str, int]:
 
 def balance_section(counts: dict[str, list[int]], colors) -> None:
     st.header(_("How many of each digit"))
-    ui.plotly_chart(figs.class_counts_bar(counts, colors), key="counts", description=figs.class_counts_text(counts))
+    charts.plotly_chart(figs.class_counts_bar(counts, colors), key="counts", description=figs.class_counts_text(counts))
     low, high = min(counts["train"]), max(counts["train"])
     st.caption(
         _(
@@ -187,7 +187,7 @@ def one_image_section(split: str, counts: dict[str, list[int]], first_index: int
                 "{label} and 0 elsewhere."
             ).format(label=label)
         )
-        ui.plotly_chart(
+        charts.plotly_chart(
             figs.one_hot_bar(dv.one_hot(label), colors),
             key="one_hot",
             description=_("The one-hot vector as ten cells: 1 at position {label}, 0 at the other nine.").format(
@@ -196,12 +196,12 @@ def one_image_section(split: str, counts: dict[str, list[int]], first_index: int
         )
 
     raw_tab, norm_tab = st.tabs([_("Raw pixels 0-255"), _("After normalisation")])
-    grey = ui.palette("image").scale
+    grey = charts.palette("image").scale
     where = describe_map(image)  # the same picture, whichever numbers are written in it
     # HTML grids as wide as the column allows: exactly as tall as they are drawn, whole on a projector,
     # scrolled sideways in their own box on a phone.
     cell = {
-        "max_cell_px": round(PIXEL_CELL_PX * ui.figure_scale()),
+        "max_cell_px": round(PIXEL_CELL_PX * presenter.figure_scale()),
         "min_cell_px": PIXEL_MIN_CELL_PX,
         "colorscale": grey,
     }
@@ -252,13 +252,13 @@ st.markdown(
         "stored as whole numbers from 0 (black) to 255 (white), each with the digit it shows as its label."
     ).format(train=sum(counts["train"]), test=sum(counts["test"]))
 )
-colors = palettes.figure_colors(ui.palette("answer"))  # colour-blind-safe in presenter mode
+colors = palettes.figure_colors(charts.palette("answer"))  # colour-blind-safe in presenter mode
 split, first_index = "train", 0
-with ui.guarded(_("The samples")):
+with guard.guarded(_("The samples")):
     split, first_index = samples_section()
-with ui.guarded(_("The class counts")):
+with guard.guarded(_("The class counts")):
     balance_section(counts, colors)
-with ui.guarded(_("The average digits")):
+with guard.guarded(_("The average digits")):
     means_section(counts)
-with ui.guarded(_("The image's pixels")):
+with guard.guarded(_("The image's pixels")):
     one_image_section(split, counts, first_index, colors)

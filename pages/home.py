@@ -8,7 +8,7 @@ import streamlit as st
 from core.i18n import N_, _
 from core.models import checkpoints
 from core.training import names
-from dashboard import ui
+from dashboard.frame import guard
 
 # The lesson's steps: the page (as app.py names its file), its title, its icon, what a class does
 # there. Marked here (import time has no session), shown with _().
@@ -89,7 +89,7 @@ with st.container(key="lesson"):
             st.caption(_(what))
 
 st.header(_("The models"))
-with ui.guarded(_("The models")):
+with guard.guarded(_("The models")):
     found = names.describe_all(checkpoints.list_checkpoints())
     counts = {group: sum(m.group == group for m in found) for group in names.GROUPS}
     if found:

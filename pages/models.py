@@ -10,7 +10,7 @@ import streamlit as st
 from core.i18n import N_, _
 from core.models import checkpoints
 from core.training import names, recipes, runs
-from dashboard import ui
+from dashboard.frame import guard
 
 # Marked here (import time has no session), shown with _().
 GROUP_TEXT = {
@@ -101,7 +101,7 @@ st.markdown(
     )
 )
 
-with ui.guarded(_("The checkpoints")):
+with guard.guarded(_("The checkpoints")):
     found = checkpoints.list_checkpoints()
     if not found:
         st.info(_("No checkpoints yet: run `make checkpoints` (or `python -m core train lenet5`)."))
@@ -112,7 +112,7 @@ with ui.guarded(_("The checkpoints")):
         groups[named.group].append(by_name[named.name])
     for group in names.GROUPS if found else ():
         title, text = (_(t) for t in GROUP_TEXT[group])
-        with ui.guarded(title):
+        with guard.guarded(title):
             st.subheader(title)
             st.caption(text)
             if groups[group]:

@@ -17,8 +17,7 @@ scrub_epoch``. The start form is not bound: choosing a model there fills the for
 import streamlit as st
 
 from core.i18n import N_, _
-from dashboard import ui
-from dashboard.frame import language
+from dashboard.frame import guard, language
 from dashboard.training.compare import compare_tab
 from dashboard.training.mistakes import confusion_tab, gallery_tab
 from dashboard.training.run import train_tab
@@ -45,5 +44,5 @@ for key in ("cm_model", "gal_model"):  # the shared picker has no persist_state:
 tabs = language.tabs(list(TABS), key="training_tab", on_change="rerun")
 for tab, (title, draw) in zip(tabs, TABS.items()):
     if tab.open is not False:  # None when tabs do not track state: draw them all
-        with tab, ui.guarded(_(title)):
+        with tab, guard.guarded(_(title)):
             draw()

@@ -183,7 +183,7 @@ def test_the_convolution_lesson_by_keyboard_alone(streamlit_server, browser_page
 
     tab_to(page, "one_play")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
-    assert outline == "solid", outline  # a visible focus (ui.PAGE_CSS)
+    assert outline == "solid", outline  # a visible focus (accessibility.PAGE_CSS)
     page.keyboard.press("Space")  # Play...
     page.wait_for_function(
         "document.querySelector('.st-key-one_progress').innerText.match(/Step ([1-9]\\d*) of/)", timeout=30_000
@@ -298,7 +298,7 @@ SR_ONLY = 'class="cnnx-sr-only"'
 )
 def test_every_picture_and_figure_says_what_it_shows(page, state, figures):
     """Each image has a text alternative, and each plotly figure a description right after it
-    (ui.plotly_chart), on every page that draws them."""
+    (charts.plotly_chart), on every page that draws them."""
     link = {key: value for key, value in state.items() if key == "training_tab"}  # a tab is chosen by the link
     at = run_page(page, link, timeout=180, **{key: value for key, value in state.items() if key not in link})
     assert not at.exception, at.exception

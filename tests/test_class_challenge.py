@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.classroom.db import BadEntry, StoreError
-from core.classroom.store import ClassStore
+from core.classroom.store import BadEntry, ClassStore, StoreError
 from tests.class_hand import probabilities_for, scripted_class
 
 

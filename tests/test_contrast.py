@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboard import ui
 from dashboard.figures import html_pictures, palettes
 from dashboard.figures.palettes import contrast_ratio, text_on
+from dashboard.frame import accessibility
 
 ROOT = Path(__file__).resolve().parent.parent
 WHITE, SIDEBAR = (255, 255, 255), (0xF0, 0xF2, 0xF6)  # Streamlit's light theme: page and sidebar
@@ -46,7 +46,7 @@ def test_black_or_white_text_stands_out_on_any_colour():
 @pytest.mark.parametrize("presenter", [False, True])
 @pytest.mark.parametrize("kind", ["input", "signed"])
 def test_every_number_in_a_grid_is_readable(kind, presenter):
-    """The convolution grids (plots.grid_html) in the colours of each mode: every written cell,
+    """The convolution grids (html_pictures.grid_html) in the colours of each mode: every written cell,
     padding cells too, at least 4.5:1."""
     values = np.linspace(-9, 9, 64).reshape(8, 8)
     muted = np.zeros((8, 8), dtype=bool)
@@ -63,10 +63,10 @@ def test_every_number_in_a_grid_is_readable(kind, presenter):
 def test_the_fixed_colours_of_the_dashboard():
     assert contrast_ratio(rgb(palettes.PADDING_TEXT), rgb(palettes.PADDING_FILL)) >= 4.5  # 5.6
     for background in (WHITE, SIDEBAR):  # captions, on the page and in the sidebar
-        assert contrast_ratio(rgb(ui.CAPTION_TEXT), background) >= 4.5
+        assert contrast_ratio(rgb(accessibility.CAPTION_TEXT), background) >= 4.5
     theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
     assert contrast_ratio(rgb(theme["textColor"]), WHITE) >= 4.5
     assert contrast_ratio(rgb(theme["primaryColor"]), WHITE) >= 4.5  # links, selected pills, the focus ring
-    assert ui.FOCUS_RING == theme["primaryColor"]
+    assert accessibility.FOCUS_RING == theme["primaryColor"]
     # Inline code: Streamlit draws it on #fcfcfb; on the sidebar's darker grey it still keeps 4.5:1.
     assert contrast_ratio(rgb(theme["codeTextColor"]), SIDEBAR) >= 4.5

@@ -136,9 +136,9 @@ def test_a_corrupted_checkpoint_breaks_only_its_own_model(tmp_path, monkeypatch)
     monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
     # Pages of earlier tests loaded the good lenet5 into the server's cache (keyed by its record's
     # hash, which the flipped byte leaves as it was): start from an empty cache, as a restart does.
-    from dashboard import ui
+    from dashboard.frame import shared_models
 
-    ui._load_cached.clear()
+    shared_models._load_cached.clear()
 
     seven = np.kron(mnist.load_test().images[0].numpy(), np.ones((10, 10), dtype=np.uint8))
     at = AppTest.from_file(str(ROOT / "pages" / "draw.py"), default_timeout=120)

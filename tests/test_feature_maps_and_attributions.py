@@ -20,13 +20,10 @@ from core.explain import attributions, pictures
 from core.explain.feature_maps import feature_maps
 from core.models import checkpoints, copies
 from core.models.lenet1998 import C3_TABLE, normalised_black
-from dashboard.figures import palettes, plots
+from dashboard.figures import one_digit, palettes
+from tests.harness import needs_lenet5
 
 BLACK = normalised_black()  # (0 - 0.1307) / 0.3081 = -0.4242
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-    reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints`",
-)
 
 
 def digit_input(seed: int = 0) -> torch.Tensor:
@@ -290,7 +287,7 @@ def test_a_map_with_few_pixels_is_scaled_by_its_largest_and_an_empty_one_stays_e
 
 def test_the_overlay_colours_a_pixel_exactly_from_its_visible_threshold():
     """Where "visible" comes from: the overlay's colour scale is fully transparent under
-    plots.OVERLAY_VISIBLE_FROM (of the scaled magnitude) and at least OVERLAY_ALPHA_FROM opaque,
+    one_digit.OVERLAY_VISIBLE_FROM (of the scaled magnitude) and at least OVERLAY_ALPHA_FROM opaque,
     in a clear tint, from there on; signed maps on [-1, 1], one-sided ones on [0, 1]."""
 
     def alpha(color: str) -> float:
@@ -298,19 +295,19 @@ def test_the_overlay_colours_a_pixel_exactly_from_its_visible_threshold():
 
     for scale in (palettes.SIGNED_SCALE, palettes.BLUE_ORANGE):
         for signed in (True, False):
-            stops = plots.overlay_scale(plots._as_key(scale), signed)
+            stops = one_digit.overlay_scale(palettes.as_key(scale), signed)
             positions = [p for p, _ in stops]
             assert positions == sorted(positions) and (positions[0], positions[-1]) == (0.0, 1.0)
             for position, color in stops:
                 magnitude = round(abs(2 * position - 1) if signed else position, 9)  # 2 * 0.45 - 1 != -0.1
-                if magnitude < plots.OVERLAY_VISIBLE_FROM:
+                if magnitude < one_digit.OVERLAY_VISIBLE_FROM:
                     assert alpha(color) == 0.0, (position, color)
                 else:
-                    assert alpha(color) >= plots.OVERLAY_ALPHA_FROM, (position, color)
+                    assert alpha(color) >= one_digit.OVERLAY_ALPHA_FROM, (position, color)
     digit = np.zeros((28, 28))
-    fig = plots.attribution_overlay(digit, np.linspace(-2, 1, 784).reshape(28, 28), signed=True)
+    fig = one_digit.attribution_overlay(digit, np.linspace(-2, 1, 784).reshape(28, 28), signed=True)
     assert (fig.data[1].zmin, fig.data[1].zmax) == (-1.0, 1.0) and np.abs(fig.data[1].z).max() == 1.0
-    fig = plots.attribution_overlay(digit, np.linspace(-2, 1, 784).reshape(28, 28), signed=False)
+    fig = one_digit.attribution_overlay(digit, np.linspace(-2, 1, 784).reshape(28, 28), signed=False)
     assert (fig.data[1].zmin, fig.data[1].zmax) == (0.0, 1.0) and np.min(fig.data[1].z) >= 0.0
 
 
@@ -327,7 +324,7 @@ def test_every_method_colours_at_least_a_fifth_of_the_ink_on_the_shipped_lenet5(
     maps = attributions.attribute_many(model, mnist.normalize(image), list(attributions.METHODS), 7)
     for key, values in maps.items():
         scaled = attributions.scaled_for_display(values, signed=attributions.METHODS[key].signed)
-        coloured = np.abs(scaled[ink]) >= plots.OVERLAY_VISIBLE_FROM
+        coloured = np.abs(scaled[ink]) >= one_digit.OVERLAY_VISIBLE_FROM
         assert coloured.mean() >= 0.2, f"{key}: {coloured.mean():.0%} of the ink coloured"
 
 

@@ -5,7 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dashboard.architecture import figures as arch
-from dashboard.figures import palettes, plots, style
+from dashboard.dataset import figures as dataset
+from dashboard.figures import charts, palettes, style
 from dashboard.training import figures as training
 
 
@@ -21,8 +22,8 @@ def test_every_page_figure_has_the_one_font_size():
     counts = {"train": [5923] * 10, "test": [980] * 10}
     record = {"recipe": {"limit": None}, "history": [{"epoch": 1, "test_accuracy": 0.9, "train_accuracy": 0.9}]}
     figures = [
-        arch.class_counts_bar(counts),
-        arch.one_hot_bar(np.eye(10)[3]),
+        dataset.class_counts_bar(counts),
+        dataset.one_hot_bar(np.eye(10)[3]),
         arch.connection_table(np.eye(6, 16, dtype=bool), selected=2),
         training.compare_figure({"run": record}, "accuracy", show_train=False),
         training.trail_figure([1, 2], [0.5, 0.9], 2, 7),
@@ -31,14 +32,14 @@ def test_every_page_figure_has_the_one_font_size():
 
 
 def test_the_one_hot_1_is_drawn_in_the_palettes_highlight():
-    fig = arch.one_hot_bar(np.eye(10)[3])
+    fig = dataset.one_hot_bar(np.eye(10)[3])
     assert fig.data[0].colorscale[-1][1] == palettes.HIGHLIGHT == "#f28e2b"
-    assert arch.STANDARD.highlight == palettes.HIGHLIGHT
+    assert palettes.STANDARD.highlight == palettes.HIGHLIGHT
 
 
 def test_presenter_mode_still_enlarges_every_font():
-    # Only the layout's font is set, so plots.enlarged (1.3x on a projector) grows ticks, axis
+    # Only the layout's font is set, so charts.enlarged (1.3x on a projector) grows ticks, axis
     # titles and legends with it: 16 px -> round(20.8) = 21 px.
-    fig = plots.enlarged(arch.class_counts_bar({"train": [1] * 10, "test": [1] * 10}), 1.3)
+    fig = charts.enlarged(dataset.class_counts_bar({"train": [1] * 10, "test": [1] * 10}), 1.3)
     assert fig.layout.font.size == 21
     assert fig.layout.xaxis.tickfont.size is None and fig.layout.legend.font.size is None  # they inherit

@@ -274,8 +274,9 @@ def _step_shown(page) -> int:
 
 
 def test_grid_helpers_write_numbers_mark_padding_and_outline_the_window():
+    from dashboard.figures.grids import grid_heatmap
     from dashboard.figures.html_pictures import grid_html
-    from dashboard.figures.plots import PADDING_FILL, grid_heatmap
+    from dashboard.figures.palettes import PADDING_FILL
 
     values = np.array([[0.0, 1.5], [-2.0, np.nan]])
     muted = np.array([[True, False], [False, False]])
@@ -333,7 +334,7 @@ def test_cells_fit_the_width_and_height_a_projector_leaves():
 
 
 def announced(at) -> list[str]:
-    """What the page hands to the screen reader's live region (ui.announce), in order."""
+    """What the page hands to the screen reader's live region (accessibility.announce), in order."""
     return [
         re.search(r'data-announced="([^"]*)"', h.value).group(1) for h in at.get("html") if "data-announced" in h.value
     ]

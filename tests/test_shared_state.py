@@ -25,15 +25,12 @@ from core.models import checkpoints, inference
 from core.training.jobs import runner
 from core.training.jobs.spec import prepare
 from core.training.jobs.state import FINISHED
-from tests.harness import run_page
+from tests.harness import needs_lenet5, run_page
 
 ROOT = Path(__file__).resolve().parent.parent
 # core/training/bench.py runs seed 004's DataLoader loop as written, in the command line's own process.
 OWN_PROCESS = {"core/training/bench.py"}
 GLOBAL_RNG = re.compile(r"torch\.(manual_seed|seed|set_rng_state)\(|fork_rng|torch\.random\.(manual_seed|seed)\(")
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
 
 
 def fingerprint(model: torch.nn.Module) -> str:
@@ -125,14 +122,14 @@ def every_page_with_everything_on() -> list[str]:
 
 @needs_lenet5
 def test_every_page_leaves_the_shared_models_as_they_were_loaded():
-    from dashboard import ui  # the cache every session shares: st.cache_resource, process-wide
+    from dashboard.frame import shared_models  # the cache every session shares: st.cache_resource, process-wide
 
     names = every_page_with_everything_on()
     for name in names:
-        shared, _ = ui.load_model(name)  # the very object the pages used
+        shared, _ = shared_models.load_model(name)  # the very object the pages used
         fresh, _ = checkpoints.load(name)
         for parameter in fresh.parameters():
-            parameter.requires_grad_(False)  # as ui.load_model leaves it
+            parameter.requires_grad_(False)  # as shared_models.load_model leaves it
         assert fingerprint(shared) == fingerprint(fresh), name
 
 

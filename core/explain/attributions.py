@@ -51,7 +51,7 @@ IG_STEPS = 50
 # (``outlier_perc=2`` of the cumulative |attribution|) clips nothing on these sparse maps, where
 # one pixel holds more than 2% of the total. On MNIST test digit #0 with the shipped lenet5,
 # Integrated Gradients, Gradient x Input and DeepLift reach a quarter of the scale (where the
-# overlay starts colouring, dashboard.figures.plots.OVERLAY_VISIBLE_FROM) on 16-18% of the ink when
+# overlay starts colouring, dashboard.figures.one_digit.OVERLAY_VISIBLE_FROM) on 16-18% of the ink when
 # scaled to their most extreme pixel, on 34-41% at the 99th percentile.
 DISPLAY_PERCENTILE = 99.0
 OCCLUSION_WINDOW = 4  # px: about a stroke's width in a 28 x 28 digit

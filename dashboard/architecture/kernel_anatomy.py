@@ -11,8 +11,8 @@ from core.architecture import views as av
 from core.explain.pictures import describe_map
 from core.grids.gridmath import format_number
 from core.i18n import _, ngettext, sentences
-from dashboard import ui
-from dashboard.figures import html_pictures
+from dashboard.figures import charts, html_pictures
+from dashboard.frame import accessibility, presenter
 from dashboard.frame.links import BOUND
 
 MAX_KERNELS_SHOWN = 16
@@ -118,7 +118,7 @@ def section(model: torch.nn.Module, name: str, rows: list[layers.LayerRow], chec
             if checkpoint
             else _("Weights as initialised (seed 0): no checkpoint of this model yet.")
         )
-        signed = ui.palette("signed")
+        signed = charts.palette("signed")
         st.caption(
             sentences(
                 source,
@@ -131,7 +131,7 @@ def section(model: torch.nn.Module, name: str, rows: list[layers.LayerRow], chec
         shown = min(k, MAX_KERNELS_SHOWN)
         # HTML grids in a row that wraps: each kernel whole at any width (plotly figures in six
         # fixed columns were cut on the right in presenter mode), its description for a screen reader.
-        scale = ui.figure_scale()
+        scale = presenter.figure_scale()
         cell = round(max(KERNEL_CELL_PX, KERNEL_GRID_PX // kw) * scale)
         grids = [
             html_pictures.grid_html(
@@ -143,7 +143,7 @@ def section(model: torch.nn.Module, name: str, rows: list[layers.LayerRow], chec
                 font_px=round(KERNEL_FONT_PX * scale),
                 title=_("channel {channel}").format(channel=channels[j]),
             )
-            + ui.hidden_html(
+            + accessibility.hidden_html(
                 _(
                     "{layer}, filter {index}, its kernel on input channel {channel}: {height} × "
                     "{width} weights from {low} to {high}, {where}."

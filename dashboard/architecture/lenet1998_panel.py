@@ -11,8 +11,9 @@ from core.architecture import views as av
 from core.i18n import _
 from core.models import checkpoints
 from core.training import recipes, runs
-from dashboard import ui
 from dashboard.architecture import figures as figs
+from dashboard.figures import charts
+from dashboard.frame import guard, shared_models
 from dashboard.frame.links import BOUND
 
 DEFAULT_C3_MAP = 6  # the first map that reads four S2 maps
@@ -81,12 +82,12 @@ def section(language: str, colors: dict, paper_rows: list[layers.LayerRow]) -> N
         "\n".join("- " + _("**{aspect}**: {sentence}").format(aspect=d.aspect, sentence=d.sentence) for d in comparison)
     )
 
-    with ui.guarded(_("The paper's error rate and ours")):
+    with guard.guarded(_("The paper's error rate and ours")):
         against_the_paper()
 
     st.subheader(_("C3's connection table (Table I of the paper)"))
-    with ui.guarded(_("C3's connection table")):
-        paper_model = ui.fresh_model(av.PAPER)  # only its wiring is shown
+    with guard.guarded(_("C3's connection table")):
+        paper_model = shared_models.fresh_model(av.PAPER)  # only its wiring is shown
         c3 = av.partial_conv(paper_model)
         c3_row = next(r for r in paper_rows if r.kind == "partial conv")
         # Two ways to choose a map, kept in step: the pills, or a click on the table (which sets the
@@ -94,7 +95,7 @@ def section(language: str, colors: dict, paper_rows: list[layers.LayerRow]) -> N
         chosen = st.pills(_("C3 map"), list(range(c3.out_channels)), default=DEFAULT_C3_MAP, key="c3_map", bind=BOUND)
         chosen = DEFAULT_C3_MAP if chosen is None else chosen
         grid = av.connection_grid(c3)
-        ui.plotly_chart(
+        charts.plotly_chart(
             figs.connection_table(grid, selected=chosen, colors=colors),
             key="c3_table",
             on_select=c3_clicked,

@@ -17,10 +17,10 @@ import streamlit as st
 
 from core.classroom import store as class_store
 from core.i18n import _
-from dashboard import ui
-from dashboard.classroom import chosen_digit, common, digit_grid, wall
+from dashboard.classroom import common, wall
 from dashboard.draw import digit_panel
-from dashboard.frame import links, roles
+from dashboard.figures import charts
+from dashboard.frame import guard, links, roles
 
 POLL_SECONDS = 2.0
 BOARD_LIMIT = 12  # the board's places
@@ -83,9 +83,9 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
         for e in entries[:TOP_NAMED]
     )
     st.markdown(_("**Most convincing so far**: {names}.").format(names=top))
-    width = wall.width_probe("fool_width")
-    event = digit_grid.grid(entries, width, key="fool_chart", selected=st.session_state.get(CHOSEN))
-    picked = digit_grid.picked_entry(event)
+    width = charts.width_probe("fool_width")
+    event = wall.grid(entries, width, key="fool_chart", selected=st.session_state.get(CHOSEN))
+    picked = wall.picked_entry(event)
     if picked is not None and picked != st.session_state.get(CHOSEN):
         st.session_state[CHOSEN] = picked
         st.rerun()  # the whole page: the fooled digit's panel sits outside this fragment
@@ -96,7 +96,7 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
             "network."
         ).format(limit=BOARD_LIMIT)
     )
-    digit_grid.open_by_keyboard(entries, key="fool_pick", chosen=CHOSEN)
+    wall.open_by_keyboard(entries, key="fool_pick", chosen=CHOSEN)
 
 
 def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
@@ -109,9 +109,9 @@ def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
         return
     with st.container(border=True, key="fool_panel"):
         large, about = st.columns([1, 2.5], vertical_alignment="center")
-        chosen_digit.large_picture(large, entry)
+        wall.large_picture(large, entry)
         with about:
-            st.markdown(chosen_digit.describe(entry))
+            st.markdown(wall.describe(entry))
             with st.container(horizontal=True):
                 st.button(
                     _("Not fair"),
@@ -145,7 +145,7 @@ def challenge_section(store: class_store.ClassStore, session: int | None, teache
 
     @st.fragment(run_every=POLL_SECONDS)
     def polled() -> None:
-        with ui.guarded(_("Fool the network")):
+        with guard.guarded(_("Fool the network")):
             common.show_denied()  # the switch's refusal: its change reruns this fragment only
             if switch(store, teacher):
                 board(store, session)
@@ -154,5 +154,5 @@ def challenge_section(store: class_store.ClassStore, session: int | None, teache
     done = st.session_state.pop(_DONE, None)
     if done is not None:
         st.success(_("Marked not fair: it has left the board."), icon=":material/gavel:")
-    with ui.guarded(_("The fooled digit")):
+    with guard.guarded(_("The fooled digit")):
         chosen_panel(store, teacher)

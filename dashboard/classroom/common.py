@@ -11,9 +11,8 @@ import streamlit as st
 from core.classroom import store as class_store
 from core.data.views import upscale_nearest
 from core.i18n import _
-from dashboard import ui
 from dashboard.figures import html_pictures
-from dashboard.frame import roles
+from dashboard.frame import presenter, roles
 
 DENIED = "_wall_denied"  # session state: the line saying why a teacher's action was not done
 TILE_ZOOM = 3  # a digit in a row of pictures: 28 px shown as 84 px, crisp squares
@@ -71,6 +70,6 @@ def only_teacher_caption(teacher: bool, what: str) -> None:
 
 def digits_row(images: Sequence[np.ndarray], captions: Sequence[str], alts: Sequence[str]) -> None:
     """Class digits as one block of pictures, each with its line under it (one element, however many)."""
-    side = round(28 * TILE_ZOOM * ui.figure_scale())
+    side = round(28 * TILE_ZOOM * presenter.figure_scale())
     tiles = [upscale_nearest(np.asarray(image, dtype=np.uint8), TILE_ZOOM) for image in images]
     st.html(html_pictures.tiles_html(tiles, captions, alts, tile_px=side))

@@ -18,11 +18,10 @@ from core.i18n import _, ngettext
 from core.models import checkpoints
 from core.training.jobs import runner
 from core.training.jobs.spec import JobInputError, name_taken
-from dashboard import ui
 from dashboard.classroom import common
 from dashboard.classroom import figures as figs
-from dashboard.figures import palettes
-from dashboard.frame import roles
+from dashboard.figures import charts, palettes
+from dashboard.frame import guard, roles, shared_models
 from dashboard.frame.links import BOUND
 from dashboard.training import run
 
@@ -89,7 +88,7 @@ def too_few(digits: lessons.ClassDigits) -> str | None:
 def form(store: class_store.ClassStore, session: int | None, teacher: bool, digits: lessons.ClassDigits) -> None:
     c1, c2, c3 = st.columns([2, 1, 2], vertical_alignment="bottom")
     with c1:
-        name = ui.checkpoint_picker(_("Model to fine-tune"), key="ft_model", bind=BOUND)
+        name = shared_models.checkpoint_picker(_("Model to fine-tune"), key="ft_model", bind=BOUND)
     c2.number_input(
         _("Steps"),
         1,
@@ -171,7 +170,7 @@ def finetune_record(model: str, session: int) -> tuple[str, dict] | None:
         name = finetune.checkpoint_name(model, session)
     except checkpoints.CheckpointError:
         return None
-    if name not in ui.checkpoint_names():
+    if name not in shared_models.checkpoint_names():
         return None
     figures = checkpoints.read_info(name).record.get("finetune")
     return (name, figures) if figures else None
@@ -226,8 +225,8 @@ def results(store: class_store.ClassStore, model: str, session: int) -> None:
             delta_color="normal" if round(change, 1) else "off",
             help=_("{before:.1%} before").format(before=before),
         )
-    colors = palettes.figure_colors(ui.palette("answer")).series
-    ui.plotly_chart(figs.before_after_figure(figures, colors), key="ft_before_after", width="stretch")
+    colors = palettes.figure_colors(charts.palette("answer")).series
+    charts.plotly_chart(figs.before_after_figure(figures, colors), key="ft_before_after", width="stretch")
     mix = figures["mix"]
     st.caption(
         _(
@@ -253,11 +252,11 @@ def finetune_tab(store: class_store.ClassStore, session: int | None, teacher: bo
         )
     )
     digits = lessons.class_digits(store, session)
-    with ui.guarded(_("The fine-tune's settings")):
+    with guard.guarded(_("The fine-tune's settings")):
         form(store, session, teacher, digits)
-    with ui.guarded(_("The run's progress")):
+    with guard.guarded(_("The run's progress")):
         live()
-    with ui.guarded(_("Before and after")):
+    with guard.guarded(_("Before and after")):
         model = st.session_state.get("ft_model")
         if model:
             results(store, model, digits.session)

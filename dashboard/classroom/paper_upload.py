@@ -17,10 +17,9 @@ from core.classroom import paper
 from core.classroom import store as class_store
 from core.i18n import N_, _, ngettext
 from core.models import checkpoints
-from dashboard import ui
 from dashboard.classroom import common
 from dashboard.draw import inputs
-from dashboard.frame import links, roles
+from dashboard.frame import links, roles, shared_models
 
 MODES = {"files": N_("One digit per file"), "grid": N_("A worksheet cut into a grid")}
 TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "webp"]  # /draw's upload takes the same
@@ -150,7 +149,7 @@ def paper_tab(store: class_store.ClassStore, session: int | None, teacher: bool)
             help=_("One digit for every picture (4), or one per picture in their order (0123)."),
         )
     with c3:
-        ui.checkpoint_picker(_("Model that reads them"), key="paper_model", default=paper.DEFAULT_MODEL)
+        shared_models.checkpoint_picker(_("Model that reads them"), key="paper_model", default=paper.DEFAULT_MODEL)
     st.button(
         _("Add to the class"),
         type="primary",

@@ -19,10 +19,10 @@ from core.classroom import store as class_store
 from core.i18n import _
 from core.models import checkpoints
 from core.training.confusion import worst_confusions
-from dashboard import ui
-from dashboard.classroom import common, wall
+from dashboard.classroom import common
 from dashboard.classroom import figures as figs
-from dashboard.figures import palettes
+from dashboard.figures import charts, palettes
+from dashboard.frame import guard, presenter, shared_models
 from dashboard.frame.links import BOUND
 from dashboard.training import figures as figs_training
 
@@ -60,7 +60,7 @@ def cached_rows(
 
 def table_models(session: int) -> list[str]:
     """The models of the table: each preset's shipped checkpoint, and this session's fine-tunes."""
-    present = ui.checkpoint_names()
+    present = shared_models.checkpoint_names()
     return [n for n in models.names() if n in present] + sorted(
         n for n in present if n.startswith("class_") and n.endswith(f"_{session}")
     )
@@ -82,8 +82,8 @@ def headline(result: lessons.Comparison) -> None:
 
 
 def per_digit(result: lessons.Comparison) -> None:
-    colors = palettes.figure_colors(ui.palette("answer")).series
-    ui.plotly_chart(figs.per_digit_figure(result.per_digit(), colors), key="vs_digits_chart", width="stretch")
+    colors = palettes.figure_colors(charts.palette("answer")).series
+    charts.plotly_chart(figs.per_digit_figure(result.per_digit(), colors), key="vs_digits_chart", width="stretch")
     st.caption(
         _(
             "The share of each digit read right: the class's digits beside MNIST's test digits. With a "
@@ -107,10 +107,10 @@ def confusion(result: lessons.Comparison) -> None:
     left, right = st.columns([6, 5])
     with left:
         # /training's matrix, square to the width its column has (a phone's, a projector's half)
-        width = wall.width_probe("vs_confusion_width") or CONFUSION_PX
-        side = min(CONFUSION_PX, int(width / ui.figure_scale()))
-        fig = figs_training.confusion_figure(matrix, ui.palette("count").scale, side)  # counts sized to the cells
-        ui.plotly_chart(fig, key="vs_confusion", on_select=cell_clicked, selection_mode="points", width="content")
+        width = charts.width_probe("vs_confusion_width") or CONFUSION_PX
+        side = min(CONFUSION_PX, int(width / presenter.figure_scale()))
+        fig = figs_training.confusion_figure(matrix, charts.palette("count").scale, side)  # counts sized to the cells
+        charts.plotly_chart(fig, key="vs_confusion", on_select=cell_clicked, selection_mode="points", width="content")
         st.caption(_("Rows: the digit meant; columns: the network's answer. Click a cell to see its digits."))
     with right:
         c1, c2 = st.columns(2)
@@ -202,7 +202,7 @@ def lessons_tab(store: class_store.ClassStore, session: int | None, teacher: boo
             "well does it read ours? Every figure here runs the model on the class's digits as they are now."
         )
     )
-    name = ui.checkpoint_picker(_("Model"), key="vs_model", bind=BOUND)
+    name = shared_models.checkpoint_picker(_("Model"), key="vs_model", bind=BOUND)
     digits = lessons.class_digits(store, session)
     if name is None:
         return
@@ -212,12 +212,12 @@ def lessons_tab(store: class_store.ClassStore, session: int | None, teacher: boo
     latest = store.latest(digits.session)
     with st.spinner(_("Running {model} over the class's digits and MNIST's 10,000 test digits...").format(model=name)):
         result = cached_comparison(str(store.path), digits.session, latest, name, checkpoint_hash(name))
-    with ui.guarded(_("The accuracy per digit")):
+    with guard.guarded(_("The accuracy per digit")):
         headline(result)
         per_digit(result)
-    with ui.guarded(_("The class's confusion matrix")):
+    with guard.guarded(_("The class's confusion matrix")):
         confusion(result)
-    with ui.guarded(_("The hardest digits")):
+    with guard.guarded(_("The hardest digits")):
         hardest(result)
-    with ui.guarded(_("Every model on our digits")):
+    with guard.guarded(_("Every model on our digits")):
         every_model(store, digits.session, latest, len(digits))

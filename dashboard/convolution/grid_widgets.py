@@ -19,8 +19,8 @@ from core.grids import gridmath, presets
 from core.grids.gridmath import GridSettingsError
 from core.i18n import N_, _, current_language
 from core.models import checkpoints
-from dashboard import ui
 from dashboard.convolution.numbered_draw import numbered_draw
+from dashboard.frame import presenter
 from dashboard.frame.links import BOUND
 
 MNIST_PATCH, TYPED = N_("MNIST digit patch"), N_("Type your own")
@@ -85,7 +85,7 @@ def geometry_controls(prefix: str, column) -> tuple[int, int, int]:
     with column:
         stride = st.slider(_("Stride"), 1, 3, 1, key=f"{prefix}_stride", bind=BOUND)
         padding = st.slider(_("Padding"), 0, 2, 0, key=f"{prefix}_padding", bind=BOUND)
-        with ui.secondary(_("Dilation")):
+        with presenter.secondary(_("Dilation")):
             dilation = st.slider(_("Dilation"), 1, 2, 1, key=f"{prefix}_dilation", bind=BOUND)
     return stride, padding, dilation
 
@@ -176,6 +176,6 @@ def kernel_choice(prefix: str) -> tuple[np.ndarray, float, str]:
         initial = np.zeros((k, k))
         initial[k // 2, k // 2] = 1
         kernel, bias = typed_grid(_("Type the kernel:"), initial, f"{prefix}_typed_kernel_{k}"), 0.0
-    with ui.secondary(_("Bias")):
+    with presenter.secondary(_("Bias")):
         bias = st.number_input(_("Bias"), value=round(bias, 4), step=0.5, format="%g", key=f"{prefix}_bias_{choice}")
     return kernel, float(bias), _(choice)

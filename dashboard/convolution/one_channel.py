@@ -10,7 +10,6 @@ from core.explain.pictures import describe_map
 from core.grids import gridmath, presets, worksheet
 from core.grids.gridmath import GridSettingsError
 from core.i18n import _
-from dashboard import ui
 from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import (
     geometry_controls,
@@ -31,7 +30,9 @@ from dashboard.convolution.step_grids import (
     written,
 )
 from dashboard.convolution.stepper import GridPart
-from dashboard.figures.plots import image_heatmap
+from dashboard.figures import charts
+from dashboard.figures.grids import image_heatmap
+from dashboard.frame import guard, presenter
 from dashboard.frame.links import BOUND
 
 
@@ -57,7 +58,7 @@ def one_channel(digits: np.ndarray | None) -> None:
             "the kernel; the sum plus the bias is written into the green output cell."
         ).format(input=described)
     )
-    if not ui.presenter():  # a download is for the teacher's own machine, not the projector
+    if not presenter.is_on():  # a download is for the teacher's own machine, not the projector
         st.download_button(
             _("Download as a worksheet"),
             worksheet.convolution_worksheet(
@@ -112,7 +113,7 @@ def one_channel(digits: np.ndarray | None) -> None:
         return [_("Press Step forward (or Play) to compute the first output cell.")]
 
     play("one", (x, kernel, bias, stride, padding, dilation), steps, draw, equation_key="conv_sum")
-    with ui.guarded(_("The kernel on a real image")):
+    with guard.guarded(_("The kernel on a real image")):
         real_image(digits, kernel, bias, stride, padding, dilation, kernel_name)
 
 
@@ -137,7 +138,7 @@ def real_image(
     except GridSettingsError as exc:
         impossible(_("Cannot convolve the digit"), exc)
         return
-    colors = ui.palette("signed")
+    colors = charts.palette("signed")
     st.caption(
         _(
             "The same kernel ({kernel}), bias, stride, padding and dilation over the whole 28×28 digit "
@@ -153,9 +154,9 @@ def real_image(
     )
     left, right, _spare = st.columns([1, 1, 0.4])
     with left:
-        ui.chart(
+        charts.chart(
             image_heatmap(
-                image, title=_("Test digit #{index}").format(index=index), colorscale=ui.palette("image").scale
+                image, title=_("Test digit #{index}").format(index=index), colorscale=charts.palette("image").scale
             ),
             "fig_real_digit_fig",
             description=_("Test digit #{index}, 28 × 28, as brightness levels 0-9: {where}.").format(
@@ -163,7 +164,7 @@ def real_image(
             ),
         )
     with right:
-        ui.chart(
+        charts.chart(
             image_heatmap(fmap, title=_("Feature map"), colorscale=colors.scale, zmid=0),
             "fig_real_map_fig",
             description=_("The feature map, {height} × {width}, from {low} to {high}: {where}.").format(

@@ -8,12 +8,12 @@ import streamlit as st
 from core.grids import gridmath, presets
 from core.grids.gridmath import GridSettingsError
 from core.i18n import N_, _
-from dashboard import ui
 from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import RANDOM, TYPED, impossible, labels, typed_grid
 from dashboard.convolution.numbered_draw import numbered_draw
 from dashboard.convolution.step_grids import DECIMALS, grid, largest_cell, play, row, written
 from dashboard.convolution.stepper import GridPart
+from dashboard.frame import presenter
 from dashboard.frame.links import BOUND
 
 POOL_EXAMPLE = N_("The 4×4 example")
@@ -49,7 +49,7 @@ def pooling() -> None:
     with c2:
         kernel = st.slider(_("Window"), *gridmath.POOL_KERNEL_RANGE, 2, key="pool_kernel", bind=BOUND)
         stride = st.slider(_("Stride"), *gridmath.POOL_STRIDE_RANGE, 2, key="pool_stride", bind=BOUND)
-    with c3, ui.secondary(_(POOLINGS["subsample"])):
+    with c3, presenter.secondary(_(POOLINGS["subsample"])):
         coefficient = float(st.number_input(_("1998 coefficient"), value=0.5, step=0.25, format="%g", key="pool_coef"))
         bias = float(st.number_input(_("1998 bias"), value=0.25, step=0.25, format="%g", key="pool_bias"))
     try:

@@ -10,10 +10,11 @@ import streamlit as st
 
 from core.grids import gridmath
 from core.i18n import _
-from dashboard import ui
 from dashboard.convolution import stepper
 from dashboard.convolution.stepper import animate
+from dashboard.figures import charts
 from dashboard.figures.html_pictures import grid_html, grids_row
+from dashboard.frame import presenter
 
 DECIMALS = 2
 GAP_PX = 28  # between the grids of one row
@@ -21,12 +22,12 @@ GAP_PX = 28  # between the grids of one row
 
 def largest_cell(largest: int = 56) -> int:
     """The largest cell side in px: larger in presenter mode, when there is room for it."""
-    return int(largest * ui.figure_scale())
+    return int(largest * presenter.figure_scale())
 
 
 def grid(values: np.ndarray, **options) -> str:
     """A small grid of numbers as an HTML table: redrawn fast enough to animate."""
-    options.setdefault("colorscale", ui.palette("input").scale)
+    options.setdefault("colorscale", charts.palette("input").scale)
     return grid_html(values, decimals=DECIMALS, **options)
 
 
@@ -35,7 +36,7 @@ def signed_grid(values: np.ndarray, reach: float | None = None, **options) -> st
     -``reach``..``reach`` when given, else over its own values."""
     if reach is not None:
         options.update(zmin=-reach, zmax=reach)
-    return grid(values, colorscale=ui.palette("signed").scale, zmid=0, **options)
+    return grid(values, colorscale=charts.palette("signed").scale, zmid=0, **options)
 
 
 def reach(values: np.ndarray) -> float:

@@ -14,7 +14,7 @@ speed. Every control is as wide as its text, so none is cut.
 
 By keyboard: Tab goes through the buttons, the guess and Check and reveal in that order; a
 control that a step disables or replaces hands the focus on (``focus_next``), and each step's
-result is said to a screen reader (``ui.announce``) when the player is paused.
+result is said to a screen reader (``accessibility.announce``) when the player is paused.
 """
 
 import itertools
@@ -26,8 +26,8 @@ import streamlit as st
 
 from core.grids import gridmath
 from core.i18n import _
-from dashboard import ui
 from dashboard.convolution.playback import Playback, Verdict
+from dashboard.frame import accessibility, guard
 
 SPEEDS = [1, 2, 4, 6, 8]  # steps per second
 VERDICT_PX = 300  # the verdict beside the equation (which keeps the rest of the width)
@@ -272,7 +272,7 @@ def animate(
             st.rerun()
         pos, playing = state.pos, state.playing
         controls(key, state)
-        with ui.guarded(_("This step")):  # the fragment reruns on its own, outside the page's guards
+        with guard.guarded(_("This step")):  # the fragment reruns on its own, outside the page's guards
             lines = draw(pos, playing)
             verdict = state.verdict_shown()
             unguessed = st.session_state.pop(f"{key}_no_guess", None) == pos and not playing
@@ -291,7 +291,7 @@ def animate(
                 step_said = _("Step {step} of {n}: {target} = {value}.").format(
                     step=pos, n=state.n, target=targets[pos - 1], value=value
                 )
-                ui.announce(verdict.sentence(decimals) if verdict else step_said)
+                accessibility.announce(verdict.sentence(decimals) if verdict else step_said)
         # The next guess, then the speed, on one line; the number box takes what is left.
         with st.container(horizontal=True, vertical_alignment="bottom", gap="small", key=f"{key}_quiz"):
             if not playing and pos < state.n:
@@ -323,7 +323,7 @@ def animate(
             )
         focus = st.session_state.pop(f"{key}_focus", None)
         if focus:
-            ui.move_focus(focus[0], f"{key}:{focus[1]}")
+            accessibility.move_focus(focus[0], f"{key}:{focus[1]}")
 
     player()
 

@@ -2,7 +2,7 @@
 the prediction, the feature maps of every stage, and which pixels mattered (Captum).
 
 Thin: core.models.inference (prediction), core.explain.feature_maps, core.explain.attributions (Captum) ->
-dashboard.figures.plots. Models come from dashboard.ui.load_model, shared by every session: core works on
+dashboard.figures. Models come from dashboard.frame.shared_models.load_model, shared by every session: core works on
 private copies wherever it needs hooks. Widget keys start with the page's ``prefix`` (``draw_target``
 on /draw, ``wall_target`` on /class), each bound to that page's URL.
 
@@ -26,16 +26,11 @@ from core.explain import attributions, pictures
 from core.explain.feature_maps import feature_maps as stage_maps
 from core.i18n import N_, _, ngettext
 from core.models import checkpoints, inference
-from dashboard import ui
-from dashboard.figures import html_pictures, plots
+from dashboard.figures import charts, html_pictures, one_digit, palettes
+from dashboard.figures.grids import grid_heatmap, image_heatmap
+from dashboard.figures.one_digit import OVERLAY_VISIBLE_FROM, attribution_overlay, probability_bars
 from dashboard.figures.palettes import ANSWER_RIGHT
-from dashboard.figures.plots import (
-    OVERLAY_VISIBLE_FROM,
-    attribution_overlay,
-    grid_heatmap,
-    image_heatmap,
-    probability_bars,
-)
+from dashboard.frame import guard, presenter, shared_models
 from dashboard.frame.links import BOUND
 
 # "Explain the class": the prediction (a value of its own, whose label never names the
@@ -48,7 +43,7 @@ TARGET_LABELS = {PREDICTED: N_("Predicted"), **{digit: str(digit) for digit in r
 
 def load(name: str):
     try:
-        return ui.load_model(name)
+        return shared_models.load_model(name)
     except checkpoints.CheckpointError as exc:
         st.error(str(exc), icon=":material/error:")
         return None, None
@@ -59,7 +54,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
     preset = record.get("preset", name)
     title = _(models.PRESETS[preset].title) if preset in models.PRESETS else preset
     accuracy = record.get("test_accuracy")
-    winner = ui.palette("answer").colors[ANSWER_RIGHT]  # green, or blue in presenter mode
+    winner = charts.palette("answer").colors[ANSWER_RIGHT]  # green, or blue in presenter mode
     facts = [f"{result.seconds * 1000:.1f} ms"]
     if accuracy is not None:
         facts.append(_("test accuracy {accuracy:.2%}").format(accuracy=accuracy))
@@ -69,10 +64,10 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.caption(title)
         st.metric(_("Prediction"), result.prediction)
         st.caption(" · ".join([sure, *facts]))
-        ui.chart(
+        charts.chart(
             probability_bars(result.probabilities, highlight=result.prediction, height_px=200, highlight_color=winner),
             key,
-            description=plots.probabilities_text(result.probabilities),
+            description=one_digit.probabilities_text(result.probabilities),
         )
         return result
     left, right = st.columns([1, 3], vertical_alignment="center")
@@ -80,7 +75,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
         st.metric(_("Prediction"), result.prediction)
         st.caption(" · ".join([sure, f"{name}: {title}", *facts]))
     with right:
-        ui.chart(
+        charts.chart(
             probability_bars(
                 result.probabilities,
                 highlight=result.prediction,
@@ -88,7 +83,7 @@ def prediction(name: str, model, record: dict, x, *, key: str, compact: bool = F
                 title=_("Probability of each class (softmax)"),
             ),
             key,
-            description=plots.probabilities_text(result.probabilities),
+            description=one_digit.probabilities_text(result.probabilities),
         )
     return result
 
@@ -119,7 +114,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
                 st.markdown(f"**{stage.short_name}** · {stage.layer} · `{stage.shape_text}`")
                 st.html(
                     html_pictures.channels_html(
-                        stage.tensor, stage.short_name, tile_px=round(TILE_PX * ui.figure_scale())
+                        stage.tensor, stage.short_name, tile_px=round(TILE_PX * presenter.figure_scale())
                     )
                 )
     st.markdown(_("**Look closer**"))
@@ -134,14 +129,14 @@ def feature_maps(model, x, *, prefix: str) -> None:
         # Streamlit gives a slider a new identity when its range changes: never a stale channel.
         channel = st.slider(_("Channel"), 0, channels - 1, 0, key=f"{prefix}_channel") if channels > 1 else 0
     left, right = st.columns([1, 1.2], gap="large")
-    signed = ui.palette("signed")
+    signed = charts.palette("signed")
     with left:
         values = stage.tensor[channel].numpy()
         title = _("{stage} ({shape}), channel {channel}").format(
             stage=stage.short_name, shape=stage.shape_text, channel=channel
         )
-        ui.chart(
-            image_heatmap(values, title=title, colorscale=ui.palette("activation").scale, size_px=300),
+        charts.chart(
+            image_heatmap(values, title=title, colorscale=charts.palette("activation").scale, size_px=300),
             f"{prefix}_channel_fig",
             description=_("{title}: {where}.").format(title=title, where=pictures.describe_map(values)),
         )
@@ -154,7 +149,7 @@ def feature_maps(model, x, *, prefix: str) -> None:
             source = stage.kernel_from.rsplit(".", 1)[-1]
             weights_of = kernel.numpy() if hasattr(kernel, "numpy") else np.asarray(kernel)
             title = _("{layer}'s kernel {channel}").format(layer=source, channel=channel)
-            ui.chart(
+            charts.chart(
                 grid_heatmap(
                     pictures.kernel_grid(kernel),
                     text=inputs == 1,
@@ -179,7 +174,9 @@ def feature_maps(model, x, *, prefix: str) -> None:
                     "{low} negative)."
                 )
             )
-            text = weights.format(stage=stage.short_name, high=plots.colour(signed.high), low=plots.colour(signed.low))
+            text = weights.format(
+                stage=stage.short_name, high=palettes.colour(signed.high), low=palettes.colour(signed.low)
+            )
             if inputs > 1:
                 text = _("{first} {second}").format(
                     first=text,
@@ -227,7 +224,9 @@ def scale_caption(chosen: list[str], signed) -> str:
             "the darker {high}, the more the pixel matters.",
             len(titles),
         )
-    ways = ways.format(high=plots.colour(signed.high), low=plots.colour(signed.low), titles=_(" and ").join(titles))
+    ways = ways.format(
+        high=palettes.colour(signed.high), low=palettes.colour(signed.low), titles=_(" and ").join(titles)
+    )
     scale = _(
         "Each map has its own scale, which ends at the {percentile:g}th percentile of its |attribution| (the "
         "{extreme:g}% most extreme pixels get the end colour, as Captum's visualisation clips outliers); "
@@ -281,7 +280,7 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
     maps = attributions.attribute_many(model, x, chosen, target)
     random_maps = attributions.attribute_many(model, x, chosen, target, sanity_random=True) if sanity else None
     seconds = time.perf_counter() - start
-    signed = ui.palette("signed")
+    signed = charts.palette("signed")
     explains = (
         _(
             "Each map explains the score (logit) of class **{target}** (the predicted class): {scale} Computed "
@@ -307,7 +306,7 @@ def which_pixels(model, x, digit: np.ndarray, predicted: int, *, prefix: str) ->
                 method = attributions.METHODS[key]
                 with col:
                     # the picker above gives Captum's name too: a quarter of a projector holds only one
-                    ui.chart(
+                    charts.chart(
                         attribution_overlay(
                             digit,
                             row_maps[key],
@@ -338,18 +337,18 @@ def explain_digit(digit: np.ndarray, name: str, *, prefix: str) -> None:
     """A 28x28 uint8 digit (already made like an MNIST digit) through checkpoint ``name``: the
     prediction, the feature maps and which pixels mattered, each section guarded."""
     model = record = None
-    with ui.guarded(_("The model")):
+    with guard.guarded(_("The model")):
         model, record = load(name)
     if model is None:
         return
     x = mnist.normalize(torch.as_tensor(np.asarray(digit, dtype=np.uint8))[None])
     result = None
     with torch_threads(1):
-        with ui.guarded(_("The prediction")):
+        with guard.guarded(_("The prediction")):
             result = prediction(name, model, record, x, key=f"{prefix}_probs")
         if result is None:
             return
-        with ui.guarded(_("The feature maps")):
+        with guard.guarded(_("The feature maps")):
             feature_maps(model, x, prefix=prefix)
-        with ui.guarded(_("Which pixels mattered")):
+        with guard.guarded(_("Which pixels mattered")):
             which_pixels(model, x, digit, result.prediction, prefix=prefix)

@@ -1,6 +1,6 @@
 """Pictures as HTML (for ``st.html``), where a browser redraws faster than a plotly chart or one
 element beats one image file per tile: grids of numbers, rows of them, labelled tiles of
-pictures and of feature maps. The colour of a value: ``dashboard.figures.plots.cell_colors``."""
+pictures and of feature maps. The colour of a value: ``dashboard.figures.palettes.cell_colors``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ import numpy as np
 from core.explain.pictures import channel_tiles, describe_maps, png_data_uri
 from core.grids.gridmath import format_number
 from core.i18n import _
-from dashboard.figures.palettes import ACCENT, HIGHLIGHT, INPUT_SCALE, PADDING_FILL, PADDING_TEXT, text_on
-from dashboard.figures.plots import cell_colors, color_range
+from dashboard.figures.palettes import (
+    ACCENT,
+    HIGHLIGHT,
+    INPUT_SCALE,
+    PADDING_FILL,
+    PADDING_TEXT,
+    cell_colors,
+    color_range,
+    text_on,
+)
 
 
 def grid_html(

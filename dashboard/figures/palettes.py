@@ -1,11 +1,17 @@
 """Every colour of the dashboard, in one place: the colour maps in standard and presenter mode
-(colour-blind-safe there), how captions name their ends, and the few fixed colours of the grids."""
+(colour-blind-safe there), how captions name their ends, the few fixed colours of the grids, and
+the colour of a value on a scale."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from plotly.colors import qualitative
+import numpy as np
+from plotly.colors import get_colorscale, qualitative, unlabel_rgb
+
+from core.i18n import N_, _
 
 INPUT_SCALE = "Blues"
 SIGNED_SCALE = "RdBu"  # negative red, positive blue, zero white (with zmid=0)
@@ -150,7 +156,7 @@ OKABE_ITO_KINDS = {
 
 def figure_colors(answer: Palette) -> FigureColors:
     """The colours that go with ``answer`` (the "answer" palette of the current mode, from
-    ``ui.palette``): the standard ones for the standard palette; otherwise the palette's own
+    ``charts.palette``): the standard ones for the standard palette; otherwise the palette's own
     right/wrong pair (colour-blind-safe blue and orange in presenter mode) for the two data sets
     and the highlight, and Okabe-Ito tints for the diagram."""
     if answer == palette("answer"):
@@ -163,3 +169,68 @@ def figure_colors(answer: Palette) -> FigureColors:
         ink="#0b3c5d",
         table=("#f4f4f4", "#fbe6c2", "#c4dff0"),
     )
+
+
+# --- the colour of a value on a scale ----------------------------------------------------------
+
+# The colours named here (a palette's ``low``/``high`` ends and the answer palette's ``names``,
+# which are also Streamlit's colour codes): marked for translation, said with :func:`colour`.
+COLOUR_NAMES = (
+    N_("black"),
+    N_("white"),
+    N_("red"),
+    N_("blue"),
+    N_("dark blue"),
+    N_("dark red"),
+    N_("green"),
+    N_("dark purple"),
+    N_("yellow"),
+    N_("orange"),
+    N_("gray"),
+)
+
+
+def colour(name: str) -> str:
+    """A palette's colour name in the session's language ("red" -> 红色)."""
+    return _(name)
+
+
+def as_key(colorscale: str | Sequence) -> str | tuple:
+    """A colour scale in a hashable form (a name, or a tuple of (position, colour)), for caches."""
+    return colorscale if isinstance(colorscale, str) else tuple((float(p), str(c)) for p, c in colorscale)
+
+
+def plotly_scale(colorscale: str | Sequence) -> str | list:
+    """A colour scale in the form plotly takes (a name, or a list of [position, colour])."""
+    return colorscale if isinstance(colorscale, str) else [[float(p), c] for p, c in colorscale]
+
+
+def _to_rgb(color: str) -> tuple[float, float, float]:
+    if color.startswith("rgb"):
+        return tuple(unlabel_rgb(color.replace("rgba", "rgb")))[:3]
+    return tuple(int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+
+
+@functools.cache
+def _scale_stops(colorscale: str | tuple) -> tuple[np.ndarray, np.ndarray]:
+    stops = get_colorscale(colorscale) if isinstance(colorscale, str) else colorscale
+    positions = np.array([float(p) for p, _ in stops])
+    colors = np.array([_to_rgb(c) for _position, c in stops], dtype=float)
+    return positions, colors
+
+
+def color_range(values: np.ndarray, zmin: float | None, zmax: float | None, zmid: float | None) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    if zmid is not None and zmin is None and zmax is None:
+        reach = max(float(np.abs(finite - zmid).max()) if finite.size else 0.0, 1e-9)
+        return zmid - reach, zmid + reach
+    low = zmin if zmin is not None else (float(finite.min()) if finite.size else 0.0)
+    high = zmax if zmax is not None else (float(finite.max()) if finite.size else 1.0)
+    return (low, high) if high > low else (low - 1.0, low + 1.0)
+
+
+def cell_colors(values: np.ndarray, colorscale: str, low: float, high: float) -> np.ndarray:
+    """RGB (0-255) of each value on a named plotly colour scale between ``low`` and ``high``."""
+    positions, colors = _scale_stops(as_key(colorscale))
+    t = np.clip((np.nan_to_num(np.asarray(values, dtype=float), nan=low) - low) / (high - low), 0, 1)
+    return np.stack([np.interp(t, positions, colors[:, i]) for i in range(3)], axis=-1)

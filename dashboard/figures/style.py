@@ -2,7 +2,7 @@
 back of a room, and tight margins. Colours are in dashboard.figures.palettes.
 
 Only the layout's font is set: axes, legends and subplot titles take their size from it, and
-``plots.enlarged`` grows it (and so all of them) in presenter mode.
+``charts.enlarged`` grows it (and so all of them) in presenter mode.
 """
 
 from __future__ import annotations

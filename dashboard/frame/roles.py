@@ -27,6 +27,7 @@ import streamlit as st
 
 from core.classroom import checks, teacher
 from core.i18n import N_, _
+from dashboard.frame.accessibility import SR_ONLY
 
 _TEACHER = "_teacher"  # this session has the teacher's rights
 _LEFT = "_teacher_left"  # this session left the role (said in the sidebar)
@@ -229,8 +230,6 @@ def _write_cookies() -> None:
 
 def _script(body: str, marker: str) -> None:
     """Run ``body`` in the page (again whenever it changes), in an element that takes no room."""
-    from dashboard.ui import SR_ONLY  # ui draws the role in the sidebar: imported here, not at the top
-
     st.html(
         f'<span class="{SR_ONLY}" data-cookies="{marker}"></span><script>(() => {{ {body} }})();</script>',
         unsafe_allow_javascript=True,

@@ -10,7 +10,8 @@ import streamlit as st
 from core.i18n import N_, _
 from core.models import checkpoints
 from core.training import recipes, runs
-from dashboard import ui
+from dashboard.figures import charts
+from dashboard.frame import presenter
 from dashboard.frame.links import BOUND
 from dashboard.training import figures as figs
 
@@ -51,7 +52,7 @@ def compare_tab() -> None:
     )
     if chosen:
         shown = {n: records[n] for n in chosen}
-        ui.plotly_chart(
+        charts.plotly_chart(
             figs.compare_figure(shown, metric, show_train), key="cmp_chart", description=figs.curves_text(shown, metric)
         )
         for name in chosen:  # a reproduction far from its source's figure says why, beside the figure
@@ -74,7 +75,7 @@ def variants_section(records: dict[str, dict]) -> None:
     printed_name, reported, results = runs.variant_study(preset, records)
     printed = (_("{name} (as printed)").format(name=printed_name), records[printed_name]) if printed_name else None
     variants = [(r.label, records[r.checkpoint]) for r in results]
-    ui.plotly_chart(
+    charts.plotly_chart(
         figs.variants_figure(printed, variants, reported),
         key="var_chart",
         description=_("{first} {second}").format(
@@ -98,7 +99,7 @@ def column_px(width: int, header: str = "") -> int:
     wide = sum(unicodedata.east_asian_width(c) in "WF" for c in header)
     if wide:
         width = max(width, 16 * wide + 8 * (len(header) - wide) + 36)  # 36: padding, sort arrow, help mark
-    return round(width * ui.figure_scale())
+    return round(width * presenter.figure_scale())
 
 
 def runs_table(groups: dict[str, list[checkpoints.CheckpointInfo]]) -> None:

@@ -14,7 +14,7 @@ from core.i18n import _
 from core.training import recipes
 from core.training.jobs.state import STOPPED, JobSnapshot
 from core.training.runs import history_series
-from dashboard.figures import palettes, plots
+from dashboard.figures import grids, one_digit, palettes
 from dashboard.figures.style import FONT, LEGEND_BELOW, styled
 
 TOP_PX = 40  # room above the plots for the live figure's subplot titles
@@ -248,7 +248,7 @@ def confusion_figure(matrix: np.ndarray, colorscale, side: int = CONFUSION_PX) -
     """
     side = int(side)
     cell = (side - CONFUSION_MARGIN[0] - 6) / 10
-    fig = plots.grid_heatmap(
+    fig = grids.grid_heatmap(
         matrix,
         muted=np.eye(10, dtype=bool),
         decimals=0,
@@ -283,7 +283,7 @@ def answer_bars(probs: np.ndarray, label: int, colors: tuple[str, ...], height: 
     """The shared probability bars, recoloured from the "answer" palette's ``colors``: the true
     digit in the right-answer colour, a wrong answer in the wrong-answer one."""
     guess = int(np.argmax(probs))
-    fig = plots.probability_bars(probs, highlight=guess, height_px=height)
+    fig = one_digit.probability_bars(probs, highlight=guess, height_px=height)
     fig.update_traces(
         marker_color=[
             colors[palettes.ANSWER_RIGHT]

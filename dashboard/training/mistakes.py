@@ -7,9 +7,8 @@ import streamlit as st
 
 from core.i18n import _
 from core.training import confusion as cf
-from dashboard import ui
-from dashboard.classroom import wall
-from dashboard.figures import palettes, plots
+from dashboard.figures import charts, one_digit, palettes
+from dashboard.frame import presenter, shared_models
 from dashboard.frame.links import BOUND
 from dashboard.training import figures as figs
 from dashboard.training.shared import pick_record, zoomed
@@ -18,7 +17,7 @@ from dashboard.training.shared import pick_record, zoomed
 @st.cache_data(max_entries=16, show_spinner=False)  # the spinner's text is the session's: picked_predictions
 def cached_predictions(name: str, sha256: str) -> cf.TestPredictions:
     """Keyed by the weights' hash, so a retrained name is recomputed."""
-    model, _record = ui.load_model(name)
+    model, _record = shared_models.load_model(name)
     return cf.predict_test_set(model)
 
 
@@ -59,13 +58,13 @@ def confusion_tab() -> None:
     if "cm_true" not in st.session_state and worst:
         st.session_state.cm_true, st.session_state.cm_pred = worst[0][0], worst[0][1]
     # on a projector the matrix has the page's width (a column would make its counts too small to read)
-    left, right = (st.container(), st.container()) if ui.presenter() else st.columns([6, 5])
+    left, right = (st.container(), st.container()) if presenter.is_on() else st.columns([6, 5])
     with left:
         # as large as its column allows (a phone's, a laptop's), at most CONFUSION_PX; the counts fit their cells
-        width = wall.width_probe("cm_width") or figs.CONFUSION_PX
-        side = min(figs.CONFUSION_PX, int(width / ui.figure_scale()))
-        ui.plotly_chart(
-            figs.confusion_figure(matrix, ui.palette("count").scale, side),
+        width = charts.width_probe("cm_width") or figs.CONFUSION_PX
+        side = min(figs.CONFUSION_PX, int(width / presenter.figure_scale()))
+        charts.plotly_chart(
+            figs.confusion_figure(matrix, charts.palette("count").scale, side),
             key="cm_chart",
             on_select=cell_clicked,
             selection_mode="points",
@@ -118,8 +117,8 @@ def confusion_tab() -> None:
             pick = st.selectbox(
                 _("All ten probabilities of"), options, key="cm_pick", format_func=labels.get, persist_state="page"
             )
-            answer = ui.palette("answer")
-            ui.plotly_chart(
+            answer = charts.palette("answer")
+            charts.plotly_chart(
                 figs.answer_bars(preds.probabilities[pick], true_d, answer.colors),
                 key="cm_probs",
                 description=answer_text(preds.probabilities[pick], true_d),
@@ -127,7 +126,7 @@ def confusion_tab() -> None:
             right, wrong = answer.names[palettes.ANSWER_RIGHT], answer.names[palettes.ANSWER_WRONG]
             st.caption(
                 _("{right}: the true digit ({true}); {wrong}: the network's wrong answer.").format(
-                    right=plots.colour(right).capitalize(), true=true_d, wrong=plots.colour(wrong)
+                    right=palettes.colour(right).capitalize(), true=true_d, wrong=palettes.colour(wrong)
                 )
             )
 
@@ -135,7 +134,7 @@ def confusion_tab() -> None:
 def answer_text(probabilities, label: int) -> str:
     """What ``figures_training.answer_bars`` shows: the probabilities, and which digit is the true one."""
     return _("{probabilities} The true digit is {label}.").format(
-        probabilities=plots.probabilities_text(probabilities), label=label
+        probabilities=one_digit.probabilities_text(probabilities), label=label
     )
 
 
@@ -154,7 +153,7 @@ def gallery_tab() -> None:
     idx = cf.random_gallery(10, seed=st.session_state.gal_seed)
     right = cf.right_among(preds, idx)
     cols = st.columns(10)
-    names = ui.palette("answer").names
+    names = charts.palette("answer").names
     for col, i in zip(cols, idx):
         label, guess = int(preds.labels[i]), int(preds.predicted[i])
         col.image(
@@ -182,7 +181,7 @@ def gallery_tab() -> None:
         ).format(
             right=right,
             draw=st.session_state.gal_seed,
-            right_colour=plots.colour(names[palettes.ANSWER_RIGHT]),
-            wrong_colour=plots.colour(names[palettes.ANSWER_WRONG]),
+            right_colour=palettes.colour(names[palettes.ANSWER_RIGHT]),
+            wrong_colour=palettes.colour(names[palettes.ANSWER_WRONG]),
         )
     )

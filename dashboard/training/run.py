@@ -20,8 +20,8 @@ from core.training.jobs.group import RemoteJob
 from core.training.jobs.job import Job
 from core.training.jobs.spec import JobInputError, name_taken, prepare
 from core.training.jobs.state import FINISHED, SAVING, STOPPED, TRAINING, JobSnapshot, shown_message
-from dashboard import ui
-from dashboard.frame import roles
+from dashboard.figures import charts
+from dashboard.frame import guard, presenter, roles, shared_models
 from dashboard.training import figures as figs
 
 POLL_SECONDS = 1.0
@@ -81,7 +81,7 @@ def start_form() -> None:
     note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
     if note:
         st.caption(_(note))
-    with ui.secondary(_("Settings of the run")):
+    with presenter.secondary(_("Settings of the run")):
         c = st.columns(6)
         c[0].number_input(_("Epochs"), 0, 500, key="tr_epochs", persist_state="page")
         c[1].number_input(_("Batch size"), 0, 60_000, key="tr_batch", persist_state="page")
@@ -238,7 +238,7 @@ def live_panel(polling: bool) -> None:
     else:
         st.error(shown_message(snap), icon=":material/error:")
     if snap.curve or snap.history:
-        ui.plotly_chart(figs.live_figure(snap), key="tr_live_chart", description=figs.live_text(snap))
+        charts.plotly_chart(figs.live_figure(snap), key="tr_live_chart", description=figs.live_text(snap))
         st.caption(why_train_differs(snap))
     if polling and not snap.running:
         st.rerun()  # the whole page: stop polling, list the new checkpoint everywhere
@@ -246,7 +246,7 @@ def live_panel(polling: bool) -> None:
 
 def has_dropout(preset: str) -> bool:
     try:
-        model = ui.fresh_model(preset)
+        model = shared_models.fresh_model(preset)
     except (KeyError, ValueError):
         return False
     return any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules())
@@ -284,7 +284,7 @@ def live_section(seen_key: str) -> None:
 
     @st.fragment(run_every=POLL_SECONDS if polling else None)
     def live() -> None:
-        with ui.guarded(_("The run's progress")):  # a fragment's rerun is not inside the tab's guard
+        with guard.guarded(_("The run's progress")):  # a fragment's rerun is not inside the tab's guard
             live_panel(polling)
 
     live()

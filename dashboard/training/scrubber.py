@@ -11,8 +11,8 @@ from core.data.views import SPLIT_LABELS
 from core.i18n import _
 from core.models import checkpoints
 from core.training import snapshots as sn
-from dashboard import ui
-from dashboard.figures import html_pictures
+from dashboard.figures import charts, html_pictures
+from dashboard.frame import presenter
 from dashboard.frame.links import BOUND
 from dashboard.training import figures as figs
 from dashboard.training.mistakes import answer_text
@@ -131,15 +131,15 @@ def scrubber_tab() -> None:
                 else _("After epoch **{epoch}**")
             )
         st.markdown(text.format(epoch=epoch, fraction=fraction, accuracy=acc))
-        ui.plotly_chart(
-            figs.answer_bars(first.probabilities, label, ui.palette("answer").colors),
+        charts.plotly_chart(
+            figs.answer_bars(first.probabilities, label, charts.palette("answer").colors),
             key="scrub_probs",
             description=answer_text(first.probabilities, label),
         )
     with c3:
         trail = cached_trail(name, record["snapshots_sha256"], record["preset"], int(index), label)
         st.markdown(_("Probability of the right answer, epoch by epoch"))
-        ui.plotly_chart(
+        charts.plotly_chart(
             figs.trail_figure(epochs, trail, epoch, label),
             key="scrub_trail",
             description=figs.trail_text(epochs, trail, label),
@@ -152,4 +152,4 @@ def scrubber_tab() -> None:
         ).format(layer=first.name, channels=channels, epoch=epoch)
     )
 
-    st.html(html_pictures.channels_html(first.maps, first.name, tile_px=round(112 * ui.figure_scale())))
+    st.html(html_pictures.channels_html(first.maps, first.name, tile_px=round(112 * presenter.figure_scale())))
