@@ -32,6 +32,8 @@ from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop
 from benchmarks.wire_student import WireSession
 from core.classroom import store as class_store
 from core.classroom import teacher
+from core.classroom.db import DB_ENV
+from core.classroom.entry import Entry
 from core.data import mnist
 from core.models import checkpoints, inference
 from tests.harness import StreamlitServer, open_page, screenshot, shipped_checkpoints_in, start_streamlit, wait_idle
@@ -73,7 +75,7 @@ def class_env(folder: Path) -> dict:
     no teacher rights for localhost."""
     ckpt = shipped_checkpoints_in(folder)
     return {
-        class_store.DB_ENV: str(folder / "class.sqlite"),
+        DB_ENV: str(folder / "class.sqlite"),
         teacher.LOCAL_ENV: "0",
         teacher.TOKEN_ENV: TOKEN,
         "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
@@ -85,7 +87,7 @@ def class_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class_wall")
     env = class_env(folder)
     server = start_streamlit(env=env)
-    yield ClassServer(server, env, Path(env[class_store.DB_ENV]))
+    yield ClassServer(server, env, Path(env[DB_ENV]))
     server.stop()
 
 
@@ -305,7 +307,7 @@ def test_a_phone_draws_a_four_in_quick_strokes_and_sends_it_from_one_screen(clas
 # --- the rights: checked on the server, whatever the request -------------------------------------
 
 
-def real_entry(store: class_store.ClassStore, index: int, label: int) -> class_store.Entry:
+def real_entry(store: class_store.ClassStore, index: int, label: int) -> Entry:
     """MNIST test digit ``index`` sent with lenet5's own answer, as the Send panel would."""
     digit = mnist.load_test().images[index].numpy()
     model, _ = checkpoints.load("lenet5")

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.classroom.store import DB_ENV, ClassStore
+from core.classroom.db import DB_ENV
+from core.classroom.store import ClassStore
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_lenet5 = pytest.mark.skipif(

@@ -15,6 +15,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from core.classroom import store as class_store
+from core.classroom.db import DB_ENV
+from core.classroom.sessions import Session
 from core.data import preprocess
 from core.data.mnist import load_test
 from tests.harness import SCREENSHOTS, open_page, screenshot, start_streamlit, wait_idle
@@ -33,13 +35,13 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class_projector")
     env = class_env(folder)
     running = start_streamlit(env=env)
-    yield running, class_store.ClassStore(Path(env[class_store.DB_ENV]))
+    yield running, class_store.ClassStore(Path(env[DB_ENV]))
     running.stop()
 
 
 def fresh_session(
     store: class_store.ClassStore, digits: int, *, nickname: str | None = None, wrong: bool = False
-) -> class_store.Session:
+) -> Session:
     """A new current session holding ``digits`` MNIST test digits from as many students, each
     labelled as MNIST labels it; read as 0 when ``wrong`` (so each fools the network)."""
     session = store.new_session()

@@ -273,13 +273,14 @@ def test_a_second_fine_tune_of_a_model_on_a_session_asks_before_it_replaces_the_
 @needs_lenet5
 def test_the_fine_tune_tab_asks_before_a_second_fine_tune_replaces_the_first(tmp_path, folder, scripted, monkeypatch):
     from core.classroom import store as class_store
+    from core.classroom.db import DB_ENV
     from tests.harness import run_page
 
     job = runner.manager().current()
     if job is not None and job.running:  # the server's one run (another test's) would disable the button
         job.stop()
         job.wait(120)
-    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "class.sqlite"))
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "class.sqlite"))
     monkeypatch.setattr(checkpoints, "DEFAULT_DIR", folder)
     store = class_store.store()
     images, labels = scripted

@@ -15,6 +15,7 @@ import pytest
 
 from core.classroom import store as class_store
 from core.classroom import teacher
+from core.classroom.db import DB_ENV
 from tests.harness import open_page, screenshot, start_streamlit, wait_idle
 from tests.test_class_browser import LAPTOP, TOKEN, button, choose_and_send, class_env, draw_on, press_send, whole
 from tests.test_draw_canvas import STROKES
@@ -30,7 +31,7 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("identity")
     env = class_env(folder)
     server = start_streamlit(env=env)
-    server.db = Path(env[class_store.DB_ENV])
+    server.db = Path(env[DB_ENV])
     yield server
     server.stop()
 

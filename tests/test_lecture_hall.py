@@ -28,6 +28,7 @@ import pytest
 from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, sticky_errors
 from benchmarks.wire_student import WireSession
 from core.classroom import store, teacher
+from core.classroom.db import DB_ENV
 from core.models import checkpoints
 from serve.haproxy import COOKIE, SERVER_HEADER
 from tests.harness import ROOT, free_port, open_page, screenshot, shipped_checkpoints_in, wait_idle
@@ -84,7 +85,7 @@ def start_hall(folder: Path, replicas: int) -> Hall:
     port = free_port()
     env = {
         **os.environ,
-        store.DB_ENV: str(folder / "class.sqlite"),
+        DB_ENV: str(folder / "class.sqlite"),
         "CNN_EXPLAINER_CHECKPOINTS": str(ckpt),
         teacher.TOKEN_ENV: TOKEN,
         "CNN_EXPLAINER_THREADS": "1",

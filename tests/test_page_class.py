@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.classroom import checks, teacher
 from core.classroom import store as class_store
+from core.classroom.db import DB_ENV
+from core.classroom.entry import COUNTED_RULE, PAPER_NICKNAME
 from core.data import preprocess
 from core.data.mnist import load_test
 from core.models import checkpoints, inference
@@ -26,7 +28,7 @@ needs_lenet5 = pytest.mark.skipif(
 
 @pytest.fixture
 def store(tmp_path, monkeypatch) -> class_store.ClassStore:
-    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "class.sqlite"))
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "class.sqlite"))
     return class_store.store()
 
 
@@ -148,7 +150,7 @@ def test_no_send_panel_without_a_digit(store):
 def test_drawing_still_works_when_the_database_is_unusable(tmp_path, monkeypatch):
     folder = tmp_path / "not-a-folder"
     folder.write_text("a file where the database's folder should be")
-    monkeypatch.setenv(class_store.DB_ENV, str(folder / "class.sqlite"))
+    monkeypatch.setenv(DB_ENV, str(folder / "class.sqlite"))
     at = whole(page("draw", draw_image_override=canvas_of(0)))
     assert [m.value for m in at.metric] == ["7"]
     send(at, 7)
@@ -227,7 +229,7 @@ def test_a_new_session_empties_the_wall_and_keeps_the_old_one(store):
 def test_a_corrupted_database_is_moved_aside_and_the_wall_says_so(tmp_path, monkeypatch):
     path = tmp_path / "class.sqlite"
     path.write_bytes(b"garbage, not SQLite" * 50)
-    monkeypatch.setenv(class_store.DB_ENV, str(path))
+    monkeypatch.setenv(DB_ENV, str(path))
     at = whole(page("class"))
     assert any("could not be read" in w.value and "moved aside" in w.value for w in at.warning)
     assert any(p.name.startswith("class.sqlite.corrupt-") for p in tmp_path.iterdir())
@@ -592,7 +594,7 @@ def test_the_walls_counts_follow_its_filters_and_the_one_rule_and_say_so(store):
     # 4 on the wall, 1 of them not fair: 3 count (a's wrong 4, c's and d's right 7s)
     assert [m.value for m in at.metric] == ["3", "3", "2 of 3"]
     captions = [c.value for c in at.caption]
-    assert class_store.COUNTED_RULE + " 1 digit shown here is marked not fair and not counted." in captions
+    assert COUNTED_RULE + " 1 digit shown here is marked not fair and not counted." in captions
     at = whole(page("class", {"wall_digit": "7"}))
     assert [m.value for m in at.metric] == ["2", "2", "2 of 2"]  # the filter keeps c's and d's 7s
     assert any("Only the digits that match the filters." in c for c in [c.value for c in at.caption])
@@ -655,7 +657,7 @@ def test_a_numbered_student_and_digits_from_paper_are_named_in_chinese(store):
     store.add_many(
         [{"label": 7, "model": "lenet5", "prediction": 7, "probabilities": [0.1] * 10, "image": entry.image}],
         student_key="paper",
-        nickname=class_store.PAPER_NICKNAME,
+        nickname=PAPER_NICKNAME,
     )
     at = whole(page("class", {"lang": "zh"}, wall_entry=entry.id))
     options = list(at.selectbox(key="wall_pick").proto.options)

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.classroom import store as class_store
+from core.classroom.db import DB_ENV
 from core.data import preprocess
 from core.data.mnist import load_test
 from core.explain import perturb
@@ -150,7 +151,7 @@ CHALLENGE_LINE = {
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_challenge_is_said_where_the_students_draw(tmp_path, monkeypatch, lang):
-    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "class.sqlite"))  # a class of this test's own
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "class.sqlite"))  # a class of this test's own
     store = class_store.store()
 
     def challenge_lines() -> list[str]:

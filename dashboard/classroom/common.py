@@ -9,6 +9,8 @@ import numpy as np
 import streamlit as st
 
 from core.classroom import store as class_store
+from core.classroom.db import StoreError
+from core.classroom.entry import Entry
 from core.data.views import upscale_nearest
 from core.i18n import _
 from dashboard.figures import html_pictures
@@ -22,7 +24,7 @@ def open_store() -> class_store.ClassStore | None:
     """The class store, its notices said as warnings; None (and one error line) when it cannot open."""
     try:
         store = class_store.store()
-    except class_store.StoreError as exc:
+    except StoreError as exc:
         st.error(_("The class wall cannot open its database: {reason}").format(reason=exc), icon=":material/database:")
         return None
     for notice in store.notices:
@@ -30,7 +32,7 @@ def open_store() -> class_store.ClassStore | None:
     return store
 
 
-def remembered_entry(store: class_store.ClassStore, key: str) -> class_store.Entry | None:
+def remembered_entry(store: class_store.ClassStore, key: str) -> Entry | None:
     """The class digit whose id session state keeps under ``key`` (a click on a grid); None, and
     the id forgotten, when there is none or it has been deleted since."""
     entry_id = st.session_state.get(key)
@@ -38,7 +40,7 @@ def remembered_entry(store: class_store.ClassStore, key: str) -> class_store.Ent
         return None
     try:
         return store.entry(entry_id)
-    except class_store.StoreError:
+    except StoreError:
         st.session_state.pop(key, None)
         return None
 
@@ -51,7 +53,7 @@ def teacher_action(what: str, action, *args) -> None:
         return
     try:
         action(*args)
-    except class_store.StoreError as exc:
+    except StoreError as exc:
         st.session_state[DENIED] = _("Not done: {reason}.").format(reason=exc)
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.classroom import finetune, finetune_job, lessons
 from core.classroom import store as class_store
+from core.classroom.db import StoreError
 from core.i18n import _, ngettext
 from core.models import checkpoints
 from core.training.jobs import runner
@@ -193,7 +194,7 @@ def changed_digits(store: class_store.ClassStore, changed: list[dict]) -> None:
     for change in changed[:CHANGED_SHOWN]:
         try:
             shown.append((store.entry(change["entry"]).image, change))
-        except class_store.StoreError:
+        except StoreError:
             continue  # deleted since
     common.digits_row(
         [image for image, _c in shown],

@@ -15,6 +15,8 @@ import streamlit as st
 
 from core.classroom import paper
 from core.classroom import store as class_store
+from core.classroom.db import StoreError
+from core.classroom.sessions import shown_name
 from core.i18n import N_, _, ngettext
 from core.models import checkpoints
 from dashboard.classroom import common
@@ -48,7 +50,7 @@ def add(store: class_store.ClassStore) -> None:
             grid=grid,
             model=s.get("paper_model") or paper.DEFAULT_MODEL,
         )
-    except (paper.PaperError, checkpoints.CheckpointError, class_store.StoreError) as exc:
+    except (paper.PaperError, checkpoints.CheckpointError, StoreError) as exc:
         s[_REPORT] = ("error", _("Nothing added: {reason}.").format(reason=exc))
         return
     lines = []
@@ -59,7 +61,7 @@ def add(store: class_store.ClassStore) -> None:
                 file=where, row=refused.cell.row, column=refused.cell.column
             )
         lines.append((where, inputs.refusal(refused.error)[1]))
-    s[_REPORT] = ("report", report, class_store.shown_name(store.session(report.session).name), lines)
+    s[_REPORT] = ("report", report, shown_name(store.session(report.session).name), lines)
 
 
 def show_report(store: class_store.ClassStore) -> None:
@@ -84,7 +86,7 @@ def show_report(store: class_store.ClassStore) -> None:
         for a in report.added:
             try:
                 shown.append((store.entry(a.entry).image, a))
-            except class_store.StoreError:
+            except StoreError:
                 continue  # deleted since
         common.digits_row(
             [image for image, _a in shown],
@@ -112,7 +114,7 @@ def paper_tab(store: class_store.ClassStore, session: int | None, teacher: bool)
         _(
             "Digits written on paper, photographed or scanned, go into the current session (**{name}**) as "
             "if sent from **Draw a digit**: made like MNIST digits, read by the network, on the wall."
-        ).format(name=class_store.shown_name(current.name))
+        ).format(name=shown_name(current.name))
     )
     files = st.file_uploader(
         _("Pictures of digits (PNG or JPEG; dark on light or light on dark)"),
