@@ -5,6 +5,10 @@ are marked ``_("...")`` (``ngettext`` where a count decides the form) in the pag
 and the user-facing messages of core; a placeholder is named (``_("{n} digits").format(n=n)``),
 never an f-string, so the sentence is one entry a translator sees whole.
 
+A message made where no session is (a shared object, a background thread, an exception a page
+shows later) is a :class:`Deferred` (or a :class:`MessageError`): its template and values, said in
+the language of the session that shows it.
+
 The language is per session, never process-wide (no ``gettext.install``): the dashboard gives
 :func:`set_language_source` a function that says the language of the script run in progress;
 outside one (the command line, a training thread) it says nothing, and the text stays English.
@@ -107,6 +111,21 @@ class Deferred(str):
 
 def _rebuild(template: str, values: dict) -> Deferred:
     return Deferred(template, **values)
+
+
+class MessageError(Exception):
+    """An error a person reads, kept as its template (marked N_) and values (a :class:`Deferred`):
+    ``str()`` says it in the language of the session that shows it (English outside one: the
+    command line, a job's thread), and a job that ends with it stores ``template`` and ``values``
+    so every reader sees it in theirs. A text already said (``MessageError(_("..."))``) stays as it is."""
+
+    def __init__(self, template: str, values: dict | None = None) -> None:
+        self.template, self.values = template, dict(values or {})
+        self.said = Deferred(template, **self.values)
+        super().__init__(str(self.said))
+
+    def __str__(self) -> str:
+        return _(self.said)
 
 
 def _filled(template: str, values: dict) -> str:

@@ -1,11 +1,12 @@
 """/class: the class wall. Every digit the class sent, live, for the projector; and what the class's
 handwriting teaches about the network.
 
-A table of contents. Above the tabs, the class sessions (dashboard.classroom.wall: the session every
-tab shows). Each tab is drawn by a module of its own, only the open one:
+A table of contents. Above the tabs, the class sessions (dashboard.classroom.sessions: the session
+every tab shows). Each tab is drawn by a module of its own, only the open one:
 
 - The wall: the "fool the network" challenge and its board (dashboard.classroom.challenge), the
-  filters, the chosen digit large and the live grid of digits (dashboard.classroom.wall).
+  filters and the live grid of digits (dashboard.classroom.wall), the chosen digit large
+  (dashboard.classroom.chosen_digit).
 - Our class vs MNIST: dashboard.classroom.vs_mnist (core.classroom.lessons).
 - Learning our handwriting: the fine-tune, as the server's background run
   (dashboard.classroom.finetune: core.classroom.finetune, core.training.jobs.runner).
@@ -28,7 +29,7 @@ the digit panels' (``wall_*`` and ``fool_*``: dashboard.draw.digit_panel).
 import streamlit as st
 
 from core.i18n import N_, _
-from dashboard.classroom import challenge, common, wall
+from dashboard.classroom import challenge, common, sessions, wall
 from dashboard.classroom.finetune import finetune_tab
 from dashboard.classroom.home import home_tab
 from dashboard.classroom.paper_upload import paper_tab
@@ -97,11 +98,11 @@ common.show_denied()
 store = common.open_store()
 if store is not None and view == WALL_VIEW:
     with guard.guarded(_("The wall")):
-        wall.wall_view(store, wall.linked_session(store), lambda: show_view(WHOLE_PAGE))
+        wall.wall_view(store, sessions.linked_session(store), lambda: show_view(WHOLE_PAGE))
 elif store is not None:
     session = None  # the current one, also when the sessions panel cannot be shown
     with guard.guarded(_("The class sessions")):
-        session = wall.sessions_panel(store, teacher)
+        session = sessions.sessions_panel(store, teacher)
     tab_from_link()
     tabs = language.tabs([title for title, _draw in TABS.values()], key="class_tab", on_change="rerun")
     for tab, (title, draw) in zip(tabs, TABS.values()):

@@ -2,7 +2,7 @@
 
 Thin: canvas or file -> core.data.preprocess -> dashboard.draw.digit_panel (prediction, feature maps,
 attributions, shared with the class wall), dashboard.draw.send_panel (send the digit to the class)
-and dashboard.draw.explorations (receptive field, perturbation lab).
+and dashboard.draw.explorations (the receptive field and the perturbation lab, each folded).
 
 The input (canvas, upload, a test digit for whoever cannot draw) is ``dashboard.draw.inputs``.
 The prediction is said to a screen reader each time it changes (``accessibility.announce``).
@@ -10,8 +10,9 @@ The prediction is said to a screen reader each time it changes (``accessibility.
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/draw?draw_model=lenet5_1998&draw_methods=Saliency&draw_methods=Occlusion&draw_target=3``:
 ``draw_source draw_model draw_compare draw_others draw_target draw_methods draw_sanity``, and
-the explorations' (dashboard/draw/explorations.py) ``draw_rf rf_layer rf_class rf_channel rf_row
-rf_col draw_lab lab_tab occ_size occ_row occ_col fgsm_eps tf_dx tf_dy tf_angle tf_thicken``.
+the explorations' ``draw_rf draw_lab`` (dashboard/draw/explorations.py), ``rf_layer rf_class
+rf_channel rf_row rf_col`` (receptive_field.py) and ``lab_tab occ_size occ_row occ_col fgsm_eps tf_dx
+tf_dy tf_angle tf_thicken`` (perturbation_lab.py).
 ``draw_target`` is a class, ``0`` to ``9``; without it the maps follow the prediction.
 
 Each section runs in ``guard.guarded``: whatever fails is said in one line, the rest still shown.

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.classroom.store import BadEntry, ClassStore, StoreError
+from core.classroom.db import BadEntry, StoreError
+from core.classroom.store import ClassStore
 from tests.class_hand import probabilities_for, scripted_class
 
 

@@ -20,7 +20,8 @@ import pytest
 
 from core.classroom import export
 from core.classroom import store as class_store
-from core.classroom.store import BadEntry, ClassStore, StoreUnavailable, TooFast
+from core.classroom.db import DB_ENV, AlreadySent, BadEntry, StoreError, StoreUnavailable, TooFast
+from core.classroom.store import ClassStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -173,7 +174,7 @@ def test_sessions_list_delete_and_the_current_one(store):
     assert [(s["session"], s["entries"], s["current"]) for s in listed] == [(second.id, 0, True), (first.id, 1, False)]
     store.delete_session(first.id)
     assert [s["session"] for s in store.sessions()] == [second.id]
-    with pytest.raises(class_store.StoreError, match=f"no class session {first.id}"):
+    with pytest.raises(StoreError, match=f"no class session {first.id}"):
         store.entries(first.id)
 
 
@@ -257,7 +258,7 @@ def test_a_newer_schema_is_refused_not_misread(tmp_path):
     ClassStore(path)
     with sqlite3.connect(path) as db:
         db.execute("UPDATE schema_version SET version = 99")
-    with pytest.raises(class_store.StoreError, match="newer version"):
+    with pytest.raises(StoreError, match="newer version"):
         ClassStore(path)
 
 
@@ -328,7 +329,7 @@ def test_two_server_processes_write_the_same_file_and_nothing_is_lost(tmp_path):
 
 
 def test_the_default_path_follows_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(class_store.DB_ENV, str(tmp_path / "elsewhere.sqlite"))
+    monkeypatch.setenv(DB_ENV, str(tmp_path / "elsewhere.sqlite"))
     assert class_store.default_path() == tmp_path / "elsewhere.sqlite"
     assert class_store.store().path == (tmp_path / "elsewhere.sqlite").resolve()
 
@@ -344,7 +345,7 @@ def test_the_same_drawing_sent_again_changes_its_label_and_counts_once(store):
     assert store.latest() != before  # a poller sees the new label
     with pytest.raises(TooFast):  # relabelling is no way round the one-a-second limit
         send(store, "a", label=6, prediction=3, now=3.5, seed=5)
-    with pytest.raises(class_store.AlreadySent, match="already on the wall as a 0"):
+    with pytest.raises(AlreadySent, match="already on the wall as a 0"):
         send(store, "a", label=0, prediction=3, now=9, seed=5)
     send(store, "b", label=6, prediction=3, now=10, seed=5)  # another student's identical digit is theirs
     # two drawings: the first student's once (with its last label), the second student's

@@ -301,6 +301,36 @@ def test_the_class_databases_notices_are_said_in_the_readers_language(tmp_path, 
     )
 
 
+def test_the_class_databases_refusals_are_said_in_the_language_of_the_page_that_shows_them(tmp_path, monkeypatch):
+    import sqlite3
+    from contextlib import closing
+
+    from core.classroom import db
+    from tests.harness import speak_chinese
+
+    newer = tmp_path / "newer.sqlite"  # a file of schema 99, as a later version would write it
+    with closing(sqlite3.connect(newer)) as connection:
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        connection.execute("INSERT INTO schema_version VALUES (99)")
+        connection.commit()
+    with pytest.raises(db.StoreError) as too_new:
+        db.ClassDatabase(newer)
+    store = db.ClassDatabase(tmp_path / "class.sqlite")
+    store.read_only = True  # as a file this server cannot write is opened
+    with pytest.raises(db.StoreUnavailable) as read_only:
+        with store.transaction(write=True):
+            pass
+    # Made where no session is (a shared store, the command line): English, with the file and the numbers.
+    assert str(too_new.value).startswith(f"{newer} was written by a newer version of this dashboard (schema 99, ")
+    speak_chinese(monkeypatch)  # then shown on a Chinese page
+    assert str(too_new.value) == (
+        f"{newer} 由更新版本的仪表盘写入（数据库结构 99，本版本读取 2）：请更新代码，或把 {db.DB_ENV} 设为另一个文件"
+    )
+    assert str(read_only.value) == (
+        f"班级数据库 {tmp_path / 'class.sqlite'} 是只读的：无法保存新的内容（画数字仍然可用；老师可以修改文件权限）"
+    )
+
+
 def test_the_command_line_and_threads_stay_english():
     assert i18n.current_language() == "en"  # no session here: the command line's case
     assert i18n._("Home") == "Home"

@@ -1,5 +1,6 @@
 """The training job manager: tiny runs (2,000 images, one or two epochs) in a temporary folder."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -7,18 +8,21 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
+from core.i18n import MessageError
 from core.models import checkpoints
 from core.training.confusion import predict_test_set
 from core.training.jobs import group as run_group
 from core.training.jobs import job as one_job
 from core.training.jobs import runner as jobs
 from core.training.jobs.group import RemoteJob
-from core.training.jobs.spec import JobInputError, NeedsConfirmation, name_taken, prepare, shipped_names
-from core.training.jobs.state import FAILED, FINISHED, RUNNING, STOPPED, shown_message
+from core.training.jobs.spec import JobInputError, NeedsConfirmation, WorkOutcome, name_taken, prepare, shipped_names
+from core.training.jobs.state import FAILED, FINISHED, RUNNING, STOPPED, JobSnapshot, shown_message
+from core.training.train import TrainingDiverged
 from tests.harness import speak_chinese
 
 TINY = dict(epochs=1, limit=2000, batch_size=100)
@@ -48,7 +52,7 @@ def test_one_manager_per_process():
     assert jobs.manager() is jobs.manager()
 
 
-def test_run_reports_progress_and_its_checkpoint_loads(tmp_path):
+def test_run_reports_progress_and_its_checkpoint_loads(tmp_path, monkeypatch):
     manager = jobs.JobManager()
     events = []
     job = manager.start(tiny_spec(tmp_path))
@@ -70,6 +74,10 @@ def test_run_reports_progress_and_its_checkpoint_loads(tmp_path):
     assert predict_test_set(model, limit=500).accuracy == pytest.approx(info.record["test_accuracy"], abs=1 / 500)
     assert info.record["test_accuracy"] > 0.5  # 10 classes: chance is 0.1; one tiny epoch of LeNet passes 0.5
     assert not info.record.get("reported")  # the fast recipe reproduces no source's figure
+    # Written in the job's thread (no language there), said in Chinese on a Chinese page: one epoch,
+    # the accuracy to two decimals of a percent, the name as it is.
+    speak_chinese(monkeypatch)
+    assert shown_message(snap) == f"完成了 1 个训练轮次；测试准确率 {snap.test_accuracy:.2%}；已保存为 'tiny'"
 
 
 def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypatch):
@@ -106,6 +114,9 @@ def test_one_job_at_a_time_then_stop_after_the_current_batch(tmp_path, monkeypat
         mean = sum(point[i] * n for point, n in zip(snap.curve, images)) / sum(images)
         assert mean == pytest.approx(snap.history[0][key], rel=1e-4)
     assert checkpoints.read_info("long", tmp_path).record["stopped"] is True
+    speak_chinese(monkeypatch)
+    assert shown_message(snap) == f"在第 1 个训练轮次中停止；测试准确率 {snap.test_accuracy:.2%}；已保存为 'long'"
+    monkeypatch.undo()
     assert not (tmp_path / "second.json").exists()
     assert manager.stop() is False  # nothing running any more
     nxt = manager.start(tiny_spec(tmp_path, "second"))  # the slot is free again
@@ -154,6 +165,94 @@ def test_bad_input_is_refused_before_anything_starts(tmp_path, overrides, name, 
     with pytest.raises(JobInputError, match=message):
         tiny_spec(tmp_path, name, overrides=overrides)
     assert threading.active_count() == before and list(tmp_path.iterdir()) == []
+
+
+def busy_with(name: str, process: str | None) -> jobs.JobBusy:
+    """JobBusy for a run named ``name`` started at 09:05:03 today on ``process`` (a stand-in job:
+    what JobBusy reads of one), made where no session is, as a start on another thread would."""
+    started = time.mktime(time.localtime()[:3] + (9, 5, 3, 0, 0, -1))
+    snap = SimpleNamespace(name=name, process=process)
+    return jobs.JobBusy(SimpleNamespace(started=started, snapshot=lambda: snap))
+
+
+def test_a_run_in_progress_is_said_in_the_language_of_the_page_that_shows_it(monkeypatch):
+    here, there, unknown = (
+        busy_with("my_lenet", None),
+        busy_with("my_lenet", "server process 2 of 3"),
+        jobs.JobBusy(None),
+    )
+    assert str(there) == (
+        "a training run is already in progress (my_lenet, started 09:05:03, on server process 2 of 3): "
+        "wait for it to finish or stop it"
+    )
+    speak_chinese(monkeypatch)  # the same errors, shown on a Chinese page: the process in Chinese too
+    assert str(here) == "已经有一次训练在进行（my_lenet，09:05:03 开始）：请等它结束，或者停止它"
+    assert str(there) == "已经有一次训练在进行（my_lenet，09:05:03 开始，在服务器进程 2/3上）：请等它结束，或者停止它"
+    assert str(busy_with("x", "server process 4242")).endswith("在服务器进程 4242上）：请等它结束，或者停止它")
+    assert str(unknown) == "另一个服务器进程里已经有一次训练在进行：请等它结束，或者停止它"
+
+
+def test_a_run_whose_process_died_is_said_in_the_readers_language(tmp_path, monkeypatch):
+    # A record that says "running" while no one holds the group's lock: its process ended unreported.
+    group = run_group.RunGroup(tmp_path / "checkpoints")
+    group.path.mkdir(parents=True)
+    snap = tiny_snapshot(status=RUNNING)
+    record = {"owner": "gone", "pid": 4242, "process": "server process 2 of 2", "started": time.time()}
+    group.write({**record, "snapshot": dataclasses.asdict(snap)})
+    seen = RemoteJob(group, {**record, "snapshot": dataclasses.asdict(snap)}).snapshot()  # no session: English
+    assert seen.status == FAILED and seen.message.startswith("the run ended with its server process 2 of 2 (pid 4242)")
+    speak_chinese(monkeypatch)
+    assert (
+        shown_message(seen) == "运行它的服务器进程 2/2（pid 4242）在报告结果之前就结束了：检查点列表里能看到保存了什么"
+    )
+
+
+def tiny_snapshot(**changes) -> JobSnapshot:
+    values = dict(id=1, name="tiny", preset="lenet5", recipe_name="fast", recipe={}, status=FINISHED, message="")
+    values.update(epoch=1, epochs=1, step=0, steps=0, loss=None, accuracy=None, images_per_second=None, curve=[])
+    values.update(history=[], elapsed=0.0, stop_requested=False)
+    return JobSnapshot(**{**values, **changes})
+
+
+@pytest.mark.parametrize(
+    "error, english, chinese",
+    [
+        (OSError("disk full"), "the run failed: OSError: disk full", "训练失败：OSError：disk full"),
+        (  # an error that keeps its template ends the run with it: each reader sees it in their language
+            MessageError("the class database is busy: try again in a moment"),
+            "the class database is busy: try again in a moment",
+            "班级数据库正忙：请稍后再试",
+        ),
+    ],
+)
+def test_a_run_that_fails_says_why_in_the_readers_language(tmp_path, monkeypatch, error, english, chinese):
+    def work(progress, stop, device) -> WorkOutcome:
+        raise error
+
+    job = jobs.JobManager().start(dataclasses.replace(tiny_spec(tmp_path), kind="by hand", work=work))
+    assert job.wait(60)
+    snap = job.snapshot()
+    assert (snap.status, snap.message) == (FAILED, english)
+    speak_chinese(monkeypatch)
+    assert shown_message(snap) == chinese
+
+
+def test_divergence_and_refusals_are_said_in_chinese_with_their_values(tmp_path, in_chinese):
+    # lr 0.5 printed with {lr:g}; the loss as the loop saw it (nan); epoch 3, step 40
+    assert str(TrainingDiverged(float("nan"), 3, 40, 0.5)) == (
+        "学习率为 0.5 时，损失在第 3 个训练轮次（第 40 步）变成了 nan：请调低学习率；什么都没有保存"
+    )
+    with pytest.raises(JobInputError) as refused:
+        prepare("lenet5", "fast", name="ok", overrides=TINY, folder=tmp_path, test_limit=0)
+    assert str(refused.value) == "test_limit 至少要是 1，收到的是 0"
+    # Another module's error that keeps its template stays one: said when shown, not when wrapped.
+    kept = JobInputError.refusing(MessageError("the class database failed: {text}", {"text": "xyz"}))
+    assert (kept.template, kept.values, str(kept)) == (
+        "the class database failed: {text}",
+        {"text": "xyz"},
+        "班级数据库出错：xyz",
+    )
+    assert str(JobInputError.refusing(ValueError("already said"))) == "already said"
 
 
 def test_unknown_model_and_recipe_are_refused(tmp_path):

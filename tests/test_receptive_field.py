@@ -1,4 +1,4 @@
-"""core.explain.receptive_field: sizes by hand, boxes by hand, and every CNN preset against a gradient.
+"""core.explain.receptive_field and .field_check: sizes and boxes by hand, every CNN preset against a gradient.
 
 Hand computations use r_out = r_in + (k - 1) d j_in, j_out = j_in s, f_out = f_in - p j_in
 (Araujo et al., Distill 2019), starting from one pixel (r 1, j 1, f 0):
@@ -22,6 +22,7 @@ import torch
 
 from core import models
 from core.explain import receptive_field as rf
+from core.explain.field_check import check_unit
 
 # name -> [(layer, kind, size, jump, first)], from the hand computations above.
 HAND = {
@@ -134,7 +135,7 @@ def test_gradient_support_equals_the_formula_box_for_every_layer(name):
     checked = 0
     for field in fields:
         for row, col in _units(field):
-            check = rf.check_unit(name, field.name, field.channels - 1, row, col)
+            check = check_unit(name, field.name, field.channels - 1, row, col)
             where = f"{name} {field.short_name} unit ({row}, {col})"
             assert check.inside and check.equal, (where, check.box, check.reached)
             assert check.reached == check.box.height * check.box.width, where
@@ -149,17 +150,17 @@ def test_gradient_support_equals_the_formula_box_for_every_layer(name):
 def test_output_classes_of_a_cnn_see_the_whole_input(name):
     box = rf.class_box(rf.layer_fields(name))
     assert (box.top, box.left, box.bottom, box.right) == (0, 0, 27, 27)
-    check = rf.check_unit(name, None, 3)
+    check = check_unit(name, None, 3)
     assert check.equal and check.reached == 28 * 28
 
 
 def test_max_pool_hides_pixels_from_one_sample_which_is_why_the_check_sums_many():
     # One random input: each max-pool passes the gradient to one cell of its window, so lenet5's
     # pool2 unit reaches only part of its 16x16 box; average pooling passes it to all four.
-    one = rf.check_unit("lenet5", "pool2", 0, 2, 2, samples=1)
+    one = check_unit("lenet5", "pool2", 0, 2, 2, samples=1)
     assert one.inside and not one.equal and one.reached < 256
-    assert rf.check_unit("lenet5", "pool2", 0, 2, 2, samples=32).reached == 256
-    assert rf.check_unit("cnn_avgpool", "pool2", 0, 2, 2, samples=1).reached == 256
+    assert check_unit("lenet5", "pool2", 0, 2, 2, samples=32).reached == 256
+    assert check_unit("cnn_avgpool", "pool2", 0, 2, 2, samples=1).reached == 256
 
 
 def test_an_mlp_has_no_layers_and_its_classes_see_everything():
@@ -182,8 +183,8 @@ def test_the_model_passed_in_is_not_touched():
         parameter.requires_grad_(False)  # as the cached models are
     before = {k: v.clone() for k, v in model.state_dict().items()}
     rf.layer_fields(model)
-    rf.check_unit(model, "conv2", 3, 4, 4, samples=4)
-    rf.check_unit(model, None, 7, samples=4)
+    check_unit(model, "conv2", 3, 4, 4, samples=4)
+    check_unit(model, None, 7, samples=4)
     after = model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
     assert all(not m._forward_hooks for m in model.modules())

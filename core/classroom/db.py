@@ -23,7 +23,7 @@ import urllib.parse
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from core.i18n import N_, Deferred, _
+from core.i18n import N_, Deferred, MessageError
 
 SCHEMA_VERSION = 2
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
@@ -92,8 +92,9 @@ def _upgrade_1_to_2(db: sqlite3.Connection) -> None:
 _UPGRADES = {1: _upgrade_1_to_2}  # from version N to N + 1, inside the opening transaction
 
 
-class StoreError(RuntimeError):
-    """Something the class store cannot do; the message is fit for a page."""
+class StoreError(MessageError, RuntimeError):
+    """Something the class store cannot do; the message is fit for a page, in the language of the
+    session that shows it (:class:`core.i18n.MessageError`: a template marked N_ and its values)."""
 
 
 class StoreUnavailable(StoreError):
@@ -143,10 +144,11 @@ class ClassDatabase:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
-                _(
+                N_(
                     "the class database's folder {parent} cannot be made ({strerror_or_exc}); set "
                     "{db_env} to a file in a folder this server can write"
-                ).format(parent=self.path.parent, strerror_or_exc=exc.strerror or exc, db_env=DB_ENV)
+                ),
+                dict(parent=self.path.parent, strerror_or_exc=exc.strerror or str(exc), db_env=DB_ENV),
             ) from None
         try:
             self._prepare()
@@ -170,16 +172,16 @@ class ClassDatabase:
                     self._prepare()
                 except sqlite3.DatabaseError as again:
                     raise StoreError(
-                        _("the class database {path} can be neither written nor read ({again})").format(
-                            path=self.path, again=again
-                        )
+                        N_("the class database {path} can be neither written nor read ({again})"),
+                        dict(path=self.path, again=_sqlite_said(again)),
                     ) from None
             else:
                 raise StoreError(
-                    _(
+                    N_(
                         "the class database {path} cannot be created ({exc}); set {db_env} to a file in a "
                         "folder this server can write"
-                    ).format(path=self.path, exc=exc, db_env=DB_ENV)
+                    ),
+                    dict(path=self.path, exc=_sqlite_said(exc), db_env=DB_ENV),
                 ) from None
         self._keeper = self._connect(keeper=True)
         self._keeper.execute("SELECT count(*) FROM entries").fetchone()  # hold the file open
@@ -196,21 +198,23 @@ class ClassDatabase:
                 found = db.execute("SELECT max(version) FROM schema_version").fetchone()[0]
                 if found is not None and found > SCHEMA_VERSION:
                     raise StoreError(
-                        _(
+                        N_(
                             "{path} was written by a newer version of this dashboard (schema {found}, "
                             "this one reads {schema_version}): update the code, or set {db_env} to another "
                             "file"
-                        ).format(path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV)
+                        ),
+                        dict(path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV),
                     )
                 if found == SCHEMA_VERSION:
                     return
                 if found is not None and self.read_only:
                     raise StoreError(
-                        _(
+                        N_(
                             "{path} was written by an older version of this dashboard (schema {found}) "
                             "and is read-only, so it cannot be upgraded to schema {schema_version}: make "
                             "it writable, or set {db_env} to another file"
-                        ).format(path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV)
+                        ),
+                        dict(path=self.path, found=found, schema_version=SCHEMA_VERSION, db_env=DB_ENV),
                     )
             if self.read_only:
                 raise sqlite3.DatabaseError(Deferred(N_("not a class database (no schema version)")))
@@ -243,8 +247,6 @@ class ClassDatabase:
             source = Path(f"{self.path}{suffix}")
             if source.exists():
                 os.replace(source, Path(f"{aside}{suffix}"))
-        said = reason.args[0] if reason.args and isinstance(reason.args[0], Deferred) else str(reason)
-        said = Deferred(_SQLITE_SAYS[said]) if said in _SQLITE_SAYS else said
         self.notices.append(
             Deferred(
                 N_(
@@ -252,7 +254,7 @@ class ClassDatabase:
                     "aside as {aside}, untouched, and a new one started."
                 ),
                 name=self.path.name,
-                reason=said,
+                reason=_sqlite_said(reason),
                 aside=aside.name,
             )
         )
@@ -284,12 +286,7 @@ class ClassDatabase:
     def transaction(self, *, write: bool = False):
         """One connection for one operation; a write is one transaction."""
         if write and self.read_only:
-            raise StoreUnavailable(
-                _(
-                    "the class database {path} is read-only: nothing new can be stored "
-                    "(drawing still works; the teacher can fix the file's permissions)"
-                ).format(path=self.path)
-            )
+            raise StoreUnavailable(READ_ONLY, dict(path=self.path))
         self._restore_if_deleted()
         try:
             with closing(self._connect()) as db:
@@ -306,23 +303,19 @@ class ClassDatabase:
         except sqlite3.OperationalError as exc:
             text = str(exc)
             if "readonly" in text or "read-only" in text or "unable to open" in text:
-                raise StoreUnavailable(
-                    _(
-                        "the class database {path} is read-only: nothing new can be stored "
-                        "(drawing still works; the teacher can fix the file's permissions)"
-                    ).format(path=self.path)
-                ) from None
+                raise StoreUnavailable(READ_ONLY, dict(path=self.path)) from None
             if "locked" in text or "busy" in text:
-                raise StoreUnavailable(_("the class database is busy: try again in a moment")) from None
+                raise StoreUnavailable(N_("the class database is busy: try again in a moment")) from None
             if "disk" in text or "full" in text:
-                raise StoreUnavailable(_("the class database cannot be written: {text}").format(text=text)) from None
-            raise StoreError(_("the class database failed: {text}").format(text=text)) from None
+                raise StoreUnavailable(N_("the class database cannot be written: {text}"), dict(text=text)) from None
+            raise StoreError(N_("the class database failed: {text}"), dict(text=text)) from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(
-                _(
+                N_(
                     "the class database {path} cannot be read ({exc}); restart the server to move it "
                     "aside and start a new one"
-                ).format(path=self.path, exc=exc)
+                ),
+                dict(path=self.path, exc=_sqlite_said(exc)),
             ) from None
 
     def close(self) -> None:
@@ -338,6 +331,17 @@ _SQLITE_SAYS = {
     "file is not a database": N_("the file is not a database"),
     "database disk image is malformed": N_("the file is damaged (malformed)"),
 }
+READ_ONLY = N_(
+    "the class database {path} is read-only: nothing new can be stored "
+    "(drawing still works; the teacher can fix the file's permissions)"
+)
+
+
+def _sqlite_said(exc: Exception) -> str:
+    """Why SQLite refused the file, as a reader is told it: this module's own reason (a
+    :class:`Deferred`), SQLite's words for a bad file in the reader's language, else SQLite's own."""
+    said = exc.args[0] if exc.args and isinstance(exc.args[0], Deferred) else str(exc)
+    return Deferred(_SQLITE_SAYS[said]) if said in _SQLITE_SAYS else said
 
 
 def _corrupted(exc: Exception) -> bool:

@@ -22,9 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from core import i18n
+from core.classroom.checks import SIDE
+from core.classroom.entry import Entry
 from core.classroom.finetune import FinetuneSettings, held_out_split
 from core.classroom.lessons import class_digits
-from core.classroom.store import SIDE, ClassStore, Entry, shown_name
+from core.classroom.sessions import shown_name
+from core.classroom.store import ClassStore
 from core.data import mnist
 from core.data.views import upscale_nearest
 from core.explain.pictures import png_data_uri

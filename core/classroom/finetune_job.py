@@ -55,7 +55,7 @@ def prepare(
         if device is not None:
             pick_device(device)
     except (checkpoints.CheckpointError, ValueError) as exc:
-        raise JobInputError(str(exc)) from None
+        raise JobInputError.refusing(exc) from None
     folder = checkpoints.folder_or_default(folder)
     taken = name_taken(name, folder)
     if taken and not overwrite:

@@ -27,7 +27,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from core.classroom.store import ClassStore, StoreError
+from core.classroom.db import StoreError
+from core.classroom.store import ClassStore
 from core.data import preprocess
 from core.i18n import _
 from core.models import checkpoints

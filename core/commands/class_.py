@@ -15,6 +15,7 @@ import argparse
 import time
 
 from core.classroom import store as class_store
+from core.classroom.db import StoreError
 from core.commands import CliError, emit
 from core.models import checkpoints
 from core.training.jobs.spec import JobInputError
@@ -87,7 +88,7 @@ def add_arguments(parser) -> None:
 def _store() -> class_store.ClassStore:
     try:
         return class_store.store()
-    except class_store.StoreError as exc:
+    except StoreError as exc:
         raise CliError(str(exc)) from None
 
 
@@ -242,5 +243,5 @@ def run(args) -> int:
     }
     try:
         return int(actions[args.action](args) or 0)
-    except (class_store.StoreError, checkpoints.CheckpointError) as exc:
+    except (StoreError, checkpoints.CheckpointError) as exc:
         raise CliError(str(exc)) from None

@@ -1,4 +1,5 @@
-"""Which input pixels a unit can see: receptive fields by formula, checked against a gradient.
+"""Which input pixels a unit can see: receptive fields by formula (``core.explain.field_check``
+checks the formula against a gradient).
 
 The formula (Araujo, Norris, Sim, "Computing Receptive Fields of Convolutional Neural
 Networks", Distill 2019), composed layer by layer in forward order, for a layer with kernel k,
@@ -34,7 +35,6 @@ from core import models
 from core.device import model_device
 from core.i18n import _
 from core.models.common import INPUT_SIZE
-from core.models.copies import random_copy
 from core.models.lenet1998 import PartialConv2d, Subsampling
 
 _PADS = (nn.ConstantPad2d, nn.ZeroPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d)
@@ -342,103 +342,3 @@ def trace_back(
         name = fields[position - 1].name if position else "input"
         steps.append(TraceStep(name, rows, cols))
     return steps
-
-
-# --- the check: where does the gradient of a unit reach? -------------------------------------
-
-
-class _Reached(Exception):
-    """Raised by a hook to stop the forward pass once the chosen layer has run."""
-
-
-def _linearised_random_copy(model: nn.Module, seed: int) -> nn.Module:
-    """Random weights (core.models.copies.random_copy), float64, every ReLU an identity: a ReLU that
-    is off for one input would hide pixels the unit can see."""
-    clone = random_copy(model, seed).double()
-    for name, module in list(clone.named_modules()):
-        if isinstance(module, nn.ReLU):
-            parent_name, _dot, child = name.rpartition(".")
-            setattr(clone.get_submodule(parent_name) if parent_name else clone, child, nn.Identity())
-    return clone
-
-
-def gradient_support(
-    model: nn.Module | str,
-    layer: str | None,
-    channel: int,
-    row: int = 0,
-    col: int = 0,
-    *,
-    samples: int = 32,
-    seed: int = 0,
-    input_size: int = INPUT_SIZE,
-) -> np.ndarray:
-    """Bool ``input_size x input_size``: pixels where d(unit)/d(input) is not zero.
-
-    The unit is (channel, row, col) of ``layer``, or output class ``channel`` when ``layer`` is
-    None. Computed on a copy with random weights (seeded) in float64 and eval mode, ReLUs
-    replaced by identities, summing |gradient| over ``samples`` random inputs so that a max-pool
-    that picks one input of its window for one sample picks the others for other samples.
-    The model passed in is not touched.
-    """
-    source = models.build(model) if isinstance(model, str) else model
-    clone = _linearised_random_copy(source, seed)
-    device = model_device(clone)
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(samples, 1, input_size, input_size, generator=generator, dtype=torch.float64).to(device)
-    x.requires_grad_(True)
-    if layer is None:
-        with torch.enable_grad():
-            unit = clone(x)[:, channel]
-    else:
-        module = clone.get_submodule(find_layer(_fields_of(clone, input_size), layer).name)
-        captured: list[torch.Tensor] = []
-
-        def stop(_module, _inputs, output):
-            captured.append(output)
-            raise _Reached
-
-        handle = module.register_forward_hook(stop)
-        try:
-            with torch.enable_grad():
-                clone(x)
-        except _Reached:
-            pass
-        finally:
-            handle.remove()
-        unit = captured[0][:, channel, row, col]
-    (gradient,) = torch.autograd.grad(unit.sum(), x)
-    return (gradient.abs().sum(dim=(0, 1)) != 0).cpu().numpy()
-
-
-@dataclass(frozen=True, eq=False)
-class GradientCheck:
-    """The formula's box beside the gradient's support, for one unit."""
-
-    box: PixelBox
-    support: np.ndarray  # bool input_size x input_size
-    inside: bool  # every pixel the gradient reaches is in the box
-    equal: bool  # ... and every pixel of the box is reached
-
-    @property
-    def reached(self) -> int:
-        return int(self.support.sum())
-
-
-def check_unit(
-    model: nn.Module | str,
-    layer: str | None,
-    channel: int,
-    row: int = 0,
-    col: int = 0,
-    *,
-    samples: int = 32,
-    seed: int = 0,
-    input_size: int = INPUT_SIZE,
-) -> GradientCheck:
-    """The formula's box for a unit (``layer=None``: output class ``channel``) against its gradient."""
-    fields = layer_fields(model, input_size)
-    box = class_box(fields, input_size) if layer is None else unit_box(fields, layer, channel, row, col, input_size)
-    support = gradient_support(model, layer, channel, row, col, samples=samples, seed=seed, input_size=input_size)
-    inside_box = box.mask()
-    return GradientCheck(box, support, bool(not (support & ~inside_box).any()), bool((support == inside_box).all()))

@@ -23,12 +23,11 @@ from core import models
 from core.data import mnist
 from core.data.batches import DeviceData
 from core.device import pick_device
-from core.i18n import N_
+from core.i18n import N_, MessageError
 from core.models.common import Dropout
 from core.models.inference import evaluate
 from core.models.init import seeded
 from core.models.lenet1998 import EuclideanRBF
-from core.training.jobs.state import MessageError
 from core.training.recipes import LECUN1998_AFTER, LECUN1998_STEPS, REPORTED, VARIANTS, Recipe, get_recipe, validate
 
 SYNC_EVERY = 10

@@ -17,7 +17,7 @@ import streamlit as st
 
 from core.classroom import store as class_store
 from core.i18n import _
-from dashboard.classroom import common, wall
+from dashboard.classroom import chosen_digit, common, digit_grid
 from dashboard.draw import digit_panel
 from dashboard.figures import charts
 from dashboard.frame import guard, links, roles
@@ -84,8 +84,8 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
     )
     st.markdown(_("**Most convincing so far**: {names}.").format(names=top))
     width = charts.width_probe("fool_width")
-    event = wall.grid(entries, width, key="fool_chart", selected=st.session_state.get(CHOSEN))
-    picked = wall.picked_entry(event)
+    event = digit_grid.grid(entries, width, key="fool_chart", selected=st.session_state.get(CHOSEN))
+    picked = digit_grid.picked_entry(event)
     if picked is not None and picked != st.session_state.get(CHOSEN):
         st.session_state[CHOSEN] = picked
         st.rerun()  # the whole page: the fooled digit's panel sits outside this fragment
@@ -96,7 +96,7 @@ def board(store: class_store.ClassStore, session: int | None) -> None:
             "network."
         ).format(limit=BOARD_LIMIT)
     )
-    wall.open_by_keyboard(entries, key="fool_pick", chosen=CHOSEN)
+    digit_grid.open_by_keyboard(entries, key="fool_pick", chosen=CHOSEN)
 
 
 def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
@@ -109,9 +109,9 @@ def chosen_panel(store: class_store.ClassStore, teacher: bool) -> None:
         return
     with st.container(border=True, key="fool_panel"):
         large, about = st.columns([1, 2.5], vertical_alignment="center")
-        wall.large_picture(large, entry)
+        chosen_digit.large_picture(large, entry)
         with about:
-            st.markdown(wall.describe(entry))
+            st.markdown(chosen_digit.describe(entry))
             with st.container(horizontal=True):
                 st.button(
                     _("Not fair"),

@@ -24,8 +24,8 @@ import numpy as np
 import pandas  # noqa: F401
 import plotly.graph_objects as go
 
+from core.classroom.entry import Entry
 from core.classroom.lessons import DigitAccuracy
-from core.classroom.store import Entry
 from core.data.views import upscale_nearest
 from core.explain.pictures import png_data_uri
 from core.i18n import _

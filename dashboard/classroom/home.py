@@ -17,6 +17,7 @@ import streamlit as st
 
 from core.classroom import export, finetune, lessons
 from core.classroom import store as class_store
+from core.classroom.sessions import shown_name
 from core.i18n import _
 from dashboard.classroom import common
 
@@ -44,7 +45,7 @@ def home_tab(store: class_store.ClassStore, session: int | None, teacher: bool) 
     )
     st.markdown(
         _("**{name}**: {n} digits to take home, as data for your own code and as a wall to print.").format(
-            name=class_store.shown_name(shown.name), n=len(store.entries(shown.id))
+            name=shown_name(shown.name), n=len(store.entries(shown.id))
         )
     )
     stem = f"class_session_{shown.id}"

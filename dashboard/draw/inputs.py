@@ -20,6 +20,7 @@ import numpy as np
 import streamlit as st
 
 from core.classroom import store as class_store
+from core.classroom.db import StoreError
 from core.data import preprocess
 from core.data.mnist import DataNotFoundError, load_test
 from core.i18n import N_, _
@@ -210,7 +211,7 @@ def challenge_note() -> None:
     under the square, so the square does not move under the finger."""
     try:
         on = class_store.store().challenge_on()
-    except class_store.StoreError:
+    except StoreError:
         return  # nothing can be sent either, and the Send panel says why
     if on:
         st.info(

@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.classroom import checks
 from core.classroom import store as class_store
+from core.classroom.db import AlreadySent, StoreError
 from core.i18n import N_, _
 from dashboard.frame import links, roles
 
@@ -43,10 +44,10 @@ def _send(digit: np.ndarray, model: str, prediction: int, probabilities: list[fl
             image=digit,
             nickname=st.session_state.get(NICKNAME_KEY) or None,
         )
-    except class_store.AlreadySent as exc:  # one drawing, one entry: not an error, a fact
+    except AlreadySent as exc:  # one drawing, one entry: not an error, a fact
         st.session_state[_SENT] = ("already", str(exc))
         return
-    except class_store.StoreError as exc:
+    except StoreError as exc:
         st.session_state[_SENT] = ("error", str(exc))
         return
     st.session_state[_SENT] = ("sent", entry.label, entry.prediction, entry.student, entry.relabelled_from)

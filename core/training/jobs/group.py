@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from core.files import REPO_ROOT, atomic_write_bytes
-from core.i18n import N_, _
+from core.i18n import N_, Deferred
 from core.training.jobs.state import FAILED, LOST, JobSnapshot
 
 try:
@@ -53,12 +53,13 @@ def process_label() -> str:
 
 
 def shown_process(label: str) -> str:
-    """A :func:`process_label` in the running session's language (another label as it is)."""
+    """A :func:`process_label` as a message (:class:`core.i18n.Deferred`), said in the language of
+    the session that shows it (another label as it is)."""
     found = re.fullmatch(r"server process (\d+) of (\d+)", label)
     if found:
-        return _(PROCESS_OF).format(replica=found[1], replicas=found[2])
+        return Deferred(PROCESS_OF, replica=found[1], replicas=found[2])
     found = re.fullmatch(r"server process (\d+)", label)
-    return _(PROCESS_PID).format(pid=found[1]) if found else label
+    return Deferred(PROCESS_PID, pid=found[1]) if found else label
 
 
 class RunGroup:
@@ -165,7 +166,7 @@ class RemoteJob:
             record, latest = self._latest()  # a job writes its end before it lets the lock go
             snap = JobSnapshot.from_dict(record["snapshot"])
         if snap.running and (not latest or not self.group.held()):
-            # made where a page reads it: the process named in that session's language
+            # the process as a message of its own, named in the language of the session that shows it
             return dataclasses.replace(
                 snap,
                 status=FAILED,

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import torch
 
 from core.device import pick_device, shared_threads
-from core.i18n import N_
+from core.i18n import N_, MessageError
 from core.models import checkpoints
 from core.training.jobs.group import PUBLISH_SECONDS, RunGroup, process_label
 from core.training.jobs.spec import JobSpec
-from core.training.jobs.state import FAILED, FINISHED, RUNNING, SAVING, STOPPED, JobSnapshot, MessageError
+from core.training.jobs.state import FAILED, FINISHED, RUNNING, SAVING, STOPPED, JobSnapshot
 from core.training.train import TrainingDiverged, epoch_position, train
 
 # Live curve: one point per progress event (every train.SYNC_EVERY batches), the mean over the

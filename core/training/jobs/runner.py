@@ -30,12 +30,12 @@ import time
 import uuid
 from pathlib import Path
 
-from core.i18n import N_
+from core.i18n import N_, MessageError
 from core.models import checkpoints
 from core.training.jobs.group import RemoteJob, RunGroup, fcntl, shown_process
 from core.training.jobs.job import Job
 from core.training.jobs.spec import JobSpec
-from core.training.jobs.state import RUNNING, SAVING, MessageError
+from core.training.jobs.state import RUNNING, SAVING
 
 
 class JobBusy(MessageError, RuntimeError):

@@ -13,16 +13,22 @@ import torch
 
 from core import models
 from core.device import pick_device
-from core.i18n import N_
+from core.i18n import N_, MessageError
 from core.models import checkpoints
 from core.training import recipes
-from core.training.jobs.state import TRAINING, MessageError
+from core.training.jobs.state import TRAINING
 from core.training.train import ProgressFn
 
 
 class JobInputError(MessageError, ValueError):
     """A setting that cannot start a run; the message says which and what to do, in the language
-    of the session that shows it (:class:`core.training.jobs.state.MessageError`)."""
+    of the session that shows it (:class:`core.i18n.MessageError`)."""
+
+    @classmethod
+    def refusing(cls, exc: Exception) -> JobInputError:
+        """``exc`` (a recipe, a checkpoint, a device that cannot work) as a refusal to start: its
+        template and values when it keeps them, so it is said in the reader's language, else its text."""
+        return cls(exc.template, exc.values) if isinstance(exc, MessageError) else cls(str(exc))
 
 
 class NeedsConfirmation(JobInputError):
@@ -114,7 +120,7 @@ def prepare(
         if device is not None:
             pick_device(device)
     except (recipes.RecipeError, checkpoints.CheckpointError, ValueError) as exc:
-        raise JobInputError(str(exc)) from None
+        raise JobInputError.refusing(exc) from None
     if test_limit is not None and test_limit < 1:
         raise JobInputError(N_("test_limit must be at least 1, got {value}"), {"value": test_limit})
     folder = checkpoints.folder_or_default(folder)

@@ -63,21 +63,6 @@ class JobSnapshot:
         return min(1.0, ((self.epoch - 1) + self.step / self.steps) / self.epochs)
 
 
-class MessageError(Exception):
-    """An error a person reads, kept as its template (marked N_) and values (a
-    :class:`core.i18n.Deferred`): ``str()`` says it in the language of the session that shows it
-    (English outside one: the command line, a job's thread), and a job that ends with it stores
-    ``template`` and ``values`` so every reader sees it in theirs."""
-
-    def __init__(self, template: str, values: dict | None = None) -> None:
-        self.template, self.values = template, dict(values or {})
-        self.said = Deferred(template, **self.values)
-        super().__init__(str(self.said))
-
-    def __str__(self) -> str:
-        return _(self.said)
-
-
 # The end of a run whose process ended before it could write how (core.training.jobs.group.RemoteJob).
 LOST = N_(
     "the run ended with its {process} (pid {pid}) before it could report how: the checkpoint list shows what was saved"
