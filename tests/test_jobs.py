@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from core.device import shared_threads, use_threads
 from core.i18n import MessageError
 from core.models import checkpoints
 from core.training.confusion import predict_test_set
@@ -287,23 +288,23 @@ def threads_of_a_new_thread() -> int:
     return seen[0]
 
 
-def test_training_threads_leave_half_the_cores_free_and_are_restored(tmp_path):
-    assert [one_job.training_threads(n) for n in (1, 2, 4, 16)] == [1, 1, 2, 8]
+def test_a_training_job_runs_on_the_shared_threads_and_puts_the_count_back(tmp_path):
     original = torch.get_num_threads()
-    baseline = one_job.training_threads() + 1  # differs from the job's count, so both checks can fail
-    torch.set_num_threads(baseline)
+    baseline = shared_threads() + 1  # differs from the job's count, so both checks can fail
+    use_threads(baseline)
     try:
         assert threads_of_a_new_thread() == baseline
         job = jobs.JobManager().start(tiny_spec(tmp_path, overrides=dict(epochs=50, batch_size=20)))
         try:
             assert wait_for(lambda: job.snapshot().step > 0)
-            assert threads_of_a_new_thread() == one_job.training_threads()  # set by the job, process-wide
+            # set by the job's thread: the count a thread started now takes (core.device's policy)
+            assert threads_of_a_new_thread() == shared_threads()
         finally:
             job.stop()
         assert job.wait(60)
         assert threads_of_a_new_thread() == baseline
     finally:
-        torch.set_num_threads(original)
+        use_threads(original)
 
 
 def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):

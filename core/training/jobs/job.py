@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from core.device import pick_device, shared_threads
+from core.device import pick_device, shared_threads, use_threads
 from core.i18n import N_, MessageError
 from core.models import checkpoints
 from core.training.jobs.group import PUBLISH_SECONDS, RunGroup, process_label
@@ -32,12 +32,6 @@ DIVERGED = N_(
     "training diverged: the loss became {loss} in epoch {epoch} (step {step}) with learning rate {lr:g}: "
     "lower the learning rate. Nothing was saved: the previous checkpoint '{name}' (if any) is unchanged"
 )
-
-
-def training_threads(cpu_count: int | None = None) -> int:
-    """CPU threads for a training job: half the cores (at least one), the other half serving the
-    students' pages (which get the same share, ``core.device.shared_threads``)."""
-    return shared_threads(cpu_count)
 
 
 @dataclass
@@ -138,9 +132,9 @@ class Job:
         try:
             device = pick_device(spec.device)
             if device.type == "cpu":
-                # Threads started meanwhile (page reruns) inherit this count: torch keeps it
-                # process-wide for new threads. Restored when the job ends.
-                torch.set_num_threads(training_threads())
+                # The job's thread took the last count set anywhere (perhaps a page's one thread for a
+                # digit): it sets its own share, the rest left to the pages (core.device's policy).
+                use_threads(shared_threads())
             if spec.work is not None:
                 self._run_work(device)
                 return
@@ -187,7 +181,7 @@ class Job:
                 FAILED, N_("the run failed: {kind}: {reason}"), {"kind": type(exc).__name__, "reason": str(exc)}
             )
         finally:
-            torch.set_num_threads(previous_threads)  # before anyone waiting is told the run ended
+            use_threads(previous_threads)  # the count threads started later take, put back before anyone is told
             try:
                 self._leave_group()  # the end written for the others, then the lock let go
             finally:
