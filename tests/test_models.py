@@ -191,7 +191,7 @@ def test_rbf_bitmaps_and_output():
 
 
 def test_lenet1998_pads_with_normalised_black():
-    mean, std = mnist.norm_stats()
+    mean, std = mnist.NORM_MEAN, mnist.NORM_STD
     model = _build("lenet5_1998")
     black = torch.full((1, 1, 28, 28), (0 - mean) / std)
     padded = model.pad(black)

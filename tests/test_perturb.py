@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from core import models
-from core.data.mnist import load_test, norm_stats, normalize
+from core.data.mnist import NORM_MEAN, NORM_STD, load_test, normalize
 from core.explain import perturb
 from core.models import checkpoints
 
@@ -130,7 +130,7 @@ def test_small_transformations_report_their_effect(lenet, digits):
 def test_fgsm_equals_captum_fgsm_on_the_normalised_input(lenet, digits):
     from captum.robust import FGSM
 
-    mean, std = norm_stats()
+    mean, std = NORM_MEAN, NORM_STD
     digit = digits[0][0]
     label, epsilon = perturb.outcome(lenet, digit).prediction, 0.1
     ours = perturb.fgsm(lenet, digit, epsilon).outcome.picture

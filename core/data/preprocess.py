@@ -15,7 +15,7 @@ Steps, each kept in :class:`Preprocessed` so a page can show them:
    its peak stretched back to 255 as in MNIST;
 4. ``digit``: 28x28 with the centre of mass at (14, 14) within half a pixel, unless that
    would push ink out of the frame;
-5. ``tensor``: ``1 x 1 x 28 x 28`` normalised with :func:`core.data.mnist.norm_stats`.
+5. ``tensor``: ``1 x 1 x 28 x 28`` normalised with :data:`core.data.mnist.NORM_MEAN` and ``NORM_STD``.
 
 Animated images (GIF, APNG, multi-page TIFF) are rejected, not reduced to a first frame:
 which frame holds the digit is a guess, and this module reports, it does not guess.

@@ -41,8 +41,7 @@ class Samples:
         return int(self.labels.shape[0])
 
 
-def sample_indices(labels: torch.Tensor, n: int, *, digit: int | None = None,
-                   seed: int | None = None) -> np.ndarray:
+def sample_indices(labels: torch.Tensor, n: int, *, digit: int | None = None, seed: int | None = None) -> np.ndarray:
     """Indices of ``n`` images, optionally only of class ``digit``.
 
     ``seed=None`` takes the first ``n`` in file order (the "first 25 images" preview of the
@@ -59,8 +58,7 @@ def sample_indices(labels: torch.Tensor, n: int, *, digit: int | None = None,
     return pool[:n].numpy()
 
 
-def select_samples(split: str, n: int, *, digit: int | None = None,
-                   seed: int | None = None) -> Samples:
+def select_samples(split: str, n: int, *, digit: int | None = None, seed: int | None = None) -> Samples:
     """``n`` images of ``split`` (see :func:`sample_indices` for ``digit`` and ``seed``)."""
     mnist = load_split(split)
     idx = sample_indices(mnist.labels, n, digit=digit, seed=seed)
@@ -106,17 +104,23 @@ def normalized_image(image: np.ndarray) -> np.ndarray:
 class NormalizationFacts:
     """Where the normalisation constants come from, with the numbers to explain them."""
 
-    mean: float          # mean pixel value of the training set, on the 0-1 scale
-    std: float           # its standard deviation
-    n_images: int        # training images the statistics are computed over
-    n_pixels: int        # n_images x 784 pixel values
-    black: float         # what a 0 pixel becomes: (0 - mean) / std
-    white: float         # what a 255 pixel becomes: (1 - mean) / std
+    mean: float  # mean pixel value of the training set, on the 0-1 scale
+    std: float  # its standard deviation
+    n_images: int  # training images the statistics are computed over
+    n_pixels: int  # n_images x 784 pixel values
+    black: float  # what a 0 pixel becomes: (0 - mean) / std
+    white: float  # what a 255 pixel becomes: (1 - mean) / std
 
 
 def normalization_facts() -> NormalizationFacts:
-    """The mean and std of ``core.data.mnist.norm_stats()`` and what they do to black and white."""
-    mean, std = data.norm_stats()
+    """The mean and std of MNIST's normalisation and what they do to black and white."""
+    mean, std = data.NORM_MEAN, data.NORM_STD
     n_images = len(data.load_train())
-    return NormalizationFacts(mean=mean, std=std, n_images=n_images, n_pixels=n_images * 28 * 28,
-                              black=(0.0 - mean) / std, white=(1.0 - mean) / std)
+    return NormalizationFacts(
+        mean=mean,
+        std=std,
+        n_images=n_images,
+        n_pixels=n_images * 28 * 28,
+        black=(0.0 - mean) / std,
+        white=(1.0 - mean) / std,
+    )

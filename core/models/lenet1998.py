@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.data.mnist import NORM_MEAN, NORM_STD
 from core.models.rbf_bitmaps import rbf_bitmaps
 
 # Table I of the paper: C3 map -> the S2 maps it reads.
@@ -38,9 +39,6 @@ C3_TABLE: tuple[tuple[int, ...], ...] = (
     (0, 1, 2, 3, 4, 5),
 )
 DENSE_C3_TABLE: tuple[tuple[int, ...], ...] = tuple(tuple(range(6)) for _ in range(16))
-
-# Fallback only when MNIST is absent: MNIST's published statistics.
-_MNIST_MEAN, _MNIST_STD = 0.1307, 0.3081
 
 
 class ScaledTanh(nn.Module):
@@ -147,14 +145,8 @@ class LeNet1998Config:
 
 
 def normalised_black() -> float:
-    """(0 - mean) / std with the training set's statistics from ``core.data.mnist.norm_stats()``."""
-    from core.data import mnist
-
-    try:
-        mean, std = mnist.norm_stats()
-    except mnist.DataNotFoundError:
-        mean, std = _MNIST_MEAN, _MNIST_STD
-    return (0.0 - mean) / std
+    """A black pixel as the network is given it: (0 - mean) / std, MNIST's normalisation."""
+    return (0.0 - NORM_MEAN) / NORM_STD
 
 
 class LeNet1998(nn.Module):
