@@ -1,4 +1,5 @@
-"""What the /dataset page draws: the images the network is given, counted and as its targets.
+"""What the /dataset page draws beyond the shared grids: how many images show each digit, and a
+label as the one-hot vector the network is trained towards (``figures``).
 
-May import core and dashboard.figures, dashboard.frame; no other dashboard package imports it.
+May import: core, dashboard.figures, dashboard.frame.
 """

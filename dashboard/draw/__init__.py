@@ -1,1 +1,7 @@
-"""dashboard.draw."""
+"""One digit through a network, as /draw shows it (and the class wall, large): the input
+(``inputs``), the prediction, feature maps and attributions (``digit_panel``), sending it to the class
+(``send_panel``), and the explorations (``explorations``): a unit's receptive field
+(``receptive_field``) and the perturbation lab (``perturbation_lab``).
+
+May import: core, dashboard.figures, dashboard.frame.
+"""
