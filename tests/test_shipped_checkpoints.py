@@ -1,5 +1,8 @@
 """Every shipped checkpoint loads, verifies, and scores what its record says (issue 9)."""
 
+import dataclasses
+import json
+
 import pytest
 
 from core import models
@@ -46,3 +49,15 @@ def test_lenet5_1998_reaches_its_papers_error_with_the_papers_recipe():
     assert info.record["recipe"]["loss"] == "map" and info.record["recipe"]["schedule"] == "lecun1998"
     assert len(info.record["history"]) == 20
     assert 1 - info.test_accuracy <= 0.0095
+
+
+def test_every_shipped_record_holds_its_config_and_loads_through_it():
+    # All 22 records are of format 2 and say which configuration their model was built from: the
+    # preset's own (as checkpoints.save writes it), and the weights load into it, verified.
+    for run in SHIPPED:
+        info = checkpoints.read_info(run.name)
+        assert info.record["format"] == checkpoints.FORMAT_VERSION == 2, run.name
+        assert info.record["config"] == json.loads(json.dumps(dataclasses.asdict(models.get(run.preset).config)))
+        model, _ = checkpoints.load(run.name)
+        assert model.config == models.get(run.preset).config, run.name
+    assert len(SHIPPED) == 22

@@ -7,7 +7,7 @@ import sys
 from core.commands import CliError, emit
 from core.data import preprocess
 from core.models import checkpoints
-from core.models.inference import load_model, predict
+from core.models.inference import predict
 
 HELP = "predict digits in image files (same preprocessing as the draw page)"
 
@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     try:
-        model, _ = load_model(args.checkpoint)
+        model, _ = checkpoints.load_from(args.checkpoint)
     except (checkpoints.CheckpointError, ValueError) as exc:
         raise CliError(str(exc)) from None
     results, lines, failed = [], [], 0

@@ -108,7 +108,7 @@ def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
     if args.dry_run:
         overrides.update(epochs=1, limit=2000, batch_size=min(base.batch_size, 256))
     try:
-        recipe = base.with_overrides(**overrides)
+        recipe = recipes.prepare(preset, recipe_name, run.variant, overrides)
         result = train(
             preset,
             recipe,

@@ -1,8 +1,9 @@
 """Checkpoints: ``checkpoints/<name>.pt`` (a state_dict) beside ``<name>.json`` (its record).
 
-The record names the preset, the recipe, the per-epoch history, the final test accuracy,
-the torch version and the SHA-256 of the .pt file, which is checked on load. Writes are
-atomic (temporary file, then rename), so an interrupted run never leaves half a checkpoint.
+The record names the preset and the configuration the model was built from, the recipe, the
+per-epoch history, the final test accuracy, the torch version and the SHA-256 of the .pt file,
+which is checked on load. Writes are atomic (temporary file, then rename), so an interrupted run
+never leaves half a checkpoint.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from core.i18n import _
 
 DEFAULT_DIR = Path(os.environ.get("CNN_EXPLAINER_CHECKPOINTS", REPO_ROOT / "checkpoints"))
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-FORMAT_VERSION = 1
+# 2: every record holds ``config``, what the model is rebuilt from; one without it cannot be loaded.
+FORMAT_VERSION = 2
+# Each shipped checkpoint's run by name: (preset, recipe, variant), to say how to make it again when
+# its record cannot be read. The trainer fills it (core.training.recipes.shipped_runs), as this
+# package may not import the trainer.
+SHIPPED_RUNS: dict[str, tuple[str, str, str | None]] = {}
 
 
 def folder_or_default(folder: Path | str | None) -> Path:
@@ -84,8 +90,28 @@ def _state_bytes(state: dict) -> bytes:
     return buffer.getvalue()
 
 
-def regenerate_hint(name: str, preset: str | None = None) -> str:
-    return _("regenerate it with {command}").format(command=f"`python -m core train {preset or name} --name {name}`")
+def train_command(name: str, preset: str, recipe: str = "fast", variant: str | None = None) -> str:
+    """The command line that trains ``preset`` with ``recipe`` (and ``variant``) into ``name``."""
+    options = ([f"--recipe {recipe}"] if recipe != "fast" else []) + ([f"--variant {variant}"] if variant else [])
+    return " ".join(["python -m core train", preset, *options, f"--name {name}"])
+
+
+def regenerate_hint(name: str, record: dict | None = None) -> str:
+    """What to run to make checkpoint ``name`` again: the run its record describes (its preset,
+    recipe and variant; a class's fine-tune is made again from the class's digits); for a record
+    that cannot be read, the shipped run of that name, else a training run to choose."""
+    record = record or {}
+    preset, recipe = record.get("preset"), record.get("recipe_name")
+    if "finetune" in record:
+        session = record["finetune"].get("session")
+        command = "python -m core class finetune MODEL" + (f" --session {session}" if session is not None else "")
+    elif isinstance(preset, str) and isinstance(recipe, str):
+        command = train_command(name, preset, recipe, record.get("variant"))
+    elif name in SHIPPED_RUNS:
+        command = train_command(name, *SHIPPED_RUNS[name])
+    else:
+        command = train_command(name, preset if isinstance(preset, str) else "MODEL")
+    return _("regenerate it with {command}").format(command=f"`{command}`")
 
 
 def save(
@@ -193,16 +219,16 @@ def best_first(preset: str, folder: Path | str | None = None) -> list[Checkpoint
     return sorted(found, key=lambda info: info.test_accuracy or 0.0, reverse=True)
 
 
-def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> dict:
+def _verified_state(path: Path, expected_sha: str, name: str, record: dict) -> dict:
     if not path.is_file():
         raise CheckpointError(
-            _("weights file {path} is missing; {hint}").format(path=path, hint=regenerate_hint(name, preset))
+            _("weights file {path} is missing; {hint}").format(path=path, hint=regenerate_hint(name, record))
         )
     actual = file_digest(path, "sha256")
     if actual != expected_sha:
         raise CheckpointError(
             _("{path} is corrupted: its SHA-256 {actual}... does not match the record's {expected}...; {hint}").format(
-                path=path, actual=actual[:12], expected=expected_sha[:12], hint=regenerate_hint(name, preset)
+                path=path, actual=actual[:12], expected=expected_sha[:12], hint=regenerate_hint(name, record)
             )
         )
     try:
@@ -210,7 +236,7 @@ def _verified_state(path: Path, expected_sha: str, name: str, preset: str) -> di
     except Exception as exc:  # a file with the right hash but unreadable: still say which
         raise CheckpointError(
             _("{path} cannot be read ({reason}); {hint}").format(
-                path=path, reason=type(exc).__name__, hint=regenerate_hint(name, preset)
+                path=path, reason=type(exc).__name__, hint=regenerate_hint(name, record)
             )
         ) from None
 
@@ -224,15 +250,37 @@ def _as_tuples(value):
     return value
 
 
+def _config(info: CheckpointInfo) -> dict:
+    """The configuration a record says its model was built from; CheckpointError naming the file
+    and the command that makes it again when the record is of another format or does not say."""
+    found, config = info.record.get("format"), info.record.get("config")
+    if found != FORMAT_VERSION:
+        raise CheckpointError(
+            _(
+                "{path} is a checkpoint record of format {found}; this version reads format {version} only; {hint}"
+            ).format(
+                path=info.json_path, found=found, version=FORMAT_VERSION, hint=regenerate_hint(info.name, info.record)
+            )
+        )
+    if not isinstance(config, dict):
+        raise CheckpointError(
+            _("{path} does not say which configuration its model was built from (its 'config'); {hint}").format(
+                path=info.json_path, hint=regenerate_hint(info.name, info.record)
+            )
+        )
+    return config
+
+
 def load(
     name: str, *, folder: Path | str | None = None, device: torch.device | str = "cpu"
 ) -> tuple[torch.nn.Module, CheckpointInfo]:
     """Rebuild the preset named in the record, load verified weights, return (model in eval, info)."""
     info = read_info(name, folder)
+    config = _config(info)
     try:
         # Rebuilt from the configuration it was trained with (nanoGPT's model_args): a preset whose
-        # definition changed since still loads as it was. Records from before that use the preset's.
-        model = models.build(info.preset, **_as_tuples(info.record.get("config") or {}))
+        # definition changed since still loads as it was.
+        model = models.build(info.preset, **_as_tuples(config))
     except models.UnknownModelError as exc:
         raise CheckpointError(
             _("{path} names an unknown model: {reason}").format(path=info.json_path, reason=exc)
@@ -240,17 +288,17 @@ def load(
     except (ValueError, TypeError) as exc:
         raise CheckpointError(
             _("{path} describes another architecture than {preset} ({reason}); {hint}").format(
-                path=info.json_path, preset=info.preset, reason=exc, hint=regenerate_hint(name, info.preset)
+                path=info.json_path, preset=info.preset, reason=exc, hint=regenerate_hint(name, info.record)
             )
         ) from None
-    state = _verified_state(info.pt_path, info.record["sha256"], name, info.preset)
+    state = _verified_state(info.pt_path, info.record["sha256"], name, info.record)
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0]
         raise CheckpointError(
             _("{path} holds weights of another architecture than {preset} ({reason}); {hint}").format(
-                path=info.pt_path, preset=info.preset, reason=first, hint=regenerate_hint(name, info.preset)
+                path=info.pt_path, preset=info.preset, reason=first, hint=regenerate_hint(name, info.record)
             )
         ) from None
 
@@ -263,7 +311,7 @@ def load_snapshots(name: str, folder: Path | str | None = None) -> dict[str, dic
     expected = info.record.get("snapshots_sha256")
     if not expected:
         return {}
-    return _verified_state(info.folder / f"{name}.snapshots.pt", expected, name, info.preset)
+    return _verified_state(info.folder / f"{name}.snapshots.pt", expected, name, info.record)
 
 
 def resolve(name_or_path: str, folder: Path | str | None = None) -> tuple[str, Path]:
@@ -272,3 +320,9 @@ def resolve(name_or_path: str, folder: Path | str | None = None) -> tuple[str, P
     if candidate.suffix in (".pt", ".json") or candidate.parent != Path("."):
         return candidate.name.removesuffix(".json").removesuffix(".pt"), candidate.parent
     return name_or_path, folder_or_default(folder)
+
+
+def load_from(name_or_path: str, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, CheckpointInfo]:
+    """:func:`load` of a checkpoint given by name (``lenet5``) or by path (``checkpoints/lenet5.pt``)."""
+    name, folder = resolve(name_or_path)
+    return load(name, folder=folder, device=device)

@@ -33,12 +33,6 @@ def evaluate(model: torch.nn.Module, split: DeviceData, batch_size: int = EVAL_B
     return float(correct) / n, float(loss_sum) / n
 
 
-def load_model(spec: str, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, checkpoints.CheckpointInfo]:
-    """A checkpoint by name (``lenet5``), or by path (``checkpoints/lenet5.pt``), verified."""
-    name, folder = checkpoints.resolve(spec)
-    return checkpoints.load(name, folder=folder, device=device)
-
-
 def evaluate_checkpoint(spec: str, device: torch.device | str = "cpu", data_root: Path | str | None = None) -> dict:
     """``{"model", "accuracy", "loss", "n"}`` of a checkpoint on the 10,000 test images, or on the
     test IDX files of ``data_root`` (any folder in torchvision's MNIST layout, such as a class's
@@ -46,7 +40,7 @@ def evaluate_checkpoint(spec: str, device: torch.device | str = "cpu", data_root
     split = mnist.load_test() if data_root is None else mnist.load_idx_split(data_root, train=False)
     if len(split) == 0:
         raise ValueError(f"{data_root} holds no test images to evaluate on")
-    model, info = load_model(spec, device)
+    model, info = checkpoints.load_from(spec, device)
     test = DeviceData(split, torch.device(device))
     accuracy, loss = evaluate(model, test)
     result = {"model": info.name, "preset": info.preset, "accuracy": accuracy, "loss": loss, "n": len(test)}

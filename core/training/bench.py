@@ -36,7 +36,7 @@ def seed_loop(
     from torchvision import datasets, transforms
 
     torch.manual_seed(0)
-    mean, std = mnist.norm_stats()
+    mean, std = mnist.NORM_MEAN, mnist.NORM_STD
     dataset = datasets.MNIST(
         root=str(mnist.DEFAULT_ROOT),
         train=True,
@@ -130,7 +130,7 @@ def fast_path(
     log: Callable[[str], None],
     seed: int = 0,
 ) -> dict:
-    recipe = recipes.get_recipe(model_name, "fast").with_overrides(epochs=epochs, limit=limit, seed=seed)
+    recipe = recipes.prepare(model_name, "fast", overrides={"epochs": epochs, "limit": limit, "seed": seed})
     label = (
         f"fast path ({recipe.optimizer} + {recipe.schedule}, batch {recipe.batch_size}, "
         f"{recipe.epochs} epochs, seed {seed})"

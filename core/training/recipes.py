@@ -3,7 +3,8 @@
 Every preset has a ``seed`` recipe, reproducing its source write-up's optimiser, learning
 rate, batch size and epochs (where a source is silent the choice is marked "not given"),
 and a ``fast`` recipe aimed at the shortest time to 99% test accuracy. Every field can be
-overridden (``with_overrides``), from the command line or the training page.
+overridden, from the command line or the training page: :func:`prepare` is where a run's recipe
+is chosen, overridden and checked (:func:`validate`), once; what trains it relies on that.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from core.data import mnist
 from core.i18n import N_, _
+from core.models import checkpoints
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "onecycle", "step", "lecun1998")
@@ -53,19 +56,35 @@ class Recipe:
         out["milestones"] = list(self.milestones)
         return out
 
-    def with_overrides(self, *, strict: bool = False, **overrides) -> Recipe:
-        """A copy with the given fields replaced (None values are ignored), validated."""
+    def with_overrides(self, **overrides) -> Recipe:
+        """A copy with the given fields replaced (None values are ignored), not yet checked: a run's
+        recipe is checked once, by :func:`prepare` (or :func:`validate`)."""
         clean = {k: v for k, v in overrides.items() if v is not None}
         unknown = set(clean) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise RecipeError(_("unknown recipe field(s): {fields}").format(fields=", ".join(sorted(unknown))))
         if "milestones" in clean:
             clean["milestones"] = tuple(clean["milestones"])
-        return validate(dataclasses.replace(self, **clean), strict=strict)
+        return dataclasses.replace(self, **clean)
 
 
-def validate(recipe: Recipe, n_available: int = 60_000, *, strict: bool = False) -> Recipe:
-    """Refuse settings that cannot train, with one clear sentence each.
+def prepare(
+    preset: str,
+    recipe_name: str = "fast",
+    variant: str | None = None,
+    overrides: dict | None = None,
+    *,
+    strict: bool = False,
+) -> Recipe:
+    """The recipe a run trains with: the preset's named recipe (and variant), ``overrides``
+    applied (None values ignored), checked once by :func:`validate`. Raises RecipeError saying
+    which setting is wrong and what is allowed."""
+    return validate(get_recipe(preset, recipe_name, variant).with_overrides(**(overrides or {})), strict=strict)
+
+
+def validate(recipe: Recipe, *, strict: bool = False) -> Recipe:
+    """Refuse settings that cannot train, with one clear sentence each; the number of training
+    images available is MNIST's (less the validation images when the recipe keeps them back).
 
     ``strict`` also refuses a learning rate above MAX_LR before starting (the training page
     does, so a class's shared machine is not spent on a run that can only diverge); without
@@ -100,6 +119,7 @@ def validate(recipe: Recipe, n_available: int = 60_000, *, strict: bool = False)
         raise RecipeError(_("epochs must be a whole number of at least 1, got {epochs}").format(epochs=recipe.epochs))
     if recipe.epochs > 500:
         raise RecipeError(_("{epochs} epochs is more than this tool allows (500)").format(epochs=recipe.epochs))
+    n_available = mnist.training_images(recipe.select_by_validation)
     limit = recipe.limit if recipe.limit is not None else n_available
     if recipe.limit is not None and not (1 <= recipe.limit <= n_available):
         raise RecipeError(
@@ -301,3 +321,7 @@ REPORTED = {
     "cnn_avgpool_bn": {"source": "seed 000", "test_accuracy": 0.9844, "epochs": 15},
     "mlp_128": {"source": "seed 003", "test_accuracy": 0.977, "epochs": 10},
 }
+
+# A checkpoint whose record cannot be read is made again by its shipped run, if it is one: the
+# checkpoints module says so in its error, and may not import this one.
+checkpoints.SHIPPED_RUNS.update({run.name: (run.preset, run.recipe, run.variant) for run in shipped_runs()})

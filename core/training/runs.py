@@ -9,6 +9,7 @@ import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from core.data import mnist
 from core.i18n import N_, _
 from core.models.checkpoints import CheckpointInfo
 from core.training import recipes
@@ -18,9 +19,9 @@ from core.training.train import epoch_position
 
 def train_images(record: dict) -> int:
     """How many images one epoch of a record's run saw: its recipe's ``limit``, else the whole
-    training split (50,000 when the recipe keeps 10,000 back for validation, else 60,000)."""
+    training split (less the validation images when the recipe keeps them back)."""
     recipe = record.get("recipe") or {}
-    return recipe.get("limit") or (50_000 if recipe.get("select_by_validation") else 60_000)
+    return recipe.get("limit") or mnist.training_images(bool(recipe.get("select_by_validation")))
 
 
 def history_series(record: dict) -> dict[str, list[float]]:

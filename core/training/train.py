@@ -28,7 +28,7 @@ from core.models.common import Dropout
 from core.models.inference import evaluate
 from core.models.init import seeded
 from core.models.lenet1998 import EuclideanRBF
-from core.training.recipes import LECUN1998_AFTER, LECUN1998_STEPS, REPORTED, VARIANTS, Recipe, get_recipe, validate
+from core.training.recipes import LECUN1998_AFTER, LECUN1998_STEPS, REPORTED, VARIANTS, Recipe, get_recipe
 
 SYNC_EVERY = 10
 # Eq. (9) of LeCun et al. 1998 adds e^-j inside the log: "j is a positive constant" that keeps a
@@ -323,7 +323,8 @@ def train(
     keep_snapshots: bool = False,
     test_limit: int | None = None,
 ) -> TrainResult:
-    """Train a fresh ``preset`` with ``recipe``; evaluate on the test set after every epoch.
+    """Train a fresh ``preset`` with ``recipe`` (as :func:`core.training.recipes.prepare` checked
+    it); evaluate on the test set after every epoch.
 
     ``progress`` receives dicts (``{"event": "batch" | "epoch", ...}``); setting ``stop`` ends
     the run cleanly after the current batch. Raises TrainingDiverged on a NaN/inf loss.
@@ -334,7 +335,6 @@ def train(
     threads of the process (a dashboard's sessions) do meanwhile.
     """
     device = pick_device(device) if not isinstance(device, torch.device) else device
-    recipe = validate(recipe, 50_000 if recipe.select_by_validation else 60_000)
     model = models.build(preset, generator=seeded(recipe.seed)).to(device)
     dropout_generator(model, torch.Generator(device=device).manual_seed(recipe.seed + 1))
     if device.type == "cuda":

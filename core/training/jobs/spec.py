@@ -112,10 +112,7 @@ def prepare(
     """
     try:
         models.get(preset)
-        base = recipes.get_recipe(preset, recipe_name)
-        recipe = base.with_overrides(strict=strict, **(overrides or {}))
-        available = 50_000 if recipe.select_by_validation else 60_000
-        recipe = recipes.validate(recipe, available, strict=strict)
+        recipe = recipes.prepare(preset, recipe_name, overrides=overrides, strict=strict)
         checkpoints.validate_name(name)
         if device is not None:
             pick_device(device)
