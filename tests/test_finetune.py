@@ -32,8 +32,9 @@ from core.classroom.store import ClassStore
 from core.models import checkpoints
 from core.training.jobs import runner
 from core.training.jobs.spec import JobInputError, NeedsConfirmation
-from core.training.jobs.state import FINISHED, STOPPED
+from core.training.jobs.state import FINISHED, STOPPED, shown_message
 from tests.class_hand import fill_store, scripted_class
+from tests.harness import speak_chinese
 
 needs_lenet5 = pytest.mark.skipif(
     not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
@@ -118,6 +119,29 @@ def test_settings_that_cannot_work_are_refused(changes, words):
         FinetuneSettings(**changes).check()
 
 
+@pytest.mark.parametrize(
+    "changes, chinese",
+    [  # each setting's own sentence, with the value as given (repr)
+        (dict(steps=0), "步数必须是 1 到 10,000 之间的整数，收到的是 0"),
+        (dict(batch_size=1), "批大小必须在 2 到 4,096 之间，收到的是 1"),
+        (dict(class_share=1.5), "每批中班级数字所占的比例必须大于 0、至多为 1，收到的是 1.5"),
+        (dict(lr=2.0), "学习率必须大于 0、至多为 1，收到的是 2.0"),
+        (dict(held_out=0.6), "留出的比例必须在 0.2 到 0.5 之间，收到的是 0.6"),
+        (dict(mnist_limit=20_000), "mnist_limit 必须在 1 到 10,000 之间，收到的是 20000"),
+    ],
+)
+def test_every_setting_that_cannot_work_is_said_in_chinese_with_its_value(changes, chinese, in_chinese):
+    with pytest.raises(JobInputError) as bad:
+        FinetuneSettings(**changes).check()
+    assert str(bad.value) == chinese
+
+
+def test_a_missing_digit_is_said_in_chinese_with_the_digits_it_lacks(in_chinese):
+    with pytest.raises(NotEnoughDigits) as few:  # 40 digits, none of 7 or 9, in session 1 (digits_of)
+        check_enough(digits_of([d for d in range(10) if d not in (7, 9)] * 5))
+    assert str(few.value) == "微调需要每个数字至少有一个，课堂 1 还没有 7, 9：请先画一些并发送"
+
+
 def test_refusals_are_said_in_the_language_of_the_page_that_shows_them(monkeypatch):
     with pytest.raises(JobInputError) as bad:
         FinetuneSettings(steps=0).check()
@@ -197,7 +221,7 @@ def test_the_same_seed_gives_the_same_weights_whatever_the_global_generator_does
 
 
 @needs_lenet5
-def test_a_fine_tune_job_reports_progress_and_saves(tmp_path, folder, scripted):
+def test_a_fine_tune_job_reports_progress_and_saves(tmp_path, folder, scripted, monkeypatch):
     images, labels = scripted
     store = ClassStore(tmp_path / "class.sqlite")
     fill_store(store, images, labels)
@@ -223,10 +247,17 @@ def test_a_fine_tune_job_reports_progress_and_saves(tmp_path, folder, scripted):
     assert set(snap.result) >= {"class", "mnist", "changed"} and snap.result["mnist"]["n"] == 500
     assert snap.test_accuracy == snap.result["mnist"]["after"]
     checkpoints.load(spec.name, folder=folder)
+    # Written in the job's thread, said on a Chinese page with the run's own figures and name.
+    speak_chinese(monkeypatch)
+    r = snap.result
+    assert shown_message(snap) == (
+        f"班级数字 {r['class']['before']:.0%} -> {r['class']['after']:.0%}，MNIST {r['mnist']['before']:.2%} -> "
+        f"{r['mnist']['after']:.2%}；已保存为 '{spec.name}'"
+    )
 
 
 @needs_lenet5
-def test_a_stopped_fine_tune_saves_nothing(tmp_path, folder, scripted):
+def test_a_stopped_fine_tune_saves_nothing(tmp_path, folder, scripted, monkeypatch):
     images, labels = scripted
     store = ClassStore(tmp_path / "class.sqlite")
     fill_store(store, images, labels)
@@ -240,6 +271,8 @@ def test_a_stopped_fine_tune_saves_nothing(tmp_path, folder, scripted):
     snap = job.snapshot()
     assert snap.status == STOPPED and "nothing was saved" in snap.message
     assert not (folder / f"{spec.name}.json").exists()
+    speak_chinese(monkeypatch)
+    assert shown_message(snap) == "已停止：没有保存任何内容（微调只需几秒：请重新开始）"
 
 
 def test_prepare_refuses_a_small_class_or_an_unknown_model_before_anything_starts(tmp_path, folder, scripted):
