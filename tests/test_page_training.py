@@ -564,3 +564,11 @@ def test_the_confusion_matrix_counts_fit_their_cells_on_a_phone_and_a_projector(
         screenshot(page, "training_confusion_" + ("phone" if profile.get("is_mobile") else "presenter"))
     finally:
         context.close()
+
+
+def test_a_recipe_that_keeps_validation_images_back_offers_its_50000(at, no_job_running):
+    # mlp_256_128's seed recipe selects its best epoch on 10,000 of the 60,000 training images: 50,000 are left.
+    at.selectbox(key="tr_preset").set_value("mlp_256_128").run()
+    at.segmented_control(key="tr_recipe").set_value("seed").run()
+    assert at.session_state.tr_limit == 50_000
+    assert at.number_input(key="tr_limit").help == "a seeded random subset; 50,000 = all of them"

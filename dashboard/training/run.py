@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from core import models
+from core.data import mnist
 from core.i18n import _
 from core.models import checkpoints
 from core.training import recipes
@@ -37,7 +38,7 @@ def load_recipe_defaults() -> None:
         tr_batch=recipe.batch_size,
         tr_optimizer=recipe.optimizer,
         tr_lr=f"{recipe.lr:g}",
-        tr_limit=recipe.limit or 60_000,
+        tr_limit=recipe.limit or mnist.training_images(recipe.select_by_validation),
         tr_seed=recipe.seed,
         tr_snapshots=preset == "lenet5",
     )
@@ -78,13 +79,13 @@ def start_form() -> None:
         format_func=recipes.title,
         help=_("seed: the source write-up's settings; fast: the quickest way to 99%"),
     )
-    note = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe).note
-    if note:
-        st.caption(_(note))
+    chosen = recipes.get_recipe(st.session_state.tr_preset, st.session_state.tr_recipe)
+    if chosen.note:
+        st.caption(_(chosen.note))
     with presenter.secondary(_("Settings of the run")):
         c = st.columns(6)
         c[0].number_input(_("Epochs"), 0, 500, key="tr_epochs", persist_state="page")
-        c[1].number_input(_("Batch size"), 0, 60_000, key="tr_batch", persist_state="page")
+        c[1].number_input(_("Batch size"), 0, mnist.N_TRAIN, key="tr_batch", persist_state="page")
         c[2].selectbox(_("Optimiser"), recipes.OPTIMIZERS, key="tr_optimizer", persist_state="page")
         c[3].text_input(
             _("Learning rate"), key="tr_lr", help=_("e.g. 1e-3 for Adam, 0.1 for SGD"), persist_state="page"
@@ -92,10 +93,12 @@ def start_form() -> None:
         c[4].number_input(
             _("Training images"),
             0,
-            60_000,
+            mnist.N_TRAIN,
             step=1000,
             key="tr_limit",
-            help=_("a seeded random subset; 60,000 = all of them"),
+            help=_("a seeded random subset; {all:,} = all of them").format(
+                all=mnist.training_images(chosen.select_by_validation)
+            ),
             persist_state="page",
         )
         c[5].number_input(_("Seed"), 0, 2**31 - 1, key="tr_seed", persist_state="page")
@@ -134,6 +137,7 @@ def start_run(overwrite: bool) -> None:
         st.warning(roles.only_teacher(_("start the server's training run")), icon=":material/lock:")
         return
     s = st.session_state
+    all_images = mnist.training_images(recipes.get_recipe(s.tr_preset, s.tr_recipe).select_by_validation)
     try:
         overrides = dict(
             epochs=int(s.tr_epochs),
@@ -141,7 +145,7 @@ def start_run(overwrite: bool) -> None:
             optimizer=s.tr_optimizer,
             lr=parse_lr(s.tr_lr),
             seed=int(s.tr_seed),
-            limit=None if int(s.tr_limit) == 60_000 else int(s.tr_limit),
+            limit=None if int(s.tr_limit) == all_images else int(s.tr_limit),
         )
         spec = prepare(
             s.tr_preset,
@@ -194,7 +198,7 @@ def live_panel(polling: bool) -> None:
             lr=r["lr"],
             batch=r["batch_size"],
             epochs=r["epochs"],
-            images=r["limit"] or 60_000,
+            images=r["limit"] or mnist.training_images(r["select_by_validation"]),
             elapsed=snap.elapsed,
         )
     )
