@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.data import views as dv
 from core.explain.pictures import describe_map
-from core.grids.gridmath import format_number
+from core.grids.arithmetic import format_number
 from core.i18n import N_, _
 from dashboard.convolution.grid_widgets import labels
 from dashboard.dataset import figures as figs

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from core.data.mnist import load_test
-from core.grids import gridmath, presets
+from core.grids import arithmetic, gridmath, presets
 from tests.harness import FINISHED, open_page, run_page, screenshot, wait_idle
 
 SERIOUS = ("serious", "critical")
@@ -204,16 +204,16 @@ def test_the_convolution_lesson_by_keyboard_alone(streamlit_server, browser_page
     page.keyboard.press("Enter")  # Step forward
     wait_idle(page)
     assert "Step 1 of 36" in progress.inner_text()
-    first = gridmath.format_number(steps[0].value)
+    first = arithmetic.format_number(steps[0].value)
     assert live_text(page) == f"Step 1 of 36: output[0, 0] = {first}."
 
     # Predict step 2: Tab to the number box, type the value, Tab to Check and reveal, Enter.
     tab_to(page, "one_guess_1")
-    page.keyboard.type(gridmath.format_number(steps[1].value))
+    page.keyboard.type(arithmetic.format_number(steps[1].value))
     tab_to(page, "one_check")
     page.keyboard.press("Enter")
     wait_idle(page)
-    second = gridmath.format_number(steps[1].value)
+    second = arithmetic.format_number(steps[1].value)
     assert "Step 2 of 36" in progress.inner_text()
     verdict = f"Right: step 2 writes {second}."
     assert main(page).get_by_text(verdict).count() == 1
@@ -221,15 +221,15 @@ def test_the_convolution_lesson_by_keyboard_alone(streamlit_server, browser_page
     # The focus went on to the next guess: type a wrong one and reveal, without a Tab back.
     page.wait_for_function("document.activeElement.closest('.st-key-one_guess_2') !== null", timeout=10_000)
     wrong = steps[2].value + 5
-    page.keyboard.type(gridmath.format_number(wrong))
+    page.keyboard.type(arithmetic.format_number(wrong))
     page.keyboard.press("Enter")  # Enter keeps the number...
     wait_idle(page)
     page.keyboard.press("Tab")  # ...and the next Tab is Check and reveal
     assert focused_in(page, "one_check")
     page.keyboard.press("Enter")
     wait_idle(page)
-    third = gridmath.format_number(steps[2].value)
-    expected = f"Not quite: you said {gridmath.format_number(wrong)}, step 3 writes {third}."
+    third = arithmetic.format_number(steps[2].value)
+    expected = f"Not quite: you said {arithmetic.format_number(wrong)}, step 3 writes {third}."
     assert main(page).get_by_text(expected).count() == 1 and live_text(page) == expected
     assert "Step 3 of 36" in progress.inner_text()
     assert page.locator("[data-testid='stException']").count() == 0

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.grids import gridmath, presets
+from core.grids import arithmetic, gridmath, pooling, presets
 from core.grids.gridmath import GridSettingsError
 
 N_CASES = 600
@@ -137,7 +137,7 @@ def test_pooling_equals_torch_on_random_cases(kind):
         kernel, stride = int(rng.integers(2, 4)), int(rng.integers(1, 4))
         h, w = (int(v) for v in rng.integers(kernel, 13, size=2))
         x = rng.normal(size=(h, w))
-        result = gridmath.pool(x, kind=kind, kernel=kernel, stride=stride)
+        result = pooling.pool(x, kind=kind, kernel=kernel, stride=stride)
         reference = F.max_pool2d if kind == "max" else F.avg_pool2d
         expected = reference(torch.tensor(x)[None, None], kernel, stride)[0, 0].numpy()
         np.testing.assert_allclose(result.output, expected, rtol=1e-12, atol=1e-12)
@@ -152,14 +152,14 @@ def test_lenet_subsampling_is_block_sum_times_coefficient_plus_bias():
         kernel, stride = int(rng.integers(2, 4)), int(rng.integers(1, 4))
         x = rng.normal(size=(int(rng.integers(kernel, 13)), int(rng.integers(kernel, 13))))
         coef, bias = float(rng.normal()), float(rng.normal())
-        result = gridmath.pool(x, kind="subsample", kernel=kernel, stride=stride, coefficient=coef, bias=bias)
+        result = pooling.pool(x, kind="subsample", kernel=kernel, stride=stride, coefficient=coef, bias=bias)
         # 1998 S2: sum of the block (= average x k^2) times the coefficient, plus the bias.
         mean = F.avg_pool2d(torch.tensor(x)[None, None], kernel, stride)[0, 0].numpy()
         np.testing.assert_allclose(result.output, mean * kernel**2 * coef + bias, rtol=1e-12, atol=1e-12)
     # By hand on the 4x4 example: top-left block 1 + 3 + 4 + 2 = 10; 10 x 0.5 + 0.25 = 5.25.
-    result = gridmath.pool(presets.pooling_example(), kind="subsample", coefficient=0.5, bias=0.25)
+    result = pooling.pool(presets.pooling_example(), kind="subsample", coefficient=0.5, bias=0.25)
     assert result.output[0, 0] == 5.25
-    np.testing.assert_array_equal(gridmath.pool(presets.pooling_example()).output, [[4, 2], [6, 8]])
+    np.testing.assert_array_equal(pooling.pool(presets.pooling_example()).output, [[4, 2], [6, 8]])
 
 
 def test_output_size_formula_matches_torch_shapes():
@@ -194,10 +194,10 @@ def test_output_size_formula_matches_torch_shapes():
         (lambda: gridmath.convolve(np.ones((3, 6, 6)), np.ones((2, 3, 3))), "one kernel per input channel"),
         (lambda: gridmath.convolve(np.ones((4, 6, 6)), np.ones((4, 3, 3))), "use 1 to 3"),
         (lambda: gridmath.convolve([[1, float("nan")], [0, 0]], np.ones((1, 1))), "row 0, column 1 is empty"),
-        (lambda: gridmath.pool(np.ones((2, 2)), kernel=3, stride=1), "larger than the 2x2 input"),
-        (lambda: gridmath.pool(np.ones((6, 6)), kernel=4), "pooling window must be"),
-        (lambda: gridmath.pool(np.ones((6, 6)), stride=4), "pooling stride must be"),
-        (lambda: gridmath.pool(np.ones((6, 6)), kind="median"), "unknown pooling kind"),
+        (lambda: pooling.pool(np.ones((2, 2)), kernel=3, stride=1), "larger than the 2x2 input"),
+        (lambda: pooling.pool(np.ones((6, 6)), kernel=4), "pooling window must be"),
+        (lambda: pooling.pool(np.ones((6, 6)), stride=4), "pooling stride must be"),
+        (lambda: pooling.pool(np.ones((6, 6)), kind="median"), "unknown pooling kind"),
         (lambda: gridmath.output_size(4, 5), "larger than the padded input"),
     ],
 )
@@ -220,14 +220,14 @@ def test_feature_map_matches_torch_on_a_digit():
 def test_describe_step_writes_the_arithmetic():
     result = gridmath.convolve([[1, 2], [3, 4]], [[1, -1], [0, 2]], bias=-1)
     # Hand: 1x1 + 2x(-1) + 3x0 + 4x2 = 7; 7 + (-1) = 6.
-    assert gridmath.describe_step(result, 0) == ["1×1 + 2×(-1) + 3×0 + 4×2 = 7", "sum 7 + bias (-1) = 6"]
-    pooled = gridmath.pool(presets.pooling_example(), kind="avg")
-    assert gridmath.describe_step(pooled, 0)[0] == "(1 + 3 + 4 + 2) / 4 = 10 / 4 = 2.5"
-    maxed = gridmath.pool(presets.pooling_example())
-    assert gridmath.describe_step(maxed, 3)[0] == "max(7, 2, 3, 8) = 8"
+    assert arithmetic.describe_step(result, 0) == ["1×1 + 2×(-1) + 3×0 + 4×2 = 7", "sum 7 + bias (-1) = 6"]
+    pooled = pooling.pool(presets.pooling_example(), kind="avg")
+    assert arithmetic.describe_step(pooled, 0)[0] == "(1 + 3 + 4 + 2) / 4 = 10 / 4 = 2.5"
+    maxed = pooling.pool(presets.pooling_example())
+    assert arithmetic.describe_step(maxed, 3)[0] == "max(7, 2, 3, 8) = 8"
     assert maxed.steps[3].largest_cell == (3, 3)
-    assert gridmath.format_number(-0.001) == "0" and gridmath.format_number(0.125, 2) == "0.12"
-    assert gridmath.is_right_guess(0.11, 1 / 9) and not gridmath.is_right_guess(0.12, 1 / 9)
+    assert arithmetic.format_number(-0.001) == "0" and arithmetic.format_number(0.125, 2) == "0.12"
+    assert arithmetic.is_right_guess(0.11, 1 / 9) and not arithmetic.is_right_guess(0.12, 1 / 9)
 
 
 def test_presets_are_small_whole_numbers():

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import models
 from core.data.mnist import load_test
-from core.grids import gridmath, presets
+from core.grids import arithmetic, gridmath, presets
 from core.models import checkpoints
 from tests.harness import open_page, screenshot, wait_idle
 
@@ -55,7 +55,7 @@ def test_steps_forward_and_back_write_core_numbers(app):
     assert any("Step 3 of 36" in m.value for m in app.markdown)
     # The third step's sum + bias, as core computes it (output[0, 2]).
     step = result.steps[2]
-    assert last_number(equation(app)[-1]) == gridmath.format_number(step.value)
+    assert last_number(equation(app)[-1]) == arithmetic.format_number(step.value)
     app.button(key="one_back").click().run()
     assert any("Step 2 of 36" in m.value for m in app.markdown)
 
@@ -76,7 +76,7 @@ def test_predict_then_reveal_says_right_or_wrong(app):
     first = result.steps[0].value
     app.number_input(key="one_guess_0").set_value(first).run()
     app.button(key="one_check").click().run()
-    assert [s.value for s in app.success] == [f"Right: step 1 writes {gridmath.format_number(first)}."]
+    assert [s.value for s in app.success] == [f"Right: step 1 writes {arithmetic.format_number(first)}."]
     app.number_input(key="one_guess_1").set_value(result.steps[1].value + 3).run()
     app.button(key="one_check").click().run()
     assert len(app.warning) == 1 and "Not quite" in app.warning[0].value
@@ -131,7 +131,7 @@ def test_trained_lenet_kernels_are_offered(monkeypatch, tmp_path):
     assert at.number_input(key="conv_bias_LeNet-5 C1 kernel 2").value == pytest.approx(bias, abs=1e-4)
     patch = presets.mnist_patch(load_test().images[0].numpy(), 8)
     expected = gridmath.convolve(patch, weights, bias=round(bias, 4)).steps[0].value
-    assert last_number(equation(at)[-1]) == gridmath.format_number(expected)
+    assert last_number(equation(at)[-1]) == arithmetic.format_number(expected)
 
 
 def test_three_channels_and_pooling_modes(app):
@@ -143,11 +143,11 @@ def test_three_channels_and_pooling_modes(app):
     # Hand check of the example's output[0, 0], channel by channel, then summed with the bias.
     hand = [float((x[c, :3, :3] * w[c]).sum()) for c in range(3)]
     channels = " + ".join(f"({v:g})" if v < 0 else f"{v:g}" for v in hand)  # (-2) + 1 + 4
-    assert f"{channels} = {gridmath.format_number(sum(hand))}" in equation(app)[-1]
+    assert f"{channels} = {arithmetic.format_number(sum(hand))}" in equation(app)[-1]
     assert (
         last_number(equation(app)[-1])
-        == gridmath.format_number(sum(hand) + bias)
-        == gridmath.format_number(first.value)
+        == arithmetic.format_number(sum(hand) + bias)
+        == arithmetic.format_number(first.value)
     )
 
     app.button_group(key="conv_mode").set_value("Pooling").run()
@@ -172,7 +172,7 @@ def test_three_channel_output_size_comes_from_the_arrays(monkeypatch):
     assert any("Step 1 of 36" in m.value for m in at.markdown)
     expected = gridmath.convolve(x, w, bias=0.5).steps[0].value
     assert expected == float((x[:, :2, :2] * w).sum()) + 0.5  # by hand: the top-left 2x2 windows
-    assert last_number(equation(at)[-1]) == gridmath.format_number(expected)
+    assert last_number(equation(at)[-1]) == arithmetic.format_number(expected)
 
 
 def take_draw(app, key: str, seed: int) -> None:
@@ -195,7 +195,7 @@ def test_new_numbers_in_three_channels_and_pooling(app):
         x = presets.random_integers((3, 5, 5), seed, 0, 3)
         w = presets.random_integers((3, 3, 3), seed + 1000, -1, 1)
         value = gridmath.convolve(x, w, bias=bias).steps[0].value
-        assert last_number(equation(app)[-1]) == gridmath.format_number(value)
+        assert last_number(equation(app)[-1]) == arithmetic.format_number(value)
     # Pooling: draw n is a 4x4 grid of 0-9 drawn with seed n; the first 2x2 window's largest.
     app.button_group(key="conv_mode").set_value("Pooling").run()
     for seed in (1, 2):
@@ -242,7 +242,7 @@ def test_browser_steps_three_times_and_shows_the_sum(streamlit_server, browser_p
         wait_idle(page)
     assert "Step 3 of 36" in page.locator(".st-key-one_progress").inner_text()
     written = page.locator(".st-key-conv_sum").inner_text()
-    assert last_number(written) == gridmath.format_number(default_result().steps[2].value), written
+    assert last_number(written) == arithmetic.format_number(default_result().steps[2].value), written
     screenshot(page, "convolution")
 
     # Play: at least 4 steps per second, counted from the page's own step counter.
@@ -346,11 +346,11 @@ def test_a_check_without_a_guess_asks_for_one_and_each_step_is_announced(app):
     assert [i.value for i in app.info] == ["Type your prediction for step 1 first, then check it."]
     assert any("Step 0 of 36" in m.value for m in app.markdown) and announced(app) == []
     app.button(key="one_forward").click().run()
-    first = gridmath.format_number(result.steps[0].value)
+    first = arithmetic.format_number(result.steps[0].value)
     assert announced(app) == [f"Step 1 of 36: output[0, 0] = {first}."]
     app.number_input(key="one_guess_1").set_value(result.steps[1].value).run()
     app.button(key="one_check").click().run()
-    assert announced(app) == [f"Right: step 2 writes {gridmath.format_number(result.steps[1].value)}."]
+    assert announced(app) == [f"Right: step 2 writes {arithmetic.format_number(result.steps[1].value)}."]
     # The guess of step 2 is gone from the page: the focus is handed to the guess of step 3.
     assert any(".st-key-one_guess_2 input" in h.value for h in app.get("html"))
     app.button(key="one_reset").click().run()  # Reset disables itself: the focus goes to Step forward

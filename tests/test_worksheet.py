@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from core.grids import gridmath, presets, worksheet
+from core.grids import arithmetic, gridmath, presets, worksheet
 from core.grids.gridmath import GridSettingsError
 
 VOID = {"meta", "br", "hr", "img", "link", "input"}
@@ -73,7 +73,7 @@ class Sheet(HTMLParser):
 
 
 def formatted(values) -> list[list[str]]:
-    return [[gridmath.format_number(v) for v in row] for row in np.asarray(values, dtype=float)]
+    return [[arithmetic.format_number(v) for v in row] for row in np.asarray(values, dtype=float)]
 
 
 def test_hand_computed_key_of_a_tiny_exercise():
@@ -106,14 +106,14 @@ def test_sheet_holds_the_exercise_and_the_key_equals_gridmath(settings):
     assert sheet.settings["stride"] == str(settings["stride"])
     assert sheet.settings["padding"] == str(settings["padding"])
     assert sheet.settings["dilation"] == str(settings["dilation"])
-    assert sheet.settings["bias"] == gridmath.format_number(settings["bias"])
+    assert sheet.settings["bias"] == arithmetic.format_number(settings["bias"])
     result = gridmath.convolve(x, k, **settings)
     assert sheet.grids["output", 0] == formatted(result.output)
     out_h, out_w = result.output.shape
     assert len(sheet.grids["output-blank", 0]) == out_h and all(
         row == [""] * out_w for row in sheet.grids["output-blank", 0]
     )
-    assert sheet.work["first-step"].splitlines() == gridmath.describe_step(result, 0)
+    assert sheet.work["first-step"].splitlines() == arithmetic.describe_step(result, 0)
     assert sheet.work["size"].endswith(f"= {out_h}")
     if settings["padding"]:
         assert sheet.grids["padded", 0] == formatted(result.padded[0])

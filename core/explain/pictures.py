@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from core.data.views import upscale_nearest
-from core.grids.gridmath import format_number
+from core.grids.arithmetic import format_number
 from core.i18n import N_, _
 
 

@@ -1,15 +1,12 @@
-"""Convolution and pooling on small grids, one output cell at a time.
+"""Convolution on small grids, one output cell at a time, and what every grid operation shares.
 
-Every operation returns the whole sequence of steps (where the window sits, what it covers,
-the products, their sum, the cell written) so a page can replay it; the final output is the
-same as ``torch.nn.functional.conv2d`` / ``max_pool2d`` / ``avg_pool2d`` on the same numbers
-(tests/test_gridmath.py checks that). Conventions are torch's: cross-correlation (the kernel
-is not flipped), zero padding, dilation spaces the kernel taps ``dilation`` cells apart, and
-the output side is floor((n + 2p - d(k - 1) - 1) / s) + 1.
-
-The 1998 LeNet subsampling (S2, S4) adds the block's inputs, multiplies by one trainable
-coefficient and adds one trainable bias (LeCun et al., Proc. IEEE 1998); the paper then
-squashes the result, which is left to the caller here.
+Every operation (convolution here, pooling in ``core.grids.pooling``) returns the whole sequence
+of steps (where the window sits, what it covers, the products, their sum, the cell written) so a
+page can replay it; the final output is the same as ``torch.nn.functional.conv2d`` /
+``max_pool2d`` / ``avg_pool2d`` on the same numbers (tests/test_gridmath.py checks that).
+``core.grids.arithmetic`` writes a step's arithmetic out. Conventions are torch's:
+cross-correlation (the kernel is not flipped), zero padding, dilation spaces the kernel taps
+``dilation`` cells apart, and the output side is floor((n + 2p - d(k - 1) - 1) / s) + 1.
 """
 
 from __future__ import annotations
@@ -105,7 +102,7 @@ GRID_NAMES = (N_("input"), N_("kernel"), N_("image"))
 SIDES = {"height": N_("height"), "width": N_("width")}
 
 
-def _check_range(name: str, value: int, bounds: tuple[int, int]) -> str | None:
+def check_range(name: str, value: int, bounds: tuple[int, int]) -> str | None:
     low, high = bounds
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or not low <= value <= high:
         return _("{name} must be a whole number from {low} to {high}, got {value}").format(
@@ -114,7 +111,7 @@ def _check_range(name: str, value: int, bounds: tuple[int, int]) -> str | None:
     return None
 
 
-def _fit_problem(height: int, width: int, kernel: int, *, stride: int, padding: int, dilation: int) -> str | None:
+def fit_problem(height: int, width: int, kernel: int, *, stride: int, padding: int, dilation: int) -> str | None:
     span = dilation * (kernel - 1) + 1
     for side, n in (("height", height), ("width", width)):
         if span > n + 2 * padding:
@@ -145,13 +142,13 @@ def output_size(n: int, kernel: int, *, stride: int = 1, padding: int = 0, dilat
 
     Raises GridSettingsError when the (dilated) kernel is larger than the padded input.
     """
-    problem = _fit_problem(n, n, kernel, stride=stride, padding=padding, dilation=dilation)
+    problem = fit_problem(n, n, kernel, stride=stride, padding=padding, dilation=dilation)
     if problem:
         raise GridSettingsError(problem)
     return conv_output_size(n, kernel, padding=padding, stride=stride, dilation=dilation)
 
 
-def _as_chw(values: np.ndarray | list, name: str) -> np.ndarray:
+def as_chw(values: np.ndarray | list, name: str) -> np.ndarray:
     array = np.asarray(values, dtype=float)
     if array.ndim == 2:
         array = array[None]
@@ -195,14 +192,14 @@ def conv_problem(
             "kernel per input channel"
         ).format(filter_channels=k_shape[0], channels=channels)
     for problem in (
-        _check_range("kernel size", k_shape[1], KERNEL_RANGE),
-        _check_range("stride", stride, STRIDE_RANGE),
-        _check_range("padding", padding, PADDING_RANGE),
-        _check_range("dilation", dilation, DILATION_RANGE),
+        check_range("kernel size", k_shape[1], KERNEL_RANGE),
+        check_range("stride", stride, STRIDE_RANGE),
+        check_range("padding", padding, PADDING_RANGE),
+        check_range("dilation", dilation, DILATION_RANGE),
     ):
         if problem:
             return problem
-    return _fit_problem(height, width, k_shape[1], stride=stride, padding=padding, dilation=dilation)
+    return fit_problem(height, width, k_shape[1], stride=stride, padding=padding, dilation=dilation)
 
 
 def pad(values: np.ndarray, padding: int) -> tuple[np.ndarray, np.ndarray]:
@@ -214,7 +211,7 @@ def pad(values: np.ndarray, padding: int) -> tuple[np.ndarray, np.ndarray]:
     return padded, mask
 
 
-def _windows(height: int, width: int, kernel: int, stride: int, dilation: int):
+def window_positions(height: int, width: int, kernel: int, stride: int, dilation: int):
     """Yield (out_row, out_col, rows, cols) in reading order over a (padded) H x W grid."""
     span = dilation * (kernel - 1) + 1
     for i, top in enumerate(range(0, height - span + 1, stride)):
@@ -235,15 +232,15 @@ def convolve(
 
     Raises GridSettingsError (with the reason) when the settings cannot work.
     """
-    x = _as_chw(values, "input")
-    w = _as_chw(kernel, "kernel")
+    x = as_chw(values, "input")
+    w = as_chw(kernel, "kernel")
     problem = conv_problem(x.shape, w.shape, stride=stride, padding=padding, dilation=dilation)
     if problem:
         raise GridSettingsError(problem)
     bias = float(bias)
     padded, mask = pad(x, padding)
     steps, cells = [], {}
-    for i, j, rows, cols in _windows(*mask.shape, w.shape[1], stride, dilation):
+    for i, j, rows, cols in window_positions(*mask.shape, w.shape[1], stride, dilation):
         patch = padded[:, rows][:, :, cols]
         products = patch * w
         channel_sums = products.sum(axis=(1, 2))
@@ -265,10 +262,10 @@ def convolve(
             )
         )
         cells[i, j] = total + bias
-    return GridResult("conv", padded, mask, w, 1.0, tuple(steps), _grid_of(cells))
+    return GridResult("conv", padded, mask, w, 1.0, tuple(steps), grid_of(cells))
 
 
-def _grid_of(cells: dict[tuple[int, int], float]) -> np.ndarray:
+def grid_of(cells: dict[tuple[int, int], float]) -> np.ndarray:
     rows = max(i for i, _col in cells) + 1
     cols = max(j for _row, j in cells) + 1
     grid = np.zeros((rows, cols))
@@ -277,147 +274,20 @@ def _grid_of(cells: dict[tuple[int, int], float]) -> np.ndarray:
     return grid
 
 
-def pool_problem(input_shape: tuple[int, ...], kernel: int, stride: int) -> str | None:
-    """Why these pooling settings cannot run (one sentence), or None when they can."""
-    if len(input_shape) != 2:
-        return _("pooling here works on one grid (rows x cols)")
-    height, width = input_shape
-    if not (1 <= height <= MAX_SIDE and 1 <= width <= MAX_SIDE):
-        return _("the input is {height}x{width}: use at most {most}x{most} cells").format(
-            height=height, width=width, most=MAX_SIDE
-        )
-    for problem in (
-        _check_range("pooling window", kernel, POOL_KERNEL_RANGE),
-        _check_range("pooling stride", stride, POOL_STRIDE_RANGE),
-    ):
-        if problem:
-            return problem
-    if kernel > min(height, width):
-        return _(
-            "the {size}x{size} pooling window is larger than the {height}x{width} input: use a smaller "
-            "window or a larger input"
-        ).format(size=kernel, height=height, width=width)
-    return None
-
-
-def pool(
-    values: np.ndarray | list,
-    *,
-    kind: str = "max",
-    kernel: int = 2,
-    stride: int = 2,
-    coefficient: float = 1.0,
-    bias: float = 0.0,
-) -> GridResult:
-    """Max or average pooling, or the 1998 subsampling, of one ``H x W`` grid, step by step.
-
-    ``kind``: "max" (largest value of the block), "avg" (block sum / k^2, torch's avg_pool2d)
-    or "subsample" (LeNet-5 S2: block sum x coefficient + bias, before the squashing).
-    """
-    if kind not in ("max", "avg", "subsample"):
-        raise GridSettingsError(
-            _("unknown pooling kind {kind}: use 'max', 'avg' or 'subsample'").format(kind=repr(kind))
-        )
-    x = _as_chw(values, "input")
-    if x.shape[0] != 1:
-        raise GridSettingsError(_("pooling here works on one grid (rows x cols), not several channels"))
-    problem = pool_problem(x.shape[1:], kernel, stride)
-    if problem:
-        raise GridSettingsError(problem)
-    coefficient, bias = (float(coefficient), float(bias)) if kind == "subsample" else (1.0, 0.0)
-    mask = np.zeros(x.shape[1:], dtype=bool)
-    steps, cells = [], {}
-    for i, j, rows, cols in _windows(*mask.shape, kernel, stride, 1):
-        patch = x[:, rows][:, :, cols]
-        if kind == "max":
-            total = value = float(patch.max())
-        else:
-            total = float(patch.sum())
-            value = total / kernel**2 if kind == "avg" else total * coefficient + bias
-        steps.append(
-            Step(len(steps), i, j, rows, cols, patch, mask[np.ix_(rows, cols)], None, None, total, bias, value)
-        )
-        cells[i, j] = value
-    return GridResult(kind, x, mask, None, coefficient, tuple(steps), _grid_of(cells))
-
-
 def feature_map(
     image: np.ndarray, kernel: np.ndarray, *, bias: float = 0.0, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> np.ndarray:
     """One kernel over a whole ``H x W`` image of any size (no steps kept): the feature map."""
-    x = _as_chw(image, "image")[0]
-    w = _as_chw(kernel, "kernel")[0]
+    x = as_chw(image, "image")[0]
+    w = as_chw(kernel, "kernel")[0]
     if w.shape[0] != w.shape[1]:
         raise GridSettingsError(
             _("the kernel must be square, got {height}x{width}").format(height=w.shape[0], width=w.shape[1])
         )
-    problem = _fit_problem(*x.shape, w.shape[0], stride=stride, padding=padding, dilation=dilation)
+    problem = fit_problem(*x.shape, w.shape[0], stride=stride, padding=padding, dilation=dilation)
     if problem:
         raise GridSettingsError(problem)
     padded = np.pad(x, padding)
     span = dilation * (w.shape[0] - 1) + 1
     windows = sliding_window_view(padded, (span, span))[::stride, ::stride, ::dilation, ::dilation]
     return np.einsum("ijkl,kl->ij", windows, w) + float(bias)
-
-
-def format_number(value: float, decimals: int = 2) -> str:
-    """A number as a person writes it: ``3``, ``-0.5``, ``0.25`` (no ``-0``, no trailing zeros)."""
-    text = (
-        f"{round(float(value), decimals):.{decimals}f}".rstrip("0").rstrip(".")
-        if decimals
-        else f"{round(float(value)):d}"
-    )
-    return "0" if text in ("-0", "") else text
-
-
-def _signed(value: float, decimals: int) -> str:
-    text = format_number(value, decimals)
-    return f"({text})" if text.startswith("-") else text
-
-
-def describe_step(result: GridResult, index: int, decimals: int = 2) -> list[str]:
-    """The arithmetic of one step as lines of plain text, ending with the value written."""
-    step = result.steps[index]
-    fmt = lambda v: format_number(v, decimals)  # noqa: E731
-    cell = _("output[{row}, {col}]").format(row=step.out_row, col=step.out_col)
-    numbers = [fmt(v) for v in step.patch.ravel()]
-    if result.operation == "max":
-        return [f"max({', '.join(numbers)}) = {fmt(step.value)}", f"{cell} = {fmt(step.value)}"]
-    block_sum = f"({' + '.join(_signed(v, decimals) for v in step.patch.ravel())})"
-    if result.operation == "avg":
-        return [
-            f"{block_sum} / {step.patch.size} = {fmt(step.total)} / {step.patch.size} = {fmt(step.value)}",
-            f"{cell} = {fmt(step.value)}",
-        ]
-    if result.operation == "subsample":
-        return [
-            f"{block_sum} × {fmt(result.coefficient)} + {_signed(step.bias, decimals)}"
-            f" = {fmt(step.total)} × {fmt(result.coefficient)} + {_signed(step.bias, decimals)}"
-            f" = {fmt(step.value)}",
-            f"{cell} = {fmt(step.value)}",
-        ]
-    lines = []
-    for c in range(step.patch.shape[0]):
-        terms = " + ".join(
-            f"{_signed(a, decimals)}×{_signed(b, decimals)}"
-            for a, b in zip(step.patch[c].ravel(), result.weights[c].ravel())
-        )
-        line = f"{terms} = {fmt(step.channel_sums[c])}"
-        lines.append(
-            _("channel {channel}: {arithmetic}").format(channel=c + 1, arithmetic=line)
-            if step.patch.shape[0] > 1
-            else line
-        )
-    if step.patch.shape[0] > 1:
-        lines.append(" + ".join(_signed(s, decimals) for s in step.channel_sums) + f" = {fmt(step.total)}")
-    lines.append(
-        _("sum {total} + bias {bias} = {value}").format(
-            total=fmt(step.total), bias=_signed(step.bias, decimals), value=fmt(step.value)
-        )
-    )
-    return lines
-
-
-def is_right_guess(guess: float, value: float, decimals: int = 2) -> bool:
-    """A typed prediction counts as right when it matches the value shown to ``decimals`` places."""
-    return abs(float(guess) - float(value)) <= 0.5 * 10.0**-decimals + 1e-9

@@ -16,7 +16,7 @@ import html
 
 import numpy as np
 
-from core.grids import gridmath
+from core.grids import arithmetic, gridmath
 from core.i18n import _, current_language, ngettext
 
 _CSS = """
@@ -61,7 +61,7 @@ def _grid_table(
         cells = []
         for c, value in enumerate(line):
             css = ' class="padding"' if padding_mask is not None and padding_mask[r, c] else ""
-            text = "" if blank else html.escape(gridmath.format_number(value, decimals))
+            text = "" if blank else html.escape(arithmetic.format_number(value, decimals))
             cells.append(f"<td{css}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table class="grid"{attrs}><caption>{html.escape(caption)}</caption>' + "".join(rows) + "</table>"
@@ -111,7 +111,7 @@ def convolution_worksheet(
         (_("Stride"), "stride", str(stride)),
         (_("Padding"), "padding", str(padding)),
         (_("Dilation"), "dilation", str(dilation)),
-        (_("Bias"), "bias", gridmath.format_number(bias, decimals)),
+        (_("Bias"), "bias", arithmetic.format_number(bias, decimals)),
     ]
     settings_rows = "".join(
         f'<tr><td>{html.escape(label)}</td><td data-setting="{name}">{html.escape(value)}</td></tr>'
@@ -180,7 +180,7 @@ def convolution_worksheet(
         if padding
         else ""
     )
-    first_step = "\n".join(gridmath.describe_step(result, 0, decimals))
+    first_step = "\n".join(arithmetic.describe_step(result, 0, decimals))
     title_text = html.escape(title)
     words = {
         key: html.escape(text)

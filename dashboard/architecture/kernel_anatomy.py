@@ -9,7 +9,7 @@ import torch
 from core.architecture import layers
 from core.architecture import views as av
 from core.explain.pictures import describe_map
-from core.grids.gridmath import format_number
+from core.grids.arithmetic import format_number
 from core.i18n import _, ngettext, sentences
 from dashboard.figures import charts, html_pictures
 from dashboard.frame import accessibility, presenter

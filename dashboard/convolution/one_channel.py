@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from core.explain.pictures import describe_map
-from core.grids import gridmath, presets, worksheet
+from core.grids import arithmetic, gridmath, presets, worksheet
 from core.grids.gridmath import GridSettingsError
 from core.i18n import _
 from dashboard.convolution import stepper
@@ -76,7 +76,7 @@ def one_channel(digits: np.ndarray | None) -> None:
             ),
         )
     steps = result.steps
-    lines = max(stepper.equation_lines(gridmath.describe_step(result, i, DECIMALS)) for i in range(len(steps)))
+    lines = max(stepper.equation_lines(arithmetic.describe_step(result, i, DECIMALS)) for i in range(len(steps)))
     largest = largest_cell()
     titles = [_("Input"), _("Kernel"), _("Window × kernel"), _("Output")]
     (hp, wp), k, wo = result.padding_mask.shape, kernel.shape[0], result.output.shape[1]
@@ -109,7 +109,7 @@ def one_channel(digits: np.ndarray | None) -> None:
             cell=cell,
         )
         if step:
-            return gridmath.describe_step(result, pos - 1, DECIMALS)
+            return arithmetic.describe_step(result, pos - 1, DECIMALS)
         return [_("Press Step forward (or Play) to compute the first output cell.")]
 
     play("one", (x, kernel, bias, stride, padding, dilation), steps, draw, equation_key="conv_sum")
@@ -170,8 +170,8 @@ def real_image(
             description=_("The feature map, {height} × {width}, from {low} to {high}: {where}.").format(
                 height=fmap.shape[0],
                 width=fmap.shape[1],
-                low=gridmath.format_number(float(fmap.min())),
-                high=gridmath.format_number(float(fmap.max())),
+                low=arithmetic.format_number(float(fmap.min())),
+                high=arithmetic.format_number(float(fmap.max())),
                 where=describe_map(fmap, signed=True),
             ),
         )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.grids import gridmath
+from core.grids import arithmetic
 from core.i18n import _
 
 
@@ -27,11 +27,11 @@ class Verdict:
     value: float
 
     def sentence(self, decimals: int = 2) -> str:
-        truth = gridmath.format_number(self.value, decimals)
+        truth = arithmetic.format_number(self.value, decimals)
         if self.right:
             return _("Right: step {step} writes {value}.").format(step=self.step, value=truth)
         return _("Not quite: you said {guess}, step {step} writes {value}.").format(
-            guess=gridmath.format_number(self.guess, decimals), step=self.step, value=truth
+            guess=arithmetic.format_number(self.guess, decimals), step=self.step, value=truth
         )
 
 
@@ -87,7 +87,7 @@ class Playback:
         if guess is None or self.pos >= self.n:
             return
         value = values[self.pos]
-        self.verdict = Verdict(self.pos + 1, gridmath.is_right_guess(guess, value, decimals), guess, value)
+        self.verdict = Verdict(self.pos + 1, arithmetic.is_right_guess(guess, value, decimals), guess, value)
         self.pos += 1
 
     @property

@@ -5,8 +5,9 @@ subsampling over the same windows, side by side.
 import numpy as np
 import streamlit as st
 
-from core.grids import gridmath, presets
+from core.grids import arithmetic, gridmath, presets
 from core.grids.gridmath import GridSettingsError
+from core.grids.pooling import pool
 from core.i18n import N_, _
 from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import RANDOM, TYPED, impossible, labels, typed_grid
@@ -54,7 +55,7 @@ def pooling() -> None:
         bias = float(st.number_input(_("1998 bias"), value=0.25, step=0.25, format="%g", key="pool_bias"))
     try:
         results = {
-            kind: gridmath.pool(x, kind=kind, kernel=kernel, stride=stride, coefficient=coefficient, bias=bias)
+            kind: pool(x, kind=kind, kernel=kernel, stride=stride, coefficient=coefficient, bias=bias)
             for kind in POOLINGS
         }
     except GridSettingsError as exc:
@@ -66,7 +67,7 @@ def pooling() -> None:
     def equation(i: int) -> list[str]:
         return [
             _("{name}: {arithmetic}").format(
-                name=_(POOLINGS[kind]), arithmetic=gridmath.describe_step(result, i, DECIMALS)[0]
+                name=_(POOLINGS[kind]), arithmetic=arithmetic.describe_step(result, i, DECIMALS)[0]
             )
             for kind, result in results.items()
         ]

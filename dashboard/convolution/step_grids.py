@@ -75,7 +75,7 @@ def play(
     bold_last: bool = True,
 ) -> None:
     """The step player over ``steps`` (``target``: what the student predicts, translated, e.g.
-    "max-pooling output"; the output cell by default, as ``gridmath.describe_step`` names it);
+    "max-pooling output"; the output cell by default, as ``arithmetic.describe_step`` names it);
     new ``settings`` (every number and setting drawn) start it again. ``draw(pos, step, playing)``
     draws ``pos`` steps done, ``step`` the last of them (None at 0), and returns the equation."""
     digest = hashlib.sha1()

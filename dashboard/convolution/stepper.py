@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.grids import gridmath
+from core.grids import arithmetic
 from core.i18n import _
 from dashboard.convolution.playback import Playback, Verdict
 from dashboard.frame import accessibility, guard
@@ -287,7 +287,7 @@ def animate(
                         width=VERDICT_PX,
                     )
             if not playing and pos:  # while playing, the steps go by too fast to be read out
-                value = gridmath.format_number(values[pos - 1], decimals)
+                value = arithmetic.format_number(values[pos - 1], decimals)
                 step_said = _("Step {step} of {n}: {target} = {value}.").format(
                     step=pos, n=state.n, target=targets[pos - 1], value=value
                 )

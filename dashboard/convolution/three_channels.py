@@ -5,7 +5,7 @@ channels' sums added, with one bias, into one output channel, step by step.
 import numpy as np
 import streamlit as st
 
-from core.grids import gridmath, presets
+from core.grids import arithmetic, gridmath, presets
 from core.i18n import N_, _
 from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import RANDOM, geometry_controls, labels, output_shape_calculator
@@ -61,7 +61,7 @@ def three_channels() -> None:
     # is as wide as the input or as the kernel and products side by side (2k cells, 2 tables and
     # 12 px apart), or as their titles; it is as high as the input and a kernel.
     largest = largest_cell(48)
-    lines = max(stepper.equation_lines(gridmath.describe_step(result, i, DECIMALS)[-2:]) for i in range(len(steps)))
+    lines = max(stepper.equation_lines(arithmetic.describe_step(result, i, DECIMALS)[-2:]) for i in range(len(steps)))
     title = stepper.title_rem
     input_title, kernel_title = _("Input channel {channel}"), _("Kernel {channel}")
     products_title, output_title = _("Products"), _("Output (one channel)")
@@ -104,7 +104,7 @@ def three_channels() -> None:
                 ),
                 label_html(
                     _("sum = {value}").format(
-                        value=gridmath.format_number(step.channel_sums[c], DECIMALS) if step else "?"
+                        value=arithmetic.format_number(step.channel_sums[c], DECIMALS) if step else "?"
                     )
                 ),
             )
@@ -118,7 +118,7 @@ def three_channels() -> None:
             cell=cell,
         )
         if step:
-            return gridmath.describe_step(result, pos - 1, DECIMALS)[-2:]
+            return arithmetic.describe_step(result, pos - 1, DECIMALS)[-2:]
         return [_("Press Step forward (or Play).")]
 
     play("three", (x, w, bias, stride, padding, dilation), steps, draw, equation_key="three_sum")

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from core.grids.gridmath import format_number
+from core.grids.arithmetic import format_number
 from core.i18n import _
 from dashboard.figures.palettes import (
     ACCENT,

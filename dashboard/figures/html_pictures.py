@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from core.explain.pictures import channel_tiles, describe_maps, png_data_uri
-from core.grids.gridmath import format_number
+from core.grids.arithmetic import format_number
 from core.i18n import _
 from dashboard.figures.palettes import (
     ACCENT,
