@@ -1,7 +1,8 @@
 """The class: its digits in one SQLite database every page and process shares (``db`` owns the
 file and the SQL, ``store`` the entries and sessions, ``checks`` what an entry may hold), who the
 teacher is (``teacher``), the class against MNIST (``lessons``), fine-tuning on the class's
-handwriting (``finetune``), the class as files (``export``) and digits from paper (``paper``).
+handwriting (``finetune``; ``finetune_job`` runs it as the server's one background run), the class
+as files (``export``) and digits from paper (``paper``).
 
 May import: core.training, core.explain, core.models, core.data, core.device, core.files, core.i18n.
 """
