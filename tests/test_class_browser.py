@@ -28,7 +28,7 @@ import pytest
 import torch
 from PIL import Image
 
-from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop
+from benchmarks.load_students import DRAWN_DIGITS, digit_strokes, in_fresh_loop
 from benchmarks.wire_student import WireSession
 from core.classroom import store as class_store
 from core.classroom import teacher

@@ -6,7 +6,9 @@ PERFORMANCE.md. Here only correctness is asserted, never a time: the machine is 
 
 import pytest
 
-from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, run, wall_delays
+from benchmarks.classroom_load import run
+from benchmarks.load_figures import wall_delays
+from benchmarks.load_students import DRAWN_DIGITS, digit_strokes, in_fresh_loop
 from benchmarks.wire_student import WireSession
 from tests.harness import chromium_path
 

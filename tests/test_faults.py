@@ -196,7 +196,7 @@ def test_server_killed_mid_training_restarts_with_checkpoints_intact(tmp_path, b
     """A run started on /training, the server killed with SIGKILL, then started again."""
     import shutil
 
-    from benchmarks.classroom_load import in_fresh_loop, start_training
+    from benchmarks.load_students import in_fresh_loop, start_training
     from tests.harness import CHROMIUM_FLAGS, chromium_path, open_page, start_streamlit
 
     if chromium_path() is None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.classroom_load import DRAWN_DIGITS, digit_strokes, in_fresh_loop, sticky_errors
+from benchmarks.load_students import DRAWN_DIGITS, digit_strokes, in_fresh_loop, sticky_errors
 from benchmarks.wire_student import WireSession
 from core.classroom import store, teacher
 from core.classroom.db import DB_ENV

@@ -116,7 +116,7 @@ def test_no_guess_past_the_last_step():
     "right,expected", [(True, "Right: step 3 writes -0.5."), (False, "Not quite: you said 0.25, step 3 writes -0.5.")]
 )
 def test_the_verdict_writes_numbers_as_the_page_does(right, expected):
-    # gridmath.format_number: no trailing zeros, 2 decimals.
+    # core.grids.arithmetic.format_number: no trailing zeros, 2 decimals.
     assert Verdict(3, right, 0.250, -0.500).sentence(2) == expected
 
 
