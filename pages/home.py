@@ -90,7 +90,7 @@ with st.container(key="lesson"):
 
 st.header(_("The models"))
 with guard.guarded(_("The models")):
-    found = names.describe_all(checkpoints.list_checkpoints())
+    found = names.names_of(checkpoints.list_checkpoints())
     counts = {group: sum(m.group == group for m in found) for group in names.GROUPS}
     if found:
         st.markdown(

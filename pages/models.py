@@ -56,7 +56,7 @@ def rows(group: str, infos: list[checkpoints.CheckpointInfo]) -> list[dict]:
     shipped = names.shipped_names()
     out = []
     for info in infos:
-        named = names.describe(info, shipped)
+        named = names.name_of(info, shipped)
         row = {_("model"): named.title, _("checkpoint"): info.name}
         if group == runs.REPRODUCTION:
             reported = info.record.get("reported")
@@ -108,7 +108,7 @@ with guard.guarded(_("The checkpoints")):
     shipped = names.shipped_names()
     groups = {group: [] for group in names.GROUPS}
     by_name = {info.name: info for info in found}
-    for named in names.describe_all(found, shipped):  # in a group, LeNet-5 first, as the pickers list them
+    for named in names.names_of(found, shipped):  # in a group, LeNet-5 first, as the pickers list them
         groups[named.group].append(by_name[named.name])
     for group in names.GROUPS if found else ():
         title, text = (_(t) for t in GROUP_TEXT[group])

@@ -30,7 +30,7 @@ def test_every_preset_and_variant_has_a_short_name_and_a_line():
 
 def test_every_shipped_run_has_its_own_name_in_its_group():
     runs_ = recipes.shipped_runs()
-    named = [model_names.describe(shipped_info(run)) for run in runs_]
+    named = [model_names.name_of(shipped_info(run)) for run in runs_]
     # core.training.recipes: 10 fast runs (shipped), 4 seed runs of a reported figure + 2 x 4 variants (reproductions).
     assert [m.group for m in named].count(runs.SHIPPED) == 10
     assert [m.group for m in named].count(runs.REPRODUCTION) == 12
@@ -70,19 +70,19 @@ def test_trained_here_and_the_class_s_and_the_group_order():
         },
     )
     first = shipped_info(recipes.shipped_runs()[0])  # lenet5_1998, fast
-    described = model_names.describe_all([tuned, here, first])
-    assert [m.group for m in described] == [runs.SHIPPED, runs.TRAINED_HERE, model_names.CLASS]
-    assert described[1].title == "Small MLP, trained here"
-    assert described[1].line == "the fast recipe, 3 epochs: 97.12% right on the test set"
-    assert described[2].title == "Modern LeNet, tuned on the class's digits"
+    named = model_names.names_of([tuned, here, first])
+    assert [m.group for m in named] == [runs.SHIPPED, runs.TRAINED_HERE, model_names.CLASS]
+    assert named[1].title == "Small MLP, trained here"
+    assert named[1].line == "the fast recipe, 3 epochs: 97.12% right on the test set"
+    assert named[2].title == "Modern LeNet, tuned on the class's digits"
     assert (
-        described[2].about == "The class's · session 2: 30 steps on 24 of the class's digits; 98.75% right on "
+        named[2].about == "The class's · session 2: 30 steps on 24 of the class's digits; 98.75% right on "
         "MNIST's test set · class_lenet5_2"
     )
 
 
 def test_names_in_chinese(in_chinese):
-    named = {run.name: model_names.describe(shipped_info(run)) for run in recipes.shipped_runs()}
+    named = {run.name: model_names.name_of(shipped_info(run)) for run in recipes.shipped_runs()}
     assert named["lenet5"].label == "现代 LeNet（lenet5）"
     assert named["mlp_128_seed"].title == "小型多层感知机，原文的方案"
     assert named["cnn_avgpool_seed_momentum"].about.startswith("原文的复现 · 测试集上的准确率为 99.00%")

@@ -119,7 +119,7 @@ def group_of(info: CheckpointInfo, shipped: Collection[str] | None = None) -> st
     return runs.checkpoint_group(info, shipped_names() if shipped is None else shipped)
 
 
-def describe(info: CheckpointInfo, shipped: Collection[str] | None = None) -> ModelName:
+def name_of(info: CheckpointInfo, shipped: Collection[str] | None = None) -> ModelName:
     """A checkpoint's short name, line and group, from its record."""
     record, preset = info.record, info.preset
     model = model_title(preset)
@@ -165,21 +165,21 @@ def describe(info: CheckpointInfo, shipped: Collection[str] | None = None) -> Mo
     return ModelName(info.name, group, preset, title, line)
 
 
-def describe_all(infos: Iterable[CheckpointInfo], shipped: Collection[str] | None = None) -> list[ModelName]:
-    """Every checkpoint described, in the order of ``GROUPS`` (:func:`in_group_order`)."""
+def names_of(infos: Iterable[CheckpointInfo], shipped: Collection[str] | None = None) -> list[ModelName]:
+    """Every checkpoint named (:func:`name_of`), in the order of ``GROUPS`` (:func:`in_group_order`)."""
     shipped = shipped_names() if shipped is None else shipped
-    return in_group_order([describe(info, shipped) for info in infos])
+    return in_group_order([name_of(info, shipped) for info in infos])
 
 
-def in_group_order(described: Iterable[ModelName]) -> list[ModelName]:
+def in_group_order(named: Iterable[ModelName]) -> list[ModelName]:
     """In the order of ``GROUPS``; in a group, the presets in the registry's order (LeNet-5 first),
     each preset's checkpoints by name."""
     order = {preset: i for i, preset in enumerate(models.names())}
-    return sorted(described, key=lambda m: (GROUPS.index(m.group), order.get(m.preset, len(order)), m.name))
+    return sorted(named, key=lambda m: (GROUPS.index(m.group), order.get(m.preset, len(order)), m.name))
 
 
 def for_names(names: Iterable[str], folder: Path | str | None = None) -> list[ModelName]:
-    """The checkpoints called ``names`` described, in the order of ``GROUPS``; a record that
+    """The checkpoints called ``names`` named (:func:`name_of`), in the order of ``GROUPS``; a record that
     cannot be read any more is left out. A record read before and not changed since is not read
     again (the model pickers ask on every run of a page)."""
     folder = checkpoints.folder_or_default(folder)
@@ -187,15 +187,15 @@ def for_names(names: Iterable[str], folder: Path | str | None = None) -> list[Mo
     for name in names:
         try:
             stat = (folder / f"{name}.json").stat()
-            found.append(_described(str(folder), name, stat.st_mtime_ns, stat.st_size, language))
+            found.append(_named(str(folder), name, stat.st_mtime_ns, stat.st_size, language))
         except (OSError, checkpoints.CheckpointError):
             continue
     return in_group_order(found)
 
 
 @functools.lru_cache(maxsize=1024)
-def _described(folder: str, name: str, mtime_ns: int, size: int, language: str) -> ModelName:
-    return describe(checkpoints.read_info(name, folder), _SHIPPED)
+def _named(folder: str, name: str, mtime_ns: int, size: int, language: str) -> ModelName:
+    return name_of(checkpoints.read_info(name, folder), _SHIPPED)
 
 
 _SHIPPED = frozenset(shipped_names())
