@@ -41,20 +41,19 @@ def lenet_comparison() -> list[Difference]:
     c3, conv2 = paper["c3"], modern["features.conv2"]
     s2, out_p, out_m = paper["s2"], paper["output"], modern["classifier.fc3"]
     n = lambda v: f"{v:,}"  # noqa: E731
+    # Each total in words once, for its cells and its sentence.
+    p_params, m_params = n(p_tot["weighted_layer_params"]), n(m_tot["weighted_layer_params"])
+    p_connections, m_connections = n(p_tot["connections"]), n(m_tot["connections"])
     return [
         Difference(
             _("parameters"),
-            n(p_tot["weighted_layer_params"]),
-            n(m_tot["weighted_layer_params"]),
+            p_params,
+            m_params,
             _(
                 "LeNet-5 trains {paper} parameters; the modern LeNet's convolutions and dense layers have {modern} "
                 "(plus {batchnorm} BatchNorm scales and shifts), mostly because its second convolution is fully "
                 "connected and its output is a trained linear layer."
-            ).format(
-                paper=n(p_tot["weighted_layer_params"]),
-                modern=n(m_tot["weighted_layer_params"]),
-                batchnorm=n(m_tot["batchnorm_params"]),
-            ),
+            ).format(paper=p_params, modern=m_params, batchnorm=n(m_tot["batchnorm_params"])),
         ),
         Difference(
             "C3 / conv2",
@@ -100,16 +99,16 @@ def lenet_comparison() -> list[Difference]:
         ),
         Difference(
             _("connections"),
-            n(p_tot["connections"]),
-            n(m_tot["connections"]),
+            p_connections,
+            m_connections,
             _(
                 "A forward pass of LeNet-5 uses {paper_connections} connections and {paper_macs} multiply-adds; "
                 "the modern one {modern_connections} and {modern_macs}, the partial C3 being the main "
                 "saving."
             ).format(
-                paper_connections=n(p_tot["connections"]),
+                paper_connections=p_connections,
                 paper_macs=n(p_tot["macs"]),
-                modern_connections=n(m_tot["connections"]),
+                modern_connections=m_connections,
                 modern_macs=n(m_tot["macs"]),
             ),
         ),

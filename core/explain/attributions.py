@@ -119,10 +119,10 @@ class Method:
     key: str
     title: str  # Captum's name (marked N_): :meth:`named` says it to a reader
     summary: str  # marked N_; shown through :meth:`described`
-    signed: bool  # the map has both signs (for: positive, against: negative)
-    needs_conv: bool  # needs a convolutional layer (Grad-CAM)
-    hooks: bool  # puts hooks on modules: must run on a private copy
     run: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] = field(repr=False, compare=False)
+    signed: bool = True  # the map has both signs (for: positive, against: negative)
+    needs_conv: bool = False  # needs a convolutional layer (Grad-CAM)
+    hooks: bool = False  # puts hooks on modules: must run on a private copy
 
     def named(self) -> str:
         """The method's name in the session's language: Captum's name, in Chinese after a Chinese
@@ -139,10 +139,8 @@ _METHODS = [
         "saliency",
         N_("Saliency"),
         N_("How much the class score changes when one pixel changes: |gradient| (Simonyan et al. 2013)."),
+        _saliency,
         signed=False,
-        needs_conv=False,
-        hooks=False,
-        run=_saliency,
     ),
     Method(
         "integrated_gradients",
@@ -151,19 +149,13 @@ _METHODS = [
             "Gradients averaged along the path from a black image to the digit, times the "
             "difference (Sundararajan et al. 2017); the map adds up to the score's change."
         ),
-        signed=True,
-        needs_conv=False,
-        hooks=False,
-        run=_integrated_gradients,
+        _integrated_gradients,
     ),
     Method(
         "input_x_gradient",
         N_("Gradient × Input"),
         N_("The gradient times the pixel's own (normalised) value (Shrikumar et al. 2016)."),
-        signed=True,
-        needs_conv=False,
-        hooks=False,
-        run=_input_x_gradient,
+        _input_x_gradient,
     ),
     Method(
         "guided_backprop",
@@ -172,10 +164,8 @@ _METHODS = [
             "The gradient with every ReLU passing back only positive signals "
             "(Springenberg et al. 2015): sharp, but it looks alike for any class."
         ),
-        signed=True,
-        needs_conv=False,
+        _guided_backprop,
         hooks=True,
-        run=_guided_backprop,
     ),
     Method(
         "deeplift",
@@ -184,10 +174,8 @@ _METHODS = [
             "Each pixel's share of the score's difference from the black image, passed back "
             "layer by layer with the rescale rule (Shrikumar et al. 2017)."
         ),
-        signed=True,
-        needs_conv=False,
+        _deeplift,
         hooks=True,
-        run=_deeplift,
     ),
     Method(
         "grad_cam",
@@ -197,10 +185,10 @@ _METHODS = [
             "back where it looks on the 28 × 28 input (Selvaraju et al. 2017): coarse, where "
             "rather than which pixels."
         ),
+        _grad_cam,
         signed=False,
         needs_conv=True,
         hooks=True,
-        run=_grad_cam,
     ),
     Method(
         "occlusion",
@@ -209,10 +197,7 @@ _METHODS = [
             "The score's drop when a {window} × {window} black square "
             "covers each place (Zeiler & Fergus 2014), stride {stride}."
         ),
-        signed=True,
-        needs_conv=False,
-        hooks=False,
-        run=_occlusion,
+        _occlusion,
     ),
 ]
 
