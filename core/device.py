@@ -58,7 +58,7 @@ def shared_threads(cpu_count: int | None = None) -> int:
     return max(1, cpu_count // 2)
 
 
-def describe(device: torch.device | None = None) -> str:
+def device_name(device: torch.device | None = None) -> str:
     """A short human name: the GPU's name, "Apple MPS", or "CPU (n threads)"."""
     device = device or pick_device()
     if device.type == "cuda":

@@ -32,11 +32,11 @@ def draw() -> None:
             index, count = replica.split("/", 1)
             st.caption(
                 _("Compute: **{device}** · server process {index} of {count}").format(
-                    device=device.describe(device.pick_device()), index=index, count=count
+                    device=device.device_name(device.pick_device()), index=index, count=count
                 )
             )
         else:
-            st.caption(_("Compute: **{device}**").format(device=device.describe(device.pick_device())))
+            st.caption(_("Compute: **{device}**").format(device=device.device_name(device.pick_device())))
         if roles.is_teacher():
             st.caption(
                 _(
