@@ -1,5 +1,6 @@
 """Figures of the /dataset page (drawing only: the numbers come from core.data): how many images
-show each digit, in the training and the test set, and a label as a one-hot vector."""
+show each digit, in the training and the test set, and a label as a one-hot vector; how the page
+names a split and an image in words."""
 
 from __future__ import annotations
 
@@ -74,3 +75,15 @@ def one_hot_bar(vector: np.ndarray, colors: FigureColors = STANDARD) -> go.Figur
     fig.update_xaxes(dtick=1, title=_("position (digit)"), side="bottom")
     fig.update_yaxes(visible=False)
     return styled(fig, 150)
+
+
+def split_name(split: str) -> str:
+    """``train`` / ``test`` as the page names it, in the session's language."""
+    return _(SPLIT_LABELS[split])
+
+
+def digit_alt(label: int, split: str, index: int) -> str:
+    """An MNIST image's text alternative: the digit it shows, and which image it is."""
+    return _("the digit {label}: {split} image #{index}, 28 × 28 pixels").format(
+        label=label, split=split_name(split), index=index
+    )
