@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import types
 
 import pytest
 import torch
@@ -25,6 +26,72 @@ os.environ["CNN_EXPLAINER_JOBS_DIR"] = tempfile.mkdtemp(prefix="jobs-")
 # The suite shares 2 cores with a Streamlit server and Chromium: with torch's default of one
 # thread per core, its threads spin against theirs and tiny ops get ~100x slower.
 torch.set_num_threads(1)
+
+
+# --- tiers: `make test-fast` runs the tests that need none of these (pytest -m fast) ---------------
+# A tier is seen in the fixtures a test uses, in the names its code (and the tests' own helpers it
+# calls, followed into tests/*.py) refers to, or in an explicit mark where neither shows it.
+TIERS = {
+    "browser": ({"browser", "browser_page"}, {"sync_playwright", "chromium_path"}),
+    "server": ({"streamlit_server"}, {"start_streamlit", "StreamlitServer"}),
+    "apptest": (set(), {"run_page", "AppTest"}),
+    "fullset": (set(), {"evaluate_checkpoint"}),
+    "subprocess": (set(), {"subprocess", "Popen"}),
+}
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """The global and attribute names a code object refers to, its nested functions' included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _reached(function, seen: set) -> set[str]:
+    """The names ``function`` refers to, and those of every function or class of tests/ it names."""
+    code = getattr(function, "__code__", None)
+    if code is None or code in seen:
+        return set()
+    seen.add(code)
+    names = _names(code)
+    for name in list(names):
+        found = function.__globals__.get(name)
+        if not getattr(found, "__module__", "").startswith("tests"):
+            continue
+        if isinstance(found, type):
+            for member in vars(found).values():
+                names |= _reached(getattr(member, "fget", member), seen)
+        else:
+            names |= _reached(found, seen)
+    return names
+
+
+def tiers_of(item) -> set[str]:
+    """The tiers a collected test belongs to (empty: it is fast). An explicit ``fast`` mark keeps a
+    test in the loop whatever it uses (a check worth its seconds there)."""
+    if item.get_closest_marker("fast"):
+        return set()
+    tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+    functions = [getattr(item, "function", None)]
+    for definitions in item._fixtureinfo.name2fixturedefs.values():
+        functions += [definition.func for definition in definitions]
+    seen: set = set()
+    names = set().union(*(_reached(function, seen) for function in functions if function is not None))
+    for tier, (fixtures, referred) in TIERS.items():
+        if fixtures & set(item.fixturenames) or referred & names:
+            tiers.add(tier)
+    return tiers
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        tiers = tiers_of(item)
+        for tier in sorted(tiers):
+            item.add_marker(tier)
+        if not tiers:
+            item.add_marker("fast")
 
 
 @pytest.fixture(scope="session")
