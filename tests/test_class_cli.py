@@ -16,11 +16,9 @@ from PIL import Image
 
 from core.classroom.db import DB_ENV
 from core.classroom.store import ClassStore
+from tests.harness import needs_lenet5
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_lenet5 = pytest.mark.skipif(
-    not (ROOT / "checkpoints" / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
 
 
 def core(db: Path, *args: str) -> subprocess.CompletedProcess:

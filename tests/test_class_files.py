@@ -24,10 +24,7 @@ from core.data import preprocess
 from core.models import checkpoints
 from core.models.inference import evaluate_checkpoint
 from tests.class_hand import fill_store, render_digit, scripted_class
-
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
+from tests.harness import needs_lenet5
 
 
 @pytest.fixture

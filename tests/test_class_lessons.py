@@ -20,10 +20,7 @@ from core.data.mnist import normalize
 from core.models import checkpoints
 from core.training import confusion
 from tests.class_hand import fill_store, scripted_class
-
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
+from tests.harness import needs_lenet5
 
 
 def sure_of(answer: int, p: float) -> list[float]:

@@ -2,7 +2,7 @@
 1280x720, nicknames as plain text, whole button labels, and one drawing sent twice as one entry.
 
 One server for the module, with its own class database (``CNN_EXPLAINER_CLASS_DB``) and no teacher
-rights for localhost (tests/test_class_browser.py's ``class_env``). Digits are put in the store
+rights for localhost (tests/harness.py's ``class_env``). Digits are put in the store
 directly (MNIST test digits through /draw's preprocessing), except where a student draws.
 Screenshots are kept in artifacts/screenshots/ (``class_projector_*``).
 """
@@ -19,9 +19,21 @@ from core.classroom.db import DB_ENV
 from core.classroom.sessions import Session
 from core.data import preprocess
 from core.data.mnist import load_test
-from tests.harness import SCREENSHOTS, open_page, screenshot, start_streamlit, wait_idle
-from tests.test_class_browser import FOUR, LAPTOP, PHONE, button, class_env, draw_on, whole
-from tests.test_page_draw import needs_lenet5
+from tests.harness import (
+    FOUR,
+    LAPTOP,
+    PHONE,
+    SCREENSHOTS,
+    button,
+    class_env,
+    draw_on,
+    needs_lenet5,
+    open_page,
+    screenshot,
+    start_streamlit,
+    wait_idle,
+    whole,
+)
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 

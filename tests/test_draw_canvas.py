@@ -24,27 +24,29 @@ import random
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pytest
 
-from tests.harness import SCREENSHOTS, open_page, screenshot, wait_idle
-from tests.test_page_draw import METRIC, PROMPT, draw, needs_lenet5
+from tests.harness import (
+    EXCEPTION,
+    METRIC,
+    PROMPT,
+    REDO,
+    RESET,
+    SCREENSHOTS,
+    STROKES,
+    UNDO,
+    draw,
+    needs_lenet5,
+    open_page,
+    screenshot,
+    toolbar_button,
+    touch_stroke,
+    wait_idle,
+)
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 
-UNDO, REDO, RESET = "Undo", "Redo", "Reset canvas & history"
-EXCEPTION = "[data-testid='stException']"
 ERROR = "[data-testid='stAlertContentError']"
-
-# Strokes in canvas pixels (280 x 280). The bar and the slash make a 7 (the bar alone reads as
-# a 2 to lenet5: the drawing of issue 14); each one alone has enough ink to be read as a digit.
-STROKES = {
-    "bar": [(60 + 10 * k, 50) for k in range(17)],
-    "slash": [(230 - 5 * k, 50 + 11 * k) for k in range(20)],
-    "stem": [(140, 45 + 10 * k) for k in range(20)],
-    "arc": [(140 + 70 * np.sin(a), 150 - 90 * np.cos(a)) for a in np.linspace(-2.2, 2.2, 25)],
-    "hook": [(90 + 8 * k, 200 - 6 * k) for k in range(12)] + [(186, 128 - 9 * k) for k in range(1, 10)],
-}
 
 
 @dataclass
@@ -69,10 +71,6 @@ class Canvas:
 
     def empty(self) -> None:  # the toolbar's reset, or the app's Clear (a new canvas)
         self.strokes, self.undo_stack, self.redo_stack = (), [], []
-
-
-def toolbar_button(page, label: str):
-    return page.locator(f"button.dc-icon-button[aria-label='{label}']").first
 
 
 def act(page, canvas: Canvas, action: str) -> None:
@@ -196,17 +194,6 @@ def toolbar_overlaps(page) -> list[str]:
     )
     page.wait_for_timeout(400)  # any transition over
     return card.evaluate(OVERLAPS)
-
-
-def touch_stroke(page, context, points) -> None:
-    """One stroke with a finger through canvas-relative points: CDP touch events, as a phone sends them."""
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
-    cdp = context.new_cdp_session(page)
-    at = [{"x": box["x"] + x, "y": box["y"] + y} for x, y in points]
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at[0]]})
-    for point in at[1:]:
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
 @pytest.mark.parametrize("screen", ["laptop", "projector", "phone"])

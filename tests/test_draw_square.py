@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import open_page, screenshot, wait_idle
-from tests.test_draw_canvas import EXCEPTION, REDO, UNDO, toolbar_button
-from tests.test_page_draw import PROMPT, needs_lenet5
+from tests.harness import EXCEPTION, PROMPT, REDO, UNDO, needs_lenet5, open_page, screenshot, toolbar_button, wait_idle
 
 pytestmark = [pytest.mark.browser, needs_lenet5]
 

@@ -34,11 +34,7 @@ from core.training.jobs import runner
 from core.training.jobs.spec import JobInputError, NeedsConfirmation
 from core.training.jobs.state import FINISHED, STOPPED, shown_message
 from tests.class_hand import fill_store, scripted_class
-from tests.harness import speak_chinese
-
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
+from tests.harness import needs_lenet5, speak_chinese
 
 
 def digits_of(labels, first_id: int = 1) -> ClassDigits:

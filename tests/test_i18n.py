@@ -278,7 +278,7 @@ def test_an_attribution_method_is_named_in_chinese_with_its_english_name():
 
 
 def test_the_image_librarys_own_words_never_reach_a_page(in_chinese):
-    from tests.test_preprocess import black_1bit_png
+    from tests.harness import black_1bit_png
 
     # 30,000 x 30,000 = 900,000,000 pixels: over twice PIL's MAX_IMAGE_PIXELS, so PIL refuses it
     # itself, in English ("could be decompression bomb DOS attack").

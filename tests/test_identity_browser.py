@@ -16,10 +16,23 @@ import pytest
 from core.classroom import store as class_store
 from core.classroom import teacher
 from core.classroom.db import DB_ENV
-from tests.harness import open_page, screenshot, start_streamlit, wait_idle
-from tests.test_class_browser import LAPTOP, TOKEN, button, choose_and_send, class_env, draw_on, press_send, whole
-from tests.test_draw_canvas import STROKES
-from tests.test_page_draw import PROMPT, needs_lenet5
+from tests.harness import (
+    CLASS_TOKEN,
+    LAPTOP,
+    PROMPT,
+    STROKES,
+    button,
+    choose_and_send,
+    class_env,
+    draw_on,
+    needs_lenet5,
+    open_page,
+    press_send,
+    screenshot,
+    start_streamlit,
+    wait_idle,
+    whole,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +52,7 @@ def server(tmp_path_factory):
 @pytest.fixture
 def this_token(monkeypatch):
     """The server's token in this process too, to check the cookie as the server does."""
-    monkeypatch.setenv(teacher.TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(teacher.TOKEN_ENV, CLASS_TOKEN)
     teacher.token.cache_clear()
     yield
     teacher.token.cache_clear()
@@ -54,11 +67,11 @@ def test_the_teacher_keeps_the_role_through_a_reload_and_a_new_tab_until_leaving
     stranger = browser.new_context(**LAPTOP)
     try:
         page = context.new_page()
-        open_page(page, server.url + f"/training?teacher={TOKEN}")
+        open_page(page, server.url + f"/training?teacher={CLASS_TOKEN}")
         assert "teacher=" not in page.url and button(page, "tr_start").is_enabled()
         [kept] = role_cookies(context)
         assert teacher.role_cookie_valid(kept)  # signed with the server's token...
-        assert all(TOKEN not in c["value"] for c in context.cookies())  # ...which no cookie holds
+        assert all(CLASS_TOKEN not in c["value"] for c in context.cookies())  # ...which no cookie holds
         [cookie] = [c for c in context.cookies() if c["name"] == teacher.COOKIE]
         assert (cookie["path"], cookie["sameSite"]) == ("/", "Strict")
         assert 0 < cookie["expires"] - time.time() <= teacher.COOKIE_MAX_AGE_S

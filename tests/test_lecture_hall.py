@@ -31,17 +31,29 @@ from core.classroom import store, teacher
 from core.classroom.db import DB_ENV
 from core.models import checkpoints
 from serve.haproxy import COOKIE, SERVER_HEADER
-from tests.harness import ROOT, free_port, open_page, screenshot, shipped_checkpoints_in, wait_idle
-from tests.test_draw_canvas import STROKES
-from tests.test_page_draw import METRIC, draw, needs_lenet5
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("haproxy") is None,
-    reason="HAProxy is not installed: `make test` installs it as root (apt-get install -y haproxy)",
+from tests.harness import (
+    LAPTOP,
+    METRIC,
+    ROOT,
+    STROKES,
+    draw,
+    free_port,
+    needs_lenet5,
+    open_page,
+    screenshot,
+    shipped_checkpoints_in,
+    wait_idle,
 )
 
+pytestmark = [
+    pytest.mark.server,  # python -m serve: Streamlit processes behind HAProxy, started in a subprocess
+    pytest.mark.skipif(
+        shutil.which("haproxy") is None,
+        reason="HAProxy is not installed: `make test` installs it as root (apt-get install -y haproxy)",
+    ),
+]
+
 TOKEN = "lecture-hall-test-token"
-LAPTOP = {"viewport": {"width": 1400, "height": 1000}}
 SIDEBAR = "[data-testid='stSidebar']"
 COUNTS = ".st-key-wall_counts [data-testid='stMetricValue']"
 START_S = 180  # two Streamlit processes importing torch on two busy cores

@@ -19,11 +19,7 @@ from core.classroom.entry import COUNTED_RULE, PAPER_NICKNAME
 from core.data import preprocess
 from core.data.mnist import load_test
 from core.models import checkpoints, inference
-from tests.harness import run_page
-
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
+from tests.harness import needs_lenet5, run_page
 
 
 @pytest.fixture

@@ -18,17 +18,10 @@ from core.data import preprocess
 from core.data.mnist import load_test
 from core.explain import perturb
 from core.models import checkpoints, inference
-from tests.harness import open_page, run_page, screenshot, wait_idle
+from tests.harness import METRIC, PROMPT, draw, needs_lenet5, open_page, run_page, screenshot, wait_idle
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "draw.py")
-PROMPT = "Draw a digit in the black square"
-METRIC = "[data-testid='stMetricValue']"
-
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
-    reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints` (or `python -m core train lenet5`)",
-)
 
 
 def drawn_seven() -> np.ndarray:
@@ -360,17 +353,6 @@ def test_perturbation_lab_answers_as_core_does():
 
 
 # --- the real canvas in Chromium ------------------------------------------------------------
-
-
-def draw(page, points: list[tuple[float, float]]) -> None:
-    """One stroke through canvas-relative points, with small mouse moves as a hand would make."""
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
-    x0, y0 = box["x"], box["y"]
-    page.mouse.move(x0 + points[0][0], y0 + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(x0 + x, y0 + y, steps=3)
-    page.mouse.up()
 
 
 def prediction_after_drawing(page, points) -> str:

@@ -8,8 +8,6 @@ Expected numbers come from MNIST's recipe (LeCun et al. 1998, section III-A: lon
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -18,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFile, ImageFilter
 
 from core.data import preprocess as pp
 from core.data.mnist import load_test
+from tests.harness import black_1bit_png
 
 CANVAS = 280  # the draw page's canvas: 10x MNIST's 28
 
@@ -56,21 +55,6 @@ def png_bytes(image: Image.Image, **save_args) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=save_args.pop("format", "PNG"), **save_args)
     return buffer.getvalue()
-
-
-def black_1bit_png(width: int, height: int, *, rows: int | None = None) -> bytes:
-    """A black 1-bit PNG built by hand, so huge sizes cost no memory: 10,000 x 10,000 is ~12 kB.
-
-    ``rows`` < height writes only that many rows: a header that promises more than the data.
-    """
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte 0, then packed pixels
-    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    pixels = zlib.compress(row * (height if rows is None else rows), 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 # --- the MNIST recipe ----------------------------------------------------------------

@@ -10,12 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data.mnist import load_test
-from core.models import checkpoints
-from tests.harness import open_page, run_page, wait_idle
-
-needs_lenet5 = pytest.mark.skipif(
-    not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(), reason="no checkpoints/lenet5.pt: run `make checkpoints`"
-)
+from tests.harness import needs_lenet5, open_page, run_page, wait_idle
 
 
 def opened(page: str, params: dict, **state) -> AppTest:
