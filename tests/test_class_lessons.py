@@ -87,6 +87,7 @@ def test_class_digits_leave_out_hidden_and_unfair_ones_oldest_first(tmp_path):
 
 
 @needs_lenet5
+@pytest.mark.fullset  # lenet5 on the 10,000 test images, as its record was measured
 def test_lenet5_is_measured_on_the_class_and_on_mnist_as_its_record_says(tmp_path):
     store = ClassStore(tmp_path / "class.sqlite")
     images, labels = scripted_class(per_label=10, seed=1)

@@ -82,6 +82,7 @@ def test_restricted_unpickler_loads_numpy_arrays():
     assert (out[1] == arr * 2).all()
 
 
+@pytest.mark.fullset  # the files are derived again from the whole 70,000-image pickle
 def test_truncated_idx_file_is_rebuilt(tmp_path):
     root = tmp_path / "data"
     shutil.copytree(mnist.raw_dir(), mnist.raw_dir(root))

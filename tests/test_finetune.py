@@ -153,6 +153,7 @@ def test_refusals_are_said_in_the_language_of_the_page_that_shows_them(monkeypat
 
 
 @needs_lenet5
+@pytest.mark.fullset  # MNIST's 10,000 test images before and after the fine-tune
 def test_fine_tuning_learns_the_class_hand_and_keeps_mnist(tmp_path, folder, scripted, capsys):
     images, labels = scripted
     store = ClassStore(tmp_path / "class.sqlite")

@@ -23,6 +23,8 @@ CNN_FLOOR = 0.988
 
 SHIPPED = shipped_runs()
 
+pytestmark = pytest.mark.fullset  # every shipped network on the 10,000 test images
+
 
 @pytest.mark.parametrize("run", SHIPPED, ids=[r.name for r in SHIPPED])
 def test_shipped_checkpoint(run):

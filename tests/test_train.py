@@ -196,6 +196,7 @@ def test_one_cycle_with_fewer_steps_than_its_warm_up_still_trains():
     assert len(result.history) == 1 and result.history[0]["images"] == 300
 
 
+@pytest.mark.fullset  # each loop's model is measured on the 10,000 test images
 def test_bench_smoke_runs_both_loops_side_by_side():
     from core.device import pick_device
     from core.training.bench import bench
