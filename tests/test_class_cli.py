@@ -121,6 +121,7 @@ def test_add_json_reports_what_was_added_and_what_was_refused_and_why(tmp_path):
 
 
 @needs_lenet5
+@pytest.mark.fullset  # MNIST's 10,000 test images before and after the fine-tune
 def test_finetune_json_prints_before_and_after_under_keys_that_say_which(tmp_path, capsys):
     from tests.class_hand import fill_store, scripted_class
 

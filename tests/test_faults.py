@@ -108,6 +108,7 @@ def test_trainer_killed_mid_run_leaves_the_previous_checkpoint(folder_with_old):
     checkpoints.load("old", folder=folder_with_old)
 
 
+@pytest.mark.fullset  # the four files derived again from the whole 70,000-image pickle
 def test_deleted_data_is_rederived(tmp_path):
     root = tmp_path / "data"  # as if data/ had been deleted while the app was down
     out = subprocess.run(
