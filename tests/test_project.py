@@ -11,12 +11,14 @@ import json
 import re
 import subprocess
 import sys
+import types
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.harness import ROOT
+from tests.conftest import tiers_of
+from tests.harness import ROOT, run_page
 
 # Each of these starts a fresh interpreter (seconds of importing torch) yet belongs to the edit-test
 # loop: a wrong import or an oversized module is what an edit breaks.
@@ -132,3 +134,47 @@ def test_the_sizes_are_counted_as_wc_counts_them(tmp_path, monkeypatch):
     (tmp_path / "three.py").write_text("a = 1\nb = 2\nc = 3\n")
     (tmp_path / "no_last_newline.py").write_text("a = 1\nb = 2")
     assert (lines(Path("three.py")), lines(Path("no_last_newline.py"))) == (3, 1)  # `wc -l` says 3 and 1
+
+
+# --- the tiers conftest.py gives each test (make test-fast runs the fast ones) ------------------------
+
+
+class _Item:
+    """What conftest's tiers_of reads of a collected test."""
+
+    def __init__(self, function, fixtures=(), marks=()):
+        self.function, self.fixturenames = function, list(fixtures)
+        self._fixtureinfo = types.SimpleNamespace(name2fixturedefs={})
+        self.marks = [getattr(pytest.mark, name).mark for name in marks]
+
+    def iter_markers(self):
+        return iter(self.marks)
+
+    def get_closest_marker(self, name):
+        return next((mark for mark in self.marks if mark.name == name), None)
+
+
+def _opens_a_page():
+    return run_page("home")  # never called: what matters is that the code names it
+
+
+def _through_a_helper():
+    return _opens_a_page()
+
+
+def _starts_python():
+    return subprocess.run([sys.executable, "-c", "pass"])
+
+
+def _plain():
+    return sum(range(3))
+
+
+def test_a_tests_tier_is_read_from_its_fixtures_its_helpers_and_its_marks():
+    assert tiers_of(_Item(_plain)) == set()
+    assert tiers_of(_Item(_plain, fixtures=["tmp_path", "browser_page", "browser"])) == {"browser"}
+    assert tiers_of(_Item(_plain, fixtures=["streamlit_server"])) == {"server"}
+    assert tiers_of(_Item(_through_a_helper)) == {"apptest"}  # two calls deep, within tests/
+    assert tiers_of(_Item(_starts_python)) == {"subprocess"}
+    assert tiers_of(_Item(_plain, marks=["fullset"])) == {"fullset"}
+    assert tiers_of(_Item(_starts_python, marks=["fast"])) == set()  # a check kept in the loop on purpose
