@@ -88,7 +88,8 @@ test: setup system-packages lint
 	$(PY) -m core data
 	$(VENV)/bin/pytest -q
 
-# The edit-test loop: no browser, server, AppTest or full-set training; stops at the first failure.
+# The edit-test loop, stopping at the first failure: the fast tier (tests/conftest.py marks the rest:
+# a browser, a server, an AppTest run, MNIST's whole test set, another Python process).
 test-fast: setup lint
 	$(VENV)/bin/pytest -q -x -m fast
 
