@@ -1,9 +1,13 @@
-"""Shared fixtures: a running Streamlit server and a headless Chromium page.
+"""Shared fixtures (a running Streamlit server, a headless Chromium page, core speaking Chinese),
+the run's environment, and the tiers every collected test is marked with.
 
 Browser tests: ``def test_x(streamlit_server, browser_page): open_page(browser_page,
 streamlit_server.url + "/draw")``. Screenshots go to ``artifacts/screenshots/``.
-Helpers the tests import (``open_page``, ``screenshot``, ``start_streamlit``...) live in
-``tests/harness.py``; this file holds only fixtures and the run's environment.
+Helpers the tests import (``open_page``, ``screenshot``, ``start_streamlit``, ``needs_lenet5``...)
+live in ``tests/harness.py``.
+
+Tiers (``pytest -m fast`` is ``make test-fast``): ``browser``, ``server``, ``apptest``, ``fullset``,
+``subprocess``, each read from what a test uses (see ``tiers_of``); a test in none of them is ``fast``.
 """
 
 from __future__ import annotations
@@ -75,8 +79,8 @@ def tiers_of(item) -> set[str]:
         return set()
     tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
     functions = [getattr(item, "function", None)]
-    for definitions in item._fixtureinfo.name2fixturedefs.values():
-        functions += [definition.func for definition in definitions]
+    for definitions in item._fixtureinfo.name2fixturedefs.values():  # pytest's own are read by name only
+        functions += [d.func for d in definitions if getattr(d.func, "__module__", "").startswith("tests")]
     seen: set = set()
     names = set().union(*(_reached(function, seen) for function in functions if function is not None))
     for tier, (fixtures, referred) in TIERS.items():
