@@ -129,6 +129,14 @@ def browser_page(browser):
 
 
 @pytest.fixture
+def store(tmp_path):
+    """A class store of the test's own: an empty SQLite file in its temporary folder."""
+    from core.classroom.store import ClassStore
+
+    return ClassStore(tmp_path / "class.sqlite")
+
+
+@pytest.fixture
 def in_chinese(monkeypatch):
     """The test's texts in Chinese (harness.speak_chinese from its start)."""
     speak_chinese(monkeypatch)

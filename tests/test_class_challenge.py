@@ -10,12 +10,6 @@ from core.classroom.db import BadEntry, StoreError
 from core.classroom.store import ClassStore
 from tests.class_hand import probabilities_for, scripted_class
 
-
-@pytest.fixture
-def store(tmp_path) -> ClassStore:
-    return ClassStore(tmp_path / "class.sqlite")
-
-
 IMAGES, _ = scripted_class(per_label=1, seed=5)
 
 

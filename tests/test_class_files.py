@@ -19,17 +19,11 @@ from core.classroom import paper
 from core.classroom.export import export_all, wall_html, write_idx
 from core.classroom.finetune import held_out_split
 from core.classroom.lessons import class_digits, class_predictions
-from core.classroom.store import ClassStore
 from core.data import preprocess
 from core.models import checkpoints
 from core.models.inference import evaluate_checkpoint
 from tests.class_hand import fill_store, render_digit, scripted_class
 from tests.harness import needs_lenet5
-
-
-@pytest.fixture
-def store(tmp_path) -> ClassStore:
-    return ClassStore(tmp_path / "class.sqlite")
 
 
 @pytest.fixture

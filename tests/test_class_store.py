@@ -22,6 +22,7 @@ from core.classroom import export
 from core.classroom import store as class_store
 from core.classroom.db import DB_ENV, AlreadySent, BadEntry, StoreError, StoreUnavailable, TooFast
 from core.classroom.store import ClassStore
+from tests.class_hand import probabilities_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,11 +33,6 @@ def digit(value: int = 200, seed: int = 0) -> np.ndarray:
     picture = np.zeros((28, 28), dtype=np.uint8)
     picture[6:22, 10:18] = rng.integers(1, value + 1, size=(16, 8))
     return picture
-
-
-def probabilities(answer: int, sure: float = 0.9) -> list[float]:
-    rest = (1 - sure) / 9
-    return [sure if d == answer else rest for d in range(10)]
 
 
 def send(
@@ -56,16 +52,11 @@ def send(
         label=label,
         model="lenet5",
         prediction=prediction,
-        probabilities=probabilities(prediction),
+        probabilities=probabilities_for(prediction),
         image=digit(seed=seed),
         nickname=nickname,
         now=now,
     )
-
-
-@pytest.fixture
-def store(tmp_path) -> ClassStore:
-    return ClassStore(tmp_path / "class.sqlite")
 
 
 def test_a_digit_sent_is_read_back_as_it_was(store):
@@ -75,7 +66,7 @@ def test_a_digit_sent_is_read_back_as_it_was(store):
         label=4,
         model="lenet5",
         prediction=9,
-        probabilities=probabilities(9, 0.8),
+        probabilities=probabilities_for(9, 0.8),
         image=picture,
         now=1000.0,
     )
@@ -143,7 +134,13 @@ def test_hiding_takes_an_entry_off_the_wall_and_the_counts(store):
 )
 def test_bad_input_is_refused_with_a_sentence_and_nothing_stored(store, changes, words):
     entry = dict(
-        student_key="k", label=4, model="lenet5", prediction=9, probabilities=probabilities(9), image=digit(), now=5.0
+        student_key="k",
+        label=4,
+        model="lenet5",
+        prediction=9,
+        probabilities=probabilities_for(9),
+        image=digit(),
+        now=5.0,
     )
     entry.update(changes)
     with pytest.raises(BadEntry, match=words.replace("(", r"\(").replace(")", r"\)")):
@@ -372,7 +369,7 @@ INSERT INTO students VALUES (1, 'a', 1), (1, 'b', 2);
 
 def test_a_schema_1_file_is_upgraded_in_place_and_a_drawing_sent_three_times_is_one_entry(tmp_path):
     path = tmp_path / "class.sqlite"
-    probs = np.asarray(probabilities(3), dtype=np.float32).tobytes()
+    probs = np.asarray(probabilities_for(3), dtype=np.float32).tobytes()
     with sqlite3.connect(path) as db:  # a file as the dashboard wrote it before drawings were told apart
         db.executescript(SCHEMA_1)
         rows = [("a", 8, 5), ("a", 0, 5), ("a", 6, 5), ("b", 8, 5), ("a", 2, 6)]  # (student, label, drawing)
@@ -392,7 +389,7 @@ def test_a_schema_1_file_is_upgraded_in_place_and_a_drawing_sent_three_times_is_
         label=9,
         model="lenet5",
         prediction=3,
-        probabilities=probabilities(3),
+        probabilities=probabilities_for(3),
         image=digit(seed=5),
         now=100,
     )
