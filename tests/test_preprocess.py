@@ -15,6 +15,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFile, ImageFilter
 
 from core.data import preprocess as pp
+from core.data.geometry import centre_of_mass
 from core.data.mnist import load_test
 from tests.harness import black_1bit_png
 
@@ -66,7 +67,7 @@ def test_small_off_centre_and_large_border_touching_digits_end_like_mnist(make):
     assert max(result.scaled.shape) == 20
     top, left, bottom, right = ink_box(result.digit)
     assert max(bottom - top, right - left) == 20  # MNIST: longer side 20 px
-    row, col = pp.centre_of_mass(result.digit)
+    row, col = centre_of_mass(result.digit)
     assert abs(row - 14) <= 1 and abs(col - 14) <= 1  # MNIST: centre of mass at (14, 14)
     assert result.digit.dtype == np.uint8 and result.digit.shape == (28, 28)
     assert result.inverted is False
@@ -96,7 +97,7 @@ def test_real_mnist_digits_come_back_almost_unchanged():
     assert np.abs(first.digit.astype(int) - images[0].astype(int)).max() <= 1
     for image in images:
         digit = pp.from_array(image).digit
-        row, col = pp.centre_of_mass(digit)
+        row, col = centre_of_mass(digit)
         assert abs(row - 14) <= 1 and abs(col - 14) <= 1
         assert np.corrcoef(digit.ravel(), image.ravel())[0, 1] > 0.9
 

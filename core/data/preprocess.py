@@ -3,8 +3,7 @@
 A drawing is not an MNIST digit until it is made like one. MNIST's recipe
 (LeCun et al. 1998, section III-A): the digit is scaled so its longer side fits 20 px,
 anti-aliased, and pasted into 28x28 so its centre of mass is in the middle; white ink on
-black. Measured on the 10,000 MNIST test digits: the centre of mass (row, col) lies in
-[13.5, 14.5] and the ink box is 20 px on its longer side for 9,997 of them.
+black (that geometry: :mod:`core.data.geometry`).
 
 Steps, each kept in :class:`Preprocessed` so a page can show them:
 
@@ -33,12 +32,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.data.geometry import centre_of_mass, paste_centred, scale_box
 from core.data.mnist import normalize
 from core.i18n import _
 
-DIGIT_SIZE = 28
-BOX_SIZE = 20
-CENTRE = 14.0  # MNIST's centre of mass, in pixel-index coordinates (see module docstring)
 MIN_CONTRAST = 0.2  # ink must differ from the background by 20% of full scale (51 of 255)
 NOISE_SIGMAS = 5.0  # background noise (robust sigma of the border) is levelled away up to here
 INK_FRACTION = 0.05  # a pixel above 5% of the ink's peak belongs to the ink box
@@ -106,8 +103,8 @@ def from_array(
     raw = _to_uint8(levelled)
     top, left, bottom, right = box
     crop = levelled[top:bottom, left:right]
-    scaled = _scale(crop)
-    digit, offset, shift = _paste_centred(scaled)
+    scaled = scale_box(crop)
+    digit, offset, shift = paste_centred(scaled)
     tensor = normalize(torch.from_numpy(digit).unsqueeze(0))
     return Preprocessed(
         raw=raw,
@@ -221,17 +218,6 @@ def from_path(
         ) from exc
     except PreprocessError as exc:
         raise type(exc)(_("{path}: {message}").format(path=path, message=exc)) from exc
-
-
-def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    """(row, col) of an image's centre of mass, weighted by brightness, in pixel indices."""
-    weights = np.asarray(image, dtype=np.float64)
-    total = weights.sum()
-    if total <= 0:
-        return (float("nan"), float("nan"))
-    rows = (weights.sum(axis=1) * np.arange(weights.shape[0])).sum() / total
-    cols = (weights.sum(axis=0) * np.arange(weights.shape[1])).sum() / total
-    return (float(rows), float(cols))
 
 
 # --- steps -------------------------------------------------------------------------
@@ -355,33 +341,6 @@ def _ink_box(levelled: np.ndarray, min_ink_fraction: float) -> tuple[int, int, i
         )
 
     return box
-
-
-def _scale(crop: np.ndarray) -> np.ndarray:
-    """Float image in [0, 255] with its longer side BOX_SIZE, aspect ratio kept."""
-    height, width = crop.shape
-    factor = BOX_SIZE / max(height, width)
-    size = (max(1, round(width * factor)), max(1, round(height * factor)))
-    # Shrinking: BOX averages the area each output pixel covers, MNIST's own anti-aliasing,
-    # with no ringing that could blank the box's edge. Growing: BOX would be blocky.
-    resample = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
-    image = Image.fromarray(np.ascontiguousarray(crop * 255.0, dtype=np.float32))  # mode "F"
-    scaled = np.clip(np.asarray(image.resize(size, resample), dtype=np.float32), 0.0, 255.0)
-    # Every MNIST digit peaks at 254 or 255 (all 70,000); averaging thin strokes lowers the peak.
-    return scaled * np.float32(255.0 / max(float(scaled.max()), 1e-6))
-
-
-def _paste_centred(scaled: np.ndarray) -> tuple[np.ndarray, tuple[int, int], tuple[int, int]]:
-    """Place scaled in 28x28 so its centre of mass lands on (CENTRE, CENTRE)."""
-    height, width = scaled.shape
-    com_row, com_col = centre_of_mass(scaled)
-    top = int(np.clip(np.rint(CENTRE - com_row), 0, DIGIT_SIZE - height))
-    left = int(np.clip(np.rint(CENTRE - com_col), 0, DIGIT_SIZE - width))
-    digit = np.zeros((DIGIT_SIZE, DIGIT_SIZE), dtype=np.float32)
-    digit[top : top + height, left : left + width] = scaled
-    centred = ((DIGIT_SIZE - height) // 2, (DIGIT_SIZE - width) // 2)
-    digit = np.rint(digit).astype(np.uint8)
-    return digit, (top, left), (top - centred[0], left - centred[1])
 
 
 def _to_uint8(unit: np.ndarray) -> np.ndarray:

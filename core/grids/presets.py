@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.data.preprocess import centre_of_mass
+from core.data.geometry import centre_of_mass
 from core.i18n import N_, _
 from core.models import checkpoints
 
