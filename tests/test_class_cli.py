@@ -16,9 +16,7 @@ from PIL import Image
 
 from core.classroom.db import DB_ENV
 from core.classroom.store import ClassStore
-from tests.harness import needs_lenet5
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT, needs_lenet5
 
 
 def core(db: Path, *args: str) -> subprocess.CompletedProcess:

@@ -23,8 +23,7 @@ from core.classroom import store as class_store
 from core.classroom.db import DB_ENV, AlreadySent, BadEntry, StoreError, StoreUnavailable, TooFast
 from core.classroom.store import ClassStore
 from tests.class_hand import probabilities_for
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT
 
 
 def digit(value: int = 200, seed: int = 0) -> np.ndarray:

@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from core import models
 from core.__main__ import main
 from core.architecture import layers
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT
 
 
 def _core(*args: str) -> subprocess.CompletedProcess:

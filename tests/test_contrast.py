@@ -5,7 +5,6 @@ reference values are the ones WebAIM's checker gives.
 
 import re
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,8 @@ import pytest
 from dashboard.figures import html_pictures, palettes
 from dashboard.figures.palettes import contrast_ratio, text_on
 from dashboard.frame import accessibility
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WHITE, SIDEBAR = (255, 255, 255), (0xF0, 0xF2, 0xF6)  # Streamlit's light theme: page and sidebar
 
 

@@ -14,8 +14,7 @@ import torch
 from core import models
 from core.data import mnist
 from core.models import checkpoints
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import ROOT
 
 
 @pytest.fixture

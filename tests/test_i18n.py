@@ -24,9 +24,8 @@ from core.data.mnist import load_test
 from core.explain.attributions import METHODS
 from core.models import checkpoints
 from core.training import recipes
-from tests.harness import open_page, run_page, screenshot, wait_idle
+from tests.harness import ROOT, open_page, run_page, screenshot, wait_idle
 
-ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 
 

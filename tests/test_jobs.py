@@ -24,7 +24,7 @@ from core.training.jobs.group import RemoteJob
 from core.training.jobs.spec import JobInputError, NeedsConfirmation, WorkOutcome, name_taken, prepare, shipped_names
 from core.training.jobs.state import FAILED, FINISHED, RUNNING, STOPPED, JobSnapshot, shown_message
 from core.training.train import TrainingDiverged
-from tests.harness import speak_chinese
+from tests.harness import ROOT, speak_chinese
 
 TINY = dict(epochs=1, limit=2000, batch_size=100)
 
@@ -353,7 +353,6 @@ def test_a_stopped_epoch_ends_the_train_curve_where_it_stopped(tmp_path):
 
 # --- one run per server group: the processes that share a checkpoint folder (make run REPLICAS=N) ---
 
-ROOT = Path(__file__).resolve().parent.parent
 LONG = dict(epochs=50, batch_size=20)  # 100 steps an epoch, 5,000 in all: far longer than any test waits
 
 

@@ -7,7 +7,6 @@ which tests/test_gridmath.py checks against torch.
 
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +17,8 @@ from core import models
 from core.data.mnist import load_test
 from core.grids import arithmetic, gridmath, presets
 from core.models import checkpoints
-from tests.harness import open_page, screenshot, wait_idle
+from tests.harness import ROOT, open_page, screenshot, wait_idle
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "convolution.py")
 
 

@@ -7,13 +7,12 @@ The computation is /convolution's default one-channel exercise (36 steps: an 8x8
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from dashboard.convolution.playback import Playback, Verdict
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 N = 36
 
 

@@ -5,17 +5,14 @@ Expected numbers: output sizes by the formula floor((n + 2p - d(k-1) - 1) / s) +
 receptive fields of lenet5 by hand from its layers (conv 5x5 pad 2, max-pool 2, conv 5x5).
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data.mnist import load_test
 from core.models import checkpoints
-from tests.harness import open_page, screenshot, wait_idle
+from tests.harness import ROOT, open_page, screenshot, wait_idle
 
-ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"
 APP = str(ROOT / "dashboard" / "app.py")
 SHARPEN_LINK = "conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1"

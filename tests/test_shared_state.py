@@ -25,9 +25,8 @@ from core.models import checkpoints, inference
 from core.training.jobs import runner
 from core.training.jobs.spec import prepare
 from core.training.jobs.state import FINISHED
-from tests.harness import needs_lenet5, run_page
+from tests.harness import ROOT, needs_lenet5, run_page
 
-ROOT = Path(__file__).resolve().parent.parent
 # core/training/bench.py runs seed 004's DataLoader loop as written, in the command line's own process.
 OWN_PROCESS = {"core/training/bench.py"}
 GLOBAL_RNG = re.compile(r"torch\.(manual_seed|seed|set_rng_state)\(|fork_rng|torch\.random\.(manual_seed|seed)\(")
