@@ -94,6 +94,11 @@ def speak_chinese(monkeypatch) -> None:
     monkeypatch.setattr(i18n, "_language_source", lambda: "zh")
 
 
+# Class counts of MNIST's 60,000 training and 10,000 test images, digits 0 to 9, as published with
+# the data set (LeCun et al.) and as torchvision reports them.
+TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
 needs_lenet5 = pytest.mark.skipif(
     not (checkpoints.DEFAULT_DIR / "lenet5.pt").is_file(),
     reason=f"no trained lenet5 in {checkpoints.DEFAULT_DIR}: run `make checkpoints` (or `python -m core train lenet5`)",

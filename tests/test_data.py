@@ -10,9 +10,7 @@ import pytest
 import torch
 
 from core.data import mnist
-
-# Class counts of the 60,000 training images (LeCun et al.'s MNIST, as torchvision reports them).
-TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+from tests.harness import TRAIN_COUNTS
 
 
 def test_md5_of_the_four_idx_files():

@@ -5,10 +5,7 @@ import pytest
 import torch
 
 from core.data import views as dv
-
-# Class counts of MNIST, published with the dataset (LeCun et al.) and reproduced everywhere.
-TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+from tests.harness import TEST_COUNTS, TRAIN_COUNTS
 
 
 def test_class_counts_are_mnists():
