@@ -7,6 +7,7 @@ virtual environment is never read, and a file being written is checked as soon a
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -127,6 +128,23 @@ def test_no_page_module_or_folder_outgrows_its_size():
         if count > FOLDER_MODULES
     ]
     assert not too_long + crowded, "\n" + "\n".join(too_long + crowded)
+
+
+def test_no_test_module_imports_another():
+    # What tests share is in tests/harness.py (helpers), tests/class_hand.py and tests/conftest.py
+    # (fixtures); a test module importing another runs that one's module-level code and ties them.
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level:  # from .test_x import y, from . import test_x
+                names += [f"tests.{node.module}"] if node.module else [f"tests.{a.name}" for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names += [node.module or ""]
+            offenders += [
+                f"tests/{path.name}:{node.lineno}: {name}" for name in names if name.startswith("tests.test_")
+            ]
+    assert not offenders, "\n" + "\n".join(offenders)
 
 
 def test_the_sizes_are_counted_as_wc_counts_them(tmp_path, monkeypatch):
