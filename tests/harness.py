@@ -1,7 +1,8 @@
 """What the tests share: driving the dashboard in headless Chromium, running one page under
-Streamlit's AppTest, a checkpoint folder a server may save in, the skip for a missing lenet5,
-drawing on /draw's canvas and sending to the class wall as a student, and pictures made by hand.
-Starting a server is ``serve.streamlit_process``'s. Fixtures are conftest.py's."""
+Streamlit's AppTest, a checkpoint folder a server may save in, MNIST's class counts, the skip for
+a missing lenet5, drawing on /draw's canvas and sending to the class wall as a student, and
+pictures made by hand. Starting a server is ``serve.streamlit_process``'s; fixtures are
+conftest.py's; a class written by a script is class_hand.py's."""
 
 from __future__ import annotations
 
