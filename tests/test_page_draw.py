@@ -35,7 +35,7 @@ def drawn_test_digit(index: int) -> np.ndarray:
 
 
 def assert_whole(at: AppTest) -> None:
-    """No traceback, and no section that said it could not be shown (ui.guarded's one line)."""
+    """No traceback, and no section that said it could not be shown (guard.guarded's one line)."""
     assert not at.exception, at.exception
     failed = [e.value for e in at.error if "could not be shown" in e.value]
     assert not failed, failed
