@@ -189,6 +189,26 @@ class _Run:
     progress: ProgressFn | None
     stop: threading.Event | None
 
+    @classmethod
+    def start(cls, model, recipe: Recipe, device: torch.device, train_set, progress, stop) -> _Run:
+        """A run's first state: its optimizer, its schedule, its own generator, its loss."""
+        optimizer = _optimizer(model, recipe)
+        scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
+        batches = seeded(recipe.seed)
+        return cls(
+            model,
+            recipe,
+            device,
+            train_set,
+            optimizer,
+            scheduler,
+            unit,
+            batches,
+            loss_function(recipe, model),
+            progress,
+            stop,
+        )
+
     @property
     def steps_per_epoch(self) -> int:
         return math.ceil(len(self.train_set) / self.recipe.batch_size)
@@ -291,21 +311,7 @@ def train_pass(
     Returns (the pass's train figures as a history entry, without test figures, or None if no
     batch ran; whether it was asked to stop). Raises TrainingDiverged on a NaN/inf loss.
     """
-    optimizer = _optimizer(model, recipe)
-    scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
-    run = _Run(
-        model,
-        recipe,
-        device,
-        train_set,
-        optimizer,
-        scheduler,
-        unit,
-        seeded(recipe.seed),
-        loss_function(recipe, model),
-        progress,
-        stop,
-    )
+    run = _Run.start(model, recipe, device, train_set, progress, stop)
     dropout_generator(model, torch.Generator(device=device).manual_seed(recipe.seed + 1))
     try:
         return _train_epoch(run, 1)
@@ -340,21 +346,7 @@ def train(
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     train_set, val_set, test_set = _training_sets(recipe, device, test_limit)
-    optimizer = _optimizer(model, recipe)
-    scheduler, unit = _scheduler(optimizer, recipe, math.ceil(len(train_set) / recipe.batch_size))
-    run = _Run(
-        model,
-        recipe,
-        device,
-        train_set,
-        optimizer,
-        scheduler,
-        unit,
-        seeded(recipe.seed),
-        loss_function(recipe, model),
-        progress,
-        stop,
-    )
+    run = _Run.start(model, recipe, device, train_set, progress, stop)
     history: list[dict] = []
     snapshots: dict[str, dict] = {}
     best = _BestByValidation()

@@ -27,11 +27,10 @@ def picked_entry(event) -> int | None:
     return None if picked is None else int(picked)
 
 
-def grid(entries: list[Entry], width: int | None, *, key: str, selected: int | None):
-    """The digits as one clickable figure as wide as its place; returns the chart's event."""
+def tiles(entries: list[Entry], columns: int, tile_px: int, selected: int | None = None):
+    """The digits as a figure of square tiles, each framed in the colour of right or wrong (the mode's)."""
     answer = charts.palette("answer")
-    columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * presenter.figure_scale()))
-    fig = figs.wall_figure(
+    return figs.wall_figure(
         entries,
         columns=columns,
         right_color=answer.colors[palettes.ANSWER_RIGHT],
@@ -39,6 +38,12 @@ def grid(entries: list[Entry], width: int | None, *, key: str, selected: int | N
         tile_px=tile_px,
         selected=selected,
     )
+
+
+def grid(entries: list[Entry], width: int | None, *, key: str, selected: int | None):
+    """The digits as one clickable figure as wide as its place; returns the chart's event."""
+    columns, tile_px = figs.grid_shape(width or ASSUMED_WIDTH_PX, round(TILE_PX * presenter.figure_scale()))
+    fig = tiles(entries, columns, tile_px, selected=selected)
     event = st.plotly_chart(
         fig, key=key, on_select="rerun", selection_mode="points", config=charts.CHART_CONFIG, width="content"
     )  # not charts.plotly_chart: the tiles are already sized for presenter mode

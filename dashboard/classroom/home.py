@@ -58,51 +58,48 @@ def home_tab(store: class_store.ClassStore, session: int | None, teacher: bool) 
     # Each button as wide as its whole label, the row wrapping when the page is narrow (a
     # projector's large type, a phone): a label is never cut.
     row = st.container(horizontal=True, gap="small", key="home_downloads")
-    if teacher:
-        row.download_button(
+    # (label, what it makes when pressed, file name, key, icon, type): made only when pressed
+    downloads = (
+        (
             _("Dataset (.npz)"),
             lambda: export.payloads(store, shown.id)[0],
-            file_name=f"{stem}.npz",
-            key="home_npz",
-            icon=":material/download:",
-            on_click="ignore",
-            mime="application/zip",
-        )
-        row.download_button(
+            f"{stem}.npz",
+            "home_npz",
+            "download",
+            "application/zip",
+        ),
+        (
             _("Dataset (.csv)"),
             lambda: export.payloads(store, shown.id)[1],
-            file_name=f"{stem}.csv",
-            key="home_csv",
-            icon=":material/table:",
-            on_click="ignore",
-            mime="text/csv",
-        )
-        row.download_button(
+            f"{stem}.csv",
+            "home_csv",
+            "table",
+            "text/csv",
+        ),
+        (
             _("MNIST's IDX files (.zip)"),
             lambda: idx_zip(store, shown.id),
-            file_name=f"{stem}_idx.zip",
-            key="home_idx",
-            icon=":material/folder_zip:",
-            on_click="ignore",
-            mime="application/zip",
-        )
-        row.download_button(
+            f"{stem}_idx.zip",
+            "home_idx",
+            "folder_zip",
+            "application/zip",
+        ),
+        (
             _("Printable wall (.html)"),
             lambda: export.wall_html(store, shown.id, nicknames=nicknames).encode("utf-8"),
-            file_name=f"{stem}.html",
-            key="home_html",
-            icon=":material/print:",
-            on_click="ignore",
-            mime="text/html",
-        )
-    else:
-        for label, key in (
-            (_("Dataset (.npz)"), "home_npz_student"),
-            (_("Dataset (.csv)"), "home_csv_student"),
-            (_("MNIST's IDX files (.zip)"), "home_idx_student"),
-            (_("Printable wall (.html)"), "home_html_student"),
-        ):
-            row.button(label, key=key, icon=":material/download:", disabled=True)
+            f"{stem}.html",
+            "home_html",
+            "print",
+            "text/html",
+        ),
+    )
+    for label, payload, file_name, key, icon, mime in downloads:
+        if teacher:
+            row.download_button(
+                label, payload, file_name=file_name, key=key, icon=f":material/{icon}:", on_click="ignore", mime=mime
+            )
+        else:
+            row.button(label, key=f"{key}_student", icon=":material/download:", disabled=True)
     common.only_teacher_caption(teacher, _("take the class's digits home"))
     st.caption(
         _(

@@ -211,14 +211,7 @@ def wall_view(store: class_store.ClassStore, session: int | None, show_controls)
                     icon=":material/draw:",
                 )
                 return
-            answer = charts.palette("answer")
-            fig = figs.wall_figure(
-                entries,
-                columns=columns,
-                right_color=answer.colors[palettes.ANSWER_RIGHT],
-                wrong_color=answer.colors[palettes.ANSWER_WRONG],
-                tile_px=tile_px,
-            )
+            fig = digit_grid.tiles(entries, columns, tile_px)
             st.plotly_chart(fig, key="wall_view_chart", config=charts.CHART_CONFIG, width="content")
             right = sum(e.right for e in entries)
             accessibility.describe(
