@@ -1,7 +1,8 @@
 """The networks: ten named presets (docs/reference.md lists them), one file per family
 (``registry`` names them, ``common`` and ``init`` are shared by the families), their checkpoints
 (``checkpoints``: save and load, verified), running them (``inference``: predict, evaluate),
-private and pooled copies of a shared model (``copies``) and ONNX files (``onnx_export``).
+private and pooled copies of a shared model (``copies``), ONNX files (``onnx_export``) and networks
+a student designs in a one-line notation (``design``).
 
 The package's own names: ``names()``, ``build(name, **overrides)``, ``PRESETS``, ``Preset``,
 ``UnknownModelError``, ``last_conv_layer(model)``, ``is_cnn(name)``, ``rbf_bitmaps()``.
