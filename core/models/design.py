@@ -14,6 +14,7 @@ layer, and the output layer of 10 always ends the stack (a final ``dense10`` is 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -23,7 +24,7 @@ import torch
 from torch import nn
 
 from core.i18n import N_, Deferred, MessageError
-from core.models.common import INPUT_SIZE, NUM_CLASSES, Dropout, FeaturesClassifier
+from core.models.common import INPUT_SIZE, NUM_CLASSES, Dropout, FeaturesClassifier, conv_output_size
 from core.models.init import initialise, seeded
 from core.models.lenet1998 import ScaledTanh
 from core.models.registry import get
@@ -231,9 +232,7 @@ def _padding(layer: LayerSpec) -> int:
 
 def _checked(layer: LayerSpec, shape: tuple[int, ...], flat_name: str | None) -> LayerSpec:
     """``layer`` with its output shape, parameters and multiply-adds, or the reason it cannot follow ``shape``."""
-    units = 1
-    for side in shape:
-        units *= side
+    units = math.prod(shape)
     if layer.kind in ("conv", "max", "avg") and len(shape) == 1:
         raise DesignError(layer.name, _AFTER_FLAT, flat=flat_name)
     if layer.kind == "conv":
@@ -250,7 +249,7 @@ def _checked(layer: LayerSpec, shape: tuple[int, ...], flat_name: str | None) ->
             if layer.dilation > 1:
                 raise DesignError(layer.name, _DILATED_TOO_BIG, d=layer.dilation, reach=reach, **values)
             raise DesignError(layer.name, _KERNEL_PAD_OR_SMALLER, pad=pad, **values)  # pad <= 4 as kernel <= 9
-        out = (side + 2 * padding - reach) // layer.stride + 1
+        out = conv_output_size(side, layer.kernel, padding=padding, stride=layer.stride, dilation=layer.dilation)
         fan_in = layer.kernel * layer.kernel * channels
         return replace(
             layer, shape=(layer.size, out, out), params=(fan_in + 1) * layer.size, macs=layer.size * out * out * fan_in
@@ -259,7 +258,7 @@ def _checked(layer: LayerSpec, shape: tuple[int, ...], flat_name: str | None) ->
         channels, side = shape[0], shape[1]
         if layer.size > side:
             raise DesignError(layer.name, _WINDOW_TOO_BIG, k=layer.size, side=side)
-        out = (side - layer.size) // layer.stride + 1
+        out = conv_output_size(side, layer.size, stride=layer.stride)
         macs = channels * out * out * layer.size * layer.size if layer.kind == "avg" else 0
         return replace(layer, shape=(channels, out, out), macs=macs)
     if layer.kind == "flat":
