@@ -14,9 +14,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from core import models
 from core.__main__ import main
-from core.architecture.design_table import design_summary
+from core.architecture.design_table import design_summary, from_preset
 from core.architecture.layers import layer_table
-from core.models.design import MAX_LAYERS, MAX_MACS, MAX_PARAMS, DesignError, build, from_preset, parse
+from core.models.design import MAX_LAYERS, MAX_MACS, MAX_PARAMS, DesignError, build, parse
 
 PLAIN_STACKS = [name for name in models.names() if name != "lenet5_1998"]
 LENET5 = "conv6k5p2 bn relu max2 conv16k5 bn relu max2 flat dense120 relu dense84 relu"

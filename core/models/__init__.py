@@ -5,7 +5,7 @@ private and pooled copies of a shared model (``copies``), ONNX files (``onnx_exp
 a student designs in a one-line notation (``design``).
 
 The package's own names: ``names()``, ``build(name, **overrides)``, ``PRESETS``, ``Preset``,
-``UnknownModelError``, ``last_conv_layer(model)``, ``is_cnn(name)``, ``rbf_bitmaps()``.
+``UnknownModelError``, ``DESIGN`` (the designed networks' family), ``last_conv_layer(model)``, ``is_cnn(name)``, ``rbf_bitmaps()``.
 
 May import: core.data, core.device, core.files, core.i18n.
 """
@@ -16,9 +16,10 @@ from torch import nn
 
 from core.models.lenet1998 import PartialConv2d
 from core.models.rbf_bitmaps import rbf_bitmaps
-from core.models.registry import PRESETS, Preset, UnknownModelError, build, get, is_cnn, names
+from core.models.registry import DESIGN, PRESETS, Preset, UnknownModelError, build, get, is_cnn, names
 
 __all__ = [
+    "DESIGN",
     "PRESETS",
     "Preset",
     "UnknownModelError",

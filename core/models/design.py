@@ -3,7 +3,8 @@
 ``parse(text)`` reads the notation into a :class:`Design` (every layer named by kind and position,
 its output shape, parameters and multiply-adds worked out) or refuses it with a
 :class:`DesignError` that names the layer and the way out; ``build(design)`` makes the model from
-the presets' own module classes; ``from_preset(name)`` writes a preset that is a plain stack.
+the presets' own module classes. The registry names the family ``design`` (``DesignConfig``): a
+checkpoint records the notation as its configuration and is rebuilt from it.
 
 The notation, layers separated by spaces: ``conv{F}k{K}`` then optionally ``s{S}``, ``p{P}`` or
 ``psame``, ``d{D}`` in that order; ``max{K}`` / ``avg{K}`` then optionally ``s{S}`` (the stride
@@ -14,6 +15,7 @@ layer, and the output layer of 10 always ends the stack (a final ``dense10`` is 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import OrderedDict
@@ -27,7 +29,6 @@ from core.i18n import N_, Deferred, MessageError
 from core.models.common import INPUT_SIZE, NUM_CLASSES, Dropout, FeaturesClassifier, conv_output_size
 from core.models.init import initialise, seeded
 from core.models.lenet1998 import ScaledTanh
-from core.models.registry import get
 
 # Caps that keep one student's design from stalling a 2-core classroom machine: the largest preset
 # (keras_cnn_wide) has 3.3 million parameters and 13.9 million multiply-adds per image.
@@ -92,16 +93,13 @@ _TOO_MANY_PARAMS = N_(
 _TOO_MANY_MACS = N_(
     "{layer}: the network would do {total:,} multiply-adds per image here, over this machine's cap of {cap:,}: use fewer filters or a smaller kernel, or pool or stride earlier"
 )
-_NOT_A_STACK = N_(
-    "{layer} is not a plain stack of layers (its partial C3 and its RBF output are not layers of the notation): start from lenet5 instead"
-)
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "stanh": ScaledTanh}
 _PLAIN = ("bn", "flat", *ACTIVATIONS)
 _NAME_OF = {"max": "pool", "avg": "pool"}  # both poolings count as pools in the layer names
 
 
-class DesignError(MessageError):
+class DesignError(MessageError, ValueError):
     """A design that cannot be built, said as one sentence that names the layer (``layer``)."""
 
     def __init__(self, layer: str, template: str, **values) -> None:
@@ -343,30 +341,18 @@ def _module(layer: LayerSpec, shape: tuple[int, ...]) -> nn.Module:
     return ACTIVATIONS[layer.kind]()
 
 
-def from_preset(name: str) -> Design:
-    """Preset ``name`` in the notation; LeNet-5 of 1998 is refused (its partial C3 and RBF output are
-    not layers of a stack); an unknown name is ``UnknownModelError``."""
-    preset = get(name)
-    config, tokens = preset.config, []
-    if preset.family == "lenet":
-        for k, channels in enumerate(config.channels):
-            padding = f"p{config.first_padding}" if k == 0 and config.first_padding else ""
-            tokens += [
-                f"conv{channels}k{config.kernel_size}{padding}",
-                *(["bn"] if config.batch_norm else []),
-                "relu",
-                "max2",
-            ]
-    elif preset.family == "avgpool":
-        for channels in config.channels:
-            tokens += [f"conv{channels}k{config.kernel_size}", *(["bn", "relu"] if config.batch_norm else []), "avg2"]
-    elif preset.family == "keras":
-        for filters, kernel in config.convs:
-            tokens += [f"conv{filters}k{kernel}" + ("psame" if config.padding == "same" else ""), "relu", "max2"]
-        tokens += [f"drop{config.dropout:g}"] if config.dropout > 0 else []
-    elif preset.family != "mlp":
-        raise DesignError(name, _NOT_A_STACK)
-    tokens += ["flat"] if preset.family != "mlp" else []
-    for units in config.hidden:
-        tokens += [f"dense{units}", "relu"]
-    return parse(" ".join(tokens))
+@dataclass(frozen=True)
+class DesignConfig:
+    """The design family's configuration, as a checkpoint records it: the notation."""
+
+    notation: str = ""
+
+
+def build_design(config: DesignConfig) -> nn.Module:
+    """The registry's builder: the model ``config.notation`` writes (DesignError when it cannot be built)."""
+    return build(parse(config.notation))
+
+
+def checkpoint_name(design: Design) -> str:
+    """``design_`` and 8 hex digits of the canonical notation's SHA-256: the same design, the same name."""
+    return "design_" + hashlib.sha256(design.notation.encode()).hexdigest()[:8]

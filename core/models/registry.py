@@ -12,6 +12,7 @@ from torch import nn
 
 from core.i18n import N_
 from core.models.avgpool import AvgPoolCnnConfig, build_avgpool_cnn
+from core.models.design import DesignConfig, build_design
 from core.models.init import initialise
 from core.models.keras import KerasCnnConfig, build_keras_cnn
 from core.models.lenet import LeNetConfig, build_lenet
@@ -146,13 +147,30 @@ _PRESETS = [
 PRESETS: dict[str, Preset] = {preset.name: preset for preset in _PRESETS}
 
 
+# The family of the networks students design (core.models.design): not a preset of the list above,
+# but built, recorded and loaded as one, its configuration the design's notation.
+DESIGN = "design"
+DESIGNED = Preset(
+    DESIGN,
+    DESIGN,
+    "",
+    N_("A network designed here"),
+    N_("A stack of layers written in the design notation."),
+    DesignConfig(),
+    build_design,
+)
+
+
 def names() -> list[str]:
     """Preset names in the order of docs/reference.md's table."""
     return list(PRESETS)
 
 
 def get(name: str) -> Preset:
-    """The preset called ``name``, or ``UnknownModelError`` listing the valid names."""
+    """The preset called ``name`` (``design``: the designed networks' family), or ``UnknownModelError``
+    listing the valid names."""
+    if name == DESIGN:
+        return DESIGNED
     try:
         return PRESETS[name]
     except (KeyError, TypeError):
