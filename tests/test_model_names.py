@@ -24,7 +24,7 @@ def shipped_info(run: recipes.ShippedRun, **record) -> CheckpointInfo:
 
 def test_every_preset_and_variant_has_a_short_name_and_a_line():
     # The registry's ten presets and seed 000's four variants: none named by a fallback.
-    assert set(model_names.SHORT) == set(model_names.PLAIN) == set(models.names())
+    assert set(model_names.SHORT) == set(model_names.PLAIN) == {*models.names(), models.DESIGN}
     assert set(model_names.CHANGES) == set(recipes.VARIANTS)
 
 

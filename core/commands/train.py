@@ -6,7 +6,7 @@ import sys
 
 from core import models
 from core.commands import CliError, emit
-from core.models import checkpoints
+from core.models import checkpoints, design
 from core.training import recipes
 from core.training.train import TrainingDiverged, train
 
@@ -20,6 +20,13 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="train every shipped checkpoint (fast recipe for each preset, plus the "
         "seed recipe where a source reports a figure): what `make checkpoints` runs",
+    )
+    parser.add_argument(
+        "--design",
+        metavar="NOTATION",
+        help='train a network written in the design notation instead of a preset, e.g. "conv16k5p2 relu max2 '
+        'dense120 relu" (its fast recipe: one epoch on 12,000 images unless --epochs/--limit say otherwise); '
+        "saved as design_<8 hex of the notation's hash> unless --name says otherwise",
     )
     parser.add_argument("--recipe", choices=sorted(recipes.RECIPES), default="fast")
     parser.add_argument(
@@ -86,7 +93,7 @@ class ProgressBar:
             )
 
 
-def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
+def run_one(args, run: recipes.ShippedRun, name: str, config: dict | None = None) -> dict:
     preset, recipe_name = run.preset, run.recipe
     try:
         base = recipes.get_recipe(preset, recipe_name, run.variant)
@@ -116,6 +123,7 @@ def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
             keep_snapshots=run.snapshots,
             progress=ProgressBar(name, enabled=not args.json),
             test_limit=1000 if args.dry_run else None,
+            config=config,
         )
     except (recipes.RecipeError, TrainingDiverged, ValueError) as exc:
         raise CliError(str(exc)) from None
@@ -124,6 +132,11 @@ def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
         "model": preset,
         "recipe": recipe_name,
         "variant": run.variant,
+        **(
+            {"notation": config["notation"], "params": sum(p.numel() for p in result.model.parameters())}
+            if config
+            else {}
+        ),
         "test_accuracy": result.test_accuracy,
         "epochs": len(result.history),
         "seconds": round(result.seconds, 1),
@@ -146,7 +159,25 @@ def run_one(args, run: recipes.ShippedRun, name: str) -> dict:
     return summary
 
 
+def _design_run(args) -> tuple[recipes.ShippedRun, str, dict]:
+    """The run ``--design`` asks for, its checkpoint name and the model's configuration; exit 2
+    with the design's one sentence when it cannot be built."""
+    if args.model or args.all:
+        raise CliError("--design trains the design it names: give no model and no --all")
+    try:
+        chosen = design.parse(args.design)
+        name = checkpoints.validate_name(args.name or design.checkpoint_name(chosen))
+    except (design.DesignError, checkpoints.CheckpointError) as exc:
+        raise CliError(str(exc)) from None
+    return recipes.ShippedRun(models.DESIGN, "fast", None, args.snapshots), name, {"notation": chosen.notation}
+
+
 def run(args) -> int:
+    if args.design is not None:
+        run, name, config = _design_run(args)
+        result = run_one(args, run, name, config)
+        emit(args, result, _summary_line(result))
+        return 0
     if args.all:
         runs = [(run, run.name) for run in recipes.shipped_runs()]
     elif args.model:
@@ -162,11 +193,14 @@ def run(args) -> int:
     else:
         raise CliError("name a model to train (or --all); models: " + ", ".join(models.names()))
     results = [run_one(args, run, name) for run, name in runs]
-    lines = [
-        f"{r['name']}: {r['model']} ({r['recipe']} recipe) test accuracy {r['test_accuracy']:.2%} "
+    emit(args, results if args.all else results[0], "\n".join(_summary_line(r) for r in results))
+    return 0
+
+
+def _summary_line(r: dict) -> str:
+    what = f"design {r['notation']!r}, {r['params']:,} parameters" if "notation" in r else r["model"]
+    return (
+        f"{r['name']}: {what} ({r['recipe']} recipe) test accuracy {r['test_accuracy']:.2%} "
         f"after {r['epochs']} epoch(s), {r['seconds']} s on {r['device']}"
         + (f" -> {r['saved']}" if r["saved"] else " (dry run: not saved)")
-        for r in results
-    ]
-    emit(args, results if args.all else results[0], "\n".join(lines))
-    return 0
+    )

@@ -92,6 +92,8 @@ def _state_bytes(state: dict) -> bytes:
 
 def train_command(name: str, preset: str, recipe: str = "fast", variant: str | None = None) -> str:
     """The command line that trains ``preset`` with ``recipe`` (and ``variant``) into ``name``."""
+    if preset == models.DESIGN:
+        return f"python -m core train --design NOTATION --name {name}"
     options = ([f"--recipe {recipe}"] if recipe != "fast" else []) + ([f"--variant {variant}"] if variant else [])
     return " ".join(["python -m core train", preset, *options, f"--name {name}"])
 
@@ -105,6 +107,8 @@ def regenerate_hint(name: str, record: dict | None = None) -> str:
     if "finetune" in record:
         session = record["finetune"].get("session")
         command = "python -m core class finetune MODEL" + (f" --session {session}" if session is not None else "")
+    elif preset == models.DESIGN and isinstance((record.get("config") or {}).get("notation"), str):
+        command = f"python -m core train --design {json.dumps(record['config']['notation'])} --name {name}"
     elif isinstance(preset, str) and isinstance(recipe, str):
         command = train_command(name, preset, recipe, record.get("variant"))
     elif name in SHIPPED_RUNS:
@@ -140,6 +144,7 @@ def save(
         format=FORMAT_VERSION,
         torch_version=torch.__version__,
         sha256=hashlib.sha256(payload).hexdigest(),
+        params=sum(p.numel() for p in model.parameters()),
     )
     config = getattr(model, "config", None)
     if dataclasses.is_dataclass(config):  # what the model was built from, so it is rebuilt as trained
@@ -303,6 +308,25 @@ def load(
         ) from None
 
     return model.to(device).eval(), info
+
+
+def parameter_count(info: CheckpointInfo) -> int | None:
+    """How many parameters the checkpoint's model has (``sum(p.numel())``), from its record: the
+    count it recorded, else its model rebuilt from its configuration (remembered per record); None
+    when the record names no model this version can build."""
+    recorded = info.record.get("params")
+    if isinstance(recorded, int):
+        return recorded
+    try:
+        return _parameters_of(info.preset, json.dumps(info.record.get("config") or {}, sort_keys=True))
+    except (models.UnknownModelError, ValueError, TypeError):
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _parameters_of(preset: str, config: str) -> int:
+    model = models.build(preset, **_as_tuples(json.loads(config)))
+    return sum(p.numel() for p in model.parameters())
 
 
 def load_snapshots(name: str, folder: Path | str | None = None) -> dict[str, dict]:

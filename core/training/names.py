@@ -43,6 +43,7 @@ SHORT = {
     "mlp_784": N_("Wide MLP"),
     "mlp_256_128": N_("Two-layer MLP"),
     "mlp_128": N_("Small MLP"),
+    models.DESIGN: N_("A network designed here"),
 }
 PLAIN = {
     "lenet5_1998": N_("the network of LeCun's 1998 paper, part for part"),
@@ -55,6 +56,7 @@ PLAIN = {
     "mlp_784": N_("one hidden layer of 784 units, no convolution"),
     "mlp_256_128": N_("hidden layers of 256 and 128 units, no convolution"),
     "mlp_128": N_("one hidden layer of 128 units, no convolution"),
+    models.DESIGN: N_("a stack of layers written in the design notation"),
 }
 # Seed 000's one-change variants (core.training.recipes.VARIANTS), as a title says them.
 CHANGES = {
@@ -154,6 +156,12 @@ def name_of(info: CheckpointInfo, shipped: Collection[str] | None = None) -> Mod
             line = _("{accuracy} right on the test set").format(accuracy=accuracy)
     elif group == runs.SHIPPED:
         title, line = model, _plain(preset)
+    elif preset == models.DESIGN:
+        nickname = record.get("nickname")
+        title = _("{nickname}'s design").format(nickname=nickname) if nickname else model
+        line = _("{notation}: {accuracy} right on the test set").format(
+            notation=(record.get("config") or {}).get("notation") or _("the output layer alone"), accuracy=accuracy
+        )
     else:
         recipe = record.get("recipe_name")
         title = _("{model}, trained here").format(model=model)

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from core import models
 from core.data import mnist
 from core.i18n import N_, _
 from core.models import checkpoints
@@ -206,6 +207,19 @@ _FAST = {
     "mlp_128": Recipe("adamw", 3e-3, 256, 8, weight_decay=1e-4, schedule="onecycle"),
 }
 RECIPES = {"seed": _SEED, "fast": _FAST}
+# A network designed here (models.DESIGN) has one recipe, fast: the presets' fast recipe on a few
+# thousand images for one epoch, a run of seconds on a 2-core machine (PERFORMANCE.md measures it),
+# so a class sees what a change does within the lesson; epochs and images are the page's to raise.
+DESIGN_RECIPE = Recipe(
+    "adamw",
+    3e-3,
+    128,
+    1,
+    weight_decay=1e-4,
+    schedule="onecycle",
+    limit=12000,
+    note=N_("designed here: the fast recipe (AdamW, one-cycle) on a seeded subset of the training images"),
+)
 # A recipe as a reader sees it named: the code name in English, a word of theirs in Chinese. The
 # fine-tune on a class's digits (core.classroom.finetune) records itself as a recipe of its own.
 TITLES = {"seed": N_("seed"), "fast": N_("fast"), "class fine-tune": N_("class fine-tune")}
@@ -260,6 +274,10 @@ def get_recipe(preset: str, recipe_name: str = "fast", variant: str | None = Non
     ``seed`` recipe) applies one change from :data:`VARIANTS`."""
     if recipe_name not in RECIPES:
         raise RecipeError(_("recipe must be 'seed' or 'fast', got {value}").format(value=repr(recipe_name)))
+    if preset == models.DESIGN:
+        if recipe_name != "fast" or variant is not None:
+            raise RecipeError(_("a network designed here trains with the fast recipe only"))
+        return DESIGN_RECIPE
     try:
         recipe = RECIPES[recipe_name][preset]
     except KeyError:

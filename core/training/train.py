@@ -328,8 +328,10 @@ def train(
     stop: threading.Event | None = None,
     keep_snapshots: bool = False,
     test_limit: int | None = None,
+    config: dict | None = None,
 ) -> TrainResult:
-    """Train a fresh ``preset`` with ``recipe`` (as :func:`core.training.recipes.prepare` checked
+    """Train a fresh ``preset`` (its configuration's fields replaced by ``config``: a design's
+    ``notation``) with ``recipe`` (as :func:`core.training.recipes.prepare` checked
     it); evaluate on the test set after every epoch.
 
     ``progress`` receives dicts (``{"event": "batch" | "epoch", ...}``); setting ``stop`` ends
@@ -341,7 +343,7 @@ def train(
     threads of the process (a dashboard's sessions) do meanwhile.
     """
     device = pick_device(device) if not isinstance(device, torch.device) else device
-    model = models.build(preset, generator=seeded(recipe.seed)).to(device)
+    model = models.build(preset, generator=seeded(recipe.seed), **(config or {})).to(device)
     dropout_generator(model, torch.Generator(device=device).manual_seed(recipe.seed + 1))
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True

@@ -146,13 +146,14 @@ class Job:
                 stop=self._stop,
                 keep_snapshots=spec.keep_snapshots,
                 test_limit=spec.test_limit,
+                config=spec.config,
             )
             if not result.history:
                 self._finish(STOPPED, N_("stopped before the first batch finished: nothing was saved"))
                 return
             with self._lock:
                 self.status = SAVING
-            record = result.record(spec.recipe_name)
+            record = {**result.record(spec.recipe_name), **spec.record}
             record["trained_on"] = "training page"
             info = checkpoints.save(
                 result.model,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ import torch
 from core import models
 from core.device import pick_device
 from core.i18n import N_, MessageError
-from core.models import checkpoints
+from core.models import checkpoints, design
 from core.training import recipes
 from core.training.jobs.state import TRAINING
 from core.training.train import ProgressFn
@@ -89,6 +90,8 @@ class JobSpec:
     device: str | None = None
     kind: str = TRAINING
     work: Work | None = field(default=None, compare=False, repr=False)
+    config: dict = field(default_factory=dict)  # the model's configuration overridden: a design's notation
+    record: dict = field(default_factory=dict)  # added to the checkpoint's record: a design's nickname, its start
 
 
 def prepare(
@@ -103,15 +106,22 @@ def prepare(
     test_limit: int | None = None,
     strict: bool = True,
     device: str | None = None,
+    config: dict | None = None,
+    record: dict | None = None,
 ) -> JobSpec:
     """Check a run's settings and return its spec; raise JobInputError without starting anything.
 
     ``strict`` refuses absurd learning rates before starting (the page keeps it on; tests turn
     it off to see a NaN stop a job). A name taken by an existing checkpoint raises
     NeedsConfirmation unless ``overwrite``; the message says when it is a shipped one.
+
+    ``config`` replaces fields of the preset's configuration (a design's ``{"notation": ...}``,
+    refused with its sentence when it cannot be built); ``record`` goes into the checkpoint's record
+    (a design's ``nickname``, kept as plain text, and the preset it ``started_from``).
     """
     try:
         models.get(preset)
+        config = _checked_config(preset, config or {})
         recipe = recipes.prepare(preset, recipe_name, overrides=overrides, strict=strict)
         checkpoints.validate_name(name)
         if device is not None:
@@ -124,4 +134,42 @@ def prepare(
     taken = name_taken(name, folder)
     if taken and not overwrite:
         raise NeedsConfirmation(CONFIRM[taken], {"name": name})
-    return JobSpec(preset, recipe_name, recipe, name, folder, keep_snapshots, test_limit, device)
+    return JobSpec(
+        preset,
+        recipe_name,
+        recipe,
+        name,
+        folder,
+        keep_snapshots,
+        test_limit,
+        device,
+        config=config,
+        record=_design_record(record or {}),
+    )
+
+
+def _checked_config(preset: str, config: dict) -> dict:
+    """``config`` when the preset's configuration has those fields and (a design) its notation can be
+    built; ValueError (a DesignError: the layer and the way out) otherwise."""
+    fields = {f.name for f in dataclasses.fields(models.get(preset).config)}
+    unknown = sorted(set(config) - fields)
+    if unknown:
+        raise ValueError(f"{preset} has no setting {', '.join(unknown)}; settings: {', '.join(sorted(fields))}")
+    if preset == models.DESIGN:
+        return {"notation": design.parse(config.get("notation", "")).notation}  # recorded canonical
+    return dict(config)
+
+
+NICKNAME_LENGTH = 40
+
+
+def _design_record(record: dict) -> dict:
+    """The record's extras: a nickname as plain text (no control characters, at most NICKNAME_LENGTH
+    characters, dropped when empty), the preset a design started from when it is one."""
+    out = {}
+    nickname = " ".join("".join(c if c.isprintable() else " " for c in str(record.get("nickname") or "")).split())
+    if nickname:
+        out["nickname"] = nickname[:NICKNAME_LENGTH]
+    if record.get("started_from") in models.names():
+        out["started_from"] = record["started_from"]
+    return out
