@@ -25,7 +25,10 @@ DEFAULT_MODEL = "lenet5_1998"
 
 def model_for(name: str) -> tuple[torch.nn.Module, str | None]:
     """The preset with the weights of its best checkpoint (and that checkpoint's name), or fresh
-    weights and None. Either way shared: layer accounting and export work on copies."""
+    weights and None; a network designed here, its checkpoint's. Either way shared: layer
+    accounting and export work on copies."""
+    if name in designs:
+        return shared_models.load_model(name)[0], name
     for info in checkpoints.best_first(name):
         try:
             return shared_models.load_model(info.name)[0], info.name
@@ -36,19 +39,23 @@ def model_for(name: str) -> tuple[torch.nn.Module, str | None]:
 
 # Cached per language too: their texts (a formula's words, the diagram's operations, the
 # comparison's sentences) are in the language of the session that made them.
+# A design is keyed by its notation (a checkpoint's name may be given to another design later).
 @st.cache_data(show_spinner=False)
-def cached_table(name: str, language: str) -> list[layers.LayerRow]:
-    return layers.layer_table(name)
+def cached_table(name: str, language: str, notation: str | None = None) -> list[layers.LayerRow]:
+    return layers.layer_table(models.build(models.DESIGN, notation=notation) if notation is not None else name)
 
 
 @st.cache_data(show_spinner=False)
-def cached_stages(name: str, language: str) -> list[diagram.Stage]:
-    return diagram.stages(name)
+def cached_stages(name: str, language: str, notation: str | None = None) -> list[diagram.Stage]:
+    return diagram.stages(models.build(models.DESIGN, notation=notation) if notation is not None else name)
 
 
 language = current_language()
 st.title(_("Architecture: what the network is made of"))
-names = models.names()
+# The presets, then the networks designed and trained here (by their checkpoints' names).
+designed = {m.name: m for m in model_names.for_names(checkpoints.names()) if m.preset == models.DESIGN}
+designs = list(designed)
+names = models.names() + designs
 wanted = st.session_state.get("model")
 # Shown by its short name; the preset's own name is the value and what the URL holds, ?arch_model=lenet5.
 name = shared_models.named_selectbox(
@@ -56,23 +63,29 @@ name = shared_models.named_selectbox(
     names,
     key="arch_model",
     bind=BOUND,
-    shown=lambda n: _("{title} ({name})").format(title=model_names.model_title(n), name=n),
+    shown=lambda n: (
+        designed[n].label if n in designed else _("{title} ({name})").format(title=model_names.model_title(n), name=n)
+    ),
     index=names.index(wanted if wanted in names else DEFAULT_MODEL),
 )
-preset = models.PRESETS[name]
 model, checkpoint = model_for(name)
-st.markdown(
-    _("**{title}.** {description}").format(title=_(preset.title), description=_(preset.description))
-    + "  \n*"
-    + _("From {source}.").format(source=recipes.source_name(preset.source))
-    + "*"
-)
+notation = model.notation if name in designs else None
+if notation is None:
+    preset = models.PRESETS[name]
+    st.markdown(
+        _("**{title}.** {description}").format(title=_(preset.title), description=_(preset.description))
+        + "  \n*"
+        + _("From {source}.").format(source=recipes.source_name(preset.source))
+        + "*"
+    )
+else:  # typed by a student: plain text
+    st.text(_("Designed here: {notation}").format(notation=notation or _("the output layer alone")))
 
 COLORS = palettes.figure_colors(charts.palette("answer"))  # colour-blind-safe in presenter mode
 
 # --- the diagram ---------------------------------------------------------------------------
 st.header(_("The network, stage by stage"))
-stages = cached_stages(name, language)
+stages = cached_stages(name, language, notation)
 st.html(figs.network_html(stages, COLORS, presenter.figure_scale(), label=figs.diagram_text(name, stages)))
 caption = _(
     "Drawn like Fig. 2 of LeCun et al. 1998: stacks are feature maps (maps@height x width; at most {most} "
@@ -83,7 +96,7 @@ st.caption(caption)
 
 # --- the per-layer table --------------------------------------------------------------------
 st.header(_("Every layer, counted"))
-rows = cached_table(name, language)
+rows = cached_table(name, language, notation)
 total = layers.totals(rows)
 has_fixed = total["fixed"] > 0
 # st.table: every row visible and long formulas wrap, where a data grid would scroll sideways.

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import models
+from core.models import checkpoints
 from tests.harness import open_page, screenshot, wait_idle
 
 
@@ -208,3 +209,21 @@ def test_browser_click_on_the_c3_table_chooses_the_map(streamlit_server, browser
     wait_idle(page)
     assert "C3 map 15 reads" in c3_text(page) and "c3_map=15" in page.url
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_a_network_designed_here_is_in_the_picker_with_its_own_table(tmp_path, monkeypatch):
+    from core.models.design import checkpoint_name, parse
+
+    design = parse("conv8k3 relu max2 dense32 relu")
+    name = checkpoint_name(design)
+    model = models.build(models.DESIGN, notation=design.notation)
+    checkpoints.save(model, name, preset=models.DESIGN, record={"nickname": "Ada"}, folder=tmp_path)
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    picker = app.selectbox(key="arch_model")
+    assert name in picker.options[-1]  # after the ten presets
+    picker.select_index(len(picker.options) - 1).run()
+    assert not app.exception
+    assert any(design.notation in t.value for t in app.text)
+    # by hand: conv1 (3x3x1+1)x8 = 80; 26 -> pool 13: (8x13x13+1)x32 = 43,296; (32+1)x10 = 330
+    assert int(app.metric[0].value.replace(",", "")) == 80 + 43296 + 330

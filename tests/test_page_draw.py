@@ -472,3 +472,25 @@ def test_try_a_test_digit_puts_an_mnist_digit_through_the_drawings_preprocessing
     assert any("A test digit is not sent to the class" in c.value for c in at.caption)
     at.button(key="draw_clear").click().run()  # back to an empty canvas
     assert "draw_test_digit" not in at.session_state and any(PROMPT in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    "notation",
+    [
+        "conv8k3d2 bn relu max2 conv8k3psame relu avg2s1 drop0.25 dense32 tanh",  # dilation, same padding, stride 1
+        "dense64 sigmoid drop0.1 dense32 stanh",  # no convolution: no feature maps, no Grad-CAM
+    ],
+)
+def test_a_network_designed_here_is_drawn_with_every_panel(tmp_path, monkeypatch, notation):
+    from core import models
+    from core.models.design import checkpoint_name, parse
+
+    name = checkpoint_name(parse(notation))
+    model = models.build(models.DESIGN, notation=notation)
+    checkpoints.save(model, name, preset=models.DESIGN, record={"test_accuracy": 0.1}, folder=tmp_path)
+    monkeypatch.setattr(checkpoints, "DEFAULT_DIR", tmp_path)
+    at = page_with(drawn_seven(), draw_model=name)
+    assert at.selectbox(key="draw_model").value == name
+    assert_whole(at)
+    at.multiselect(key="draw_methods").set_value(at.multiselect(key="draw_methods").options).run()
+    assert_whole(at)
