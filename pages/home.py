@@ -58,6 +58,12 @@ LESSON = [
             "handwriting."
         ),
     ),
+    (
+        "../pages/design.py",
+        N_("Design a network"),
+        ":material/construction:",
+        N_("Change a layer and see every number change; train the design in seconds and set it beside the presets."),
+    ),
 ]
 MODELS_PAGE = "../pages/models.py"
 KEPT = ("lang", "presenter")  # what a link to the next page carries over

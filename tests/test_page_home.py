@@ -62,7 +62,8 @@ def test_home_is_the_lesson_in_order_with_the_class_wall(folder):
     app = run("home")
     assert [h.value for h in app.header] == ["The lesson, in order", "The models"]
     # The lesson as a class runs it: the data, the operation, the network, a digit of one's own, the
-    # class's digits on the wall (left out of the old walk-through), training; then the models page.
+    # class's digits on the wall (left out of the old walk-through), training, a network of one's own;
+    # then the models page.
     assert [(label, page) for label, page, _query in links(app)] == [
         ("1. Dataset", "dataset"),
         ("2. Convolution", "convolution"),
@@ -70,9 +71,10 @@ def test_home_is_the_lesson_in_order_with_the_class_wall(folder):
         ("4. Draw a digit", "draw"),
         ("5. Class wall", "class"),
         ("6. Training", "training"),
+        ("7. Design a network", "design"),
         ("Every model, and how the reproductions compare with their sources", "models"),
     ]
-    assert len(app.caption) >= 6  # each step says what a class does there
+    assert len(app.caption) >= 7  # each step says what a class does there
     assert not app.table  # the reproductions' table is on /models, not on Home
     assert "offers 1 models: 1 shipped with the dashboard, 0 reproductions" in app.markdown[1].value
 
