@@ -7,5 +7,6 @@ line; tests/test_dashboard_imports.py checks every one):
   presenter mode, accessibility, the error guard, the shared models and the checkpoint picker;
 - ``figures``: the figures and colours every page shares, drawn one way;
 - ``dataset``, ``convolution``, ``architecture``, ``draw``, ``training``: one page each;
-- ``classroom``: the /class page, which also shows a digit as /draw does and a run as /training does.
+- ``classroom``: the /class page, which also shows a digit as /draw does and a run as /training does;
+- ``design``: the /design page, which draws a network as /architecture does and a run as /training does.
 """

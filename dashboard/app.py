@@ -27,6 +27,7 @@ PAGES = [
     st.Page(
         "../pages/architecture.py", title=_("Architecture"), icon=":material/account_tree:", url_path="architecture"
     ),
+    st.Page("../pages/design.py", title=_("Design a network"), icon=":material/construction:", url_path="design"),
     st.Page("../pages/draw.py", title=_("Draw a digit"), icon=":material/draw:", url_path="draw"),
     st.Page("../pages/training.py", title=_("Training"), icon=":material/monitoring:", url_path="training"),
     st.Page("../pages/class.py", title=_("Class wall"), icon=":material/groups:", url_path="class"),

@@ -41,7 +41,7 @@ def top_names(source: Path) -> set[str]:
 
 
 def test_the_packages_are_the_ones_the_layers_name():
-    # The layers dashboard/__init__.py lists: frame, figures, the six page packages.
+    # The layers dashboard/__init__.py lists: frame, figures, the seven page packages.
     assert {p.name for p in PACKAGES} == {
         "frame",
         "figures",
@@ -51,6 +51,7 @@ def test_the_packages_are_the_ones_the_layers_name():
         "draw",
         "training",
         "classroom",
+        "design",
     }
 
 

@@ -477,7 +477,13 @@ def letters(text: str) -> tuple[int, int, list[str]]:
         text = text.replace(word, " ")
     layers = "|".join(re.escape(name) for name in layer_names())
     text = re.sub(rf"(?<![A-Za-z0-9_.])(?:{layers})(?![A-Za-z0-9_])", " ", text)
-    text = re.sub(r"\b[A-Z]\d+\b|\b(conv|pool|bn|relu|fc|c|s|f)\d+\b|\bfc\d+_relu\b", " ", text, flags=re.IGNORECASE)
+    # ... and a designed network's (core.models.design names each layer by kind and position: dense2, flat1)
+    text = re.sub(
+        r"\b[A-Z]\d+\b|\b(conv|pool|bn|relu|fc|c|s|f|dense|flat|drop|tanh|sigmoid|stanh)\d+\b|\bfc\d+_relu\b",
+        " ",
+        text,
+        flags=re.IGNORECASE,
+    )
     text = re.sub(NOTATION, " ", text)
     return len(CJK.findall(text)), len(LATIN.findall(text)), re.findall(r"[A-Za-z][A-Za-z'-]*", text)
 
