@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):  # a part of a command (_challenge: class challenge), not one
+            continue
         module = importlib.import_module(f"core.commands.{info.name}")
         # A command named like a Python keyword lives in a file with a trailing "_" (class_.py).
         cmd = sub.add_parser(info.name.rstrip("_").replace("_", "-"), help=module.HELP, description=module.HELP)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from core.i18n import N_, Deferred, MessageError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -59,12 +59,40 @@ CREATE TABLE IF NOT EXISTS entries (
     digest TEXT NOT NULL DEFAULT '',
     revision INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS challenges (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    rules TEXT NOT NULL,
+    opened REAL NOT NULL,
+    closed REAL,
+    stopped INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS designs (
+    id INTEGER PRIMARY KEY,
+    challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,
+    student_key TEXT NOT NULL,
+    nickname TEXT NOT NULL,
+    notation TEXT NOT NULL,
+    params INTEGER NOT NULL,
+    macs INTEGER NOT NULL,
+    submitted REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    claimed REAL,
+    accuracy REAL,
+    seconds REAL,
+    history TEXT NOT NULL DEFAULT '[]',
+    checkpoint TEXT,
+    message TEXT NOT NULL DEFAULT '',
+    hidden INTEGER NOT NULL DEFAULT 0
+);
 """
 # After the tables (and the upgrades of an older file): the indexes may name upgraded columns.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS entries_by_session ON entries (session_id, id);
 CREATE INDEX IF NOT EXISTS entries_by_student ON entries (student_key, sent_at);
 CREATE INDEX IF NOT EXISTS entries_by_drawing ON entries (session_id, student_key, digest);
+CREATE INDEX IF NOT EXISTS designs_by_challenge ON designs (challenge_id, status, id);
 """
 
 
@@ -89,7 +117,12 @@ def _upgrade_1_to_2(db: sqlite3.Connection) -> None:
     )
 
 
-_UPGRADES = {1: _upgrade_1_to_2}  # from version N to N + 1, inside the opening transaction
+def _upgrade_2_to_3(db: sqlite3.Connection) -> None:
+    """Schema 3: the design challenges (``challenges``, ``designs``: ``core.classroom.design_challenge``),
+    new tables that the schema's statements have just made; the digits are as they were."""
+
+
+_UPGRADES = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}  # from version N to N + 1, inside the opening transaction
 
 
 class StoreError(MessageError, RuntimeError):

@@ -4,7 +4,8 @@
 ``.npz`` and CSV, in torchvision's MNIST layout and as a printable wall (``core.classroom.export``);
 ``add`` stores digits from picture files or a worksheet (``core.classroom.paper``); ``compare`` runs
 models on the class's digits beside MNIST (``core.classroom.lessons``); ``finetune MODEL`` teaches a
-model the class's handwriting and prints the before/after figures (``core.classroom.finetune``).
+model the class's handwriting and prints the before/after figures (``core.classroom.finetune``);
+``challenge ...`` runs the design challenge (``core.commands._challenge``).
 ``--session ID`` picks an older session (default: the current one). The store is
 ``CNN_EXPLAINER_CLASS_DB`` or ``artifacts/class.sqlite``.
 """
@@ -16,12 +17,12 @@ import time
 
 from core.classroom import store as class_store
 from core.classroom.db import StoreError
-from core.commands import CliError, emit
+from core.commands import CliError, _challenge, emit
 from core.models import checkpoints
 from core.training.jobs.spec import JobInputError
 from core.training.train import TrainingDiverged
 
-HELP = "the class's digits: summary, sessions, export, add, compare, finetune"
+HELP = "the class's digits: summary, sessions, export, add, compare, finetune; the design challenge"
 
 
 def add_arguments(parser) -> None:
@@ -83,6 +84,13 @@ def add_arguments(parser) -> None:
     finetune.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     finetune.add_argument("--folder", help="checkpoint folder (default: checkpoints/)")
     finetune.add_argument("--dry-run", action="store_true", help="measure and report, save nothing")
+
+    challenge = actions.add_parser(
+        "challenge",
+        help="the design challenge: open, submit, status, run, results, close",
+        description=_challenge.__doc__,
+    )
+    _challenge.add_arguments(challenge)
 
 
 def _store() -> class_store.ClassStore:
@@ -240,6 +248,7 @@ def run(args) -> int:
         "add": _add,
         "compare": _compare,
         "finetune": _finetune,
+        "challenge": _challenge.run,
     }
     try:
         return int(actions[args.action](args) or 0)
