@@ -221,8 +221,14 @@ DESIGN_RECIPE = Recipe(
     note=N_("designed here: the fast recipe (AdamW, one-cycle) on a seeded subset of the training images"),
 )
 # A recipe as a reader sees it named: the code name in English, a word of theirs in Chinese. The
-# fine-tune on a class's digits (core.classroom.finetune) records itself as a recipe of its own.
-TITLES = {"seed": N_("seed"), "fast": N_("fast"), "class fine-tune": N_("class fine-tune")}
+# fine-tune on a class's digits (core.classroom.finetune) and a design challenge's entry record themselves
+# as recipes of their own.
+TITLES = {
+    "seed": N_("seed"),
+    "fast": N_("fast"),
+    "class fine-tune": N_("class fine-tune"),
+    "challenge": N_("design challenge"),  # an entry of the class's design challenge (core.classroom.challenge_queue)
+}
 
 
 # The source write-ups a figure comes from, as records name them: "seed 000" (the source write-up numbered 000), the paper.
