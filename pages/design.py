@@ -38,6 +38,7 @@ try:
 except DesignError as exc:
     design, refusal = None, exc
 
+st.space("small")  # room for the table's toolbar, which shows above its top right corner
 left, right = st.columns([3, 2], gap="medium")
 with left, guard.guarded(_("The layers")):
     stack.stack_editor(text)

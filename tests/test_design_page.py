@@ -79,7 +79,7 @@ def test_a_designs_link(net, expected):
         assert [e.value for e in at.error] == [expected]
 
 
-def test_an_experiment_is_one_click(monkeypatch):
+def test_an_experiment_is_one_click_and_a_new_start_replaces_the_line():
     at = run_page("design")
     at.button(key="design_try_cnn_avgpool_bn").click().run()
     assert at.selectbox(key="start").value == "cnn_avgpool_bn"
@@ -88,6 +88,11 @@ def test_an_experiment_is_one_click(monkeypatch):
         == parse("conv6k5 bn relu avg2 conv16k5 bn relu avg2 dense120 relu dense84 relu").notation
     )
     assert set(table(at)["change"]) == {""}  # the design is its start
+    # Another start in the picker replaces the line: the empty network is the output layer alone,
+    # (784 + 1) x 10 = 7,850 parameters after the implied flattening.
+    at.selectbox(key="start_shown").set_value("empty").run()
+    assert at.text_input(key="net").value == ""
+    assert table(at)["parameters"].tolist() == ["0", "7,850"]
 
 
 def test_the_chinese_page(monkeypatch):

@@ -20,11 +20,13 @@ from core.i18n import N_, _
 from core.models.design import RANGES, DesignError, parse
 from core.training import names as model_names
 from core.training import recipes
+from dashboard.frame import presenter, shared_models
 from dashboard.frame.links import BOUND
 
 NET, START = "net", "start"  # the link's keys, also the widgets' keys
 EMPTY = "empty"  # the starting point with no layer but the output layer
 _ROWS, _ROWS_TEXT, _VERSION = "_design_rows", "_design_rows_text", "_design_version"
+_START_SEEN = "_design_start_seen"  # the start of the last run: a change of it is the student's
 PICK = "design_pick"  # the layer the buttons act on
 
 KIND_NAMES = {
@@ -53,30 +55,25 @@ def start_title(start: str) -> str:
     return _("{title} ({name})").format(title=model_names.model_title(start), name=start)
 
 
-def _restart() -> None:
-    st.session_state[NET] = start_notation(st.session_state[START])
-
-
 def _start_from(preset: str) -> None:
     st.session_state[START] = preset
-    _restart()
+    st.session_state[NET] = start_notation(preset)
+    st.session_state[_START_SEEN] = preset
 
 
 def start_picker() -> str:
-    """The starting point's picker; the start chosen."""
-    options = [*table.STARTING_POINTS, EMPTY]
-    start = st.selectbox(
-        _("Start from"),
-        options,
-        key=START,
-        bind=BOUND,
-        format_func=start_title,
-        on_change=_restart,
-        help=_(
-            "LeNet-5 of 1998 stays on /architecture as the reference: its partial C3 and RBF output are not layers of a stack."
-        ),
-        width=420,
-    )
+    """The starting point's picker (the link holds the preset's own name, ``?start=lenet5``); a new
+    start puts its notation in the line. The start chosen."""
+    with st.container(width=420):
+        start = shared_models.named_selectbox(
+            _("Start from"), [*table.STARTING_POINTS, EMPTY], shown=start_title, key=START, bind=BOUND
+        )
+        if not presenter.is_on():
+            st.caption(_("LeNet-5 of 1998 is no start: its partial C3 and RBF output are not layers of a stack."))
+    seen = st.session_state.get(_START_SEEN)
+    if seen is not None and seen != start:  # chosen here, not opened from a link: its design replaces the line
+        st.session_state[NET] = start_notation(start)
+    st.session_state[_START_SEEN] = start
     return start
 
 
