@@ -4,6 +4,8 @@ that says the same for a screen reader."""
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 from core.i18n import _
@@ -15,7 +17,7 @@ from dashboard.figures import charts, palettes, style
 OTHERS = "#9aa0a6"  # the checkpoints neither marked: grey, behind the two that are
 
 
-def points() -> list[tuple[str, str, int, float]]:
+def points() -> list[tuple[checkpoints.CheckpointInfo, str, int, float]]:
     """(checkpoint, its label, parameters, test accuracy) of every checkpoint that has both."""
     found = []
     for info in checkpoints.list_checkpoints():
@@ -49,7 +51,7 @@ def figure(design: Design, start_name: str | None) -> tuple[go.Figure, str]:
                     y=[100 * y for y in ys],
                     mode="markers",
                     name=name,
-                    text=labels,
+                    text=[html.escape(label) for label in labels],  # plotly reads tags: a nickname stays text
                     marker=dict(color=colour, symbol=symbol, size=size, line=dict(width=1, color="#333")),
                     hovertemplate="%{text}<br>%{x:,} " + _("parameters") + "<br>%{y:.2f}%<extra></extra>",
                 )
