@@ -37,9 +37,9 @@ def test_sixteen_filters_in_c1_show_416_parameters_and_the_change():
     assert at.text_input(key="net").value == LENET5.replace("conv6k5p2", "conv16k5p2")
     rows = table(at)
     # (5x5x1 + 1) x 16 = 416, 260 more; conv2 then reads 16 maps: (5x5x16 + 1) x 16 = 6,416, 4,000 more.
-    assert (rows.loc["conv1", "parameters"], rows.loc["conv1", "change"]) == ("416", "+260")
-    assert (rows.loc["conv2", "parameters"], rows.loc["conv2", "change"]) == ("6,416", "+4,000")
-    assert rows.loc["dense1", "change"] == ""  # 400 inputs as before: unchanged
+    assert (rows.loc["conv1", "parameters"], rows.loc["conv1", "parameter change"]) == ("416", "+260")
+    assert (rows.loc["conv2", "parameters"], rows.loc["conv2", "parameter change"]) == ("6,416", "+4,000")
+    assert rows.loc["dense1", "parameter change"] == ""  # 400 inputs as before: unchanged
     # The total: lenet5's 61,750 + 260 + 20 (bn1: 2 x 10 more) + 4,000 = 66,030.
     metric = next(m for m in at.metric if m.label == "Trainable parameters")
     assert (metric.value, metric.delta) == ("66,030", "+4,280")
@@ -87,7 +87,7 @@ def test_an_experiment_is_one_click_and_a_new_start_replaces_the_line():
         at.text_input(key="net").value
         == parse("conv6k5 bn relu avg2 conv16k5 bn relu avg2 dense120 relu dense84 relu").notation
     )
-    assert set(table(at)["change"]) == {""}  # the design is its start
+    assert set(table(at)["parameter change"]) == {""}  # the design is its start
     # Another start in the picker replaces the line: the empty network is the output layer alone,
     # (784 + 1) x 10 = 7,850 parameters after the implied flattening.
     at.selectbox(key="start_shown").set_value("empty").run()

@@ -96,7 +96,7 @@ def layer_rows(design: Design, start: Design | None) -> tuple[pd.DataFrame, list
                 _("connections"): f"{row['connections']:,}",
                 _("multiply-adds"): f"{layer.macs:,}",
                 _("activation memory"): _memory_formula(layer.shape),
-                _("change"): shown,
+                _("parameter change"): shown,
             }
         )
         statuses.append(status)
