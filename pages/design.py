@@ -9,7 +9,6 @@ link gives the same table in another browser. A notation that cannot be built sh
 
 import streamlit as st
 
-from core.architecture import design_table
 from core.i18n import _
 from core.models.design import DesignError, parse
 from dashboard.design import compare, layer_math, stack, train
@@ -28,11 +27,10 @@ if not presenter.is_on():  # on a projector the stack comes first; the teacher s
 with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
     start = stack.start_picker()
     stack.experiments()
+stack.reference_note()
 text = stack.notation_input(start)
-start_design = None if start == stack.EMPTY else design_table.from_preset(start)
-if start_design is None:
-    start_design = parse("")
-start_name = stack.start_title(start)
+start_design, start_name = parse(stack.start_notation(start)), stack.start_title(start)
+started_from = None if start == stack.EMPTY else start  # the preset a checkpoint records
 try:
     design, refusal = parse(text), None
 except DesignError as exc:
@@ -61,11 +59,11 @@ if design is not None:
         layer_math.network_diagram(design)
     st.header(_("Train this design"))
     with guard.guarded(_("Train this design")):
-        train.section(design, None if start == stack.EMPTY else start)
+        train.section(design, started_from)
 
 st.header(_("Where it lands: size against accuracy"))
 with guard.guarded(_("Where it lands: size against accuracy")):
     if design is None:
         st.caption(_("Shown again once the design can be built."))
     else:
-        compare.section(design, None if start == stack.EMPTY else start)
+        compare.section(design, started_from)

@@ -68,13 +68,17 @@ def start_picker() -> str:
         start = shared_models.named_selectbox(
             _("Start from"), [*table.STARTING_POINTS, EMPTY], shown=start_title, key=START, bind=BOUND
         )
-        if not presenter.is_on():
-            st.caption(_("LeNet-5 of 1998 is no start: its partial C3 and RBF output are not layers of a stack."))
     seen = st.session_state.get(_START_SEEN)
     if seen is not None and seen != start:  # chosen here, not opened from a link: its design replaces the line
         st.session_state[NET] = start_notation(start)
     st.session_state[_START_SEEN] = start
     return start
+
+
+def reference_note() -> None:
+    """Why LeNet-5 of 1998 is not among the starts (not on a projector: the teacher says it)."""
+    if not presenter.is_on():
+        st.caption(_("LeNet-5 of 1998 is no start: its partial C3 and RBF output are not layers of a stack."))
 
 
 def experiments() -> None:
