@@ -75,6 +75,8 @@ def test_a_designs_link(net, expected):
         assert not at.error
         rows = table(at)
         assert {name: rows.loc[name, "parameters"] for name in expected} == expected
+        # conv1 is the last convolution: a unit sees its own 5x5 kernel's pixels, neighbours 1 pixel apart.
+        assert "each of its units sees a 5x5 patch of the 28x28 input; neighbouring units look 1 pixel(s)" in texts(at)
     else:
         assert [e.value for e in at.error] == [expected]
 

@@ -148,9 +148,14 @@ def receptive_field_text(design: Design) -> None:
         )
         return
     last = convolutions[-1]
-    st.markdown(
-        _(
+    if last.size >= INPUT_SIZE:  # a field past the input's edges reaches into the padding
+        text = _(
+            "**Receptive field of {layer}** (the last convolution): each of its units sees the whole {side}x{side} "
+            "input (its field, {size}x{size}, reaches into the padding); neighbouring units look {jump} pixel(s) apart."
+        )
+    else:
+        text = _(
             "**Receptive field of {layer}** (the last convolution): each of its units sees a {size}x{size} "
             "patch of the {side}x{side} input; neighbouring units look {jump} pixel(s) apart."
-        ).format(layer=last.short_name, size=last.size, side=INPUT_SIZE, jump=last.jump)
-    )
+        )
+    st.markdown(text.format(layer=last.short_name, size=last.size, side=INPUT_SIZE, jump=last.jump))
