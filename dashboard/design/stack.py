@@ -181,7 +181,7 @@ def _columns() -> dict:
             options=table.KINDS,
             required=True,
             default="relu",
-            width="medium",
+            width=130,  # "average pooling" whole, and room for the fields beside it
             format_func=lambda k: _(KIND_NAMES[k]),
         ),
         "size": number(
