@@ -1,6 +1,6 @@
 """Entry point: ``streamlit run dashboard/app.py``.
 
-Page config, the shared sidebar (compute device), and navigation over the eight pages.
+Page config, the shared sidebar (compute device), and navigation over the nine pages.
 ``core``, ``dashboard`` and ``serve`` are importable because the project is installed
 (``pip install -e .``, done by ``make setup``).
 """

@@ -33,6 +33,7 @@ VIEWS = [
     ("convolution-three", "convolution?conv_mode=Three+channels", "step"),
     ("convolution-pooling", "convolution?conv_mode=Pooling", "step"),
     ("architecture", "architecture", None),
+    ("design", "design", None),
     ("draw-digit", "draw", "draw"),
     ("draw-upload", "draw?draw_source=Upload+a+picture", None),
     ("training", "training", None),
@@ -283,6 +284,7 @@ SR_ONLY = 'class="cnnx-sr-only"'
     [
         ("dataset", {}, True),
         ("architecture", {}, True),
+        ("design", {}, True),
         ("convolution", {}, True),
         (
             "draw",
@@ -294,7 +296,7 @@ SR_ONLY = 'class="cnnx-sr-only"'
         ("training", {"training_tab": "Training scrubber"}, True),
         ("training", {"training_tab": "Compare runs"}, True),
     ],
-    ids=["dataset", "architecture", "convolution", "draw", "confusion", "gallery", "scrubber", "compare"],
+    ids=["dataset", "architecture", "design", "convolution", "draw", "confusion", "gallery", "scrubber", "compare"],
 )
 def test_every_picture_and_figure_says_what_it_shows(page, state, figures):
     """Each image has a text alternative, and each plotly figure a description right after it

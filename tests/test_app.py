@@ -1,4 +1,4 @@
-"""The app shell: it runs, and the navigation lists its eight pages (README's table)."""
+"""The app shell: it runs, and the navigation lists its nine pages (README's table)."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.harness import open_page, screenshot
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGE_PATHS = ["home", "dataset", "convolution", "architecture", "draw", "training", "class", "models"]
+PAGE_PATHS = ["home", "dataset", "convolution", "architecture", "design", "draw", "training", "class", "models"]
 
 
 def test_app_runs_without_exception():
@@ -25,5 +25,5 @@ def test_browser_shows_navigation(streamlit_server, browser_page):
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     for path in PAGE_PATHS[1:]:
         assert any(h.rstrip("/").endswith("/" + path) for h in hrefs), (path, hrefs)
-    assert len(hrefs) == len(PAGE_PATHS) == 8
+    assert len(hrefs) == len(PAGE_PATHS) == 9
     screenshot(browser_page, "home")

@@ -53,6 +53,11 @@ def drawn_seven() -> np.ndarray:
             ["**anatomy_filter=99** is not a value this page accepts: showing **0**"],
         ),
         (
+            "design",
+            {"start": "lenet5_1998"},
+            ["**start=lenet5_1998** is not a value this page accepts: showing **lenet5**"],
+        ),
+        (
             "training",
             {"training_tab": "Nope"},
             ["**training_tab=Nope** is not a value this page accepts: showing **Train a model**"],
