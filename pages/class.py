@@ -12,15 +12,20 @@ every tab shows). Each tab is drawn by a module of its own, only the open one:
   (dashboard.classroom.finetune: core.classroom.finetune, core.training.jobs.runner).
 - Take the class home: the dataset, MNIST's IDX files and the printable wall (dashboard.classroom.home).
 - Digits from paper: dashboard.classroom.paper_upload (core.classroom.paper).
+- The design challenge: the teacher's rules and controls, the live leaderboard, an entry's design
+  (dashboard.classroom.design_challenge, dashboard.design.challenge_board); a tab of its own, as
+  the wall's digits and the class's designs are two activities, and on the projector's wall above
+  the digits while one is open.
 
 Only the teacher (dashboard.frame.roles) may hide digits, start or delete a class session, export, turn
-the challenge on, mark a digit not fair, fine-tune or add digits from paper; students see those
+the challenge on, mark a digit not fair, fine-tune, add digits from paper or open, stop, close and
+export a design challenge and hide its entries; students see those
 controls disabled, and every action checks the role again where it acts
 (``class_common.teacher_action``).
 
 The settings a teacher would share live in the URL (``bind="query-params"``), e.g.
 ``/class?class_tab=vs-mnist&vs_model=lenet5&vs_true=4&vs_pred=9``: ``class_tab`` (a tab's short
-key: ``wall vs-mnist finetune home paper``, or its title in either language), ``wall_session`` (a
+key: ``wall vs-mnist finetune home paper designs``, or its title in either language), ``wall_session`` (a
 class session's number), ``view`` (``wall``: the projector's wall alone; ``full``: the whole page),
 ``wall_mistakes wall_digit wall_model vs_model vs_true vs_pred vs_all ft_model ft_steps ft_mix``, and
 the digit panels' (``wall_*`` and ``fool_*``: dashboard.draw.digit_panel).
@@ -29,7 +34,7 @@ the digit panels' (``wall_*`` and ``fool_*``: dashboard.draw.digit_panel).
 import streamlit as st
 
 from core.i18n import N_, _
-from dashboard.classroom import challenge, common, sessions, wall
+from dashboard.classroom import challenge, common, design_challenge, sessions, wall
 from dashboard.classroom.finetune import finetune_tab
 from dashboard.classroom.home import home_tab
 from dashboard.classroom.paper_upload import paper_tab
@@ -49,6 +54,7 @@ TABS = {
     "finetune": (N_("Learning our handwriting"), finetune_tab),
     "home": (N_("Take the class home"), home_tab),
     "paper": (N_("Digits from paper"), paper_tab),
+    "designs": (N_("The design challenge"), design_challenge.designs_tab),
 }
 VIEW_KEY, WALL_VIEW, WHOLE_PAGE = "view", "wall", "full"
 
@@ -97,8 +103,11 @@ if view == WHOLE_PAGE:
 common.show_denied()
 store = common.open_store()
 if store is not None and view == WALL_VIEW:
+    linked = sessions.linked_session(store)
+    with guard.guarded(_("The design challenge")):
+        design_challenge.projector(store, linked)
     with guard.guarded(_("The wall")):
-        wall.wall_view(store, sessions.linked_session(store), lambda: show_view(WHOLE_PAGE))
+        wall.wall_view(store, linked, lambda: show_view(WHOLE_PAGE))
 elif store is not None:
     session = None  # the current one, also when the sessions panel cannot be shown
     with guard.guarded(_("The class sessions")):

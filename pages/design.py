@@ -1,5 +1,6 @@
 """/design: design your own network. Start from a preset, change its layers, see the layer math
-at once, train it as the server's run, and compare it with every checkpoint.
+at once, train it as the server's run, and compare it with every checkpoint. While the class has
+a design challenge open, submit the design to it (dashboard.design.challenge_entry).
 
 The design lives in the link (``bind="query-params"``, the key is the parameter's name):
 ``/design?start=lenet5&net=conv16k5p2+bn+relu+max2+...`` (the notation, spaces as ``+``), so a
@@ -11,7 +12,7 @@ import streamlit as st
 
 from core.i18n import _
 from core.models.design import DesignError, parse
-from dashboard.design import compare, layer_math, stack, train
+from dashboard.design import challenge_entry, compare, layer_math, stack, train
 from dashboard.frame import guard, presenter
 
 st.title(_("Design your own network"))
@@ -49,6 +50,9 @@ with right:
             layer_math.totals(design, start_design, start_name)
         with guard.guarded(_("Receptive field")), presenter.secondary(_("Receptive field")):
             layer_math.receptive_field_text(design)
+
+with guard.guarded(_("Submit to the challenge")):
+    challenge_entry.panel(text, design is not None)  # only while the class has a design challenge open
 
 if design is not None:
     st.header(_("Every layer, counted"))
