@@ -199,7 +199,6 @@ def chosen_entry(store: class_store.ClassStore, challenge: Challenge, teacher: b
 def designs_tab(store: class_store.ClassStore, session: int | None, teacher: bool) -> None:
     """The tab: the form (while no challenge is open in the session), the challenge chosen, its
     rules, the teacher's controls, the live leaderboard and the chosen entry."""
-    challenge_queue.ensure_driver(store)
     common.show_denied()
     opened = st.session_state.pop(_OPENED, None)
     if opened:
@@ -221,6 +220,8 @@ def designs_tab(store: class_store.ClassStore, session: int | None, teacher: boo
         )
         return
     challenge = picker(challenges)
+    if challenge.is_open:
+        challenge_queue.ensure_driver(store)  # this process trains the queue (once started, it stays)
     heading(challenge)
     controls(store, challenge, teacher)
     with guard.guarded(_("The leaderboard")):
