@@ -15,9 +15,9 @@ import urllib.parse
 
 import pytest
 
-from core.classroom.challenge_scoring import DONE
 from core.classroom.db import DB_ENV
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge.scoring import DONE
+from core.classroom.design_challenge.submissions import Challenges
 from core.classroom.store import ClassStore
 from core.data import mnist
 from core.data.batches import DeviceData

@@ -1,4 +1,4 @@
-"""The design challenge's store and queue (core.classroom.design_challenge, challenge_queue) and
+"""The design challenge's store and queue (core.classroom.design_challenge: submissions, queue) and
 ``python -m core class challenge`` (in-process), in temporary folders, training on a few hundred
 images: every submission refused for a reason says it, the queue trains each entry once, in turn,
 and survives a diverging design, the time limit and a killed process."""
@@ -19,8 +19,9 @@ import pytest
 
 from core import models
 from core.__main__ import main
-from core.classroom import challenge_queue
-from core.classroom.challenge_scoring import (
+from core.classroom.db import BadEntry, TooFast
+from core.classroom.design_challenge import queue as challenge_queue
+from core.classroom.design_challenge.scoring import (
     DIVERGED,
     DONE,
     QUEUED,
@@ -33,8 +34,7 @@ from core.classroom.challenge_scoring import (
     pareto_front,
     results_csv,
 )
-from core.classroom.db import BadEntry, TooFast
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge.submissions import Challenges
 from core.classroom.store import ClassStore
 from core.data import mnist
 from core.data.batches import DeviceData
@@ -164,7 +164,7 @@ def test_a_diverging_design_is_marked_and_the_queue_moves_on(env, monkeypatch):
 
 def test_an_entry_past_the_time_limit_is_stopped_and_scored_on_what_it_reached(env):
     store, challenges, manager, folder = env
-    challenge = challenges.open("c", dataclasses.replace(TINY, images=6000, epochs=5))
+    challenge = challenges.open("c", dataclasses.replace(TINY, images=60_000, epochs=5))  # far over 0.5 s
     entry = challenges.submit(challenge.id, student_key="a", nickname="A", notation=SMALL_CNN, now=1.0)
     claimed = challenges.claim_next(challenge.id)
     assert claimed.id == entry.id

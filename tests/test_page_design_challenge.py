@@ -14,11 +14,12 @@ import json
 
 import pytest
 
-from core.classroom import challenge_queue, teacher
 from core.classroom import store as class_store
-from core.classroom.challenge_scoring import DONE, QUEUED, Rules
+from core.classroom import teacher
 from core.classroom.db import DB_ENV
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge import queue as challenge_queue
+from core.classroom.design_challenge.scoring import DONE, QUEUED, Rules
+from core.classroom.design_challenge.submissions import Challenges
 from core.models.design import parse
 from dashboard.frame.links import markdown_text
 from tests.harness import run_page

@@ -2,9 +2,9 @@
 file and the SQL, ``store`` the entries and sessions, ``checks`` what an entry may hold), who the
 teacher is (``teacher``), the class against MNIST (``lessons``), fine-tuning on the class's
 handwriting (``finetune``; ``finetune_job`` runs it as the server's one background run), the class
-as files (``export``), digits from paper (``paper``), and the design challenge: the class's designs
-stored and ranked (``design_challenge``) and trained in turn in the server's one training slot
-(``challenge_queue``).
+as files (``export``), digits from paper (``paper``), and the design challenge (the package
+``design_challenge``: the class's designs stored, trained in turn in the server's one training
+slot, ranked).
 
 May import: core.training, core.explain, core.models, core.data, core.device, core.files, core.i18n.
 """

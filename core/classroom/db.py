@@ -118,7 +118,7 @@ def _upgrade_1_to_2(db: sqlite3.Connection) -> None:
 
 
 def _upgrade_2_to_3(db: sqlite3.Connection) -> None:
-    """Schema 3: the design challenges (``challenges``, ``designs``: ``core.classroom.design_challenge``),
+    """Schema 3: the design challenges (``challenges``, ``designs``: ``core.classroom.design_challenge.submissions``),
     new tables that the schema's statements have just made; the digits are as they were."""
 
 

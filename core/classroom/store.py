@@ -2,7 +2,7 @@
 
 The class store (this module: what is written; ``core.classroom.sessions``: sessions and who is
 who; ``core.classroom.queries``: what the wall reads; ``core.classroom.entry``: what an entry
-holds; ``core.classroom.design_challenge``: the design challenges) and ``core.classroom.db`` (the
+holds; ``core.classroom.design_challenge.submissions``: the design challenges) and ``core.classroom.db`` (the
 file itself: opening it, its schema, its faults) are the only modules that write SQL. ``artifacts/class.sqlite`` by default, ``CNN_EXPLAINER_CLASS_DB`` to put it
 elsewhere; WAL mode, so the wall can read while students send and several server processes can
 share one file.

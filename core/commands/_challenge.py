@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.classroom import challenge_queue
 from core.classroom import store as class_store
-from core.classroom.challenge_scoring import Challenge, ChallengeError, Rules, results_csv
 from core.classroom.db import StoreError
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge import queue as challenge_queue
+from core.classroom.design_challenge.scoring import Challenge, ChallengeError, Rules, results_csv
+from core.classroom.design_challenge.submissions import Challenges
 from core.commands import CliError, emit
 from core.files import atomic_write_bytes
 from core.models.design import DesignError

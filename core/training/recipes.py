@@ -227,7 +227,9 @@ TITLES = {
     "seed": N_("seed"),
     "fast": N_("fast"),
     "class fine-tune": N_("class fine-tune"),
-    "challenge": N_("design challenge"),  # an entry of the class's design challenge (core.classroom.challenge_queue)
+    "challenge": N_(
+        "design challenge"
+    ),  # an entry of the class's design challenge (core.classroom.design_challenge.queue)
 }
 
 

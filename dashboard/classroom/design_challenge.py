@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom import challenge_queue
 from core.classroom import store as class_store
-from core.classroom.challenge_scoring import Challenge, Rules, results_csv
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge import queue as challenge_queue
+from core.classroom.design_challenge.scoring import Challenge, Rules, results_csv
+from core.classroom.design_challenge.submissions import Challenges
 from core.i18n import _
 from core.models import design as notation
 from core.training.jobs import runner

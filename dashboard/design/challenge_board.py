@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import i18n
-from core.classroom import challenge_queue
-from core.classroom.challenge_scoring import (
+from core.classroom.design_challenge import queue as challenge_queue
+from core.classroom.design_challenge.scoring import (
     QUEUED,
     REPLACED,
     STATUS_WORDS,
@@ -27,7 +27,7 @@ from core.classroom.challenge_scoring import (
     Rules,
     pareto_front,
 )
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge.submissions import Challenges
 from core.i18n import _, ngettext
 from core.models.design import DesignError, parse
 from core.training.jobs import runner

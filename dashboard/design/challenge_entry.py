@@ -1,6 +1,6 @@
 """/design's "Submit to the challenge" panel, while the class session has an open design challenge:
 its rules, a nickname (the one this browser typed on the wall, kept) and Submit. The store checks
-everything (core.classroom.design_challenge): a design over a cap or impossible, a closed
+everything (core.classroom.design_challenge.submissions): a design over a cap or impossible, a closed
 challenge, a nickname another student holds, a second submission within a second are refused at
 once with their sentence, and nothing is queued. After submitting, the student's entry, polled:
 its place in the queue, then its result and rank.
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom import challenge_queue, checks
+from core.classroom import checks
 from core.classroom import store as class_store
-from core.classroom.challenge_scoring import DIVERGED, FAILED, QUEUED, TRAINING, Challenge, Entry
 from core.classroom.db import StoreError
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge import queue as challenge_queue
+from core.classroom.design_challenge.scoring import DIVERGED, FAILED, QUEUED, TRAINING, Challenge, Entry
+from core.classroom.design_challenge.submissions import Challenges
 from core.i18n import _
 from core.models.design import DesignError
 from dashboard.design import challenge_board

@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 
 from core import models
-from core.classroom.challenge_scoring import DIVERGED, DONE, FAILED, QUEUED, TIMED_OUT, Challenge, Entry
-from core.classroom.design_challenge import Challenges
+from core.classroom.design_challenge.scoring import DIVERGED, DONE, FAILED, QUEUED, TIMED_OUT, Challenge, Entry
+from core.classroom.design_challenge.submissions import Challenges
 from core.classroom.store import ClassStore
 from core.i18n import N_
 from core.models import checkpoints
@@ -86,6 +86,9 @@ def entry_spec(challenges: Challenges, challenge: Challenge, entry: Entry, folde
         finally:
             done.set()
         values = {"nickname": entry.nickname}
+        if not result.history and timed_out.is_set():  # not one batch in its time: nothing to score
+            challenges.finish(entry.id, TIMED_OUT, seconds=round(result.seconds, 2))
+            return WorkOutcome(False, N_("{nickname}'s design: not one batch within the time limit"), values)
         if not result.history or (local.is_set() and not timed_out.is_set()):  # stopped: back to its place
             challenges.finish(entry.id, QUEUED)
             challenges.set_stopped(challenge.id, True)

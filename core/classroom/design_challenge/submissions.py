@@ -1,13 +1,13 @@
 """The design challenge in the class store: the teacher opens a challenge with its rules, students
 submit designs (the notation of ``core.models.design``), each is trained in turn
-(``core.classroom.challenge_queue``) and the results are ranked.
+(``core.classroom.design_challenge.queue``) and the results are ranked.
 
 Two tables of the class database (``core.classroom.db`` creates them): ``challenges`` (one per
 contest: its name, rules as JSON, when it opened and closed, whether its queue is stopped) and ``designs`` (one
 per submission: who, the canonical notation, its parameters and multiply-adds, where it is in its
 life, and its result). Nothing here trains: :class:`Challenges` is what is stored and read.
 
-What the rules, the entries and the ranking are: ``core.classroom.challenge_scoring``.
+What the rules, the entries and the ranking are: ``core.classroom.design_challenge.scoring``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import time
 import unicodedata
 
 from core.classroom import checks
-from core.classroom.challenge_scoring import (
+from core.classroom.db import BadEntry, StoreError, TooFast
+from core.classroom.design_challenge.scoring import (
     QUEUED,
     REPLACED,
     TRAINING,
@@ -28,7 +29,6 @@ from core.classroom.challenge_scoring import (
     Rules,
     ranked,
 )
-from core.classroom.db import BadEntry, StoreError, TooFast
 from core.classroom.store import ClassStore
 from core.i18n import N_, _
 from core.models import design

@@ -1,6 +1,6 @@
 """What a design challenge is: its rules (the same budget for every entry, the caps), its entries
 and how they are scored and ranked, the Pareto front the leaderboard draws and the results as CSV.
-Plain values: ``core.classroom.design_challenge`` stores them, ``core.classroom.challenge_queue``
+Plain values: ``core.classroom.design_challenge.submissions`` stores them, ``core.classroom.design_challenge.queue``
 trains the entries.
 
 An entry's life: ``queued`` -> ``training`` -> ``done`` (scored), ``timed out`` (stopped at the
