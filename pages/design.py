@@ -38,7 +38,8 @@ except DesignError as exc:
     design, refusal = None, exc
 
 st.space("small")  # room for the table's toolbar, which shows above its top right corner
-left, right = st.columns([3, 2], gap="medium")
+# The table wider on a projector: its large type cut the headers at 3:2.
+left, right = st.columns([2, 1] if presenter.is_on() else [3, 2], gap="medium")
 with left, guard.guarded(_("The layers")):
     stack.stack_editor(text)
 with right:
