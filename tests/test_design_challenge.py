@@ -231,3 +231,30 @@ def test_the_command_line_opens_submits_runs_and_ranks(env, monkeypatch, capsys)
     [bo] = results["entries"]
     assert (bo["nickname"], bo["params"], bo["status"], bo["rank"]) == ("Bo", 9550, DONE, 1)
     assert bo["accuracy"] == pytest.approx(_accuracy_of(bo["checkpoint"], folder, 300), abs=1e-9)
+
+
+def test_the_queue_waits_while_the_teachers_run_trains_and_resumes_a_stale_claim(env):
+    """A server's queue thread (run_next): nothing starts beside another run of the group; once the
+    slot is free, an entry a killed server left training (its claim older than the grace period)
+    goes back to its place and trains first."""
+    from core.training.jobs.spec import prepare
+
+    store, challenges, manager, folder = env
+    challenge = challenges.open("c", TINY)
+    first = challenges.submit(challenge.id, student_key="a", nickname="A", notation=MLP, now=1.0)
+    challenges.submit(challenge.id, student_key="b", nickname="B", notation="dense4 relu", now=2.0)
+    teachers = manager.start(
+        prepare("lenet5", "fast", name="teachers", overrides={"epochs": 1, "limit": 3000}, folder=folder)
+    )
+    assert challenge_queue.run_next(store, manager, folder) is None  # the teacher's run holds the slot
+    assert [e.status for e in challenges.queue(challenge.id)] == [QUEUED, QUEUED]
+    assert teachers.wait(120)
+    assert challenges.claim_next(challenge.id).id == first.id  # as a server does, then is killed
+    with store.db.transaction(write=True) as db:
+        db.execute(
+            "UPDATE designs SET claimed = claimed - ? WHERE id = ?", (challenge_queue.STALE_CLAIM_SECONDS + 1, first.id)
+        )
+    job = challenge_queue.run_next(store, manager, folder)
+    assert job is not None and job.spec.name == challenge_queue.checkpoint_name(first)
+    assert job.wait(120)
+    assert challenges.entry(first.id).status == DONE
