@@ -118,9 +118,10 @@ def test_browser_a_teacher_and_three_students_run_a_design_challenge(challenge_s
             assert entry.status == DONE and entry.params == params == parse(notation).params
             measured = accuracy_of(entry.checkpoint, env["CNN_EXPLAINER_CHECKPOINTS"], 500)
             assert entry.accuracy == pytest.approx(measured, abs=1e-9)
-            row = table.locator("tr").filter(has_text=nickname)  # the live board, polled: no reload
+            # the live board, polled every 2 s (no reload): wait for the row with its result
+            row = table.locator("tr").filter(has_text=nickname).filter(has_text=f"{measured:.2%}")
             row.wait_for(timeout=20_000)
-            assert f"{params:,}" in row.inner_text() and f"{measured:.2%}" in row.inner_text()
+            assert f"{params:,}" in row.inner_text()
         assert table.get_by_text("<i>Cy</i>", exact=True).count() == 1  # the markup shown as typed
         whole(page)
         screenshot(page, "design_challenge_teacher_1400x1000")
