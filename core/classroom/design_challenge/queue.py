@@ -38,7 +38,8 @@ from core.training.train import ProgressFn, TrainingDiverged, train
 _LOG = logging.getLogger(__name__)
 KIND = "challenge"
 POLL_SECONDS = 2.0
-STALE_CLAIM_SECONDS = 30.0  # a claim this old with no run in the group: its server was killed
+STALE_CLAIM_SECONDS = 10.0  # a claim this old with no run in the group: its server was killed (a live one
+# starts its run within milliseconds of claiming)
 
 
 def checkpoint_name(entry: Entry) -> str:
