@@ -25,7 +25,7 @@ from pathlib import Path
 
 from core.i18n import N_, Deferred, MessageError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -86,6 +86,12 @@ CREATE TABLE IF NOT EXISTS designs (
     message TEXT NOT NULL DEFAULT '',
     hidden INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS lesson_plans (
+    name TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    steps TEXT NOT NULL,
+    saved REAL NOT NULL
+);
 """
 # After the tables (and the upgrades of an older file): the indexes may name upgraded columns.
 _INDEXES = """
@@ -122,7 +128,16 @@ def _upgrade_2_to_3(db: sqlite3.Connection) -> None:
     new tables that the schema's statements have just made; the digits are as they were."""
 
 
-_UPGRADES = {1: _upgrade_1_to_2, 2: _upgrade_2_to_3}  # from version N to N + 1, inside the opening transaction
+def _upgrade_3_to_4(db: sqlite3.Connection) -> None:
+    """Schema 4: the lessons a teacher saved (``lesson_plans``: ``core.classroom.lesson_mode.plans``), a new
+    table that the schema's statements have just made."""
+
+
+_UPGRADES = {
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+    3: _upgrade_3_to_4,
+}  # from version N to N + 1, inside the opening transaction
 
 
 class StoreError(MessageError, RuntimeError):
