@@ -116,6 +116,9 @@ def open_first_digit(page) -> None:
         try:
             page.locator(".st-key-wall_chart").scroll_into_view_if_needed(timeout=5_000)
             tile = page.locator(".st-key-wall_chart .layer-above image").first.bounding_box(timeout=5_000)
+            if tile is None:  # redrawn between finding the tile and measuring it: find it again
+                page.wait_for_timeout(300)
+                continue
             page.mouse.click(tile["x"] + tile["width"] / 2, tile["y"] + tile["height"] / 2)
             page.wait_for_selector(".st-key-wall_selected_panel", timeout=5_000)
             return
