@@ -27,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.load_figures import percentiles
 from benchmarks.load_students import digit_strokes
 from benchmarks.wire_student import WireSession
 from core.classroom import teacher
@@ -42,10 +43,6 @@ def lenet_sized(k: int) -> str:
     """The k-th of 30 different LeNet-size designs (about 10,000-60,000 parameters)."""
     c1, c2, hidden = 4 + k % 5, 8 + 2 * (k // 5), (32, 64, 84, 120)[k % 4]
     return f"conv{c1}k5p2 relu max2 conv{c2}k5 relu max2 dense{hidden} relu"
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
 
 async def drawer(
@@ -148,7 +145,7 @@ def main() -> None:
         if ms:
             print(
                 f"  {args.drawers} students drawing {label}: {len(ms)} predictions, median "
-                f"{statistics.median(ms):.0f} ms, p95 {p95(ms):.0f} ms"
+                f"{statistics.median(ms):.0f} ms, p95 {percentiles(ms)[1]:.0f} ms"
             )
     print(f"  errors: {len(result['errors'])}")
 

@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import statistics
 
+from benchmarks.load_figures import percentiles
 from benchmarks.wire_student import WireSession
 from core import models
 from core.architecture.design_table import from_preset
@@ -30,10 +31,6 @@ from core.training.train import train
 from serve.streamlit_process import start as start_streamlit
 
 NOTATION_KEY = "net"  # the page's notation input, bound to the link (dashboard.design.stack.NET)
-
-
-def p95(values: list[float]) -> float:
-    return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
 
 async def time_edits(url: str, edits: int) -> tuple[float, list[float]]:
@@ -76,7 +73,9 @@ def main() -> None:
         server.stop()
     ms = [s * 1000 for s in seconds]
     print(f"/design first open: {first * 1000:.0f} ms")
-    print(f"/design after an edit ({len(ms)} edits): median {statistics.median(ms):.0f} ms, p95 {p95(ms):.0f} ms")
+    print(
+        f"/design after an edit ({len(ms)} edits): median {statistics.median(ms):.0f} ms, p95 {percentiles(ms)[1]:.0f} ms"
+    )
     if not args.no_train:
         recipe = recipes.get_recipe(models.DESIGN)
         print(f"default run: {recipe.epochs} epoch on {recipe.limit:,} images, batch {recipe.batch_size}")

@@ -18,6 +18,12 @@ NICKNAME_MAX = 20
 SIDE = 28
 
 
+def plain_text(text: object) -> str:
+    """``text`` as the class store keeps what a person typed: control characters dropped, spaces
+    trimmed; markup kept as it is (pages show it as plain text)."""
+    return "".join(ch for ch in str(text or "") if not unicodedata.category(ch).startswith("C")).strip()
+
+
 def clean_nickname(text: str | None) -> str:
     """A nickname as stored: control characters dropped, spaces trimmed, at most 20 characters.
 
@@ -27,7 +33,7 @@ def clean_nickname(text: str | None) -> str:
         return ""
     if not isinstance(text, str):
         raise BadEntry(_("a nickname must be text"))
-    cleaned = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C")).strip()
+    cleaned = plain_text(text)
     if len(cleaned) > NICKNAME_MAX:
         raise BadEntry(
             _("a nickname has at most {most} characters (this one has {length:,})").format(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-import unicodedata
 
 from core.classroom import checks
 from core.classroom.db import BadEntry, StoreError, TooFast
@@ -53,7 +52,7 @@ def _entry(row) -> Entry:
 
 def _clean_name(text: object) -> str:
     """A challenge's name as stored: control characters dropped, spaces trimmed, at most NAME_MAX characters."""
-    return "".join(ch for ch in str(text or "") if not unicodedata.category(ch).startswith("C")).strip()[:NAME_MAX]
+    return checks.plain_text(text)[:NAME_MAX]
 
 
 class Challenges:

@@ -24,6 +24,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.classroom import checks
 from core.classroom.db import StoreError
 from core.classroom.store import ClassStore
 from core.files import atomic_write_bytes
@@ -95,8 +96,7 @@ def checked_link(link: object) -> str:
 
 def _text(value: object, most: int) -> str:
     """Plain text of at most ``most`` characters, control characters dropped (shown as plain text everywhere)."""
-    text = "".join(ch for ch in str(value or "") if ch.isprintable()).strip()
-    return text[:most]
+    return checks.plain_text(value)[:most]
 
 
 def from_dict(data: object) -> tuple[Lesson, list[str]]:
