@@ -13,6 +13,7 @@ import streamlit as st
 from core import device
 from core.i18n import _
 from dashboard.frame import guard, language, links, roles, sidebar
+from dashboard.lesson import building, follow
 
 # A page run happens in a script thread, most often a new one, which would take whatever thread count
 # another thread set last: every run starts on the class's share of the cores (core.device's policy).
@@ -41,6 +42,10 @@ roles.establish()  # the role and key this browser keeps; ?teacher=TOKEN checked
 sidebar.draw()
 with st.sidebar:
     roles.sidebar()  # under the role: leaving it; the browser's cookies kept as this session has them
+    with guard.guarded(_("Lesson mode")):
+        building.sidebar(page.url_path, page.title)  # the teacher's: start a lesson, add this view as a step
+with guard.guarded(_("Lesson mode")):
+    follow.area(page.url_path)  # above the page: the lesson's step, followed by the class, led by the teacher
 notices = st.container()  # above the page: what the link asked for that the page cannot show
 roles.show_refusal(notices)
 try:

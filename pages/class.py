@@ -16,6 +16,8 @@ every tab shows). Each tab is drawn by a module of its own, only the open one:
   (dashboard.classroom.design_challenge, dashboard.design.challenge_board); a tab of its own, as
   the wall's digits and the class's designs are two activities, and on the projector's wall above
   the digits while one is open.
+- Lessons: the lesson being built from the pages' views, the saved lessons, their files
+  (dashboard.lesson.building; lesson mode itself is above every page: dashboard.lesson.follow).
 
 Only the teacher (dashboard.frame.roles) may hide digits, start or delete a class session, export, turn
 the challenge on, mark a digit not fair, fine-tune, add digits from paper or open, stop, close and
@@ -25,7 +27,7 @@ controls disabled, and every action checks the role again where it acts
 
 The settings a teacher would share live in the URL (``bind="query-params"``), e.g.
 ``/class?class_tab=vs-mnist&vs_model=lenet5&vs_true=4&vs_pred=9``: ``class_tab`` (a tab's short
-key: ``wall vs-mnist finetune home paper designs``, or its title in either language), ``wall_session`` (a
+key: ``wall vs-mnist finetune home paper designs lessons``, or its title in either language), ``wall_session`` (a
 class session's number), ``view`` (``wall``: the projector's wall alone; ``full``: the whole page),
 ``wall_mistakes wall_digit wall_model vs_model vs_true vs_pred vs_all ft_model ft_steps ft_mix``, and
 the digit panels' (``wall_*`` and ``fool_*``: dashboard.draw.digit_panel).
@@ -40,6 +42,7 @@ from dashboard.classroom.home import home_tab
 from dashboard.classroom.paper_upload import paper_tab
 from dashboard.classroom.vs_mnist import lessons_tab
 from dashboard.frame import guard, language, links, presenter, roles
+from dashboard.lesson import building
 
 
 def wall_tab(store, session: int | None, teacher: bool) -> None:
@@ -55,6 +58,7 @@ TABS = {
     "home": (N_("Take the class home"), home_tab),
     "paper": (N_("Digits from paper"), paper_tab),
     "designs": (N_("The design challenge"), design_challenge.designs_tab),
+    "lessons": (N_("Lessons"), building.lessons_tab),
 }
 VIEW_KEY, WALL_VIEW, WHOLE_PAGE = "view", "wall", "full"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from core.i18n import N_, Deferred, MessageError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_ENV = "CNN_EXPLAINER_CLASS_DB"
 BUSY_TIMEOUT_MS = 10_000
 
@@ -92,6 +92,21 @@ CREATE TABLE IF NOT EXISTS lesson_plans (
     steps TEXT NOT NULL,
     saved REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS lesson_live (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    lesson TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    gathered INTEGER NOT NULL,
+    changed REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lesson_presence (
+    student_key TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL,
+    exploring INTEGER,
+    seen REAL NOT NULL
+);
 """
 # After the tables (and the upgrades of an older file): the indexes may name upgraded columns.
 _INDEXES = """
@@ -133,10 +148,17 @@ def _upgrade_3_to_4(db: sqlite3.Connection) -> None:
     table that the schema's statements have just made."""
 
 
+def _upgrade_4_to_5(db: sqlite3.Connection) -> None:
+    """Schema 5: the lesson being taught and where each student's page is in it (``lesson_live``,
+    ``lesson_presence``: ``core.classroom.lesson_mode.live``), new tables that the schema's
+    statements have just made."""
+
+
 _UPGRADES = {
     1: _upgrade_1_to_2,
     2: _upgrade_2_to_3,
     3: _upgrade_3_to_4,
+    4: _upgrade_4_to_5,
 }  # from version N to N + 1, inside the opening transaction
 
 

@@ -41,7 +41,7 @@ _LIVE_JS = (
 )
 
 
-def _js_string(text: str) -> str:
+def js_string(text: str) -> str:
     """``text`` as a JavaScript string literal that is safe inside a ``<script>`` element."""
     return json.dumps(text).replace("<", "\\u003c")
 
@@ -59,7 +59,7 @@ def describe(text: str, container=st) -> None:
 def announce(text: str) -> None:
     """Have a screen reader say ``text`` (politely, after what it is saying) each time it
     changes: the page's live region takes it. Nothing shows on screen."""
-    script = f"(() => {{ {_LIVE_JS} r.textContent = {_js_string(text)}; }})();"
+    script = f"(() => {{ {_LIVE_JS} r.textContent = {js_string(text)}; }})();"
     st.html(
         f'<span class="{SR_ONLY}" data-announced="{html.escape(text)}"></span><script>{script}</script>',
         unsafe_allow_javascript=True,
@@ -72,7 +72,7 @@ def move_focus(selector: str, token: str) -> None:
     is new and would otherwise leave the focus nowhere."""
     script = (
         f"(() => {{ const t0 = Date.now(); const go = () => {{ const e = document.querySelector("
-        f"{_js_string(selector)}); if (e) {{ e.focus(); }} else if (Date.now() - t0 < 3000) "
+        f"{js_string(selector)}); if (e) {{ e.focus(); }} else if (Date.now() - t0 < 3000) "
         "{ requestAnimationFrame(go); } }; go(); })();"
     )
     st.html(

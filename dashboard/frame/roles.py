@@ -19,7 +19,6 @@ session the role, the key and the nickname live in session state.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from urllib.parse import unquote
 
@@ -27,7 +26,7 @@ import streamlit as st
 
 from core.classroom import checks, teacher
 from core.i18n import N_, _
-from dashboard.frame.accessibility import SR_ONLY
+from dashboard.frame.accessibility import SR_ONLY, js_string
 
 _TEACHER = "_teacher"  # this session has the teacher's rights
 _LEFT = "_teacher_left"  # this session left the role (said in the sidebar)
@@ -179,9 +178,10 @@ def keep_nickname(typed: str | None) -> None:
     st.session_state[_NICKNAME] = cleaned
     if cleaned == _readable_nickname(unquote(_cookies().get(teacher.NICKNAME_COOKIE, ""))):
         return  # the browser has it already
-    value, max_age = (f"encodeURIComponent({_js(cleaned)})", teacher.STUDENT_MAX_AGE_S) if cleaned else ("''", 0)
+    value, max_age = (f"encodeURIComponent({js_string(cleaned)})", teacher.STUDENT_MAX_AGE_S) if cleaned else ("''", 0)
     _script(
-        f"document.cookie = {_js(teacher.NICKNAME_COOKIE + '=')} + {value} + {_attributes(max_age)};", marker="nickname"
+        f"document.cookie = {js_string(teacher.NICKNAME_COOKIE + '=')} + {value} + {_attributes(max_age)};",
+        marker="nickname",
     )
 
 
@@ -197,11 +197,6 @@ def _readable_nickname(text: str | None) -> str:
         return ""
 
 
-def _js(text: str) -> str:
-    """``text`` as a JavaScript string literal that is safe inside a ``<script>`` element."""
-    return json.dumps(text).replace("<", "\\u003c")
-
-
 def _attributes(max_age: int) -> str:
     """A cookie's attributes, as a JavaScript expression: the whole site, this site's pages only,
     ``Secure`` when served over HTTPS."""
@@ -215,15 +210,15 @@ def _write_cookies() -> None:
     key = state.get(_STUDENT_KEY)
     if key and cookies.get(teacher.STUDENT_COOKIE) != key:
         lines.append(
-            f"document.cookie = {_js(teacher.STUDENT_COOKIE + '=' + key)} + {_attributes(teacher.STUDENT_MAX_AGE_S)};"
+            f"document.cookie = {js_string(teacher.STUDENT_COOKIE + '=' + key)} + {_attributes(teacher.STUDENT_MAX_AGE_S)};"
         )
     if state.get(_TEACHER) and state.get(_ROLE_COOKIE):
         lines.append(
-            f"document.cookie = {_js(teacher.COOKIE + '=' + state[_ROLE_COOKIE])} + "
+            f"document.cookie = {js_string(teacher.COOKIE + '=' + state[_ROLE_COOKIE])} + "
             f"{_attributes(teacher.COOKIE_MAX_AGE_S)};"
         )
     elif state.get(_DROP):
-        lines.append(f"document.cookie = {_js(teacher.COOKIE + '=')} + {_attributes(0)};")
+        lines.append(f"document.cookie = {js_string(teacher.COOKIE + '=')} + {_attributes(0)};")
     if lines:
         _script(" ".join(lines), marker="role")
 

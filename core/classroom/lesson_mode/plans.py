@@ -35,7 +35,9 @@ from core.i18n import N_, _
 PAGES = ("", "dataset", "convolution", "architecture", "design", "draw", "training", "class", "models")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 TITLE_MAX, LINE_MAX, LINES_MAX, STEPS_MAX = 80, 200, 2, 50
+DRAFT_SETTING = "lesson_draft"  # settings row: the lesson the teacher is building, as JSON steps
 _PERSONAL = ("teacher",)  # a link's parameter that must never travel in a lesson: the teacher's token
+_READERS = ("lang", "presenter")  # each reader's own (language, presenter mode): left out of a step's link
 
 
 class LessonError(StoreError, ValueError):
@@ -71,8 +73,9 @@ class Lesson:
 
 
 def checked_link(link: object) -> str:
-    """``link`` as a step keeps it (``/page?query``), or ValueError saying why it is not one of this
-    dashboard's views: another site, an unknown page, the teacher's token in it."""
+    """``link`` as a step keeps it (``/page?query``, without the reader's own language and presenter
+    mode), or ValueError saying why it is not one of this dashboard's views: another site, an
+    unknown page, the teacher's token in it."""
     if not isinstance(link, str) or not link.strip():
         raise ValueError(_("a step needs a link, e.g. /dataset?digit=7"))
     parts = urllib.parse.urlsplit(link.strip())
@@ -90,7 +93,7 @@ def checked_link(link: object) -> str:
     settings = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     if any(key in _PERSONAL for key, _value in settings):
         raise ValueError(_("{link} holds the teacher's token: a lesson never carries it").format(link=link))
-    query = urllib.parse.urlencode(settings)
+    query = urllib.parse.urlencode([(key, value) for key, value in settings if key not in _READERS])
     return "/" + page + ("?" + query if query else "")
 
 
@@ -141,11 +144,19 @@ def read_file(path: Path | str) -> tuple[Lesson, list[str]]:
     path = Path(path)
     try:
         raw = path.read_bytes()
-        data = tomllib.loads(raw.decode()) if path.suffix.lower() == ".toml" else json.loads(raw)
     except FileNotFoundError:
         raise LessonError(N_("no lesson file {path}"), {"path": path}) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
         raise LessonError(N_("{path} is not a lesson file ({reason})"), {"path": path, "reason": exc}) from None
+    return read_bytes(raw, path.name)
+
+
+def read_bytes(raw: bytes, name: str) -> tuple[Lesson, list[str]]:
+    """A lesson from a file's bytes, TOML when ``name`` ends in ``.toml``, else JSON (an upload)."""
+    try:
+        data = tomllib.loads(raw.decode()) if name.lower().endswith(".toml") else json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise LessonError(N_("{path} is not a lesson file ({reason})"), {"path": name, "reason": exc}) from None
     return from_dict(data)
 
 
@@ -267,3 +278,31 @@ class LessonPlans:
     def delete(self, name: str) -> None:
         with self.db.transaction(write=True) as db:
             db.execute("DELETE FROM lesson_plans WHERE name = ?", (name,))
+
+    # The lesson the teacher is building ("add this view as a step" on any page, then reordered,
+    # edited and saved under a name): one per store, kept between pages and restarts.
+
+    def draft(self) -> list[Step]:
+        with self.db.transaction() as db:
+            row = db.execute("SELECT value FROM settings WHERE key = ?", (DRAFT_SETTING,)).fetchone()
+        if row is None:
+            return []
+        try:
+            return list(from_dict({"name": "draft", "steps": json.loads(row[0])})[0].steps)
+        except (LessonError, ValueError):
+            return []  # an empty draft, as the store keeps only steps it checked
+
+    def set_draft(self, steps: list[Step]) -> None:
+        value = json.dumps([s.to_dict() for s in steps[:STEPS_MAX]], ensure_ascii=False)
+        with self.db.transaction(write=True) as db:
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (DRAFT_SETTING, value))
+
+    def add_to_draft(self, step: Step) -> list[Step]:
+        """Append ``step`` (its link checked as a lesson file's) to the lesson being built."""
+        checked = Step(_text(step.title, TITLE_MAX), checked_link(step.link), step.lines)
+        steps = self.draft()
+        if len(steps) >= STEPS_MAX:
+            raise LessonError(N_("a lesson has at most {most} steps"), {"most": STEPS_MAX})
+        steps.append(checked)
+        self.set_draft(steps)
+        return steps
