@@ -379,7 +379,7 @@ def test_a_schema_1_file_is_upgraded_in_place_and_a_drawing_sent_three_times_is_
         )
     store = ClassStore(path)
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT version FROM schema_version").fetchall() == [(4,)]  # upgraded through 2 and 3
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(5,)]  # upgraded through 2, 3 and 4
     # "a"'s drawing 5 three times: its newest (labelled 6) stays, the two older are hidden, not deleted
     assert [(e.number, e.label) for e in store.entries()] == [(1, 2), (2, 8), (1, 6)]
     assert len(store.entries(include_hidden=True)) == 5

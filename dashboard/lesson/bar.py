@@ -59,7 +59,7 @@ def _counted(counts: dict[str, int]) -> list[str]:
 def draw(lessons: LessonLive, live: LiveLesson, page_path: str) -> None:
     """The bar for a running lesson (``live`` in the reader's language)."""
     with st.container(border=True, key="lesson_bar"):
-        text, buttons = st.columns([3, 4], vertical_alignment="center")
+        text, buttons = st.columns([1, 2], vertical_alignment="center")
         with text:
             step_heading(live)
             if live.leading:
@@ -112,7 +112,4 @@ def draw(lessons: LessonLive, live: LiveLesson, page_path: str) -> None:
                     args=(GO_KEY, live.current.link),
                     help=_("You are on another page than the class's step: this page goes to it."),
                 )
-        refused = st.session_state.pop(REFUSED, None)
-        if refused:
-            st.warning(refused, icon=":material/lock:")
     st.html(f'<span class="{accessibility.SR_ONLY}"></span><script>{_ARROWS_JS}</script>', unsafe_allow_javascript=True)

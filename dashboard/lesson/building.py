@@ -88,6 +88,7 @@ def _lesson_title(lessons: list[Lesson]) -> Callable[[str], str]:
 def sidebar(page_path: str, page_title: str) -> None:
     """In the sidebar, for the teacher: start a lesson, add this view as a step."""
     if not roles.is_teacher():
+        show_said()  # a press after the role has gone: refused, and said
         return
     try:
         store = class_store.store()
@@ -157,6 +158,7 @@ def _save(store: class_store.ClassStore, name: str, title: str, rows: pd.DataFra
     plans = LessonPlans(store)
     plans.save(lesson)
     plans.set_draft(list(lesson.steps))
+    st.session_state.pop(DRAFT_EDITOR, None)
     said_now = _("Saved the lesson {name} ({count} steps).").format(name=lesson.name, count=len(lesson.steps))
     if skipped:
         said_now += " " + _("Skipped: {reasons}").format(reasons="; ".join(skipped))
@@ -248,24 +250,13 @@ def _building(store, plans: LessonPlans, teacher: bool, lessons: list[Lesson]) -
     name_col, title_col = st.columns(2)
     name = name_col.text_input(_("Name (for files and the command line)"), key="lesson_name", max_chars=40)
     title = title_col.text_input(_("Title"), key="lesson_title", max_chars=80)
+    # Pressed buttons act here, after the fields: a callback would get the fields as they were drawn
+    # before this press, not as the teacher just typed them.
     with st.container(horizontal=True):
-        st.button(
-            _("Save the lesson"),
-            key="lesson_save",
-            icon=":material/save:",
-            type="primary",
-            disabled=not teacher,
-            on_click=teacher_only,
-            args=(_("build a lesson"), _save, store, name, title, rows),
+        save = st.button(
+            _("Save the lesson"), key="lesson_save", icon=":material/save:", type="primary", disabled=not teacher
         )
-        st.button(
-            _("Keep these edits"),
-            key="lesson_keep",
-            icon=":material/edit_note:",
-            disabled=not teacher,
-            on_click=teacher_only,
-            args=(_("build a lesson"), _keep, store, rows),
-        )
+        keep = st.button(_("Keep these edits"), key="lesson_keep", icon=":material/edit_note:", disabled=not teacher)
         copied = st.selectbox(
             _("Start from a lesson"),
             [lesson.name for lesson in lessons],
@@ -273,14 +264,13 @@ def _building(store, plans: LessonPlans, teacher: bool, lessons: list[Lesson]) -
             format_func=_lesson_title(lessons),
             label_visibility="collapsed",
         )
-        st.button(
-            _("Copy its steps here"),
-            key="lesson_copy",
-            icon=":material/content_copy:",
-            disabled=not teacher,
-            on_click=teacher_only,
-            args=(_("build a lesson"), _copy, store, copied),
+        copy = st.button(
+            _("Copy its steps here"), key="lesson_copy", icon=":material/content_copy:", disabled=not teacher
         )
+    for pressed, action, args in ((save, _save, (name, title, rows)), (keep, _keep, (rows,)), (copy, _copy, (copied,))):
+        if pressed:
+            teacher_only(_("build a lesson"), action, store, *args)
+            st.rerun()
 
 
 def _saved(store, teacher: bool, lessons: list[Lesson]) -> None:

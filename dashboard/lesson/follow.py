@@ -76,6 +76,9 @@ def _draw(page_path: str) -> None:
         return
     lessons = LessonLive(store)
     with guard.guarded(_("Lesson mode")):
+        refused = st.session_state.pop(bar.REFUSED, None)
+        if refused:  # a press of the teacher's controls by a session without the role
+            st.warning(refused, icon=":material/lock:")
         live = lessons.now()
         if roles.is_teacher():
             _teacher(lessons, live, page_path)
