@@ -8,5 +8,6 @@ line; tests/test_dashboard_imports.py checks every one):
 - ``figures``: the figures and colours every page shares, drawn one way;
 - ``dataset``, ``convolution``, ``architecture``, ``draw``, ``training``: one page each;
 - ``classroom``: the /class page, which also shows a digit as /draw does and a run as /training does;
-- ``design``: the /design page, which draws a network as /architecture does and a run as /training does.
+- ``design``: the /design page, which draws a network as /architecture does and a run as /training does;
+- ``lesson``: lesson mode, above every page (``app.py``) and in /class's Lessons tab.
 """

@@ -41,7 +41,7 @@ def top_names(source: Path) -> set[str]:
 
 
 def test_the_packages_are_the_ones_the_layers_name():
-    # The layers dashboard/__init__.py lists: frame, figures, the seven page packages.
+    # The layers dashboard/__init__.py lists: frame, figures, the seven page packages, lesson mode.
     assert {p.name for p in PACKAGES} == {
         "frame",
         "figures",
@@ -52,6 +52,7 @@ def test_the_packages_are_the_ones_the_layers_name():
         "training",
         "classroom",
         "design",
+        "lesson",
     }
 
 

@@ -304,7 +304,7 @@ def test_the_class_databases_refusals_are_said_in_the_language_of_the_page_that_
     import sqlite3
     from contextlib import closing
 
-    from core.classroom import db
+    from core.classroom import db, schema
     from tests.harness import speak_chinese
 
     newer = tmp_path / "newer.sqlite"  # a file of schema 99, as a later version would write it
@@ -323,7 +323,7 @@ def test_the_class_databases_refusals_are_said_in_the_language_of_the_page_that_
     assert str(too_new.value).startswith(f"{newer} was written by a newer version of this dashboard (schema 99, ")
     speak_chinese(monkeypatch)  # then shown on a Chinese page
     assert str(too_new.value) == (
-        f"{newer} 由更新版本的仪表盘写入（数据库结构 99，本版本读取 {db.SCHEMA_VERSION}）：请更新代码，或把 {db.DB_ENV} 设为另一个文件"
+        f"{newer} 由更新版本的仪表盘写入（数据库结构 99，本版本读取 {schema.SCHEMA_VERSION}）：请更新代码，或把 {db.DB_ENV} 设为另一个文件"
     )
     assert str(read_only.value) == (
         f"班级数据库 {tmp_path / 'class.sqlite'} 是只读的：无法保存新的内容（画数字仍然可用；老师可以修改文件权限）"

@@ -1,4 +1,4 @@
-"""A lecture hall (issue 20): two Streamlit processes behind HAProxy (``python -m serve``, what
+"""A lecture hall: two Streamlit processes behind HAProxy (``python -m serve``, what
 ``make run REPLICAS=2`` runs), one class store, one training run, and nothing left behind.
 
 The hall gets free ports, a class database and a checkpoint folder of its own (links to the
@@ -29,6 +29,7 @@ from benchmarks.load_students import DRAWN_DIGITS, digit_strokes, in_fresh_loop,
 from benchmarks.wire_student import WireSession
 from core.classroom import store, teacher
 from core.classroom.db import DB_ENV
+from core.classroom.lesson_mode.live import LessonLive
 from core.models import checkpoints
 from serve.haproxy import COOKIE, SERVER_HEADER
 from tests.harness import (
@@ -265,6 +266,23 @@ def test_a_digit_sent_on_one_process_is_on_the_teachers_wall_served_by_the_other
     under.wait_for(timeout=15_000)
     assert re.fullmatch(rf"\s*1\s*→\s*{said}\s+\d+%\s*", under.text_content()), under.text_content()
     screenshot(wall, "lecture_hall_wall_from_the_other_process")
+
+
+def test_a_lesson_led_on_one_process_is_followed_by_a_student_on_the_other(hall, two):
+    student, teacher_ = two
+    lessons = LessonLive(store.ClassStore(hall.db))
+    open_page(teacher_.page, hall.url + f"/?teacher={TOKEN}")
+    try:
+        teacher_.page.get_by_text("Lesson mode").first.click()
+        teacher_.page.locator(".st-key-lesson_start").get_by_role("button").click()
+        teacher_.page.wait_for_url("**/dataset?digit=7", timeout=20_000)  # the teacher's own page goes too
+        student.page.wait_for_url("**/dataset?digit=7", timeout=20_000)  # polled from the other process
+        teacher_.page.locator(".st-key-lesson_next").get_by_role("button").click()
+        student.page.wait_for_url("**/convolution?conv_kernel=Sharpen", timeout=20_000)
+        student.page.locator(".st-key-lesson_banner").get_by_text("Step 2 of 9").wait_for(timeout=20_000)
+        assert student.process() != teacher_.process() and lessons.now().step == 1
+    finally:
+        lessons.end()
 
 
 def start_form(page, name: str) -> None:

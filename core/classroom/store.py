@@ -2,8 +2,10 @@
 
 The class store (this module: what is written; ``core.classroom.sessions``: sessions and who is
 who; ``core.classroom.queries``: what the wall reads; ``core.classroom.entry``: what an entry
-holds; ``core.classroom.design_challenge.submissions``: the design challenges) and ``core.classroom.db`` (the
-file itself: opening it, its schema, its faults) are the only modules that write SQL. ``artifacts/class.sqlite`` by default, ``CNN_EXPLAINER_CLASS_DB`` to put it
+holds; ``core.classroom.design_challenge.submissions``: the design challenges;
+``core.classroom.lesson_mode``: the lessons and the one being taught), ``core.classroom.db`` (the
+file itself: opening it, its faults) and ``core.classroom.schema`` (its tables) are the only
+modules that write SQL. ``artifacts/class.sqlite`` by default, ``CNN_EXPLAINER_CLASS_DB`` to put it
 elsewhere; WAL mode, so the wall can read while students send and several server processes can
 share one file.
 
@@ -25,9 +27,10 @@ import time
 from pathlib import Path
 
 from core.classroom import checks
-from core.classroom.db import DB_ENV, AlreadySent, BadEntry, ClassDatabase, StoreError, TooFast, image_digest
+from core.classroom.db import DB_ENV, AlreadySent, BadEntry, ClassDatabase, StoreError, TooFast
 from core.classroom.entry import ENTRY_SELECT, Entry, entry_from_row
 from core.classroom.queries import WallQueries
+from core.classroom.schema import image_digest
 from core.classroom.sessions import student_number
 from core.files import REPO_ROOT
 from core.i18n import _
