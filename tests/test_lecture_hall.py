@@ -275,10 +275,10 @@ def test_a_lesson_led_on_one_process_is_followed_by_a_student_on_the_other(hall,
     try:
         teacher_.page.get_by_text("Lesson mode").first.click()
         teacher_.page.locator(".st-key-lesson_start").get_by_role("button").click()
-        teacher_.page.wait_for_url("**/dataset?digit=7", timeout=20_000)  # the teacher's own page goes too
-        student.page.wait_for_url("**/dataset?digit=7", timeout=20_000)  # polled from the other process
+        teacher_.page.wait_for_url("**/dataset?digit=7", timeout=30_000)  # the teacher's own page goes too
+        student.page.wait_for_url("**/dataset?digit=7", timeout=30_000)  # polled from the other process
         teacher_.page.locator(".st-key-lesson_next").get_by_role("button").click()
-        student.page.wait_for_url("**/convolution?conv_kernel=Sharpen", timeout=20_000)
+        student.page.wait_for_url("**/convolution?conv_kernel=Sharpen", timeout=30_000)
         student.page.locator(".st-key-lesson_banner").get_by_text("Step 2 of 9").wait_for(timeout=20_000)
         assert student.process() != teacher_.process() and lessons.now().step == 1
     finally:
