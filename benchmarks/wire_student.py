@@ -23,7 +23,9 @@ would not let a student make (a disabled button pressed all the same):
     teacher = await WireSession.open(url, "class", query="teacher=TOKEN")   # a link's query string
 
 Like a browser, it sends every value it has set with each later rerun (a drawing, a chosen pill);
-each :class:`Run` keeps the texts the page showed and which widgets were disabled.
+each :class:`Run` keeps the texts the page showed, which widgets were disabled and its ``st.html``
+bodies. A ``run_every`` fragment is the browser's timer: ``session.auto_reruns`` holds the ids and
+intervals the runs asked for, ``await session.poll(fragment_id)`` sends what the timer sends.
 
 Behind HAProxy (``make run REPLICAS=N``, serve/) a student keeps the load balancer's cookie, as a
 browser does: ``open(url, "draw", cookie="CNNX_SERVER=s2")`` sends it with the websocket and
@@ -107,6 +109,9 @@ class Run:
     texts: list[str] = field(default_factory=list)  # markdown, captions, alerts, progress, metrics
     disabled: dict[str, bool] = field(default_factory=dict)  # widget key -> shown disabled
     fragment_of: dict[str, str] = field(default_factory=dict)  # widget key -> its st.fragment's id
+    htmls: list[str] = field(default_factory=list)  # the bodies of the st.html elements it drew
+    auto_reruns: dict[str, float] = field(default_factory=dict)  # fragment id -> its run_every (s)
+    query_string: str | None = None  # the address's query the page set (page_info_changed); None: unchanged
 
     def shows(self, words: str) -> bool:
         """Whether any text the run showed contains ``words``."""
@@ -138,6 +143,7 @@ class WireSession:
     def __init__(self, url: str, page_name: str, socket, query: str = "") -> None:
         self.url, self.page_name, self.socket = url, page_name, socket
         self.query = query  # sent with the first rerun only, as a link's query string is
+        self.address_query: str | None = None  # keep_query: the address bar's, sent with every rerun
         self.widget_ids: dict[str, str] = {}
         self.fragment_of: dict[str, str] = {}  # widget key -> the st.fragment it is in
         self.values: dict[str, WidgetState] = {}  # widget id -> the value this student set
@@ -147,13 +153,23 @@ class WireSession:
         self.served_by: str | None = None  # the process that answered the websocket (HAProxy's header)
         self.media_answers: list[MediaAnswer] = []
         self.opened: Run | None = None  # the first run: what the page showed when it opened
+        self.auto_reruns: dict[str, float] = {}  # run_every fragment id -> seconds, until stop_auto_rerun
+        self.page_script_hash = ""  # the page the server says it ran (navigation), sent with a poll
 
     @classmethod
     async def open(
-        cls, url: str, page_name: str = "draw", timeout_s: float = 120.0, query: str = "", cookie: str = ""
+        cls,
+        url: str,
+        page_name: str = "draw",
+        timeout_s: float = 120.0,
+        query: str = "",
+        cookie: str = "",
+        keep_query: bool = False,
     ) -> WireSession:
         """Open ``page_name`` as a browser tab does; ``query``: the link's query string (``a=1&b=2``);
-        ``cookie``: a Cookie header to keep (HAProxy's, which holds a student to one process)."""
+        ``cookie``: a Cookie header to keep (HAProxy's, which holds a student to one process; or a
+        student's key, ``cnnx_student=...``); ``keep_query``: send the address's query with every
+        rerun, not only the first."""
         from websockets.asyncio.client import connect
 
         ws_url = url.replace("http://", "ws://", 1) + "/_stcore/stream"
@@ -169,6 +185,8 @@ class WireSession:
         )
         session = cls(url, page_name, socket, query)
         session.cookie = cookie
+        if keep_query:
+            session.address_query = query
         session.served_by = socket.response.headers.get(SERVER_HEADER) if socket.response else None
         first = await session.rerun([], timeout_s=timeout_s)  # what a page load sends first
         session.opened = first
@@ -176,19 +194,26 @@ class WireSession:
             raise WireError("; ".join(first.errors))
         return session
 
-    async def rerun(self, widgets: list[WidgetState], timeout_s: float = 120.0, fragment_id: str = "") -> Run:
+    async def rerun(
+        self, widgets: list[WidgetState], timeout_s: float = 120.0, fragment_id: str = "", auto: bool = False
+    ) -> Run:
         """One script run with these widget states; ``fragment_id``: only that fragment reruns, as
-        when a browser's widget inside an ``st.fragment`` changes."""
+        when a browser's widget inside an ``st.fragment`` changes; ``auto``: the browser's own timer
+        asks for it (a ``run_every`` fragment's, see :meth:`poll`)."""
         message = BackMsg()
         message.rerun_script.page_name = self.page_name
         message.rerun_script.widget_states.widgets.extend(widgets)
         message.rerun_script.fragment_id = fragment_id
+        message.rerun_script.is_auto_rerun = auto
+        if auto:  # as the browser's timer does; without it the server takes the run for a change of page
+            message.rerun_script.page_script_hash = self.page_script_hash
         message.rerun_script.context_info.timezone = "UTC"
         message.rerun_script.context_info.locale = "en-US"
         message.rerun_script.context_info.url = f"{self.url}/{self.page_name}"
-        if self.query:
-            message.rerun_script.query_string = self.query
-            message.rerun_script.context_info.url += "?" + self.query
+        query = self.query or self.address_query or ""
+        if query:
+            message.rerun_script.query_string = query
+            message.rerun_script.context_info.url += "?" + query
             self.query = ""
         run = Run()
         start = time.monotonic()
@@ -198,9 +223,16 @@ class WireSession:
         except TimeoutError:
             run.errors.append(f"no script_finished within {timeout_s:.0f} s")
         run.seconds = time.monotonic() - start
+        if run.query_string is not None and self.address_query is not None:
+            self.address_query = run.query_string
         self.widget_ids.update(run.widget_ids)
         self.fragment_of.update(run.fragment_of)
         return run
+
+    async def poll(self, fragment_id: str, timeout_s: float = 120.0) -> Run:
+        """What a browser sends every ``run_every`` seconds for that fragment (the ids and intervals
+        are in :attr:`auto_reruns`): the fragment's rerun, with the values set so far."""
+        return await self.rerun(list(self.values.values()), timeout_s, fragment_id, auto=True)
 
     async def _read_until_finished(self, run: Run, start: float) -> None:
         while True:
@@ -215,7 +247,16 @@ class WireSession:
                 return
             if kind == "page_not_found":
                 run.errors.append(f"page not found: {self.page_name}")
-                continue
+            elif kind == "auto_rerun":
+                run.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+                self.auto_reruns[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for fragment_id in msg.stop_auto_rerun.fragment_ids:
+                    self.auto_reruns.pop(fragment_id, None)
+            elif kind == "navigation":
+                self.page_script_hash = msg.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                run.query_string = msg.page_info_changed.query_string
             element_kind, element = _element_of(msg)
             if element_kind is None:
                 continue
@@ -237,6 +278,8 @@ class WireSession:
                 run.texts.append(element.text)
             elif element_kind == "metric":
                 run.texts.append(f"{element.label}: {element.body}")
+            elif element_kind == "html":
+                run.htmls.append(element.body)
             widget_id = getattr(element, "id", "")
             if isinstance(widget_id, str) and widget_id.startswith("$$ID-"):
                 key = widget_id.rsplit("-", 1)[-1]
