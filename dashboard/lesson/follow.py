@@ -32,6 +32,7 @@ from dashboard.lesson.step import said_live, step_heading
 
 POLL_S = 1.0  # while a lesson runs: a step reaches every page within about this (plus its load)
 IDLE_POLL_S = 3.0  # otherwise: a lesson's start reaches every open page within this
+_PACED = "_lesson_paced"  # session state: the poll that last sent the page to rerun at another pace
 GOING = "_lesson_going"  # session state: the revision this page was sent to load (until it has)
 CARRIED = (language.KEY, presenter.PRESENTER_KEY)  # the reader's own settings, kept on the way
 
@@ -47,12 +48,12 @@ def area(page_path: str) -> None:
 
 @st.fragment(run_every=POLL_S)
 def _poll_running(page_path: str) -> None:
-    _draw(page_path)
+    _draw(page_path, running=True)
 
 
 @st.fragment(run_every=IDLE_POLL_S)
 def _poll_idle(page_path: str) -> None:
-    _draw(page_path)
+    _draw(page_path, running=False)
 
 
 def _store() -> class_store.ClassStore | None:
@@ -70,7 +71,10 @@ def _live() -> LiveLesson | None:
         return None
 
 
-def _draw(page_path: str) -> None:
+def _draw(page_path: str, *, running: bool) -> None:
+    """One poll. A lesson that started or ended since the page chose its pace reruns the page
+    once, which then polls at the other pace (a page already on the first step's view when the
+    lesson starts is not reloaded; an ended lesson's pages go back to the idle pace)."""
     store = _store()
     if store is None:
         return
@@ -80,6 +84,10 @@ def _draw(page_path: str) -> None:
         if refused:  # a press of the teacher's controls by a session without the role
             st.warning(refused, icon=":material/lock:")
         live = lessons.now()
+        now = (live.revision, live.state) if live is not None else None
+        if (live is not None and live.running) != running and st.session_state.get(_PACED) != now:
+            st.session_state[_PACED] = now  # once per change: never a loop of reruns
+            st.rerun(scope="app")
         if roles.is_teacher():
             _teacher(lessons, live, page_path)
         else:
