@@ -3,7 +3,9 @@
 The panel is what the page computes after each stroke: preprocessing a 280x280 canvas picture,
 the prediction, the feature maps of every stage (with their channel pictures), and three
 attribution methods (the page's default ones). The plotly figures are timed on their own line
-(the browser draws them; building them is Python's share).
+(the browser draws them; building them is Python's share). The journey (an exploration the page
+computes only while it is open: every stage with the evidence for the answer, one unit's
+arithmetic, its figure) is timed on its own line too, against the panel's budget.
 
     .venv/bin/python -m benchmarks.draw_latency [--model lenet5] [--runs 30] [--threads 1]
 
@@ -26,7 +28,9 @@ from core.data.mnist import DataNotFoundError, load_test
 from core.device import torch_threads
 from core.explain import attributions
 from core.explain.feature_maps import feature_maps
+from core.explain.journey import journey, open_unit
 from core.models import checkpoints, inference
+from dashboard.draw.journey import journey_figure
 from dashboard.figures.html_pictures import channels_html
 from dashboard.figures.one_digit import attribution_overlay, probability_bars
 
@@ -89,7 +93,7 @@ def measure(args: argparse.Namespace) -> int:
     picture = canvas_picture()
 
     parts: dict[str, list[float]] = {
-        k: [] for k in ("preprocess", "predict", "feature maps", *methods, "panel", "figures")
+        k: [] for k in ("preprocess", "predict", "feature maps", *methods, "panel", "figures", "journey")
     }
     cpu: dict[str, list[float]] = {"panel": [], "figures": []}
     for run in range(args.warmup + args.runs):
@@ -111,6 +115,11 @@ def measure(args: argparse.Namespace) -> int:
         for method in methods:
             attribution_overlay(pre.digit, maps[method], title=method)
         figures, cpu_figures = time.perf_counter() - end, time.process_time() - cpu_end
+        journey_start = time.perf_counter()
+        stages = journey(model, pre.tensor, follow=result.prediction)
+        unit = open_unit(stages, f"{next(s.short for s in stages if s.kind == 'conv')}:0:4:4")
+        journey_figure(stages, unit.unit, pre.digit)
+        journey_time = time.perf_counter() - journey_start
         if run < args.warmup:
             continue
         previous = start
@@ -119,6 +128,7 @@ def measure(args: argparse.Namespace) -> int:
             previous = stamp
         parts["panel"].append((end - start) * 1000)
         parts["figures"].append(figures * 1000)
+        parts["journey"].append(journey_time * 1000)
         cpu["panel"].append((cpu_end - cpu_start) * 1000)
         cpu["figures"].append(cpu_figures * 1000)
 
@@ -128,7 +138,9 @@ def measure(args: argparse.Namespace) -> int:
     )
     print(f"{'part':<22}{'median ms':>10}{'p95 ms':>10}")
     for key, values in parts.items():
-        label = "PANEL (budget 150)" if key == "panel" else ("plotly figures" if key == "figures" else key)
+        label = {"panel": "PANEL (budget 150)", "figures": "plotly figures", "journey": "journey (when open)"}.get(
+            key, key
+        )
         print(f"{label:<22}{statistics.median(values):>10.1f}{percentile(values, 95):>10.1f}")
     # CPU time of this process: what the wall time would be on an otherwise idle core (one
     # thread), so a shared, busy machine can still be judged.

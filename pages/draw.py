@@ -10,7 +10,8 @@ The prediction is said to a screen reader each time it changes (``accessibility.
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/draw?draw_model=lenet5_1998&draw_methods=Saliency&draw_methods=Occlusion&draw_target=3``:
 ``draw_source draw_model draw_compare draw_others draw_target draw_methods draw_sanity``, and
-the explorations' ``draw_rf draw_lab`` (dashboard/draw/explorations.py), ``rf_layer rf_class
+the explorations' ``draw_journey draw_rf draw_lab`` (dashboard/draw/explorations.py), ``journey_unit``
+(LAYER:MAP:ROW:COL, dashboard/draw/journey.py), ``rf_layer rf_class
 rf_channel rf_row rf_col`` (receptive_field.py) and ``lab_tab occ_size occ_row occ_col fgsm_eps tf_dx
 tf_dy tf_angle tf_thicken`` (perturbation_lab.py).
 ``draw_target`` is a class, ``0`` to ``9``; without it the maps follow the prediction.
@@ -144,4 +145,4 @@ if shown is not None:
             digit_panel.which_pixels(model, pre.tensor, pre.digit, result.prediction, prefix="draw")
         with guard.guarded(_("The explorations")):
             st.subheader(_("Explore"))
-            explorations.sections(model, name, record, pre.digit, result.prediction)
+            explorations.sections(model, name, record, pre.digit, pre.tensor, result.prediction)

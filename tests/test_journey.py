@@ -84,3 +84,19 @@ def test_a_unit_the_network_does_not_have_is_named_with_what_there_is(seven):
     with pytest.raises(UnitError, match="not a unit"):
         UnitRef.parse("conv1;3")
     assert UnitRef.parse(" conv1:3:12:7 ").text == "conv1:3:12:7"
+
+
+@pytest.mark.parametrize("name", ["lenet5", "keras_cnn_small"])
+def test_the_evidence_for_a_class_is_gradient_times_activation_of_its_logit(name, seven):
+    model, _info = checkpoints.load(name)
+    logits = model(seven)[0].detach()
+    stages = journey(model, seven, follow=7)
+    output = stages[-1]
+    assert output.evidence[7] == pytest.approx(float(logits[7]), abs=1e-5)  # d logit_7 / d logit_7 = 1
+    assert float(output.evidence.abs().sum() - output.evidence[7].abs()) == 0  # and 0 for the others
+    last = output.module  # its input's evidence: W[7, j] a_j, summing to the logit less the bias
+    before = stages[-2]
+    assert float(before.evidence.sum()) == pytest.approx(float(logits[7] - last.bias[7]), abs=1e-4)
+    maps = next(s for s in stages if s.kind == "conv")
+    assert maps.evidence.shape == (maps.output.shape[0],)  # one number per map
+    assert torch.equal(journey(model, seven)[0].output, maps.output)  # following changes no value

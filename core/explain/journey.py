@@ -66,6 +66,7 @@ class Stage:
     input: torch.Tensor  # C x H x W or N, float32 on the CPU
     output: torch.Tensor  # C x H x W or N
     feeds: tuple[tuple[int, ...], ...] = ()  # conv: feeds[m] = the input maps output map m reads
+    evidence: torch.Tensor | None = None  # gradient x activation for the followed class: per map, or per unit
 
     @property
     def is_map(self) -> bool:
@@ -75,13 +76,18 @@ class Stage:
 _COUNTED = {"conv": "conv", "norm": "bn", "activation": "act", "pool": "pool", "dense": "dense"}
 
 
-def journey(model: nn.Module, x: torch.Tensor) -> list[Stage]:
+def journey(model: nn.Module, x: torch.Tensor, follow: int | None = None) -> list[Stage]:
     """Every stage of ``model`` on one normalised ``1x1x28x28`` digit, in forward order, the last
-    one the output (logits). Hooks go on a private copy: ``model`` is never changed."""
+    one the output (logits). Hooks go on a private copy: ``model`` is never changed.
+
+    With ``follow`` (a class), each stage also carries the evidence for that class: gradient x
+    activation of its logit (Shrikumar et al. 2016) at the stage's output, summed over each map's
+    units for a stage of maps. At the output it is the class's own logit; at the last dense layer's
+    input, the products of that layer's row for the class (they sum to the logit less its bias)."""
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"expected one input of shape 1 x 1 x 28 x 28, got {tuple(x.shape)}")
     with borrowed_copy(model) as clone:
-        stages = _record(clone, x)
+        stages = _record(clone, x, follow)
     return stages
 
 
@@ -93,35 +99,49 @@ def _kind(module: nn.Module) -> str | None:
     return stage_kind(module)
 
 
-def _record(clone: nn.Module, x: torch.Tensor) -> list[Stage]:
+def _record(clone: nn.Module, x: torch.Tensor, follow: int | None) -> list[Stage]:
     seen: list[tuple[str, str, nn.Module, torch.Tensor, torch.Tensor]] = []
+
+    def keep(name: str, kind: str, module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        if follow is not None and output.requires_grad:
+            output.retain_grad()  # its gradient is read after the backward pass
+        seen.append((name, kind, module, inputs[0][0].detach().float().cpu(), output))
+
     handles = [
         module.register_forward_hook(
-            lambda mod, inputs, output, name=name, kind=kind: seen.append(
-                (name, kind, mod, inputs[0][0].detach().float().cpu(), output[0].detach().float().cpu())
-            )
+            lambda mod, inputs, output, name=name, kind=kind: keep(name, kind, mod, inputs, output)
         )
         for name, module in clone.named_modules()
         if (kind := _kind(module)) is not None and not list(module.children())
     ]
     try:
-        with torch.inference_mode():
-            clone(x.to(model_device(clone)))
+        if follow is None:
+            with torch.inference_mode():
+                clone(x.to(model_device(clone)))
+        else:  # the input needs a gradient so that every stage's output has one, frozen weights or not
+            with torch.enable_grad():
+                logits = clone(x.to(model_device(clone)).detach().clone().requires_grad_(True))
+                logits[0, follow].backward()
     finally:
         for handle in handles:
             handle.remove()
     counts: dict[str, int] = {}
     stages = []
-    for index, (name, kind, module, given, made) in enumerate(seen):
+    for index, (name, kind, module, given, output) in enumerate(seen):
         if kind == "dense" and index == len(seen) - 1:
             short = "output"
         else:
             counts[kind] = counts.get(kind, 0) + 1
             short = f"{_COUNTED[kind]}{counts[kind]}"
+        made = output[0].detach().float().cpu()
+        evidence = None
+        if follow is not None and output.grad is not None:
+            evidence = (output.grad[0] * output[0]).detach().float().cpu()
+            evidence = evidence.sum(dim=(-2, -1)) if evidence.dim() == 3 else evidence
         feeds = _feeds(module) if kind == "conv" else ()
         if made.dim() == 3 and made.shape[-1] * made.shape[-2] == 1 and kind != "conv":
             made = made.flatten()  # LeNet-5's C5 and what follows it: 120 numbers, not 120 maps of one pixel
-        stages.append(Stage(name, short, "output" if short == "output" else kind, module, given, made, feeds))
+        stages.append(Stage(name, short, "output" if short == "output" else kind, module, given, made, feeds, evidence))
     return stages
 
 

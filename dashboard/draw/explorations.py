@@ -1,5 +1,6 @@
-"""The /draw page's two explorations, each in a folded section of its own: the receptive field of a
-unit (``dashboard.draw.receptive_field``) and the perturbation lab (``dashboard.draw.perturbation_lab``).
+"""The /draw page's explorations, each in a folded section of its own: the journey through the whole
+network with any unit opened (``dashboard.draw.journey``), the receptive field of a unit
+(``dashboard.draw.receptive_field``) and the perturbation lab (``dashboard.draw.perturbation_lab``).
 
 Thin, like the pages: widgets -> core.explain.receptive_field / core.explain.perturb -> dashboard.figures. Each
 section is an ``st.fragment``, so moving one of its sliders reruns the section, not the page's
@@ -14,14 +15,31 @@ import torch
 
 from core.device import torch_threads
 from core.i18n import _
+from dashboard.draw import journey
 from dashboard.draw.perturbation_lab import perturbation_lab
 from dashboard.draw.receptive_field import receptive_field
+from dashboard.frame import links
 from dashboard.frame.links import BOUND
 
 
-def sections(model: torch.nn.Module, name: str, record: dict, digit: np.ndarray, predicted: int) -> None:
-    """The two expanders; each computes only while open, and reruns on its own (a fragment)."""
+def sections(
+    model: torch.nn.Module, name: str, record: dict, digit: np.ndarray, tensor: torch.Tensor, predicted: int
+) -> None:
+    """The expanders; each computes only while open, and reruns on its own (a fragment). A link
+    naming a unit of the journey opens the journey."""
     preset = record.get("preset", name)
+    if journey.PARAM in st.query_params and "draw_journey" not in st.query_params:
+        links.rewrite("draw_journey", ["true"])
+    path = st.expander(
+        _("The journey: the whole network on your digit, any unit opened"),
+        icon=":material/route:",
+        key="draw_journey",
+        on_change="rerun",
+        bind=BOUND,
+    )
+    if path.open:
+        with path:
+            fragment(journey.journey_section, model, tensor, digit, predicted)
     field = st.expander(
         _("Receptive field: which pixels a unit can see"),
         icon=":material/filter_center_focus:",
