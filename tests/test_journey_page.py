@@ -55,6 +55,9 @@ def test_a_link_opens_its_unit_and_the_page_writes_the_models_number():
     assert re.search(r"plus the bias -?[\d.]+ = \*\*" + re.escape(value) + r"\*\*", said(at))  # the sum, the same
     assert at.query_params["journey_unit"] == "conv2:3:4:4"
     assert len([h for h in at.html if "input map" in h.proto.body]) == 1  # the patches and kernels, drawn once
+    spoken = next(h.proto.body for h in at.html if "stages on your digit" in h.proto.body)  # a screen reader's
+    assert "conv1 (6@28×28): map 0 " in spoken and "output (10): the largest units 7 " in spoken
+    assert spoken.count("Most evidence for 7") == 12  # every stage but the output (the answer is followed)
 
 
 def test_stepping_moves_the_window_and_the_output_shows_the_softmax():

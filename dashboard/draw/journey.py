@@ -78,12 +78,39 @@ def journey_section(model: torch.nn.Module, tensor: torch.Tensor, digit: np.ndar
             width="stretch",
             on_select=_take_click,
             selection_mode="points",
-            description=_("The network's stages on your digit, {count} columns; the chosen unit: {unit}").format(
-                count=len(stages) + 1, unit=unit.text
-            ),
+            description=spoken(stages, unit, followed),
         )
     _fields(stages, unit)
     unit_arithmetic.arithmetic(arithmetic)
+
+
+def spoken(stages: list[Stage], unit: UnitRef, followed: int | None) -> str:
+    """The figure in words, for a screen reader: each stage, what each of its maps shows (or its
+    largest units), and the maps with the most evidence for the followed class."""
+    parts = [
+        _("The network's stages on your digit, {count} columns; the chosen unit: {unit}.").format(
+            count=len(stages) + 1, unit=unit.text
+        )
+    ]
+    for stage in stages:
+        if stage.is_map and stage.output.shape[-1] * stage.output.shape[-2] > 1:
+            maps = "; ".join(
+                _("map {map} {what}").format(map=i, what=what)
+                for i, what in enumerate(pictures.describe_maps(stage.output.numpy()))
+            )
+            line = f"{stage.short} ({_shape(stage)}): {maps}."
+        else:
+            values = stage.output.flatten()
+            top = torch.argsort(values, descending=True)[:3].tolist()
+            largest = ", ".join(f"{i} ({values[i]:.2f})" for i in top)
+            line = _("{layer} ({shape}): the largest units {units}.").format(
+                layer=stage.short, shape=_shape(stage), units=largest
+            )
+        if followed is not None and stage.evidence is not None and stage.kind != "output":
+            most = ", ".join(str(i) for i in torch.argsort(stage.evidence, descending=True)[:EVIDENCE_TOP].tolist())
+            line += " " + _("Most evidence for {digit}: {which}.").format(digit=followed, which=most)
+        parts.append(line)
+    return " ".join(parts)
 
 
 def _chosen_unit(stages: list[Stage]) -> UnitRef:
