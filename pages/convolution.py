@@ -3,7 +3,7 @@
 Thin: the mode picked here is drawn by its own module (dashboard.convolution.one_channel,
 three_channels, pooling), from the controls of dashboard.convolution.grid_widgets, the numbers of
 core.grids.gridmath / core.grids.presets and the step player (play, pause, step, predict-then-reveal)
-of dashboard.convolution.stepper.
+of dashboard.stepping.stepper.
 
 The settings live in the URL (``bind="query-params"``, the key is the parameter's name), e.g.
 ``/convolution?conv_input=Random+whole+numbers&conv_size=5&conv_kernel=Sharpen&conv_stride=2&conv_padding=1``
@@ -15,13 +15,13 @@ three_padding three_dilation``; pooling ``pool_source pool_size pool_kernel pool
 import streamlit as st
 
 from core.i18n import N_, _
-from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import labels, test_digits
 from dashboard.convolution.one_channel import one_channel
 from dashboard.convolution.pooling import pooling
 from dashboard.convolution.three_channels import three_channels
 from dashboard.frame import guard
 from dashboard.frame.links import BOUND
+from dashboard.stepping import stepper
 
 # The modes: English names are the values (and the link's labels in English), shown translated.
 ONE, THREE, POOLING = N_("One channel"), N_("Three channels"), N_("Pooling")

@@ -41,7 +41,7 @@ def top_names(source: Path) -> set[str]:
 
 
 def test_the_packages_are_the_ones_the_layers_name():
-    # The layers dashboard/__init__.py lists: frame, figures, the seven page packages, lesson mode.
+    # The layers dashboard/__init__.py lists: frame, figures, the seven page packages, lesson mode, the step player.
     assert {p.name for p in PACKAGES} == {
         "frame",
         "figures",
@@ -53,6 +53,7 @@ def test_the_packages_are_the_ones_the_layers_name():
         "classroom",
         "design",
         "lesson",
+        "stepping",
     }
 
 

@@ -52,7 +52,8 @@ def test_a_link_opens_its_unit_and_the_page_writes_the_models_number():
     at = journey_page("conv2:3:4:4")
     value = format_number(model_value("conv2:3:4:4"), 3)
     assert f"**conv2:3:4:4**: the model computed **{value}**" in said(at)
-    assert re.search(r"plus the bias -?[\d.]+ = \*\*" + re.escape(value) + r"\*\*", said(at))  # the sum, the same
+    assert f"<b>= {value}</b>" in said(at)  # the step player's equation: the sum plus the bias, the same number
+    assert "conv2[3][4, 4] = Σ window × kernel over maps 3, 4, 5, + bias" in said(at)  # C3 map 3: Table I
     assert at.query_params["journey_unit"] == "conv2:3:4:4"
     assert len([h for h in at.html if "input map" in h.proto.body]) == 1  # the patches and kernels, drawn once
     spoken = next(h.proto.body for h in at.html if "stages on your digit" in h.proto.body)  # a screen reader's
@@ -60,15 +61,17 @@ def test_a_link_opens_its_unit_and_the_page_writes_the_models_number():
     assert spoken.count("Most evidence for 7") == 12  # every stage but the output (the answer is followed)
 
 
-def test_stepping_moves_the_window_and_the_output_shows_the_softmax():
-    at = journey_page("conv1:0:0:26")
-    at.button(key="jr_next").click().run()
-    at.button(key="jr_next").click().run()
-    assert (at.number_input(key="jr_row").value, at.number_input(key="jr_col").value) == (
-        1,
-        0,
-    )  # wrapped to the next row
-    assert at.query_params["journey_unit"] == "conv1:0:1:0"
+def test_the_step_player_walks_the_window_and_the_output_shows_the_softmax():
+    at = journey_page("conv1:0:0:26")  # lenet5_1998's C1: 28 x 28, so the next steps wrap to row 1
+    assert "Step 27 of 784" in said(at)  # the player starts at the linked unit
+    at.button(key="jr_anim_forward").click().run()
+    at.button(key="jr_anim_forward").click().run()
+    assert at.query_params["journey_unit"] == "conv1:0:1:0"  # two steps on, wrapped to the next row
+    value = format_number(model_value("conv1:0:1:0"), 3)
+    assert f"**conv1:0:1:0**: the model computed **{value}**" in said(at)
+    assert f"= {value}" in said(at)  # the player's equation ends on the same number
+    at.button(key="jr_anim_reset").click().run()
+    assert "Step 0 of 784" in said(at) and "conv1[0][0, 0] = ?" in said(at)
     at.selectbox(key="jr_layer").set_value("output").run()
     at.number_input(key="jr_map").set_value(7).run()
     net, _info = checkpoints.load("lenet5_1998")
@@ -104,8 +107,8 @@ def test_browser_the_journey_on_a_projector_and_a_link_to_a_unit(streamlit_serve
         conv2 = chart.locator("g.trace.scatter").nth(4).locator("path.point").nth(3)
         conv2.click(force=True)
         page.get_by_text("conv2:3:0:0").first.wait_for(timeout=30_000)
-        for _ in range(2):
-            page.locator(".st-key-jr_next").get_by_role("button").click()
+        for _ in range(2):  # /convolution's step player, on the real map
+            page.locator(".st-key-jr_anim_forward").get_by_role("button").click()
             wait_idle(page)
         page.get_by_text("conv2:3:0:2").first.wait_for(timeout=30_000)
         # C3 map 3 reads S2 maps 3, 4 and 5 (Table I): a patch and a kernel for each

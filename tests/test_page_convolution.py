@@ -298,7 +298,7 @@ def css_length(expr: str, *, row_px: float, window_px: float, rem_px: float) -> 
 
 
 def test_cells_fit_the_width_and_height_a_projector_leaves():
-    from dashboard.convolution import stepper
+    from dashboard.stepping import stepper
 
     # /convolution's default one-channel player: an 8x8 input, a 3x3 kernel and products, a 6x6
     # output, 28 px apart; presenter mode's 20 px type leaves 880 px at 1280x720 (sidebar open).

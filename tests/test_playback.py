@@ -1,4 +1,4 @@
-"""The step player's state machine (dashboard.convolution.playback), driven without Streamlit: play, pause,
+"""The step player's state machine (dashboard.stepping.playback), driven without Streamlit: play, pause,
 step, the clock while playing, and predict-then-reveal.
 
 The computation is /convolution's default one-channel exercise (36 steps: an 8x8 input and a
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from dashboard.convolution.playback import Playback, Verdict
+from dashboard.stepping.playback import Playback, Verdict
 from tests.harness import ROOT
 
 N = 36
@@ -120,5 +120,5 @@ def test_the_verdict_writes_numbers_as_the_page_does(right, expected):
 
 
 def test_the_state_machine_needs_no_streamlit():
-    code = "import sys, dashboard.convolution.playback; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, dashboard.stepping.playback; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0

@@ -10,7 +10,6 @@ from core.explain.pictures import describe_map
 from core.grids import arithmetic, gridmath, presets, worksheet
 from core.grids.gridmath import GridSettingsError
 from core.i18n import _
-from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import (
     geometry_controls,
     impossible,
@@ -29,11 +28,12 @@ from dashboard.convolution.step_grids import (
     signed_grid,
     written,
 )
-from dashboard.convolution.stepper import GridPart
 from dashboard.figures import charts
 from dashboard.figures.grids import image_heatmap
 from dashboard.frame import guard, presenter
 from dashboard.frame.links import BOUND
+from dashboard.stepping import stepper
+from dashboard.stepping.stepper import GridPart
 
 
 def one_channel(digits: np.ndarray | None) -> None:

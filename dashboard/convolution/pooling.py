@@ -9,13 +9,13 @@ from core.grids import arithmetic, gridmath, presets
 from core.grids.gridmath import GridSettingsError
 from core.grids.pooling import pool
 from core.i18n import N_, _
-from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import RANDOM, TYPED, impossible, labels, typed_grid
 from dashboard.convolution.numbered_draw import numbered_draw
 from dashboard.convolution.step_grids import DECIMALS, grid, largest_cell, play, row, written
-from dashboard.convolution.stepper import GridPart
 from dashboard.frame import presenter
 from dashboard.frame.links import BOUND
+from dashboard.stepping import stepper
+from dashboard.stepping.stepper import GridPart
 
 POOL_EXAMPLE = N_("The 4×4 example")
 POOLINGS = {"max": N_("Max pooling"), "avg": N_("Average pooling"), "subsample": N_("1998 subsampling")}

@@ -1,6 +1,6 @@
 """What /convolution's three modes share: small grids of numbers drawn as HTML tables, redrawn at every
 step, a row of them sized by the browser to fit the screen (``stepper.cell_style``), and the step
-player (``dashboard.convolution.stepper``) started on a mode's steps.
+player (``dashboard.stepping.stepper``) started on a mode's steps.
 """
 
 import hashlib
@@ -10,11 +10,11 @@ import streamlit as st
 
 from core.grids import gridmath
 from core.i18n import _
-from dashboard.convolution import stepper
-from dashboard.convolution.stepper import animate
 from dashboard.figures import charts
 from dashboard.figures.html_pictures import grid_html, grids_row
 from dashboard.frame import presenter
+from dashboard.stepping import stepper
+from dashboard.stepping.stepper import animate
 
 DECIMALS = 2
 GAP_PX = 28  # between the grids of one row

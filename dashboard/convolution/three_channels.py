@@ -7,7 +7,6 @@ import streamlit as st
 
 from core.grids import arithmetic, gridmath, presets
 from core.i18n import N_, _
-from dashboard.convolution import stepper
 from dashboard.convolution.grid_widgets import RANDOM, geometry_controls, labels, output_shape_calculator
 from dashboard.convolution.numbered_draw import numbered_draw
 from dashboard.convolution.step_grids import (
@@ -22,9 +21,10 @@ from dashboard.convolution.step_grids import (
     stack,
     written,
 )
-from dashboard.convolution.stepper import GridPart
 from dashboard.figures.html_pictures import grids_row, label_html
 from dashboard.frame.links import BOUND
+from dashboard.stepping import stepper
+from dashboard.stepping.stepper import GridPart
 
 THREE_EXAMPLE = N_("The example (3×5×5 input, 3×3×3 filter)")
 

@@ -4,5 +4,5 @@
 (``receptive_field``), the perturbation lab (``perturbation_lab``) and the journey through every stage
 (``journey``, a unit opened: ``unit_arithmetic``).
 
-May import: core, dashboard.figures, dashboard.frame.
+May import: core, dashboard.figures, dashboard.frame, dashboard.stepping.
 """

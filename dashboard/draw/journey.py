@@ -3,13 +3,16 @@ stage's maps as a column of small pictures, dense layers and the output as colum
 for which maps feed which: C3's partial table as the 1998 paper wired it), and any unit opened
 beside it to the arithmetic that made it (``core.explain.journey``).
 
-A click on a map (or the fields under the figure) chooses the unit; the arrows step the window
-across the map, as /convolution's stepper does, on the real maps and trained kernels. The unit is
+A click on a map (or the fields under the figure) chooses the map; /convolution's step player
+(``dashboard.stepping``) walks its window across the map, on the real maps and trained kernels,
+with the same predict-then-reveal. The unit is
 kept in the link as ``journey_unit=LAYER:MAP:ROW:COL`` (a value the network does not have is
 named on the page, and the first convolution's first unit shown).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,10 +25,13 @@ from core.i18n import _
 from dashboard.draw import unit_arithmetic
 from dashboard.figures import charts, palettes
 from dashboard.frame import links
+from dashboard.stepping import stepper
 
 PARAM = "journey_unit"
 KEYS = ("jr_layer", "jr_map", "jr_row", "jr_col")
 _FOLLOWED = "_journey_followed"  # session state: the answer the evidence followed by default
+_WALKED = "_journey_walked"  # session state: the map (and drawing) the step player walks
+PLAYER = "jr_anim"  # the step player's key (its buttons: jr_anim_play, jr_anim_forward...)
 _APPLIED = "_journey_applied"  # session state: the link's unit already put in the fields
 FIGURE_PX = 430  # the journey's height: with the fields and the arithmetic's first lines above a projector's fold
 COLUMN_PX = 52  # the narrowest a stage's column is drawn
@@ -81,7 +87,11 @@ def journey_section(model: torch.nn.Module, tensor: torch.Tensor, digit: np.ndar
             description=spoken(stages, unit, followed),
         )
     _fields(stages, unit)
-    unit_arithmetic.arithmetic(arithmetic)
+    chosen = next(s for s in stages if s.short == unit.layer)
+    if chosen.is_map and chosen.output.shape[-1] * chosen.output.shape[-2] > 1:
+        _walk(stages, chosen, unit)
+    else:
+        unit_arithmetic.arithmetic(arithmetic)
 
 
 def spoken(stages: list[Stage], unit: UnitRef, followed: int | None) -> str:
@@ -156,18 +166,8 @@ def _take_click() -> None:
             st.session_state[KEYS[2]] = st.session_state[KEYS[3]] = 0
 
 
-def _step(rows: int, cols: int, d_row: int, d_col: int) -> None:
-    """Move the window by one unit, wrapping to the next row as a stepper does."""
-    row, col = st.session_state[KEYS[2]], st.session_state[KEYS[3]] + d_col
-    if col >= cols:
-        row, col = row + 1, 0
-    elif col < 0:
-        row, col = row - 1, cols - 1
-    row = (row + d_row) % rows
-    st.session_state[KEYS[2]], st.session_state[KEYS[3]] = row, col
-
-
 def _fields(stages: list[Stage], unit: UnitRef) -> None:
+    """The layer and the map (or unit); a map's position is the step player's."""
     chosen = next(s for s in stages if s.short == unit.layer)
     shapes = {s.short: _shape(s) for s in stages}
     with st.container(horizontal=True, vertical_alignment="bottom", gap="small"):
@@ -176,16 +176,42 @@ def _fields(stages: list[Stage], unit: UnitRef) -> None:
         )
         count = chosen.output.shape[0]
         st.number_input(_("Map") if chosen.is_map else _("Unit"), 0, count - 1, key=KEYS[1], width=110)
-        if chosen.is_map:
-            _maps, rows, cols = chosen.output.shape
-            st.number_input(_("Row"), 0, rows - 1, key=KEYS[2], width=100)
-            st.number_input(_("Column"), 0, cols - 1, key=KEYS[3], width=100)
-            st.button(_("Back"), key="jr_prev", icon=":material/arrow_back:", on_click=_step, args=(rows, cols, 0, -1))
-            st.button(
-                _("Step"), key="jr_next", icon=":material/arrow_forward:", on_click=_step, args=(rows, cols, 0, 1)
-            )
     st.query_params[PARAM] = unit.text
     st.session_state[_APPLIED] = unit.text
+
+
+def _walk(stages: list[Stage], chosen: Stage, unit: UnitRef) -> None:
+    """/convolution's step player over every position of the chosen map, left to right and top to
+    bottom, on the real map and the trained kernels: each step opens that unit, which the link
+    follows; it starts at the unit the link or the click asked for."""
+    _maps, rows, cols = chosen.output.shape
+    plane = chosen.output[unit.map]
+    sig = f"{chosen.short}:{unit.map}:{hashlib.sha1(plane.numpy().tobytes()).hexdigest()}"
+    state = stepper.playback(PLAYER, sig, rows * cols)
+    if st.session_state.get(_WALKED) != sig:  # a new map, or a new drawing: start where asked
+        st.session_state[_WALKED] = sig
+        state.pos = unit.row * cols + unit.col + 1
+    targets = [f"{chosen.short}[{unit.map}][{r}, {c}]" for r in range(rows) for c in range(cols)]
+
+    def draw(pos: int, playing: bool) -> list[str]:
+        if pos == 0:
+            st.caption(_("Step or Play: each step computes one number of the map, row by row."))
+            return [_("{target} = ?").format(target=targets[0])]
+        row, col = divmod(pos - 1, cols)
+        shown = open_unit(stages, UnitRef(chosen.short, unit.map, row, col))
+        st.session_state[KEYS[2]], st.session_state[KEYS[3]] = row, col
+        st.query_params[PARAM] = st.session_state[_APPLIED] = shown.unit.text
+        return unit_arithmetic.frame(shown, targets[pos - 1])
+
+    stepper.animate(
+        PLAYER,
+        sig,
+        plane.flatten().tolist(),
+        targets,
+        draw,
+        decimals=unit_arithmetic.DECIMALS,
+        equation_key="jr_equation",
+    )
 
 
 def _shape(stage: Stage) -> str:

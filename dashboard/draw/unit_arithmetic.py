@@ -16,9 +16,50 @@ from core.i18n import _
 from dashboard.figures import html_pictures
 from dashboard.frame import presenter
 
+DECIMALS = 3  # the numbers written out, and a prediction judged, to this many places
+
 
 def _n(value: float) -> str:
-    return format_number(value, 3)
+    return format_number(value, DECIMALS)
+
+
+def _signed(value: float) -> str:
+    return f"({_n(value)})" if value < 0 else _n(value)
+
+
+def frame(a: Arithmetic, target: str) -> list[str]:
+    """One step of the player on a map: the grids this unit read, drawn here, and the lines of its
+    arithmetic for the player's equation, the last one the value (the model's own beside it when
+    rounding makes them differ)."""
+    st.markdown(_("**{unit}**: the model computed **{value}**").format(unit=a.unit.text, value=_n(a.value)))
+    if a.kind == "conv":
+        _grids(a)
+        return [
+            _("{target} = Σ window × kernel over maps {maps}, + bias").format(
+                target=target, maps=", ".join(str(i) for i in a.inputs)
+            ),
+            "= " + " + ".join(_signed(v) for v in (*a.sums, a.bias)),
+            f"= {_n(a.computed)}",
+        ]
+    if a.kind == "pool":
+        window = np.asarray(a.patches[0])
+        st.html(html_pictures.grid_html(window, title=_("the window"), cell_px=round(36 * presenter.figure_scale())))
+        if a.operation == "subsampling":
+            return [
+                _("{target} = (sum of the window) × coefficient + bias").format(target=target),
+                f"= {_n(window.sum())} × {_signed(a.weights[0])} + {_signed(a.bias)}",
+                f"= {_n(a.computed)}",
+            ]
+        operation = "max" if a.operation == "max" else _("mean")
+        return [f"{target} = {operation}(" + ", ".join(_n(v) for v in window.ravel()) + ")", f"= {_n(a.computed)}"]
+    if a.kind == "norm":
+        mean, var, gamma = a.weights
+        return [
+            f"{target} = (x − μ) / √(σ² + ε) × γ + β",
+            f"= ({_n(a.given)} − {_signed(mean)}) / √({_n(var)} + ε) × {_signed(gamma)} + {_signed(a.bias)}",
+            f"= {_n(a.computed)}",
+        ]
+    return [f"{target} = {a.operation}({_n(a.given)})", f"= {_n(a.computed)}"]
 
 
 def arithmetic(a: Arithmetic) -> None:
@@ -45,7 +86,8 @@ def arithmetic(a: Arithmetic) -> None:
             _softmax(a)
 
 
-def _conv(a: Arithmetic) -> None:
+def _grids(a: Arithmetic) -> None:
+    """Each input map's window beside its kernel and their sum of products."""
     cell = round(30 * presenter.figure_scale())
     parts = []
     for read, patch, kernel, total in zip(a.inputs, a.patches, a.kernels, a.sums):
@@ -61,6 +103,10 @@ def _conv(a: Arithmetic) -> None:
             )
         )
     st.html("<div style='display:flex;flex-direction:column;gap:10px'>" + "".join(parts) + "</div>")
+
+
+def _conv(a: Arithmetic) -> None:
+    _grids(a)
     terms = " + ".join(f"({_n(s)})" if s < 0 else _n(s) for s in a.sums)
     st.markdown(
         _(

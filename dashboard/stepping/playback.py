@@ -1,5 +1,5 @@
 """Where the step player stands: play / pause / step / guess over the ``n`` steps of one
-computation, as plain state that a test drives without Streamlit (``dashboard.convolution.stepper`` draws it
+computation, as plain state that a test drives without Streamlit (``dashboard.stepping.stepper`` draws it
 and calls these on its buttons).
 
 ``pos`` is how many steps are done (0..n). While playing, the step shown follows the clock from

@@ -3,7 +3,7 @@ computation, the arithmetic of the step shown, and predict-then-reveal for the n
 
 It runs in an ``st.fragment`` that reruns on its own (``run_every``) while playing, so only the
 frame redraws, not the page. Where the player stands (the step shown, playing or not, the last
-guess) is a ``dashboard.convolution.playback.Playback`` in session state (``anim_<key>``); this module draws
+guess) is a ``dashboard.stepping.playback.Playback`` in session state (``anim_<key>``); this module draws
 it and calls its methods from the buttons.
 
 Laid out to fit one screen of a 1280x720 projector in presenter mode (20 px type, the sidebar
@@ -26,8 +26,8 @@ import streamlit as st
 
 from core.grids import arithmetic
 from core.i18n import _
-from dashboard.convolution.playback import Playback, Verdict
 from dashboard.frame import accessibility, guard
+from dashboard.stepping.playback import Playback, Verdict
 
 SPEEDS = [1, 2, 4, 6, 8]  # steps per second
 VERDICT_PX = 300  # the verdict beside the equation (which keeps the rest of the width)
