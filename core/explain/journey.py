@@ -125,14 +125,8 @@ def _record(clone: nn.Module, x: torch.Tensor, follow: int | None) -> list[Stage
     finally:
         for handle in handles:
             handle.remove()
-    counts: dict[str, int] = {}
     stages = []
-    for index, (name, kind, module, given, output) in enumerate(seen):
-        if kind == "dense" and index == len(seen) - 1:
-            short = "output"
-        else:
-            counts[kind] = counts.get(kind, 0) + 1
-            short = f"{_COUNTED[kind]}{counts[kind]}"
+    for short, (name, kind, module, given, output) in zip(short_names([k for _n, k, *_rest in seen]), seen):
         made = output[0].detach().float().cpu()
         evidence = None
         if follow is not None and output.grad is not None:
@@ -143,6 +137,25 @@ def _record(clone: nn.Module, x: torch.Tensor, follow: int | None) -> list[Stage
             made = made.flatten()  # LeNet-5's C5 and what follows it: 120 numbers, not 120 maps of one pixel
         stages.append(Stage(name, short, "output" if short == "output" else kind, module, given, made, feeds, evidence))
     return stages
+
+
+def short_names(kinds: list[str]) -> list[str]:
+    """The stages' names as a link writes them, from their kinds in forward order: ``conv1``,
+    ``act1``, ``pool1``, ``bn1``, ``dense1``..., the last dense layer ``output``."""
+    counts: dict[str, int] = {}
+    names = []
+    for index, kind in enumerate(kinds):
+        if kind == "dense" and index == len(kinds) - 1:
+            names.append("output")
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(f"{_COUNTED[kind]}{counts[kind]}")
+    return names
+
+
+def stage_kind_of(module: nn.Module) -> str | None:
+    """A leaf module's kind as the journey counts it (None: not a stage)."""
+    return _kind(module) if not list(module.children()) else None
 
 
 def _feeds(module: nn.Module) -> tuple[tuple[int, ...], ...]:
