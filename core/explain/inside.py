@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from core.device import model_device
-from core.explain.journey import short_names, stage_kind_of
+from core.explain.journey import stage_modules
 from core.models.copies import borrowed_copy
 
 INPUT = "input"  # the raw pixels' stage
@@ -29,21 +29,14 @@ def stage_features(model: nn.Module, images: torch.Tensor, batch: int = 500) -> 
     forward order with the raw pixels first (``"input"``); the output layer (the logits) is left out."""
     if images.dim() != 4 or images.shape[1:] != (1, 28, 28):
         raise ValueError(f"expected N x 1 x 28 x 28 digits, got {tuple(images.shape)}")
-    rows: dict[int, list[torch.Tensor]] = {}
-    kinds: list[str] = []
     with borrowed_copy(model) as clone:
-        leaves = [(module, kind) for module in clone.modules() if (kind := stage_kind_of(module)) is not None]
-        order: list[int] = []  # leaf index in forward order (found by the first batch)
-
-        def keep(index: int, output: torch.Tensor) -> None:
-            if index not in rows:
-                rows[index] = []
-                order.append(index)
-            rows[index].append(output.detach().flatten(1).float().cpu())
-
+        modules = stage_modules(clone)
+        rows: dict[str, list[torch.Tensor]] = {name: [] for name in modules if name != "output"}
         handles = [
-            module.register_forward_hook(lambda _m, _i, output, index=index: keep(index, output))
-            for index, (module, _kind) in enumerate(leaves)
+            modules[name].register_forward_hook(
+                lambda _m, _i, output, name=name: rows[name].append(output.detach().flatten(1).float().cpu())
+            )
+            for name in rows
         ]
         try:
             with torch.inference_mode():
@@ -52,12 +45,7 @@ def stage_features(model: nn.Module, images: torch.Tensor, batch: int = 500) -> 
         finally:
             for handle in handles:
                 handle.remove()
-        kinds = [leaves[index][1] for index in order]
-    features = {INPUT: images.flatten(1).float().cpu()}
-    for name, index in zip(short_names(kinds), order):
-        if name != "output":
-            features[name] = torch.cat(rows[index])
-    return features
+    return {INPUT: images.flatten(1).float().cpu(), **{name: torch.cat(parts) for name, parts in rows.items()}}
 
 
 @dataclass(frozen=True, eq=False)  # tensors inside

@@ -158,6 +158,24 @@ def stage_kind_of(module: nn.Module) -> str | None:
     return _kind(module) if not list(module.children()) else None
 
 
+def stage_modules(clone: nn.Module) -> dict[str, nn.Module]:
+    """Each stage's module under the name :func:`short_names` gives it, in forward order (found by
+    one forward pass of a blank digit: the order the modules are called in, not defined in)."""
+    order: list[nn.Module] = []
+    handles = [
+        module.register_forward_hook(lambda m, _i, _o: order.append(m))
+        for module in clone.modules()
+        if stage_kind_of(module) is not None
+    ]
+    try:
+        with torch.inference_mode():
+            clone(torch.zeros(1, 1, 28, 28, device=model_device(clone)))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return dict(zip(short_names([stage_kind_of(m) for m in order]), order))
+
+
 def _feeds(module: nn.Module) -> tuple[tuple[int, ...], ...]:
     """For each output map, the input maps it reads: all of them, or C3's table."""
     if hasattr(module, "connection_table"):

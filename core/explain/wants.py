@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data.mnist import NORM_MEAN, NORM_STD
-from core.explain.journey import UnitError, short_names, stage_kind_of
+from core.explain.journey import UnitError, stage_modules
 from core.models.copies import borrowed_copy
 
 
@@ -49,29 +49,12 @@ def parse_unit(text: str) -> tuple[str, int]:
     return layer, int(index)
 
 
-def _stage_modules(clone: nn.Module) -> dict[str, nn.Module]:
-    """Each stage's module by the journey's name for it (found by one forward pass's order)."""
-    order: list[nn.Module] = []
-    handles = [
-        module.register_forward_hook(lambda m, _i, _o: order.append(m))
-        for module in clone.modules()
-        if stage_kind_of(module) is not None
-    ]
-    try:
-        with torch.inference_mode():
-            clone(torch.zeros(1, 1, 28, 28))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return dict(zip(short_names([stage_kind_of(m) for m in order]), order))
-
-
 def activation(model: nn.Module, images: torch.Tensor, unit: str) -> torch.Tensor:
     """The unit's activation for normalised ``N x 1 x 28 x 28`` digits: a class's logit, or a
     filter's mean over its map (one number per digit)."""
     layer, index = parse_unit(unit)
     with borrowed_copy(model) as clone, torch.inference_mode():
-        return _activation(clone, _stage_modules(clone), images, layer, index)
+        return _activation(clone, stage_modules(clone), images, layer, index)
 
 
 def _activation(clone, modules, images, layer: str, index: int) -> torch.Tensor:
@@ -101,7 +84,7 @@ def wanted(model: nn.Module, unit: str, settings: Settings = Settings()) -> torc
     pixels = torch.full((1, 1, 28, 28), 0.5, requires_grad=True)
     optimiser = torch.optim.Adam([pixels], lr=settings.rate)
     with borrowed_copy(model) as clone:
-        modules = _stage_modules(clone)
+        modules = stage_modules(clone)
         for step in range(settings.steps):
             shift = torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist()
             moved = torch.roll(pixels, shifts=shift, dims=(2, 3))

@@ -48,13 +48,9 @@ def remembered_entry(store: class_store.ClassStore, key: str) -> Entry | None:
 def teacher_action(what: str, action, *args) -> None:
     """Run ``action`` only for the teacher: a crafted request from a student does nothing but
     leave a line saying so (``what`` is already in the session's language)."""
-    if not roles.is_teacher():
-        st.session_state[DENIED] = roles.only_teacher(what)
-        return
-    try:
-        action(*args)
-    except StoreError as exc:
-        st.session_state[DENIED] = _("Not done: {reason}.").format(reason=exc)
+    refused = roles.teacher_action(what, action, *args)
+    if refused:
+        st.session_state[DENIED] = refused
 
 
 def show_denied() -> None:

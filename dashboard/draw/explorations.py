@@ -30,37 +30,44 @@ def sections(
     preset = record.get("preset", name)
     if journey.PARAM in st.query_params and "draw_journey" not in st.query_params:
         links.rewrite("draw_journey", ["true"])
-    path = st.expander(
+    folded(
         _("The journey: the whole network on your digit, any unit opened"),
-        icon=":material/route:",
-        key="draw_journey",
-        on_change="rerun",
-        bind=BOUND,
+        "route",
+        "draw_journey",
+        journey.journey_section,
+        model,
+        tensor,
+        digit,
+        predicted,
     )
-    if path.open:
-        with path:
-            fragment(journey.journey_section, model, tensor, digit, predicted)
-    field = st.expander(
+    folded(
         _("Receptive field: which pixels a unit can see"),
-        icon=":material/filter_center_focus:",
-        key="draw_rf",
-        on_change="rerun",
-        bind=BOUND,
+        "filter_center_focus",
+        "draw_rf",
+        receptive_field,
+        preset,
+        digit,
+        predicted,
     )
-    if field.open:
-        with field:
-            fragment(receptive_field, preset, digit, predicted)
-    lab = st.expander(
+    folded(
         _("Perturbation lab: cover, nudge, move the digit"),
-        icon=":material/science:",
-        key="draw_lab",
-        on_change="rerun",
-        bind=BOUND,
+        "science",
+        "draw_lab",
+        perturbation_lab,
+        model,
+        name,
+        record.get("sha256", ""),
+        digit,
     )
 
-    if lab.open:
-        with lab:
-            fragment(perturbation_lab, model, name, record.get("sha256", ""), digit)
+
+def folded(title: str, icon: str, key: str, section, *args) -> None:
+    """One exploration: an expander kept in the link under ``key``, its section run (as a
+    fragment) only while it is open."""
+    expander = st.expander(title, icon=f":material/{icon}:", key=key, on_change="rerun", bind=BOUND)
+    if expander.open:
+        with expander:
+            fragment(section, *args)
 
 
 @st.fragment

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import streamlit as st
 
 from core.classroom import checks, teacher
+from core.classroom.db import StoreError
 from core.i18n import N_, _
 from dashboard.frame.accessibility import SR_ONLY, js_string
 
@@ -188,6 +189,19 @@ def keep_nickname(typed: str | None) -> None:
 def only_teacher(what: str) -> str:
     """The one line a student sees beside a control they may not use, by the rule in force."""
     return _(ONLY_TEACHER if teacher.loopback_counts() else ONLY_TEACHER_LINK).format(what=what)
+
+
+def teacher_action(what: str, action, *args) -> str | None:
+    """Run ``action(*args)`` only for the teacher, checked here where it acts (a student's crafted
+    request does nothing): None when it was done, else the line to say instead, the refusal or
+    the class store's reason (``what`` is already in the session's language)."""
+    if not is_teacher():
+        return only_teacher(what)
+    try:
+        action(*args)
+    except StoreError as exc:
+        return _("Not done: {reason}.").format(reason=exc)
+    return None
 
 
 def _readable_nickname(text: str | None) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.classroom.db import StoreError
 from core.classroom.lesson_mode import live as lesson_live
 from core.classroom.lesson_mode.live import LessonLive, LiveLesson
 from core.i18n import _, ngettext
@@ -34,14 +33,13 @@ document.addEventListener('keydown', (e) => {
 def act(lessons: LessonLive, action: str) -> None:
     """Do ``action`` (``next``, ``back``, ``pause``, ``resume``, ``end``) for the teacher only; the
     teacher's page then goes to the step."""
-    if not roles.is_teacher():
-        st.session_state[REFUSED] = roles.only_teacher(_("lead the lesson"))
-        return
-    try:
-        live = getattr(lessons, action)()
-    except StoreError as exc:
-        st.session_state[REFUSED] = _("Not done: {reason}.").format(reason=exc)
-        return
+    refused = roles.teacher_action(_("lead the lesson"), _move, lessons, action)
+    if refused:
+        st.session_state[REFUSED] = refused
+
+
+def _move(lessons: LessonLive, action: str) -> None:
+    live = getattr(lessons, action)()
     if action in ("next", "back", "resume") and live.leading:
         st.session_state[GO_KEY] = live.current.link
 

@@ -12,7 +12,6 @@ Every action checks the teacher's role where it acts (:func:`teacher_only`).
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Callable
 
@@ -32,6 +31,7 @@ from core.classroom.lesson_mode.plans import (
     from_dict,
     read_bytes,
     said,
+    to_json,
     to_toml,
 )
 from core.i18n import _
@@ -44,13 +44,9 @@ DRAFT_EDITOR = "lesson_draft_rows"
 
 def teacher_only(what: str, action: Callable, *args) -> None:
     """Run ``action`` only for the teacher; a refusal or the store's reason is said once."""
-    if not roles.is_teacher():
-        st.session_state[SAID] = ("warning", roles.only_teacher(what))
-        return
-    try:
-        action(*args)
-    except StoreError as exc:
-        st.session_state[SAID] = ("warning", _("Not done: {reason}.").format(reason=exc))
+    refused = roles.teacher_action(what, action, *args)
+    if refused:
+        st.session_state[SAID] = ("warning", refused)
 
 
 def show_said(container=st) -> None:
@@ -159,10 +155,7 @@ def _save(store: class_store.ClassStore, name: str, title: str, rows: pd.DataFra
     plans.save(lesson)
     plans.set_draft(list(lesson.steps))
     st.session_state.pop(DRAFT_EDITOR, None)
-    said_now = _("Saved the lesson {name} ({count} steps).").format(name=lesson.name, count=len(lesson.steps))
-    if skipped:
-        said_now += " " + _("Skipped: {reasons}").format(reasons="; ".join(skipped))
-    st.session_state[SAID] = ("success" if not skipped else "warning", said_now)
+    _say(_("Saved the lesson {name} ({count} steps).").format(name=lesson.name, count=len(lesson.steps)), skipped)
 
 
 def _keep(store: class_store.ClassStore, rows: pd.DataFrame) -> None:
@@ -174,7 +167,7 @@ def _keep(store: class_store.ClassStore, rows: pd.DataFrame) -> None:
     LessonPlans(store).set_draft(steps)
     st.session_state.pop(DRAFT_EDITOR, None)
     if skipped:
-        st.session_state[SAID] = ("warning", _("Skipped: {reasons}").format(reasons="; ".join(skipped)))
+        _say("", skipped)
 
 
 def _copy(store: class_store.ClassStore, name: str) -> None:
@@ -192,10 +185,13 @@ def _import(store: class_store.ClassStore, upload) -> None:
         return
     lesson, skipped = read_bytes(upload.getvalue(), upload.name)
     LessonPlans(store).save(lesson)
-    text = _("Imported the lesson {name} ({count} steps).").format(name=lesson.name, count=len(lesson.steps))
-    if skipped:
-        text += " " + _("Skipped: {reasons}").format(reasons="; ".join(skipped))
-    st.session_state[SAID] = ("success" if not skipped else "warning", text)
+    _say(_("Imported the lesson {name} ({count} steps).").format(name=lesson.name, count=len(lesson.steps)), skipped)
+
+
+def _say(done: str, skipped: list[str]) -> None:
+    """What an action did, and each step it skipped and why (then as a warning), said once."""
+    parts = [done, _("Skipped: {reasons}").format(reasons="; ".join(skipped)) if skipped else ""]
+    st.session_state[SAID] = ("warning" if skipped else "success", " ".join(part for part in parts if part))
 
 
 def lessons_tab(store: class_store.ClassStore, session: int | None, teacher: bool) -> None:
@@ -293,7 +289,7 @@ def _saved(store, teacher: bool, lessons: list[Lesson]) -> None:
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.download_button(
             _("Download (JSON)"),
-            json.dumps(said(chosen).to_dict(), ensure_ascii=False, indent=1) + "\n",
+            to_json(said(chosen)),
             file_name=f"{chosen.name}.json",
             mime="application/json",
             key="lesson_download",

@@ -173,14 +173,14 @@ def to_toml(lesson: Lesson) -> str:
     return "\n".join(out) + "\n"
 
 
+def to_json(lesson: Lesson) -> str:
+    return json.dumps(lesson.to_dict(), ensure_ascii=False, indent=1) + "\n"
+
+
 def write_file(lesson: Lesson, path: Path | str) -> Path:
     """Write ``lesson`` as JSON, or TOML for a ``.toml`` path (atomically)."""
     path = Path(path)
-    text = (
-        to_toml(lesson)
-        if path.suffix.lower() == ".toml"
-        else json.dumps(lesson.to_dict(), ensure_ascii=False, indent=1) + "\n"
-    )
+    text = to_toml(lesson) if path.suffix.lower() == ".toml" else to_json(lesson)
     atomic_write_bytes(path, text.encode())
     return path
 
