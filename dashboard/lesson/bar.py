@@ -30,15 +30,20 @@ document.addEventListener('keydown', (e) => {
 }); })();"""
 
 
-def act(lessons: LessonLive, action: str) -> None:
-    """Do ``action`` (``next``, ``back``, ``pause``, ``resume``, ``end``) for the teacher only; the
-    teacher's page then goes to the step."""
-    refused = roles.teacher_action(_("lead the lesson"), _move, lessons, action)
+def act(lessons: LessonLive, action: str, seen: tuple[int, str]) -> None:
+    """Do ``action`` (``next``, ``back``, ``pause``, ``resume``, ``end``) for the teacher only, on
+    the lesson as the bar showed it (``seen``: its revision and state): a press that arrives after
+    the lesson has moved (a second delivery of the same click, another of the teacher's tabs) does
+    nothing, so one press never skips a step. The teacher's page then goes to the step."""
+    refused = roles.teacher_action(_("lead the lesson"), _move, lessons, action, seen)
     if refused:
         st.session_state[REFUSED] = refused
 
 
-def _move(lessons: LessonLive, action: str) -> None:
+def _move(lessons: LessonLive, action: str, seen: tuple[int, str]) -> None:
+    now = lessons.now()
+    if now is None or (now.revision, now.state) != seen:
+        return
     live = getattr(lessons, action)()
     if action in ("next", "back", "resume") and live.leading:
         st.session_state[GO_KEY] = live.current.link
@@ -65,6 +70,7 @@ def draw(lessons: LessonLive, live: LiveLesson, page_path: str) -> None:
             else:
                 st.caption(_("Paused: the class explores freely. Resume brings everyone back to this step."))
         with buttons, st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            seen = (live.revision, live.state)
             last = len(live.lesson.steps) - 1
             st.button(
                 _("Back"),
@@ -73,7 +79,7 @@ def draw(lessons: LessonLive, live: LiveLesson, page_path: str) -> None:
                 shortcut="PageUp",
                 disabled=live.step == 0 and live.leading,
                 on_click=act,
-                args=(lessons, "back"),
+                args=(lessons, "back", seen),
                 help=_("The previous step, for the whole class (← or Page Up)"),
             )
             st.button(
@@ -84,12 +90,12 @@ def draw(lessons: LessonLive, live: LiveLesson, page_path: str) -> None:
                 shortcut="PageDown",
                 disabled=live.step == last and live.leading,
                 on_click=act,
-                args=(lessons, "next"),
+                args=(lessons, "next", seen),
                 help=_("The next step, for the whole class (→ or Page Down)"),
             )
             if live.leading:
                 st.button(
-                    _("Pause"), key="lesson_pause", icon=":material/pause:", on_click=act, args=(lessons, "pause")
+                    _("Pause"), key="lesson_pause", icon=":material/pause:", on_click=act, args=(lessons, "pause", seen)
                 )
             else:
                 st.button(
@@ -97,9 +103,9 @@ def draw(lessons: LessonLive, live: LiveLesson, page_path: str) -> None:
                     key="lesson_resume",
                     icon=":material/play_arrow:",
                     on_click=act,
-                    args=(lessons, "resume"),
+                    args=(lessons, "resume", seen),
                 )
-            st.button(_("End"), key="lesson_end", icon=":material/stop:", on_click=act, args=(lessons, "end"))
+            st.button(_("End"), key="lesson_end", icon=":material/stop:", on_click=act, args=(lessons, "end", seen))
             if page_path != live.current.page:
                 st.button(
                     _("Open the step here"),

@@ -35,7 +35,7 @@ from core.classroom.lesson_mode.plans import (
     to_toml,
 )
 from core.i18n import _
-from dashboard.frame import roles
+from dashboard.frame import links, roles
 from dashboard.lesson import bar
 
 SAID = "_lesson_said"  # session state: (kind, text) the last action left to say, once
@@ -51,8 +51,8 @@ def teacher_only(what: str, action: Callable, *args) -> None:
 
 def show_said(container=st) -> None:
     kind, text = st.session_state.pop(SAID, (None, None))
-    if text:
-        getattr(container, kind)(text)
+    if text:  # it may hold a name or a link from a lesson file: plain text, never markdown
+        getattr(container, kind)(links.markdown_text(text))
 
 
 def _start(store: class_store.ClassStore, name: str) -> None:
@@ -94,7 +94,11 @@ def sidebar(page_path: str, page_title: str) -> None:
         return  # /class says what is wrong with the store
     with st.expander(_("Lesson mode"), icon=":material/school:", expanded=live is not None and live.running):
         if live is not None and live.running:
-            st.caption(_("Teaching “{title}”: the bar above the page leads it.").format(title=said(live.lesson).title))
+            st.caption(
+                _("Teaching “{title}”: the bar above the page leads it.").format(
+                    title=links.markdown_text(said(live.lesson).title)
+                )
+            )
         else:
             name = st.selectbox(
                 _("Lesson"), [lesson.name for lesson in lessons], key="lesson_pick", format_func=_lesson_title(lessons)
@@ -208,7 +212,7 @@ def lessons_tab(store: class_store.ClassStore, session: int | None, teacher: boo
     if live is not None and live.running:
         st.info(
             _("Now teaching “{title}”, step {number} of {count}.").format(
-                title=said(live.lesson).title, number=live.step + 1, count=len(live.lesson.steps)
+                title=links.markdown_text(said(live.lesson).title), number=live.step + 1, count=len(live.lesson.steps)
             ),
             icon=":material/school:",
         )
